@@ -1,0 +1,29 @@
+#include "base/gw_base.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+gw_status gw_fail(gw_error *err, gw_status status, const char *fmt, ...) {
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+        err->status = status;
+    }
+    return status;
+}
+
+const char *gw_status_name(gw_status s) {
+    switch (s) {
+    case GW_OK: return "ok";
+    case GW_ERR_NOMEM: return "out of memory";
+    case GW_ERR_IO: return "i/o error";
+    case GW_ERR_FORMAT: return "malformed data";
+    case GW_ERR_ARG: return "invalid argument";
+    case GW_ERR_NUMERIC: return "non-finite number";
+    case GW_ERR_UNSUPPORTED: return "unsupported";
+    case GW_ERR_INTERRUPTED: return "interrupted";
+    }
+    return "unknown error";
+}

@@ -1,0 +1,90 @@
+/* gw_base.h - the bottom layer every other part of genwave stands on.
+ *
+ * Errors: library functions return a gw_status (GW_OK == 0) and, when they
+ * fail, fill a caller-owned gw_error with one human-readable line that names
+ * the file or value at fault. Nothing here prints or exits; only the CLI
+ * decides how to report.
+ *
+ * Randomness: gw_rng is xoshiro256** seeded through splitmix64, so the same
+ * seed gives the same bits on every run and every machine. There is no global
+ * RNG: whoever needs randomness owns a gw_rng.
+ *
+ * Files: gw_afile writes a file atomically (temp file, fsync, rename), so a
+ * crash or a full disk never leaves a half-written model or checkpoint where
+ * the good one was.
+ */
+#ifndef GW_BASE_H
+#define GW_BASE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define GW_VERSION_STRING "0.1.0"
+
+typedef enum gw_status {
+    GW_OK = 0,
+    GW_ERR_NOMEM,   /* allocation failed */
+    GW_ERR_IO,      /* open/read/write/fsync/rename failed */
+    GW_ERR_FORMAT,  /* a file's contents are malformed, truncated or corrupt */
+    GW_ERR_ARG,     /* a caller passed an invalid value */
+    GW_ERR_NUMERIC, /* NaN or Inf where a finite number was required */
+    GW_ERR_UNSUPPORTED,
+    GW_ERR_INTERRUPTED, /* stopped by a signal (Ctrl-C) */
+} gw_status;
+
+enum { GW_ERROR_MSG_MAX = 512 };
+
+typedef struct gw_error {
+    gw_status status;
+    char msg[GW_ERROR_MSG_MAX];
+} gw_error;
+
+/* Fills err (which may be NULL) and returns status, so a failing path reads
+ * `return gw_fail(err, GW_ERR_IO, "%s: cannot open: %s", path, strerror(errno));` */
+gw_status gw_fail(gw_error *err, gw_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+const char *gw_status_name(gw_status s);
+
+/* ---- seeded random numbers (xoshiro256**) ---- */
+typedef struct gw_rng {
+    uint64_t s[4];
+} gw_rng;
+
+void gw_rng_seed(gw_rng *rng, uint64_t seed);
+uint64_t gw_rng_u64(gw_rng *rng);
+/* uniform in [0, 1) with 24 random bits (exactly representable in float) */
+float gw_rng_uniform(gw_rng *rng);
+/* uniform integer in [0, n), unbiased; n > 0 */
+uint64_t gw_rng_below(gw_rng *rng, uint64_t n);
+/* standard normal (Box-Muller on two uniforms; no cached spare, so the stream
+ * position depends only on the number of calls) */
+float gw_rng_normal(gw_rng *rng);
+void gw_rng_fill_normal(gw_rng *rng, float *out, size_t n, float mean, float std);
+void gw_rng_fill_uniform(gw_rng *rng, float *out, size_t n, float lo, float hi);
+
+/* ---- memory ---- */
+/* 64-byte aligned, zeroed allocation of n bytes; free with gw_free. */
+void *gw_alloc(size_t n);
+void gw_free(void *p);
+
+/* ---- atomic file writes ---- */
+typedef struct gw_afile {
+    FILE *fp;             /* write through this */
+    char path[4096];      /* final path */
+    char tmp_path[4096];  /* path.tmp.PID */
+} gw_afile;
+
+gw_status gw_afile_open(gw_afile *af, const char *path, gw_error *err);
+/* flush, fsync, close and rename over path; on any failure the temp file is
+ * removed and the old file at path (if any) is left untouched. */
+gw_status gw_afile_commit(gw_afile *af, gw_error *err);
+/* close and remove the temp file; safe to call after a failed commit */
+void gw_afile_abort(gw_afile *af);
+
+/* ---- small helpers ---- */
+static inline size_t gw_align64(size_t n) {
+    return (n + 63u) & ~(size_t)63u;
+}
+
+#endif
