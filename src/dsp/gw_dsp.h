@@ -1,0 +1,84 @@
+/* gw_dsp.h - signal processing shared by every model: mu-law, STFT, mel,
+ * Griffin-Lim, pitch (YIN) and resampling. Pure computation on float arrays;
+ * no file access. Lives above base only.
+ *
+ * Ownership: *_create allocates and the matching *_free releases (free(NULL)
+ * is fine). Plans are made once in *_create and reused; a plan object is used
+ * by one thread at a time (FFTW execute calls on distinct plan objects are
+ * thread-safe, plan creation is serialised inside this module).
+ */
+#ifndef GW_DSP_H
+#define GW_DSP_H
+
+#include "base/gw_base.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- 8-bit mu-law (mu = 255), ITU-style companding of [-1, 1] ---- */
+uint8_t gw_mulaw_encode(float x); /* x clipped to [-1, 1] -> 0..255 */
+float gw_mulaw_decode(uint8_t q); /* 0..255 -> [-1, 1] */
+
+/* ---- STFT with a periodic Hann window, frames centred (reflect padding) ----
+ * frames = 1 + n / hop for a signal of n samples (librosa center=True). */
+typedef struct gw_stft gw_stft;
+gw_status gw_stft_create(gw_stft **out, int n_fft, int hop, gw_error *err);
+void gw_stft_free(gw_stft *s);
+int gw_stft_frames(const gw_stft *s, size_t n_samples);
+int gw_stft_bins(const gw_stft *s); /* n_fft / 2 + 1 */
+/* spec: (frames, bins) complex as interleaved re,im floats */
+void gw_stft_forward(gw_stft *s, float *spec, const float *x, size_t n_samples);
+/* weighted overlap-add inverse; writes n_samples samples */
+void gw_stft_inverse(gw_stft *s, float *x, const float *spec, int frames, size_t n_samples);
+/* magnitude only: mag (frames, bins) */
+void gw_stft_magnitude(gw_stft *s, float *mag, const float *x, size_t n_samples);
+
+/* ---- mel filterbank (Slaney-style: mel scale linear below 1 kHz, log
+ * above; triangles normalised to unit area) ---- */
+typedef struct gw_mel gw_mel;
+gw_status gw_mel_create(gw_mel **out, int sample_rate, int n_fft, int n_mels, float fmin,
+                        float fmax, gw_error *err);
+void gw_mel_free(gw_mel *m);
+int gw_mel_bands(const gw_mel *m);
+const float *gw_mel_weights(const gw_mel *m); /* (n_mels, bins) */
+/* mel (frames, n_mels) = mag (frames, bins) @ W^T */
+void gw_mel_apply(const gw_mel *m, float *mel, const float *mag, int frames);
+/* non-negative least-squares-ish inverse: mag (frames, bins) from mel */
+void gw_mel_invert(const gw_mel *m, float *mag, const float *mel, int frames);
+/* log-mel used by the spectrogram models: log(mel + 1e-5) */
+void gw_log_mel(float *out, const float *mel, size_t n);
+
+/* ---- Griffin-Lim with momentum ("fast Griffin-Lim", Perraudin et al. 2013) ----
+ * Reconstructs n_samples of audio from mag (frames, bins). alpha = 0.99 is the
+ * paper's momentum; 0 gives classic Griffin-Lim. spectral_convergence, if not
+ * NULL, receives iters values ||S - |STFT(x)||_F / ||S||_F. */
+gw_status gw_griffin_lim(gw_stft *s, float *x, const float *mag, int frames, size_t n_samples,
+                         int iters, float alpha, uint64_t seed, float *spectral_convergence,
+                         gw_error *err);
+
+/* ---- f0 estimation (YIN, de Cheveigne and Kawahara 2002) ----
+ * Returns f0 in Hz of the whole buffer (median over frames of voiced frames),
+ * or 0 when no frame is voiced. */
+float gw_yin_f0(const float *x, size_t n, int sample_rate, float fmin, float fmax);
+/* helpers for pitch checks */
+float gw_midi_to_hz(float note);
+float gw_hz_to_midi(float hz);
+float gw_cents(float hz, float ref_hz);
+
+/* ---- resampling (libsoxr) ---- */
+/* whole buffer, high quality; *out is malloc'ed, *out_n its length */
+gw_status gw_resample(float **out, size_t *out_n, const float *in, size_t in_n, double in_rate,
+                      double out_rate, gw_error *err);
+/* streaming, for the real-time engine: created off the audio thread, then
+ * gw_resampler_process never allocates */
+typedef struct gw_resampler gw_resampler;
+gw_status gw_resampler_create(gw_resampler **out, double in_rate, double out_rate,
+                              size_t max_block, gw_error *err);
+void gw_resampler_free(gw_resampler *r);
+/* consumes up to in_n samples, writes at most out_cap; returns samples written
+ * and sets *consumed */
+size_t gw_resampler_process(gw_resampler *r, float *out, size_t out_cap, const float *in,
+                            size_t in_n, size_t *consumed);
+void gw_resampler_reset(gw_resampler *r);
+
+#endif
