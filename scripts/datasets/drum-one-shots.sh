@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Builds a drum one-shot training folder from Debian's hydrogen-drumkits:
+# every sample of every kit, copied as-is (FLAC/WAV; genwave's loader decodes,
+# downmixes and resamples), into OUT_DIR/<kit>/<sample>, in a fixed order.
+#
+#   scripts/datasets/drum-one-shots.sh OUT_DIR [--kits "GMkit TR808EmulationKit"]
+#
+# Installs (when missing): hydrogen-drumkits (~220 MB installed).
+# Deterministic: files are copied byte for byte; the listing is sorted.
+# Size: all kits together are about 200 MB; --kits picks some by folder name.
+set -euo pipefail
+out=${1:?usage: drum-one-shots.sh OUT_DIR [--kits "KIT ..."]}
+shift
+kits=""
+while (($#)); do
+  case $1 in
+    --kits) kits=$2; shift 2 ;;
+    *) echo "drum-one-shots.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+if ! dpkg-query -W -f='${Status}' hydrogen-drumkits 2>/dev/null | grep -q "install ok installed"; then
+  echo "drum-one-shots: installing hydrogen-drumkits"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends hydrogen-drumkits >/dev/null
+fi
+root=/usr/share/hydrogen/data/drumkits
+[[ -d $root ]] || { echo "drum-one-shots: $root not found after install" >&2; exit 1; }
+[[ -n $kits ]] || kits=$(cd "$root" && ls -1 | LC_ALL=C sort | tr '\n' ' ')
+count=0
+for kit in $kits; do
+  [[ -d $root/$kit ]] || { echo "drum-one-shots: no kit '$kit' in $root" >&2; exit 1; }
+  mkdir -p "$out/$kit"
+  while IFS= read -r f; do
+    cp "$f" "$out/$kit/"
+    count=$((count + 1))
+  done < <(find "$root/$kit" -maxdepth 1 -type f \( -iname '*.flac' -o -iname '*.wav' \) | LC_ALL=C sort)
+done
+echo "drum-one-shots: copied $count samples to $out ($(du -sh "$out" | cut -f1))"
