@@ -1,0 +1,255 @@
+/* wavenet.h - the WaveNet model (van den Oord et al. 2016, "WaveNet: A
+ * Generative Model for Raw Audio"): configuration, named weight tensors, a
+ * plain reference forward pass, and fast incremental generation ("Fast
+ * Wavenet Generation Algorithm", Paine et al. 2016). The math is written out
+ * once in docs/wavenet.md; shapes of the reference presets are in
+ * shared/spec/reference-models.md.
+ *
+ * Model, for input classes x_t in 0..255 (8-bit mu-law, mu = 255):
+ *
+ *   a_0(t)  = embed[x_t]                                     // (R)
+ *   layer l (dilation d_l, kernel K):
+ *     h     = sum_k Wdil_l[:, k, :] a_l(t - (K-1-k) d_l)     // (2G), zero before t = 0
+ *             + bdil_l + Vg_l c + Vlc_l mel(t)
+ *     z_l   = tanh(h[0:G]) * sigmoid(h[G:2G])                // (G)
+ *     a_l+1 = a_l(t) + Wres_l z_l + bres_l                   // (R)
+ *   skip    = sum_l (Wskip_l z_l + bskip_l)                  // (S)
+ *   logits  = Wout relu(Whead1 relu(skip) + bhead1) + bout   // (256)
+ *
+ * logits at t predict x_{t+1}. Tap k = K-1 sees the current input, tap 0 the
+ * oldest: the (C_out, K, C_in) layout of conv1d with causal left padding.
+ *
+ * Global conditioning c (C_g values) is fixed per voice: pitch features,
+ * velocity and an optional instrument one-hot (gw_wavenet_cond_features).
+ * Local conditioning (vocoder mode, n_mels > 0): one mel frame per `hop`
+ * samples, upsampled by repetition, enters every gate through Vlc (1x1 conv).
+ *
+ * Named tensors (gw_wavenet_tensor_info enumerates them in this order; one
+ * float buffer holds them all, each 64-byte aligned):
+ *   wavenet.embed                (256, R)    row c = embedding of class c
+ *   wavenet.layerNN.dil.w        (2G, K, R)  NN = 00, 01, ... ; rows 0..G-1 filter, G..2G-1 gate
+ *   wavenet.layerNN.dil.b        (2G)
+ *   wavenet.layerNN.res.w        (R, G)      the last layer's is never used (feeds nothing)
+ *   wavenet.layerNN.res.b        (R)
+ *   wavenet.layerNN.skip.w       (S, G)
+ *   wavenet.layerNN.skip.b       (S)
+ *   wavenet.layerNN.cond.w       (2G, C_g)   only when C_g > 0
+ *   wavenet.layerNN.lc.w         (2G, n_mels) only when n_mels > 0
+ *   wavenet.head1.w              (H, S)
+ *   wavenet.head1.b              (H)
+ *   wavenet.out.w                (256, H)
+ *   wavenet.out.b                (256)
+ */
+#ifndef GW_MODELS_WAVENET_H
+#define GW_MODELS_WAVENET_H
+
+#include "base/gw_base.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+    GW_WAVENET_CLASSES = 256,     /* 8-bit mu-law */
+    GW_WAVENET_SILENCE = 128,     /* mu-law class of 0.0: the input before the first step */
+    GW_WAVENET_MAX_LAYERS = 64,
+    GW_WAVENET_MAX_KERNEL = 16,
+    GW_WAVENET_MAX_CHANNELS = 4096,
+    GW_WAVENET_MAX_DILATION = 1 << 16,
+    GW_WAVENET_NAME_MAX = 64,
+};
+
+/* ---- configuration ---------------------------------------------------- */
+
+typedef struct gw_wavenet_config {
+    char name[GW_WAVENET_NAME_MAX]; /* e.g. "wavenet-small" */
+    int sample_rate;                /* Hz */
+    int classes;                    /* 256 */
+    int residual;                   /* R */
+    int gate;                       /* G: the dilated conv outputs 2G */
+    int skip;                       /* S */
+    int head;                       /* H: hidden width of the output head */
+    int stacks;
+    int layers_per_stack;
+    int kernel;                     /* K >= 1 */
+    int n_layers;                   /* stacks * layers_per_stack */
+    int dilations[GW_WAVENET_MAX_LAYERS];
+    /* global conditioning: C_g = pitch_features + velocity + instruments */
+    int pitch_features;             /* 0 = no pitch input; else >= 1 (see gw_wavenet_cond_features) */
+    int velocity;                   /* 0 or 1 */
+    int instruments;                /* 0 = no instrument id; else one-hot over this many */
+    int cond_dim;                   /* C_g, derived */
+    /* local conditioning */
+    int n_mels;                     /* 0 = off */
+    int hop;                        /* samples per mel frame (repetition upsampling) */
+} gw_wavenet_config;
+
+/* Preset JSON (presets/wavenet-small.json is an example):
+ *   {"model": "wavenet", "name": "...", "sample_rate": 16000, "classes": 256,
+ *    "residual_channels": 32, "gate_channels": 32, "skip_channels": 128,
+ *    "head_channels": 128, "stacks": 2, "layers_per_stack": 10,
+ *    "kernel_size": 2,
+ *    "dilations": [1, 2, ...]            optional, one stack's worth or all
+ *                                        layers; default 1, 2, 4, ... per stack
+ *    "conditioning": {"pitch_features": 0, "velocity": false, "instruments": 0},
+ *    "local_conditioning": {"n_mels": 0, "hop": 256},
+ *    "train": {...}}                     read by the trainer, ignored here
+ * Unknown keys are errors (a typo must not silently change a model). */
+gw_status gw_wavenet_config_parse(gw_wavenet_config *cfg, const char *json, const char *source,
+                                  gw_error *err);
+gw_status gw_wavenet_config_load(gw_wavenet_config *cfg, const char *path, gw_error *err);
+/* checks ranges and derives n_layers and cond_dim; parse/load call it */
+gw_status gw_wavenet_config_validate(gw_wavenet_config *cfg, const char *source, gw_error *err);
+/* the config as preset JSON (malloc'ed string, caller frees); NULL on no memory */
+char *gw_wavenet_config_to_json(const gw_wavenet_config *cfg);
+
+/* (K - 1) * sum(dilations) + 1 */
+int gw_wavenet_receptive_field(const gw_wavenet_config *cfg);
+/* multiply-adds per generated sample, spec count: every layer's dilated,
+ * residual and skip products plus the head (conditioning excluded: it is
+ * computed once per note / mel frame, not per sample) */
+size_t gw_wavenet_macs_per_sample(const gw_wavenet_config *cfg);
+
+/* Global conditioning vector c (cond_dim values) for a note:
+ *   pitch (when pitch_features = P > 0), continuous in the MIDI note m so that
+ *   in-between notes interpolate:
+ *     c[0]        = (m - 60) / 48
+ *     c[1 + 2j]   = sin(2 pi m / p_j),  c[2 + 2j] = cos(2 pi m / p_j),
+ *     p_j = 12 * 2^j semitones (period one octave, two octaves, ...),
+ *     for 1 + 2j (+1) < P
+ *   velocity (when velocity = 1): velocity in [0, 1]
+ *   instrument (when instruments = N > 0): one-hot of instrument in 0..N-1
+ *   (an out-of-range id gives all zeros). */
+void gw_wavenet_cond_features(const gw_wavenet_config *cfg, float *c, // (C_g)
+                              float midi_note, float velocity, int instrument);
+
+/* ---- weights ---------------------------------------------------------- */
+
+typedef struct gw_wavenet_layer {
+    float *dil_w;  // (2G, K, R)
+    float *dil_b;  // (2G)
+    float *res_w;  // (R, G)
+    float *res_b;  // (R)
+    float *skip_w; // (S, G)
+    float *skip_b; // (S)
+    float *cond_w; // (2G, C_g) or NULL
+    float *lc_w;   // (2G, n_mels) or NULL
+} gw_wavenet_layer;
+
+/* All tensors in one allocation `mem` of n_floats floats; the pointers point
+ * into it. Gradients and Adam moments are more gw_wavenet_params of the same
+ * config: identical layout, so an optimizer can run over mem flat. */
+typedef struct gw_wavenet_params {
+    float *embed;   // (256, R)
+    gw_wavenet_layer layer[GW_WAVENET_MAX_LAYERS];
+    float *head1_w; // (H, S)
+    float *head1_b; // (H)
+    float *out_w;   // (256, H)
+    float *out_b;   // (256)
+    float *mem;
+    size_t n_floats;
+} gw_wavenet_params;
+
+/* allocates zeroed tensors for cfg into *p; gw_wavenet_params_free(p)
+ * releases them (fine on a zeroed or already freed struct) */
+gw_status gw_wavenet_params_create(gw_wavenet_params *p, const gw_wavenet_config *cfg,
+                                   gw_error *err);
+void gw_wavenet_params_free(gw_wavenet_params *p);
+/* PyTorch-default initialisation: conv weights and biases
+ * U(-1/sqrt(fan_in), 1/sqrt(fan_in)), embedding N(0, 1) */
+void gw_wavenet_params_init(gw_wavenet_params *p, const gw_wavenet_config *cfg, gw_rng *rng);
+
+typedef struct gw_wavenet_tensor {
+    char name[48];   /* "wavenet.layer07.dil.w" */
+    int rank;        /* 1..3 */
+    int shape[3];
+    size_t count;    /* product of shape */
+    size_t offset;   /* in floats from params.mem; multiple of 16 */
+} gw_wavenet_tensor;
+
+int gw_wavenet_tensor_count(const gw_wavenet_config *cfg);
+/* i in 0..count-1, in the order of the list at the top of this file */
+void gw_wavenet_tensor_info(const gw_wavenet_config *cfg, int i, gw_wavenet_tensor *t);
+
+/* ---- the model: config + weights -------------------------------------- */
+
+typedef struct gw_wavenet {
+    gw_wavenet_config cfg;
+    gw_wavenet_params w;
+} gw_wavenet;
+
+/* validates a copy of cfg and allocates zeroed weights */
+gw_status gw_wavenet_create(gw_wavenet **out, const gw_wavenet_config *cfg, gw_error *err);
+void gw_wavenet_free(gw_wavenet *m);
+
+/* ---- reference forward (naive loops; for checking, not speed) ----------
+ * logits for one sequence with causal zero padding at every layer (exactly
+ * what the stream computes from zeroed rings): logits[t] predicts input[t+1].
+ * cond: (C_g) or NULL (= zeros); mel: (T, n_mels) already upsampled to one
+ * row per sample, or NULL (= zeros). */
+gw_status gw_wavenet_forward_reference(const gw_wavenet *m, float *logits, // (T, 256)
+                                       const uint8_t *input,               // (T)
+                                       const float *cond,                  // (C_g) or NULL
+                                       const float *mel,                   // (T, n_mels) or NULL
+                                       int T, gw_error *err);
+
+/* ---- sampling ----------------------------------------------------------
+ * Softmax of logits / temperature, inverse CDF at u in [0, 1): the first
+ * class whose cumulative probability exceeds u. temperature <= 0 is greedy
+ * (argmax, lowest index on ties). */
+int gw_wavenet_sample(const float *logits, // (256)
+                      float temperature, float u);
+
+/* ---- fast incremental generation --------------------------------------
+ * One ring per layer holds that layer's last (K-1) d inputs, so a step costs
+ * O(layers) products instead of a receptive field's worth. All voices step
+ * together and are batched: each product is one small GEMM over the active
+ * voices, with weights pre-packed for SIMD kernels (AVX-512 / AVX2+FMA /
+ * scalar, chosen at run time). Everything is allocated in create; reset,
+ * set_* and step never allocate. A stream is used by one thread at a time.
+ *
+ * The stream copies (packs) the weights: the model may be changed or freed
+ * afterwards without affecting it. */
+typedef struct gw_wavenet_stream gw_wavenet_stream;
+
+gw_status gw_wavenet_stream_create(gw_wavenet_stream **out, const gw_wavenet *model,
+                                   int max_voices, gw_error *err);
+void gw_wavenet_stream_free(gw_wavenet_stream *s);
+int gw_wavenet_stream_max_voices(const gw_wavenet_stream *s);
+/* which SIMD kernels the stream runs: "avx512", "avx2" or "scalar" */
+const char *gw_wavenet_stream_isa(const gw_wavenet_stream *s);
+
+/* Zero the voice's history (rings), its conditioning and mel frame, and set
+ * its next input to GW_WAVENET_SILENCE. */
+void gw_wavenet_stream_reset(gw_wavenet_stream *s, int voice);
+/* global conditioning of a voice: c (C_g) as from gw_wavenet_cond_features;
+ * NULL = zeros. Ignored by a model with C_g = 0. */
+void gw_wavenet_stream_set_cond(gw_wavenet_stream *s, int voice, const float *c);
+/* local conditioning: the mel frame (n_mels) in force from the next step on
+ * until the next call (the caller repeats each frame for `hop` steps);
+ * NULL = zeros. Ignored by a model with n_mels = 0. */
+void gw_wavenet_stream_set_mel(gw_wavenet_stream *s, int voice, const float *mel);
+/* override the class fed to the voice's next step (teacher forcing, priming
+ * with recorded audio); step sets it to the class it samples */
+void gw_wavenet_stream_set_input(gw_wavenet_stream *s, int voice, int cls);
+/* exchange the whole state of two voices (to keep active voices packed at
+ * 0..n-1; costs a copy of both voices' rings) */
+void gw_wavenet_stream_swap_voices(gw_wavenet_stream *s, int a, int b);
+
+/* One step of voices 0..n_voices-1 (n_voices <= max_voices): feeds each
+ * voice's current input, writes logits (n_voices, 256) if not NULL, samples
+ * a class per voice at temperature with uniforms[v] in [0, 1), writes
+ * it to classes (n_voices, may be NULL) and its mu-law decoded value in
+ * [-1, 1] to samples (n_voices, may be NULL), and makes it the voice's next
+ * input. */
+void gw_wavenet_stream_step(gw_wavenet_stream *s, float *logits, // (n_voices, 256) or NULL
+                            float *samples,                      // (n_voices) or NULL
+                            uint8_t *classes,                    // (n_voices) or NULL
+                            int n_voices, float temperature,
+                            const float *uniforms); // (n_voices)
+
+/* n steps of voices 0..n_voices-1 with uniforms from rng (n_voices per step,
+ * voice order): audio (n_voices, n), voice-major. Allocates nothing. */
+void gw_wavenet_stream_generate(gw_wavenet_stream *s, float *audio, // (n_voices, n)
+                                int n_voices, size_t n, float temperature, gw_rng *rng);
+
+#endif
