@@ -24,8 +24,8 @@
  * Local conditioning (vocoder mode, n_mels > 0): one mel frame per `hop`
  * samples, upsampled by repetition, enters every gate through Vlc (1x1 conv).
  *
- * Named tensors (gw_wavenet_tensor_info enumerates them in this order; one
- * float buffer holds them all, each 64-byte aligned):
+ * Named tensors, declared in this order into an nn/params.h group
+ * (gw_wavenet_params_declare):
  *   wavenet.embed                (256, R)    row c = embedding of class c
  *   wavenet.layerNN.dil.w        (2G, K, R)  NN = 00, 01, ... ; rows 0..G-1 filter, G..2G-1 gate
  *   wavenet.layerNN.dil.b        (2G)
@@ -44,6 +44,7 @@
 #define GW_MODELS_WAVENET_H
 
 #include "base/gw_base.h"
+#include "nn/params.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -122,7 +123,11 @@ size_t gw_wavenet_macs_per_sample(const gw_wavenet_config *cfg);
 void gw_wavenet_cond_features(const gw_wavenet_config *cfg, float *c, // (C_g)
                               float midi_note, float velocity, int instrument);
 
-/* ---- weights ---------------------------------------------------------- */
+/* ---- weights ----------------------------------------------------------
+ * The tensors live in one nn/params.h group (data and grad, one allocation
+ * each). gw_wavenet_weights is a view: pointers into either the group's data
+ * or its grad, so training code reads w.layer[l].dil_w and accumulates into
+ * g.layer[l].dil_w (llm.c's ParameterTensors). */
 
 typedef struct gw_wavenet_layer {
     float *dil_w;  // (2G, K, R)
@@ -135,50 +140,42 @@ typedef struct gw_wavenet_layer {
     float *lc_w;   // (2G, n_mels) or NULL
 } gw_wavenet_layer;
 
-/* All tensors in one allocation `mem` of n_floats floats; the pointers point
- * into it. Gradients and Adam moments are more gw_wavenet_params of the same
- * config: identical layout, so an optimizer can run over mem flat. */
-typedef struct gw_wavenet_params {
+typedef struct gw_wavenet_weights {
     float *embed;   // (256, R)
     gw_wavenet_layer layer[GW_WAVENET_MAX_LAYERS];
     float *head1_w; // (H, S)
     float *head1_b; // (H)
     float *out_w;   // (256, H)
     float *out_b;   // (256)
-    float *mem;
-    size_t n_floats;
-} gw_wavenet_params;
+} gw_wavenet_weights;
 
-/* allocates zeroed tensors for cfg into *p; gw_wavenet_params_free(p)
- * releases them (fine on a zeroed or already freed struct) */
-gw_status gw_wavenet_params_create(gw_wavenet_params *p, const gw_wavenet_config *cfg,
-                                   gw_error *err);
-void gw_wavenet_params_free(gw_wavenet_params *p);
+/* declares every tensor of cfg (names and shapes as listed at the top of
+ * this file; biases flagged GW_PARAM_NO_DECAY) in a group not yet allocated */
+gw_status gw_wavenet_params_declare(gw_params *p, const gw_wavenet_config *cfg, gw_error *err);
+/* points w at the allocated group's data (grad = 0) or gradients (grad = 1);
+ * every tensor must be present with exactly cfg's shape, else an error names
+ * it (so a group read from a model file is checked here) */
+gw_status gw_wavenet_weights_bind(gw_wavenet_weights *w, gw_params *p,
+                                  const gw_wavenet_config *cfg, int grad, gw_error *err);
 /* PyTorch-default initialisation: conv weights and biases
  * U(-1/sqrt(fan_in), 1/sqrt(fan_in)), embedding N(0, 1) */
-void gw_wavenet_params_init(gw_wavenet_params *p, const gw_wavenet_config *cfg, gw_rng *rng);
-
-typedef struct gw_wavenet_tensor {
-    char name[48];   /* "wavenet.layer07.dil.w" */
-    int rank;        /* 1..3 */
-    int shape[3];
-    size_t count;    /* product of shape */
-    size_t offset;   /* in floats from params.mem; multiple of 16 */
-} gw_wavenet_tensor;
-
-int gw_wavenet_tensor_count(const gw_wavenet_config *cfg);
-/* i in 0..count-1, in the order of the list at the top of this file */
-void gw_wavenet_tensor_info(const gw_wavenet_config *cfg, int i, gw_wavenet_tensor *t);
+void gw_wavenet_weights_init(gw_wavenet_weights *w, const gw_wavenet_config *cfg, gw_rng *rng);
 
 /* ---- the model: config + weights -------------------------------------- */
 
 typedef struct gw_wavenet {
     gw_wavenet_config cfg;
-    gw_wavenet_params w;
+    gw_params *params;    /* owned */
+    gw_wavenet_weights w; /* into params->data */
+    gw_wavenet_weights g; /* into params->grad */
 } gw_wavenet;
 
-/* validates a copy of cfg and allocates zeroed weights */
+/* validates a copy of cfg, declares and allocates zeroed tensors */
 gw_status gw_wavenet_create(gw_wavenet **out, const gw_wavenet_config *cfg, gw_error *err);
+/* takes ownership of an allocated group (e.g. read from a .gwm file),
+ * freeing it on failure; shapes are checked against cfg */
+gw_status gw_wavenet_create_from(gw_wavenet **out, const gw_wavenet_config *cfg,
+                                 gw_params *params, gw_error *err);
 void gw_wavenet_free(gw_wavenet *m);
 
 /* ---- reference forward (naive loops; for checking, not speed) ----------
