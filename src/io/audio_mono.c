@@ -1,0 +1,28 @@
+/* gw_audio_read_mono: decode + downmix + resample, the one path by which
+ * training data and reference sounds reach a model's sample rate. Kept apart
+ * from audio.c so programs that only read and write files do not pull in the
+ * resampler. */
+#include "dsp/gw_dsp.h"
+#include "io/audio.h"
+
+#include <stdlib.h>
+
+gw_status gw_audio_read_mono(float **out, size_t *n, int *file_rate, const char *path, int rate,
+                             gw_error *err) {
+    *out = NULL;
+    *n = 0;
+    gw_audio *a = NULL;
+    gw_status st = gw_audio_read(&a, path, 1, err);
+    if (st) return st;
+    if (file_rate) *file_rate = a->sample_rate;
+    if (rate <= 0 || rate == a->sample_rate || a->frames == 0) {
+        *out = a->data;
+        *n = a->frames;
+        a->data = NULL;
+        gw_audio_free(a);
+        return GW_OK;
+    }
+    st = gw_resample(out, n, a->data, a->frames, a->sample_rate, rate, err);
+    gw_audio_free(a);
+    return st;
+}
