@@ -110,7 +110,8 @@ gw_status gw_spectral_norm_create(gw_spectral_norm **out, int rows, int cols, gw
 void gw_spectral_norm_free(gw_spectral_norm *sn);
 /* w_sn = w / sigma. power_iters power iterations update u and v first (1 in
  * training, as in the paper); 0 reuses the stored u, v (evaluation) and only
- * recomputes sigma = u^T W v. */
+ * recomputes sigma = u^T W v (one iteration is still made if v was never
+ * computed, e.g. right after create or after loading only u). */
 void gw_spectral_norm_forward(float *w_sn,    // (rows, cols)
                               gw_spectral_norm *sn,
                               const float *w, // (rows, cols)

@@ -1,0 +1,172 @@
+/* bench_conv2d - forward + backward time of the specgan-small conv stacks
+ * (reference-models.md) at batch 64: D = conv 5x5 s2 p2 1->32->64->128->256
+ * on 64x64, G = the mirror with convT 5x5 s2 p2 op1 256->128->64->32->1.
+ *
+ *   OPENBLAS_NUM_THREADS=1 bench_conv2d [reps=5] [batch=64] [chunk=auto]
+ *
+ * Prints per layer and per stack the median time of forward and of backward
+ * (dinp, dweight, dbias all computed), GFLOP/s counting 2 FLOP per multiply-
+ * add (backward = 2 forwards), and a conv-only bound on the GAN training
+ * step: one step runs D forward+backward three times (real, fake, and the G
+ * update through D) and G forward+backward once, so examples/s can be no
+ * better than batch / (3 D + G). PyTorch does the whole step at 114
+ * examples/s on 1 thread (shared/peers/README.md). */
+#include "nn/conv2d.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum { NL = 4, MAX_REPS = 101 };
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+typedef struct stack {
+    const char *name;
+    gw_conv2d_dims d[NL];
+    float *act[NL + 1], *dact[NL + 1], *w[NL], *b[NL], *dw[NL], *db[NL];
+    double fwd[NL][MAX_REPS], bwd[NL][MAX_REPS];
+} stack;
+
+static size_t act_size(const gw_conv2d_dims *d, int out) {
+    return (size_t)d->B * (out ? (size_t)d->C_out * d->H_out * d->W_out
+                               : (size_t)d->C_in * d->H_in * d->W_in);
+}
+
+static float *alloc_floats(size_t n) {
+    float *p = gw_alloc(n * sizeof(float));
+    if (!p) {
+        fprintf(stderr, "bench_conv2d: out of memory (%zu floats)\n", n);
+        exit(1);
+    }
+    return p;
+}
+
+static void stack_alloc(stack *s, gw_rng *r) {
+    for (int l = 0; l < NL; l++) {
+        const gw_conv2d_dims *d = &s->d[l];
+        size_t nw = (size_t)d->C_in * d->C_out * d->KH * d->KW;
+        if (l == 0) {
+            s->act[0] = alloc_floats(act_size(d, 0));
+            s->dact[0] = alloc_floats(act_size(d, 0));
+            gw_rng_fill_normal(r, s->act[0], act_size(d, 0), 0, 1);
+        }
+        s->act[l + 1] = alloc_floats(act_size(d, 1));
+        s->dact[l + 1] = alloc_floats(act_size(d, 1));
+        gw_rng_fill_normal(r, s->dact[l + 1], act_size(d, 1), 0, 1);
+        s->w[l] = alloc_floats(nw);
+        s->dw[l] = alloc_floats(nw);
+        s->b[l] = alloc_floats(d->C_out);
+        s->db[l] = alloc_floats(d->C_out);
+        gw_rng_fill_normal(r, s->w[l], nw, 0, 0.05f);
+    }
+}
+
+static void stack_run(stack *s, int rep, float *ws) {
+    for (int l = 0; l < NL; l++) {
+        const gw_conv2d_dims *d = &s->d[l];
+        double t0 = now();
+        if (d->transposed)
+            gw_conv_transpose2d_forward(s->act[l + 1], s->act[l], s->w[l], s->b[l], d, ws);
+        else
+            gw_conv2d_forward(s->act[l + 1], s->act[l], s->w[l], s->b[l], d, ws);
+        s->fwd[l][rep] = now() - t0;
+    }
+    for (int l = NL - 1; l >= 0; l--) {
+        const gw_conv2d_dims *d = &s->d[l];
+        double t0 = now();
+        if (d->transposed)
+            gw_conv_transpose2d_backward(s->dact[l], s->dw[l], s->db[l], s->dact[l + 1], s->act[l],
+                                         s->w[l], d, ws);
+        else
+            gw_conv2d_backward(s->dact[l], s->dw[l], s->db[l], s->dact[l + 1], s->act[l], s->w[l],
+                               d, ws);
+        s->bwd[l][rep] = now() - t0;
+    }
+}
+
+static double median(double *x, int n) {
+    double t[MAX_REPS];
+    memcpy(t, x, sizeof(double) * n);
+    qsort(t, n, sizeof(double), cmp_double);
+    return t[n / 2];
+}
+
+/* prints the table and returns the stack's forward + backward seconds */
+static double stack_report(stack *s, int reps) {
+    double tf = 0, tb = 0, macs = 0;
+    printf("%s\n  %-28s %9s %9s %9s %9s  chunk\n", s->name, "layer", "fwd ms", "GFLOP/s",
+           "bwd ms", "GFLOP/s");
+    for (int l = 0; l < NL; l++) {
+        const gw_conv2d_dims *d = &s->d[l];
+        double f = median(s->fwd[l], reps), b = median(s->bwd[l], reps), m = gw_conv2d_macs(d);
+        char nm[64];
+        snprintf(nm, sizeof nm, "%s %d->%d %dx%d->%dx%d", d->transposed ? "convT" : "conv",
+                 d->C_in, d->C_out, d->H_in, d->W_in, d->H_out, d->W_out);
+        printf("  %-28s %9.2f %9.1f %9.2f %9.1f  %d\n", nm, f * 1e3, 2 * m / f * 1e-9, b * 1e3,
+               4 * m / b * 1e-9, d->chunk);
+        tf += f, tb += b, macs += m;
+    }
+    printf("  %-28s %9.2f %9.1f %9.2f %9.1f\n", "total", tf * 1e3, 2 * macs / tf * 1e-9, tb * 1e3,
+           4 * macs / tb * 1e-9);
+    return tf + tb;
+}
+
+int main(int argc, char **argv) {
+    int reps = argc > 1 ? atoi(argv[1]) : 5;
+    int B = argc > 2 ? atoi(argv[2]) : 64;
+    int chunk = argc > 3 ? atoi(argv[3]) : 0;
+    if (reps < 1 || reps > MAX_REPS || B < 1) {
+        fprintf(stderr, "usage: bench_conv2d [reps 1..%d] [batch] [chunk]\n", MAX_REPS);
+        return 2;
+    }
+    static stack D = {.name = "D (conv 5x5 s2 p2)"}, G = {.name = "G (convT 5x5 s2 p2 op1)"};
+    const int ch[NL + 1] = {1, 32, 64, 128, 256};
+    gw_error err;
+    size_t ws_n = 0;
+    for (int l = 0; l < NL; l++) {
+        int hd = 64 >> l, hg = 4 << l;
+        if (gw_conv2d_dims_init(&D.d[l], B, ch[l], hd, hd, ch[l + 1], 5, 5, 2, 2, &err) ||
+            gw_conv_transpose2d_dims_init(&G.d[l], B, ch[NL - l], hg, hg, ch[NL - l - 1], 5, 5, 2,
+                                          2, 1, &err)) {
+            fprintf(stderr, "bench_conv2d: %s\n", err.msg);
+            return 1;
+        }
+        if (chunk > 0) {
+            D.d[l].chunk = chunk < B ? chunk : B;
+            G.d[l].chunk = chunk < B ? chunk : B;
+        }
+        size_t a = gw_conv2d_workspace_size(&D.d[l]), b = gw_conv2d_workspace_size(&G.d[l]);
+        ws_n = a > ws_n ? a : ws_n;
+        ws_n = b > ws_n ? b : ws_n;
+    }
+    gw_rng r;
+    gw_rng_seed(&r, 1);
+    stack_alloc(&D, &r);
+    stack_alloc(&G, &r);
+    float *ws = alloc_floats(ws_n);
+    const char *thr = getenv("OPENBLAS_NUM_THREADS");
+    printf("bench_conv2d: batch %d, %d reps (median), OPENBLAS_NUM_THREADS=%s, workspace %.1f MB\n",
+           B, reps, thr ? thr : "(unset)", ws_n * 4.0 / 1e6);
+    stack_run(&D, 0, ws); /* warm-up: page in buffers, spin up BLAS threads */
+    stack_run(&G, 0, ws);
+    for (int i = 0; i < reps; i++) {
+        stack_run(&D, i, ws);
+        stack_run(&G, i, ws);
+    }
+    double td = stack_report(&D, reps), tg = stack_report(&G, reps);
+    printf("GAN step conv-only bound: 3 x D + G = %.1f ms -> %.1f examples/s "
+           "(PyTorch full step, 1 thread: 114)\n",
+           (3 * td + tg) * 1e3, B / (3 * td + tg));
+    return 0;
+}

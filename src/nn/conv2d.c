@@ -1,0 +1,211 @@
+/* conv2d.c - geometry checks, workspace sizing and conv2d forward/backward
+ * as im2col + one cblas_sgemm per chunk of images, beside the direct loops
+ * that define them. conv_transpose2d.c holds the transposed layer. */
+#include "nn/conv2d.h"
+#include "nn/im2col.h"
+
+#include <cblas.h>
+#include <string.h>
+
+/* Aim for about this many output columns per sgemm: the late layers have
+ * 4x4 or 8x8 outputs per image, far too narrow for BLAS alone, so several
+ * images share one product (measured with bench/conv2d.c). */
+enum { CHUNK_COLUMNS = 2048, DIM_MAX = 1 << 20 };
+
+static const char *layer_name(int transposed) {
+    return transposed ? "conv_transpose2d" : "conv2d";
+}
+
+static gw_status check_common(int transposed, int B, int C_in, int H_in, int W_in, int C_out,
+                              int KH, int KW, int stride, int pad, gw_error *err) {
+    const char *name = layer_name(transposed);
+    const int v[] = {B, C_in, H_in, W_in, C_out, KH, KW, stride};
+    const char *what[] = {"batch", "C_in", "H_in", "W_in", "C_out", "KH", "KW", "stride"};
+    for (int i = 0; i < 8; i++)
+        if (v[i] < 1 || v[i] > DIM_MAX)
+            return gw_fail(err, GW_ERR_ARG, "%s: %s = %d out of range 1..%d", name, what[i], v[i],
+                           DIM_MAX);
+    if (pad < 0 || pad > DIM_MAX)
+        return gw_fail(err, GW_ERR_ARG, "%s: padding %d out of range 0..%d", name, pad, DIM_MAX);
+    /* buffers are indexed with size_t but the grid arithmetic uses int */
+    if ((double)C_in * KH * KW > DIM_MAX * 16.0 || (double)C_out * KH * KW > DIM_MAX * 16.0 ||
+        (double)(H_in + 2 * pad) * (W_in + 2 * pad) * stride > DIM_MAX * 64.0)
+        return gw_fail(err, GW_ERR_ARG, "%s: layer too large (%d x %d x %dx%d, input %dx%d)", name,
+                       C_out, C_in, KH, KW, H_in, W_in);
+    return GW_OK;
+}
+
+static void pick_chunk(gw_conv2d_dims *d) {
+    /* the sgemm's column count is chunk x (grid of the lowered convolution) */
+    int grid = d->transposed ? d->H_in * d->W_in : d->H_out * d->W_out;
+    int nb = (CHUNK_COLUMNS + grid - 1) / grid;
+    d->chunk = nb < 1 ? 1 : nb > d->B ? d->B : nb;
+}
+
+gw_status gw_conv2d_dims_init(gw_conv2d_dims *d, int B, int C_in, int H_in, int W_in, int C_out,
+                              int KH, int KW, int stride, int pad, gw_error *err) {
+    gw_status st = check_common(0, B, C_in, H_in, W_in, C_out, KH, KW, stride, pad, err);
+    if (st) return st;
+    if (H_in + 2 * pad < KH || W_in + 2 * pad < KW)
+        return gw_fail(err, GW_ERR_ARG, "conv2d: kernel %dx%d larger than padded input %dx%d", KH,
+                       KW, H_in + 2 * pad, W_in + 2 * pad);
+    *d = (gw_conv2d_dims){.B = B, .C_in = C_in, .H_in = H_in, .W_in = W_in, .C_out = C_out,
+                          .KH = KH, .KW = KW, .stride = stride, .pad = pad};
+    d->H_out = (H_in + 2 * pad - KH) / stride + 1;
+    d->W_out = (W_in + 2 * pad - KW) / stride + 1;
+    pick_chunk(d);
+    return GW_OK;
+}
+
+gw_status gw_conv_transpose2d_dims_init(gw_conv2d_dims *d, int B, int C_in, int H_in, int W_in,
+                                        int C_out, int KH, int KW, int stride, int pad,
+                                        int out_pad, gw_error *err) {
+    gw_status st = check_common(1, B, C_in, H_in, W_in, C_out, KH, KW, stride, pad, err);
+    if (st) return st;
+    /* as PyTorch: output padding only picks among the sizes a stride-s conv
+     * maps to the same input size, so it must stay below the stride */
+    if (out_pad < 0 || out_pad >= stride)
+        return gw_fail(err, GW_ERR_ARG,
+                       "conv_transpose2d: output padding %d must be in 0..stride-1 (stride %d)",
+                       out_pad, stride);
+    int H_out = (H_in - 1) * stride - 2 * pad + KH + out_pad;
+    int W_out = (W_in - 1) * stride - 2 * pad + KW + out_pad;
+    if (H_out < 1 || W_out < 1)
+        return gw_fail(err, GW_ERR_ARG,
+                       "conv_transpose2d: padding %d leaves an empty output (%dx%d)", pad, H_out,
+                       W_out);
+    *d = (gw_conv2d_dims){.B = B, .C_in = C_in, .H_in = H_in, .W_in = W_in, .C_out = C_out,
+                          .H_out = H_out, .W_out = W_out, .KH = KH, .KW = KW, .stride = stride,
+                          .pad = pad, .out_pad = out_pad, .transposed = 1};
+    pick_chunk(d);
+    return GW_OK;
+}
+
+size_t gw_conv2d_workspace_size(const gw_conv2d_dims *d) {
+    /* col (rows, chunk grid) + the channel-major copy of the side that is not
+     * lowered (chunk channels grid); see the kernels for which is which */
+    size_t nb = (size_t)(d->chunk < 1 ? 1 : d->chunk);
+    size_t grid, rows, chans;
+    if (d->transposed) {
+        grid = (size_t)d->H_in * d->W_in;
+        rows = (size_t)d->C_out * d->KH * d->KW;
+        chans = (size_t)d->C_in;
+    } else {
+        grid = (size_t)d->H_out * d->W_out;
+        rows = (size_t)d->C_in * d->KH * d->KW;
+        chans = (size_t)d->C_out;
+    }
+    /* each part rounded to 64 bytes so both start aligned */
+    return gw_align64(rows * nb * grid * sizeof(float)) / sizeof(float) +
+           gw_align64(chans * nb * grid * sizeof(float)) / sizeof(float);
+}
+
+double gw_conv2d_macs(const gw_conv2d_dims *d) {
+    double grid = d->transposed ? (double)d->H_in * d->W_in : (double)d->H_out * d->W_out;
+    return (double)d->B * grid * d->C_in * d->C_out * d->KH * d->KW;
+}
+
+static gw_im2col_geom conv_geom(const gw_conv2d_dims *d) {
+    return (gw_im2col_geom){.C = d->C_in, .H = d->H_in, .W = d->W_in, .Ho = d->H_out,
+                            .Wo = d->W_out, .KH = d->KH, .KW = d->KW, .stride = d->stride,
+                            .pad = d->pad};
+}
+
+/* ---- fast kernels ---- */
+
+void gw_conv2d_forward(float *out, const float *inp, const float *weight, const float *bias,
+                       const gw_conv2d_dims *d, float *workspace) {
+    const gw_im2col_geom g = conv_geom(d);
+    const int K = d->C_in * d->KH * d->KW, hwo = d->H_out * d->W_out;
+    const size_t in_sz = (size_t)d->C_in * d->H_in * d->W_in, out_sz = (size_t)d->C_out * hwo;
+    for (int b0 = 0; b0 < d->B; b0 += d->chunk) {
+        const int nb = d->B - b0 < d->chunk ? d->B - b0 : d->chunk, N = nb * hwo;
+        float *col = workspace;                                               // (K, N)
+        float *t = col + gw_align64((size_t)K * N * sizeof(float)) / sizeof(float); // (C_out, N)
+        gw_im2col(col, inp + b0 * in_sz, nb, &g);
+        // t (C_out, N) = weight (C_out, K) col (K, N)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->C_out, N, K, 1.0f, weight, K,
+                    col, N, 0.0f, t, N);
+        gw_cnhw_to_nchw(out + b0 * out_sz, t, bias, 0, nb, d->C_out, hwo);
+    }
+}
+
+void gw_conv2d_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                        const float *inp, const float *weight, const gw_conv2d_dims *d,
+                        float *workspace) {
+    const gw_im2col_geom g = conv_geom(d);
+    const int K = d->C_in * d->KH * d->KW, hwo = d->H_out * d->W_out;
+    const size_t in_sz = (size_t)d->C_in * d->H_in * d->W_in, out_sz = (size_t)d->C_out * hwo;
+    if (dbias) gw_channel_sum(dbias, dout, d->B, d->C_out, hwo);
+    if (!dinp && !dweight) return;
+    for (int b0 = 0; b0 < d->B; b0 += d->chunk) {
+        const int nb = d->B - b0 < d->chunk ? d->B - b0 : d->chunk, N = nb * hwo;
+        float *col = workspace;                                               // (K, N)
+        float *t = col + gw_align64((size_t)K * N * sizeof(float)) / sizeof(float); // (C_out, N)
+        gw_nchw_to_cnhw(t, dout + b0 * out_sz, nb, d->C_out, hwo);
+        if (dweight) {
+            gw_im2col(col, inp + b0 * in_sz, nb, &g);
+            // dweight (C_out, K) += t (C_out, N) col^T (N, K)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->C_out, K, N, 1.0f, t, N, col,
+                        N, 1.0f, dweight, K);
+        }
+        if (dinp) {
+            // dcol (K, N) = weight^T (K, C_out) t (C_out, N), folded back onto the input
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, N, d->C_out, 1.0f, weight, K,
+                        t, N, 0.0f, col, N);
+            gw_col2im(dinp + b0 * in_sz, col, nb, &g);
+        }
+    }
+}
+
+/* ---- direct loops: the definition the fast kernels are tested against ---- */
+
+void gw_conv2d_forward_ref(float *out, const float *inp, const float *weight, const float *bias,
+                           const gw_conv2d_dims *d) {
+    const int Ci = d->C_in, Co = d->C_out, H = d->H_in, W = d->W_in, Ho = d->H_out,
+              Wo = d->W_out, KH = d->KH, KW = d->KW, s = d->stride, p = d->pad;
+    for (int b = 0; b < d->B; b++)
+        for (int co = 0; co < Co; co++)
+            for (int oh = 0; oh < Ho; oh++)
+                for (int ow = 0; ow < Wo; ow++) {
+                    float acc = bias ? bias[co] : 0.0f;
+                    for (int ci = 0; ci < Ci; ci++)
+                        for (int kh = 0; kh < KH; kh++) {
+                            int ih = oh * s - p + kh;
+                            if (ih < 0 || ih >= H) continue;
+                            for (int kw = 0; kw < KW; kw++) {
+                                int iw = ow * s - p + kw;
+                                if (iw < 0 || iw >= W) continue;
+                                acc += inp[(((size_t)b * Ci + ci) * H + ih) * W + iw] *
+                                       weight[(((size_t)co * Ci + ci) * KH + kh) * KW + kw];
+                            }
+                        }
+                    out[(((size_t)b * Co + co) * Ho + oh) * Wo + ow] = acc;
+                }
+}
+
+void gw_conv2d_backward_ref(float *dinp, float *dweight, float *dbias, const float *dout,
+                            const float *inp, const float *weight, const gw_conv2d_dims *d) {
+    const int Ci = d->C_in, Co = d->C_out, H = d->H_in, W = d->W_in, Ho = d->H_out,
+              Wo = d->W_out, KH = d->KH, KW = d->KW, s = d->stride, p = d->pad;
+    for (int b = 0; b < d->B; b++)
+        for (int co = 0; co < Co; co++)
+            for (int oh = 0; oh < Ho; oh++)
+                for (int ow = 0; ow < Wo; ow++) {
+                    float g = dout[(((size_t)b * Co + co) * Ho + oh) * Wo + ow];
+                    if (dbias) dbias[co] += g;
+                    for (int ci = 0; ci < Ci; ci++)
+                        for (int kh = 0; kh < KH; kh++) {
+                            int ih = oh * s - p + kh;
+                            if (ih < 0 || ih >= H) continue;
+                            for (int kw = 0; kw < KW; kw++) {
+                                int iw = ow * s - p + kw;
+                                if (iw < 0 || iw >= W) continue;
+                                size_t ii = (((size_t)b * Ci + ci) * H + ih) * W + iw;
+                                size_t wi = (((size_t)co * Ci + ci) * KH + kh) * KW + kw;
+                                if (dinp) dinp[ii] += g * weight[wi];
+                                if (dweight) dweight[wi] += g * inp[ii];
+                            }
+                        }
+                }
+}

@@ -1,0 +1,130 @@
+/* conv_transpose2d.c - the transposed convolution, i.e. the adjoint of
+ * conv2d in its input (Dumoulin and Visin 2016, "A guide to convolution
+ * arithmetic for deep learning", section 4): forward is conv2d's input
+ * gradient, so it lowers to sgemm + col2im, and its backward to im2col +
+ * sgemm. Here the lowered "image" is the output and the grid the input. */
+#include "nn/conv2d.h"
+#include "nn/im2col.h"
+
+#include <cblas.h>
+#include <string.h>
+
+static gw_im2col_geom convt_geom(const gw_conv2d_dims *d) {
+    return (gw_im2col_geom){.C = d->C_out, .H = d->H_out, .W = d->W_out, .Ho = d->H_in,
+                            .Wo = d->W_in, .KH = d->KH, .KW = d->KW, .stride = d->stride,
+                            .pad = d->pad};
+}
+
+void gw_conv_transpose2d_forward(float *out, const float *inp, const float *weight,
+                                 const float *bias, const gw_conv2d_dims *d, float *workspace) {
+    const gw_im2col_geom g = convt_geom(d);
+    const int K = d->C_out * d->KH * d->KW, hwi = d->H_in * d->W_in, hwo = d->H_out * d->W_out;
+    const size_t in_sz = (size_t)d->C_in * hwi, out_sz = (size_t)d->C_out * hwo;
+    for (int b = 0; b < d->B; b++)
+        for (int co = 0; co < d->C_out; co++) {
+            float *p = out + b * out_sz + (size_t)co * hwo;
+            float b0 = bias ? bias[co] : 0.0f;
+            for (int i = 0; i < hwo; i++) p[i] = b0;
+        }
+    for (int b0 = 0; b0 < d->B; b0 += d->chunk) {
+        const int nb = d->B - b0 < d->chunk ? d->B - b0 : d->chunk, N = nb * hwi;
+        float *col = workspace;                                               // (K, N)
+        float *t = col + gw_align64((size_t)K * N * sizeof(float)) / sizeof(float); // (C_in, N)
+        gw_nchw_to_cnhw(t, inp + b0 * in_sz, nb, d->C_in, hwi);
+        // col (K, N) = weight^T (K, C_in) t (C_in, N)
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, N, d->C_in, 1.0f, weight, K, t, N,
+                    0.0f, col, N);
+        gw_col2im(out + b0 * out_sz, col, nb, &g);
+    }
+}
+
+void gw_conv_transpose2d_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                                  const float *inp, const float *weight,
+                                  const gw_conv2d_dims *d, float *workspace) {
+    const gw_im2col_geom g = convt_geom(d);
+    const int K = d->C_out * d->KH * d->KW, hwi = d->H_in * d->W_in, hwo = d->H_out * d->W_out;
+    const size_t in_sz = (size_t)d->C_in * hwi, out_sz = (size_t)d->C_out * hwo;
+    if (dbias) gw_channel_sum(dbias, dout, d->B, d->C_out, hwo);
+    if (!dinp && !dweight) return;
+    for (int b0 = 0; b0 < d->B; b0 += d->chunk) {
+        const int nb = d->B - b0 < d->chunk ? d->B - b0 : d->chunk, N = nb * hwi;
+        float *col = workspace;                                               // (K, N)
+        float *t = col + gw_align64((size_t)K * N * sizeof(float)) / sizeof(float); // (C_in, N)
+        gw_im2col(col, dout + b0 * out_sz, nb, &g);
+        if (dweight) {
+            gw_nchw_to_cnhw(t, inp + b0 * in_sz, nb, d->C_in, hwi);
+            // dweight (C_in, K) += t (C_in, N) col^T (N, K)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->C_in, K, N, 1.0f, t, N, col, N,
+                        1.0f, dweight, K);
+        }
+        if (dinp) {
+            // t (C_in, N) = weight (C_in, K) col (K, N), added back in NCHW order
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->C_in, N, K, 1.0f, weight, K,
+                        col, N, 0.0f, t, N);
+            gw_cnhw_to_nchw(dinp + b0 * in_sz, t, NULL, 1, nb, d->C_in, hwi);
+        }
+    }
+}
+
+/* ---- direct loops (PyTorch's definition: every input pixel scatters its
+ * kernel-weighted copy into the output at stride spacing, shifted by -pad) */
+
+void gw_conv_transpose2d_forward_ref(float *out, const float *inp, const float *weight,
+                                     const float *bias, const gw_conv2d_dims *d) {
+    const int Ci = d->C_in, Co = d->C_out, H = d->H_in, W = d->W_in, Ho = d->H_out,
+              Wo = d->W_out, KH = d->KH, KW = d->KW, s = d->stride, p = d->pad;
+    for (int b = 0; b < d->B; b++)
+        for (int co = 0; co < Co; co++)
+            for (size_t i = 0; i < (size_t)Ho * Wo; i++)
+                out[((size_t)b * Co + co) * Ho * Wo + i] = bias ? bias[co] : 0.0f;
+    for (int b = 0; b < d->B; b++)
+        for (int ci = 0; ci < Ci; ci++)
+            for (int ih = 0; ih < H; ih++)
+                for (int iw = 0; iw < W; iw++) {
+                    float x = inp[(((size_t)b * Ci + ci) * H + ih) * W + iw];
+                    for (int co = 0; co < Co; co++)
+                        for (int kh = 0; kh < KH; kh++) {
+                            int oh = ih * s - p + kh;
+                            if (oh < 0 || oh >= Ho) continue;
+                            for (int kw = 0; kw < KW; kw++) {
+                                int ow = iw * s - p + kw;
+                                if (ow < 0 || ow >= Wo) continue;
+                                out[(((size_t)b * Co + co) * Ho + oh) * Wo + ow] +=
+                                    x * weight[(((size_t)ci * Co + co) * KH + kh) * KW + kw];
+                            }
+                        }
+                }
+}
+
+void gw_conv_transpose2d_backward_ref(float *dinp, float *dweight, float *dbias,
+                                      const float *dout, const float *inp, const float *weight,
+                                      const gw_conv2d_dims *d) {
+    const int Ci = d->C_in, Co = d->C_out, H = d->H_in, W = d->W_in, Ho = d->H_out,
+              Wo = d->W_out, KH = d->KH, KW = d->KW, s = d->stride, p = d->pad;
+    if (dbias)
+        for (int b = 0; b < d->B; b++)
+            for (int co = 0; co < Co; co++)
+                for (size_t i = 0; i < (size_t)Ho * Wo; i++)
+                    dbias[co] += dout[((size_t)b * Co + co) * Ho * Wo + i];
+    for (int b = 0; b < d->B; b++)
+        for (int ci = 0; ci < Ci; ci++)
+            for (int ih = 0; ih < H; ih++)
+                for (int iw = 0; iw < W; iw++) {
+                    size_t ii = (((size_t)b * Ci + ci) * H + ih) * W + iw;
+                    float acc = 0.0f;
+                    for (int co = 0; co < Co; co++)
+                        for (int kh = 0; kh < KH; kh++) {
+                            int oh = ih * s - p + kh;
+                            if (oh < 0 || oh >= Ho) continue;
+                            for (int kw = 0; kw < KW; kw++) {
+                                int ow = iw * s - p + kw;
+                                if (ow < 0 || ow >= Wo) continue;
+                                size_t wi = (((size_t)ci * Co + co) * KH + kh) * KW + kw;
+                                float g = dout[(((size_t)b * Co + co) * Ho + oh) * Wo + ow];
+                                acc += g * weight[wi];
+                                if (dweight) dweight[wi] += g * inp[ii];
+                            }
+                        }
+                    if (dinp) dinp[ii] += acc;
+                }
+}

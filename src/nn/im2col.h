@@ -1,0 +1,40 @@
+/* im2col.h - internal to src/nn: the lowering that turns a convolution into
+ * one matrix product (Chellapilla et al. 2006, "High performance convolutional
+ * neural networks for document processing").
+ *
+ * An "image" (C, H, W) is seen through a kernel (KH, KW) moved with the given
+ * stride and zero padding over a grid (Ho, Wo). For conv2d the image is the
+ * input and the grid its output; for conv_transpose2d the image is the output
+ * and the grid its input. A chunk of nb images, nb * C * H * W contiguous
+ * floats, maps to the column matrix
+ *     col (C KH KW, nb Ho Wo): row (c, kh, kw), column (n, oh, ow)
+ * so one sgemm covers the whole chunk.
+ */
+#ifndef GW_NN_IM2COL_H
+#define GW_NN_IM2COL_H
+
+typedef struct gw_im2col_geom {
+    int C, H, W;     /* image */
+    int Ho, Wo;      /* grid */
+    int KH, KW, stride, pad;
+} gw_im2col_geom;
+
+/* col = im2col(img) for nb images; out-of-image taps read as 0 */
+void gw_im2col(float *col,       // (C KH KW, nb Ho Wo)
+               const float *img, // (nb, C, H, W)
+               int nb, const gw_im2col_geom *g);
+/* img += col2im(col), the adjoint of gw_im2col */
+void gw_col2im(float *img,       // (nb, C, H, W)
+               const float *col, // (C KH KW, nb Ho Wo)
+               int nb, const gw_im2col_geom *g);
+
+/* t (C, nb HW) <- a (nb, C, HW) and back: channel-major for the sgemm */
+void gw_nchw_to_cnhw(float *t, const float *a, int nb, int C, int HW);
+/* a (nb, C, HW) = t (C, nb HW) (+ bias[c] if bias) or a += t when accumulate */
+void gw_cnhw_to_nchw(float *a, const float *t, const float *bias, int accumulate, int nb, int C,
+                     int HW);
+
+/* dbias[c] += sum of a (nb, C, HW) over n and HW: the bias gradient */
+void gw_channel_sum(float *dbias, const float *a, int nb, int C, int HW);
+
+#endif

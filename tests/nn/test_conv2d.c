@@ -1,0 +1,282 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/gw_base.h"
+#include "gw_test.h"
+#include "nn/conv2d.h"
+
+/* one layer's tensors, filled with seeded normals */
+typedef struct layer {
+    gw_conv2d_dims d;
+    size_t n_in, n_out, n_w;
+    float *inp, *out, *w, *bias, *dout;
+    float *ws;
+} layer;
+
+static size_t weight_count(const gw_conv2d_dims *d) {
+    return (size_t)d->C_in * d->C_out * d->KH * d->KW;
+}
+
+static void layer_make(layer *L, const gw_conv2d_dims *d, uint64_t seed) {
+    gw_rng r;
+    gw_rng_seed(&r, seed);
+    L->d = *d;
+    L->n_in = (size_t)d->B * d->C_in * d->H_in * d->W_in;
+    L->n_out = (size_t)d->B * d->C_out * d->H_out * d->W_out;
+    L->n_w = weight_count(d);
+    L->inp = malloc(sizeof(float) * L->n_in);
+    L->out = malloc(sizeof(float) * L->n_out);
+    L->dout = malloc(sizeof(float) * L->n_out);
+    L->w = malloc(sizeof(float) * L->n_w);
+    L->bias = malloc(sizeof(float) * d->C_out);
+    /* exactly the advertised size: ASan catches any overrun */
+    L->ws = malloc(sizeof(float) * gw_conv2d_workspace_size(d));
+    assert_non_null(L->ws);
+    gw_rng_fill_normal(&r, L->inp, L->n_in, 0, 1);
+    gw_rng_fill_normal(&r, L->dout, L->n_out, 0, 1);
+    gw_rng_fill_normal(&r, L->w, L->n_w, 0, 0.3f);
+    gw_rng_fill_normal(&r, L->bias, d->C_out, 0, 1);
+}
+
+static void layer_free(layer *L) {
+    free(L->inp), free(L->out), free(L->dout), free(L->w), free(L->bias), free(L->ws);
+}
+
+static void fwd(layer *L, float *out, int fast) {
+    const gw_conv2d_dims *d = &L->d;
+    if (d->transposed) {
+        if (fast) gw_conv_transpose2d_forward(out, L->inp, L->w, L->bias, d, L->ws);
+        else gw_conv_transpose2d_forward_ref(out, L->inp, L->w, L->bias, d);
+    } else {
+        if (fast) gw_conv2d_forward(out, L->inp, L->w, L->bias, d, L->ws);
+        else gw_conv2d_forward_ref(out, L->inp, L->w, L->bias, d);
+    }
+}
+
+static void bwd(layer *L, float *dinp, float *dw, float *db, int fast) {
+    const gw_conv2d_dims *d = &L->d;
+    if (d->transposed) {
+        if (fast) gw_conv_transpose2d_backward(dinp, dw, db, L->dout, L->inp, L->w, d, L->ws);
+        else gw_conv_transpose2d_backward_ref(dinp, dw, db, L->dout, L->inp, L->w, d);
+    } else {
+        if (fast) gw_conv2d_backward(dinp, dw, db, L->dout, L->inp, L->w, d, L->ws);
+        else gw_conv2d_backward_ref(dinp, dw, db, L->dout, L->inp, L->w, d);
+    }
+}
+
+static float rel_diff(const float *a, const float *b, size_t n) {
+    float m = 0;
+    for (size_t i = 0; i < n; i++) m = fmaxf(m, fabsf(b[i]));
+    return gw_test_max_abs_diff(a, b, n) / fmaxf(1.0f, m);
+}
+
+/* the sgemm kernels against the direct loops: forward, and backward added
+ * onto nonzero gradients (so accumulation is checked too), for every chunk
+ * size including one that leaves a partial last chunk */
+static void check_fast_vs_ref(const gw_conv2d_dims *d0) {
+    for (int chunk = 1; chunk <= d0->B; chunk++) {
+        gw_conv2d_dims d = *d0;
+        d.chunk = chunk;
+        layer L;
+        layer_make(&L, &d, 100 + chunk);
+        float *o1 = malloc(sizeof(float) * L.n_out), *o2 = malloc(sizeof(float) * L.n_out);
+        fwd(&L, o1, 1);
+        fwd(&L, o2, 0);
+        assert_true(rel_diff(o1, o2, L.n_out) < 1e-5f);
+
+        float *g[2][3];
+        size_t n[3] = {L.n_in, L.n_w, (size_t)d.C_out};
+        for (int k = 0; k < 2; k++)
+            for (int j = 0; j < 3; j++) {
+                g[k][j] = malloc(sizeof(float) * n[j]);
+                for (size_t i = 0; i < n[j]; i++) g[k][j][i] = 0.5f + (float)(i % 7);
+            }
+        bwd(&L, g[0][0], g[0][1], g[0][2], 1);
+        bwd(&L, g[1][0], g[1][1], g[1][2], 0);
+        for (int j = 0; j < 3; j++) assert_true(rel_diff(g[0][j], g[1][j], n[j]) < 1e-5f);
+        /* NULL skips: each gradient alone must equal its part of the full call */
+        for (int j = 0; j < 3; j++) {
+            float *one = calloc(n[j], sizeof(float));
+            float *p[3] = {NULL, NULL, NULL};
+            p[j] = one;
+            bwd(&L, p[0], p[1], p[2], 1);
+            for (size_t i = 0; i < n[j]; i++) one[i] += 0.5f + (float)(i % 7);
+            assert_true(rel_diff(one, g[1][j], n[j]) < 1e-5f);
+            free(one);
+        }
+        for (int k = 0; k < 2; k++)
+            for (int j = 0; j < 3; j++) free(g[k][j]);
+        free(o1), free(o2);
+        layer_free(&L);
+    }
+}
+
+static void test_conv2d_fast_matches_reference(void **state) {
+    gw_conv2d_dims d;
+    /* the specgan/specvae layer: 5x5 stride 2 pad 2, odd sizes, batch 3 */
+    assert_int_equal(gw_conv2d_dims_init(&d, 3, 2, 9, 7, 3, 5, 5, 2, 2, NULL), GW_OK);
+    assert_int_equal(d.H_out, 5);
+    assert_int_equal(d.W_out, 4);
+    check_fast_vs_ref(&d);
+    assert_int_equal(gw_conv2d_dims_init(&d, 2, 3, 8, 8, 4, 3, 3, 1, 1, NULL), GW_OK);
+    check_fast_vs_ref(&d);
+    /* non-square kernel, stride 3, no padding, taps that drop the last row */
+    assert_int_equal(gw_conv2d_dims_init(&d, 2, 1, 10, 7, 2, 3, 2, 3, 0, NULL), GW_OK);
+    assert_int_equal(d.H_out, 3);
+    assert_int_equal(d.W_out, 2);
+    check_fast_vs_ref(&d);
+    /* padding wider than the kernel overlap */
+    assert_int_equal(gw_conv2d_dims_init(&d, 2, 2, 3, 4, 2, 2, 3, 2, 3, NULL), GW_OK);
+    check_fast_vs_ref(&d);
+}
+
+static void test_conv_transpose2d_fast_matches_reference(void **state) {
+    gw_conv2d_dims d;
+    /* specgan G: 5x5 stride 2 pad 2 output padding 1 doubles the size */
+    assert_int_equal(gw_conv_transpose2d_dims_init(&d, 3, 3, 5, 4, 2, 5, 5, 2, 2, 1, NULL), GW_OK);
+    assert_int_equal(d.H_out, 10);
+    assert_int_equal(d.W_out, 8);
+    check_fast_vs_ref(&d);
+    assert_int_equal(gw_conv_transpose2d_dims_init(&d, 2, 2, 4, 3, 3, 3, 3, 1, 1, 0, NULL), GW_OK);
+    assert_int_equal(d.H_out, 4);
+    check_fast_vs_ref(&d);
+    /* stride 3 output padding 2, non-square kernel, odd sizes */
+    assert_int_equal(gw_conv_transpose2d_dims_init(&d, 2, 2, 3, 5, 3, 4, 2, 3, 1, 2, NULL), GW_OK);
+    assert_int_equal(d.H_out, (3 - 1) * 3 - 2 + 4 + 2);
+    assert_int_equal(d.W_out, (5 - 1) * 3 - 2 + 2 + 2);
+    check_fast_vs_ref(&d);
+}
+
+/* ---- gradient checks of the fast kernels against central differences ---- */
+
+typedef struct gc_ctx {
+    layer *L;
+    float *out;
+} gc_ctx;
+
+static double gc_loss(void *p) {
+    gc_ctx *c = p;
+    fwd(c->L, c->out, 1);
+    return gw_test_dot(c->out, c->L->dout, c->L->n_out);
+}
+
+static void gradcheck_layer(const gw_conv2d_dims *d) {
+    layer L;
+    layer_make(&L, d, 7);
+    float *dinp = calloc(L.n_in, sizeof(float)), *dw = calloc(L.n_w, sizeof(float));
+    float *db = calloc(d->C_out, sizeof(float));
+    bwd(&L, dinp, dw, db, 1);
+    gc_ctx c = {&L, malloc(sizeof(float) * L.n_out)};
+    assert_true(gw_test_gradcheck("inp", L.inp, dinp, L.n_in, gc_loss, &c, 1e-2f, 300) < 2e-3);
+    assert_true(gw_test_gradcheck("weight", L.w, dw, L.n_w, gc_loss, &c, 1e-2f, 300) < 2e-3);
+    assert_true(gw_test_gradcheck("bias", L.bias, db, d->C_out, gc_loss, &c, 1e-2f, 0) < 2e-3);
+    free(c.out), free(dinp), free(dw), free(db);
+    layer_free(&L);
+}
+
+static void test_conv2d_gradcheck(void **state) {
+    gw_conv2d_dims d;
+    assert_int_equal(gw_conv2d_dims_init(&d, 2, 3, 9, 7, 4, 5, 5, 2, 2, NULL), GW_OK);
+    gradcheck_layer(&d);
+    assert_int_equal(gw_conv2d_dims_init(&d, 2, 2, 5, 6, 3, 3, 3, 1, 1, NULL), GW_OK);
+    gradcheck_layer(&d);
+}
+
+static void test_conv_transpose2d_gradcheck(void **state) {
+    gw_conv2d_dims d;
+    assert_int_equal(gw_conv_transpose2d_dims_init(&d, 2, 4, 4, 5, 3, 5, 5, 2, 2, 1, NULL), GW_OK);
+    gradcheck_layer(&d);
+    assert_int_equal(gw_conv_transpose2d_dims_init(&d, 2, 2, 3, 3, 2, 4, 2, 3, 1, 2, NULL), GW_OK);
+    gradcheck_layer(&d);
+}
+
+/* PyTorch's ConvTranspose2d with weight W is the adjoint of Conv2d with the
+ * same W (same tensor, read (C_out_conv, C_in_conv) = (C_in_T, C_out_T)):
+ * <conv(x), y> = <x, convT(y)> whenever convT maps back to x's size. With
+ * the size formulas this pins the layout and padding conventions. */
+static void test_transpose_is_adjoint_of_conv(void **state) {
+    gw_conv2d_dims dc, dt;
+    /* 64 -> 32 by conv 5x5 s2 p2; 32 -> 64 by convT with output padding 1 */
+    assert_int_equal(gw_conv2d_dims_init(&dc, 2, 3, 16, 12, 4, 5, 5, 2, 2, NULL), GW_OK);
+    assert_int_equal(gw_conv_transpose2d_dims_init(&dt, 2, 4, 8, 6, 3, 5, 5, 2, 2, 1, NULL),
+                     GW_OK);
+    assert_int_equal(dt.H_out, 16);
+    assert_int_equal(dt.W_out, 12);
+    size_t nx = 2 * 3 * 16 * 12, ny = 2 * 4 * 8 * 6, nw = 4 * 3 * 25;
+    float *x = malloc(sizeof(float) * nx), *y = malloc(sizeof(float) * ny);
+    float *w = malloc(sizeof(float) * nw), *cx = malloc(sizeof(float) * ny);
+    float *ty = malloc(sizeof(float) * nx);
+    float *ws = malloc(sizeof(float) * (gw_conv2d_workspace_size(&dc) +
+                                        gw_conv2d_workspace_size(&dt)));
+    gw_rng r;
+    gw_rng_seed(&r, 3);
+    gw_rng_fill_normal(&r, x, nx, 0, 1);
+    gw_rng_fill_normal(&r, y, ny, 0, 1);
+    gw_rng_fill_normal(&r, w, nw, 0, 1);
+    gw_conv2d_forward(cx, x, w, NULL, &dc, ws);
+    gw_conv_transpose2d_forward(ty, y, w, NULL, &dt, ws);
+    double a = gw_test_dot(cx, y, ny), b = gw_test_dot(x, ty, nx);
+    assert_true(fabs(a - b) < 1e-4 * (fabs(a) + fabs(b) + 1));
+    free(x), free(y), free(w), free(cx), free(ty), free(ws);
+}
+
+/* a hand-computed case: 1 channel 3x3 input, 3x3 kernel of ones, stride 2,
+ * padding 1, output padding 1: PyTorch gives a 6x6 output in which pixel
+ * (oh, ow) sums the inputs (ih, iw) with |2 ih - oh| <= 1 per axis */
+static void test_conv_transpose2d_known_values(void **state) {
+    gw_conv2d_dims d;
+    assert_int_equal(gw_conv_transpose2d_dims_init(&d, 1, 1, 3, 3, 1, 3, 3, 2, 1, 1, NULL), GW_OK);
+    assert_int_equal(d.H_out, 6);
+    float x[9], w[9], out[36], bias = 0.5f;
+    for (int i = 0; i < 9; i++) x[i] = (float)(1 << i), w[i] = 1.0f;
+    float *ws = malloc(sizeof(float) * gw_conv2d_workspace_size(&d));
+    gw_conv_transpose2d_forward(out, x, w, &bias, &d, ws);
+    for (int oh = 0; oh < 6; oh++)
+        for (int ow = 0; ow < 6; ow++) {
+            float want = bias;
+            for (int ih = 0; ih < 3; ih++)
+                for (int iw = 0; iw < 3; iw++)
+                    if (abs(2 * ih - oh) <= 1 && abs(2 * iw - ow) <= 1) want += x[ih * 3 + iw];
+            assert_true(out[oh * 6 + ow] == want);
+        }
+    /* the last row and column exist only through output padding: only the
+     * last input row / column reaches them (oh = 5 <- ih = 2, kh = 2) */
+    assert_true(out[5 * 6 + 5] == bias + x[8]);
+    free(ws);
+}
+
+static void test_bad_geometry_is_rejected(void **state) {
+    gw_conv2d_dims d;
+    gw_error e = {0};
+    assert_int_equal(gw_conv_transpose2d_dims_init(&d, 1, 1, 4, 4, 1, 5, 5, 2, 2, 2, &e),
+                     GW_ERR_ARG);
+    assert_non_null(strstr(e.msg, "output padding 2"));
+    assert_int_equal(gw_conv2d_dims_init(&d, 1, 1, 3, 3, 1, 5, 5, 1, 0, &e), GW_ERR_ARG);
+    assert_non_null(strstr(e.msg, "kernel 5x5"));
+    assert_int_equal(gw_conv2d_dims_init(&d, 0, 1, 3, 3, 1, 1, 1, 1, 0, &e), GW_ERR_ARG);
+    assert_non_null(strstr(e.msg, "batch = 0"));
+    assert_int_equal(gw_conv2d_dims_init(&d, 1, 1, 3, 3, 1, 1, 1, 0, 0, &e), GW_ERR_ARG);
+    assert_non_null(strstr(e.msg, "stride"));
+    assert_int_equal(gw_conv2d_dims_init(&d, 1, 1, 3, 3, 1, 1, 1, 1, -1, &e), GW_ERR_ARG);
+    assert_int_equal(gw_conv_transpose2d_dims_init(&d, 1, 1, 1, 1, 1, 2, 2, 1, 3, 0, &e),
+                     GW_ERR_ARG);
+    assert_non_null(strstr(e.msg, "empty output"));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_conv2d_fast_matches_reference),
+        cmocka_unit_test(test_conv_transpose2d_fast_matches_reference),
+        cmocka_unit_test(test_conv2d_gradcheck),
+        cmocka_unit_test(test_conv_transpose2d_gradcheck),
+        cmocka_unit_test(test_transpose_is_adjoint_of_conv),
+        cmocka_unit_test(test_conv_transpose2d_known_values),
+        cmocka_unit_test(test_bad_geometry_is_rejected),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
