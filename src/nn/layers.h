@@ -26,22 +26,22 @@
 
 /* ---- dense (fully connected) ---------------------------------------------
  * out = inp @ w^T + b. One sgemm (sgemv when N == 1). */
-void gw_dense_forward(float *out,       // (N, O)
-                      const float *inp, // (N, I)
-                      const float *w,   // (O, I)
-                      const float *b,   // (O) or NULL for no bias
-                      int N, int I, int O);
-void gw_dense_backward(float *dinp,      // (N, I) or NULL
-                       float *dw,        // (O, I) or NULL
-                       float *db,        // (O) or NULL
-                       const float *dout, // (N, O)
-                       const float *inp,  // (N, I)
-                       const float *w,    // (O, I)
-                       int N, int I, int O);
+void gw_dense_forward(float *out,       // (N, OC)
+                      const float *inp, // (N, C)
+                      const float *w,   // (OC, C)
+                      const float *b,   // (OC) or NULL for no bias
+                      int N, int C, int OC);
+void gw_dense_backward(float *dinp,      // (N, C) or NULL
+                       float *dw,        // (OC, C) or NULL
+                       float *db,        // (OC) or NULL
+                       const float *dout, // (N, OC)
+                       const float *inp,  // (N, C)
+                       const float *w,    // (OC, C)
+                       int N, int C, int OC);
 void gw_dense_forward_naive(float *out, const float *inp, const float *w, const float *b, int N,
-                            int I, int O);
+                            int C, int OC);
 void gw_dense_backward_naive(float *dinp, float *dw, float *db, const float *dout,
-                             const float *inp, const float *w, int N, int I, int O);
+                             const float *inp, const float *w, int N, int C, int OC);
 
 /* ---- conv1d: dilated, optionally causal, any kernel size K ----------------
  * Channels-last. The input is padded on the left with pad_left zeros (none
@@ -135,7 +135,9 @@ void gw_softmax_backward(float *dinp,       // (N, V)
  * Each writes the loss to *loss and ADDS its gradient into the d-argument
  * (NULL: value only). All return GW_ERR_ARG for a bad target and
  * GW_ERR_NUMERIC when the loss is not finite (a diverged model), naming
- * `what` (e.g. "wavenet logits") in the message. */
+ * `what` (e.g. "wavenet logits") in the message; after GW_ERR_NUMERIC the
+ * gradient may hold non-finite values and the step must be discarded.
+ * A bad target or an empty batch is caught before anything is written. */
 
 /* softmax cross-entropy on logits with class targets, mean nats over N:
  *   loss = 1/N sum_n [logsumexp(logits[n]) - logits[n, targets[n]]]
