@@ -26,6 +26,8 @@ gw_status gw_stft_create(gw_stft **out, int n_fft, int hop, gw_error *err);
 void gw_stft_free(gw_stft *s);
 int gw_stft_frames(const gw_stft *s, size_t n_samples);
 int gw_stft_bins(const gw_stft *s); /* n_fft / 2 + 1 */
+int gw_stft_n_fft(const gw_stft *s);
+int gw_stft_hop(const gw_stft *s);
 /* spec: (frames, bins) complex as interleaved re,im floats */
 void gw_stft_forward(gw_stft *s, float *spec, const float *x, size_t n_samples);
 /* weighted overlap-add inverse; writes n_samples samples */
@@ -34,16 +36,21 @@ void gw_stft_inverse(gw_stft *s, float *x, const float *spec, int frames, size_t
 void gw_stft_magnitude(gw_stft *s, float *mag, const float *x, size_t n_samples);
 
 /* ---- mel filterbank (Slaney-style: mel scale linear below 1 kHz, log
- * above; triangles normalised to unit area) ---- */
+ * above; triangles normalised to unit area; librosa htk=False,
+ * norm='slaney'). fmax <= 0 means sample_rate / 2. Fails (GW_ERR_ARG) if a
+ * band would contain no FFT bin. ---- */
 typedef struct gw_mel gw_mel;
 gw_status gw_mel_create(gw_mel **out, int sample_rate, int n_fft, int n_mels, float fmin,
                         float fmax, gw_error *err);
 void gw_mel_free(gw_mel *m);
 int gw_mel_bands(const gw_mel *m);
 const float *gw_mel_weights(const gw_mel *m); /* (n_mels, bins) */
+float gw_hz_to_mel(float hz); /* Slaney mel scale */
+float gw_mel_to_hz(float mel);
 /* mel (frames, n_mels) = mag (frames, bins) @ W^T */
 void gw_mel_apply(const gw_mel *m, float *mel, const float *mag, int frames);
-/* non-negative least-squares-ish inverse: mag (frames, bins) from mel */
+/* non-negative least-squares-ish inverse: mag (frames, bins) from mel
+ * (clamped minimum-norm solution refined by projected gradient; see mel.c) */
 void gw_mel_invert(const gw_mel *m, float *mag, const float *mel, int frames);
 /* log-mel used by the spectrogram models: log(mel + 1e-5) */
 void gw_log_mel(float *out, const float *mel, size_t n);
@@ -58,7 +65,9 @@ gw_status gw_griffin_lim(gw_stft *s, float *x, const float *mag, int frames, siz
 
 /* ---- f0 estimation (YIN, de Cheveigne and Kawahara 2002) ----
  * Returns f0 in Hz of the whole buffer (median over frames of voiced frames),
- * or 0 when no frame is voiced. */
+ * or 0 when no frame is voiced. Also 0 for invalid arguments (fmin <= 0,
+ * fmax <= fmin) or a buffer shorter than about 2 sample_rate / fmin. At most
+ * 32 frames spread over the buffer are analysed. */
 float gw_yin_f0(const float *x, size_t n, int sample_rate, float fmin, float fmax);
 /* helpers for pitch checks */
 float gw_midi_to_hz(float note);
@@ -75,10 +84,16 @@ typedef struct gw_resampler gw_resampler;
 gw_status gw_resampler_create(gw_resampler **out, double in_rate, double out_rate,
                               size_t max_block, gw_error *err);
 void gw_resampler_free(gw_resampler *r);
-/* consumes up to in_n samples, writes at most out_cap; returns samples written
- * and sets *consumed */
+/* consumes up to min(in_n, max_block) samples, writes at most out_cap;
+ * returns samples written and sets *consumed. Output is aligned like
+ * gw_resample's (the filter delay is compensated): the stream's first outputs
+ * come once soxr has buffered enough input (see gw_resampler_latency). */
 size_t gw_resampler_process(gw_resampler *r, float *out, size_t out_cap, const float *in,
                             size_t in_n, size_t *consumed);
+/* forget the signal so far, as if freshly created; like process it does not
+ * allocate (it pushes silence through, costing about 4096 input samples) */
 void gw_resampler_reset(gw_resampler *r);
+/* libsoxr's current delay in output samples (soxr_delay) */
+double gw_resampler_latency(const gw_resampler *r);
 
 #endif
