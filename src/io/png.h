@@ -56,8 +56,10 @@ gw_status gw_png_write_spectrogram_grid(const char *path, const float *specs, in
                                         gw_error *err); // specs (count, frames, bands)
 
 /* line plots: several series on shared axes, tick labels and a legend drawn
- * with a built-in 5x7 bitmap font (ASCII 32..126). Non-finite points are
- * skipped (a NaN loss leaves a gap, not a broken plot). */
+ * with a built-in 5x7 bitmap font (letters, digits, common punctuation; any
+ * other character draws as a hollow box). Non-finite points (empty CSV
+ * cells, a figure logged only every N steps) are skipped and the line joins
+ * their finite neighbours; a sparse series also gets a marker per point. */
 typedef struct gw_plot_series {
     const char *name;
     const float *x; /* (n) or NULL for 0, 1, 2, ... */
