@@ -63,8 +63,14 @@ const char *gw_gwm_dtype_name(gw_gwm_dtype t);
 /* CRC32C (Castagnoli), the checksum the format uses; crc = 0 to start.
  * Hardware (SSE4.2) when available, else table-driven. */
 uint32_t gw_gwm_crc32c(uint32_t crc, const void *data, size_t n);
-/* byte-at-a-time reference the fast one is tested against */
+/* the table-driven path (used without SSE4.2) and the bit-wise reference
+ * both fast paths are tested against */
+uint32_t gw_gwm_crc32c_portable(uint32_t crc, const void *data, size_t n);
 uint32_t gw_gwm_crc32c_ref(uint32_t crc, const void *data, size_t n);
+
+/* writes "<prefix><a><b>" into buf (GW_GWM_NAME_MAX + 1 bytes); GW_ERR_ARG if
+ * it would be longer than a record name may be */
+gw_status gw_gwm_name(char *buf, const char *prefix, const char *a, const char *b, gw_error *err);
 
 /* ---- reading ---- */
 typedef struct gw_gwm_tensor {
@@ -109,6 +115,13 @@ gw_status gw_gwm_read(const gw_gwm *f, const char *name, gw_gwm_dtype dtype, int
  * allocated); every name must be present with the right shape, f32 */
 gw_status gw_gwm_load_params(const gw_gwm *f, gw_params *p, const char *prefix, gw_error *err);
 
+/* the same for any array laid out like p->data (p->total floats: optimiser
+ * moments, EMA shadows): copies "<prefix><what><param name>" to dst +
+ * param offset for every param (skip_state: except GW_PARAM_STATE ones).
+ * All are checked before any is copied; dst NULL only checks. */
+gw_status gw_gwm_load_layout(const gw_gwm *f, const gw_params *p, float *dst, const char *prefix,
+                             const char *what, int skip_state, gw_error *err);
+
 /* ---- writing ---- */
 typedef struct gw_gwm_writer gw_gwm_writer;
 
@@ -125,6 +138,11 @@ gw_status gw_gwm_writer_add(gw_gwm_writer *w, const char *name, gw_gwm_dtype dty
                             const int *shape, const void *data, gw_error *err);
 /* adds every tensor of p as f32 "<prefix><param name>" */
 gw_status gw_gwm_writer_add_params(gw_gwm_writer *w, const gw_params *p, const char *prefix,
+                                   gw_error *err);
+/* adds src + param offset as "<prefix><what><param name>" for every param
+ * of p (skip_state: except GW_PARAM_STATE ones); src is laid out like p->data */
+gw_status gw_gwm_writer_add_layout(gw_gwm_writer *w, const gw_params *p, const float *src,
+                                   const char *prefix, const char *what, int skip_state,
                                    gw_error *err);
 /* writes the file atomically (gw_afile: temp file, fsync, rename); the writer
  * stays usable (e.g. to write the same content elsewhere) */

@@ -41,11 +41,11 @@ gw_adam_config gw_adam_defaults(void);
 
 typedef struct gw_adam {
     gw_adam_config cfg;
-    gw_params *params;     /* not owned; must outlive the optimiser */
-    float *m;              /* (params->total) first moments */
-    float *v;              /* (params->total) second moments */
-    uint64_t step;         /* completed steps t */
-    float last_grad_norm;  /* pre-clip global norm seen by the last step */
+    gw_params *params;    /* not owned; must outlive the optimiser */
+    float *m;             /* (params->total) first moments */
+    float *v;             /* (params->total) second moments */
+    uint64_t step;        /* completed steps t */
+    float last_grad_norm; /* pre-clip global norm seen by the last step */
 } gw_adam;
 
 /* p must be allocated (gw_params_alloc). cfg NULL means defaults. */
@@ -60,8 +60,8 @@ gw_status gw_adam_step(gw_adam *opt, float lr, gw_error *err);
 
 /* The update on one flat array, exposed for tests and for callers without a
  * group: w, m, v, g: (n). t is the 1-based step number. wd as above. */
-void gw_adam_update(float *w, float *m, float *v, const float *g, size_t n, float lr,
-                    float beta1, float beta2, float eps, float wd, int decoupled, uint64_t t);
+void gw_adam_update(float *w, float *m, float *v, const float *g, size_t n, float lr, float beta1,
+                    float beta2, float eps, float wd, int decoupled, uint64_t t);
 
 /* Global L2 norm of the trainable gradients (double accumulation). */
 float gw_optim_grad_norm(const gw_params *p);
@@ -78,11 +78,11 @@ gw_status gw_adam_load(gw_adam *opt, const gw_gwm *f, const char *prefix, gw_err
 
 /* ---- parameter EMA ---- */
 typedef struct gw_ema {
-    gw_params *params;  /* not owned */
-    float *shadow;      /* (params->total) same layout as params->data */
-    float decay;        /* d, e.g. 0.999 */
-    int warmup;         /* 1: use d_t = min(d, (1+t)/(10+t)) */
-    uint64_t updates;   /* t */
+    gw_params *params; /* not owned */
+    float *shadow;     /* (params->total) same layout as params->data */
+    float decay;       /* d, e.g. 0.999 */
+    int warmup;        /* 1: use d_t = min(d, (1+t)/(10+t)) */
+    uint64_t updates;  /* t */
 } gw_ema;
 
 /* shadow starts as a copy of the current parameters (all tensors, including

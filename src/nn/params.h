@@ -66,8 +66,8 @@ void gw_params_free(gw_params *p); /* NULL is fine */
  * GW_PARAM_NAME_MAX, printable ASCII without spaces; dims >= 1. idx (may be
  * NULL) receives the tensor's index for gw_params_at. Fails with GW_ERR_ARG
  * after gw_params_alloc. */
-gw_status gw_params_add(gw_params *p, const char *name, int ndim, const int *shape,
-                        unsigned flags, size_t *idx, gw_error *err);
+gw_status gw_params_add(gw_params *p, const char *name, int ndim, const int *shape, unsigned flags,
+                        size_t *idx, gw_error *err);
 /* Allocates data and grad (zeroed) and points each tensor into them. */
 gw_status gw_params_alloc(gw_params *p, gw_error *err);
 
