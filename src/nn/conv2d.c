@@ -4,7 +4,6 @@
 #include "nn/conv2d.h"
 #include "nn/im2col.h"
 
-#include <cblas.h>
 #include <string.h>
 
 /* Aim for about this many output columns per sgemm: the late layers have
@@ -97,7 +96,8 @@ size_t gw_conv2d_workspace_size(const gw_conv2d_dims *d) {
     }
     /* each part rounded to 64 bytes so both start aligned */
     return gw_align64(rows * nb * grid * sizeof(float)) / sizeof(float) +
-           gw_align64(chans * nb * grid * sizeof(float)) / sizeof(float);
+           gw_align64(chans * nb * grid * sizeof(float)) / sizeof(float) +
+           gw_conv_sgemm_pack_size();
 }
 
 double gw_conv2d_macs(const gw_conv2d_dims *d) {
@@ -122,10 +122,10 @@ void gw_conv2d_forward(float *out, const float *inp, const float *weight, const 
         const int nb = d->B - b0 < d->chunk ? d->B - b0 : d->chunk, N = nb * hwo;
         float *col = workspace;                                               // (K, N)
         float *t = col + gw_align64((size_t)K * N * sizeof(float)) / sizeof(float); // (C_out, N)
+        float *pack = t + gw_align64((size_t)d->C_out * N * sizeof(float)) / sizeof(float);
         gw_im2col(col, inp + b0 * in_sz, nb, &g);
         // t (C_out, N) = weight (C_out, K) col (K, N)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->C_out, N, K, 1.0f, weight, K,
-                    col, N, 0.0f, t, N);
+        gw_conv_sgemm(0, 0, d->C_out, N, K, weight, K, col, N, 0.0f, t, N, pack);
         gw_cnhw_to_nchw(out + b0 * out_sz, t, bias, 0, nb, d->C_out, hwo);
     }
 }
@@ -142,17 +142,16 @@ void gw_conv2d_backward(float *dinp, float *dweight, float *dbias, const float *
         const int nb = d->B - b0 < d->chunk ? d->B - b0 : d->chunk, N = nb * hwo;
         float *col = workspace;                                               // (K, N)
         float *t = col + gw_align64((size_t)K * N * sizeof(float)) / sizeof(float); // (C_out, N)
+        float *pack = t + gw_align64((size_t)d->C_out * N * sizeof(float)) / sizeof(float);
         gw_nchw_to_cnhw(t, dout + b0 * out_sz, nb, d->C_out, hwo);
         if (dweight) {
             gw_im2col(col, inp + b0 * in_sz, nb, &g);
             // dweight (C_out, K) += t (C_out, N) col^T (N, K)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->C_out, K, N, 1.0f, t, N, col,
-                        N, 1.0f, dweight, K);
+            gw_conv_sgemm(0, 1, d->C_out, K, N, t, N, col, N, 1.0f, dweight, K, pack);
         }
         if (dinp) {
             // dcol (K, N) = weight^T (K, C_out) t (C_out, N), folded back onto the input
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, N, d->C_out, 1.0f, weight, K,
-                        t, N, 0.0f, col, N);
+            gw_conv_sgemm(1, 0, K, N, d->C_out, weight, K, t, N, 0.0f, col, N, pack);
             gw_col2im(dinp + b0 * in_sz, col, nb, &g);
         }
     }

@@ -6,7 +6,6 @@
 #include "nn/conv2d.h"
 #include "nn/im2col.h"
 
-#include <cblas.h>
 #include <string.h>
 
 static gw_im2col_geom convt_geom(const gw_conv2d_dims *d) {
@@ -30,10 +29,10 @@ void gw_conv_transpose2d_forward(float *out, const float *inp, const float *weig
         const int nb = d->B - b0 < d->chunk ? d->B - b0 : d->chunk, N = nb * hwi;
         float *col = workspace;                                               // (K, N)
         float *t = col + gw_align64((size_t)K * N * sizeof(float)) / sizeof(float); // (C_in, N)
+        float *pack = t + gw_align64((size_t)d->C_in * N * sizeof(float)) / sizeof(float);
         gw_nchw_to_cnhw(t, inp + b0 * in_sz, nb, d->C_in, hwi);
         // col (K, N) = weight^T (K, C_in) t (C_in, N)
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, N, d->C_in, 1.0f, weight, K, t, N,
-                    0.0f, col, N);
+        gw_conv_sgemm(1, 0, K, N, d->C_in, weight, K, t, N, 0.0f, col, N, pack);
         gw_col2im(out + b0 * out_sz, col, nb, &g);
     }
 }
@@ -50,17 +49,16 @@ void gw_conv_transpose2d_backward(float *dinp, float *dweight, float *dbias, con
         const int nb = d->B - b0 < d->chunk ? d->B - b0 : d->chunk, N = nb * hwi;
         float *col = workspace;                                               // (K, N)
         float *t = col + gw_align64((size_t)K * N * sizeof(float)) / sizeof(float); // (C_in, N)
+        float *pack = t + gw_align64((size_t)d->C_in * N * sizeof(float)) / sizeof(float);
         gw_im2col(col, dout + b0 * out_sz, nb, &g);
         if (dweight) {
             gw_nchw_to_cnhw(t, inp + b0 * in_sz, nb, d->C_in, hwi);
             // dweight (C_in, K) += t (C_in, N) col^T (N, K)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->C_in, K, N, 1.0f, t, N, col, N,
-                        1.0f, dweight, K);
+            gw_conv_sgemm(0, 1, d->C_in, K, N, t, N, col, N, 1.0f, dweight, K, pack);
         }
         if (dinp) {
             // t (C_in, N) = weight (C_in, K) col (K, N), added back in NCHW order
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->C_in, N, K, 1.0f, weight, K,
-                        col, N, 0.0f, t, N);
+            gw_conv_sgemm(0, 0, d->C_in, N, K, weight, K, col, N, 0.0f, t, N, pack);
             gw_cnhw_to_nchw(dinp + b0 * in_sz, t, NULL, 1, nb, d->C_in, hwi);
         }
     }

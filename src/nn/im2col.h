@@ -13,6 +13,8 @@
 #ifndef GW_NN_IM2COL_H
 #define GW_NN_IM2COL_H
 
+#include <stddef.h>
+
 typedef struct gw_im2col_geom {
     int C, H, W;     /* image */
     int Ho, Wo;      /* grid */
@@ -36,5 +38,20 @@ void gw_cnhw_to_nchw(float *a, const float *t, const float *bias, int accumulate
 
 /* dbias[c] += sum of a (nb, C, HW) over n and HW: the bias gradient */
 void gw_channel_sum(float *dbias, const float *a, int nb, int C, int HW);
+
+/* C (M, N) = op(A) op(B) + beta C, all row-major; op(X) = X^T when trans_x.
+ * AVX-512 kernel on one BLAS thread when pack (gw_conv_sgemm_pack_size()
+ * floats of scratch) is given, cblas_sgemm otherwise (conv_gemm.c) */
+void gw_conv_sgemm(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
+                   const float *B, int ldb, float beta, float *C, int ldc, float *pack);
+size_t gw_conv_sgemm_pack_size(void);
+/* the packed AVX-512 kernel itself (cblas_sgemm where not compiled in) and
+ * whether this CPU can run it */
+void gw_conv_sgemm_avx512(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
+                          const float *B, int ldb, float beta, float *C, int ldc, float *pack);
+int gw_conv_sgemm_avx512_ok(void);
+/* the same product as direct loops in double, for tests */
+void gw_conv_sgemm_ref(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
+                       const float *B, int ldb, float beta, float *C, int ldc);
 
 #endif

@@ -9,6 +9,9 @@
 #include "base/gw_base.h"
 #include "gw_test.h"
 #include "nn/conv2d.h"
+#include "nn/im2col.h"
+
+#include <cblas.h>
 
 /* one layer's tensors, filled with seeded normals */
 typedef struct layer {
@@ -78,7 +81,7 @@ static float rel_diff(const float *a, const float *b, size_t n) {
 /* the sgemm kernels against the direct loops: forward, and backward added
  * onto nonzero gradients (so accumulation is checked too), for every chunk
  * size including one that leaves a partial last chunk */
-static void check_fast_vs_ref(const gw_conv2d_dims *d0) {
+static void check_fast_vs_ref_once(const gw_conv2d_dims *d0) {
     for (int chunk = 1; chunk <= d0->B; chunk++) {
         gw_conv2d_dims d = *d0;
         d.chunk = chunk;
@@ -114,6 +117,16 @@ static void check_fast_vs_ref(const gw_conv2d_dims *d0) {
         free(o1), free(o2);
         layer_free(&L);
     }
+}
+
+/* one BLAS thread takes the packed AVX-512 product where the CPU has it,
+ * two take cblas_sgemm: both must agree with the direct loops */
+static void check_fast_vs_ref(const gw_conv2d_dims *d) {
+    for (int threads = 1; threads <= 2; threads++) {
+        openblas_set_num_threads(threads);
+        check_fast_vs_ref_once(d);
+    }
+    openblas_set_num_threads(1);
 }
 
 static void test_conv2d_fast_matches_reference(void **state) {
@@ -268,8 +281,47 @@ static void test_bad_geometry_is_rejected(void **state) {
     assert_non_null(strstr(e.msg, "empty output"));
 }
 
+/* the packed AVX-512 product against direct loops: every transpose case,
+ * edges in M, N and K (K crosses the 256-deep blocking), beta 0, 1, 0.5,
+ * leading dimensions wider than the matrices */
+static void test_sgemm_kernel_matches_reference(void **state) {
+    if (!gw_conv_sgemm_avx512_ok()) {
+        fprintf(stderr, "no AVX-512 on this CPU: cblas_sgemm path only\n");
+    }
+    const int shapes[][3] = {{1, 1, 1}, {13, 37, 300}, {24, 64, 256}, {97, 33, 517}, {12, 2100, 9}};
+    const float betas[] = {0.0f, 1.0f, 0.5f};
+    float *pack = malloc(sizeof(float) * (gw_conv_sgemm_pack_size() + 1));
+    gw_rng r;
+    gw_rng_seed(&r, 9);
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+        for (int ta = 0; ta < 2; ta++)
+            for (int tb = 0; tb < 2; tb++) {
+                const int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+                const int lda = (ta ? M : K) + 3, ldb = (tb ? K : N) + 5, ldc = N + 2;
+                const size_t na = (size_t)(ta ? K : M) * lda, nb = (size_t)(tb ? N : K) * ldb;
+                const size_t nc = (size_t)M * ldc;
+                float *A = malloc(sizeof(float) * na), *B = malloc(sizeof(float) * nb);
+                float *C1 = malloc(sizeof(float) * nc), *C2 = malloc(sizeof(float) * nc);
+                gw_rng_fill_normal(&r, A, na, 0, 1);
+                gw_rng_fill_normal(&r, B, nb, 0, 1);
+                for (int bi = 0; bi < 3; bi++) {
+                    gw_rng_fill_normal(&r, C1, nc, 0, 1);
+                    memcpy(C2, C1, sizeof(float) * nc);
+                    gw_conv_sgemm_avx512(ta, tb, M, N, K, A, lda, B, ldb, betas[bi], C1, ldc,
+                                         pack);
+                    gw_conv_sgemm_ref(ta, tb, M, N, K, A, lda, B, ldb, betas[bi], C2, ldc);
+                    /* includes the padding columns of C: they must be untouched */
+                    float tol = 1e-5f * sqrtf((float)K) * 4;
+                    assert_true(gw_test_max_abs_diff(C1, C2, nc) < tol);
+                }
+                free(A), free(B), free(C1), free(C2);
+            }
+    free(pack);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sgemm_kernel_matches_reference),
         cmocka_unit_test(test_conv2d_fast_matches_reference),
         cmocka_unit_test(test_conv_transpose2d_fast_matches_reference),
         cmocka_unit_test(test_conv2d_gradcheck),
