@@ -1,0 +1,53 @@
+/* kernels_avx512.c - fast-WaveNet kernels for AVX-512 (16 lanes), compiled
+ * for that ISA whatever the build's -march and chosen at run time only when
+ * the CPU has it (gw_wn_kernels_best). */
+#include "models/wavenet_kernels.h"
+
+#include <stddef.h>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,avx512f,avx512dq,avx512vl")
+#include <immintrin.h>
+
+typedef __m512 V;
+#define VW 16
+#define VLOAD(p) _mm512_loadu_ps(p)
+#define VSTORE(p, a) _mm512_storeu_ps((p), (a))
+#define VSET1(f) _mm512_set1_ps(f)
+#define VZERO() _mm512_setzero_ps()
+#define VFMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
+#define VADD(a, b) _mm512_add_ps((a), (b))
+#define VSUB(a, b) _mm512_sub_ps((a), (b))
+#define VMUL(a, b) _mm512_mul_ps((a), (b))
+#define VDIV(a, b) _mm512_div_ps((a), (b))
+#define VMAX(a, b) _mm512_max_ps((a), (b))
+#define VMIN(a, b) _mm512_min_ps((a), (b))
+#define VROUND(a) _mm512_roundscale_ps((a), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#define VPOW2I(n) \
+    _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23))
+#define VHMAX(a) _mm512_reduce_max_ps(a)
+#define VHSUM(a) _mm512_reduce_add_ps(a)
+/* 4 voices x 4 vectors = 16 of the 32 registers as accumulators */
+#define MK_VB_BATCH 4
+#define MK_NV_BATCH 4
+#define MK_NV_ONE 8
+#define SIMD_NAME "avx512"
+#define SIMD_FN(x) avx512_##x
+
+#include "models/kernels_simd.inc"
+
+#pragma GCC pop_options
+
+const gw_wn_kernels *gw_wn_kernels_avx512(void) {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512vl"))
+        return &avx512_kernels;
+    return NULL;
+}
+#else
+const gw_wn_kernels *gw_wn_kernels_avx512(void) {
+    return NULL;
+}
+#endif

@@ -1,0 +1,224 @@
+/* wavenet_config.c - WaveNet configuration: preset JSON in and out,
+ * validation, and the numbers derived from a config (receptive field, cost,
+ * conditioning features). Format: see wavenet.h. */
+#include "models/wavenet.h"
+
+#include "io/json.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int default_dilation(int i, int layers_per_stack) {
+    return 1 << (i % layers_per_stack); /* 1, 2, 4, ... per stack (WaveNet sec. 2.1) */
+}
+
+gw_status gw_wavenet_config_validate(gw_wavenet_config *cfg, const char *source, gw_error *err) {
+    const char *src = source ? source : "wavenet config";
+    struct {
+        const char *key;
+        int value, lo, hi;
+    } ranges[] = {
+        {"sample_rate", cfg->sample_rate, 1000, 384000},
+        {"classes", cfg->classes, GW_WAVENET_CLASSES, GW_WAVENET_CLASSES},
+        {"residual_channels", cfg->residual, 1, GW_WAVENET_MAX_CHANNELS},
+        {"gate_channels", cfg->gate, 1, GW_WAVENET_MAX_CHANNELS},
+        {"skip_channels", cfg->skip, 1, GW_WAVENET_MAX_CHANNELS},
+        {"head_channels", cfg->head, 1, GW_WAVENET_MAX_CHANNELS},
+        {"stacks", cfg->stacks, 1, GW_WAVENET_MAX_LAYERS},
+        {"layers_per_stack", cfg->layers_per_stack, 1, GW_WAVENET_MAX_LAYERS},
+        {"kernel_size", cfg->kernel, 1, GW_WAVENET_MAX_KERNEL},
+        {"conditioning.pitch_features", cfg->pitch_features, 0, 64},
+        {"conditioning.velocity", cfg->velocity, 0, 1},
+        {"conditioning.instruments", cfg->instruments, 0, 1024},
+        {"local_conditioning.n_mels", cfg->n_mels, 0, 512},
+    };
+    for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++)
+        if (ranges[i].value < ranges[i].lo || ranges[i].value > ranges[i].hi)
+            return gw_fail(err, GW_ERR_ARG, "%s: %s = %d is outside [%d, %d]", src, ranges[i].key,
+                           ranges[i].value, ranges[i].lo, ranges[i].hi);
+    if (cfg->stacks * cfg->layers_per_stack > GW_WAVENET_MAX_LAYERS)
+        return gw_fail(err, GW_ERR_ARG, "%s: stacks x layers_per_stack = %d x %d exceeds %d layers",
+                       src, cfg->stacks, cfg->layers_per_stack, GW_WAVENET_MAX_LAYERS);
+    if (cfg->n_mels > 0 && (cfg->hop < 1 || cfg->hop > 65536))
+        return gw_fail(err, GW_ERR_ARG, "%s: local_conditioning.hop = %d is outside [1, 65536]",
+                       src, cfg->hop);
+    cfg->n_layers = cfg->stacks * cfg->layers_per_stack;
+    for (int l = 0; l < cfg->n_layers; l++)
+        if (cfg->dilations[l] < 1 || cfg->dilations[l] > GW_WAVENET_MAX_DILATION)
+            return gw_fail(err, GW_ERR_ARG, "%s: dilation of layer %d = %d is outside [1, %d]", src,
+                           l, cfg->dilations[l], GW_WAVENET_MAX_DILATION);
+    cfg->cond_dim = cfg->pitch_features + cfg->velocity + cfg->instruments;
+    cfg->name[GW_WAVENET_NAME_MAX - 1] = '\0';
+    return GW_OK;
+}
+
+gw_status gw_wavenet_config_parse(gw_wavenet_config *cfg, const char *json, const char *source,
+                                  gw_error *err) {
+    static const char *const root_keys[] = {
+        "model",          "name",     "sample_rate",      "classes",
+        "residual_channels", "gate_channels", "skip_channels", "head_channels",
+        "stacks",         "layers_per_stack", "kernel_size", "dilations",
+        "conditioning",   "local_conditioning", "train",
+    };
+    static const char *const cond_keys[] = {"pitch_features", "velocity", "instruments"};
+    static const char *const lc_keys[] = {"n_mels", "hop"};
+    const char *src = source ? source : "wavenet config";
+    cJSON *root = NULL;
+    gw_status st = gw_json_parse(&root, json, src, err);
+    if (st) return st;
+    gw_wavenet_config c;
+    memset(&c, 0, sizeof c);
+    const char *model = NULL, *name = NULL;
+    int dil[GW_WAVENET_MAX_LAYERS], n_dil = 0;
+    if (!cJSON_IsObject(root)) {
+        st = gw_fail(err, GW_ERR_FORMAT, "%s: a WaveNet preset must be a JSON object", src);
+        goto done;
+    }
+    if ((st = gw_json_check_keys(root, NULL, root_keys, sizeof root_keys / sizeof root_keys[0],
+                                 src, err)) ||
+        (st = gw_json_check_keys(root, "conditioning", cond_keys, 3, src, err)) ||
+        (st = gw_json_check_keys(root, "local_conditioning", lc_keys, 2, src, err)) ||
+        (st = gw_json_str(&model, root, "model", 1, "wavenet", src, err)) ||
+        (st = gw_json_str(&name, root, "name", 1, "wavenet", src, err)) ||
+        (st = gw_json_int(&c.sample_rate, root, "sample_rate", 1000, 384000, 0, 0, src, err)) ||
+        (st = gw_json_int(&c.classes, root, "classes", GW_WAVENET_CLASSES, GW_WAVENET_CLASSES, 1,
+                          GW_WAVENET_CLASSES, src, err)) ||
+        (st = gw_json_int(&c.residual, root, "residual_channels", 1, GW_WAVENET_MAX_CHANNELS, 0, 0,
+                          src, err)) ||
+        (st = gw_json_int(&c.gate, root, "gate_channels", 1, GW_WAVENET_MAX_CHANNELS, 0, 0, src,
+                          err)) ||
+        (st = gw_json_int(&c.skip, root, "skip_channels", 1, GW_WAVENET_MAX_CHANNELS, 0, 0, src,
+                          err)) ||
+        (st = gw_json_int(&c.head, root, "head_channels", 1, GW_WAVENET_MAX_CHANNELS, 0, 0, src,
+                          err)) ||
+        (st = gw_json_int(&c.stacks, root, "stacks", 1, GW_WAVENET_MAX_LAYERS, 0, 0, src, err)) ||
+        (st = gw_json_int(&c.layers_per_stack, root, "layers_per_stack", 1, GW_WAVENET_MAX_LAYERS,
+                          0, 0, src, err)) ||
+        (st = gw_json_int(&c.kernel, root, "kernel_size", 1, GW_WAVENET_MAX_KERNEL, 1, 2, src,
+                          err)) ||
+        (st = gw_json_int(&c.pitch_features, root, "conditioning.pitch_features", 0, 64, 1, 0, src,
+                          err)) ||
+        (st = gw_json_bool(&c.velocity, root, "conditioning.velocity", 1, 0, src, err)) ||
+        (st = gw_json_int(&c.instruments, root, "conditioning.instruments", 0, 1024, 1, 0, src,
+                          err)) ||
+        (st = gw_json_int(&c.n_mels, root, "local_conditioning.n_mels", 0, 512, 1, 0, src, err)) ||
+        (st = gw_json_int(&c.hop, root, "local_conditioning.hop", 1, 65536, 1, 256, src, err)))
+        goto done;
+    if (strcmp(model, "wavenet") != 0) {
+        st = gw_fail(err, GW_ERR_FORMAT, "%s: key 'model' is '%s', expected 'wavenet'", src, model);
+        goto done;
+    }
+    snprintf(c.name, sizeof c.name, "%s", name);
+    int n_layers = c.stacks * c.layers_per_stack;
+    if (n_layers > GW_WAVENET_MAX_LAYERS) {
+        st = gw_fail(err, GW_ERR_FORMAT, "%s: stacks x layers_per_stack = %d x %d exceeds %d layers",
+                     src, c.stacks, c.layers_per_stack, GW_WAVENET_MAX_LAYERS);
+        goto done;
+    }
+    if (gw_json_find(root, "dilations")) {
+        st = gw_json_int_array(dil, &n_dil, GW_WAVENET_MAX_LAYERS, root, "dilations", 1,
+                               GW_WAVENET_MAX_DILATION, src, err);
+        if (st) goto done;
+        if (n_dil != c.layers_per_stack && n_dil != n_layers) {
+            st = gw_fail(err, GW_ERR_FORMAT,
+                         "%s: key 'dilations' has %d entries; expected layers_per_stack (%d) or "
+                         "stacks x layers_per_stack (%d)",
+                         src, n_dil, c.layers_per_stack, n_layers);
+            goto done;
+        }
+    }
+    for (int l = 0; l < n_layers; l++)
+        c.dilations[l] = n_dil ? dil[l % n_dil] : default_dilation(l, c.layers_per_stack);
+    st = gw_wavenet_config_validate(&c, src, err);
+    if (!st) *cfg = c;
+done:
+    cJSON_Delete(root);
+    return st;
+}
+
+gw_status gw_wavenet_config_load(gw_wavenet_config *cfg, const char *path, gw_error *err) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return gw_fail(err, GW_ERR_IO, "%s: cannot open preset", path);
+    char *text = NULL;
+    gw_status st = GW_OK;
+    if (fseek(f, 0, SEEK_END) != 0) goto io_error;
+    long n = ftell(f);
+    if (n < 0 || n > (16L << 20) || fseek(f, 0, SEEK_SET) != 0) goto io_error;
+    text = malloc((size_t)n + 1);
+    if (!text) {
+        st = gw_fail(err, GW_ERR_NOMEM, "%s: out of memory reading preset", path);
+        goto done;
+    }
+    if (fread(text, 1, (size_t)n, f) != (size_t)n) goto io_error;
+    text[n] = '\0';
+    st = gw_wavenet_config_parse(cfg, text, path, err);
+    goto done;
+io_error:
+    st = gw_fail(err, GW_ERR_IO, "%s: cannot read preset (missing, unreadable or over 16 MiB)", path);
+done:
+    free(text);
+    fclose(f);
+    return st;
+}
+
+char *gw_wavenet_config_to_json(const gw_wavenet_config *cfg) {
+    cJSON *root = cJSON_CreateObject(), *cond = NULL, *lc = NULL, *dil = NULL;
+    char *out = NULL;
+    if (!root) return NULL;
+    if (!cJSON_AddStringToObject(root, "model", "wavenet") ||
+        !cJSON_AddStringToObject(root, "name", cfg->name) ||
+        !cJSON_AddNumberToObject(root, "sample_rate", cfg->sample_rate) ||
+        !cJSON_AddNumberToObject(root, "classes", cfg->classes) ||
+        !cJSON_AddNumberToObject(root, "residual_channels", cfg->residual) ||
+        !cJSON_AddNumberToObject(root, "gate_channels", cfg->gate) ||
+        !cJSON_AddNumberToObject(root, "skip_channels", cfg->skip) ||
+        !cJSON_AddNumberToObject(root, "head_channels", cfg->head) ||
+        !cJSON_AddNumberToObject(root, "stacks", cfg->stacks) ||
+        !cJSON_AddNumberToObject(root, "layers_per_stack", cfg->layers_per_stack) ||
+        !cJSON_AddNumberToObject(root, "kernel_size", cfg->kernel) ||
+        !(dil = cJSON_CreateIntArray(cfg->dilations, cfg->stacks * cfg->layers_per_stack)))
+        goto done;
+    cJSON_AddItemToObject(root, "dilations", dil);
+    if (!(cond = cJSON_AddObjectToObject(root, "conditioning")) ||
+        !cJSON_AddNumberToObject(cond, "pitch_features", cfg->pitch_features) ||
+        !cJSON_AddBoolToObject(cond, "velocity", cfg->velocity) ||
+        !cJSON_AddNumberToObject(cond, "instruments", cfg->instruments) ||
+        !(lc = cJSON_AddObjectToObject(root, "local_conditioning")) ||
+        !cJSON_AddNumberToObject(lc, "n_mels", cfg->n_mels) ||
+        !cJSON_AddNumberToObject(lc, "hop", cfg->hop))
+        goto done;
+    out = cJSON_Print(root);
+done:
+    cJSON_Delete(root);
+    return out;
+}
+
+int gw_wavenet_receptive_field(const gw_wavenet_config *cfg) {
+    int sum = 0;
+    for (int l = 0; l < cfg->n_layers; l++) sum += cfg->dilations[l];
+    return (cfg->kernel - 1) * sum + 1;
+}
+
+size_t gw_wavenet_macs_per_sample(const gw_wavenet_config *cfg) {
+    size_t R = (size_t)cfg->residual, G = (size_t)cfg->gate, S = (size_t)cfg->skip;
+    size_t H = (size_t)cfg->head, K = (size_t)cfg->kernel;
+    size_t layer = 2 * G * K * R + R * G + S * G;
+    return (size_t)cfg->n_layers * layer + S * H + H * GW_WAVENET_CLASSES;
+}
+
+void gw_wavenet_cond_features(const gw_wavenet_config *cfg, float *c, float midi_note,
+                              float velocity, int instrument) {
+    const double two_pi = 6.283185307179586;
+    int P = cfg->pitch_features, i = 0;
+    if (P > 0) c[i++] = (midi_note - 60.0f) / 48.0f;
+    for (int j = 0; i < P; j++) {
+        double period = 12.0 * ldexp(1.0, j); /* octave, two octaves, ... */
+        double phase = two_pi * midi_note / period;
+        c[i++] = (float)sin(phase);
+        if (i < P) c[i++] = (float)cos(phase);
+    }
+    if (cfg->velocity) c[i++] = velocity;
+    for (int k = 0; k < cfg->instruments; k++) c[i++] = k == instrument ? 1.0f : 0.0f;
+}

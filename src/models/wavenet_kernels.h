@@ -1,0 +1,69 @@
+/* wavenet_kernels.h - the small dense kernels of fast WaveNet generation
+ * (private to src/models; the stream and the tests use them).
+ *
+ * Generation at one voice is a chain of matrix-vector products whose weights
+ * (~0.9 MB for wavenet-small) are re-read every sample, so speed is set by
+ * how fast the weights stream through the cache, not by arithmetic. Weights
+ * are therefore packed once, in exactly the order a step reads them:
+ *
+ *   packed W (M, N):  rows padded to Mp = multiple of 16; row blocks of up to
+ *   GW_WN_BLOCK rows; inside a block, k-major: block[k][0 .. bw), so one
+ *   input value x[k] multiplies bw contiguous weights (bw / 16 AVX-512 loads)
+ *   and the block's outputs stay in registers for the whole k loop.
+ *   Block b starts at float offset b * GW_WN_BLOCK * N.
+ *
+ * Every kernel has a scalar reference (kernels_scalar.c) that the SIMD ones
+ * (kernels_avx2.c, kernels_avx512.c) are tested against.
+ */
+#ifndef GW_MODELS_WAVENET_KERNELS_H
+#define GW_MODELS_WAVENET_KERNELS_H
+
+#include <stddef.h>
+
+enum {
+    GW_WN_PANEL = 16,  /* rows per panel: one AVX-512 register */
+    GW_WN_BLOCK = 128, /* rows per block: 8 panels of accumulators */
+};
+
+static inline int gw_wn_pad16(int n) {
+    return (n + 15) & ~15;
+}
+
+typedef struct gw_wn_kernels {
+    const char *name; /* "scalar", "avx2", "avx512" */
+    /* For each voice v < B:
+     *   y[v] = W x[v] + (bias ? bias[v * bias_stride] : 0) + (add ? add[v * add_stride] : 0)
+     * then max(0, .) if relu. W packed (Mp, N) as above; y rows Mp (pad rows
+     * get whatever the zero pad weights give: bias and add pads must be 0).
+     * bias_stride 0 shares one bias among voices. */
+    void (*matvec)(float *y, int y_stride,                 // (B, Mp)
+                   const float *W,                         // packed (Mp, N)
+                   const float *x, int x_stride,           // (B, N)
+                   const float *bias, int bias_stride,     // (B, Mp) or (Mp) or NULL
+                   const float *add, int add_stride,       // (B, Mp) or NULL
+                   int Mp, int N, int B, int relu);
+    /* gated activation unit (van den Oord et al. 2016, eq. 2):
+     * z[v][i] = tanh(h[v][i]) * sigmoid(h[v][Gp + i]), i < Gp (Gp % 16 == 0) */
+    void (*gate)(float *z, int z_stride,                   // (B, Gp)
+                 const float *h, int h_stride,             // (B, 2 Gp)
+                 int Gp, int B);
+    /* p[i] = exp((logits[i] - max(logits)) * inv_t); returns sum(p).
+     * n % 16 == 0 */
+    float (*softmax_exp)(float *p, const float *logits, int n, float inv_t);
+} gw_wn_kernels;
+
+extern const gw_wn_kernels gw_wn_kernels_scalar;
+/* NULL when the CPU (or the build) lacks the instructions */
+const gw_wn_kernels *gw_wn_kernels_avx2(void);
+const gw_wn_kernels *gw_wn_kernels_avx512(void);
+/* the fastest this CPU runs; GW_WAVENET_ISA=scalar|avx2|avx512 in the
+ * environment caps it (for benchmarks and debugging) */
+const gw_wn_kernels *gw_wn_kernels_best(void);
+
+/* packs W (M, N) row-major into dst (Mp * N floats, zero padded rows) */
+void gw_wn_pack(float *dst, const float *W, int M, int N);
+static inline size_t gw_wn_packed_size(int M, int N) {
+    return (size_t)gw_wn_pad16(M) * (size_t)N;
+}
+
+#endif

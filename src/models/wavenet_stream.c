@@ -1,0 +1,435 @@
+/* wavenet_stream.c - fast incremental WaveNet generation (Paine et al. 2016,
+ * "Fast Wavenet Generation Algorithm"); the algorithm is written out in
+ * docs/wavenet.md.
+ *
+ * Layer l with dilation d and kernel K needs its inputs from d, 2d, ...,
+ * (K-1) d steps ago: a ring of (K-1) d slots per layer holds them, shared
+ * position for all voices, one R-vector per voice per slot. Zeroed rings are
+ * the causal zero padding of the full forward pass.
+ *
+ * All weights are packed once (wavenet_kernels.h) into one buffer in the
+ * order a step reads them, so a step streams through them front to back:
+ *   per layer: dilated conv (2G16, K R), residual 1x1 (R16, G16);
+ *   all skip 1x1s as one product (S16, L G16) over the concatenated gated
+ *   outputs Z (the last layer's residual is never needed);
+ *   head 1x1 (H16, S); output 1x1 (256, H).
+ * Gate rows are padded per half (filter rows at 0.., gate rows at G16..) so
+ * the gate kernel works on whole registers; padded rows have zero weights and
+ * bias, give z = tanh(0) sigmoid(0) = 0, and meet zero columns downstream.
+ * Biases are folded into the products; the dilated conv's bias is per voice:
+ * dil.b + cond.w c + lc.w mel, recomputed only when c or the mel frame
+ * changes (once per note / per hop samples, not per sample). */
+#include "models/wavenet.h"
+#include "models/wavenet_kernels.h"
+
+#include "dsp/gw_dsp.h"
+
+#include <math.h>
+#include <string.h>
+
+struct gw_wavenet_stream {
+    gw_wavenet_config cfg;
+    const gw_wn_kernels *k;
+    int max_voices;
+    int L, R, K, G16, R16, S16, H16, LG2; /* LG2 = L * 2 G16 */
+    float *wmem;                          /* weights, packed, one allocation */
+    float *smem;                          /* state and scratch, one allocation */
+    /* packed weights */
+    const float *dil_w[GW_WAVENET_MAX_LAYERS]; /* (2G16, K R) */
+    const float *res_w[GW_WAVENET_MAX_LAYERS]; /* (R16, G16) */
+    const float *skip_w;                       /* (S16, L G16) */
+    const float *head1_w;                      /* (H16, S) */
+    const float *out_w;                        /* (256, H) */
+    const float *cond_w;                       /* (L 2G16, C_g) or NULL */
+    const float *lc_w;                         /* (L 2G16, n_mels) or NULL */
+    const float *embed;                        /* (256, R) */
+    const float *dil_b;                        /* (L, 2G16) */
+    const float *res_b;                        /* (L, R16) */
+    const float *skip_b;                       /* (S16): sum over layers */
+    const float *head1_b;                      /* (H16) */
+    const float *out_b;                        /* (256) */
+    float mulaw[GW_WAVENET_CLASSES];
+    /* per-voice state */
+    float *ring[GW_WAVENET_MAX_LAYERS]; /* (slots, V, R) */
+    int slots[GW_WAVENET_MAX_LAYERS];   /* (K - 1) d */
+    int pos[GW_WAVENET_MAX_LAYERS];     /* slot the present input goes to */
+    float *cond_part;                   /* (V, L 2G16) cond.w c */
+    float *lc_part;                     /* (V, L 2G16) lc.w mel */
+    float *gbias;                       /* (V, L 2G16) dil.b + both parts */
+    int input[1024];                    /* (V) next input class; max_voices <= 1024 */
+    /* scratch */
+    float *x, *x2;   /* (V, R16) */
+    float *xin;      /* (V, K R) the dilated conv's taps, oldest first */
+    float *h;        /* (V, 2G16) */
+    float *Z;        /* (V, L G16) gated outputs of all layers */
+    float *skip;     /* (V, S16) */
+    float *h1;       /* (V, H16) */
+    float *logits;   /* (V, 256) */
+    float *p;        /* (256) */
+    float *uniforms; /* (V) */
+};
+
+enum { MAX_VOICES = 1024 };
+
+/* offsets in floats, each 64-byte aligned: one allocation, a size table */
+static size_t take(size_t *off, size_t n) {
+    size_t at = *off;
+    *off += (n + 15) & ~(size_t)15;
+    return at;
+}
+
+/* row o of a (2G, N) gate-conv matrix goes to row o (filter) or G16 + o - G
+ * (gate) of a (2G16, N) one */
+static int gate_row(int o, int G, int G16) {
+    return o < G ? o : G16 + o - G;
+}
+
+static gw_status pack_weights(gw_wavenet_stream *s, const gw_wavenet *m, float *dense,
+                              gw_error *err) {
+    const gw_wavenet_config *c = &s->cfg;
+    const gw_wavenet_weights *w = &m->w;
+    const int L = s->L, R = s->R, K = s->K, G = c->gate, G16 = s->G16, S = c->skip, H = c->head;
+    const int Q = GW_WAVENET_CLASSES, Cg = c->cond_dim, M = c->n_mels;
+    float *base = s->wmem;
+    size_t off = 0;
+    /* layout: exactly the order of stream_create's size table */
+    for (int l = 0; l < L; l++) {
+        const gw_wavenet_layer *ly = &w->layer[l];
+        float *dw = base + take(&off, gw_wn_packed_size(2 * G16, K * R));
+        memset(dense, 0, sizeof(float) * 2 * G16 * K * R);
+        for (int o = 0; o < 2 * G; o++)
+            memcpy(dense + (size_t)gate_row(o, G, G16) * K * R, ly->dil_w + (size_t)o * K * R,
+                   sizeof(float) * K * R);
+        gw_wn_pack(dw, dense, 2 * G16, K * R);
+        s->dil_w[l] = dw;
+        float *rw = base + take(&off, gw_wn_packed_size(R, G16));
+        memset(dense, 0, sizeof(float) * R * G16);
+        for (int o = 0; o < R; o++)
+            memcpy(dense + (size_t)o * G16, ly->res_w + (size_t)o * G, sizeof(float) * G);
+        gw_wn_pack(rw, dense, R, G16);
+        s->res_w[l] = rw;
+    }
+    float *sw = base + take(&off, gw_wn_packed_size(S, L * G16));
+    memset(dense, 0, sizeof(float) * S * L * G16);
+    for (int l = 0; l < L; l++)
+        for (int o = 0; o < S; o++)
+            memcpy(dense + (size_t)o * L * G16 + (size_t)l * G16, w->layer[l].skip_w + (size_t)o * G,
+                   sizeof(float) * G);
+    gw_wn_pack(sw, dense, S, L * G16);
+    s->skip_w = sw;
+    float *h1 = base + take(&off, gw_wn_packed_size(H, S));
+    gw_wn_pack(h1, w->head1_w, H, S);
+    s->head1_w = h1;
+    float *ow = base + take(&off, gw_wn_packed_size(Q, H));
+    gw_wn_pack(ow, w->out_w, Q, H);
+    s->out_w = ow;
+    /* per-note / per-frame products: (L 2G16, C) with the gate-row mapping */
+    for (int pass = 0; pass < 2; pass++) {
+        int N = pass ? M : Cg;
+        if (N == 0) continue;
+        float *pw = base + take(&off, gw_wn_packed_size(s->LG2, N));
+        memset(dense, 0, sizeof(float) * s->LG2 * N);
+        for (int l = 0; l < L; l++) {
+            const float *src = pass ? w->layer[l].lc_w : w->layer[l].cond_w;
+            for (int o = 0; o < 2 * G; o++)
+                memcpy(dense + ((size_t)l * 2 * G16 + gate_row(o, G, G16)) * N, src + (size_t)o * N,
+                       sizeof(float) * N);
+        }
+        gw_wn_pack(pw, dense, s->LG2, N);
+        if (pass)
+            s->lc_w = pw;
+        else
+            s->cond_w = pw;
+    }
+    float *emb = base + take(&off, (size_t)Q * R);
+    memcpy(emb, w->embed, sizeof(float) * Q * R);
+    s->embed = emb;
+    float *db = base + take(&off, (size_t)s->LG2);
+    float *rb = base + take(&off, (size_t)L * s->R16);
+    float *sb = base + take(&off, (size_t)s->S16);
+    for (int l = 0; l < L; l++) {
+        for (int o = 0; o < 2 * G; o++) db[(size_t)l * 2 * G16 + gate_row(o, G, G16)] = w->layer[l].dil_b[o];
+        memcpy(rb + (size_t)l * s->R16, w->layer[l].res_b, sizeof(float) * R);
+        for (int o = 0; o < S; o++) sb[o] += w->layer[l].skip_b[o];
+    }
+    s->dil_b = db, s->res_b = rb, s->skip_b = sb;
+    float *hb = base + take(&off, (size_t)s->H16);
+    memcpy(hb, w->head1_b, sizeof(float) * H);
+    s->head1_b = hb;
+    float *ob = base + take(&off, (size_t)Q);
+    memcpy(ob, w->out_b, sizeof(float) * Q);
+    s->out_b = ob;
+    (void)err;
+    return GW_OK;
+}
+
+static size_t weights_size(const gw_wavenet_stream *s) {
+    const gw_wavenet_config *c = &s->cfg;
+    size_t off = 0;
+    for (int l = 0; l < s->L; l++) {
+        take(&off, gw_wn_packed_size(2 * s->G16, s->K * s->R));
+        take(&off, gw_wn_packed_size(s->R, s->G16));
+    }
+    take(&off, gw_wn_packed_size(c->skip, s->L * s->G16));
+    take(&off, gw_wn_packed_size(c->head, c->skip));
+    take(&off, gw_wn_packed_size(GW_WAVENET_CLASSES, c->head));
+    if (c->cond_dim) take(&off, gw_wn_packed_size(s->LG2, c->cond_dim));
+    if (c->n_mels) take(&off, gw_wn_packed_size(s->LG2, c->n_mels));
+    take(&off, (size_t)GW_WAVENET_CLASSES * s->R);
+    take(&off, (size_t)s->LG2);
+    take(&off, (size_t)s->L * s->R16);
+    take(&off, (size_t)s->S16);
+    take(&off, (size_t)s->H16);
+    take(&off, GW_WAVENET_CLASSES);
+    return off;
+}
+
+/* state and scratch: computes the layout, and points s's arrays into mem
+ * when mem is not NULL */
+static size_t state_layout(gw_wavenet_stream *s, float *mem) {
+    const size_t V = (size_t)s->max_voices;
+    size_t off = 0, at;
+#define PLACE(field, n)          \
+    at = take(&off, (n));        \
+    if (mem) s->field = mem + at;
+    for (int l = 0; l < s->L; l++) {
+        PLACE(ring[l], (size_t)s->slots[l] * V * s->R);
+    }
+    PLACE(cond_part, V * s->LG2);
+    PLACE(lc_part, V * s->LG2);
+    PLACE(gbias, V * s->LG2);
+    PLACE(x, V * s->R16);
+    PLACE(x2, V * s->R16);
+    PLACE(xin, V * s->K * s->R);
+    PLACE(h, V * 2 * s->G16);
+    PLACE(Z, V * s->L * s->G16);
+    PLACE(skip, V * s->S16);
+    PLACE(h1, V * s->H16);
+    PLACE(logits, V * GW_WAVENET_CLASSES);
+    PLACE(p, GW_WAVENET_CLASSES);
+    PLACE(uniforms, V);
+#undef PLACE
+    return off;
+}
+
+gw_status gw_wavenet_stream_create(gw_wavenet_stream **out, const gw_wavenet *model,
+                                   int max_voices, gw_error *err) {
+    *out = NULL;
+    const gw_wavenet_config *c = &model->cfg;
+    if (max_voices < 1 || max_voices > MAX_VOICES)
+        return gw_fail(err, GW_ERR_ARG, "%s: max_voices = %d is outside [1, %d]", c->name,
+                       max_voices, MAX_VOICES);
+    gw_wavenet_stream *s = gw_alloc(sizeof *s);
+    float *dense = NULL;
+    gw_status st = GW_OK;
+    if (!s) return gw_fail(err, GW_ERR_NOMEM, "%s: out of memory creating a stream", c->name);
+    s->cfg = *c;
+    s->k = gw_wn_kernels_best();
+    s->max_voices = max_voices;
+    s->L = c->n_layers, s->R = c->residual, s->K = c->kernel;
+    s->G16 = gw_wn_pad16(c->gate), s->R16 = gw_wn_pad16(c->residual);
+    s->S16 = gw_wn_pad16(c->skip), s->H16 = gw_wn_pad16(c->head);
+    s->LG2 = s->L * 2 * s->G16;
+    for (int l = 0; l < s->L; l++) s->slots[l] = (s->K - 1) * c->dilations[l];
+    /* the largest dense matrix packed: dilated conv, residual, all skips,
+     * head, output, conditioning */
+    size_t dn = (size_t)2 * s->G16 * s->K * s->R, n;
+    if ((n = (size_t)s->R * s->G16) > dn) dn = n;
+    if ((n = (size_t)c->skip * s->L * s->G16) > dn) dn = n;
+    if ((n = (size_t)s->LG2 * (c->cond_dim > c->n_mels ? c->cond_dim : c->n_mels)) > dn) dn = n;
+    s->wmem = gw_alloc(weights_size(s) * sizeof(float));
+    s->smem = gw_alloc(state_layout(s, NULL) * sizeof(float));
+    dense = gw_alloc(dn * sizeof(float));
+    if (!s->wmem || !s->smem || !dense) {
+        st = gw_fail(err, GW_ERR_NOMEM,
+                     "%s: out of memory for a %d-voice stream (%.1f MB of state)", c->name,
+                     max_voices, (double)state_layout(s, NULL) * 4 / 1e6);
+        goto fail;
+    }
+    state_layout(s, s->smem);
+    if ((st = pack_weights(s, model, dense, err))) goto fail;
+    for (int q = 0; q < GW_WAVENET_CLASSES; q++) s->mulaw[q] = gw_mulaw_decode((uint8_t)q);
+    for (int v = 0; v < max_voices; v++) gw_wavenet_stream_reset(s, v);
+    gw_free(dense);
+    *out = s;
+    return GW_OK;
+fail:
+    gw_free(dense);
+    gw_wavenet_stream_free(s);
+    return st;
+}
+
+void gw_wavenet_stream_free(gw_wavenet_stream *s) {
+    if (!s) return;
+    gw_free(s->wmem);
+    gw_free(s->smem);
+    gw_free(s);
+}
+
+int gw_wavenet_stream_max_voices(const gw_wavenet_stream *s) {
+    return s->max_voices;
+}
+
+const char *gw_wavenet_stream_isa(const gw_wavenet_stream *s) {
+    return s->k->name;
+}
+
+static int voice_ok(const gw_wavenet_stream *s, int v) {
+    return v >= 0 && v < s->max_voices;
+}
+
+static void update_gbias(gw_wavenet_stream *s, int v) {
+    size_t o = (size_t)v * s->LG2;
+    for (int i = 0; i < s->LG2; i++) s->gbias[o + i] = s->dil_b[i] + s->cond_part[o + i] + s->lc_part[o + i];
+}
+
+void gw_wavenet_stream_reset(gw_wavenet_stream *s, int voice) {
+    if (!voice_ok(s, voice)) return;
+    for (int l = 0; l < s->L; l++)
+        for (int j = 0; j < s->slots[l]; j++)
+            memset(s->ring[l] + ((size_t)j * s->max_voices + voice) * s->R, 0, sizeof(float) * s->R);
+    memset(s->cond_part + (size_t)voice * s->LG2, 0, sizeof(float) * s->LG2);
+    memset(s->lc_part + (size_t)voice * s->LG2, 0, sizeof(float) * s->LG2);
+    update_gbias(s, voice);
+    s->input[voice] = GW_WAVENET_SILENCE;
+}
+
+/* part[v] = W c over all layers at once (a B = 1 product), or zeros */
+static void set_part(gw_wavenet_stream *s, float *part, const float *W, const float *c, int N) {
+    if (c && W)
+        s->k->matvec(part, s->LG2, W, c, N, NULL, 0, NULL, 0, s->LG2, N, 1, 0);
+    else
+        memset(part, 0, sizeof(float) * s->LG2);
+}
+
+void gw_wavenet_stream_set_cond(gw_wavenet_stream *s, int voice, const float *c) {
+    if (!voice_ok(s, voice) || s->cfg.cond_dim == 0) return;
+    set_part(s, s->cond_part + (size_t)voice * s->LG2, s->cond_w, c, s->cfg.cond_dim);
+    update_gbias(s, voice);
+}
+
+void gw_wavenet_stream_set_mel(gw_wavenet_stream *s, int voice, const float *mel) {
+    if (!voice_ok(s, voice) || s->cfg.n_mels == 0) return;
+    set_part(s, s->lc_part + (size_t)voice * s->LG2, s->lc_w, mel, s->cfg.n_mels);
+    update_gbias(s, voice);
+}
+
+void gw_wavenet_stream_set_input(gw_wavenet_stream *s, int voice, int cls) {
+    if (!voice_ok(s, voice)) return;
+    s->input[voice] = cls < 0 ? 0 : cls >= GW_WAVENET_CLASSES ? GW_WAVENET_CLASSES - 1 : cls;
+}
+
+static void swap_floats(float *a, float *b, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        float t = a[i];
+        a[i] = b[i], b[i] = t;
+    }
+}
+
+void gw_wavenet_stream_swap_voices(gw_wavenet_stream *s, int a, int b) {
+    if (!voice_ok(s, a) || !voice_ok(s, b) || a == b) return;
+    size_t V = (size_t)s->max_voices, R = (size_t)s->R;
+    for (int l = 0; l < s->L; l++)
+        for (int j = 0; j < s->slots[l]; j++)
+            swap_floats(s->ring[l] + (j * V + a) * R, s->ring[l] + (j * V + b) * R, R);
+    size_t n = (size_t)s->LG2;
+    swap_floats(s->cond_part + a * n, s->cond_part + b * n, n);
+    swap_floats(s->lc_part + a * n, s->lc_part + b * n, n);
+    swap_floats(s->gbias + a * n, s->gbias + b * n, n);
+    int t = s->input[a];
+    s->input[a] = s->input[b], s->input[b] = t;
+}
+
+/* inverse CDF over unnormalised probabilities p (n) with sum total: the first
+ * class whose cumulative mass exceeds u * total; rounding past the end gives
+ * the last class with mass */
+static int inverse_cdf(const float *p, int n, float total, float u) {
+    float thr = u * total, cum = 0.0f;
+    int last = 0;
+    for (int i = 0; i < n; i++) {
+        if (p[i] > 0.0f) last = i;
+        cum += p[i];
+        if (cum > thr) return i;
+    }
+    return last;
+}
+
+static int argmax(const float *x, int n) {
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (x[i] > x[best]) best = i;
+    return best;
+}
+
+static int sample_with(const gw_wn_kernels *k, float *p, const float *logits, float temperature,
+                       float u) {
+    if (!(temperature > 0.0f)) return argmax(logits, GW_WAVENET_CLASSES);
+    float total = k->softmax_exp(p, logits, GW_WAVENET_CLASSES, 1.0f / temperature);
+    return inverse_cdf(p, GW_WAVENET_CLASSES, total, u);
+}
+
+int gw_wavenet_sample(const float *logits, float temperature, float u) {
+    float p[GW_WAVENET_CLASSES];
+    return sample_with(&gw_wn_kernels_scalar, p, logits, temperature, u);
+}
+
+void gw_wavenet_stream_step(gw_wavenet_stream *s, float *logits, float *samples, uint8_t *classes,
+                            int n_voices, float temperature, const float *uniforms) {
+    const gw_wn_kernels *k = s->k;
+    const int B = n_voices < 0 ? 0 : n_voices > s->max_voices ? s->max_voices : n_voices;
+    const int L = s->L, R = s->R, K = s->K, KR = K * R, G16 = s->G16, R16 = s->R16;
+    const int LG16 = L * G16, Q = GW_WAVENET_CLASSES;
+    const size_t V = (size_t)s->max_voices;
+    if (B == 0) return;
+    float *x = s->x, *x2 = s->x2;
+    for (int v = 0; v < B; v++)
+        memcpy(x + (size_t)v * R16, s->embed + (size_t)s->input[v] * R, sizeof(float) * R);
+    for (int l = 0; l < L; l++) {
+        /* taps oldest first (tap k sees t - (K-1-k) d), then the present;
+         * the oldest slot is then overwritten with the present input */
+        int n = s->slots[l], d = s->cfg.dilations[l], pos = s->pos[l];
+        for (int v = 0; v < B; v++) {
+            float *xi = s->xin + (size_t)v * KR;
+            for (int t = 0; t < K - 1; t++) {
+                int slot = pos - (K - 1 - t) * d;
+                slot += slot < 0 ? n : 0;
+                memcpy(xi + (size_t)t * R, s->ring[l] + ((size_t)slot * V + v) * R, sizeof(float) * R);
+            }
+            memcpy(xi + (size_t)(K - 1) * R, x + (size_t)v * R16, sizeof(float) * R);
+            if (n) memcpy(s->ring[l] + ((size_t)pos * V + v) * R, x + (size_t)v * R16, sizeof(float) * R);
+        }
+        if (n) s->pos[l] = pos + 1 == n ? 0 : pos + 1;
+        k->matvec(s->h, 2 * G16, s->dil_w[l], s->xin, KR, s->gbias + (size_t)l * 2 * G16, s->LG2,
+                  NULL, 0, 2 * G16, KR, B, 0);
+        float *z = s->Z + (size_t)l * G16;
+        k->gate(z, LG16, s->h, 2 * G16, G16, B);
+        if (l + 1 < L) { /* the last layer's residual output feeds nothing */
+            k->matvec(x2, R16, s->res_w[l], z, LG16, s->res_b + (size_t)l * R16, 0, x, R16, R16,
+                      G16, B, 0);
+            float *t = x;
+            x = x2, x2 = t;
+        }
+    }
+    const int S = s->cfg.skip, H = s->cfg.head;
+    k->matvec(s->skip, s->S16, s->skip_w, s->Z, LG16, s->skip_b, 0, NULL, 0, s->S16, LG16, B, 1);
+    k->matvec(s->h1, s->H16, s->head1_w, s->skip, s->S16, s->head1_b, 0, NULL, 0, s->H16, S, B, 1);
+    k->matvec(s->logits, Q, s->out_w, s->h1, s->H16, s->out_b, 0, NULL, 0, Q, H, B, 0);
+    if (logits) memcpy(logits, s->logits, sizeof(float) * Q * B);
+    for (int v = 0; v < B; v++) {
+        int c = sample_with(k, s->p, s->logits + (size_t)v * Q, temperature, uniforms[v]);
+        s->input[v] = c;
+        if (classes) classes[v] = (uint8_t)c;
+        if (samples) samples[v] = s->mulaw[c];
+    }
+}
+
+void gw_wavenet_stream_generate(gw_wavenet_stream *s, float *audio, int n_voices, size_t n,
+                                float temperature, gw_rng *rng) {
+    const int B = n_voices < 0 ? 0 : n_voices > s->max_voices ? s->max_voices : n_voices;
+    float out[MAX_VOICES];
+    for (size_t t = 0; t < n; t++) {
+        for (int v = 0; v < B; v++) s->uniforms[v] = gw_rng_uniform(rng);
+        gw_wavenet_stream_step(s, NULL, out, NULL, B, temperature, s->uniforms);
+        for (int v = 0; v < B; v++) audio[(size_t)v * n + t] = out[v];
+    }
+}

@@ -1,0 +1,504 @@
+/* Fast incremental WaveNet generation (src/models/wavenet_stream.c) against
+ * the plain full forward pass, and its SIMD kernels against the scalar ones.
+ *
+ * The main check follows the PyTorch peer's: generate free-running (sampling)
+ * for more steps than the receptive field, so every ring wraps, recording
+ * every step's logits; the reference forward over the very sequence that was
+ * generated must give the same logits. A ring read one slot off, a dropped
+ * bias or a mis-padded gate row all show up as differences of 1e-2 or more. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gw_test.h"
+#include "models/wavenet.h"
+#include "models/wavenet_kernels.h"
+
+/* ---- counting allocations (not under ASan, which owns malloc) ---- */
+#if !defined(__SANITIZE_ADDRESS__)
+#define COUNT_ALLOCS 1
+extern void *__libc_malloc(size_t n);
+extern void *__libc_calloc(size_t n, size_t m);
+extern void *__libc_realloc(void *p, size_t n);
+extern void *__libc_memalign(size_t a, size_t n);
+extern void __libc_free(void *p);
+static long n_allocs;
+void *malloc(size_t n) {
+    n_allocs++;
+    return __libc_malloc(n);
+}
+void *calloc(size_t n, size_t m) {
+    n_allocs++;
+    return __libc_calloc(n, m);
+}
+void *realloc(void *p, size_t n) {
+    n_allocs++;
+    return __libc_realloc(p, n);
+}
+void *aligned_alloc(size_t a, size_t n) {
+    n_allocs++;
+    return __libc_memalign(a, n);
+}
+void *memalign(size_t a, size_t n) {
+    n_allocs++;
+    return __libc_memalign(a, n);
+}
+int posix_memalign(void **out, size_t a, size_t n) {
+    n_allocs++;
+    *out = __libc_memalign(a, n);
+    return *out ? 0 : 12; /* ENOMEM */
+}
+void free(void *p) {
+    __libc_free(p);
+}
+#endif
+
+typedef struct test_cfg {
+    const char *what;
+    int R, G, S, H, stacks, layers, K;
+    int dil[8]; /* one stack's dilations; {0} = default 1, 2, 4, ... */
+    int pitch, velocity, instruments, n_mels, hop;
+    int voices;
+    int extra_steps; /* beyond the receptive field */
+} test_cfg;
+
+static gw_wavenet *make_model(const test_cfg *t, uint64_t seed) {
+    gw_wavenet_config c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.name, sizeof c.name, "%s", t->what);
+    c.sample_rate = 16000, c.classes = 256;
+    c.residual = t->R, c.gate = t->G, c.skip = t->S, c.head = t->H;
+    c.stacks = t->stacks, c.layers_per_stack = t->layers, c.kernel = t->K;
+    for (int l = 0; l < t->stacks * t->layers; l++)
+        c.dilations[l] = t->dil[0] ? t->dil[l % t->layers] : 1 << (l % t->layers);
+    c.pitch_features = t->pitch, c.velocity = t->velocity, c.instruments = t->instruments;
+    c.n_mels = t->n_mels, c.hop = t->hop ? t->hop : 1;
+    gw_error err = {0};
+    gw_wavenet *m = NULL;
+    gw_status st = gw_wavenet_create(&m, &c, &err);
+    if (st) fprintf(stderr, "%s\n", err.msg);
+    assert_int_equal(st, GW_OK);
+    gw_rng rng;
+    gw_rng_seed(&rng, seed);
+    gw_wavenet_weights_init(&m->w, &m->cfg, &rng);
+    return m;
+}
+
+/* mel frame f of voice v: smooth, distinct per voice */
+static void mel_frame(float *mel, int n_mels, int v, int f) {
+    for (int i = 0; i < n_mels; i++) mel[i] = sinf(0.7f * (float)f + 1.3f * (float)i + (float)v);
+}
+
+/* Runs the stream for RF + extra steps on `voices` voices, each with its own
+ * conditioning and mel frames, sampling (or teacher-forced from random
+ * classes when teacher != 0), and compares every step's logits with the
+ * reference forward over the same inputs. Returns the worst difference. */
+static float stream_vs_reference(const test_cfg *t, int teacher, uint64_t seed) {
+    gw_wavenet *m = make_model(t, seed);
+    const gw_wavenet_config *c = &m->cfg;
+    const int Q = GW_WAVENET_CLASSES, B = t->voices;
+    const int T = gw_wavenet_receptive_field(c) + t->extra_steps;
+    gw_error err = {0};
+    gw_wavenet_stream *s = NULL;
+    assert_int_equal(gw_wavenet_stream_create(&s, m, B + 1, &err), GW_OK);
+    float *logits = malloc(sizeof(float) * (size_t)T * B * Q);
+    float *ref = malloc(sizeof(float) * (size_t)T * Q);
+    uint8_t *inputs = malloc((size_t)B * T);
+    float *cond = calloc((size_t)B * (c->cond_dim + 1), sizeof(float));
+    float *mel = calloc((size_t)B * T * (c->n_mels + 1), sizeof(float));
+    float u[16];
+    uint8_t cls[16];
+    assert_non_null(logits), assert_non_null(ref), assert_non_null(inputs);
+    gw_rng rng;
+    gw_rng_seed(&rng, seed + 1);
+    for (int v = 0; v < B; v++) {
+        if (c->cond_dim) {
+            gw_wavenet_cond_features(c, cond + (size_t)v * c->cond_dim, 40.5f + 7.3f * v,
+                                     0.3f + 0.2f * v, v % (t->instruments ? t->instruments : 1));
+            gw_wavenet_stream_set_cond(s, v, cond + (size_t)v * c->cond_dim);
+        }
+        inputs[(size_t)v * T] = GW_WAVENET_SILENCE;
+    }
+    for (int step = 0; step < T; step++) {
+        for (int v = 0; v < B; v++) {
+            if (c->n_mels) {
+                float *row = mel + ((size_t)v * T + step) * c->n_mels;
+                mel_frame(row, c->n_mels, v, step / c->hop);
+                if (step % c->hop == 0) gw_wavenet_stream_set_mel(s, v, row);
+            }
+            if (teacher && step > 0) {
+                inputs[(size_t)v * T + step] = (uint8_t)gw_rng_below(&rng, Q);
+                gw_wavenet_stream_set_input(s, v, inputs[(size_t)v * T + step]);
+            }
+            u[v] = gw_rng_uniform(&rng);
+        }
+        gw_wavenet_stream_step(s, logits + (size_t)step * B * Q, NULL, cls, B, 1.0f, u);
+        for (int v = 0; v < B && step + 1 < T; v++)
+            if (!teacher) inputs[(size_t)v * T + step + 1] = cls[v];
+    }
+    float worst = 0;
+    int distinct = 0, seen[256] = {0};
+    for (int v = 0; v < B; v++) {
+        assert_int_equal(gw_wavenet_forward_reference(m, ref, inputs + (size_t)v * T,
+                                                      c->cond_dim ? cond + (size_t)v * c->cond_dim : NULL,
+                                                      c->n_mels ? mel + (size_t)v * T * c->n_mels : NULL,
+                                                      T, &err),
+                         GW_OK);
+        for (int step = 0; step < T; step++) {
+            float d = gw_test_max_abs_diff(ref + (size_t)step * Q, logits + ((size_t)step * B + v) * Q, Q);
+            if (!(d <= worst)) worst = d;
+            if (!seen[inputs[(size_t)v * T + step]]++) distinct++;
+        }
+    }
+    fprintf(stderr, "  %-34s %s voices %d steps %d (rf %d) distinct %3d: max |stream - ref| = %.3g\n",
+            t->what, teacher ? "teacher" : "sampled", B, T, gw_wavenet_receptive_field(c), distinct,
+            (double)worst);
+    assert_true(distinct > 8); /* the check means little on a constant sequence */
+    free(logits), free(ref), free(inputs), free(cond), free(mel);
+    gw_wavenet_stream_free(s);
+    gw_wavenet_free(m);
+    return worst;
+}
+
+static const test_cfg configs[] = {
+    {"plain k2, 2 stacks", 16, 16, 32, 32, 2, 4, 2, {0}, 0, 0, 0, 0, 0, 1, 40},
+    {"odd sizes k3 dil 1,3,2,5 + cond", 12, 10, 20, 24, 1, 4, 3, {1, 3, 2, 5}, 5, 1, 3, 0, 0, 3, 30},
+    {"local mel + cond, 2 voices", 16, 16, 48, 40, 2, 3, 2, {0}, 2, 1, 0, 6, 7, 2, 30},
+    {"k1 (no rings), 4 voices", 8, 8, 16, 16, 1, 3, 1, {0}, 0, 0, 0, 0, 0, 4, 60},
+    {"k4, 9 voices, large rows", 20, 72, 144, 136, 1, 3, 4, {1, 2, 3}, 3, 0, 0, 0, 0, 9, 10},
+};
+
+static void test_stream_equals_reference(void **state) {
+    for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++) {
+        assert_true(stream_vs_reference(&configs[i], 0, 100 + i) < 1e-4f);
+        assert_true(stream_vs_reference(&configs[i], 1, 200 + i) < 1e-4f);
+    }
+}
+
+/* the real wavenet-small shape, one voice, every ring wrapping */
+static void test_small_preset_shape(void **state) {
+    test_cfg t = {"wavenet-small shape", 32, 32, 128, 128, 2, 10, 2, {0}, 0, 0, 0, 0, 0, 2, 60};
+    assert_true(stream_vs_reference(&t, 0, 7) < 1e-4f);
+}
+
+/* reading a ring one slot off must be caught: compare against a model whose
+ * dilations differ by one in a single layer */
+static void test_check_is_sensitive(void **state) {
+    test_cfg t = configs[0];
+    gw_wavenet *a = make_model(&t, 5);
+    gw_wavenet *b = make_model(&t, 5);
+    b->cfg.dilations[3] += 1;
+    const int T = 64, Q = GW_WAVENET_CLASSES;
+    uint8_t in[64];
+    for (int i = 0; i < T; i++) in[i] = (uint8_t)(i * 37 % 256);
+    float *la = malloc(sizeof(float) * T * Q), *lb = malloc(sizeof(float) * T * Q);
+    assert_int_equal(gw_wavenet_forward_reference(a, la, in, NULL, NULL, T, NULL), GW_OK);
+    assert_int_equal(gw_wavenet_forward_reference(b, lb, in, NULL, NULL, T, NULL), GW_OK);
+    assert_true(gw_test_max_abs_diff(la, lb, (size_t)T * Q) > 1e-2f);
+    free(la), free(lb);
+    gw_wavenet_free(a), gw_wavenet_free(b);
+}
+
+/* reset must give the logits of a fresh stream (whatever the ring position);
+ * swapping voices must carry their whole state */
+static void test_reset_and_swap(void **state) {
+    test_cfg t = configs[1];
+    gw_wavenet *m = make_model(&t, 11);
+    gw_wavenet_stream *s = NULL, *f = NULL, *g = NULL;
+    assert_int_equal(gw_wavenet_stream_create(&s, m, 2, NULL), GW_OK);
+    assert_int_equal(gw_wavenet_stream_create(&f, m, 2, NULL), GW_OK);
+    assert_int_equal(gw_wavenet_stream_create(&g, m, 1, NULL), GW_OK);
+    const int Q = GW_WAVENET_CLASSES;
+    float la[2 * 256], lb[2 * 256], lg[256], u[2] = {0.3f, 0.6f}, c[16];
+    gw_wavenet_cond_features(&m->cfg, c, 61.0f, 0.8f, 1);
+    gw_wavenet_stream_set_cond(s, 0, c);
+    gw_wavenet_stream_set_cond(f, 0, c);
+    gw_wavenet_stream_set_cond(s, 1, c);
+    gw_wavenet_stream_set_cond(f, 1, c);
+    for (int i = 0; i < 50; i++) {
+        gw_wavenet_stream_step(s, NULL, NULL, NULL, 2, 1.0f, u);
+        gw_wavenet_stream_step(f, NULL, NULL, NULL, 2, 1.0f, u);
+    }
+    gw_wavenet_stream_reset(s, 0);
+    gw_wavenet_stream_reset(f, 0);
+    for (int i = 0; i < 30; i++) {
+        gw_wavenet_stream_step(s, la, NULL, NULL, 2, 1.0f, u);
+        gw_wavenet_stream_step(f, lb, NULL, NULL, 2, 1.0f, u);
+        gw_wavenet_stream_step(g, lg, NULL, NULL, 1, 1.0f, u);
+        assert_true(gw_test_max_abs_diff(la, lg, Q) < 1e-5f); /* voice 0 fresh, cond cleared */
+        assert_true(gw_test_max_abs_diff(la + Q, lg, Q) > 1e-3f); /* voice 1 is not */
+    }
+    gw_wavenet_stream_swap_voices(s, 0, 1);
+    for (int i = 0; i < 30; i++) {
+        gw_wavenet_stream_step(s, la, NULL, NULL, 2, 1.0f, (float[]){0.6f, 0.3f});
+        gw_wavenet_stream_step(f, lb, NULL, NULL, 2, 1.0f, u);
+        assert_true(gw_test_max_abs_diff(la, lb + Q, Q) == 0.0f);
+        assert_true(gw_test_max_abs_diff(la + Q, lb, Q) == 0.0f);
+    }
+    gw_wavenet_stream_free(s), gw_wavenet_stream_free(f), gw_wavenet_stream_free(g);
+    gw_wavenet_free(m);
+}
+
+static void test_step_allocates_nothing(void **state) {
+#ifdef COUNT_ALLOCS
+    test_cfg t = configs[2];
+    gw_wavenet *m = make_model(&t, 3);
+    gw_wavenet_stream *s = NULL;
+    assert_int_equal(gw_wavenet_stream_create(&s, m, 4, NULL), GW_OK);
+    float audio[4 * 100], mel[6] = {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f}, c[3] = {0.2f, 0.5f, 0.1f};
+    gw_rng rng;
+    gw_rng_seed(&rng, 1);
+    long before = n_allocs;
+    gw_wavenet_stream_set_cond(s, 0, c);
+    gw_wavenet_stream_set_mel(s, 1, mel);
+    gw_wavenet_stream_generate(s, audio, 4, 100, 0.9f, &rng);
+    gw_wavenet_stream_reset(s, 2);
+    gw_wavenet_stream_swap_voices(s, 0, 3);
+    assert_int_equal(n_allocs - before, 0);
+    for (int i = 0; i < 400; i++) assert_true(audio[i] >= -1.0f && audio[i] <= 1.0f);
+    gw_wavenet_stream_free(s);
+    gw_wavenet_free(m);
+#else
+    skip();
+#endif
+}
+
+/* ---- kernels: SIMD vs scalar ---- */
+
+static void fill(float *x, size_t n, gw_rng *r, float scale) {
+    for (size_t i = 0; i < n; i++) x[i] = scale * (2.0f * gw_rng_uniform(r) - 1.0f);
+}
+
+static void check_matvec(const gw_wn_kernels *k, gw_rng *r) {
+    const int Ms[] = {16, 48, 128, 144, 272}, Ns[] = {1, 7, 64, 130}, Bs[] = {1, 2, 3, 5, 8, 9};
+    for (size_t mi = 0; mi < 5; mi++)
+        for (size_t ni = 0; ni < 4; ni++)
+            for (size_t bi = 0; bi < 6; bi++) {
+                int M = Ms[mi], N = Ns[ni], B = Bs[bi], Mp = gw_wn_pad16(M);
+                int xs = N + 3, ys = Mp + 16, bs = (bi & 1) ? 0 : Mp;
+                float *W = malloc(sizeof(float) * M * N), *P = malloc(sizeof(float) * Mp * N);
+                float *x = malloc(sizeof(float) * B * xs), *bias = malloc(sizeof(float) * B * Mp);
+                float *add = malloc(sizeof(float) * B * Mp);
+                float *y0 = calloc((size_t)B * ys, sizeof(float)), *y1 = calloc((size_t)B * ys, sizeof(float));
+                fill(W, (size_t)M * N, r, 1.0f), fill(x, (size_t)B * xs, r, 1.0f);
+                fill(bias, (size_t)B * Mp, r, 1.0f), fill(add, (size_t)B * Mp, r, 1.0f);
+                gw_wn_pack(P, W, M, N);
+                int relu = (int)(mi + ni) & 1;
+                const float *ad = bi % 3 ? add : NULL;
+                gw_wn_kernels_scalar.matvec(y0, ys, P, x, xs, bias, bs, ad, Mp, Mp, N, B, relu);
+                k->matvec(y1, ys, P, x, xs, bias, bs, ad, Mp, Mp, N, B, relu);
+                float d = gw_test_max_abs_diff(y0, y1, (size_t)B * ys);
+                if (d > 1e-5f * sqrtf((float)N) + 1e-6f)
+                    fprintf(stderr, "%s matvec M %d N %d B %d: diff %g\n", k->name, M, N, B, (double)d);
+                assert_true(d <= 1e-5f * sqrtf((float)N) + 1e-6f);
+                /* the scalar kernel itself against the unpacked matrix */
+                for (int v = 0; v < B; v++)
+                    for (int o = 0; o < M; o++) {
+                        double s = bias[(size_t)v * bs + o] + (ad ? ad[(size_t)v * Mp + o] : 0.0);
+                        for (int i = 0; i < N; i++) s += (double)W[(size_t)o * N + i] * x[(size_t)v * xs + i];
+                        if (relu && s < 0) s = 0;
+                        assert_true(fabs(s - y0[(size_t)v * ys + o]) < 1e-4);
+                    }
+                free(W), free(P), free(x), free(bias), free(add), free(y0), free(y1);
+            }
+}
+
+static void check_gate_and_softmax(const gw_wn_kernels *k, gw_rng *r) {
+    enum { G = 48, B = 3 };
+    float h[B * 2 * G], z0[B * G], z1[B * G];
+    double worst_libm = 0;
+    for (int rep = 0; rep < 200; rep++) {
+        fill(h, B * 2 * G, r, rep < 100 ? 4.0f : 30.0f);
+        if (rep == 0) h[0] = 0.0f, h[1] = 1e-6f, h[2] = -100.0f, h[3] = 100.0f, h[G] = -100.0f, h[G + 1] = 100.0f;
+        gw_wn_kernels_scalar.gate(z0, G, h, 2 * G, G, B);
+        k->gate(z1, G, h, 2 * G, G, B);
+        for (int v = 0; v < B; v++)
+            for (int i = 0; i < G; i++) {
+                double a = h[v * 2 * G + i], b = h[v * 2 * G + G + i];
+                double exact = tanh(a) / (1.0 + exp(-b));
+                double e = fabs(z1[v * G + i] - exact);
+                if (e > worst_libm) worst_libm = e;
+                assert_true(fabs(z0[v * G + i] - exact) < 1e-6);
+            }
+    }
+    fprintf(stderr, "  %s gate: max |z - exact| = %.3g\n", k->name, worst_libm);
+    assert_true(worst_libm < 1e-6);
+    float logits[256], p0[256], p1[256];
+    double worst_p = 0;
+    for (int rep = 0; rep < 50; rep++) {
+        fill(logits, 256, r, rep < 25 ? 5.0f : 60.0f);
+        float it = rep % 2 ? 1.0f : 1.0f / 0.7f;
+        float s0 = gw_wn_kernels_scalar.softmax_exp(p0, logits, 256, it);
+        float s1 = k->softmax_exp(p1, logits, 256, it);
+        assert_true(fabsf(s0 - s1) <= 2e-6f * s0);
+        for (int i = 0; i < 256; i++) {
+            double e = fabs((double)p0[i] - p1[i]) / s0;
+            if (e > worst_p) worst_p = e;
+        }
+    }
+    fprintf(stderr, "  %s softmax: max |p - p_scalar| / sum = %.3g\n", k->name, worst_p);
+    assert_true(worst_p < 1e-6);
+}
+
+static void test_simd_kernels_equal_scalar(void **state) {
+    const gw_wn_kernels *ks[] = {gw_wn_kernels_avx2(), gw_wn_kernels_avx512()};
+    gw_rng r;
+    gw_rng_seed(&r, 99);
+    int ran = 0;
+    for (int i = 0; i < 2; i++) {
+        if (!ks[i]) continue;
+        ran++;
+        check_matvec(ks[i], &r);
+        check_gate_and_softmax(ks[i], &r);
+    }
+    check_gate_and_softmax(&gw_wn_kernels_scalar, &r);
+    fprintf(stderr, "  best kernels here: %s (%d SIMD sets tested)\n", gw_wn_kernels_best()->name, ran);
+}
+
+/* all three kernel sets drive the stream to the same logits */
+static void test_stream_isa_override(void **state) {
+    const char *isas[] = {"scalar", "avx2", "avx512"};
+    for (int i = 0; i < 3; i++) {
+        setenv("GW_WAVENET_ISA", isas[i], 1);
+        assert_true(stream_vs_reference(&configs[1], 0, 300) < 1e-4f);
+    }
+    unsetenv("GW_WAVENET_ISA");
+}
+
+static void test_sampling(void **state) {
+    float logits[256];
+    for (int i = 0; i < 256; i++) logits[i] = -1e3f;
+    logits[17] = 0.0f, logits[200] = 0.0f; /* two equally likely classes */
+    assert_int_equal(gw_wavenet_sample(logits, 0.0f, 0.9f), 17); /* greedy: lowest on ties */
+    assert_int_equal(gw_wavenet_sample(logits, 1.0f, 0.25f), 17);
+    assert_int_equal(gw_wavenet_sample(logits, 1.0f, 0.75f), 200);
+    assert_int_equal(gw_wavenet_sample(logits, 1.0f, 0.999999f), 200);
+    /* frequencies follow softmax(l / T) */
+    for (int i = 0; i < 256; i++) logits[i] = (i % 4) ? -50.0f : 0.1f * (float)(i / 4 % 3);
+    gw_rng r;
+    gw_rng_seed(&r, 4);
+    const int n = 60000;
+    int count[256] = {0};
+    for (int i = 0; i < n; i++) count[gw_wavenet_sample(logits, 0.5f, gw_rng_uniform(&r))]++;
+    double z = 0;
+    for (int i = 0; i < 256; i++) z += exp(logits[i] / 0.5);
+    for (int i = 0; i < 12; i += 4) {
+        double p = exp(logits[i] / 0.5) / z;
+        assert_true(fabs(count[i] / (double)n - p) < 5 * sqrt(p / n));
+    }
+}
+
+static void test_helpers(void **state) {
+    test_cfg t = {"helpers", 32, 32, 128, 128, 2, 10, 2, {0}, 0, 0, 0, 0, 0, 1, 0};
+    gw_wavenet *m = make_model(&t, 1);
+    assert_int_equal(gw_wavenet_receptive_field(&m->cfg), 2047);
+    assert_int_equal(gw_wavenet_macs_per_sample(&m->cfg), 233472); /* the spec's count */
+    /* tensors: embed + 6 per layer + 4 head */
+    assert_int_equal(gw_params_count(m->params), 1 + 6 * 20 + 4);
+    const gw_param *p = gw_params_find_const(m->params, "wavenet.layer07.dil.w");
+    assert_non_null(p);
+    assert_int_equal(p->shape[0], 64), assert_int_equal(p->shape[1], 2), assert_int_equal(p->shape[2], 32);
+    assert_ptr_equal(m->w.layer[7].dil_w, p->data);
+    assert_ptr_equal(m->g.layer[7].dil_w, p->grad);
+    gw_wavenet_free(m);
+    /* pitch features: continuous, in-between notes in between */
+    gw_wavenet_config c = {0};
+    c.pitch_features = 7, c.velocity = 1, c.instruments = 2;
+    float a[10], b[10], mid[10];
+    gw_wavenet_cond_features(&c, a, 60.0f, 0.5f, 1);
+    gw_wavenet_cond_features(&c, b, 61.0f, 0.5f, 1);
+    gw_wavenet_cond_features(&c, mid, 60.5f, 0.5f, 1);
+    assert_true(fabsf(a[0]) < 1e-7f);
+    assert_true(fabsf(a[7] - 0.5f) < 1e-7f && a[8] == 0.0f && a[9] == 1.0f);
+    /* chord error of a sinusoid of period 12 semitones over one semitone:
+     * 1 - cos(pi / 12) = 0.034 */
+    for (int i = 0; i < 7; i++) assert_true(fabsf(mid[i] - 0.5f * (a[i] + b[i])) < 0.035f);
+}
+
+/* ---- presets and config errors ---- */
+
+static void expect_error(const char *json, const char *needle) {
+    gw_wavenet_config c;
+    gw_error err = {0};
+    assert_int_not_equal(gw_wavenet_config_parse(&c, json, "p.json", &err), GW_OK);
+    if (!strstr(err.msg, needle)) fprintf(stderr, "message '%s' lacks '%s'\n", err.msg, needle);
+    assert_non_null(strstr(err.msg, needle));
+    assert_non_null(strstr(err.msg, "p.json"));
+}
+
+static void test_presets_and_config_errors(void **state) {
+    const char *src = getenv("GW_SOURCE_DIR");
+    char path[4096];
+    gw_wavenet_config c, back;
+    gw_error err = {0};
+    snprintf(path, sizeof path, "%s/presets/wavenet-small.json", src ? src : ".");
+    assert_int_equal(gw_wavenet_config_load(&c, path, &err), GW_OK);
+    assert_int_equal(c.n_layers, 20), assert_int_equal(c.dilations[19], 512);
+    assert_int_equal(gw_wavenet_receptive_field(&c), 2047);
+    assert_int_equal(gw_wavenet_macs_per_sample(&c), 233472);
+    char *json = gw_wavenet_config_to_json(&c);
+    assert_non_null(json);
+    assert_int_equal(gw_wavenet_config_parse(&back, json, "round trip", &err), GW_OK);
+    assert_memory_equal(&c, &back, sizeof c);
+    free(json);
+    snprintf(path, sizeof path, "%s/presets/wavenet-medium.json", src ? src : ".");
+    assert_int_equal(gw_wavenet_config_load(&c, path, &err), GW_OK);
+    assert_int_equal(gw_wavenet_receptive_field(&c), 3070);
+    assert_int_equal(gw_wavenet_macs_per_sample(&c), 1236992);
+    assert_int_not_equal(gw_wavenet_config_load(&c, "/nonexistent/w.json", &err), GW_OK);
+    assert_non_null(strstr(err.msg, "/nonexistent/w.json"));
+
+    const char *base = "\"sample_rate\": 16000, \"residual_channels\": 8, \"gate_channels\": 8, "
+                       "\"skip_channels\": 8, \"head_channels\": 8, \"stacks\": 2, \"layers_per_stack\": 3";
+    char buf[1024];
+    snprintf(buf, sizeof buf, "{%s}", base);
+    assert_int_equal(gw_wavenet_config_parse(&c, buf, "p.json", &err), GW_OK);
+    assert_int_equal(c.dilations[3], 1), assert_int_equal(c.dilations[5], 4);
+    snprintf(buf, sizeof buf, "{%s, \"dilations\": [1, 3, 9], \"conditioning\": {\"pitch_features\": 5, "
+             "\"velocity\": true, \"instruments\": 4}, \"local_conditioning\": {\"n_mels\": 80}}", base);
+    assert_int_equal(gw_wavenet_config_parse(&c, buf, "p.json", &err), GW_OK);
+    assert_int_equal(c.dilations[4], 3), assert_int_equal(c.cond_dim, 10), assert_int_equal(c.hop, 256);
+    static const char *const bad[][2] = {
+        /* extra keys, the word the message must contain */
+        {"\"resdual_channels\": 3", "resdual_channels"},
+        {"\"dilations\": [1, 2]", "dilations"},
+        {"\"dilations\": [1, 0, 2]", "dilations[1]"},
+        {"\"model\": \"specgan\"", "model"},
+        {"\"classes\": 65536", "classes"},
+        {"\"conditioning\": {\"pitch\": 3}", "conditioning.pitch"},
+        {"\"local_conditioning\": {\"n_mels\": -1}", "n_mels"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(buf, sizeof buf, "{%s, %s}", base, bad[i][0]);
+        expect_error(buf, bad[i][1]);
+    }
+    expect_error("{\"sample_rate\": 16000,", "p.json");
+    expect_error("{\"sample_rate\": 16000}", "residual_channels");
+    /* a hand-made config with a bad value is refused by create too */
+    c.gate = 0;
+    gw_wavenet *m = NULL;
+    assert_int_equal(gw_wavenet_create(&m, &c, &err), GW_ERR_ARG);
+    assert_non_null(strstr(err.msg, "gate_channels"));
+    assert_null(m);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_helpers),
+        cmocka_unit_test(test_presets_and_config_errors),
+        cmocka_unit_test(test_sampling),
+        cmocka_unit_test(test_simd_kernels_equal_scalar),
+        cmocka_unit_test(test_check_is_sensitive),
+        cmocka_unit_test(test_stream_equals_reference),
+        cmocka_unit_test(test_stream_isa_override),
+        cmocka_unit_test(test_reset_and_swap),
+        cmocka_unit_test(test_step_allocates_nothing),
+        cmocka_unit_test(test_small_preset_shape),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
