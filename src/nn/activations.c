@@ -13,13 +13,14 @@ void gw_relu_backward(float *dinp, const float *dout, const float *out, size_t n
 }
 
 void gw_leaky_relu_forward(float *out, const float *inp, float slope, size_t n) {
-    for (size_t i = 0; i < n; i++) out[i] = inp[i] > 0.0f ? inp[i] : slope * inp[i];
+    for (size_t i = 0; i < n; i++) out[i] = gw_vselectf(inp[i] > 0.0f, inp[i], slope * inp[i]);
 }
 
 /* out > 0 exactly when inp > 0 as long as slope >= 0 */
 void gw_leaky_relu_backward(float *dinp, const float *dout, const float *out, float slope,
                             size_t n) {
-    for (size_t i = 0; i < n; i++) dinp[i] += out[i] > 0.0f ? dout[i] : slope * dout[i];
+    for (size_t i = 0; i < n; i++)
+        dinp[i] += gw_vselectf(out[i] > 0.0f, dout[i], slope * dout[i]);
 }
 
 void gw_tanh_forward(float *out, const float *inp, size_t n) {
@@ -82,14 +83,8 @@ void gw_softmax_forward(float *out,       // (N, V)
     for (int n = 0; n < N; n++) {
         const float *x = inp + (size_t)n * V;
         float *y = out + (size_t)n * V;
-        float mx = x[0];
-        for (int v = 1; v < V; v++) mx = x[v] > mx ? x[v] : mx;
-        float sum = 0.0f;
-        for (int v = 0; v < V; v++) {
-            y[v] = gw_vexpf(x[v] - mx);
-            sum += y[v];
-        }
-        float inv = 1.0f / sum;
+        float mx = gw_vmax(x, V);
+        float inv = 1.0f / gw_vexp_sum(y, x, mx, V);
         for (int v = 0; v < V; v++) y[v] *= inv;
     }
 }
@@ -102,8 +97,7 @@ void gw_softmax_backward(float *dinp,       // (N, V)
     for (int n = 0; n < N; n++) {
         const float *y = out + (size_t)n * V, *dy = dout + (size_t)n * V;
         float *dx = dinp + (size_t)n * V;
-        float dot = 0.0f;
-        for (int v = 0; v < V; v++) dot += dy[v] * y[v];
+        float dot = gw_vdot(dy, y, V);
         for (int v = 0; v < V; v++) dx[v] += y[v] * (dy[v] - dot);
     }
 }

@@ -39,10 +39,8 @@ gw_status gw_loss_softmax_xent(float *loss,
     float invN = 1.0f / (float)N;
     for (int n = 0; n < N; n++) {
         const float *x = logits + (size_t)n * V;
-        float mx = x[0];
-        for (int v = 1; v < V; v++) mx = x[v] > mx ? x[v] : mx;
-        float se = 0.0f;
-        for (int v = 0; v < V; v++) se += gw_vexpf(x[v] - mx);
+        float mx = gw_vmax(x, V);
+        float se = gw_vexp_sum(NULL, x, mx, V);
         /* (max - x_t) first: adding log(se) to a large max would round it away */
         sum += (double)(mx - x[targets[n]]) + log((double)se);
         if (dlogits) {

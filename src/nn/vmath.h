@@ -45,6 +45,19 @@ static inline float gw_vexpf(float x) {
     return p * s;
 }
 
+/* c ? a : b on the bits. Written as a mask so GCC if-converts it: a plain
+ * ternary next to a division is kept as a branch under -ftrapping-math
+ * (the division is sunk into one arm) and the loop stays scalar. */
+static inline float gw_vselectf(int c, float a, float b) {
+    uint32_t ua, ub, m = -(uint32_t)(c != 0);
+    memcpy(&ua, &a, 4);
+    memcpy(&ub, &b, 4);
+    uint32_t r = (ua & m) | (ub & ~m);
+    float f;
+    memcpy(&f, &r, 4);
+    return f;
+}
+
 /* 1 / (1 + e^-x): e^-x is clamped, so no overflow for any finite x */
 static inline float gw_vsigmoidf(float x) {
     return 1.0f / (1.0f + gw_vexpf(-x));
@@ -64,7 +77,57 @@ static inline float gw_vtanhf(float x) {
     p = fmaf(p, z, 1.33314422036e-1f);
     p = fmaf(p, z, -3.33332819422e-1f);
     float small = fmaf(p * z, x, x);
-    return ax < 0.625f ? small : big;
+    return gw_vselectf(ax < 0.625f, small, big);
+}
+
+/* Float sums do not vectorise without -ffast-math (reassociation), so the
+ * reductions below keep 8 partial sums that GCC maps onto one AVX register;
+ * the result differs from a sequential sum only in rounding order. */
+enum { GW_VLANES = 8 };
+
+/* sum_i e^(x[i] - shift), also stored in y[i] when y is not NULL */
+static inline float gw_vexp_sum(float *y, const float *x, float shift, int n) {
+    float acc[GW_VLANES] = {0};
+    int i = 0;
+    for (; i + GW_VLANES <= n; i += GW_VLANES)
+        for (int j = 0; j < GW_VLANES; j++) {
+            float e = gw_vexpf(x[i + j] - shift);
+            if (y) y[i + j] = e;
+            acc[j] += e;
+        }
+    float s = 0.0f;
+    for (; i < n; i++) {
+        float e = gw_vexpf(x[i] - shift);
+        if (y) y[i] = e;
+        s += e;
+    }
+    for (int j = 0; j < GW_VLANES; j++) s += acc[j];
+    return s;
+}
+
+/* max of x[0..n), n >= 1 (NaN-free input assumed: the losses check the
+ * result for finiteness afterwards) */
+static inline float gw_vmax(const float *x, int n) {
+    float acc[GW_VLANES];
+    for (int j = 0; j < GW_VLANES; j++) acc[j] = x[0];
+    int i = 0;
+    for (; i + GW_VLANES <= n; i += GW_VLANES)
+        for (int j = 0; j < GW_VLANES; j++) acc[j] = x[i + j] > acc[j] ? x[i + j] : acc[j];
+    float m = x[0];
+    for (; i < n; i++) m = x[i] > m ? x[i] : m;
+    for (int j = 0; j < GW_VLANES; j++) m = acc[j] > m ? acc[j] : m;
+    return m;
+}
+
+static inline float gw_vdot(const float *a, const float *b, int n) {
+    float acc[GW_VLANES] = {0};
+    int i = 0;
+    for (; i + GW_VLANES <= n; i += GW_VLANES)
+        for (int j = 0; j < GW_VLANES; j++) acc[j] += a[i + j] * b[i + j];
+    float s = 0.0f;
+    for (; i < n; i++) s += a[i] * b[i];
+    for (int j = 0; j < GW_VLANES; j++) s += acc[j];
+    return s;
 }
 
 #endif
