@@ -1,0 +1,139 @@
+/* trainer.h - the one training loop every genwave trainer (WaveNet, GAN, VAE)
+ * runs. It knows nothing about models: it calls back for a training step and
+ * for validation, and owns everything around them:
+ *
+ *   - run controls: max steps, max minutes, seed, OpenBLAS threads;
+ *   - a progress line on the progress stream (step/total, figures, units per
+ *     second, ETA), \r-updated on a TTY, one line per interval otherwise;
+ *   - RUNDIR/log.csv: one row per step with every figure (validation figures
+ *     filled on validation steps), and RUNDIR/loss.png plotted from it;
+ *   - RUNDIR/checkpoint.gwm every checkpoint_every steps, at the end, and on
+ *     SIGINT/SIGTERM (the handler only sets an atomic flag; the loop finishes
+ *     the current step, checkpoints and returns GW_ERR_INTERRUPTED). A
+ *     checkpoint holds the registered parameter groups with their Adam
+ *     moments/step and EMA shadows, the trainer's RNG and step, and whatever
+ *     the save hook adds (data-order state ...). Written atomically, so a
+ *     crash mid-write leaves the previous checkpoint;
+ *   - resume: with cfg.resume the checkpoint is loaded and the run continues
+ *     bit for bit as if never stopped (same params, moments, RNG stream);
+ *   - a NaN/Inf loss (figure 0) or a GW_ERR_NUMERIC from the step stops the
+ *     run with GW_ERR_NUMERIC naming the step; no checkpoint is written after
+ *     it, so the last good one stays untouched.
+ *
+ * Usage (see tests/train/test_trainer.c for a complete toy trainer):
+ *
+ *   static const char *figs[] = {"loss", "grad_norm"};
+ *   gw_trainer_config c = gw_trainer_defaults();
+ *   c.run_dir = "runs/a"; c.max_steps = 2000; c.seed = 1;
+ *   c.figure_names = figs; c.n_figures = 2;
+ *   c.groups[0] = (gw_trainer_group){"", params, adam, ema}; c.n_groups = 1;
+ *   c.units = "samples"; c.units_per_step = 4 * 4096;
+ *   gw_trainer_hooks h = {.ctx = me, .step = my_step, .validate = my_val};
+ *   gw_trainer_result r;
+ *   st = gw_trainer_run(&c, &h, &r, err);
+ *
+ * The step callback must draw all its randomness from the rng it is given
+ * (or from state it saves through the hooks) for resume to be exact.
+ */
+#ifndef GW_TRAIN_TRAINER_H
+#define GW_TRAIN_TRAINER_H
+
+#include "base/gw_base.h"
+#include "nn/gwm.h"
+#include "nn/optim.h"
+#include "nn/params.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+enum {
+    GW_TRAINER_MAX_FIGURES = 32, /* per kind (step / validation) */
+    GW_TRAINER_MAX_GROUPS = 4,
+};
+
+/* one parameter group the trainer checkpoints and restores: tensors
+ * "<prefix><name>", "<prefix>adam.*", "<prefix>ema.*" (see nn/optim.h) */
+typedef struct gw_trainer_group {
+    const char *prefix; /* "" or e.g. "gen." / "disc." */
+    gw_params *params;
+    gw_adam *adam; /* may be NULL */
+    gw_ema *ema;   /* may be NULL */
+} gw_trainer_group;
+
+typedef struct gw_trainer_hooks {
+    void *ctx;
+    /* One training step: forward, backward, optimiser update. step is the
+     * 0-based number of this step (steps already done); draw randomness from
+     * rng. Writes cfg.n_figures values into figures, in the order of
+     * cfg.figure_names; figures[0] is the loss and must be finite. */
+    gw_status (*step)(void *ctx, uint64_t step, gw_rng *rng, double *figures, gw_error *err);
+    /* optional: validation after `step` completed steps; writes
+     * cfg.n_val_figures values. Must not disturb the training state (use its
+     * own fixed data/rng). */
+    gw_status (*validate)(void *ctx, uint64_t step, double *figures, gw_error *err);
+    /* optional: extra checkpoint state (data order, schedules, metadata) */
+    gw_status (*save)(void *ctx, gw_gwm_writer *w, gw_error *err);
+    gw_status (*load)(void *ctx, const gw_gwm *f, gw_error *err);
+} gw_trainer_hooks;
+
+typedef struct gw_trainer_config {
+    const char *run_dir;             /* RUNDIR (created, with parents, if missing) */
+    uint64_t max_steps;              /* total steps of the run (including resumed ones), > 0 */
+    double max_minutes;              /* stop (with a checkpoint) after this wall time; 0 = none */
+    uint64_t seed;                   /* seeds the rng handed to step */
+    int threads;                     /* OpenBLAS threads; 0 = leave as is */
+    int resume;                      /* continue from RUNDIR/checkpoint.gwm (error if absent) */
+    int overwrite;                   /* start fresh even if RUNDIR has a checkpoint (else error) */
+    uint64_t val_every;              /* validate every N steps (and at the end); 0 = never */
+    int val_at_start;                /* validate before the first step (logged as step 0) */
+    uint64_t checkpoint_every;       /* 0 = only at the end / on a signal */
+    FILE *progress;                  /* progress lines; NULL = silent */
+    double progress_seconds;         /* non-TTY: one line per this many seconds (default 10) */
+    const char *units;               /* throughput unit, e.g. "samples", "examples" */
+    double units_per_step;           /* units processed by one step */
+    const char *const *figure_names; /* (n_figures) CSV column names, [0] = loss */
+    int n_figures;
+    const char *const *val_figure_names; /* (n_val_figures) e.g. "val_bits" */
+    int n_val_figures;
+    gw_trainer_group groups[GW_TRAINER_MAX_GROUPS];
+    int n_groups;
+    int handle_signals; /* install SIGINT/SIGTERM handlers during the run (default 1) */
+    int write_png;      /* plot RUNDIR/loss.png at checkpoints (default 1) */
+} gw_trainer_config;
+
+gw_trainer_config gw_trainer_defaults(void);
+
+typedef enum gw_trainer_stop {
+    GW_TRAINER_STOP_STEPS = 0, /* reached max_steps */
+    GW_TRAINER_STOP_TIME,      /* reached max_minutes */
+    GW_TRAINER_STOP_SIGNAL,    /* SIGINT/SIGTERM (status GW_ERR_INTERRUPTED) */
+    GW_TRAINER_STOP_NUMERIC,   /* NaN/Inf (status GW_ERR_NUMERIC) */
+    GW_TRAINER_STOP_ERROR,     /* a callback or I/O failed */
+} gw_trainer_stop;
+
+typedef struct gw_trainer_result {
+    uint64_t steps;        /* completed steps (total, including resumed) */
+    uint64_t resumed_from; /* step the run resumed at (0 if fresh) */
+    gw_trainer_stop stop;
+    double figures[GW_TRAINER_MAX_FIGURES];     /* last step's */
+    double val_figures[GW_TRAINER_MAX_FIGURES]; /* last validation's (NaN if none) */
+    double val_first[GW_TRAINER_MAX_FIGURES];   /* first validation's of this session */
+    double seconds;                             /* wall time of this session */
+    double units_per_second;                    /* this session's throughput */
+    char checkpoint_path[4200];
+    char log_path[4200];
+} gw_trainer_result;
+
+/* Runs the loop (see the top of this file). res may be NULL. On
+ * GW_ERR_INTERRUPTED a checkpoint of the last completed step was written. */
+gw_status gw_trainer_run(const gw_trainer_config *cfg, const gw_trainer_hooks *hooks,
+                         gw_trainer_result *res, gw_error *err);
+
+/* Asks a running loop to checkpoint and stop after the current step, as
+ * SIGINT does (async-signal-safe: it only sets an atomic flag). */
+void gw_trainer_request_stop(void);
+
+/* "12m05s" style durations for progress lines */
+char *gw_trainer_format_duration(char *buf, size_t cap, double seconds);
+
+#endif
