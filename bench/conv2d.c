@@ -6,11 +6,13 @@
  *
  * Prints per layer and per stack the median time of forward and of backward
  * (dinp, dweight, dbias all computed), GFLOP/s counting 2 FLOP per multiply-
- * add (backward = 2 forwards), and a conv-only bound on the GAN training
- * step: one step runs D forward+backward three times (real, fake, and the G
- * update through D) and G forward+backward once, so examples/s can be no
- * better than batch / (3 D + G). PyTorch does the whole step at 114
- * examples/s on 1 thread (shared/peers/README.md). */
+ * add (backward = 2 forwards), and the conv part of one GAN training step as
+ * spec_peer.py runs it: G forward + backward once; D forward three times
+ * (real, fake, the G update), D backward twice for D's update (weights, no
+ * gradient into the images) and once for G's (input gradient only, D's
+ * weights frozen). batch / that time bounds examples/s from above; PyTorch
+ * does the whole step at 114 examples/s on 1 thread
+ * (shared/peers/README.md). */
 #include "nn/conv2d.h"
 
 #include <stdio.h>
@@ -36,7 +38,11 @@ typedef struct stack {
     gw_conv2d_dims d[NL];
     float *act[NL + 1], *dact[NL + 1], *w[NL], *b[NL], *dw[NL], *db[NL];
     double fwd[NL][MAX_REPS], bwd[NL][MAX_REPS];
+    double bwd_w[MAX_REPS], bwd_x[MAX_REPS]; /* whole-stack backward, D modes */
 } stack;
+
+/* backward variants of the GAN step */
+enum { BWD_ALL, BWD_WEIGHTS, BWD_INPUT };
 
 static size_t act_size(const gw_conv2d_dims *d, int out) {
     return (size_t)d->B * (out ? (size_t)d->C_out * d->H_out * d->W_out
@@ -72,6 +78,20 @@ static void stack_alloc(stack *s, gw_rng *r) {
     }
 }
 
+static void stack_backward(stack *s, int mode, double *per_layer, float *ws) {
+    for (int l = NL - 1; l >= 0; l--) {
+        const gw_conv2d_dims *d = &s->d[l];
+        float *dx = (mode == BWD_WEIGHTS && l == 0) ? NULL : s->dact[l];
+        float *dw = mode == BWD_INPUT ? NULL : s->dw[l], *db = mode == BWD_INPUT ? NULL : s->db[l];
+        double t0 = now();
+        if (d->transposed)
+            gw_conv_transpose2d_backward(dx, dw, db, s->dact[l + 1], s->act[l], s->w[l], d, ws);
+        else
+            gw_conv2d_backward(dx, dw, db, s->dact[l + 1], s->act[l], s->w[l], d, ws);
+        if (per_layer) per_layer[l * MAX_REPS] = now() - t0;
+    }
+}
+
 static void stack_run(stack *s, int rep, float *ws) {
     for (int l = 0; l < NL; l++) {
         const gw_conv2d_dims *d = &s->d[l];
@@ -82,17 +102,14 @@ static void stack_run(stack *s, int rep, float *ws) {
             gw_conv2d_forward(s->act[l + 1], s->act[l], s->w[l], s->b[l], d, ws);
         s->fwd[l][rep] = now() - t0;
     }
-    for (int l = NL - 1; l >= 0; l--) {
-        const gw_conv2d_dims *d = &s->d[l];
-        double t0 = now();
-        if (d->transposed)
-            gw_conv_transpose2d_backward(s->dact[l], s->dw[l], s->db[l], s->dact[l + 1], s->act[l],
-                                         s->w[l], d, ws);
-        else
-            gw_conv2d_backward(s->dact[l], s->dw[l], s->db[l], s->dact[l + 1], s->act[l], s->w[l],
-                               d, ws);
-        s->bwd[l][rep] = now() - t0;
-    }
+    stack_backward(s, BWD_ALL, &s->bwd[0][rep], ws);
+    if (s->d[0].transposed) return;
+    double t0 = now();
+    stack_backward(s, BWD_WEIGHTS, NULL, ws);
+    s->bwd_w[rep] = now() - t0;
+    t0 = now();
+    stack_backward(s, BWD_INPUT, NULL, ws);
+    s->bwd_x[rep] = now() - t0;
 }
 
 static double median(double *x, int n) {
@@ -102,7 +119,7 @@ static double median(double *x, int n) {
     return t[n / 2];
 }
 
-/* prints the table and returns the stack's forward + backward seconds */
+/* prints the table and returns the stack's forward seconds */
 static double stack_report(stack *s, int reps) {
     double tf = 0, tb = 0, macs = 0;
     printf("%s\n  %-28s %9s %9s %9s %9s  chunk\n", s->name, "layer", "fwd ms", "GFLOP/s",
@@ -119,7 +136,7 @@ static double stack_report(stack *s, int reps) {
     }
     printf("  %-28s %9.2f %9.1f %9.2f %9.1f\n", "total", tf * 1e3, 2 * macs / tf * 1e-9, tb * 1e3,
            4 * macs / tb * 1e-9);
-    return tf + tb;
+    return tf;
 }
 
 int main(int argc, char **argv) {
@@ -164,9 +181,14 @@ int main(int argc, char **argv) {
         stack_run(&D, i, ws);
         stack_run(&G, i, ws);
     }
-    double td = stack_report(&D, reps), tg = stack_report(&G, reps);
-    printf("GAN step conv-only bound: 3 x D + G = %.1f ms -> %.1f examples/s "
-           "(PyTorch full step, 1 thread: 114)\n",
-           (3 * td + tg) * 1e3, B / (3 * td + tg));
+    double df = stack_report(&D, reps), gf = stack_report(&G, reps);
+    double gb = 0;
+    for (int l = 0; l < NL; l++) gb += median(G.bwd[l], reps);
+    double dbw = median(D.bwd_w, reps), dbx = median(D.bwd_x, reps);
+    double step = gf + gb + 3 * df + 2 * dbw + dbx;
+    printf("D backward for D's update %.2f ms, for G's update %.2f ms\n", dbw * 1e3, dbx * 1e3);
+    printf("GAN step, convolutions only: %.1f ms -> at most %.1f examples/s "
+           "(PyTorch whole step, 1 thread: 114)\n",
+           step * 1e3, B / step);
     return 0;
 }

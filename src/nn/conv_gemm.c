@@ -42,7 +42,11 @@ static void sgemm_blas(int trans_a, int trans_b, int M, int N, int K, const floa
 
 #ifdef HAVE_AVX512_PATH
 
-enum { MR = 12, NR = 32, KC = 256, MC = 96, NC = 2048 };
+/* 12 x 32 tile: 24 accumulators + 2 B vectors + 1 broadcast of 32 zmm
+ * registers (12 x 32 beat 8 x 48 on the conv shapes of bench/conv2d.c).
+ * KC x NR of B (32 KB) stays in L1, MC x KC of A (96 KB) in L2. MC and NC
+ * are multiples of MR and NR, so packed panels never overrun. */
+enum { MR = 12, NV = 2, NR = 16 * NV, KC = 256, MC = 8 * MR, NC = 64 * NR };
 
 /* Ap (ceil(mc / MR) panels, kc, MR): rows past mc are zero */
 static void pack_a(float *Ap, int trans_a, const float *A, int lda, int i0, int mc, int p0,
@@ -88,33 +92,38 @@ static void pack_b(float *Bp, int trans_b, const float *B, int ldb, int p0, int 
     }
 }
 
-/* c (MR, NR, row stride ldc) = (accumulate ? c : 0) + a (kc, MR)^T b (kc, NR) */
+/* c (MR, NR, row stride ldc) = (accumulate ? c : 0) + a (kc, MR)^T b (kc, NR):
+ * MR x NV accumulators live in zmm registers for the whole panel */
 __attribute__((target("avx512f"))) static void micro_kernel(int kc, const float *a,
                                                              const float *b, float *c, int ldc,
                                                              int accumulate) {
-    __m512 acc0[MR], acc1[MR];
-#pragma GCC unroll 12
-    for (int i = 0; i < MR; i++) acc0[i] = _mm512_setzero_ps(), acc1[i] = _mm512_setzero_ps();
+    __m512 acc[MR][NV];
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++) acc[i][v] = _mm512_setzero_ps();
     for (int p = 0; p < kc; p++) {
-        __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
-#pragma GCC unroll 12
+        __m512 bv[NV];
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++) bv[v] = _mm512_loadu_ps(b + 16 * v);
+#pragma GCC unroll 16
         for (int i = 0; i < MR; i++) {
             __m512 ai = _mm512_set1_ps(a[i]);
-            acc0[i] = _mm512_fmadd_ps(ai, b0, acc0[i]);
-            acc1[i] = _mm512_fmadd_ps(ai, b1, acc1[i]);
+#pragma GCC unroll 4
+            for (int v = 0; v < NV; v++) acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
         }
         a += MR;
         b += NR;
     }
-#pragma GCC unroll 12
+#pragma GCC unroll 16
     for (int i = 0; i < MR; i++) {
         float *ci = c + (size_t)i * ldc;
-        if (accumulate) {
-            acc0[i] = _mm512_add_ps(acc0[i], _mm512_loadu_ps(ci));
-            acc1[i] = _mm512_add_ps(acc1[i], _mm512_loadu_ps(ci + 16));
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++) {
+            __m512 x = acc[i][v];
+            if (accumulate) x = _mm512_add_ps(x, _mm512_loadu_ps(ci + 16 * v));
+            _mm512_storeu_ps(ci + 16 * v, x);
         }
-        _mm512_storeu_ps(ci, acc0[i]);
-        _mm512_storeu_ps(ci + 16, acc1[i]);
     }
 }
 
