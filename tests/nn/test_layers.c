@@ -268,6 +268,24 @@ static void test_conv1d_gradcheck(void **state) {
 }
 
 /* ---- embedding ---- */
+static const int32_t emb_idx[6] = {4, 0, 4, 2, 4, 0};
+
+static void emb_fwd(gc *c) {
+    assert_int_equal(gw_embedding_forward(c->out, c->w, emb_idx, c->N, c->O, c->C_in, NULL), GW_OK);
+}
+
+static void test_embedding_gradcheck(void **state) {
+    gw_rng r;
+    gw_rng_seed(&r, 32);
+    gc c = {.fwd = emb_fwd, .N = 6, .O = 5, .C_in = 3, .nout = 6 * 3};
+    c.w = rnd(&r, 5 * 3, -1, 1), c.out = zeros(c.nout);
+    float *g = rnd(&r, c.nout, -1, 1), *dt = zeros(5 * 3);
+    c.g = g;
+    assert_int_equal(gw_embedding_backward(dt, g, emb_idx, 6, 5, 3, NULL), GW_OK);
+    CHECK("embedding dtable", c.w, dt, 5 * 3, &c, 1e-2f);
+    gw_free(c.w), gw_free(c.out), gw_free(g), gw_free(dt);
+}
+
 static void test_embedding(void **state) {
     gw_rng r;
     gw_rng_seed(&r, 31);
@@ -488,6 +506,7 @@ int main(void) {
         cmocka_unit_test(test_conv1d_check_errors),
         cmocka_unit_test(test_conv1d_gradcheck),
         cmocka_unit_test(test_embedding),
+        cmocka_unit_test(test_embedding_gradcheck),
         cmocka_unit_test(test_vexp_matches_libm),
         cmocka_unit_test(test_activations_match_libm),
         cmocka_unit_test(test_activations_gradcheck),
