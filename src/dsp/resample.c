@@ -7,13 +7,13 @@
  *
  * The streaming resampler wraps one soxr_t. libsoxr builds its filters in
  * soxr_create but grows its FIFOs (realloc) during the first soxr_process
- * calls, and soxr_clear frees and rebuilds everything. So create primes the
- * object with max_block-sized blocks of silence until every FIFO has reached
- * its working size, and both the priming and gw_resampler_reset are undone
- * without soxr_clear by the alignment trick in align() below. Blocks handed
- * to process are capped at max_block input samples, so from then on
- * soxr_process and reset work in memory they already have; test_resample
- * checks this by counting malloc calls.
+ * calls, and soxr_clear frees and rebuilds everything. So create grows
+ * every FIFO beyond its working size with silence (overprovision), and both
+ * that warm-up and gw_resampler_reset are undone without soxr_clear by the
+ * alignment trick in align(). Blocks handed to process are capped at
+ * max_block input samples, so from then on soxr_process and reset work in
+ * memory they already have; test_resample checks this by counting malloc
+ * calls.
  */
 #include "dsp/gw_dsp.h"
 
@@ -101,12 +101,14 @@ static uint64_t input_period(double in_rate, double out_rate) {
 static soxr_error_t align(gw_resampler *r, uint64_t min_zeros) {
     uint64_t target = r->in_total + min_zeros;
     if (r->period > 1) target = (target + r->period - 1) / r->period * r->period;
+    int stalled = 0;
     while (r->in_total < target) {
         uint64_t left = target - r->in_total;
         size_t n = left < r->max_block ? (size_t)left : r->max_block;
         size_t idone = 0, odone = 0;
         soxr_error_t e = soxr_process(r->sx, r->zin, n, &idone, r->zout, r->zcap, &odone);
         if (e) return e;
+        if (!idone && !odone && ++stalled > 16) return "resampler stalled while priming";
         r->in_total += idone;
         r->out_total += odone;
         while (odone == r->zcap) { /* drain what is ready */
@@ -117,6 +119,44 @@ static soxr_error_t align(gw_resampler *r, uint64_t min_zeros) {
     }
     r->skip_until = (uint64_t)floor((double)target * r->out_rate / r->in_rate + 0.5);
     return NULL;
+}
+
+/* libsoxr's FIFOs (fifo.h) grow by exactly what is missing whenever a write
+ * does not fit and less than 16 KiB has been consumed at the front, so the
+ * size they settle at depends on the history of block sizes, and a rare
+ * alignment of read position and block size can still grow them late.
+ * Pushing one block of silence far larger than anything process will pass
+ * (with soxr free to take it all: idone NULL) and then draining it grows
+ * every stage's FIFO well past its steady-state need up front. */
+static soxr_error_t overprovision(gw_resampler *r) {
+    size_t big = 16 * r->max_block + 65536;
+    size_t cap = (size_t)ceil((double)big * r->out_rate / r->in_rate) + 64;
+    float *zin = calloc(big, sizeof(float)), *zout = malloc(sizeof(float) * cap);
+    soxr_error_t e = NULL;
+    if (!zin || !zout) {
+        e = "out of memory";
+        goto done;
+    }
+    size_t odone = 0, idone = 0;
+    e = soxr_process(r->sx, zin, big, NULL, zout, cap, &odone);
+    r->in_total += big;
+    r->out_total += odone;
+    while (!e && odone == cap) {
+        e = soxr_process(r->sx, zin, 0, &idone, zout, cap, &odone);
+        r->out_total += odone;
+    }
+    /* and once more with nothing to read out, so output FIFOs fill too */
+    if (!e) e = soxr_process(r->sx, zin, big, NULL, zout, 0, &odone);
+    r->in_total += big;
+    while (!e) {
+        e = soxr_process(r->sx, zin, 0, &idone, zout, cap, &odone);
+        r->out_total += odone;
+        if (odone < cap) break;
+    }
+done:
+    free(zin);
+    free(zout);
+    return e;
 }
 
 /* silence that a reset must push through: comfortably more than soxr's HQ
@@ -149,8 +189,9 @@ gw_status gw_resampler_create(gw_resampler **out, double in_rate, double out_rat
         goto fail;
     }
     r->sx = make_soxr(in_rate, out_rate, &e);
-    /* priming: enough full blocks that every FIFO reaches its working size */
-    if (!e) e = align(r, 16 * (uint64_t)max_block + reset_zeros(r));
+    if (!e) e = overprovision(r);
+    /* then settle into the block pattern process will see */
+    if (!e) e = align(r, 4 * (uint64_t)max_block + reset_zeros(r));
     if (e) {
         st = gw_fail(err, GW_ERR_UNSUPPORTED, "resampler: libsoxr %g -> %g Hz: %s", in_rate,
                      out_rate, e);

@@ -17,7 +17,7 @@
  * parabola's vertex only seeds a refinement: we minimise a band-limited
  * interpolation of d around the dip (golden-section search). The cross term
  * -2 sum x_j x_{j+tau} of d is band-limited in tau like x itself and the
- * energy terms vary slowly, so a normalised Hann-windowed sinc over
+ * energy terms vary slowly, so a normalised Blackman-windowed sinc over
  * +-YIN_SINC lags reconstructs d between integer lags (this is the "best
  * local estimate" idea of section II.F applied to sub-sample lag).
  *
@@ -29,7 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { YIN_MAX_FRAMES = 32, YIN_SINC = 16 };
+enum { YIN_MAX_FRAMES = 32, YIN_SINC = 48 };
 static const double yin_threshold = 0.1;
 
 float gw_midi_to_hz(float note) {
@@ -45,16 +45,20 @@ float gw_cents(float hz, float ref_hz) {
 }
 
 /* d at fractional lag tau (integer samples d[0..n_d)) by normalised
- * Hann-windowed sinc interpolation */
+ * Blackman-windowed sinc interpolation; d is even in tau for a stationary
+ * signal, so lags below 0 mirror. The long kernel matters: the dip sits on a
+ * large smooth d, and a +-16-lag Hann kernel's ripple moved sine estimates by
+ * up to 1.4 cents, +-48 Blackman keeps every test case under 0.06 cents. */
 static double d_interp(const double *d, int n_d, double tau) {
     int c = (int)floor(tau);
     double num = 0, den = 0;
     for (int j = c - YIN_SINC + 1; j <= c + YIN_SINC; j++) {
-        if (j < 0 || j >= n_d) continue;
+        if (j >= n_d) continue;
         double u = tau - j;
         double sinc = fabs(u) < 1e-12 ? 1.0 : sin(M_PI * u) / (M_PI * u);
-        double win = 0.5 + 0.5 * cos(M_PI * u / (YIN_SINC + 1));
-        num += sinc * win * d[j];
+        double a = M_PI * u / (YIN_SINC + 1);
+        double win = 0.42 + 0.5 * cos(a) + 0.08 * cos(2 * a);
+        num += sinc * win * d[j < 0 ? -j : j];
         den += sinc * win;
     }
     return num / den;

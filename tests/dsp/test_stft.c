@@ -4,6 +4,7 @@
 #include <cmocka.h>
 #include <math.h>
 #include <stdlib.h>
+#include <threads.h>
 
 #include "dsp/gw_dsp.h"
 
@@ -110,11 +111,53 @@ static void test_short_and_bad_args(void **state) {
     gw_stft_free(NULL);
 }
 
+/* plans are created and destroyed from several threads at once (the planner
+ * lock in stft.c serialises FFTW's planner); each thread's results must
+ * match those of the main thread */
+enum { THREADS = 4, ROUNDS = 20 };
+static float ref_spec[2 * 17 * 129];
+
+static int worker(void *arg) {
+    int id = (int)(intptr_t)arg;
+    float x[2048], spec[2 * 17 * 129];
+    for (int i = 0; i < 2048; i++) x[i] = sinf(0.05f * i) + 0.25f * cosf(0.31f * i);
+    for (int r = 0; r < ROUNDS; r++) {
+        gw_stft *s, *other;
+        if (gw_stft_create(&s, 256, 128, NULL)) return 1;
+        if (gw_stft_create(&other, 64 + 32 * ((id + r) % 5), 16, NULL)) return 1;
+        gw_stft_forward(s, spec, x, 2048);
+        gw_stft_free(other);
+        gw_stft_free(s);
+        for (int i = 0; i < 2 * 17 * 129; i++)
+            if (spec[i] != ref_spec[i]) return 2;
+    }
+    return 0;
+}
+
+static void test_threads(void **state) {
+    float x[2048];
+    for (int i = 0; i < 2048; i++) x[i] = sinf(0.05f * i) + 0.25f * cosf(0.31f * i);
+    gw_stft *s;
+    assert_int_equal(gw_stft_create(&s, 256, 128, NULL), GW_OK);
+    assert_int_equal(gw_stft_frames(s, 2048), 17);
+    gw_stft_forward(s, ref_spec, x, 2048);
+    gw_stft_free(s);
+    thrd_t th[THREADS];
+    for (int i = 0; i < THREADS; i++)
+        assert_int_equal(thrd_create(&th[i], worker, (void *)(intptr_t)i), thrd_success);
+    for (int i = 0; i < THREADS; i++) {
+        int rc = -1;
+        thrd_join(th[i], &rc);
+        assert_int_equal(rc, 0);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_against_naive_dft),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_short_and_bad_args),
+        cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
