@@ -53,6 +53,7 @@ void gw_dense_backward_naive(float *dinp, float *dw, float *db, const float *dou
  * t sees inputs t - (K-1)*dilation .. t). Implemented as one sgemm per
  * (batch item, tap) over all that item's rows: no im2col copy.
  * Preconditions: K >= 1, dilation >= 1, 0 <= pad_left, T_out >= 1. */
+/* T_out, or 0 when the settings leave no output step */
 int gw_conv1d_out_len(int T_in, int K, int dilation, int pad_left);
 /* GW_ERR_ARG naming `what` when the settings give no output or are invalid;
  * writes T_out */
