@@ -25,8 +25,8 @@ gw_status gw_griffin_lim(gw_stft *s, float *x, const float *mag, int frames, siz
                          gw_error *err) {
     // x (n_samples,), mag (frames, bins), spectral_convergence (iters,)
     if (frames != gw_stft_frames(s, n_samples))
-        return gw_fail(err, GW_ERR_ARG, "griffin-lim: %d frames given, %zu samples need %d",
-                       frames, n_samples, gw_stft_frames(s, n_samples));
+        return gw_fail(err, GW_ERR_ARG, "griffin-lim: %d frames given, %zu samples need %d", frames,
+                       n_samples, gw_stft_frames(s, n_samples));
     if (iters < 1) return gw_fail(err, GW_ERR_ARG, "griffin-lim: iters %d < 1", iters);
     if (!(alpha >= 0.0f && alpha < 1.0f))
         return gw_fail(err, GW_ERR_ARG, "griffin-lim: alpha %g outside [0, 1)", (double)alpha);
@@ -41,8 +41,8 @@ gw_status gw_griffin_lim(gw_stft *s, float *x, const float *mag, int frames, siz
         norm_s += (double)mag[i] * mag[i];
     }
     norm_s = sqrt(norm_s);
-    float *t = malloc(sizeof(float) * 2 * n);     // (frames, bins, 2) t_{n-1}, then S e^{i.}
-    float *c = malloc(sizeof(float) * 2 * n);     // (frames, bins, 2) c_n
+    float *t = malloc(sizeof(float) * 2 * n);    // (frames, bins, 2) t_{n-1}, then S e^{i.}
+    float *c = malloc(sizeof(float) * 2 * n);    // (frames, bins, 2) c_n
     float *cprev = calloc(2 * n, sizeof(float)); // (frames, bins, 2) c_{n-1}
     if (!t || !c || !cprev) {
         free(t), free(c), free(cprev);

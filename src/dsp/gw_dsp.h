@@ -45,7 +45,7 @@ gw_status gw_mel_create(gw_mel **out, int sample_rate, int n_fft, int n_mels, fl
 void gw_mel_free(gw_mel *m);
 int gw_mel_bands(const gw_mel *m);
 const float *gw_mel_weights(const gw_mel *m); /* (n_mels, bins) */
-float gw_hz_to_mel(float hz); /* Slaney mel scale */
+float gw_hz_to_mel(float hz);                 /* Slaney mel scale */
 float gw_mel_to_hz(float mel);
 /* mel (frames, n_mels) = mag (frames, bins) @ W^T */
 void gw_mel_apply(const gw_mel *m, float *mel, const float *mag, int frames);
@@ -81,8 +81,8 @@ gw_status gw_resample(float **out, size_t *out_n, const float *in, size_t in_n, 
 /* streaming, for the real-time engine: created off the audio thread, then
  * gw_resampler_process never allocates */
 typedef struct gw_resampler gw_resampler;
-gw_status gw_resampler_create(gw_resampler **out, double in_rate, double out_rate,
-                              size_t max_block, gw_error *err);
+gw_status gw_resampler_create(gw_resampler **out, double in_rate, double out_rate, size_t max_block,
+                              gw_error *err);
 void gw_resampler_free(gw_resampler *r);
 /* consumes up to min(in_n, max_block) samples, writes at most out_cap;
  * returns samples written and sets *consumed. Output is aligned like

@@ -64,16 +64,19 @@ float gw_mel_to_hz(float mel) {
 static int cholesky(double *a, int n) {
     for (int j = 0; j < n; j++) {
         double d = a[j * n + j];
-        for (int k = 0; k < j; k++) d -= a[j * n + k] * a[j * n + k];
+        for (int k = 0; k < j; k++)
+            d -= a[j * n + k] * a[j * n + k];
         if (!(d > 0)) return -1;
         d = sqrt(d);
         a[j * n + j] = d;
         for (int i = j + 1; i < n; i++) {
             double v = a[i * n + j];
-            for (int k = 0; k < j; k++) v -= a[i * n + k] * a[j * n + k];
+            for (int k = 0; k < j; k++)
+                v -= a[i * n + k] * a[j * n + k];
             a[i * n + j] = v / d;
         }
-        for (int i = 0; i < j; i++) a[i * n + j] = 0.0;
+        for (int i = 0; i < j; i++)
+            a[i * n + j] = 0.0;
     }
     return 0;
 }
@@ -112,7 +115,8 @@ gw_status gw_mel_create(gw_mel **out, int sample_rate, int n_fft, int n_mels, fl
         goto fail;
     }
     double mlo = hz_to_mel_d(fmin), mhi = hz_to_mel_d(fmax);
-    for (int i = 0; i < n_mels + 2; i++) hz[i] = mel_to_hz_d(mlo + (mhi - mlo) * i / (n_mels + 1));
+    for (int i = 0; i < n_mels + 2; i++)
+        hz[i] = mel_to_hz_d(mlo + (mhi - mlo) * i / (n_mels + 1));
     for (int i = 0; i < n_mels; i++) {
         double enorm = 2.0 / (hz[i + 2] - hz[i]);
         float *w = m->weights + (size_t)i * bins;
@@ -152,11 +156,13 @@ gw_status gw_mel_create(gw_mel **out, int sample_rate, int n_fft, int n_mels, fl
     }
     for (int i = 0; i < n_mels; i++) {
         double row = 0;
-        for (int j = 0; j < n_mels; j++) row += fabs(m->chol[(size_t)i * n_mels + j]);
+        for (int j = 0; j < n_mels; j++)
+            row += fabs(m->chol[(size_t)i * n_mels + j]);
         if (row > lip) lip = row;
     }
     m->inv_lipschitz = (float)(1.0 / lip);
-    for (int i = 0; i < n_mels; i++) m->chol[(size_t)i * n_mels + i] += 1e-9 * trace / n_mels;
+    for (int i = 0; i < n_mels; i++)
+        m->chol[(size_t)i * n_mels + i] += 1e-9 * trace / n_mels;
     if (cholesky(m->chol, n_mels)) {
         st = gw_fail(err, GW_ERR_NUMERIC, "mel: filterbank Gram matrix not positive definite");
         goto fail;
@@ -195,7 +201,8 @@ void gw_mel_apply(const gw_mel *m, float *mel, const float *mag, int frames) {
         for (int i = 0; i < m->n_mels; i++) {
             const float *w = m->weights + (size_t)i * m->bins;
             float s = 0;
-            for (int k = m->lo[i]; k < m->hi[i]; k++) s += w[k] * x[k];
+            for (int k = m->lo[i]; k < m->hi[i]; k++)
+                s += w[k] * x[k];
             y[i] = s;
         }
     }
@@ -212,19 +219,22 @@ void gw_mel_invert(const gw_mel *m, float *mag, const float *mel, int frames) {
         /* z = (W W^T)^-1 y by forward and back substitution */
         for (int i = 0; i < nm; i++) {
             double v = y[i];
-            for (int k = 0; k < i; k++) v -= m->chol[(size_t)i * nm + k] * z[k];
+            for (int k = 0; k < i; k++)
+                v -= m->chol[(size_t)i * nm + k] * z[k];
             z[i] = v / m->chol[(size_t)i * nm + i];
         }
         for (int i = nm - 1; i >= 0; i--) {
             double v = z[i];
-            for (int k = i + 1; k < nm; k++) v -= m->chol[(size_t)k * nm + i] * z[k];
+            for (int k = i + 1; k < nm; k++)
+                v -= m->chol[(size_t)k * nm + i] * z[k];
             z[i] = v / m->chol[(size_t)i * nm + i];
         }
         /* x = max(0, W^T z) */
         memset(x, 0, sizeof(float) * (size_t)bins);
         for (int i = 0; i < nm; i++) {
             const float *w = m->weights + (size_t)i * bins;
-            for (int k = m->lo[i]; k < m->hi[i]; k++) x[k] += w[k] * (float)z[i];
+            for (int k = m->lo[i]; k < m->hi[i]; k++)
+                x[k] += w[k] * (float)z[i];
         }
         for (int k = 0; k < bins; k++)
             if (!(x[k] > 0)) x[k] = 0;
@@ -233,12 +243,14 @@ void gw_mel_invert(const gw_mel *m, float *mag, const float *mel, int frames) {
             for (int i = 0; i < nm; i++) {
                 const float *w = m->weights + (size_t)i * bins;
                 float s = 0;
-                for (int k = m->lo[i]; k < m->hi[i]; k++) s += w[k] * x[k];
+                for (int k = m->lo[i]; k < m->hi[i]; k++)
+                    s += w[k] * x[k];
                 r[i] = (s - y[i]) * m->inv_lipschitz;
             }
             for (int i = 0; i < nm; i++) {
                 const float *w = m->weights + (size_t)i * bins;
-                for (int k = m->lo[i]; k < m->hi[i]; k++) x[k] -= w[k] * r[i];
+                for (int k = m->lo[i]; k < m->hi[i]; k++)
+                    x[k] -= w[k] * r[i];
             }
             for (int k = 0; k < bins; k++)
                 if (!(x[k] > 0)) x[k] = 0;
@@ -247,5 +259,6 @@ void gw_mel_invert(const gw_mel *m, float *mag, const float *mel, int frames) {
 }
 
 void gw_log_mel(float *out, const float *mel, size_t n) {
-    for (size_t i = 0; i < n; i++) out[i] = logf(mel[i] + 1e-5f);
+    for (size_t i = 0; i < n; i++)
+        out[i] = logf(mel[i] + 1e-5f);
 }

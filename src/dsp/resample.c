@@ -26,11 +26,11 @@ struct gw_resampler {
     soxr_t sx;
     double in_rate, out_rate;
     size_t max_block;
-    uint64_t period;               /* input_period(), 0 if none */
-    uint64_t in_total, out_total;  /* samples into / out of sx since create */
-    uint64_t skip_until;           /* outputs with index below this are dropped */
-    float *zin;                    // (max_block,) silence for priming and reset
-    float *zout;                   // (zcap,) sink for outputs that are dropped
+    uint64_t period;              /* input_period(), 0 if none */
+    uint64_t in_total, out_total; /* samples into / out of sx since create */
+    uint64_t skip_until;          /* outputs with index below this are dropped */
+    float *zin;                   // (max_block,) silence for priming and reset
+    float *zout;                  // (zcap,) sink for outputs that are dropped
     size_t zcap;
 };
 
@@ -66,8 +66,8 @@ gw_status gw_resample(float **out, size_t *out_n, const float *in, size_t in_n, 
     soxr_quality_spec_t q = soxr_quality_spec(SOXR_HQ, 0);
     soxr_runtime_spec_t rt = soxr_runtime_spec(1);
     size_t idone = 0, odone = 0;
-    soxr_error_t e = soxr_oneshot(in_rate, out_rate, 1, in, in_n, &idone, buf, olen, &odone, &io,
-                                  &q, &rt);
+    soxr_error_t e =
+        soxr_oneshot(in_rate, out_rate, 1, in, in_n, &idone, buf, olen, &odone, &io, &q, &rt);
     if (e) {
         free(buf);
         return gw_fail(err, GW_ERR_UNSUPPORTED, "resample: libsoxr %g -> %g Hz: %s", in_rate,
@@ -166,8 +166,8 @@ static uint64_t reset_zeros(const gw_resampler *r) {
     return (uint64_t)(4096.0 * ratio) + r->max_block;
 }
 
-gw_status gw_resampler_create(gw_resampler **out, double in_rate, double out_rate,
-                              size_t max_block, gw_error *err) {
+gw_status gw_resampler_create(gw_resampler **out, double in_rate, double out_rate, size_t max_block,
+                              gw_error *err) {
     *out = NULL;
     gw_status st = check_rates(in_rate, out_rate, err);
     if (st) return st;

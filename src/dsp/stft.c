@@ -128,7 +128,8 @@ static void analyse_frame(gw_stft *s, const float *x, size_t n_samples, int t) {
     long start = (long)t * s->hop - s->n_fft / 2;
     long n = (long)n_samples;
     if (start >= 0 && start + s->n_fft <= n) {
-        for (int k = 0; k < s->n_fft; k++) s->frame[k] = s->window[k] * x[start + k];
+        for (int k = 0; k < s->n_fft; k++)
+            s->frame[k] = s->window[k] * x[start + k];
     } else {
         for (int k = 0; k < s->n_fft; k++)
             s->frame[k] = s->window[k] * reflect_at(x, n, start + k);
@@ -151,7 +152,8 @@ void gw_stft_magnitude(gw_stft *s, float *mag, const float *x, size_t n_samples)
     for (int t = 0; t < frames; t++) {
         analyse_frame(s, x, n_samples, t);
         float *m = mag + (size_t)t * s->bins;
-        for (int k = 0; k < s->bins; k++) m[k] = hypotf(s->bin[k][0], s->bin[k][1]);
+        for (int k = 0; k < s->bins; k++)
+            m[k] = hypotf(s->bin[k][0], s->bin[k][1]);
     }
 }
 
@@ -167,7 +169,8 @@ void gw_stft_inverse(gw_stft *s, float *x, const float *spec, int frames, size_t
         int k0 = start < 0 ? (int)-start : 0;
         long k1 = (long)n_samples - start;
         if (k1 > n_fft) k1 = n_fft;
-        for (long k = k0; k < k1; k++) x[start + k] += s->window[k] * s->frame[k] * scale;
+        for (long k = k0; k < k1; k++)
+            x[start + k] += s->window[k] * s->frame[k] * scale;
     }
     /* divide by the window-square sum of the frames covering each sample;
      * computed per sample so the inverse needs no scratch memory */

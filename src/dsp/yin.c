@@ -66,8 +66,7 @@ static double d_interp(const double *d, int n_d, double tau) {
 
 /* period in samples of the frame starting at x, or 0 if unvoiced;
  * d has room for tau_hi + 1 values */
-static double frame_period(const float *x, int w, int tau_min, int tau_max, int tau_hi,
-                           double *d) {
+static double frame_period(const float *x, int w, int tau_min, int tau_max, int tau_hi, double *d) {
     d[0] = 0;
     for (int tau = 1; tau <= tau_hi; tau++) {
         double s = 0;

@@ -15,7 +15,8 @@ static void make_signal(float *x) {
     for (int i = 0; i < N; i++) {
         double t = (double)i / SR;
         double v = 0;
-        for (int h = 1; h <= 5; h++) v += 0.3 / h * sin(2 * M_PI * 220.0 * h * t);
+        for (int h = 1; h <= 5; h++)
+            v += 0.3 / h * sin(2 * M_PI * 220.0 * h * t);
         v += 0.2 * sin(2 * M_PI * (300.0 * t + 1500.0 * t * t)); /* 300 -> 3300 Hz */
         x[i] = (float)v;
     }
@@ -45,7 +46,8 @@ static void test_fast_griffin_lim_converges(void **state) {
     float *m2 = malloc(sizeof(float) * frames * bins);
     gw_stft_magnitude(s, m2, y, N);
     double d = 0, nn = 0;
-    for (int i = 0; i < frames * bins; i++) d += pow(mag[i] - m2[i], 2), nn += pow(mag[i], 2);
+    for (int i = 0; i < frames * bins; i++)
+        d += pow(mag[i] - m2[i], 2), nn += pow(mag[i], 2);
     assert_true(fabs(sqrt(d / nn) - sc_fast[ITERS - 1]) < 1e-3);
     /* same seed, same result */
     assert_int_equal(gw_griffin_lim(s, y2, mag, frames, N, ITERS, 0.99f, 7, sc_again, NULL), GW_OK);
@@ -67,7 +69,8 @@ static void test_bad_args(void **state) {
     mag[5] = 0;
     float sc[4];
     if (gw_griffin_lim(s, x, mag, 7, 100, 4, 0.99f, 1, sc, &err)) fail_msg("%s", err.msg);
-    for (int i = 0; i < 100; i++) assert_true(x[i] == 0.0f); /* silence stays silence */
+    for (int i = 0; i < 100; i++)
+        assert_true(x[i] == 0.0f); /* silence stays silence */
     gw_stft_free(s);
 }
 

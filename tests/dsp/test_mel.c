@@ -52,12 +52,22 @@ static void test_filters(void **state) {
         assert_true(fabs(area - 1.0) < 0.08);
     }
     /* every bin strictly between the first and last centres is covered by
-     * some band; nothing above fmax is */
+     * some band, nothing above fmax is, and there the un-normalised
+     * triangles (weight / (2 / (f[i+2] - f[i]))) form a partition of unity:
+     * rising and falling edges of neighbours meet at the same points */
     double c_first = gw_mel_to_hz((float)mel_step), c_last = gw_mel_to_hz((float)(NM * mel_step));
     for (int k = 0; k < BINS; k++) {
-        double s = 0;
-        for (int i = 0; i < NM; i++) s += w[(size_t)i * BINS + k];
-        if (bin_hz(k) > c_first && bin_hz(k) < c_last) assert_true(s > 0);
+        double s = 0, unity = 0;
+        for (int i = 0; i < NM; i++) {
+            double width =
+                gw_mel_to_hz((float)((i + 2) * mel_step)) - gw_mel_to_hz((float)(i * mel_step));
+            s += w[(size_t)i * BINS + k];
+            unity += w[(size_t)i * BINS + k] * width / 2;
+        }
+        if (bin_hz(k) > c_first && bin_hz(k) < c_last) {
+            assert_true(s > 0);
+            assert_true(fabs(unity - 1.0) < 1e-3);
+        }
         if (bin_hz(k) > 8000.0) assert_true(s == 0);
     }
     gw_mel_free(m);
@@ -74,7 +84,8 @@ static void test_tone_band(void **state) {
     int frames = gw_stft_frames(s, n);
     float *mag = malloc(sizeof(float) * frames * BINS), *mel = malloc(sizeof(float) * frames * NM);
     for (float f = 300; f < 7000; f *= 1.7f) {
-        for (size_t i = 0; i < n; i++) x[i] = 0.5f * sinf(2 * (float)M_PI * f * i / SR);
+        for (size_t i = 0; i < n; i++)
+            x[i] = 0.5f * sinf(2 * (float)M_PI * f * i / SR);
         gw_stft_magnitude(s, mag, x, n);
         gw_mel_apply(m, mel, mag, frames);
         const float *row = mel + (size_t)(frames / 2) * NM;
@@ -108,7 +119,8 @@ static void test_invert(void **state) {
     gw_mel_invert(m, rec, mel, 1);
     gw_mel_apply(m, mel2, rec, 1);
     double e_mel = 0, n_mel = 0, e_mag = 0, n_mag = 0;
-    for (int i = 0; i < NM; i++) e_mel += pow(mel2[i] - mel[i], 2), n_mel += pow(mel[i], 2);
+    for (int i = 0; i < NM; i++)
+        e_mel += pow(mel2[i] - mel[i], 2), n_mel += pow(mel[i], 2);
     for (int k = 0; k < BINS; k++) {
         assert_true(rec[k] >= 0);
         /* between the first and last band centres, where mel sees the
@@ -141,7 +153,7 @@ static void test_bad_args(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_scale),   cmocka_unit_test(test_filters),
+        cmocka_unit_test(test_scale),     cmocka_unit_test(test_filters),
         cmocka_unit_test(test_tone_band), cmocka_unit_test(test_invert),
         cmocka_unit_test(test_bad_args),
     };

@@ -51,7 +51,8 @@ static void test_encoder_sweep(void **state) {
         if (q < 255) assert_true(fabs(compress(xc) - (2.0 * (q + 1) / 255.0 - 1.0)) >= e - 1e-9);
     }
     assert_true(worst <= 1.0 / 255.0 + 1e-7);
-    for (int q = 0; q < 256; q++) assert_true(hits[q] > 0);
+    for (int q = 0; q < 256; q++)
+        assert_true(hits[q] > 0);
     assert_int_equal(gw_mulaw_encode(0.0f), 128); /* the peer's SILENCE */
     assert_int_equal(gw_mulaw_encode(1.0f), 255);
     assert_int_equal(gw_mulaw_encode(-1.0f), 0);

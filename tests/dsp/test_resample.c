@@ -35,7 +35,8 @@ void *realloc(void *p, size_t n) {
 #endif
 
 static void sine(float *x, size_t n, double rate, double f, double amp) {
-    for (size_t i = 0; i < n; i++) x[i] = (float)(amp * sin(2 * M_PI * f * i / rate));
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float)(amp * sin(2 * M_PI * f * i / rate));
 }
 
 /* least-squares amplitude of a sinusoid at f in y[a, b), and the rms of
@@ -81,16 +82,17 @@ static void check_rates(double in_rate, double out_rate, const double *pass, int
             double resid;
             double g = db(fit(y, a, b, out_rate, f, &resid) / 0.5);
             double images = db(resid / (0.5 / sqrt(2.0)));
-            fprintf(stderr, "%g -> %g Hz: %g Hz gain %+.4f dB, everything else %.1f dB\n",
-                    in_rate, out_rate, f, g, images);
+            fprintf(stderr, "%g -> %g Hz: %g Hz gain %+.4f dB, everything else %.1f dB\n", in_rate,
+                    out_rate, f, g, images);
             assert_true(fabs(g) < 0.1);
             assert_true(images < -60);
         } else {
             double rms = 0;
-            for (size_t k = a; k < b; k++) rms += (double)y[k] * y[k];
+            for (size_t k = a; k < b; k++)
+                rms += (double)y[k] * y[k];
             double att = db(sqrt(rms / (double)(b - a)) / (0.5 / sqrt(2.0)));
-            fprintf(stderr, "%g -> %g Hz: %g Hz tone attenuated to %.1f dB\n", in_rate, out_rate,
-                    f, att);
+            fprintf(stderr, "%g -> %g Hz: %g Hz tone attenuated to %.1f dB\n", in_rate, out_rate, f,
+                    att);
             assert_true(att < -60);
         }
         free(y);
@@ -140,14 +142,16 @@ static void stream_vs_whole(double in_rate, double out_rate, size_t max_block, u
             size_t used = 0;
             size_t got_n = gw_resampler_process(r, blk, cap, x + pos, want, &used);
             assert_true(used <= want && used <= max_block && got_n <= cap);
-            for (size_t i = 0; i < got_n && k < m; i++) got[k++] = blk[i];
+            for (size_t i = 0; i < got_n && k < m; i++)
+                got[k++] = blk[i];
             pos += used;
         }
         /* drain what the filter can still give without flushing */
         for (int it = 0; it < 8; it++) {
             size_t used;
             size_t got_n = gw_resampler_process(r, blk, 4 * max_block, x, 0, &used);
-            for (size_t i = 0; i < got_n && k < m; i++) got[k++] = blk[i];
+            for (size_t i = 0; i < got_n && k < m; i++)
+                got[k++] = blk[i];
         }
 #if COUNT_ALLOCS
         assert_int_equal(n_allocs, allocs_before); /* nothing allocated while streaming */

@@ -16,7 +16,8 @@ static void naive_stft(double *spec, const float *x, long n, int n_fft, int hop,
     for (int t = 0; t < frames; t++) {
         for (int k = 0; k < n_fft; k++) {
             long i = (long)t * hop - n_fft / 2 + k;
-            while (i < 0 || i >= n) i = i < 0 ? -i : 2 * (n - 1) - i;
+            while (i < 0 || i >= n)
+                i = i < 0 ? -i : 2 * (n - 1) - i;
             fr[k] = (0.5 - 0.5 * cos(2 * M_PI * k / n_fft)) * x[i];
         }
         for (int f = 0; f < bins; f++) {
@@ -52,7 +53,8 @@ static void test_against_naive_dft(void **state) {
     gw_stft_magnitude(s, mag, x, n);
     naive_stft(ref, x, (long)n, n_fft, hop, frames);
     double worst = 0;
-    for (int i = 0; i < 2 * frames * bins; i++) worst = fmax(worst, fabs(spec[i] - ref[i]));
+    for (int i = 0; i < 2 * frames * bins; i++)
+        worst = fmax(worst, fabs(spec[i] - ref[i]));
     assert_true(worst < 1e-4);
     for (int i = 0; i < frames * bins; i++)
         assert_true(fabs(mag[i] - hypot(ref[2 * i], ref[2 * i + 1])) < 1e-4);
@@ -73,7 +75,8 @@ static void round_trip(int n_fft, int hop, size_t n) {
     gw_stft_forward(s, spec, x, n);
     gw_stft_inverse(s, y, spec, frames, n);
     float err = 0;
-    for (size_t i = 0; i < n; i++) err = fmaxf(err, fabsf(x[i] - y[i]));
+    for (size_t i = 0; i < n; i++)
+        err = fmaxf(err, fabsf(x[i] - y[i]));
     if (err >= 1e-5f) fprintf(stderr, "round trip n_fft %d hop %d n %zu: %g\n", n_fft, hop, n, err);
     assert_true(err < 1e-5f);
     free(x), free(y), free(spec);
@@ -90,6 +93,27 @@ static void test_round_trip(void **state) {
     round_trip(400, 150, 5000);
 }
 
+/* scale convention: no normalisation on the forward transform, so a sine of
+ * amplitude A on a bin centre shows |X| = A n_fft / 4 under the Hann window */
+static void test_sine_scale(void **state) {
+    const int n_fft = 512;
+    const size_t n = 4096;
+    gw_stft *s;
+    assert_int_equal(gw_stft_create(&s, n_fft, 128, NULL), GW_OK);
+    float *x = malloc(sizeof(float) * n);
+    for (size_t i = 0; i < n; i++)
+        x[i] = 0.5f * sinf(2 * (float)M_PI * 20 * i / n_fft);
+    int frames = gw_stft_frames(s, n), bins = gw_stft_bins(s);
+    float *mag = malloc(sizeof(float) * frames * bins);
+    gw_stft_magnitude(s, mag, x, n);
+    const float *mid = mag + (size_t)(frames / 2) * bins;
+    assert_true(fabsf(mid[20] - 0.5f * n_fft / 4) < 1e-3f * n_fft);
+    assert_true(fabsf(mid[19] - 0.5f * n_fft / 8) < 1e-3f * n_fft); /* Hann's side bins */
+    assert_true(mid[23] < 1e-3f * mid[20]);
+    free(x), free(mag);
+    gw_stft_free(s);
+}
+
 /* a signal shorter than half a frame still works (mirrored repeatedly) */
 static void test_short_and_bad_args(void **state) {
     gw_stft *s;
@@ -104,9 +128,11 @@ static void test_short_and_bad_args(void **state) {
     float spec[2 * 33];
     assert_int_equal(frames, 1);
     gw_stft_forward(s, spec, x, 5);
-    for (int i = 0; i < 66; i++) assert_true(isfinite(spec[i]));
+    for (int i = 0; i < 66; i++)
+        assert_true(isfinite(spec[i]));
     gw_stft_inverse(s, y, spec, frames, 5);
-    for (int i = 0; i < 5; i++) assert_true(fabsf(x[i] - y[i]) < 1e-5f);
+    for (int i = 0; i < 5; i++)
+        assert_true(fabsf(x[i] - y[i]) < 1e-5f);
     gw_stft_free(s);
     gw_stft_free(NULL);
 }
@@ -120,7 +146,8 @@ static float ref_spec[2 * 17 * 129];
 static int worker(void *arg) {
     int id = (int)(intptr_t)arg;
     float x[2048], spec[2 * 17 * 129];
-    for (int i = 0; i < 2048; i++) x[i] = sinf(0.05f * i) + 0.25f * cosf(0.31f * i);
+    for (int i = 0; i < 2048; i++)
+        x[i] = sinf(0.05f * i) + 0.25f * cosf(0.31f * i);
     for (int r = 0; r < ROUNDS; r++) {
         gw_stft *s, *other;
         if (gw_stft_create(&s, 256, 128, NULL)) return 1;
@@ -136,7 +163,8 @@ static int worker(void *arg) {
 
 static void test_threads(void **state) {
     float x[2048];
-    for (int i = 0; i < 2048; i++) x[i] = sinf(0.05f * i) + 0.25f * cosf(0.31f * i);
+    for (int i = 0; i < 2048; i++)
+        x[i] = sinf(0.05f * i) + 0.25f * cosf(0.31f * i);
     gw_stft *s;
     assert_int_equal(gw_stft_create(&s, 256, 128, NULL), GW_OK);
     assert_int_equal(gw_stft_frames(s, 2048), 17);
@@ -154,9 +182,8 @@ static void test_threads(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_against_naive_dft),
-        cmocka_unit_test(test_round_trip),
-        cmocka_unit_test(test_short_and_bad_args),
+        cmocka_unit_test(test_against_naive_dft), cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_sine_scale),        cmocka_unit_test(test_short_and_bad_args),
         cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

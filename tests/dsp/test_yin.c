@@ -11,10 +11,12 @@
  * random phases, band-limited below 0.45 sr (what a synth voice looks like) */
 static void tone(float *x, size_t n, int sr, double f, int harmonic, gw_rng *rng) {
     double ph[9];
-    for (int h = 1; h <= 8; h++) ph[h] = 2 * M_PI * gw_rng_uniform(rng);
+    for (int h = 1; h <= 8; h++)
+        ph[h] = 2 * M_PI * gw_rng_uniform(rng);
     for (size_t i = 0; i < n; i++) {
         double t = (double)i / sr, v = 0;
-        if (!harmonic) v = sin(2 * M_PI * f * t + ph[1]);
+        if (!harmonic)
+            v = sin(2 * M_PI * f * t + ph[1]);
         else
             for (int h = 1; h <= 8 && h * f < 0.45 * sr; h++)
                 v += sin(2 * M_PI * h * f * t + ph[h]) / h;
@@ -37,8 +39,9 @@ static void sweep(int sr) {
             assert_true(est > 0);
             float c = fabsf(gw_cents(est, (float)f));
             if (c > worst[harmonic]) worst[harmonic] = c;
-            if (c >= 5.0f) fprintf(stderr, "%d Hz %s %.2f Hz: got %.3f (%.2f cents)\n", sr,
-                                   harmonic ? "harmonic" : "sine", f, est, c);
+            if (c >= 5.0f)
+                fprintf(stderr, "%d Hz %s %.2f Hz: got %.3f (%.2f cents)\n", sr,
+                        harmonic ? "harmonic" : "sine", f, est, c);
             assert_true(c < 5.0f);
         }
     }
@@ -74,7 +77,8 @@ static void test_pitch_helpers(void **state) {
     assert_true(fabsf(gw_midi_to_hz(60) - 261.6256f) < 1e-3f);
     assert_true(fabsf(gw_hz_to_midi(880.0f) - 81.0f) < 1e-4f);
     assert_true(fabsf(gw_cents(880.0f, 440.0f) - 1200.0f) < 1e-3f);
-    for (float m = 20; m < 110; m += 0.37f) assert_true(fabsf(gw_hz_to_midi(gw_midi_to_hz(m)) - m) < 1e-3f);
+    for (float m = 20; m < 110; m += 0.37f)
+        assert_true(fabsf(gw_hz_to_midi(gw_midi_to_hz(m)) - m) < 1e-3f);
 }
 
 int main(void) {
