@@ -26,9 +26,11 @@
  * at least one file lands on each side (the file with the smallest hash moves
  * to validation, or the largest to training).
  *
- * Cache: the processed audio is stored in CACHE/dataset-<key>.bin where key
- * hashes the settings and every file's relative path, size and mtime; the
- * file carries a checksum. A stale key misses; a corrupt or truncated cache
+ * Cache: the processed audio is stored in CACHE/dataset-<S>-<key>.bin where S
+ * hashes the settings and key hashes them with every file's relative path,
+ * size and mtime; the file carries a checksum. Labels and the split are
+ * recomputed on every load, so editing manifest.csv or the split settings
+ * needs no rebuild. A stale key misses; a corrupt or truncated cache
  * file is detected, reported as a warning and rebuilt. Writes are atomic.
  */
 #ifndef GW_IO_DATASET_H
@@ -179,14 +181,21 @@ int gw_dataset_split_is_val(const char *rel, uint64_t seed, double val_fraction)
 #define GW_HASH_INIT 0xcbf29ce484222325ULL
 uint64_t gw_hash64(uint64_t h, const void *data, size_t n);
 
-/* Generic float-array cache in dir (created if missing): FILE =
- * dir/<name>-<key as 16 hex>.bin with a header and an FNV-1a checksum.
- * load: *hit = 0 and GW_OK when absent or stale; a corrupt file is removed,
- * *hit = 0 and GW_OK, with a one-line note in *warning (if not NULL; cap
- * bytes). *data malloc'ed on a hit. */
+/* Caches of derived data in dir (created if missing). A cache slot is a
+ * name; its current version is the file dir/<name>-<key as 16 hex>.bin with
+ * a header and an FNV-1a checksum; saving a new version removes the slot's
+ * other versions (they are stale). load: absent or stale -> *hit = 0 and
+ * GW_OK; a corrupt file (truncated, bad checksum) is removed, *hit = 0, GW_OK,
+ * and a one-line note goes to *warning (if not NULL; cap bytes). On a hit
+ * *data is malloc'ed. */
 gw_status gw_cache_load(float **data, size_t *n, int *hit, char *warning, size_t cap,
                         const char *dir, const char *name, uint64_t key, gw_error *err);
 gw_status gw_cache_save(const char *dir, const char *name, uint64_t key, const float *data,
                         size_t n, gw_error *err);
+/* the same for raw bytes (n bytes) */
+gw_status gw_cache_load_blob(void **data, size_t *n, int *hit, char *warning, size_t cap,
+                             const char *dir, const char *name, uint64_t key, gw_error *err);
+gw_status gw_cache_save_blob(const char *dir, const char *name, uint64_t key, const void *data,
+                             size_t n, gw_error *err);
 
 #endif
