@@ -40,6 +40,9 @@ void gw_im2col(float *col, const float *img, int nb, const gw_im2col_geom *g) {
                         for (int ow = 0; ow < lo; ow++) dst[ow] = 0.0f;
                         if (s == 1) {
                             memcpy(dst + lo, srow + lo + off, sizeof(float) * (hi - lo));
+                        } else if (s == 2) {
+                            /* constant stride: vectorised with even/odd permutes */
+                            for (int ow = lo; ow < hi; ow++) dst[ow] = srow[2 * ow + off];
                         } else {
                             for (int ow = lo; ow < hi; ow++) dst[ow] = srow[ow * s + off];
                         }
