@@ -27,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { MEL_MAX_BANDS = 1024, MEL_PG_ITERS = 30 };
+enum { MEL_MAX_BANDS = 1024, MEL_PG_ITERS = 100 };
 
 struct gw_mel {
     int sample_rate, n_fft, n_mels, bins;
