@@ -15,8 +15,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* ---- 8-bit mu-law (mu = 255), ITU-style companding of [-1, 1] ---- */
-uint8_t gw_mulaw_encode(float x); /* x clipped to [-1, 1] -> 0..255 */
+/* ---- 8-bit mu-law (mu = 255): WaveNet's continuous mu-law curve quantised
+ * to 256 uniform levels (as the PyTorch peer does; not G.711's segments);
+ * 0.0 encodes to 128 ---- */
+uint8_t gw_mulaw_encode(float x); /* x clipped to [-1, 1] (NaN -> 0) -> 0..255 */
 float gw_mulaw_decode(uint8_t q); /* 0..255 -> [-1, 1] */
 
 /* ---- STFT with a periodic Hann window, frames centred (reflect padding) ----
