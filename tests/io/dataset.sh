@@ -1,0 +1,62 @@
+#!/bin/bash
+# genwave dataset: the report on a mixed folder, and one-line errors with a
+# non-zero exit on bad input.
+set -u
+GW=$1
+. "$(dirname "$0")/wavgen.inc"
+T=$(mktemp -d "${GW_TEST_TMP:-/tmp}/cli_dataset.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+
+mkdir -p "$T/ds/sub" "$T/empty" "$T/junk" "$T/quiet"
+wav "$T/ds/a_n60_v100.wav" 16000 16000 /dev/urandom
+wav "$T/ds/sub/b.wav" 22050 11025 /dev/urandom
+wav "$T/ds/silent.wav" 16000 8000 /dev/zero
+wav "$T/ds/short.wav" 16000 80 /dev/urandom
+echo "not audio" >"$T/ds/corrupt.wav"
+echo "notes" >"$T/ds/readme.txt"
+
+"$GW" dataset "$T/ds" --min-seconds 0.1 >"$T/out" 2>"$T/err" || fail "exit $? on a good folder: $(cat "$T/err")"
+grep -q "audio files      5 (1 other files ignored)" "$T/out" || fail "file count: $(cat "$T/out")"
+grep -q "usable           2, 1.5 s" "$T/out" || fail "usable: $(cat "$T/out")"
+grep -q "16000 Hz x 3, 22050 Hz x 1" "$T/out" || fail "rates: $(cat "$T/out")"
+grep -q "labelled         1 of 2" "$T/out" || fail "labels: $(cat "$T/out")"
+grep -q "1 unreadable, 1 silent, 1 too short" "$T/out" || fail "skips: $(cat "$T/out")"
+grep -q "corrupt.wav: unreadable" "$T/out" || fail "corrupt file not named"
+grep -q "short.wav: skipped: too short" "$T/out" || fail "short file not named"
+
+# clip padding report needs a rate
+"$GW" dataset "$T/ds" --rate 16000 --clip-samples 20000 >"$T/out" 2>"$T/err" || fail "clip report failed"
+grep -q "padded           2 shorter than one clip" "$T/out" || fail "padding: $(cat "$T/out")"
+
+# bad input: one line naming the problem, exit 1; bad usage exit 2
+"$GW" dataset "$T/missing" >/dev/null 2>"$T/err"
+[ $? -eq 1 ] || fail "missing folder: wrong exit"
+one_line_error "$T/err"
+grep -q "$T/missing" "$T/err" || fail "missing folder not named"
+
+"$GW" dataset "$T/empty" >/dev/null 2>"$T/err"
+[ $? -eq 1 ] || fail "empty folder: wrong exit"
+one_line_error "$T/err"
+grep -q "no audio files" "$T/err" || fail "empty folder message: $(cat "$T/err")"
+
+echo junk >"$T/junk/x.wav"
+echo junk >"$T/junk/y.flac"
+"$GW" dataset "$T/junk" >/dev/null 2>"$T/err"
+[ $? -eq 1 ] || fail "unreadable folder: wrong exit"
+one_line_error "$T/err"
+grep -q "none of the 2 audio files could be read" "$T/err" || fail "unreadable message: $(cat "$T/err")"
+
+wav "$T/quiet/a.wav" 16000 8000 /dev/zero
+"$GW" dataset "$T/quiet" >"$T/out" 2>"$T/err"
+[ $? -eq 1 ] || fail "silent-only folder should fail"
+one_line_error "$T/err"
+grep -q "no usable audio" "$T/err" || fail "silent-only message"
+
+"$GW" dataset "$T/ds" --rate abc >/dev/null 2>"$T/err"
+[ $? -eq 2 ] || fail "bad --rate: wrong exit"
+one_line_error "$T/err"
+"$GW" dataset >/dev/null 2>&1
+[ $? -eq 2 ] || fail "no folder: wrong exit"
+"$GW" dataset "$T/ds" --bogus >/dev/null 2>&1
+[ $? -eq 2 ] || fail "unknown option: wrong exit"
+echo "dataset CLI ok"
