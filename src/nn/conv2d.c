@@ -38,7 +38,7 @@ static void pick_chunk(gw_conv2d_dims *d) {
     /* the sgemm's column count is chunk x (grid of the lowered convolution) */
     int grid = d->transposed ? d->H_in * d->W_in : d->H_out * d->W_out;
     int nb = (CHUNK_COLUMNS + grid - 1) / grid;
-    d->chunk = nb < 1 ? 1 : nb > d->B ? d->B : nb;
+    d->chunk = gw_conv_chunk(nb, d->B);
 }
 
 gw_status gw_conv2d_dims_init(gw_conv2d_dims *d, int B, int C_in, int H_in, int W_in, int C_out,
@@ -83,7 +83,7 @@ gw_status gw_conv_transpose2d_dims_init(gw_conv2d_dims *d, int B, int C_in, int 
 size_t gw_conv2d_workspace_size(const gw_conv2d_dims *d) {
     /* col (rows, chunk grid) + the channel-major copy of the side that is not
      * lowered (chunk channels grid); see the kernels for which is which */
-    size_t nb = (size_t)(d->chunk < 1 ? 1 : d->chunk);
+    size_t nb = (size_t)gw_conv_chunk(d->chunk, d->B);
     size_t grid, rows, chans;
     if (d->transposed) {
         grid = (size_t)d->H_in * d->W_in;
@@ -118,8 +118,9 @@ void gw_conv2d_forward(float *out, const float *inp, const float *weight, const 
     const gw_im2col_geom g = conv_geom(d);
     const int K = d->C_in * d->KH * d->KW, hwo = d->H_out * d->W_out;
     const size_t in_sz = (size_t)d->C_in * d->H_in * d->W_in, out_sz = (size_t)d->C_out * hwo;
-    for (int b0 = 0; b0 < d->B; b0 += d->chunk) {
-        const int nb = d->B - b0 < d->chunk ? d->B - b0 : d->chunk, N = nb * hwo;
+    const int chunk = gw_conv_chunk(d->chunk, d->B);
+    for (int b0 = 0; b0 < d->B; b0 += chunk) {
+        const int nb = d->B - b0 < chunk ? d->B - b0 : chunk, N = nb * hwo;
         float *col = workspace;                                               // (K, N)
         float *t = col + gw_align64((size_t)K * N * sizeof(float)) / sizeof(float); // (C_out, N)
         float *pack = t + gw_align64((size_t)d->C_out * N * sizeof(float)) / sizeof(float);
@@ -138,8 +139,9 @@ void gw_conv2d_backward(float *dinp, float *dweight, float *dbias, const float *
     const size_t in_sz = (size_t)d->C_in * d->H_in * d->W_in, out_sz = (size_t)d->C_out * hwo;
     if (dbias) gw_channel_sum(dbias, dout, d->B, d->C_out, hwo);
     if (!dinp && !dweight) return;
-    for (int b0 = 0; b0 < d->B; b0 += d->chunk) {
-        const int nb = d->B - b0 < d->chunk ? d->B - b0 : d->chunk, N = nb * hwo;
+    const int chunk = gw_conv_chunk(d->chunk, d->B);
+    for (int b0 = 0; b0 < d->B; b0 += chunk) {
+        const int nb = d->B - b0 < chunk ? d->B - b0 : chunk, N = nb * hwo;
         float *col = workspace;                                               // (K, N)
         float *t = col + gw_align64((size_t)K * N * sizeof(float)) / sizeof(float); // (C_out, N)
         float *pack = t + gw_align64((size_t)d->C_out * N * sizeof(float)) / sizeof(float);

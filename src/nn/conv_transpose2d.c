@@ -25,8 +25,9 @@ void gw_conv_transpose2d_forward(float *out, const float *inp, const float *weig
             float b0 = bias ? bias[co] : 0.0f;
             for (int i = 0; i < hwo; i++) p[i] = b0;
         }
-    for (int b0 = 0; b0 < d->B; b0 += d->chunk) {
-        const int nb = d->B - b0 < d->chunk ? d->B - b0 : d->chunk, N = nb * hwi;
+    const int chunk = gw_conv_chunk(d->chunk, d->B);
+    for (int b0 = 0; b0 < d->B; b0 += chunk) {
+        const int nb = d->B - b0 < chunk ? d->B - b0 : chunk, N = nb * hwi;
         float *col = workspace;                                               // (K, N)
         float *t = col + gw_align64((size_t)K * N * sizeof(float)) / sizeof(float); // (C_in, N)
         float *pack = t + gw_align64((size_t)d->C_in * N * sizeof(float)) / sizeof(float);
@@ -45,8 +46,9 @@ void gw_conv_transpose2d_backward(float *dinp, float *dweight, float *dbias, con
     const size_t in_sz = (size_t)d->C_in * hwi, out_sz = (size_t)d->C_out * hwo;
     if (dbias) gw_channel_sum(dbias, dout, d->B, d->C_out, hwo);
     if (!dinp && !dweight) return;
-    for (int b0 = 0; b0 < d->B; b0 += d->chunk) {
-        const int nb = d->B - b0 < d->chunk ? d->B - b0 : d->chunk, N = nb * hwi;
+    const int chunk = gw_conv_chunk(d->chunk, d->B);
+    for (int b0 = 0; b0 < d->B; b0 += chunk) {
+        const int nb = d->B - b0 < chunk ? d->B - b0 : chunk, N = nb * hwi;
         float *col = workspace;                                               // (K, N)
         float *t = col + gw_align64((size_t)K * N * sizeof(float)) / sizeof(float); // (C_in, N)
         float *pack = t + gw_align64((size_t)d->C_in * N * sizeof(float)) / sizeof(float);

@@ -30,6 +30,12 @@ void gw_col2im(float *img,       // (nb, C, H, W)
                const float *col, // (C KH KW, nb Ho Wo)
                int nb, const gw_im2col_geom *g);
 
+/* images per product: d->chunk clamped to 1..B, so a caller's bad value can
+ * neither loop forever nor overrun the workspace it sized with it */
+static inline int gw_conv_chunk(int chunk, int B) {
+    return chunk < 1 ? 1 : chunk > B ? B : chunk;
+}
+
 /* t (C, nb HW) <- a (nb, C, HW) and back: channel-major for the sgemm */
 void gw_nchw_to_cnhw(float *t, const float *a, int nb, int C, int HW);
 /* a (nb, C, HW) = t (C, nb HW) (+ bias[c] if bias) or a += t when accumulate */

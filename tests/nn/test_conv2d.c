@@ -80,9 +80,10 @@ static float rel_diff(const float *a, const float *b, size_t n) {
 
 /* the sgemm kernels against the direct loops: forward, and backward added
  * onto nonzero gradients (so accumulation is checked too), for every chunk
- * size including one that leaves a partial last chunk */
+ * size including one that leaves a partial last chunk and two out of range */
 static void check_fast_vs_ref_once(const gw_conv2d_dims *d0) {
-    for (int chunk = 1; chunk <= d0->B; chunk++) {
+    /* 0 and B + 1 are out of range: the kernels clamp them to 1 and B */
+    for (int chunk = 0; chunk <= d0->B + 1; chunk++) {
         gw_conv2d_dims d = *d0;
         d.chunk = chunk;
         layer L;
