@@ -1,0 +1,482 @@
+/* The shared training loop (contract and behaviour: trainer.h, docs/training.md). */
+#include "train/trainer.h"
+
+#include "io/png.h"
+
+#include <cblas.h>
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The one piece of process-wide state: a signal handler can reach nothing
+ * else. Lock-free atomic, so setting it is async-signal-safe (C11 7.14.1.1). */
+static atomic_int stop_requested;
+
+static void on_signal(int sig) {
+    /* a second Ctrl-C while the checkpoint is written means "now" */
+    if (atomic_exchange(&stop_requested, 1)) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+    }
+}
+
+void gw_trainer_request_stop(void) {
+    atomic_store(&stop_requested, 1);
+}
+
+gw_trainer_config gw_trainer_defaults(void) {
+    return (gw_trainer_config){
+        .max_steps = 1000,
+        .seed = 1,
+        .progress_seconds = 10.0,
+        .units = "examples",
+        .units_per_step = 1.0,
+        .handle_signals = 1,
+        .write_png = 1,
+    };
+}
+
+char *gw_trainer_format_duration(char *buf, size_t cap, double s) {
+    if (!isfinite(s) || s < 0) {
+        snprintf(buf, cap, "?");
+        return buf;
+    }
+    long t = (long)(s + 0.5);
+    if (t >= 3600)
+        snprintf(buf, cap, "%ldh%02ldm", t / 3600, t / 60 % 60);
+    else if (t >= 60)
+        snprintf(buf, cap, "%ldm%02lds", t / 60, t % 60);
+    else
+        snprintf(buf, cap, "%lds", t);
+    return buf;
+}
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* mkdir -p */
+static gw_status make_dirs(const char *path, gw_error *err) {
+    char buf[4096];
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof buf) return gw_fail(err, GW_ERR_ARG, "%s: bad run directory", path);
+    memcpy(buf, path, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] != '/' && buf[i] != 0) continue;
+        char c = buf[i];
+        buf[i] = 0;
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            return gw_fail(err, GW_ERR_IO, "%s: cannot create directory: %s", buf, strerror(errno));
+        buf[i] = c;
+    }
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return gw_fail(err, GW_ERR_IO, "%s: not a directory", path);
+    return GW_OK;
+}
+
+static gw_status check_config(const gw_trainer_config *c, const gw_trainer_hooks *h,
+                              gw_error *err) {
+    if (!c->run_dir || !*c->run_dir) return gw_fail(err, GW_ERR_ARG, "trainer: no run directory");
+    if (strlen(c->run_dir) > 4000)
+        return gw_fail(err, GW_ERR_ARG, "%.100s...: run directory path too long", c->run_dir);
+    if (!h || !h->step) return gw_fail(err, GW_ERR_ARG, "trainer: no step callback");
+    if (c->max_steps == 0) return gw_fail(err, GW_ERR_ARG, "trainer: max steps must be > 0");
+    if (!(c->max_minutes >= 0) || !isfinite(c->max_minutes))
+        return gw_fail(err, GW_ERR_ARG, "trainer: max minutes %g must be >= 0", c->max_minutes);
+    if (c->threads < 0) return gw_fail(err, GW_ERR_ARG, "trainer: threads %d < 0", c->threads);
+    if (c->n_figures < 1 || c->n_figures > GW_TRAINER_MAX_FIGURES || !c->figure_names)
+        return gw_fail(err, GW_ERR_ARG,
+                       "trainer: 1..%d step figures needed (the first is the loss)",
+                       GW_TRAINER_MAX_FIGURES);
+    if (c->n_val_figures < 0 || c->n_val_figures > GW_TRAINER_MAX_FIGURES ||
+        (c->n_val_figures && !c->val_figure_names))
+        return gw_fail(err, GW_ERR_ARG, "trainer: 0..%d validation figures",
+                       GW_TRAINER_MAX_FIGURES);
+    if ((c->val_every || c->val_at_start) && (!h->validate || c->n_val_figures == 0))
+        return gw_fail(err, GW_ERR_ARG,
+                       "trainer: validation requested without a validate callback and figures");
+    for (int i = 0; i < c->n_figures + c->n_val_figures; i++) {
+        const char *s =
+            i < c->n_figures ? c->figure_names[i] : c->val_figure_names[i - c->n_figures];
+        if (!s || !*s || strpbrk(s, ",\"\n\r"))
+            return gw_fail(err, GW_ERR_ARG,
+                           "trainer: figure name %d is empty or has , \" or newline", i);
+    }
+    if (c->n_groups < 0 || c->n_groups > GW_TRAINER_MAX_GROUPS)
+        return gw_fail(err, GW_ERR_ARG, "trainer: 0..%d parameter groups", GW_TRAINER_MAX_GROUPS);
+    for (int g = 0; g < c->n_groups; g++) {
+        const gw_trainer_group *gr = &c->groups[g];
+        if (!gr->params || !gr->params->data)
+            return gw_fail(err, GW_ERR_ARG, "trainer: group %d has no allocated parameters", g);
+        if ((gr->adam && gr->adam->params != gr->params) ||
+            (gr->ema && gr->ema->params != gr->params))
+            return gw_fail(err, GW_ERR_ARG, "trainer: group %d optimiser/EMA is for other params",
+                           g);
+    }
+    return GW_OK;
+}
+
+/* ---- state of one run ---- */
+typedef struct run {
+    const gw_trainer_config *cfg;
+    const gw_trainer_hooks *hooks;
+    gw_trainer_result *res;
+    gw_rng rng;
+    uint64_t step;
+    double elapsed_before; /* seconds of earlier sessions (from the checkpoint) */
+    double t0;             /* session start */
+    uint64_t step0;        /* step at session start */
+    char png_path[4200];
+    FILE *csv;
+    int tty;
+    double last_line; /* time of the last non-TTY progress line */
+} run;
+
+static double elapsed_total(const run *r) {
+    return r->elapsed_before + (now_seconds() - r->t0);
+}
+
+static void csv_header(const run *r, FILE *fp) {
+    const gw_trainer_config *c = r->cfg;
+    fprintf(fp, "step,elapsed_s");
+    for (int i = 0; i < c->n_figures; i++)
+        fprintf(fp, ",%s", c->figure_names[i]);
+    for (int i = 0; i < c->n_val_figures; i++)
+        fprintf(fp, ",%s", c->val_figure_names[i]);
+    fprintf(fp, "\n");
+}
+
+/* figs or vals NULL leave those cells empty */
+static void csv_row(run *r, const double *figs, const double *vals) {
+    const gw_trainer_config *c = r->cfg;
+    fprintf(r->csv, "%llu,%.3f", (unsigned long long)r->step, elapsed_total(r));
+    for (int i = 0; i < c->n_figures; i++) {
+        if (figs)
+            fprintf(r->csv, ",%.9g", figs[i]);
+        else
+            fputc(',', r->csv);
+    }
+    for (int i = 0; i < c->n_val_figures; i++) {
+        if (vals)
+            fprintf(r->csv, ",%.9g", vals[i]);
+        else
+            fputc(',', r->csv);
+    }
+    fprintf(r->csv, "\n");
+}
+
+/* On resume the log keeps its header and the rows up to the checkpoint's
+ * step: the steps after it are run again and logged again. */
+static gw_status open_log(run *r, int resume, gw_error *err) {
+    const char *path = r->res->log_path;
+    char *expect = NULL, *data = NULL;
+    size_t expect_n = 0, n = 0;
+    FILE *mem = open_memstream(&expect, &expect_n);
+    if (!mem) return gw_fail(err, GW_ERR_NOMEM, "%s: out of memory", path);
+    csv_header(r, mem);
+    fclose(mem);
+    gw_status st = GW_OK;
+    gw_afile af = {0};
+    if (resume) {
+        FILE *in = fopen(path, "rb");
+        if (in) {
+            FILE *buf = open_memstream(&data, &n);
+            char line[8192];
+            int first = 1;
+            while (buf && fgets(line, sizeof line, in)) {
+                if (first) {
+                    if (strcmp(line, expect) != 0) {
+                        st = gw_fail(err, GW_ERR_FORMAT,
+                                     "%s: columns differ from this run's figures; move it away to "
+                                     "resume",
+                                     path);
+                        break;
+                    }
+                    first = 0;
+                    continue;
+                }
+                char *end;
+                unsigned long long s = strtoull(line, &end, 10);
+                if (end != line && *end == ',' && s <= r->step) fputs(line, buf);
+            }
+            fclose(in);
+            if (buf) fclose(buf);
+            if (!buf) st = gw_fail(err, GW_ERR_NOMEM, "%s: out of memory", path);
+            if (st) goto done;
+            if ((st = gw_afile_open(&af, path, err))) goto done;
+            fputs(expect, af.fp);
+            fwrite(data, 1, n, af.fp);
+            if ((st = gw_afile_commit(&af, err))) goto done;
+            r->csv = fopen(path, "ab");
+            goto opened;
+        }
+    }
+    r->csv = fopen(path, "wb");
+    if (r->csv) fputs(expect, r->csv);
+opened:
+    if (!r->csv) st = gw_fail(err, GW_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+done:
+    free(expect);
+    free(data);
+    return st;
+}
+
+static void plot(run *r) {
+    const gw_trainer_config *c = r->cfg;
+    if (!c->write_png) return;
+    const char *cols[2] = {c->figure_names[0], c->n_val_figures ? c->val_figure_names[0] : NULL};
+    gw_plot_style style = {.title = "training", .xlabel = "step", .ylabel = cols[0]};
+    gw_error e = {0};
+    fflush(r->csv);
+    /* a plot is a convenience: a failure is reported, never fatal */
+    if (gw_png_plot_csv(r->png_path, r->res->log_path, "step", cols, cols[1] ? 2 : 1, &style, &e) &&
+        c->progress)
+        fprintf(c->progress, "%s%s\n", r->tty ? "\r\033[K" : "", e.msg);
+}
+
+static void progress(run *r, const double *figs, const double *vals, int force) {
+    const gw_trainer_config *c = r->cfg;
+    if (!c->progress) return;
+    double t = now_seconds();
+    /* a TTY line is redrawn at most 10 times a second */
+    double every = r->tty ? 0.1 : c->progress_seconds;
+    if (!force && t - r->last_line < every) return;
+    r->last_line = t;
+    char line[2048], a[32], b[32];
+    size_t k = 0;
+#define PUT(...)                                                                                   \
+    do {                                                                                           \
+        if (k < sizeof line) k += (size_t)snprintf(line + k, sizeof line - k, __VA_ARGS__);        \
+    } while (0)
+    PUT("step %llu/%llu", (unsigned long long)r->step, (unsigned long long)c->max_steps);
+    for (int i = 0; figs && i < c->n_figures; i++)
+        PUT("  %s %.4g", c->figure_names[i], figs[i]);
+    for (int i = 0; vals && i < c->n_val_figures; i++)
+        PUT("  %s %.4g", c->val_figure_names[i], vals[i]);
+    double dt = t - r->t0;
+    uint64_t done = r->step - r->step0;
+    if (done > 0 && dt > 0) {
+        double rate = (double)done / dt;
+        double eta = (double)(c->max_steps - r->step) / rate;
+        if (c->max_minutes > 0 && c->max_minutes * 60 - dt < eta) eta = c->max_minutes * 60 - dt;
+        PUT("  %.4g %s/s  elapsed %s  ETA %s", rate * c->units_per_step, c->units,
+            gw_trainer_format_duration(a, sizeof a, elapsed_total(r)),
+            gw_trainer_format_duration(b, sizeof b, eta));
+    }
+#undef PUT
+    if (r->tty)
+        fprintf(c->progress, "\r\033[K%s", line);
+    else
+        fprintf(c->progress, "%s\n", line);
+    fflush(c->progress);
+}
+
+static gw_status write_checkpoint(run *r, gw_error *err) {
+    const gw_trainer_config *c = r->cfg;
+    gw_gwm_writer *w = NULL;
+    gw_status st;
+    fflush(r->csv);
+    if ((st = gw_gwm_writer_create(&w, err))) return st;
+    if ((st = gw_gwm_writer_meta(w, "kind", "checkpoint", err)) ||
+        (st = gw_gwm_writer_metaf(w, err, "train.step", "%llu", (unsigned long long)r->step)) ||
+        (st = gw_gwm_writer_metaf(w, err, "train.seed", "%llu", (unsigned long long)c->seed)) ||
+        (st = gw_gwm_writer_metaf(w, err, "train.elapsed_s", "%.3f", elapsed_total(r))) ||
+        (st = gw_gwm_writer_add(w, "train.step", GW_GWM_U64, 1, (int[]){1}, &r->step, err)) ||
+        (st = gw_gwm_writer_add(w, "train.rng", GW_GWM_U64, 1, (int[]){4}, r->rng.s, err)))
+        goto done;
+    for (int g = 0; g < c->n_groups; g++) {
+        const gw_trainer_group *gr = &c->groups[g];
+        const char *px = gr->prefix ? gr->prefix : "";
+        if ((st = gw_gwm_writer_add_params(w, gr->params, px, err)) ||
+            (gr->adam && (st = gw_adam_save(gr->adam, w, px, err))) ||
+            (gr->ema && (st = gw_ema_save(gr->ema, w, px, err))))
+            goto done;
+    }
+    if (r->hooks->save && (st = r->hooks->save(r->hooks->ctx, w, err))) goto done;
+    st = gw_gwm_writer_commit(w, r->res->checkpoint_path, err);
+done:
+    gw_gwm_writer_free(w);
+    if (!st) plot(r);
+    return st;
+}
+
+static gw_status load_checkpoint(run *r, gw_error *err) {
+    const gw_trainer_config *c = r->cfg;
+    gw_gwm *f = NULL;
+    gw_status st;
+    uint64_t step, s[4];
+    if ((st = gw_gwm_open(&f, r->res->checkpoint_path, err))) return st;
+    if ((st = gw_gwm_read(f, "train.step", GW_GWM_U64, 1, (int[]){1}, &step, err)) ||
+        (st = gw_gwm_read(f, "train.rng", GW_GWM_U64, 1, (int[]){4}, s, err)))
+        goto done;
+    for (int g = 0; g < c->n_groups; g++) {
+        const gw_trainer_group *gr = &c->groups[g];
+        const char *px = gr->prefix ? gr->prefix : "";
+        if ((st = gw_gwm_load_params(f, gr->params, px, err)) ||
+            (gr->adam && (st = gw_adam_load(gr->adam, f, px, err))) ||
+            (gr->ema && (st = gw_ema_load(gr->ema, f, px, err))))
+            goto done;
+    }
+    if (r->hooks->load && (st = r->hooks->load(r->hooks->ctx, f, err))) goto done;
+    double el = 0;
+    if (gw_gwm_meta_f64(f, "train.elapsed_s", &el, NULL) == GW_OK && el >= 0)
+        r->elapsed_before = el;
+    r->step = step;
+    memcpy(r->rng.s, s, sizeof s);
+done:
+    gw_gwm_free(f);
+    return st;
+}
+
+static gw_status validate(run *r, double *vals, gw_error *err) {
+    const gw_trainer_config *c = r->cfg;
+    gw_status st = r->hooks->validate(r->hooks->ctx, r->step, vals, err);
+    if (st) return st;
+    for (int i = 0; i < c->n_val_figures; i++) {
+        r->res->val_figures[i] = vals[i];
+        if (isnan(r->res->val_first[i])) r->res->val_first[i] = vals[i];
+    }
+    return GW_OK;
+}
+
+static int all_finite_loss(const double *figs) {
+    return isfinite(figs[0]);
+}
+
+/* the loop proper; signals are installed around it by gw_trainer_run */
+static gw_status loop(run *r, gw_error *err) {
+    const gw_trainer_config *c = r->cfg;
+    gw_trainer_result *res = r->res;
+    double figs[GW_TRAINER_MAX_FIGURES], vals[GW_TRAINER_MAX_FIGURES];
+    gw_status st;
+    if (c->val_at_start && r->step == 0) {
+        if ((st = validate(r, vals, err))) return st;
+        csv_row(r, NULL, vals);
+        progress(r, NULL, vals, 1);
+    }
+    while (r->step < c->max_steps) {
+        st = r->hooks->step(r->hooks->ctx, r->step, &r->rng, figs, err);
+        if (st == GW_ERR_NUMERIC || (!st && !all_finite_loss(figs))) {
+            res->stop = GW_TRAINER_STOP_NUMERIC;
+            if (!st) {
+                r->step++;
+                csv_row(r, figs, NULL);
+                r->step--;
+            }
+            fflush(r->csv);
+            char why[GW_ERROR_MSG_MAX];
+            if (st)
+                snprintf(why, sizeof why, "%s", err ? err->msg : "non-finite value");
+            else
+                snprintf(why, sizeof why, "%s is %g", c->figure_names[0], figs[0]);
+            return gw_fail(err, GW_ERR_NUMERIC,
+                           "step %llu: %s; stopped, last good checkpoint %s left untouched",
+                           (unsigned long long)r->step + 1, why, res->checkpoint_path);
+        }
+        if (st) return st;
+        r->step++;
+        memcpy(res->figures, figs, sizeof(double) * (size_t)c->n_figures);
+        int is_last = r->step == c->max_steps;
+        int time_up = c->max_minutes > 0 && now_seconds() - r->t0 >= c->max_minutes * 60;
+        int stop = atomic_load(&stop_requested);
+        int do_val = c->val_every && (r->step % c->val_every == 0 || is_last || time_up);
+        if (do_val) {
+            if ((st = validate(r, vals, err))) return st;
+        }
+        csv_row(r, figs, do_val ? vals : NULL);
+        progress(r, figs, do_val ? vals : NULL, do_val || is_last);
+        if (time_up && !is_last) {
+            res->stop = GW_TRAINER_STOP_TIME;
+            break;
+        }
+        if (stop && !is_last) {
+            res->stop = GW_TRAINER_STOP_SIGNAL;
+            break;
+        }
+        if (c->checkpoint_every && r->step % c->checkpoint_every == 0 && !is_last &&
+            (st = write_checkpoint(r, err)))
+            return st;
+    }
+    if ((st = write_checkpoint(r, err))) return st;
+    if (res->stop == GW_TRAINER_STOP_SIGNAL)
+        return gw_fail(err, GW_ERR_INTERRUPTED,
+                       "interrupted after step %llu; checkpoint %s written (resume with --resume)",
+                       (unsigned long long)r->step, res->checkpoint_path);
+    return GW_OK;
+}
+
+gw_status gw_trainer_run(const gw_trainer_config *cfg, const gw_trainer_hooks *hooks,
+                         gw_trainer_result *res, gw_error *err) {
+    gw_trainer_result local;
+    if (!res) res = &local;
+    memset(res, 0, sizeof *res);
+    res->stop = GW_TRAINER_STOP_ERROR;
+    for (int i = 0; i < GW_TRAINER_MAX_FIGURES; i++)
+        res->figures[i] = res->val_figures[i] = res->val_first[i] = NAN;
+    gw_status st = check_config(cfg, hooks, err);
+    if (st) return st;
+    if ((st = make_dirs(cfg->run_dir, err))) return st;
+
+    run r = {.cfg = cfg, .hooks = hooks, .res = res};
+    snprintf(res->checkpoint_path, sizeof res->checkpoint_path, "%s/checkpoint.gwm", cfg->run_dir);
+    snprintf(res->log_path, sizeof res->log_path, "%s/log.csv", cfg->run_dir);
+    snprintf(r.png_path, sizeof r.png_path, "%s/loss.png", cfg->run_dir);
+    r.tty = cfg->progress && isatty(fileno(cfg->progress));
+    if (cfg->threads > 0) openblas_set_num_threads(cfg->threads);
+    gw_rng_seed(&r.rng, cfg->seed);
+
+    int have_ck = access(res->checkpoint_path, F_OK) == 0;
+    if (cfg->resume) {
+        if (!have_ck)
+            return gw_fail(err, GW_ERR_ARG, "%s: no checkpoint to resume from",
+                           res->checkpoint_path);
+        if ((st = load_checkpoint(&r, err))) return st;
+        res->resumed_from = r.step;
+    } else if (have_ck && !cfg->overwrite) {
+        return gw_fail(err, GW_ERR_ARG,
+                       "%s: the run directory already holds a checkpoint; resume it with --resume "
+                       "or choose another output directory",
+                       res->checkpoint_path);
+    }
+    if ((st = open_log(&r, cfg->resume, err))) return st;
+
+    struct sigaction sa = {0}, old_int, old_term;
+    if (cfg->handle_signals) {
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        sa.sa_flags = SA_RESTART;
+        sigaction(SIGINT, &sa, &old_int);
+        sigaction(SIGTERM, &sa, &old_term);
+    }
+    atomic_store(&stop_requested, 0);
+    r.t0 = r.last_line = now_seconds();
+    r.step0 = r.step;
+
+    st = loop(&r, err);
+
+    if (cfg->handle_signals) {
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+    }
+    atomic_store(&stop_requested, 0);
+    if (fclose(r.csv) != 0 && !st)
+        st = gw_fail(err, GW_ERR_IO, "%s: write failed: %s", res->log_path, strerror(errno));
+    if (cfg->progress && r.tty) fprintf(cfg->progress, "\n");
+    res->steps = r.step;
+    res->seconds = now_seconds() - r.t0;
+    if (res->seconds > 0)
+        res->units_per_second = (double)(r.step - r.step0) * cfg->units_per_step / res->seconds;
+    if (!st && res->stop == GW_TRAINER_STOP_ERROR) res->stop = GW_TRAINER_STOP_STEPS;
+    if (st && res->stop != GW_TRAINER_STOP_SIGNAL && res->stop != GW_TRAINER_STOP_NUMERIC)
+        res->stop = GW_TRAINER_STOP_ERROR;
+    return st;
+}
