@@ -63,24 +63,30 @@ gw_status gw_audio_probe(gw_audio_info *info, const char *path, gw_error *err) {
     return GW_OK;
 }
 
-/* libsndfile quietly shortens a WAV/AIFF whose header promises more data than
- * the file holds; its log then has a line like "data : 40000 (should be
- * 19978)". A cut-off file is damaged, so we refuse it rather than train on a
- * fragment. Streamed files that declare 0 or 0xFFFFFFFF ("unknown") are not
- * truncated, only unfinished headers. */
+/* libsndfile quietly shortens a file whose header promises more data than
+ * the file holds; only its log says so, in lines like "data : 40000 (should
+ * be 19978)" (WAV, AIFF SSND, AU "Data Size", W64/RIFF sizes) or a ds64
+ * frame-count mismatch (RF64). A cut-off file is damaged, so we refuse it
+ * rather than train on a fragment. Streamed files that declare 0 or
+ * 0xFFFFFFFF ("unknown") are not truncated, only unfinished headers; one
+ * byte short is a missing pad byte, also harmless. */
 static int log_says_truncated(SNDFILE *sf) {
-    char log[8192];
+    char log[16384];
     log[0] = 0;
     sf_command(sf, SFC_GET_LOG_INFO, log, sizeof log);
     for (char *line = log; line && *line;) {
         char *next = strchr(line, '\n');
         if (next) *next++ = 0;
-        while (*line == ' ') line++;
         unsigned long long declared, actual;
-        if ((!strncmp(line, "data", 4) || !strncmp(line, "SSND", 4)) &&
-            sscanf(line + 4, " : %llu (should be %llu)", &declared, &actual) == 2 &&
-            actual < declared && declared != 0xFFFFFFFFull && declared != 0x7FFFFFFFull)
-            return 1;
+        if (strstr(line, "does not match value from 'ds64'")) return 1;
+        if (strstr(line, "(should be") &&
+            sscanf(line, "%*[^:]: %llu (should be %llu)", &declared, &actual) == 2 &&
+            declared > actual && declared != 0xFFFFFFFFull && declared != 0x7FFFFFFFull) {
+            /* container sizes may be one over (the pad byte); data sizes not */
+            int container = !strncmp(line, "RIFF", 4) || !strncmp(line, "riff", 4) ||
+                            !strncmp(line, "FORM", 4) || strstr(line, "Riff size");
+            if (!container || declared > actual + 1) return 1;
+        }
         line = next;
     }
     return 0;
