@@ -3,15 +3,17 @@
 #include "models/wavenet_kernels.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #pragma GCC push_options
-#pragma GCC target("avx2,fma")
+#pragma GCC target("avx2,fma,f16c")
 #include <immintrin.h>
 
 typedef __m256 V;
 #define VW 8
 #define VLOAD(p) _mm256_loadu_ps(p)
+#define VLOADH(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(p)))
 #define VSTORE(p, a) _mm256_storeu_ps((p), (a))
 #define VSET1(f) _mm256_set1_ps(f)
 #define VZERO() _mm256_setzero_ps()
@@ -54,7 +56,8 @@ static inline float avx2_hsum(__m256 a) {
 
 const gw_wn_kernels *gw_wn_kernels_avx2(void) {
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return &avx2_kernels;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+        __builtin_cpu_supports("f16c")) return &avx2_kernels;
     return NULL;
 }
 #else

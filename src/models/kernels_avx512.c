@@ -4,15 +4,17 @@
 #include "models/wavenet_kernels.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #pragma GCC push_options
-#pragma GCC target("avx2,fma,avx512f,avx512dq,avx512vl")
+#pragma GCC target("avx2,fma,f16c,avx512f,avx512dq,avx512vl")
 #include <immintrin.h>
 
 typedef __m512 V;
 #define VW 16
 #define VLOAD(p) _mm512_loadu_ps(p)
+#define VLOADH(p) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(p)))
 #define VSTORE(p, a) _mm512_storeu_ps((p), (a))
 #define VSET1(f) _mm512_set1_ps(f)
 #define VZERO() _mm512_setzero_ps()

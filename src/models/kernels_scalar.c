@@ -7,6 +7,52 @@
 #include <stdlib.h>
 #include <string.h>
 
+uint16_t gw_wn_f32_to_f16(float f) {
+    uint32_t x;
+    memcpy(&x, &f, sizeof x);
+    uint32_t sign = (x >> 16) & 0x8000u, ax = x & 0x7fffffffu;
+    if (ax >= 0x7f800000u) return (uint16_t)(sign | 0x7c00u | (ax > 0x7f800000u ? 0x200u : 0)); /* inf, NaN */
+    if (ax >= 0x477ff000u) return (uint16_t)(sign | 0x7c00u); /* >= 65520 rounds to inf */
+    if (ax >= 0x38800000u) {                                   /* normal: rebias 127 -> 15, round 13 bits */
+        uint32_t r = ax - 0x38000000u;
+        return (uint16_t)(sign | ((r + 0xfffu + ((r >> 13) & 1u)) >> 13));
+    }
+    int shift = 126 - (int)(ax >> 23); /* subnormal: M * 2^(e - 150) = q * 2^-24 */
+    if (shift > 24) return (uint16_t)sign;
+    uint32_t M = (ax & 0x7fffffu) | 0x800000u, q = M >> shift, rem = M & ((1u << shift) - 1u);
+    uint32_t half = 1u << (shift - 1);
+    if (rem > half || (rem == half && (q & 1u))) q++;
+    return (uint16_t)(sign | q);
+}
+
+float gw_wn_f16_to_f32(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, e = (h >> 10) & 0x1fu, m = h & 0x3ffu, x;
+    if (e == 0) {
+        float v = (float)m * 5.9604644775390625e-8f; /* m * 2^-24, exact */
+        return sign ? -v : v;
+    }
+    if (e == 31)
+        x = sign | 0x7f800000u | (m << 13);
+    else
+        x = sign | ((e + 112u) << 23) | (m << 13);
+    float f;
+    memcpy(&f, &x, sizeof f);
+    return f;
+}
+
+void gw_wn_pack_f16(uint16_t *dst, const float *W, int M, int N) {
+    int Mp = gw_wn_pad16(M);
+    for (int r0 = 0; r0 < Mp; r0 += GW_WN_BLOCK) {
+        int bw = Mp - r0 < GW_WN_BLOCK ? Mp - r0 : GW_WN_BLOCK;
+        uint16_t *blk = dst + (size_t)r0 * N;
+        for (int k = 0; k < N; k++)
+            for (int i = 0; i < bw; i++) {
+                int r = r0 + i;
+                blk[(size_t)k * bw + i] = r < M ? gw_wn_f32_to_f16(W[(size_t)r * N + k]) : 0;
+            }
+    }
+}
+
 void gw_wn_pack(float *dst, const float *W, int M, int N) {
     int Mp = gw_wn_pad16(M);
     for (int r0 = 0; r0 < Mp; r0 += GW_WN_BLOCK) {
@@ -20,25 +66,38 @@ void gw_wn_pack(float *dst, const float *W, int M, int N) {
     }
 }
 
-/* W[r][k] of a packed matrix */
-static float packed_at(const float *W, int N, int Mp, int r, int k) {
+/* where W[r][k] of a packed matrix is */
+static size_t packed_index(int N, int Mp, int r, int k) {
     int r0 = r / GW_WN_BLOCK * GW_WN_BLOCK;
     int bw = Mp - r0 < GW_WN_BLOCK ? Mp - r0 : GW_WN_BLOCK;
-    return W[(size_t)r0 * N + (size_t)k * bw + (r - r0)];
+    return (size_t)r0 * N + (size_t)k * bw + (size_t)(r - r0);
 }
+
+/* y = W x + bias + add, relu; W[r][k] = weight(W, index) */
+#define MATVEC_SCALAR(weight)                                                                  \
+    for (int v = 0; v < B; v++)                                                                \
+        for (int r = 0; r < Mp; r++) {                                                         \
+            float s = 0.0f;                                                                    \
+            for (int k = 0; k < N; k++)                                                        \
+                s += weight(W, packed_index(N, Mp, r, k)) * x[(size_t)v * x_stride + k];       \
+            if (bias) s += bias[(size_t)v * bias_stride + r];                                  \
+            if (add) s += add[(size_t)v * add_stride + r];                                     \
+            if (relu && s < 0.0f) s = 0.0f;                                                    \
+            y[(size_t)v * y_stride + r] = s;                                                   \
+        }
+#define W_F32(W, i) (W)[i]
+#define W_F16(W, i) gw_wn_f16_to_f32((W)[i])
 
 static void matvec_scalar(float *y, int y_stride, const float *W, const float *x, int x_stride,
                           const float *bias, int bias_stride, const float *add, int add_stride,
                           int Mp, int N, int B, int relu) {
-    for (int v = 0; v < B; v++)
-        for (int r = 0; r < Mp; r++) {
-            float s = 0.0f;
-            for (int k = 0; k < N; k++) s += packed_at(W, N, Mp, r, k) * x[(size_t)v * x_stride + k];
-            if (bias) s += bias[(size_t)v * bias_stride + r];
-            if (add) s += add[(size_t)v * add_stride + r];
-            if (relu && s < 0.0f) s = 0.0f;
-            y[(size_t)v * y_stride + r] = s;
-        }
+    MATVEC_SCALAR(W_F32)
+}
+
+static void matvec_f16_scalar(float *y, int y_stride, const uint16_t *W, const float *x,
+                              int x_stride, const float *bias, int bias_stride, const float *add,
+                              int add_stride, int Mp, int N, int B, int relu) {
+    MATVEC_SCALAR(W_F16)
 }
 
 static void gate_scalar(float *z, int z_stride, const float *h, int h_stride, int Gp, int B) {
@@ -61,6 +120,7 @@ static float softmax_exp_scalar(float *p, const float *logits, int n, float inv_
 const gw_wn_kernels gw_wn_kernels_scalar = {
     .name = "scalar",
     .matvec = matvec_scalar,
+    .matvec_f16 = matvec_f16_scalar,
     .gate = gate_scalar,
     .softmax_exp = softmax_exp_scalar,
 };

@@ -208,10 +208,25 @@ int gw_wavenet_sample(const float *logits, // (256)
  * afterwards without affecting it. */
 typedef struct gw_wavenet_stream gw_wavenet_stream;
 
+/* how the stream stores the per-sample weights (products and sums are
+ * always float) */
+typedef enum gw_wavenet_weight_type {
+    GW_WAVENET_WEIGHTS_F32 = 0, /* exact: logits equal the reference to ~1e-6 */
+    GW_WAVENET_WEIGHTS_F16 = 1, /* IEEE half: half the bytes streamed per step, so
+                                   about 2x faster once the weights outgrow the L2
+                                   cache; logits are those of the model with
+                                   weights rounded to half (relative change ~1e-3) */
+} gw_wavenet_weight_type;
+
+/* f32 weights */
 gw_status gw_wavenet_stream_create(gw_wavenet_stream **out, const gw_wavenet *model,
                                    int max_voices, gw_error *err);
+gw_status gw_wavenet_stream_create_typed(gw_wavenet_stream **out, const gw_wavenet *model,
+                                         int max_voices, gw_wavenet_weight_type type,
+                                         gw_error *err);
 void gw_wavenet_stream_free(gw_wavenet_stream *s);
 int gw_wavenet_stream_max_voices(const gw_wavenet_stream *s);
+gw_wavenet_weight_type gw_wavenet_stream_weight_type(const gw_wavenet_stream *s);
 /* which SIMD kernels the stream runs: "avx512", "avx2" or "scalar" */
 const char *gw_wavenet_stream_isa(const gw_wavenet_stream *s);
 

@@ -19,6 +19,7 @@
 #define GW_MODELS_WAVENET_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum {
     GW_WN_PANEL = 16,  /* rows per panel: one AVX-512 register */
@@ -42,6 +43,12 @@ typedef struct gw_wn_kernels {
                    const float *bias, int bias_stride,     // (B, Mp) or (Mp) or NULL
                    const float *add, int add_stride,       // (B, Mp) or NULL
                    int Mp, int N, int B, int relu);
+    /* the same with IEEE half-precision weights (packed by gw_wn_pack_f16),
+     * widened to float on load: half the bytes to stream per step; products
+     * and sums stay in float */
+    void (*matvec_f16)(float *y, int y_stride, const uint16_t *W, const float *x, int x_stride,
+                       const float *bias, int bias_stride, const float *add, int add_stride,
+                       int Mp, int N, int B, int relu);
     /* gated activation unit (van den Oord et al. 2016, eq. 2):
      * z[v][i] = tanh(h[v][i]) * sigmoid(h[v][Gp + i]), i < Gp (Gp % 16 == 0) */
     void (*gate)(float *z, int z_stride,                   // (B, Gp)
@@ -62,6 +69,11 @@ const gw_wn_kernels *gw_wn_kernels_best(void);
 
 /* packs W (M, N) row-major into dst (Mp * N floats, zero padded rows) */
 void gw_wn_pack(float *dst, const float *W, int M, int N);
+/* the same layout in IEEE binary16, rounded to nearest even */
+void gw_wn_pack_f16(uint16_t *dst, const float *W, int M, int N);
+/* IEEE binary16 <-> float in software (exact; round to nearest even) */
+uint16_t gw_wn_f32_to_f16(float f);
+float gw_wn_f16_to_f32(uint16_t h);
 static inline size_t gw_wn_packed_size(int M, int N) {
     return (size_t)gw_wn_pad16(M) * (size_t)N;
 }

@@ -30,16 +30,17 @@
 struct gw_wavenet_stream {
     gw_wavenet_config cfg;
     const gw_wn_kernels *k;
+    gw_wavenet_weight_type type;
     int max_voices;
     int L, R, K, G16, R16, S16, H16, LG2; /* LG2 = L * 2 G16 */
     float *wmem;                          /* weights, packed, one allocation */
     float *smem;                          /* state and scratch, one allocation */
-    /* packed weights */
-    const float *dil_w[GW_WAVENET_MAX_LAYERS]; /* (2G16, K R) */
-    const float *res_w[GW_WAVENET_MAX_LAYERS]; /* (R16, G16) */
-    const float *skip_w;                       /* (S16, L G16) */
-    const float *head1_w;                      /* (H16, S) */
-    const float *out_w;                        /* (256, H) */
+    /* packed weights, float or half (type) */
+    const void *dil_w[GW_WAVENET_MAX_LAYERS]; /* (2G16, K R) */
+    const void *res_w[GW_WAVENET_MAX_LAYERS]; /* (R16, G16) */
+    const void *skip_w;                       /* (S16, L G16) */
+    const void *head1_w;                      /* (H16, S) */
+    const void *out_w;                        /* (256, H) */
     const float *cond_w;                       /* (L 2G16, C_g) or NULL */
     const float *lc_w;                         /* (L 2G16, n_mels) or NULL */
     const float *embed;                        /* (256, R) */
@@ -84,6 +85,23 @@ static int gate_row(int o, int G, int G16) {
     return o < G ? o : G16 + o - G;
 }
 
+/* floats a packed (M, N) matrix of the stream's type takes */
+static size_t packed_floats(const gw_wavenet_stream *s, int M, int N) {
+    size_t n = gw_wn_packed_size(M, N);
+    return s->type == GW_WAVENET_WEIGHTS_F16 ? (n + 1) / 2 : n;
+}
+
+/* packs dense (M, N) at base + take(off) in the stream's type */
+static const void *pack_at(const gw_wavenet_stream *s, float *base, size_t *off,
+                           const float *dense, int M, int N) {
+    float *dst = base + take(off, packed_floats(s, M, N));
+    if (s->type == GW_WAVENET_WEIGHTS_F16)
+        gw_wn_pack_f16((uint16_t *)(void *)dst, dense, M, N);
+    else
+        gw_wn_pack(dst, dense, M, N);
+    return dst;
+}
+
 static gw_status pack_weights(gw_wavenet_stream *s, const gw_wavenet *m, float *dense,
                               gw_error *err) {
     const gw_wavenet_config *c = &s->cfg;
@@ -95,34 +113,24 @@ static gw_status pack_weights(gw_wavenet_stream *s, const gw_wavenet *m, float *
     /* layout: exactly the order of stream_create's size table */
     for (int l = 0; l < L; l++) {
         const gw_wavenet_layer *ly = &w->layer[l];
-        float *dw = base + take(&off, gw_wn_packed_size(2 * G16, K * R));
         memset(dense, 0, sizeof(float) * 2 * G16 * K * R);
         for (int o = 0; o < 2 * G; o++)
             memcpy(dense + (size_t)gate_row(o, G, G16) * K * R, ly->dil_w + (size_t)o * K * R,
                    sizeof(float) * K * R);
-        gw_wn_pack(dw, dense, 2 * G16, K * R);
-        s->dil_w[l] = dw;
-        float *rw = base + take(&off, gw_wn_packed_size(R, G16));
+        s->dil_w[l] = pack_at(s, base, &off, dense, 2 * G16, K * R);
         memset(dense, 0, sizeof(float) * R * G16);
         for (int o = 0; o < R; o++)
             memcpy(dense + (size_t)o * G16, ly->res_w + (size_t)o * G, sizeof(float) * G);
-        gw_wn_pack(rw, dense, R, G16);
-        s->res_w[l] = rw;
+        s->res_w[l] = pack_at(s, base, &off, dense, R, G16);
     }
-    float *sw = base + take(&off, gw_wn_packed_size(S, L * G16));
     memset(dense, 0, sizeof(float) * S * L * G16);
     for (int l = 0; l < L; l++)
         for (int o = 0; o < S; o++)
             memcpy(dense + (size_t)o * L * G16 + (size_t)l * G16, w->layer[l].skip_w + (size_t)o * G,
                    sizeof(float) * G);
-    gw_wn_pack(sw, dense, S, L * G16);
-    s->skip_w = sw;
-    float *h1 = base + take(&off, gw_wn_packed_size(H, S));
-    gw_wn_pack(h1, w->head1_w, H, S);
-    s->head1_w = h1;
-    float *ow = base + take(&off, gw_wn_packed_size(Q, H));
-    gw_wn_pack(ow, w->out_w, Q, H);
-    s->out_w = ow;
+    s->skip_w = pack_at(s, base, &off, dense, S, L * G16);
+    s->head1_w = pack_at(s, base, &off, w->head1_w, H, S);
+    s->out_w = pack_at(s, base, &off, w->out_w, Q, H);
     /* per-note / per-frame products: (L 2G16, C) with the gate-row mapping */
     for (int pass = 0; pass < 2; pass++) {
         int N = pass ? M : Cg;
@@ -167,12 +175,12 @@ static size_t weights_size(const gw_wavenet_stream *s) {
     const gw_wavenet_config *c = &s->cfg;
     size_t off = 0;
     for (int l = 0; l < s->L; l++) {
-        take(&off, gw_wn_packed_size(2 * s->G16, s->K * s->R));
-        take(&off, gw_wn_packed_size(s->R, s->G16));
+        take(&off, packed_floats(s, 2 * s->G16, s->K * s->R));
+        take(&off, packed_floats(s, s->R, s->G16));
     }
-    take(&off, gw_wn_packed_size(c->skip, s->L * s->G16));
-    take(&off, gw_wn_packed_size(c->head, c->skip));
-    take(&off, gw_wn_packed_size(GW_WAVENET_CLASSES, c->head));
+    take(&off, packed_floats(s, c->skip, s->L * s->G16));
+    take(&off, packed_floats(s, c->head, c->skip));
+    take(&off, packed_floats(s, GW_WAVENET_CLASSES, c->head));
     if (c->cond_dim) take(&off, gw_wn_packed_size(s->LG2, c->cond_dim));
     if (c->n_mels) take(&off, gw_wn_packed_size(s->LG2, c->n_mels));
     take(&off, (size_t)GW_WAVENET_CLASSES * s->R);
@@ -214,17 +222,26 @@ static size_t state_layout(gw_wavenet_stream *s, float *mem) {
 
 gw_status gw_wavenet_stream_create(gw_wavenet_stream **out, const gw_wavenet *model,
                                    int max_voices, gw_error *err) {
+    return gw_wavenet_stream_create_typed(out, model, max_voices, GW_WAVENET_WEIGHTS_F32, err);
+}
+
+gw_status gw_wavenet_stream_create_typed(gw_wavenet_stream **out, const gw_wavenet *model,
+                                         int max_voices, gw_wavenet_weight_type type,
+                                         gw_error *err) {
     *out = NULL;
     const gw_wavenet_config *c = &model->cfg;
     if (max_voices < 1 || max_voices > MAX_VOICES)
         return gw_fail(err, GW_ERR_ARG, "%s: max_voices = %d is outside [1, %d]", c->name,
                        max_voices, MAX_VOICES);
+    if (type != GW_WAVENET_WEIGHTS_F32 && type != GW_WAVENET_WEIGHTS_F16)
+        return gw_fail(err, GW_ERR_ARG, "%s: unknown stream weight type %d", c->name, (int)type);
     gw_wavenet_stream *s = gw_alloc(sizeof *s);
     float *dense = NULL;
     gw_status st = GW_OK;
     if (!s) return gw_fail(err, GW_ERR_NOMEM, "%s: out of memory creating a stream", c->name);
     s->cfg = *c;
     s->k = gw_wn_kernels_best();
+    s->type = type;
     s->max_voices = max_voices;
     s->L = c->n_layers, s->R = c->residual, s->K = c->kernel;
     s->G16 = gw_wn_pad16(c->gate), s->R16 = gw_wn_pad16(c->residual);
@@ -268,6 +285,10 @@ void gw_wavenet_stream_free(gw_wavenet_stream *s) {
 
 int gw_wavenet_stream_max_voices(const gw_wavenet_stream *s) {
     return s->max_voices;
+}
+
+gw_wavenet_weight_type gw_wavenet_stream_weight_type(const gw_wavenet_stream *s) {
+    return s->type;
 }
 
 const char *gw_wavenet_stream_isa(const gw_wavenet_stream *s) {
@@ -373,6 +394,16 @@ int gw_wavenet_sample(const float *logits, float temperature, float u) {
     return sample_with(&gw_wn_kernels_scalar, p, logits, temperature, u);
 }
 
+/* y = W x + bias + add over B voices with the stream's weight type */
+static inline void product(const gw_wavenet_stream *s, float *y, int ys, const void *W,
+                           const float *x, int xs, const float *bias, int bs, const float *add,
+                           int as, int Mp, int N, int B, int relu) {
+    if (s->type == GW_WAVENET_WEIGHTS_F16)
+        s->k->matvec_f16(y, ys, W, x, xs, bias, bs, add, as, Mp, N, B, relu);
+    else
+        s->k->matvec(y, ys, W, x, xs, bias, bs, add, as, Mp, N, B, relu);
+}
+
 void gw_wavenet_stream_step(gw_wavenet_stream *s, float *logits, float *samples, uint8_t *classes,
                             int n_voices, float temperature, const float *uniforms) {
     const gw_wn_kernels *k = s->k;
@@ -399,21 +430,21 @@ void gw_wavenet_stream_step(gw_wavenet_stream *s, float *logits, float *samples,
             if (n) memcpy(s->ring[l] + ((size_t)pos * V + v) * R, x + (size_t)v * R16, sizeof(float) * R);
         }
         if (n) s->pos[l] = pos + 1 == n ? 0 : pos + 1;
-        k->matvec(s->h, 2 * G16, s->dil_w[l], s->xin, KR, s->gbias + (size_t)l * 2 * G16, s->LG2,
+        product(s, s->h, 2 * G16, s->dil_w[l], s->xin, KR, s->gbias + (size_t)l * 2 * G16, s->LG2,
                   NULL, 0, 2 * G16, KR, B, 0);
         float *z = s->Z + (size_t)l * G16;
         k->gate(z, LG16, s->h, 2 * G16, G16, B);
         if (l + 1 < L) { /* the last layer's residual output feeds nothing */
-            k->matvec(x2, R16, s->res_w[l], z, LG16, s->res_b + (size_t)l * R16, 0, x, R16, R16,
+            product(s, x2, R16, s->res_w[l], z, LG16, s->res_b + (size_t)l * R16, 0, x, R16, R16,
                       G16, B, 0);
             float *t = x;
             x = x2, x2 = t;
         }
     }
     const int S = s->cfg.skip, H = s->cfg.head;
-    k->matvec(s->skip, s->S16, s->skip_w, s->Z, LG16, s->skip_b, 0, NULL, 0, s->S16, LG16, B, 1);
-    k->matvec(s->h1, s->H16, s->head1_w, s->skip, s->S16, s->head1_b, 0, NULL, 0, s->H16, S, B, 1);
-    k->matvec(s->logits, Q, s->out_w, s->h1, s->H16, s->out_b, 0, NULL, 0, Q, H, B, 0);
+    product(s, s->skip, s->S16, s->skip_w, s->Z, LG16, s->skip_b, 0, NULL, 0, s->S16, LG16, B, 1);
+    product(s, s->h1, s->H16, s->head1_w, s->skip, s->S16, s->head1_b, 0, NULL, 0, s->H16, S, B, 1);
+    product(s, s->logits, Q, s->out_w, s->h1, s->H16, s->out_b, 0, NULL, 0, Q, H, B, 0);
     if (logits) memcpy(logits, s->logits, sizeof(float) * Q * B);
     for (int v = 0; v < B; v++) {
         int c = sample_with(k, s->p, s->logits + (size_t)v * Q, temperature, uniforms[v]);

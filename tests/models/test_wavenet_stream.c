@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <immintrin.h>
 
 #include "gw_test.h"
 #include "models/wavenet.h"
@@ -98,14 +99,41 @@ static void mel_frame(float *mel, int n_mels, int v, int f) {
  * conditioning and mel frames, sampling (or teacher-forced from random
  * classes when teacher != 0), and compares every step's logits with the
  * reference forward over the same inputs. Returns the worst difference. */
-static float stream_vs_reference(const test_cfg *t, int teacher, uint64_t seed) {
+/* rounds the per-sample weights to half, as a GW_WAVENET_WEIGHTS_F16 stream
+ * stores them, so that the reference computes that stream's model */
+static void round_weights_f16(gw_wavenet *m) {
+    const gw_wavenet_config *c = &m->cfg;
+    size_t R = (size_t)c->residual, G = (size_t)c->gate, S = (size_t)c->skip, H = (size_t)c->head;
+    struct {
+        float *w;
+        size_t n;
+    } t[2 * GW_WAVENET_MAX_LAYERS + 3];
+    int n = 0;
+    for (int l = 0; l < c->n_layers; l++) {
+        t[n].w = m->w.layer[l].dil_w, t[n++].n = 2 * G * (size_t)c->kernel * R;
+        t[n].w = m->w.layer[l].res_w, t[n++].n = R * G;
+    }
+    for (int l = 0; l < c->n_layers; l++) /* skip weights: contiguous per layer only */
+        for (size_t i = 0; i < S * G; i++)
+            m->w.layer[l].skip_w[i] = gw_wn_f16_to_f32(gw_wn_f32_to_f16(m->w.layer[l].skip_w[i]));
+    t[n].w = m->w.head1_w, t[n++].n = H * S;
+    t[n].w = m->w.out_w, t[n++].n = GW_WAVENET_CLASSES * H;
+    for (int i = 0; i < n; i++)
+        for (size_t j = 0; j < t[i].n; j++) t[i].w[j] = gw_wn_f16_to_f32(gw_wn_f32_to_f16(t[i].w[j]));
+}
+
+static float stream_vs_reference_typed(const test_cfg *t, int teacher, uint64_t seed,
+                                       gw_wavenet_weight_type type) {
     gw_wavenet *m = make_model(t, seed);
+    gw_wavenet *exact = type == GW_WAVENET_WEIGHTS_F16 ? make_model(t, seed) : NULL;
+    if (exact) round_weights_f16(m);
     const gw_wavenet_config *c = &m->cfg;
     const int Q = GW_WAVENET_CLASSES, B = t->voices;
     const int T = gw_wavenet_receptive_field(c) + t->extra_steps;
     gw_error err = {0};
     gw_wavenet_stream *s = NULL;
-    assert_int_equal(gw_wavenet_stream_create(&s, m, B + 1, &err), GW_OK);
+    /* the f16 stream is made from the unrounded model: it must round alike */
+    assert_int_equal(gw_wavenet_stream_create_typed(&s, exact ? exact : m, B + 1, type, &err), GW_OK);
     float *logits = malloc(sizeof(float) * (size_t)T * B * Q);
     float *ref = malloc(sizeof(float) * (size_t)T * Q);
     uint8_t *inputs = malloc((size_t)B * T);
@@ -155,14 +183,35 @@ static float stream_vs_reference(const test_cfg *t, int teacher, uint64_t seed) 
             if (!seen[inputs[(size_t)v * T + step]]++) distinct++;
         }
     }
-    fprintf(stderr, "  %-34s %s voices %d steps %d (rf %d) distinct %3d: max |stream - ref| = %.3g\n",
-            t->what, teacher ? "teacher" : "sampled", B, T, gw_wavenet_receptive_field(c), distinct,
-            (double)worst);
+    fprintf(stderr, "  %-34s %s %s voices %d steps %d (rf %d) distinct %3d: max |stream - ref| = %.3g\n",
+            t->what, type == GW_WAVENET_WEIGHTS_F16 ? "f16" : "f32", teacher ? "teacher" : "sampled",
+            B, T, gw_wavenet_receptive_field(c), distinct, (double)worst);
     assert_true(distinct > 8); /* the check means little on a constant sequence */
+    if (exact) { /* and the f16 stream really computes with rounded weights */
+        assert_int_equal(gw_wavenet_forward_reference(exact, ref, inputs + (size_t)(B - 1) * T,
+                                                      c->cond_dim ? cond + (size_t)(B - 1) * c->cond_dim : NULL,
+                                                      c->n_mels ? mel + (size_t)(B - 1) * T * c->n_mels : NULL,
+                                                      T, &err),
+                         GW_OK);
+        float q = 0, mag = 0;
+        for (int step = 0; step < T; step++) {
+            float d = gw_test_max_abs_diff(ref + (size_t)step * Q, logits + ((size_t)step * B + B - 1) * Q, Q);
+            if (d > q) q = d;
+            for (int i = 0; i < Q; i++) mag = fmaxf(mag, fabsf(ref[(size_t)step * Q + i]));
+        }
+        fprintf(stderr, "  %-34s f16 vs exact weights: max |logit diff| = %.3g (max |logit| %.3g)\n",
+                t->what, (double)q, (double)mag);
+        assert_true(q > 1e-6f && q < 1e-2f * mag);
+    }
     free(logits), free(ref), free(inputs), free(cond), free(mel);
     gw_wavenet_stream_free(s);
     gw_wavenet_free(m);
+    gw_wavenet_free(exact);
     return worst;
+}
+
+static float stream_vs_reference(const test_cfg *t, int teacher, uint64_t seed) {
+    return stream_vs_reference_typed(t, teacher, seed, GW_WAVENET_WEIGHTS_F32);
 }
 
 static const test_cfg configs[] = {
@@ -177,6 +226,7 @@ static void test_stream_equals_reference(void **state) {
     for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++) {
         assert_true(stream_vs_reference(&configs[i], 0, 100 + i) < 1e-4f);
         assert_true(stream_vs_reference(&configs[i], 1, 200 + i) < 1e-4f);
+        assert_true(stream_vs_reference_typed(&configs[i], 0, 400 + i, GW_WAVENET_WEIGHTS_F16) < 1e-4f);
     }
 }
 
@@ -184,6 +234,8 @@ static void test_stream_equals_reference(void **state) {
 static void test_small_preset_shape(void **state) {
     test_cfg t = {"wavenet-small shape", 32, 32, 128, 128, 2, 10, 2, {0}, 0, 0, 0, 0, 0, 2, 60};
     assert_true(stream_vs_reference(&t, 0, 7) < 1e-4f);
+    t.voices = 1;
+    assert_true(stream_vs_reference_typed(&t, 0, 8, GW_WAVENET_WEIGHTS_F16) < 1e-4f);
 }
 
 /* reading a ring one slot off must be caught: compare against a model whose
@@ -293,6 +345,14 @@ static void check_matvec(const gw_wn_kernels *k, gw_rng *r) {
                 gw_wn_kernels_scalar.matvec(y0, ys, P, x, xs, bias, bs, ad, Mp, Mp, N, B, relu);
                 k->matvec(y1, ys, P, x, xs, bias, bs, ad, Mp, Mp, N, B, relu);
                 float d = gw_test_max_abs_diff(y0, y1, (size_t)B * ys);
+                uint16_t *H = malloc(sizeof(uint16_t) * Mp * N);
+                gw_wn_pack_f16(H, W, M, N);
+                gw_wn_kernels_scalar.matvec_f16(y0 + 0, ys, H, x, xs, bias, bs, ad, Mp, Mp, N, B, relu);
+                k->matvec_f16(y1, ys, H, x, xs, bias, bs, ad, Mp, Mp, N, B, relu);
+                float dh = gw_test_max_abs_diff(y0, y1, (size_t)B * ys);
+                if (dh > d) d = dh;
+                free(H);
+                gw_wn_kernels_scalar.matvec(y0, ys, P, x, xs, bias, bs, ad, Mp, Mp, N, B, relu);
                 if (d > 1e-5f * sqrtf((float)N) + 1e-6f)
                     fprintf(stderr, "%s matvec M %d N %d B %d: diff %g\n", k->name, M, N, B, (double)d);
                 assert_true(d <= 1e-5f * sqrtf((float)N) + 1e-6f);
@@ -343,6 +403,45 @@ static void check_gate_and_softmax(const gw_wn_kernels *k, gw_rng *r) {
     }
     fprintf(stderr, "  %s softmax: max |p - p_scalar| / sum = %.3g\n", k->name, worst_p);
     assert_true(worst_p < 1e-6);
+}
+
+__attribute__((target("f16c"))) static float hw_f16_to_f32(uint16_t h) {
+    return _cvtsh_ss(h);
+}
+__attribute__((target("f16c"))) static uint16_t hw_f32_to_f16(float f) {
+    return (uint16_t)_cvtss_sh(f, 0); /* round to nearest even */
+}
+
+/* software half conversions against the CPU's: every one of the 65,536
+ * halves, and floats around every half boundary (ties included) */
+static void test_half_conversions(void **state) {
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("f16c")) skip();
+    for (uint32_t h = 0; h < 65536; h++) {
+        float a = gw_wn_f16_to_f32((uint16_t)h), b = hw_f16_to_f32((uint16_t)h);
+        uint32_t ua, ub;
+        memcpy(&ua, &a, 4), memcpy(&ub, &b, 4);
+        if (isnan(a)) assert_true(isnan(b));
+        else assert_int_equal(ua, ub);
+        if (isnan(a)) continue;
+        /* the float itself, its neighbours, and midpoints to the next half */
+        float next = gw_wn_f16_to_f32((uint16_t)(h + 1));
+        float probes[5] = {a, nextafterf(a, INFINITY), nextafterf(a, -INFINITY), 0, 0};
+        int np = 3;
+        if (!isnan(next) && (h & 0x7fff) < 0x7bff) {
+            float mid = 0.5f * (a + next);
+            probes[np++] = mid, probes[np++] = nextafterf(mid, INFINITY);
+        }
+        for (int i = 0; i < np; i++)
+            if (gw_wn_f32_to_f16(probes[i]) != hw_f32_to_f16(probes[i])) {
+                fprintf(stderr, "f32 %a -> f16: software %04x, hardware %04x\n", (double)probes[i],
+                        gw_wn_f32_to_f16(probes[i]), hw_f32_to_f16(probes[i]));
+                fail();
+            }
+    }
+    const float special[] = {65504.0f, 65519.99f, 65520.0f, 1e10f, -1e10f, 1e-10f, 2.9802322e-8f, 2.98e-8f, INFINITY};
+    for (size_t i = 0; i < sizeof special / sizeof special[0]; i++)
+        assert_int_equal(gw_wn_f32_to_f16(special[i]), hw_f32_to_f16(special[i]));
 }
 
 static void test_simd_kernels_equal_scalar(void **state) {
@@ -492,6 +591,7 @@ int main(void) {
         cmocka_unit_test(test_helpers),
         cmocka_unit_test(test_presets_and_config_errors),
         cmocka_unit_test(test_sampling),
+        cmocka_unit_test(test_half_conversions),
         cmocka_unit_test(test_simd_kernels_equal_scalar),
         cmocka_unit_test(test_check_is_sensitive),
         cmocka_unit_test(test_stream_equals_reference),

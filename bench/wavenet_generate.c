@@ -1,0 +1,135 @@
+/* bench_wavenet_generate - fast incremental WaveNet generation speed, the
+ * same measurement as the PyTorch peer's `wavenet_peer.py generate`
+ * (shared/peers/README.md): 1 s of audio per voice from silence, random
+ * weights, sampling at temperature 1, batch 1 and 8 voices, one thread.
+ *
+ *   bench_wavenet_generate [--presets DIR] [--models small,medium]
+ *                          [--batches 1,8] [--weights f32,f16] [--seconds 1]
+ *                          [--runs 5]
+ *
+ * Prints, per model and batch, the median [min..max] of --runs runs (after
+ * two warm-up runs) of samples/s per voice, x real time, and GFLOP/s
+ * counting 2 FLOP per multiply-add of the spec's count
+ * (gw_wavenet_macs_per_sample), and one "RESULT {json}" line each.
+ * GW_WAVENET_ISA=avx2|scalar caps the kernels (default: the best here). */
+#include "models/wavenet.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum { MAX_RUNS = 51 };
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static int bench_model(const char *presets, const char *model, const int *batches, int n_batches,
+                       const char *weights, double seconds, int runs) {
+    char path[8192 + 64];
+    snprintf(path, sizeof path, "%.8192s/wavenet-%.32s.json", presets, model);
+    gw_error err = {0};
+    gw_wavenet_config cfg;
+    gw_wavenet *m = NULL;
+    if (gw_wavenet_config_load(&cfg, path, &err) || gw_wavenet_create(&m, &cfg, &err)) {
+        fprintf(stderr, "bench_wavenet_generate: %s\n", err.msg);
+        return 1;
+    }
+    gw_rng rng;
+    gw_rng_seed(&rng, 1234);
+    gw_wavenet_weights_init(&m->w, &m->cfg, &rng);
+    const size_t n = (size_t)(seconds * cfg.sample_rate + 0.5);
+    const double macs = (double)gw_wavenet_macs_per_sample(&cfg);
+    for (int job = 0; job < 2 * n_batches; job++) {
+        int B = batches[job % n_batches];
+        gw_wavenet_weight_type type = job < n_batches ? GW_WAVENET_WEIGHTS_F32 : GW_WAVENET_WEIGHTS_F16;
+        const char *tname = type == GW_WAVENET_WEIGHTS_F16 ? "f16" : "f32";
+        if (!strstr(weights, tname)) continue;
+        gw_wavenet_stream *s = NULL;
+        float *audio = malloc(sizeof(float) * n * (size_t)B);
+        if (!audio || gw_wavenet_stream_create_typed(&s, m, B, type, &err)) {
+            fprintf(stderr, "bench_wavenet_generate: %s\n", audio ? err.msg : "out of memory");
+            free(audio);
+            gw_wavenet_free(m);
+            return 1;
+        }
+        double t[MAX_RUNS];
+        for (int r = -2; r < runs; r++) {
+            for (int v = 0; v < B; v++) gw_wavenet_stream_reset(s, v);
+            double t0 = now();
+            gw_wavenet_stream_generate(s, audio, B, n, 1.0f, &rng);
+            if (r >= 0) t[r] = now() - t0;
+        }
+        qsort(t, (size_t)runs, sizeof t[0], cmp_double);
+        double med = t[runs / 2], per_voice = n / med;
+        double lo = n / t[runs - 1], hi = n / t[0];
+        double gflops = 2.0 * macs * per_voice * B / 1e9;
+        printf("wavenet-%s generate (%s, %s weights), batch %d, 1 thread: %.0f samples/s per voice "
+               "[%.0f..%.0f], %.2fx real time, %.1f GFLOP/s, %.2f us per step\n",
+               model, gw_wavenet_stream_isa(s), tname, B, per_voice, lo, hi, per_voice / cfg.sample_rate,
+               gflops, 1e6 * med / n);
+        printf("RESULT {\"model\": \"wavenet-%s\", \"mode\": \"generate\", \"impl\": \"genwave-%s-%s\", "
+               "\"threads\": 1, \"batch\": %d, \"samples\": %zu, \"runs\": %d, "
+               "\"samples_per_s_per_voice\": %.1f, \"min\": %.1f, \"max\": %.1f, "
+               "\"x_realtime\": %.4f, \"gflops\": %.2f, \"spec_mac_per_sample\": %.0f}\n",
+               model, gw_wavenet_stream_isa(s), tname, B, n, runs, per_voice, lo, hi,
+               per_voice / cfg.sample_rate, gflops, macs);
+        fflush(stdout);
+        gw_wavenet_stream_free(s);
+        free(audio);
+    }
+    gw_wavenet_free(m);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    const char *presets = NULL, *models = "small,medium", *batch_list = "1,8", *weights = "f32,f16";
+    double seconds = 1.0;
+    int runs = 5;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!v) goto usage;
+        if (!strcmp(a, "--presets")) presets = v;
+        else if (!strcmp(a, "--models")) models = v;
+        else if (!strcmp(a, "--batches")) batch_list = v;
+        else if (!strcmp(a, "--weights")) weights = v;
+        else if (!strcmp(a, "--seconds")) seconds = atof(v);
+        else if (!strcmp(a, "--runs")) runs = atoi(v);
+        else goto usage;
+        i++;
+    }
+    if (runs < 1 || runs > MAX_RUNS || !(seconds > 0 && seconds < 600)) goto usage;
+    char dir[4096];
+    if (!presets) { /* from a build directory inside the source tree, or GW_SOURCE_DIR */
+        const char *src = getenv("GW_SOURCE_DIR");
+        snprintf(dir, sizeof dir, "%s/presets", src ? src : "..");
+        presets = dir;
+    }
+    int batches[16], nb = 0;
+    for (const char *p = batch_list; *p && nb < 16;) {
+        batches[nb] = atoi(p);
+        if (batches[nb] < 1 || batches[nb] > 1024) goto usage;
+        nb++;
+        p = strchr(p, ',');
+        if (!p) break;
+        p++;
+    }
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", models);
+    int rc = 0;
+    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ","))
+        rc |= bench_model(presets, tok, batches, nb, weights, seconds, runs);
+    return rc;
+usage:
+    fprintf(stderr, "usage: bench_wavenet_generate [--presets DIR] [--models small,medium] "
+                    "[--batches 1,8] [--weights f32,f16] [--seconds S] [--runs N (1..%d)]\n", MAX_RUNS);
+    return 2;
+}
