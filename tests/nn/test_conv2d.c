@@ -166,6 +166,18 @@ static void test_conv_transpose2d_fast_matches_reference(void **state) {
     check_fast_vs_ref(&d);
 }
 
+/* the reference models' own middle layers (K = 800 crosses the product's
+ * 256-deep blocking, 64 and 32 channels leave partial 12-row tiles) */
+static void test_reference_model_layers(void **state) {
+    gw_conv2d_dims d;
+    assert_int_equal(gw_conv2d_dims_init(&d, 1, 32, 32, 32, 64, 5, 5, 2, 2, NULL), GW_OK);
+    check_fast_vs_ref(&d);
+    assert_int_equal(gw_conv_transpose2d_dims_init(&d, 1, 64, 16, 16, 32, 5, 5, 2, 2, 1, NULL),
+                     GW_OK);
+    assert_int_equal(d.H_out, 32);
+    check_fast_vs_ref(&d);
+}
+
 /* ---- gradient checks of the fast kernels against central differences ---- */
 
 typedef struct gc_ctx {
@@ -325,6 +337,7 @@ int main(void) {
         cmocka_unit_test(test_sgemm_kernel_matches_reference),
         cmocka_unit_test(test_conv2d_fast_matches_reference),
         cmocka_unit_test(test_conv_transpose2d_fast_matches_reference),
+        cmocka_unit_test(test_reference_model_layers),
         cmocka_unit_test(test_conv2d_gradcheck),
         cmocka_unit_test(test_conv_transpose2d_gradcheck),
         cmocka_unit_test(test_transpose_is_adjoint_of_conv),
