@@ -77,6 +77,7 @@ static void remove_stale(const char *dir, const char *name, uint64_t key) {
 
 gw_status gw_cache_save_blob(const char *dir, const char *name, uint64_t key, const void *data,
                              size_t n, gw_error *err) {
+    if (!dir || !*dir) return GW_OK; /* caching is off */
     gw_status st = mkdir_p(dir, err);
     if (st) return st;
     char path[8192];
@@ -102,6 +103,7 @@ gw_status gw_cache_load_blob(void **data, size_t *n, int *hit, char *warning, si
     *n = 0;
     *hit = 0;
     if (warning && cap) warning[0] = 0;
+    if (!dir || !*dir) return GW_OK; /* caching is off: always a miss */
     char path[8192];
     cache_path(path, sizeof path, dir, name, key);
     FILE *f = fopen(path, "rb");

@@ -187,7 +187,8 @@ uint64_t gw_hash64(uint64_t h, const void *data, size_t n);
  * other versions (they are stale). load: absent or stale -> *hit = 0 and
  * GW_OK; a corrupt file (truncated, bad checksum) is removed, *hit = 0, GW_OK,
  * and a one-line note goes to *warning (if not NULL; cap bytes). On a hit
- * *data is malloc'ed. */
+ * *data is malloc'ed. dir NULL or "" (gw_dataset.cache_dir when caching is
+ * off) means no cache: load always misses, save does nothing. */
 gw_status gw_cache_load(float **data, size_t *n, int *hit, char *warning, size_t cap,
                         const char *dir, const char *name, uint64_t key, gw_error *err);
 gw_status gw_cache_save(const char *dir, const char *name, uint64_t key, const float *data,

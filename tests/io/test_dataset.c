@@ -382,6 +382,10 @@ static void test_cache(void **state) {
     assert_int_equal(gw_cache_load(&y, &n, &hit, warn, sizeof warn, cache, "feat", 43, &err), GW_OK);
     assert_int_equal(hit, 0);
     assert_null(y);
+    /* caching off: save does nothing, load misses */
+    assert_int_equal(gw_cache_save("", "feat", 42, x, 5, &err), GW_OK);
+    assert_int_equal(gw_cache_load(&y, &n, &hit, warn, sizeof warn, "", "feat", 42, &err), GW_OK);
+    assert_int_equal(hit, 0);
     rm_rf(dir);
 }
 
