@@ -52,6 +52,41 @@ void gw_im2col(float *col, const float *img, int nb, const gw_im2col_geom *g) {
             }
 }
 
+/* Stride 2: taps kw and kw + 1 land on the even and odd pixels of the same
+ * stretch of an image row, so adding both at once is one contiguous
+ * interleaved update the compiler vectorises, where one tap alone is a
+ * stride-2 scatter it cannot. Both taps' ranges are handled exactly. */
+static void col2im_pair(float *img, const float *row, const float *row2, int lo, int hi, int nb,
+                        int c, int kh, int kw, const gw_im2col_geom *g) {
+    const int C = g->C, H = g->H, W = g->W, Ho = g->Ho, Wo = g->Wo, p = g->pad;
+    const size_t hwo = (size_t)Ho * Wo, hw = (size_t)H * W;
+    int lo2, hi2;
+    tap_range(&lo2, &hi2, kw + 1, W, Wo, 2, p);
+    const int a = lo > lo2 ? lo : lo2;
+    int b = hi < hi2 ? hi : hi2;
+    if (b < a) b = a;
+    const int e1 = a < hi ? a : hi, e2 = a < hi2 ? a : hi2;
+    const int s1 = b > lo ? b : lo, s2 = b > lo2 ? b : lo2;
+    const int off = kw - p;
+    for (int n = 0; n < nb; n++) {
+        float *dst = img + ((size_t)n * C + c) * hw;
+        for (int oh = 0; oh < Ho; oh++) {
+            int ih = oh * 2 - p + kh;
+            if (ih < 0 || ih >= H) continue;
+            const float *x = row + n * hwo + (size_t)oh * Wo, *y = row2 + n * hwo + (size_t)oh * Wo;
+            float *d = dst + (size_t)ih * W;
+            for (int ow = lo; ow < e1; ow++) d[2 * ow + off] += x[ow];
+            for (int ow = lo2; ow < e2; ow++) d[2 * ow + off + 1] += y[ow];
+            for (int ow = a; ow < b; ow++) {
+                d[2 * ow + off] += x[ow];
+                d[2 * ow + off + 1] += y[ow];
+            }
+            for (int ow = s1; ow < hi; ow++) d[2 * ow + off] += x[ow];
+            for (int ow = s2; ow < hi2; ow++) d[2 * ow + off + 1] += y[ow];
+        }
+    }
+}
+
 void gw_col2im(float *img, const float *col, int nb, const gw_im2col_geom *g) {
     const int C = g->C, H = g->H, W = g->W, Ho = g->Ho, Wo = g->Wo;
     const int KH = g->KH, KW = g->KW, s = g->stride, p = g->pad;
@@ -62,6 +97,11 @@ void gw_col2im(float *img, const float *col, int nb, const gw_im2col_geom *g) {
                 const float *row = col + ((size_t)(c * KH + kh) * KW + kw) * n_cols;
                 int lo, hi;
                 tap_range(&lo, &hi, kw, W, Wo, s, p);
+                if (s == 2 && kw + 1 < KW) {
+                    col2im_pair(img, row, row + n_cols, lo, hi, nb, c, kh, kw, g);
+                    kw++;
+                    continue;
+                }
                 for (int n = 0; n < nb; n++) {
                     float *dst = img + ((size_t)n * C + c) * hw;
                     for (int oh = 0; oh < Ho; oh++) {
