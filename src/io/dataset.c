@@ -61,11 +61,18 @@ void gw_dataset_report_free(gw_dataset_report *r) {
 typedef struct walker {
     gw_dataset_report *r;
     size_t cap;
-    char cache_name[4096]; /* a cache folder inside the dataset is skipped */
 } walker;
 
-static gw_status walk(walker *w, const char *abs, const char *rel, int depth, gw_error *err) {
-    if (depth > MAX_DEPTH) return GW_OK; /* a symlink loop: stop quietly */
+/* the folders on the current path, to step over symlink loops */
+typedef struct visit {
+    dev_t dev;
+    ino_t ino;
+    const struct visit *up;
+} visit;
+
+static gw_status walk(walker *w, const char *abs, const char *rel, int depth, const visit *path,
+                      gw_error *err) {
+    if (depth > MAX_DEPTH) return add_warning(w->r, err, "%s: folders nested too deep, skipped", rel);
     DIR *d = opendir(abs);
     if (!d) {
         if (depth == 0)
@@ -86,8 +93,15 @@ static gw_status walk(walker *w, const char *abs, const char *rel, int depth, gw
         struct stat sb;
         if (stat(pa, &sb) != 0) continue; /* dangling link */
         if (S_ISDIR(sb.st_mode)) {
-            if (w->cache_name[0] && !strcmp(pa, w->cache_name)) continue;
-            st = walk(w, pa, pr, depth + 1, err);
+            int loop = 0;
+            for (const visit *v = path; v && !loop; v = v->up)
+                loop = v->dev == sb.st_dev && v->ino == sb.st_ino;
+            if (loop) {
+                st = add_warning(w->r, err, "%s: link back to a parent folder, skipped", pr);
+                continue;
+            }
+            visit here = {sb.st_dev, sb.st_ino, path};
+            st = walk(w, pa, pr, depth + 1, &here, err);
             continue;
         }
         if (!S_ISREG(sb.st_mode)) continue;
@@ -417,7 +431,8 @@ static gw_status begin(gw_dataset_report **out, const char *dir, gw_error *err) 
         return gw_fail(err, GW_ERR_NOMEM, "%s: out of memory", dir);
     }
     walker w = {.r = r};
-    gw_status st = walk(&w, dir, "", 0, err);
+    visit root = {sb.st_dev, sb.st_ino, NULL};
+    gw_status st = walk(&w, dir, "", 0, &root, err);
     if (!st && r->n_files) qsort(r->files, r->n_files, sizeof *r->files, by_rel);
     if (!st) st = apply_labels(r, dir, err);
     if (st) {
@@ -749,17 +764,14 @@ gw_status gw_dataset_load(gw_dataset **out, const char *dir, const gw_dataset_op
         }
         free(blob);
     }
-    if (!ds->from_cache) {
-        st = decode_all(ds, dir, err);
-        if (st) goto fail;
-        if (ds->cache_dir[0] && r->n_files && r->n_unreadable < r->n_files) {
-            gw_error ce = {0};
-            if (cache_store(ds, name, &ce) && (st = add_warning(r, err, "cache not written: %s", ce.msg)))
-                goto fail;
-        }
-    }
+    if (!ds->from_cache && (st = decode_all(ds, dir, err))) goto fail;
     assign_split(r, opts);
     count_report(r, opts);
+    if (!ds->from_cache && ds->cache_dir[0] && r->n_unreadable < r->n_files) {
+        gw_error ce = {0};
+        if (cache_store(ds, name, &ce) && (st = add_warning(r, err, "cache not written: %s", ce.msg)))
+            goto fail;
+    }
     if ((st = skipped_warnings(r, err)) || (st = check_usable_files(r, err))) goto fail;
     if (ds->n_clips == 0) {
         st = gw_fail(err, GW_ERR_ARG,

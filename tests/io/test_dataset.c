@@ -76,6 +76,9 @@ static void make_mixed(char *dir, size_t cap) {
     assert_int_equal(truncate(p, sb.st_size / 2), 0);
     put_file(dir, "notes.txt", "not audio\n", 10);
     put_file(dir, ".hidden.wav", "x", 1);
+    /* a link back up must not make the walk loop or count files twice */
+    snprintf(p, sizeof p, "%s/sub/loop", dir);
+    assert_int_equal(symlink("..", p), 0);
 }
 
 static void test_scan_report(void **state) {
@@ -114,6 +117,7 @@ static void test_scan_report(void **state) {
     assert_true(has_warning(r, "cut.flac: unreadable", NULL));
     assert_true(has_warning(r, "silent.wav: skipped: silent", NULL));
     assert_true(has_warning(r, "short.wav: skipped: too short", NULL));
+    assert_true(has_warning(r, "sub/loop: link back to a parent folder", NULL));
     assert_int_equal(r->n_train_files + r->n_val_files, 2);
     assert_int_equal(r->n_val_files, 1); /* at least one on each side */
     /* the printed report carries the figures */
