@@ -1,0 +1,488 @@
+/* wavenet_train.c - teacher-forced WaveNet forward and backward over (B, T)
+ * windows with "valid" dilated convolutions (see wavenet_train.h; the math is
+ * in docs/wavenet.md, "Training").
+ *
+ * Layout: channels-last, one item after another. Layer l reads x_l
+ * (B, T_l, R) and writes its gate pre-activations h_l (B, T_l+1, 2G), where
+ * T_l+1 = T_l - (K-1) d_l. Output position t of layer l corresponds to input
+ * position t + (K-1) d_l of the same layer (the newest tap), i.e. to absolute
+ * input time t + (T_in - T_l+1); that is where its mel row and its residual
+ * input come from. The last layer leaves T_L = N positions, the skip and head
+ * run on those.
+ */
+#include "models/wavenet_train.h"
+
+#include "nn/layers.h"
+#include "nn/vmath.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct gw_wavenet_train {
+    gw_wavenet *m;
+    int B, N, T_in, L, K, R, G, S, H, Cg, M;
+    int T[GW_WAVENET_MAX_LAYERS + 1]; /* T[l]: input length of layer l; T[L] = N */
+    float *x[GW_WAVENET_MAX_LAYERS];  // (B, T[l], R) input of layer l
+    float *act[GW_WAVENET_MAX_LAYERS]; // (B, T[l+1], 2G) [tanh | sigmoid], dh in backward
+    float *col;     // (B, T[1], K*R) the K taps of each output side by side (im2col)
+    float *dcol;    // (B, T[1], K*R)
+    float *z;       // (B, T[1], G) gated outputs of the current layer
+    float *dz;      // (B, T[1], G)
+    float *dxa;     // (B, T_in, R) ping
+    float *dxb;     // (B, T_in, R) pong
+    float *zall;    // (B*N, L*G) every layer's gated outputs at the N output positions
+    float *dzall;   // (B*N, L*G)
+    float *wskip;   // (S, L*G) every layer's skip 1x1 side by side
+    float *dwskip;  // (S, L*G)
+    float *skip;    // (B*N, S) relu(sum of skips)
+    float *h1;      // (B*N, H) relu(head1)
+    float *logits;  // (B*N, 256)
+    float *dlogits; // (B*N, 256)
+    float *dh1;     // (B*N, H)
+    float *dskip;   // (B*N, S)
+    float *gbias;   // (L, B, 2G) dil bias + Vg c of each item
+    float *dsum;    // (B, 2G) column sums of dh per item
+    float *dbskip;  // (S) column sums of dskip
+    float *cond;    // (B, C_g) copy of the conditioning
+    int32_t *in_idx; // (B, T_in)
+    int32_t *tgt;    // (B, N)
+    const float *mel; // (B, T_in, M) caller's, or NULL
+    void *arena;
+    size_t arena_bytes;
+    int have_grad;
+};
+
+/* ---- fused elementwise kernels ---------------------------------------- */
+
+/* tanh x = 2 sigmoid(2x) - 1: absolute error ~1e-7 (relative accuracy near 0
+ * is not needed here), and unlike gw_vtanhf's two-branch form GCC
+ * vectorises it, which matters: ~30 M gate values per wavenet-small step */
+static inline float tanh_gate(float x) {
+    return 2.0f * gw_vsigmoidf(2.0f * x) - 1.0f;
+}
+
+/* Gate of one item (van den Oord et al. 2016, eq. 2) with the per-item bias
+ * folded in: h += bias; act = [tanh(h[:G]), sigmoid(h[G:])] in place;
+ * z = tanh * sigmoid. */
+static void gate_forward(float *act,        // (T, 2G) in: h without bias; out: [tanh | sigmoid]
+                         float *z,          // (T, G)
+                         const float *bias, // (2G)
+                         int T, int G) {
+    for (int t = 0; t < T; t++) {
+        float *a = act + (size_t)t * 2 * G;
+        float *zt = z + (size_t)t * G;
+        for (int g = 0; g < G; g++) {
+            float th = tanh_gate(a[g] + bias[g]);
+            float sg = gw_vsigmoidf(a[G + g] + bias[G + g]);
+            a[g] = th;
+            a[G + g] = sg;
+            zt[g] = th * sg;
+        }
+    }
+}
+
+/* Backward of gate_forward in place: act [tanh | sigmoid] becomes dh, using
+ * tanh' = 1 - tanh^2 and sigmoid' = s (1 - s); dsum (2G) += column sums of
+ * dh (the gradient of the per-item bias). */
+static void gate_backward(float *act,      // (T, 2G) in: [tanh | sigmoid]; out: dh
+                          float *dsum,     // (2G)
+                          const float *dz, // (T, G)
+                          int T, int G) {
+    for (int t = 0; t < T; t++) {
+        float *a = act + (size_t)t * 2 * G;
+        const float *d = dz + (size_t)t * G;
+        for (int g = 0; g < G; g++) {
+            float th = a[g], sg = a[G + g];
+            float da = d[g] * sg * (1.0f - th * th);
+            float ds = d[g] * th * sg * (1.0f - sg);
+            a[g] = da;
+            a[G + g] = ds;
+            dsum[g] += da;
+            dsum[G + g] += ds;
+        }
+    }
+}
+
+/* z = tanh * sigmoid again from the stored gate values (cheaper to recompute
+ * than to keep every layer's z) */
+static void gate_recompute(float *z,         // (n, G)
+                           const float *act, // (n, 2G)
+                           size_t n, int G) {
+    for (size_t t = 0; t < n; t++) {
+        const float *a = act + t * 2 * G;
+        float *zt = z + t * G;
+        for (int g = 0; g < G; g++) zt[g] = a[g] * a[G + g];
+    }
+}
+
+/* x_next[t] = x[t + shift] + b: the residual path plus the 1x1's bias (the
+ * product itself is added by sgemm with beta = 1) */
+static void residual_forward(float *xn,      // (To, R)
+                             const float *x, // (To + shift, R)
+                             const float *b, // (R)
+                             int To, int shift, int R) {
+    const float *xs = x + (size_t)shift * R;
+    for (int t = 0; t < To; t++)
+        for (int r = 0; r < R; r++) xn[(size_t)t * R + r] = xs[(size_t)t * R + r] + b[r];
+}
+
+static void colsum_add(float *sum, const float *a, size_t rows, int C) { // a (rows, C)
+    for (size_t i = 0; i < rows; i++)
+        for (int c = 0; c < C; c++) sum[c] += a[i * C + c];
+}
+
+static void relu_inplace(float *a, size_t n) {
+    for (size_t i = 0; i < n; i++) a[i] = a[i] > 0.0f ? a[i] : 0.0f;
+}
+
+/* dout *= (out > 0): ReLU backward in place, from the ReLU's output */
+static void relu_mask(float *d, const float *out, size_t n) {
+    for (size_t i = 0; i < n; i++) d[i] = out[i] > 0.0f ? d[i] : 0.0f;
+}
+
+/* C (M, N) = alpha op(A) op(B) + beta C, row-major */
+static void gemm(int ta, int tb, int M, int N, int K, const float *A, int lda, const float *Bm,
+                 int ldb, float beta, float *C, int ldc) {
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M,
+                N, K, 1.0f, A, lda, Bm, ldb, beta, C, ldc);
+}
+
+/* The K taps of every output side by side, so that a layer's dilated conv
+ * is ONE product over all B*To rows with inner size K*R (the weight's
+ * natural (2G, K, R) layout) instead of B*K thin ones:
+ *   col[b, t, k*R + r] = x[b, t + k d, r]                                  */
+static void im2col_taps(float *col,     // (B, To, K*R)
+                        const float *x, // (B, Ti, R)
+                        int B, int Ti, int To, int R, int K, int d) {
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < To; t++) {
+            float *dst = col + ((size_t)b * To + t) * K * R;
+            for (int k = 0; k < K; k++)
+                memcpy(dst + (size_t)k * R, x + ((size_t)b * Ti + t + (size_t)k * d) * R,
+                       (size_t)R * sizeof(float));
+        }
+}
+
+/* Backward of im2col_taps plus the residual path (x_l+1[t] = x_l[t + shift]
+ * + ...): dx = col2im(dcol) + shift(dxn); dx is overwritten. dxn NULL = 0. */
+static void col2im_taps(float *dx,         // (B, Ti, R)
+                        const float *dcol, // (B, To, K*R)
+                        const float *dxn,  // (B, To, R) or NULL
+                        int B, int Ti, int To, int R, int K, int d) {
+    const int shift = (K - 1) * d;
+    for (int b = 0; b < B; b++) {
+        float *dxb = dx + (size_t)b * Ti * R;
+        if (dxn)
+            memcpy(dxb + (size_t)shift * R, dxn + (size_t)b * To * R,
+                   (size_t)To * R * sizeof(float));
+        else
+            memset(dxb + (size_t)shift * R, 0, (size_t)To * R * sizeof(float));
+        memset(dxb, 0, (size_t)shift * R * sizeof(float));
+        for (int t = 0; t < To; t++) {
+            const float *src = dcol + ((size_t)b * To + t) * K * R;
+            for (int k = 0; k < K; k++) {
+                float *o = dxb + ((size_t)t + (size_t)k * d) * R;
+                const float *s = src + (size_t)k * R;
+                for (int r = 0; r < R; r++) o[r] += s[r];
+            }
+        }
+    }
+}
+
+/* ---- arena --------------------------------------------------------------- */
+
+gw_status gw_wavenet_train_create(gw_wavenet_train **out, gw_wavenet *model, int batch,
+                                  int n_targets, gw_error *err) {
+    *out = NULL;
+    const gw_wavenet_config *c = &model->cfg;
+    if (batch < 1 || n_targets < 1)
+        return gw_fail(err, GW_ERR_ARG, "wavenet training: batch %d and targets %d must be >= 1",
+                       batch, n_targets);
+    int rf = gw_wavenet_receptive_field(c);
+    if ((double)n_targets + rf > 1e8 || (double)batch * (n_targets + rf) > 1e9)
+        return gw_fail(err, GW_ERR_ARG, "wavenet training: window of %d x %d samples is too large",
+                       batch, n_targets + rf);
+    gw_wavenet_train *t = calloc(1, sizeof *t);
+    if (!t) return gw_fail(err, GW_ERR_NOMEM, "wavenet training: out of memory");
+    t->m = model;
+    t->B = batch, t->N = n_targets, t->T_in = n_targets + rf - 1;
+    t->L = c->n_layers, t->K = c->kernel, t->R = c->residual, t->G = c->gate, t->S = c->skip;
+    t->H = c->head, t->Cg = c->cond_dim, t->M = c->n_mels;
+    t->T[0] = t->T_in;
+    for (int l = 0; l < t->L; l++) t->T[l + 1] = t->T[l] - (t->K - 1) * c->dilations[l];
+
+    /* one allocation, every tensor at a 64-byte boundary */
+    size_t B = (size_t)batch, BN = B * (size_t)n_targets, G2 = 2 * (size_t)t->G;
+    size_t sizes[32 + 2 * GW_WAVENET_MAX_LAYERS], n = 0;
+    for (int l = 0; l < t->L; l++) {
+        sizes[n++] = B * t->T[l] * t->R * sizeof(float);
+        sizes[n++] = B * t->T[l + 1] * G2 * sizeof(float);
+    }
+    size_t first = n;
+    size_t KR = (size_t)t->K * t->R, LG = (size_t)t->L * t->G;
+    sizes[n++] = B * t->T[1] * KR * sizeof(float);          // col
+    sizes[n++] = B * t->T[1] * KR * sizeof(float);          // dcol
+    sizes[n++] = B * t->T[1] * t->G * sizeof(float);         // z
+    sizes[n++] = B * t->T[1] * t->G * sizeof(float);         // dz
+    sizes[n++] = B * t->T_in * t->R * sizeof(float);         // dxa
+    sizes[n++] = B * t->T_in * t->R * sizeof(float);         // dxb
+    sizes[n++] = BN * LG * sizeof(float);                    // zall
+    sizes[n++] = BN * LG * sizeof(float);                    // dzall
+    sizes[n++] = (size_t)t->S * LG * sizeof(float);          // wskip
+    sizes[n++] = (size_t)t->S * LG * sizeof(float);          // dwskip
+    sizes[n++] = BN * t->S * sizeof(float);                  // skip
+    sizes[n++] = BN * t->H * sizeof(float);                  // h1
+    sizes[n++] = BN * GW_WAVENET_CLASSES * sizeof(float);    // logits
+    sizes[n++] = BN * GW_WAVENET_CLASSES * sizeof(float);    // dlogits
+    sizes[n++] = BN * t->H * sizeof(float);                  // dh1
+    sizes[n++] = BN * t->S * sizeof(float);                  // dskip
+    sizes[n++] = (size_t)t->L * B * G2 * sizeof(float);      // gbias
+    sizes[n++] = B * G2 * sizeof(float);                     // dsum
+    sizes[n++] = (size_t)t->S * sizeof(float);               // dbskip
+    sizes[n++] = B * (size_t)(t->Cg > 0 ? t->Cg : 1) * sizeof(float); // cond
+    sizes[n++] = B * t->T_in * sizeof(int32_t);              // in_idx
+    sizes[n++] = BN * sizeof(int32_t);                       // tgt
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) total += gw_align64(sizes[i]);
+    char *p = gw_alloc(total);
+    if (!p) {
+        free(t);
+        return gw_fail(err, GW_ERR_NOMEM, "wavenet training: cannot allocate %.1f MB of activations",
+                       total / 1e6);
+    }
+    t->arena = p;
+    t->arena_bytes = total;
+    void **slot[] = {(void **)&t->col,    (void **)&t->dcol,   (void **)&t->z,
+                     (void **)&t->dz,     (void **)&t->dxa,    (void **)&t->dxb,
+                     (void **)&t->zall,   (void **)&t->dzall,  (void **)&t->wskip,
+                     (void **)&t->dwskip, (void **)&t->skip,   (void **)&t->h1,
+                     (void **)&t->logits, (void **)&t->dlogits, (void **)&t->dh1,
+                     (void **)&t->dskip,  (void **)&t->gbias,  (void **)&t->dsum,
+                     (void **)&t->dbskip, (void **)&t->cond,   (void **)&t->in_idx,
+                     (void **)&t->tgt};
+    size_t k = 0;
+    for (int l = 0; l < t->L; l++) {
+        t->x[l] = (float *)p, p += gw_align64(sizes[k++]);
+        t->act[l] = (float *)p, p += gw_align64(sizes[k++]);
+    }
+    for (size_t i = 0; i < sizeof slot / sizeof *slot; i++) {
+        *slot[i] = p;
+        p += gw_align64(sizes[first + i]);
+    }
+    *out = t;
+    return GW_OK;
+}
+
+void gw_wavenet_train_free(gw_wavenet_train *t) {
+    if (!t) return;
+    gw_free(t->arena);
+    free(t);
+}
+
+int gw_wavenet_train_window_len(const gw_wavenet_train *t) {
+    return t->T_in + 1;
+}
+
+int gw_wavenet_train_input_len(const gw_wavenet_train *t) {
+    return t->T_in;
+}
+
+size_t gw_wavenet_train_arena_bytes(const gw_wavenet_train *t) {
+    return t->arena_bytes;
+}
+
+const float *gw_wavenet_train_logits(const gw_wavenet_train *t) {
+    return t->logits;
+}
+
+double gw_wavenet_train_forward_macs(const gw_wavenet_config *c, int batch, int n_targets) {
+    double R = c->residual, G = c->gate, S = c->skip, H = c->head, N = n_targets;
+    double len = n_targets + gw_wavenet_receptive_field(c) - 1, macs = 0;
+    for (int l = 0; l < c->n_layers; l++) {
+        len -= (double)(c->kernel - 1) * c->dilations[l];
+        macs += len * 2 * G * (c->kernel * R + c->n_mels) + N * S * G;
+        if (l < c->n_layers - 1) macs += len * R * G;
+    }
+    macs += N * (S * H + H * GW_WAVENET_CLASSES);
+    return batch * macs;
+}
+
+/* ---- forward ------------------------------------------------------------- */
+
+gw_status gw_wavenet_train_forward(gw_wavenet_train *t, float *loss, const uint8_t *window,
+                                   const float *cond, const float *mel, int want_grad,
+                                   gw_error *err) {
+    const gw_wavenet_weights *w = &t->m->w;
+    const gw_wavenet_config *c = &t->m->cfg;
+    const int B = t->B, N = t->N, T_in = t->T_in, L = t->L, K = t->K, R = t->R, G = t->G;
+    const int S = t->S, H = t->H, Cg = t->Cg, M = t->M, G2 = 2 * G, W = T_in + 1;
+    const int rf = W - N, KR = K * R, LG = L * G;
+    const size_t BN = (size_t)B * N;
+    t->have_grad = 0;
+    t->mel = M > 0 ? mel : NULL;
+    for (int b = 0; b < B; b++) {
+        for (int i = 0; i < T_in; i++) t->in_idx[(size_t)b * T_in + i] = window[(size_t)b * W + i];
+        for (int i = 0; i < N; i++) t->tgt[(size_t)b * N + i] = window[(size_t)b * W + rf + i];
+    }
+    if (Cg > 0) {
+        if (cond)
+            memcpy(t->cond, cond, (size_t)B * Cg * sizeof(float));
+        else
+            memset(t->cond, 0, (size_t)B * Cg * sizeof(float));
+    }
+    gw_status st = gw_embedding_forward(t->x[0], w->embed, t->in_idx, B * T_in,
+                                        GW_WAVENET_CLASSES, R, err);
+    if (st) return st;
+
+    for (int l = 0; l < L; l++) {
+        const gw_wavenet_layer *ly = &w->layer[l];
+        const int d = c->dilations[l], Ti = t->T[l], To = t->T[l + 1], off = T_in - To;
+        float *gb = t->gbias + (size_t)l * B * G2; // (B, 2G)
+        for (int b = 0; b < B; b++) {
+            float *gbb = gb + (size_t)b * G2;
+            memcpy(gbb, ly->dil_b, (size_t)G2 * sizeof(float));
+            if (Cg > 0) /* global conditioning: Vg c, once per item instead of per sample */
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, G2, Cg, 1.0f, ly->cond_w, Cg,
+                            t->cond + (size_t)b * Cg, 1, 1.0f, gbb, 1);
+        }
+        /* the dilated conv of the whole batch as one product */
+        im2col_taps(t->col, t->x[l], B, Ti, To, R, K, d);
+        gemm(0, 1, B * To, G2, KR, t->col, KR, ly->dil_w, KR, 0.0f, t->act[l], G2);
+        for (int b = 0; b < B; b++) {
+            float *hb = t->act[l] + (size_t)b * To * G2; // (To, 2G)
+            float *zb = t->z + (size_t)b * To * G;       // (To, G)
+            if (t->mel) /* local conditioning: mel row of the output's absolute time */
+                gemm(0, 1, To, G2, M, t->mel + ((size_t)b * T_in + off) * M, M, ly->lc_w, M, 1.0f,
+                     hb, G2);
+            gate_forward(hb, zb, gb + (size_t)b * G2, To, G);
+            /* the N output positions feed the skip products, all layers at once below */
+            for (int n = 0; n < N; n++)
+                memcpy(t->zall + ((size_t)b * N + n) * LG + (size_t)l * G,
+                       zb + (size_t)(To - N + n) * G, (size_t)G * sizeof(float));
+            if (l < L - 1)
+                residual_forward(t->x[l + 1] + (size_t)b * To * R,
+                                 t->x[l] + (size_t)b * Ti * R, ly->res_b, To, (K - 1) * d, R);
+        }
+        if (l < L - 1) /* the rows of z and x_l+1 line up: one product for the batch */
+            gemm(0, 1, B * To, R, G, t->z, G, ly->res_w, G, 1.0f, t->x[l + 1], R);
+    }
+
+    /* skip = sum_l Wskip_l z_l + bskip_l as one product: [Wskip_0 .. Wskip_L-1] zall */
+    float *skip = t->skip; // (B*N, S)
+    memset(t->dbskip, 0, (size_t)S * sizeof(float));
+    for (int l = 0; l < L; l++) {
+        const float *ws = w->layer[l].skip_w; // (S, G)
+        for (int s = 0; s < S; s++) {
+            memcpy(t->wskip + (size_t)s * LG + (size_t)l * G, ws + (size_t)s * G,
+                   (size_t)G * sizeof(float));
+            t->dbskip[s] += w->layer[l].skip_b[s];
+        }
+    }
+    for (size_t i = 0; i < BN; i++) memcpy(skip + i * S, t->dbskip, (size_t)S * sizeof(float));
+    gemm(0, 1, (int)BN, S, LG, t->zall, LG, t->wskip, LG, 1.0f, skip, S);
+
+    /* head: relu -> 1x1 S->H -> relu -> 1x1 H->256 */
+    relu_inplace(skip, BN * S);
+    gw_dense_forward(t->h1, skip, w->head1_w, w->head1_b, (int)BN, S, H);
+    relu_inplace(t->h1, BN * H);
+    gw_dense_forward(t->logits, t->h1, w->out_w, w->out_b, (int)BN, H, GW_WAVENET_CLASSES);
+    float *dl = NULL;
+    if (want_grad) {
+        memset(t->dlogits, 0, BN * GW_WAVENET_CLASSES * sizeof(float));
+        dl = t->dlogits;
+    }
+    st = gw_loss_softmax_xent(loss, dl, t->logits, t->tgt, (int)BN, GW_WAVENET_CLASSES,
+                              "wavenet logits", err);
+    if (st) return st;
+    t->have_grad = want_grad;
+    return GW_OK;
+}
+
+/* ---- backward ------------------------------------------------------------ */
+
+void gw_wavenet_train_backward(gw_wavenet_train *t) {
+    if (!t->have_grad) return;
+    const gw_wavenet_weights *w = &t->m->w;
+    const gw_wavenet_weights *gw = &t->m->g;
+    const gw_wavenet_config *c = &t->m->cfg;
+    const int B = t->B, N = t->N, T_in = t->T_in, L = t->L, K = t->K, R = t->R, G = t->G;
+    const int S = t->S, H = t->H, Cg = t->Cg, M = t->M, G2 = 2 * G, KR = K * R, LG = L * G;
+    const size_t BN = (size_t)B * N;
+
+    /* head */
+    memset(t->dh1, 0, BN * H * sizeof(float));
+    gw_dense_backward(t->dh1, gw->out_w, gw->out_b, t->dlogits, t->h1, w->out_w, (int)BN, H,
+                      GW_WAVENET_CLASSES);
+    relu_mask(t->dh1, t->h1, BN * H);
+    memset(t->dskip, 0, BN * S * sizeof(float));
+    gw_dense_backward(t->dskip, gw->head1_w, gw->head1_b, t->dh1, t->skip, w->head1_w, (int)BN,
+                      S, H);
+    relu_mask(t->dskip, t->skip, BN * S);
+    /* the skip products of all layers at once; every skip bias gets colsum(dskip) */
+    gemm(0, 0, (int)BN, LG, S, t->dskip, S, t->wskip, LG, 0.0f, t->dzall, LG);
+    gemm(1, 0, S, LG, (int)BN, t->dskip, S, t->zall, LG, 0.0f, t->dwskip, LG);
+    memset(t->dbskip, 0, (size_t)S * sizeof(float));
+    colsum_add(t->dbskip, t->dskip, BN, S);
+    for (int l = 0; l < L; l++) {
+        float *gs = gw->layer[l].skip_w; // (S, G)
+        for (int s = 0; s < S; s++) {
+            const float *src = t->dwskip + (size_t)s * LG + (size_t)l * G;
+            for (int g = 0; g < G; g++) gs[(size_t)s * G + g] += src[g];
+            gw->layer[l].skip_b[s] += t->dbskip[s];
+        }
+    }
+
+    float *dxn = NULL;   // (B, T[l+1], R) gradient of layer l's output x_l+1
+    float *dxc = t->dxa; // (B, T[l], R) gradient of its input x_l
+    for (int l = L - 1; l >= 0; l--) {
+        const gw_wavenet_layer *ly = &w->layer[l];
+        const gw_wavenet_layer *gl = &gw->layer[l];
+        const int d = c->dilations[l], Ti = t->T[l], To = t->T[l + 1], off = T_in - To;
+        /* dz = dx_l+1 Wres (residual 1x1) + the skip gradient on the N outputs */
+        if (dxn) {
+            gate_recompute(t->z, t->act[l], (size_t)B * To, G);
+            gemm(0, 0, B * To, G, R, dxn, R, ly->res_w, G, 0.0f, t->dz, G);
+            gemm(1, 0, R, G, B * To, dxn, R, t->z, G, 1.0f, gl->res_w, G);
+            colsum_add(gl->res_b, dxn, (size_t)B * To, R);
+        } else {
+            memset(t->dz, 0, (size_t)B * To * G * sizeof(float));
+        }
+        for (int b = 0; b < B; b++)
+            for (int n = 0; n < N; n++) {
+                float *o = t->dz + ((size_t)b * To + To - N + n) * G;
+                const float *s = t->dzall + ((size_t)b * N + n) * LG + (size_t)l * G;
+                for (int g = 0; g < G; g++) o[g] += s[g];
+            }
+
+        /* gate: act[l] becomes dh in place */
+        memset(t->dsum, 0, (size_t)B * G2 * sizeof(float));
+        for (int b = 0; b < B; b++)
+            gate_backward(t->act[l] + (size_t)b * To * G2, t->dsum + (size_t)b * G2,
+                          t->dz + (size_t)b * To * G, To, G);
+        for (int b = 0; b < B; b++) {
+            const float *ds = t->dsum + (size_t)b * G2;
+            for (int j = 0; j < G2; j++) gl->dil_b[j] += ds[j];
+            if (Cg > 0) /* dVg += dsum_b c_b^T */
+                cblas_sger(CblasRowMajor, G2, Cg, 1.0f, ds, 1, t->cond + (size_t)b * Cg, 1,
+                           gl->cond_w, Cg);
+        }
+        const float *dh = t->act[l]; // (B*To, 2G)
+        if (t->mel)
+            for (int b = 0; b < B; b++)
+                gemm(1, 0, G2, M, To, dh + (size_t)b * To * G2, G2,
+                     t->mel + ((size_t)b * T_in + off) * M, M, 1.0f, gl->lc_w, M);
+
+        /* the dilated conv's weight and input gradients, each one product */
+        im2col_taps(t->col, t->x[l], B, Ti, To, R, K, d);
+        gemm(1, 0, G2, KR, B * To, dh, G2, t->col, KR, 1.0f, gl->dil_w, KR);
+        gemm(0, 0, B * To, KR, G2, dh, G2, ly->dil_w, KR, 0.0f, t->dcol, KR);
+        col2im_taps(dxc, t->dcol, dxn, B, Ti, To, R, K, d);
+        dxn = dxc;
+        dxc = dxc == t->dxa ? t->dxb : t->dxa;
+    }
+    /* dxn now holds dx_0 (B, T_in, R): scatter into the embedding rows */
+    gw_embedding_backward(gw->embed, dxn, t->in_idx, B * T_in, GW_WAVENET_CLASSES, R, NULL);
+    t->have_grad = 0;
+}

@@ -1,0 +1,75 @@
+/* wavenet_train.h - teacher-forced training pass of the WaveNet (wavenet.h):
+ * the full forward over a batch of windows and its backward.
+ *
+ * A window is one receptive field of context plus N target samples, as in
+ * the reference training step (shared/spec/reference-models.md):
+ *
+ *   window   (B, N + RF)      mu-law classes
+ *   inputs   window[:, 0 : T_in]        T_in = N + RF - 1
+ *   targets  window[:, RF : RF + N]     target n is predicted from inputs
+ *                                       n .. n + RF - 1 (a full receptive field)
+ *
+ * Every dilated convolution is "valid" (no padding): layer l's output is
+ * (K-1) d_l samples shorter than its input, so the last layer leaves exactly
+ * N positions, each of which has seen RF real samples. The skip 1x1 convs are
+ * evaluated only on those N positions, and the last layer's residual 1x1
+ * (which feeds nothing) not at all. Global conditioning (B, C_g) and local
+ * conditioning (B, T_in, n_mels), one mel row per input sample, enter every
+ * gate as in wavenet.h; the result equals the causal forward
+ * (gw_wavenet_forward_reference, the stream) wherever that one sees a full
+ * receptive field.
+ *
+ * All activations live in one arena sized at create for (B, N); forward keeps
+ * what backward needs (each layer's input and its [tanh, sigmoid] gate
+ * values), and backward ACCUMULATES into the model's gradient group
+ * (model->g), so call gw_params_zero_grad once per step. Products are OpenBLAS
+ * sgemm calls (one per batch item and tap, or over all B*T rows where the
+ * rows line up); elementwise work (bias, gate, residual, their gradients) is
+ * fused into single passes. Threads: OpenBLAS's own (openblas_set_num_threads).
+ */
+#ifndef GW_MODELS_WAVENET_TRAIN_H
+#define GW_MODELS_WAVENET_TRAIN_H
+
+#include "base/gw_base.h"
+#include "models/wavenet.h"
+
+#include <stdint.h>
+
+typedef struct gw_wavenet_train gw_wavenet_train;
+
+/* The model must outlive the arena; its weights may change between steps. */
+gw_status gw_wavenet_train_create(gw_wavenet_train **out, gw_wavenet *model, int batch,
+                                  int n_targets, gw_error *err);
+void gw_wavenet_train_free(gw_wavenet_train *t); /* NULL is fine */
+
+/* samples per window: n_targets + receptive field */
+int gw_wavenet_train_window_len(const gw_wavenet_train *t);
+/* T_in = window - 1: rows of the mel argument per item */
+int gw_wavenet_train_input_len(const gw_wavenet_train *t);
+/* bytes held by the arena (activations and their gradients) */
+size_t gw_wavenet_train_arena_bytes(const gw_wavenet_train *t);
+
+/* Forward over B windows. *loss = mean cross-entropy over the B*N targets in
+ * nats (divide by ln 2 for bits per sample). cond: (B, C_g) or NULL (zeros);
+ * mel: (B, T_in, n_mels) or NULL (zeros), read again by the backward, so it
+ * must stay valid until then. want_grad = 0 skips the loss gradient
+ * (validation). GW_ERR_NUMERIC when the loss is not finite. */
+gw_status gw_wavenet_train_forward(gw_wavenet_train *t, float *loss,
+                                   const uint8_t *window, // (B, N + RF)
+                                   const float *cond,     // (B, C_g) or NULL
+                                   const float *mel,      // (B, T_in, n_mels) or NULL
+                                   int want_grad, gw_error *err);
+
+/* Backward of the last forward (which had want_grad = 1): ACCUMULATES every
+ * parameter's gradient into model->g. */
+void gw_wavenet_train_backward(gw_wavenet_train *t);
+
+/* the last forward's logits, (B, N, 256): row (b, n) predicts target n */
+const float *gw_wavenet_train_logits(const gw_wavenet_train *t);
+
+/* multiply-adds of one forward over (B, N) windows (the peers' count:
+ * dilated convs over their valid lengths, residuals except the last layer's,
+ * skips and head on the N outputs; conditioning products included) */
+double gw_wavenet_train_forward_macs(const gw_wavenet_config *cfg, int batch, int n_targets);
+
+#endif
