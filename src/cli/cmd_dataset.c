@@ -28,8 +28,7 @@ static int number_arg(double *out, const char *opt, const char *s, double lo, do
     errno = 0;
     double v = s ? strtod(s, &end) : NAN;
     if (!s || end == s || *end || errno || !isfinite(v) || v < lo || v > hi) {
-        fprintf(stderr, "genwave: %s: '%s' is not a number in [%g, %g]\n", opt, s ? s : "",
-                lo, hi);
+        fprintf(stderr, "genwave: %s: '%s' is not a number in [%g, %g]\n", opt, s ? s : "", lo, hi);
         return 0;
     }
     *out = v;
@@ -62,7 +61,8 @@ int gw_cmd_dataset(int argc, char **argv) {
             if (!number_arg(&v, a, i + 1 < argc ? argv[++i] : NULL, 0, 1)) return 2;
             o.val_fraction = v;
         } else if (!strcmp(a, "--seed")) {
-            if (!number_arg(&v, a, i + 1 < argc ? argv[++i] : NULL, 0, 9007199254740992.0)) return 2;
+            if (!number_arg(&v, a, i + 1 < argc ? argv[++i] : NULL, 0, 9007199254740992.0))
+                return 2;
             o.split_seed = (uint64_t)v;
         } else if (!strcmp(a, "--no-trim")) {
             o.trim = 0;
@@ -90,8 +90,9 @@ int gw_cmd_dataset(int argc, char **argv) {
     gw_dataset_report_write(r, stdout);
     int rc = 0;
     if (r->n_ok == 0) {
-        fprintf(stderr, "genwave: %s: no usable audio (%zu silent, %zu too short, %zu unreadable)\n",
-                dir, r->n_silent, r->n_short, r->n_unreadable);
+        fprintf(stderr,
+                "genwave: %s: no usable audio (%zu silent, %zu too short, %zu unreadable)\n", dir,
+                r->n_silent, r->n_short, r->n_unreadable);
         rc = 1;
     }
     gw_dataset_report_free(r);

@@ -14,16 +14,15 @@
 #include <string.h>
 
 static void usage(FILE *out) {
-    fprintf(out,
-            "usage: genwave spectrogram IN.wav -o OUT.png [options]\n"
-            "  --n-fft N       FFT size (default 1024)\n"
-            "  --hop H         hop between frames in samples (default n_fft / 4)\n"
-            "  --mels M        mel bands (default 128)\n"
-            "  --linear        linear-frequency STFT bins instead of mel bands\n"
-            "  --rate HZ       resample first (default: the file's rate)\n"
-            "  --range DB      dynamic range shown below the loudest cell (default 80)\n"
-            "  --scale K       draw each cell K x K pixels (default 1)\n"
-            "  --cmap NAME     magma (default), viridis or gray\n");
+    fprintf(out, "usage: genwave spectrogram IN.wav -o OUT.png [options]\n"
+                 "  --n-fft N       FFT size (default 1024)\n"
+                 "  --hop H         hop between frames in samples (default n_fft / 4)\n"
+                 "  --mels M        mel bands (default 128)\n"
+                 "  --linear        linear-frequency STFT bins instead of mel bands\n"
+                 "  --rate HZ       resample first (default: the file's rate)\n"
+                 "  --range DB      dynamic range shown below the loudest cell (default 80)\n"
+                 "  --scale K       draw each cell K x K pixels (default 1)\n"
+                 "  --cmap NAME     magma (default), viridis or gray\n");
 }
 
 static int int_arg(int *out, const char *opt, const char *s, long lo, long hi) {
@@ -31,8 +30,8 @@ static int int_arg(int *out, const char *opt, const char *s, long lo, long hi) {
     errno = 0;
     long v = s ? strtol(s, &end, 10) : 0;
     if (!s || end == s || *end || errno || v < lo || v > hi) {
-        fprintf(stderr, "genwave: %s: '%s' is not an integer in [%ld, %ld]\n", opt, s ? s : "",
-                lo, hi);
+        fprintf(stderr, "genwave: %s: '%s' is not an integer in [%ld, %ld]\n", opt, s ? s : "", lo,
+                hi);
         return 0;
     }
     *out = (int)v;
@@ -131,7 +130,8 @@ int gw_cmd_spectrogram(int argc, char **argv) {
         gw_mel_apply(mel, img, mag, frames);
     }
     /* power in dB; the floor keeps log10 finite for digital silence */
-    for (size_t i = 0; i < (size_t)frames * bands; i++) img[i] = 20.0f * log10f(fmaxf(img[i], 1e-10f));
+    for (size_t i = 0; i < (size_t)frames * bands; i++)
+        img[i] = 20.0f * log10f(fmaxf(img[i], 1e-10f));
     gw_spec_style style;
     gw_spec_style_default(&style);
     style.cmap = cmap;

@@ -42,8 +42,8 @@ static gw_status open_read(SNDFILE **sf, SF_INFO *info, const char *path, gw_err
         int ch = info->channels, sr = info->samplerate;
         sf_close(*sf);
         *sf = NULL;
-        return gw_fail(err, GW_ERR_FORMAT, "%s: implausible header (%d channels, %d Hz)", path,
-                       ch, sr);
+        return gw_fail(err, GW_ERR_FORMAT, "%s: implausible header (%d channels, %d Hz)", path, ch,
+                       sr);
     }
     return GW_OK;
 }
@@ -107,14 +107,16 @@ gw_status gw_audio_read(gw_audio **out, const char *path, int mono, gw_error *er
     gw_status st = open_read(&sf, &si, path, err);
     if (st) return st;
     if (log_says_truncated(sf)) {
-        st = gw_fail(err, GW_ERR_FORMAT, "%s: truncated: header promises more audio than the file holds", path);
+        st = gw_fail(err, GW_ERR_FORMAT,
+                     "%s: truncated: header promises more audio than the file holds", path);
         goto fail;
     }
     const size_t ch = (size_t)si.channels;
     /* read in chunks and grow: frames from the header is only a hint for
      * compressed formats, and must not size an allocation unchecked */
     size_t cap = si.frames > 0 && (size_t)si.frames * ch < GW_AUDIO_MAX_SAMPLES
-                     ? (size_t)si.frames + 1 : 65536;
+                     ? (size_t)si.frames + 1
+                     : 65536;
     size_t n = 0;
     buf = malloc(cap * ch * sizeof *buf);
     if (!buf) {
@@ -146,7 +148,8 @@ gw_status gw_audio_read(gw_audio **out, const char *path, int mono, gw_error *er
         }
         if (got < want) break;
     }
-    if (si.frames > 0 && n < (size_t)si.frames && (si.format & SF_FORMAT_TYPEMASK) != SF_FORMAT_OGG &&
+    if (si.frames > 0 && n < (size_t)si.frames &&
+        (si.format & SF_FORMAT_TYPEMASK) != SF_FORMAT_OGG &&
         (si.format & SF_FORMAT_TYPEMASK) != SF_FORMAT_MPEG) {
         st = gw_fail(err, GW_ERR_FORMAT, "%s: truncated: %zu of %lld frames decodable", path, n,
                      (long long)si.frames);
@@ -161,7 +164,8 @@ gw_status gw_audio_read(gw_audio **out, const char *path, int mono, gw_error *er
     if (mono && ch > 1) {
         for (size_t i = 0; i < n; i++) {
             float s = 0;
-            for (size_t c = 0; c < ch; c++) s += buf[i * ch + c];
+            for (size_t c = 0; c < ch; c++)
+                s += buf[i * ch + c];
             buf[i] = s / (float)ch;
         }
     }
@@ -190,11 +194,16 @@ fail:
 
 static int sf_format_of(gw_audio_format f) {
     switch (f) {
-    case GW_AUDIO_WAV16: return SF_FORMAT_WAV | SF_FORMAT_PCM_16;
-    case GW_AUDIO_WAV24: return SF_FORMAT_WAV | SF_FORMAT_PCM_24;
-    case GW_AUDIO_WAVF32: return SF_FORMAT_WAV | SF_FORMAT_FLOAT;
-    case GW_AUDIO_FLAC16: return SF_FORMAT_FLAC | SF_FORMAT_PCM_16;
-    case GW_AUDIO_FLAC24: return SF_FORMAT_FLAC | SF_FORMAT_PCM_24;
+    case GW_AUDIO_WAV16:
+        return SF_FORMAT_WAV | SF_FORMAT_PCM_16;
+    case GW_AUDIO_WAV24:
+        return SF_FORMAT_WAV | SF_FORMAT_PCM_24;
+    case GW_AUDIO_WAVF32:
+        return SF_FORMAT_WAV | SF_FORMAT_FLOAT;
+    case GW_AUDIO_FLAC16:
+        return SF_FORMAT_FLAC | SF_FORMAT_PCM_16;
+    case GW_AUDIO_FLAC24:
+        return SF_FORMAT_FLAC | SF_FORMAT_PCM_24;
     }
     return 0;
 }
@@ -244,7 +253,7 @@ gw_status gw_audio_format_parse(gw_audio_format *out, const char *name, gw_error
     static const struct {
         const char *name;
         gw_audio_format f;
-    } names[] = {{"wav16", GW_AUDIO_WAV16},  {"wav", GW_AUDIO_WAV16},    {"wav24", GW_AUDIO_WAV24},
+    } names[] = {{"wav16", GW_AUDIO_WAV16},   {"wav", GW_AUDIO_WAV16},    {"wav24", GW_AUDIO_WAV24},
                  {"wavf32", GW_AUDIO_WAVF32}, {"float", GW_AUDIO_WAVF32}, {"flac", GW_AUDIO_FLAC24},
                  {"flac16", GW_AUDIO_FLAC16}, {"flac24", GW_AUDIO_FLAC24}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
@@ -267,8 +276,8 @@ gw_audio_format gw_audio_format_for_path(const char *path) {
 }
 
 int gw_audio_is_audio_ext(const char *path) {
-    static const char *exts[] = {"wav", "wave", "flac", "ogg", "oga", "opus", "aif", "aiff",
-                                 "aifc", "au", "snd", "caf", "w64", "mp3", "rf64", "voc"};
+    static const char *exts[] = {"wav",  "wave", "flac", "ogg", "oga", "opus", "aif",  "aiff",
+                                 "aifc", "au",   "snd",  "caf", "w64", "mp3",  "rf64", "voc"};
     const char *e = ext_of(path);
     for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++)
         if (!strcasecmp(e, exts[i])) return 1;

@@ -27,7 +27,7 @@ typedef enum gw_audio_format {
 } gw_audio_format;
 
 typedef struct gw_audio {
-    float *data;      // (frames, channels) interleaved, malloc'ed
+    float *data; // (frames, channels) interleaved, malloc'ed
     size_t frames;
     int channels;
     int sample_rate;

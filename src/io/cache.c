@@ -170,7 +170,8 @@ gw_status gw_cache_load(float **data, size_t *n, int *hit, char *warning, size_t
     if (bytes % sizeof(float)) { /* checksummed, so only a bug writes this */
         free(blob);
         *hit = 0;
-        if (warning && cap) snprintf(warning, cap, "%s/%s: cache holds a partial float, rebuilt", dir, name);
+        if (warning && cap)
+            snprintf(warning, cap, "%s/%s: cache holds a partial float, rebuilt", dir, name);
         return GW_OK;
     }
     *data = blob;

@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 
 #define CACHE_FOLDER ".genwave-cache"
-#define MANIFEST "manifest.csv"
+#define MANIFEST     "manifest.csv"
 enum { MAX_DEPTH = 32, DATASET_CACHE_VERSION = 1 };
 
 void gw_dataset_opts_default(gw_dataset_opts *o) {
@@ -48,8 +48,10 @@ static gw_status add_warning(gw_dataset_report *r, gw_error *err, const char *fm
 
 void gw_dataset_report_free(gw_dataset_report *r) {
     if (!r) return;
-    for (size_t i = 0; i < r->n_files; i++) free(r->files[i].rel);
-    for (size_t i = 0; i < r->n_warnings; i++) free(r->warnings[i]);
+    for (size_t i = 0; i < r->n_files; i++)
+        free(r->files[i].rel);
+    for (size_t i = 0; i < r->n_warnings; i++)
+        free(r->warnings[i]);
     free(r->files);
     free(r->warnings);
     free(r->root);
@@ -72,7 +74,8 @@ typedef struct visit {
 
 static gw_status walk(walker *w, const char *abs, const char *rel, int depth, const visit *path,
                       gw_error *err) {
-    if (depth > MAX_DEPTH) return add_warning(w->r, err, "%s: folders nested too deep, skipped", rel);
+    if (depth > MAX_DEPTH)
+        return add_warning(w->r, err, "%s: folders nested too deep, skipped", rel);
     DIR *d = opendir(abs);
     if (!d) {
         if (depth == 0)
@@ -159,7 +162,8 @@ int gw_dataset_label_from_name(const char *name, int *note, int *velocity) {
     *note = *velocity = -1;
     for (size_t i = 0; i < n;) {
         size_t j = i;
-        while (j < n && !strchr("_-. ", base[j])) j++;
+        while (j < n && !strchr("_-. ", base[j]))
+            j++;
         int v;
         if (*note < 0 && (v = token_value(base + i, j - i, 'n')) >= 0 && v <= 127) *note = v;
         if (*velocity < 0 && (v = token_value(base + i, j - i, 'v')) >= 1 && v <= 127)
@@ -171,9 +175,11 @@ int gw_dataset_label_from_name(const char *name, int *note, int *velocity) {
 }
 
 static char *trim_field(char *s) {
-    while (*s == ' ' || *s == '\t' || *s == '"') s++;
+    while (*s == ' ' || *s == '\t' || *s == '"')
+        s++;
     size_t n = strlen(s);
-    while (n && strchr(" \t\r\n\"", s[n - 1])) s[--n] = 0;
+    while (n && strchr(" \t\r\n\"", s[n - 1]))
+        s[--n] = 0;
     return s;
 }
 
@@ -211,7 +217,8 @@ static gw_status apply_labels(gw_dataset_report *r, const char *dir, gw_error *e
         char *c1 = strchr(s, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
         if (c1) *c1 = 0;
         if (c2) *c2 = 0;
-        char *file = trim_field(s), *ns = c1 ? trim_field(c1 + 1) : "", *vs = c2 ? trim_field(c2 + 1) : "";
+        char *file = trim_field(s), *ns = c1 ? trim_field(c1 + 1) : "",
+             *vs = c2 ? trim_field(c2 + 1) : "";
         int note = -1, vel = -1;
         int pn = parse_int_field(ns, 0, 127, &note), pv = parse_int_field(vs, 1, 127, &vel);
         if (!seen_header) { /* the header line: "file,note,velocity" */
@@ -232,7 +239,8 @@ static gw_status apply_labels(gw_dataset_report *r, const char *dir, gw_error *e
                          vs);
             break;
         }
-        while (file[0] == '.' && file[1] == '/') file += 2;
+        while (file[0] == '.' && file[1] == '/')
+            file += 2;
         gw_dataset_file *df = find_file(r, file);
         if (!df) {
             st = add_warning(r, err, "%s:%ld: no audio file '%s' in the dataset", MANIFEST, lineno,
@@ -270,7 +278,8 @@ static void assign_split(gw_dataset_report *r, const gw_dataset_opts *o) {
     uint64_t hlo = UINT64_MAX, hhi = 0;
     for (size_t i = 0; i < r->n_files; i++) {
         gw_dataset_file *f = &r->files[i];
-        f->is_val = f->status == GW_FILE_OK && gw_dataset_split_is_val(f->rel, o->split_seed, o->val_fraction);
+        f->is_val = f->status == GW_FILE_OK &&
+                    gw_dataset_split_is_val(f->rel, o->split_seed, o->val_fraction);
         if (f->status != GW_FILE_OK) continue;
         n_ok++, n_val += f->is_val;
         uint64_t h = split_hash(f->rel, o->split_seed);
@@ -291,7 +300,8 @@ static void downmix(float *x, size_t frames, int ch) {
     if (ch <= 1) return;
     for (size_t i = 0; i < frames; i++) {
         float s = 0;
-        for (int c = 0; c < ch; c++) s += x[i * (size_t)ch + c];
+        for (int c = 0; c < ch; c++)
+            s += x[i * (size_t)ch + c];
         x[i] = s / (float)ch;
     }
 }
@@ -318,13 +328,16 @@ static gw_status analyse(gw_dataset_file *f, const char *path, const gw_dataset_
     f->seconds = (double)a->frames / a->sample_rate;
     downmix(a->data, a->frames, a->channels);
     float peak = 0;
-    for (size_t i = 0; i < a->frames; i++) peak = fmaxf(peak, fabsf(a->data[i]));
+    for (size_t i = 0; i < a->frames; i++)
+        peak = fmaxf(peak, fabsf(a->data[i]));
     f->peak_db = peak > 0 ? 20.0f * log10f(peak) : -INFINITY;
     const float thr = powf(10.0f, o->silence_db / 20.0f);
     size_t b = 0, e2 = a->frames;
     if (o->trim) {
-        while (b < e2 && fabsf(a->data[b]) < thr) b++;
-        while (e2 > b && fabsf(a->data[e2 - 1]) < thr) e2--;
+        while (b < e2 && fabsf(a->data[b]) < thr)
+            b++;
+        while (e2 > b && fabsf(a->data[e2 - 1]) < thr)
+            e2--;
     }
     f->trimmed_seconds = (double)(e2 - b) / a->sample_rate;
     if (!(f->peak_db >= o->silence_db)) {
@@ -341,7 +354,8 @@ static gw_status analyse(gw_dataset_file *f, const char *path, const gw_dataset_
     if (audio && f->status == GW_FILE_OK) {
         if (rate == a->sample_rate) {
             float *x = malloc((e2 - b) * sizeof *x);
-            if (!x) st = gw_fail(err, GW_ERR_NOMEM, "%s: out of memory", path);
+            if (!x)
+                st = gw_fail(err, GW_ERR_NOMEM, "%s: out of memory", path);
             else {
                 memcpy(x, a->data + b, (e2 - b) * sizeof *x);
                 *audio = x, *n_audio = e2 - b;
@@ -365,10 +379,18 @@ static void count_report(gw_dataset_report *r, const gw_dataset_opts *o) {
     for (size_t i = 0; i < r->n_files; i++) {
         const gw_dataset_file *f = &r->files[i];
         switch (f->status) {
-        case GW_FILE_OK: r->n_ok++; break;
-        case GW_FILE_UNREADABLE: r->n_unreadable++; break;
-        case GW_FILE_SILENT: r->n_silent++; break;
-        case GW_FILE_TOO_SHORT: r->n_short++; break;
+        case GW_FILE_OK:
+            r->n_ok++;
+            break;
+        case GW_FILE_UNREADABLE:
+            r->n_unreadable++;
+            break;
+        case GW_FILE_SILENT:
+            r->n_silent++;
+            break;
+        case GW_FILE_TOO_SHORT:
+            r->n_short++;
+            break;
         }
         if (f->status == GW_FILE_UNREADABLE) continue;
         r->total_seconds += f->seconds;
@@ -378,7 +400,8 @@ static void count_report(gw_dataset_report *r, const gw_dataset_opts *o) {
             r->n_labelled += f->note >= 0;
         }
         int k = 0;
-        while (k < r->n_rates && r->rates[k] != f->sample_rate) k++;
+        while (k < r->n_rates && r->rates[k] != f->sample_rate)
+            k++;
         if (k == r->n_rates) {
             if (r->n_rates < 16)
                 r->rates[r->n_rates++] = f->sample_rate;
@@ -475,7 +498,8 @@ gw_status gw_dataset_scan(gw_dataset_report **out, const char *dir, const gw_dat
 }
 
 static const char *channel_word(int c) {
-    static const char *w[] = {"?", "mono", "stereo", "3 ch", "4 ch", "5 ch", "6 ch", "7 ch", "8+ ch"};
+    static const char *w[] = {"?",    "mono", "stereo", "3 ch", "4 ch",
+                              "5 ch", "6 ch", "7 ch",   "8+ ch"};
     return w[c];
 }
 
@@ -488,7 +512,8 @@ void gw_dataset_report_write(const gw_dataset_report *r, FILE *out) {
             r->usable_seconds);
     fprintf(out, "  sample rates    ");
     for (int k = 0; k < r->n_rates; k++)
-        fprintf(out, " %d Hz x %zu%s", r->rates[k], r->rate_files[k], k + 1 < r->n_rates ? "," : "");
+        fprintf(out, " %d Hz x %zu%s", r->rates[k], r->rate_files[k],
+                k + 1 < r->n_rates ? "," : "");
     fprintf(out, "%s\n", r->n_rates ? "" : " -");
     fprintf(out, "  channels        ");
     int first = 1;
@@ -507,7 +532,8 @@ void gw_dataset_report_write(const gw_dataset_report *r, FILE *out) {
     if (r->n_padded) fprintf(out, "  padded           %zu shorter than one clip\n", r->n_padded);
     if (r->n_warnings) {
         fprintf(out, "warnings:\n");
-        for (size_t i = 0; i < r->n_warnings; i++) fprintf(out, "  %s\n", r->warnings[i]);
+        for (size_t i = 0; i < r->n_warnings; i++)
+            fprintf(out, "  %s\n", r->warnings[i]);
     }
 }
 
@@ -559,7 +585,8 @@ static gw_status push_clip(builder *b, const float *x, size_t n, size_t len, int
                            gw_error *err) {
     if (b->n + len > b->cap) {
         size_t nc = b->cap ? b->cap : 1 << 16;
-        while (nc < b->n + len) nc *= 2;
+        while (nc < b->n + len)
+            nc *= 2;
         float *na = realloc(b->audio, nc * sizeof *na);
         if (!na) return gw_fail(err, GW_ERR_NOMEM, "dataset: out of memory for %zu samples", nc);
         b->audio = na, b->cap = nc;
@@ -674,8 +701,8 @@ static int cache_restore(gw_dataset *ds, const unsigned char *p, size_t bytes) {
     for (size_t i = 0; i < counts[1]; i++, p += sizeof(cached_clip)) {
         cached_clip c;
         memcpy(&c, p, sizeof c);
-        if (c.file >= r->n_files || c.valid > c.n || c.offset > counts[2] || c.n > counts[2] - c.offset ||
-            r->files[c.file].status != GW_FILE_OK) {
+        if (c.file >= r->n_files || c.valid > c.n || c.offset > counts[2] ||
+            c.n > counts[2] - c.offset || r->files[c.file].status != GW_FILE_OK) {
             free(clips), free(audio);
             return 0;
         }
@@ -754,12 +781,15 @@ gw_status gw_dataset_load(gw_dataset **out, const char *dir, const gw_dataset_op
         size_t bytes = 0;
         int hit = 0;
         char warn[1024];
-        st = gw_cache_load_blob(&blob, &bytes, &hit, warn, sizeof warn, ds->cache_dir, name, ds->key, err);
+        st = gw_cache_load_blob(&blob, &bytes, &hit, warn, sizeof warn, ds->cache_dir, name,
+                                ds->key, err);
         if (st) goto fail;
         if (warn[0] && (st = add_warning(r, err, "%s", warn))) goto fail;
         if (hit) {
             ds->from_cache = cache_restore(ds, blob, bytes);
-            if (!ds->from_cache && (st = add_warning(r, err, "%s/%s: cache does not match the folder, rebuilt", ds->cache_dir, name)))
+            if (!ds->from_cache &&
+                (st = add_warning(r, err, "%s/%s: cache does not match the folder, rebuilt",
+                                  ds->cache_dir, name)))
                 goto fail;
         }
         free(blob);
@@ -769,7 +799,8 @@ gw_status gw_dataset_load(gw_dataset **out, const char *dir, const gw_dataset_op
     count_report(r, opts);
     if (!ds->from_cache && ds->cache_dir[0] && r->n_unreadable < r->n_files) {
         gw_error ce = {0};
-        if (cache_store(ds, name, &ce) && (st = add_warning(r, err, "cache not written: %s", ce.msg)))
+        if (cache_store(ds, name, &ce) &&
+            (st = add_warning(r, err, "cache not written: %s", ce.msg)))
             goto fail;
     }
     if ((st = skipped_warnings(r, err)) || (st = check_usable_files(r, err))) goto fail;
@@ -807,7 +838,8 @@ void gw_dataset_random_windows(float *out, size_t *clip_idx, const gw_dataset *d
                                const size_t *pool, size_t n_pool, size_t batch, size_t len,
                                size_t left_context, gw_rng *rng) {
     uint64_t total = 0;
-    for (size_t i = 0; i < n_pool; i++) total += ds->clips[pool[i]].n;
+    for (size_t i = 0; i < n_pool; i++)
+        total += ds->clips[pool[i]].n;
     for (size_t b = 0; b < batch; b++) {
         float *w = out + b * len;
         if (total == 0) {
@@ -819,7 +851,8 @@ void gw_dataset_random_windows(float *out, size_t *clip_idx, const gw_dataset *d
          * sample position, then the clip holding it */
         uint64_t u = gw_rng_below(rng, total);
         size_t i = 0;
-        while (u >= ds->clips[pool[i]].n) u -= ds->clips[pool[i++]].n;
+        while (u >= ds->clips[pool[i]].n)
+            u -= ds->clips[pool[i++]].n;
         const gw_clip *c = &ds->clips[pool[i]];
         if (clip_idx) clip_idx[b] = pool[i];
         /* start in [-left_context, n - len] (or just -left_context..0 when

@@ -43,17 +43,17 @@
 #include <stdio.h>
 
 typedef struct gw_dataset_opts {
-    int sample_rate;         /* model rate; <= 0 keeps each file's rate (scan only) */
-    double min_seconds;      /* after trimming; default 0.05 */
-    float silence_db;        /* trim / silence threshold in dBFS; default -60 */
-    int trim;                /* trim leading/trailing silence; default 1 */
-    size_t clip_samples;     /* > 0: fixed clips of this length; 0: whole files (default) */
-    size_t clip_hop;         /* hop between clips; 0 = clip_samples */
-    int max_clips_per_file;  /* 0 = all clips; 1 = first clip only (one-shots) */
-    double val_fraction;     /* default 0.1 */
-    uint64_t split_seed;     /* default 1 */
-    const char *cache_dir;   /* NULL = DIR/.genwave-cache */
-    int no_cache;            /* 1 = neither read nor write a cache */
+    int sample_rate;        /* model rate; <= 0 keeps each file's rate (scan only) */
+    double min_seconds;     /* after trimming; default 0.05 */
+    float silence_db;       /* trim / silence threshold in dBFS; default -60 */
+    int trim;               /* trim leading/trailing silence; default 1 */
+    size_t clip_samples;    /* > 0: fixed clips of this length; 0: whole files (default) */
+    size_t clip_hop;        /* hop between clips; 0 = clip_samples */
+    int max_clips_per_file; /* 0 = all clips; 1 = first clip only (one-shots) */
+    double val_fraction;    /* default 0.1 */
+    uint64_t split_seed;    /* default 1 */
+    const char *cache_dir;  /* NULL = DIR/.genwave-cache */
+    int no_cache;           /* 1 = neither read nor write a cache */
 } gw_dataset_opts;
 
 void gw_dataset_opts_default(gw_dataset_opts *o);
@@ -66,24 +66,24 @@ typedef enum gw_file_status {
 } gw_file_status;
 
 typedef struct gw_dataset_file {
-    char *rel;               /* path relative to the dataset root */
+    char *rel; /* path relative to the dataset root */
     gw_file_status status;
-    char reason[256];        /* why unreadable / skipped; "" when ok */
+    char reason[256]; /* why unreadable / skipped; "" when ok */
     int sample_rate, channels;
-    double seconds;          /* as stored */
-    double trimmed_seconds;  /* after silence trimming */
-    float peak_db;           /* peak level, dBFS */
-    int note, velocity;      /* -1 when unlabelled */
-    int is_val;              /* split side */
-    int padded;              /* clip mode: shorter than a clip, padded */
-    int64_t size, mtime_ns;  /* for the cache key */
+    double seconds;         /* as stored */
+    double trimmed_seconds; /* after silence trimming */
+    float peak_db;          /* peak level, dBFS */
+    int note, velocity;     /* -1 when unlabelled */
+    int is_val;             /* split side */
+    int padded;             /* clip mode: shorter than a clip, padded */
+    int64_t size, mtime_ns; /* for the cache key */
 } gw_dataset_file;
 
 typedef struct gw_dataset_report {
     char *root;
-    gw_dataset_file *files;  /* (n_files) sorted by relative path */
-    size_t n_files;          /* audio-looking files found */
-    size_t n_ignored;        /* other files (not audio by name) */
+    gw_dataset_file *files; /* (n_files) sorted by relative path */
+    size_t n_files;         /* audio-looking files found */
+    size_t n_ignored;       /* other files (not audio by name) */
     size_t n_ok, n_unreadable, n_silent, n_short, n_padded, n_labelled;
     size_t n_train_files, n_val_files;
     double total_seconds;    /* all readable files, as stored */
@@ -107,27 +107,27 @@ void gw_dataset_report_free(gw_dataset_report *r);
 void gw_dataset_report_write(const gw_dataset_report *r, FILE *out);
 
 typedef struct gw_clip {
-    size_t offset;   /* into gw_dataset.audio */
-    size_t n;        /* samples (clip_samples in clip mode) */
-    size_t valid;    /* real samples before zero padding */
-    int file;        /* index into report->files */
+    size_t offset; /* into gw_dataset.audio */
+    size_t n;      /* samples (clip_samples in clip mode) */
+    size_t valid;  /* real samples before zero padding */
+    int file;      /* index into report->files */
     int note, velocity;
     int is_val;
 } gw_clip;
 
 typedef struct gw_dataset {
     int sample_rate;
-    gw_dataset_opts opts;      /* settings used (cache_dir not kept) */
+    gw_dataset_opts opts; /* settings used (cache_dir not kept) */
     gw_dataset_report *report;
-    float *audio;              // (audio_n) every clip back to back, mono, model rate
+    float *audio; // (audio_n) every clip back to back, mono, model rate
     size_t audio_n;
-    gw_clip *clips;            // (n_clips)
+    gw_clip *clips; // (n_clips)
     size_t n_clips;
-    size_t *train, n_train;    /* clip indices of each split side */
+    size_t *train, n_train; /* clip indices of each split side */
     size_t *val, n_val;
-    uint64_t key;              /* settings + files: derive feature cache keys from it */
-    char cache_dir[4096];      /* "" when caching is off */
-    int from_cache;            /* 1 when the audio came from a valid cache */
+    uint64_t key;         /* settings + files: derive feature cache keys from it */
+    char cache_dir[4096]; /* "" when caching is off */
+    int from_cache;       /* 1 when the audio came from a valid cache */
 } gw_dataset;
 
 /* Needs opts->sample_rate > 0. Besides the scan errors: no usable clip at all
@@ -158,8 +158,8 @@ void gw_dataset_random_windows(float *out, size_t *clip_idx, const gw_dataset *d
  * epoch e is a Fisher-Yates shuffle seeded by (seed, e), so (epoch, pos) is
  * the whole data-order state a checkpoint needs. */
 typedef struct gw_batcher {
-    size_t *pool;   /* (n) copy of the caller's indices */
-    size_t *order;  /* (n) this epoch's order */
+    size_t *pool;  /* (n) copy of the caller's indices */
+    size_t *order; /* (n) this epoch's order */
     size_t n;
     uint64_t seed, epoch;
     size_t pos;

@@ -11,8 +11,7 @@
 #define GW_JSON_MAX_BYTES (64u << 20)
 
 /* what went wrong at the place cJSON stopped, in words */
-static void describe_error(char *out, size_t cap, const char *text, const char *at,
-                           int trailing) {
+static void describe_error(char *out, size_t cap, const char *text, const char *at, int trailing) {
     if (trailing) {
         snprintf(out, cap, "unexpected text after the end of the JSON value");
         return;
@@ -34,11 +33,11 @@ static void describe_error(char *out, size_t cap, const char *text, const char *
     /* look back past blanks: a missing comma or a trailing one is the usual
      * hand-edit mistake */
     const char *p = at;
-    while (p > text && (p[-1] == ' ' || p[-1] == '\t' || p[-1] == '\n' || p[-1] == '\r')) p--;
+    while (p > text && (p[-1] == ' ' || p[-1] == '\t' || p[-1] == '\n' || p[-1] == '\r'))
+        p--;
     if ((*at == '}' || *at == ']') && p > text && p[-1] == ',')
         hint = " (trailing comma?)";
-    else if (*at == '"' && p > text && p[-1] != ',' && p[-1] != '{' && p[-1] != '[' &&
-             p[-1] != ':')
+    else if (*at == '"' && p > text && p[-1] != ',' && p[-1] != '{' && p[-1] != '[' && p[-1] != ':')
         hint = " (missing comma?)";
     else if (*at == '\'')
         hint = " (JSON strings need double quotes)";
@@ -52,7 +51,8 @@ gw_status gw_json_parse(cJSON **out, const char *text, const char *name, gw_erro
     int trailing = 0;
     if (root) {
         const char *p = end;
-        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') p++;
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+            p++;
         if (*p) {
             trailing = 1;
             end = p;
@@ -66,7 +66,8 @@ gw_status gw_json_parse(cJSON **out, const char *text, const char *name, gw_erro
          * character ("{'a'", "1,}"): step back onto it */
         if (!trailing && at > text && at[-1] && strchr("}]'", at[-1])) {
             const char *q = at - 1;
-            while (q > text && strchr(" \t\r\n", q[-1])) q--;
+            while (q > text && strchr(" \t\r\n", q[-1]))
+                q--;
             if (q > text && strchr(",{[", q[-1])) at--;
         }
         int line = 1, col = 1;
@@ -184,7 +185,8 @@ static void show_value(char *out, size_t cap, const cJSON *item) {
 static gw_status lookup(const cJSON **item, const cJSON *root, const char *key, int optional,
                         const char *path, gw_error *err) {
     *item = gw_json_find(root, key);
-    if (!*item && !optional) return gw_fail(err, GW_ERR_FORMAT, "%s: key '%s' is missing", path, key);
+    if (!*item && !optional)
+        return gw_fail(err, GW_ERR_FORMAT, "%s: key '%s' is missing", path, key);
     return GW_OK;
 }
 
@@ -255,8 +257,8 @@ gw_status gw_json_bool(int *out, const cJSON *root, const char *key, int optiona
     if (!cJSON_IsBool(item)) {
         char got[48];
         show_value(got, sizeof got, item);
-        return gw_fail(err, GW_ERR_FORMAT, "%s: key '%s' must be true or false (got %s)", path,
-                       key, got);
+        return gw_fail(err, GW_ERR_FORMAT, "%s: key '%s' must be true or false (got %s)", path, key,
+                       got);
     }
     *out = cJSON_IsTrue(item);
     return GW_OK;
@@ -316,7 +318,8 @@ gw_status gw_json_check_keys(const cJSON *root, const char *key, const char *con
     const cJSON *el;
     cJSON_ArrayForEach(el, obj) {
         int ok = 0;
-        for (int i = 0; i < n_allowed && !ok; i++) ok = el->string && !strcmp(el->string, allowed[i]);
+        for (int i = 0; i < n_allowed && !ok; i++)
+            ok = el->string && !strcmp(el->string, allowed[i]);
         if (!ok) {
             if (key && *key)
                 return gw_fail(err, GW_ERR_FORMAT, "%s: unknown key '%s.%s'", path, key,

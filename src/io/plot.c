@@ -163,10 +163,12 @@ static void draw_line(canvas *cv, int x0, int y0, int x1, int y1, const uint8_t 
 }
 
 static void hline(canvas *cv, int x0, int x1, int y, const uint8_t c[3]) {
-    for (int x = x0; x <= x1; x++) put(cv, x, y, c);
+    for (int x = x0; x <= x1; x++)
+        put(cv, x, y, c);
 }
 static void vline(canvas *cv, int x, int y0, int y1, const uint8_t c[3]) {
-    for (int y = y0; y <= y1; y++) put(cv, x, y, c);
+    for (int y = y0; y <= y1; y++)
+        put(cv, x, y, c);
 }
 
 /* a "nice" tick step (1, 2 or 5 times a power of ten) giving about `want`
@@ -223,8 +225,8 @@ static int make_ticks(double *t, double lo, double hi, int want, int log_axis) {
 }
 
 static const uint8_t palette[8][3] = {
-    {31, 119, 180}, {255, 127, 14},  {44, 160, 44},  {214, 39, 40},
-    {148, 103, 189}, {140, 86, 75}, {227, 119, 194}, {127, 127, 127},
+    {31, 119, 180},  {255, 127, 14}, {44, 160, 44},   {214, 39, 40},
+    {148, 103, 189}, {140, 86, 75},  {227, 119, 194}, {127, 127, 127},
 };
 
 static int usable(float x, float y, int log_y) {
@@ -279,8 +281,8 @@ gw_status gw_png_write_plot(const char *path, const gw_plot_series *series, int 
     memset(px, 255, (size_t)W * H * 3);
     canvas cv = {px, W, H};
     const uint8_t black[3] = {0, 0, 0}, grid[3] = {225, 225, 225};
-#define MAPX(v) (L + (int)lround(((v) - x0) / (x1 - x0) * (R - L)))
-#define MAPY(v) (B - (int)lround(((v) - y0) / (y1 - y0) * (B - T)))
+#define MAPX(v) (L + (int)lround(((v)-x0) / (x1 - x0) * (R - L)))
+#define MAPY(v) (B - (int)lround(((v)-y0) / (y1 - y0) * (B - T)))
     for (int i = 0; i < nxt; i++) {
         int x = MAPX(xt[i]);
         vline(&cv, x, T, B, grid);
@@ -312,7 +314,8 @@ gw_status gw_png_write_plot(const char *path, const gw_plot_series *series, int 
             else
                 put(&cv, qx, qy, c);
             if (marks)
-                for (int d = -2; d <= 2; d++) hline(&cv, qx - 2, qx + 2, qy + d, c);
+                for (int d = -2; d <= 2; d++)
+                    hline(&cv, qx - 2, qx + 2, qy + d, c);
             have = 1, px0 = qx, py0 = qy;
         }
     }
@@ -335,7 +338,8 @@ gw_status gw_png_write_plot(const char *path, const gw_plot_series *series, int 
     }
     const uint8_t white[3] = {255, 255, 255};
     int lx = R - lw - 34, ly = T + 6;
-    for (int y = ly - 3; y < ly + 11 * n_series; y++) hline(&cv, lx - 4, R - 4, y, white);
+    for (int y = ly - 3; y < ly + 11 * n_series; y++)
+        hline(&cv, lx - 4, R - 4, y, white);
     for (int s = 0; s < n_series; s++) {
         const uint8_t *c = palette[s % 8];
         draw_line(&cv, lx, ly + 11 * s + 3, lx + 18, ly + 11 * s + 3, c);
@@ -357,12 +361,14 @@ typedef struct csv_table {
 } csv_table;
 
 static void csv_free(csv_table *t) {
-    for (int i = 0; i < t->cols; i++) free(t->names[i]);
+    for (int i = 0; i < t->cols; i++)
+        free(t->names[i]);
     free(t->cells);
 }
 
 static char *trim(char *s) {
-    while (*s == ' ' || *s == '\t' || *s == '"') s++;
+    while (*s == ' ' || *s == '\t' || *s == '"')
+        s++;
     size_t n = strlen(s);
     while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n' ||
                  s[n - 1] == '"'))
@@ -435,7 +441,8 @@ static gw_status csv_read(csv_table *t, const char *path, gw_error *err) {
             if (!comma) break;
             tok = comma + 1;
         }
-        for (c++; c < t->cols; c++) row[c] = NAN; /* short row: the rest are gaps */
+        for (c++; c < t->cols; c++)
+            row[c] = NAN; /* short row: the rest are gaps */
         t->rows++;
     }
     if (t->cols == 0) st = gw_fail(err, GW_ERR_FORMAT, "%s: empty CSV (no header line)", path);
@@ -472,7 +479,8 @@ gw_status gw_png_plot_csv(const char *png_path, const char *csv_path, const char
         goto done;
     }
     for (size_t r = 0; r < t.rows; r++)
-        for (int c = 0; c < t.cols; c++) cols[(size_t)c * t.rows + r] = t.cells[r * t.cols + c];
+        for (int c = 0; c < t.cols; c++)
+            cols[(size_t)c * t.rows + r] = t.cells[r * t.cols + c];
     const float *xs = xi >= 0 ? cols + (size_t)xi * t.rows : NULL;
     int want = y_columns ? n_y : t.cols;
     for (int k = 0; k < want && ns < CSV_MAX_COLS; k++) {

@@ -45,7 +45,8 @@ void gw_cmap_rgb(uint8_t rgb[3], gw_cmap cmap, float t) {
     const double(*c)[3] = cmap == GW_CMAP_VIRIDIS ? viridis_c : magma_c;
     for (int ch = 0; ch < 3; ch++) {
         double v = c[6][ch]; /* Horner */
-        for (int k = 5; k >= 0; k--) v = v * x + c[k][ch];
+        for (int k = 5; k >= 0; k--)
+            v = v * x + c[k][ch];
         rgb[ch] = to_byte(v);
     }
 }
@@ -73,8 +74,7 @@ gw_status gw_png_write_rgb(const char *path, const uint8_t *rgb, int width, int 
     return gw_afile_commit(&af, err);
 }
 
-gw_status gw_png_read_rgb(uint8_t **rgb, int *width, int *height, const char *path,
-                          gw_error *err) {
+gw_status gw_png_read_rgb(uint8_t **rgb, int *width, int *height, const char *path, gw_error *err) {
     *rgb = NULL;
     *width = *height = 0;
     FILE *f = fopen(path, "rb");
@@ -157,9 +157,9 @@ static void draw_spec(uint8_t *img, int img_w, int x0, int y0, const float *spec
         }
 }
 
-gw_status gw_png_write_spectrogram_grid(const char *path, const float *specs, int count,
-                                        int frames, int bands, int cols,
-                                        const gw_spec_style *style, gw_error *err) {
+gw_status gw_png_write_spectrogram_grid(const char *path, const float *specs, int count, int frames,
+                                        int bands, int cols, const gw_spec_style *style,
+                                        gw_error *err) {
     gw_spec_style def;
     if (!style) {
         gw_spec_style_default(&def);
@@ -167,15 +167,16 @@ gw_status gw_png_write_spectrogram_grid(const char *path, const float *specs, in
     }
     int scale = style->scale < 1 ? 1 : style->scale;
     if (count < 1 || frames < 1 || bands < 1)
-        return gw_fail(err, GW_ERR_ARG, "%s: empty spectrogram (%d x %d x %d)", path, count,
-                       frames, bands);
+        return gw_fail(err, GW_ERR_ARG, "%s: empty spectrogram (%d x %d x %d)", path, count, frames,
+                       bands);
     if (cols < 1 || cols > count) cols = count;
     const int gap = count > 1 ? 2 : 0;
     int rows = (count + cols - 1) / cols;
     long w = (long)cols * frames * scale + (long)(cols - 1) * gap;
     long h = (long)rows * bands * scale + (long)(rows - 1) * gap;
     if (w > 65535 || h > 65535)
-        return gw_fail(err, GW_ERR_ARG, "%s: image would be %ld x %ld pixels, too large", path, w, h);
+        return gw_fail(err, GW_ERR_ARG, "%s: image would be %ld x %ld pixels, too large", path, w,
+                       h);
     uint8_t *img = malloc((size_t)w * h * 3);
     if (!img) return gw_fail(err, GW_ERR_NOMEM, "%s: out of memory", path);
     memset(img, 32, (size_t)w * h * 3); /* dark grey gaps */
@@ -183,8 +184,8 @@ gw_status gw_png_write_spectrogram_grid(const char *path, const float *specs, in
     value_range(&lo, &hi, specs, (size_t)count * frames * bands, style);
     for (int i = 0; i < count; i++) {
         int x0 = (i % cols) * (frames * scale + gap), y0 = (i / cols) * (bands * scale + gap);
-        draw_spec(img, (int)w, x0, y0, specs + (size_t)i * frames * bands, frames, bands, scale,
-                  lo, hi, style->cmap);
+        draw_spec(img, (int)w, x0, y0, specs + (size_t)i * frames * bands, frames, bands, scale, lo,
+                  hi, style->cmap);
     }
     gw_status st = gw_png_write_rgb(path, img, (int)w, (int)h, err);
     free(img);

@@ -27,8 +27,7 @@ void gw_cmap_rgb(uint8_t rgb[3], gw_cmap cmap, float t);
 gw_status gw_png_write_rgb(const char *path, const uint8_t *rgb, int width, int height,
                            gw_error *err); // rgb (height, width, 3)
 /* decode any PNG into RGB8 (alpha dropped, grey expanded); *rgb malloc'ed */
-gw_status gw_png_read_rgb(uint8_t **rgb, int *width, int *height, const char *path,
-                          gw_error *err);
+gw_status gw_png_read_rgb(uint8_t **rgb, int *width, int *height, const char *path, gw_error *err);
 
 /* spectrogram drawing: time runs left to right, band 0 (low frequencies) at
  * the BOTTOM row. Values are mapped linearly from [vmin, vmax] to the colour
@@ -50,9 +49,8 @@ gw_status gw_png_write_spectrogram(const char *path, const float *spec, int fram
 /* count spectrograms of one shape laid out in rows of `cols`, separated by a
  * 2-pixel dark gap; one shared colour range (so tiles compare), computed over
  * all tiles when automatic */
-gw_status gw_png_write_spectrogram_grid(const char *path, const float *specs, int count,
-                                        int frames, int bands, int cols,
-                                        const gw_spec_style *style,
+gw_status gw_png_write_spectrogram_grid(const char *path, const float *specs, int count, int frames,
+                                        int bands, int cols, const gw_spec_style *style,
                                         gw_error *err); // specs (count, frames, bands)
 
 /* line plots: several series on shared axes, tick labels and a legend drawn

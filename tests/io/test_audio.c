@@ -82,7 +82,8 @@ static void test_round_trips(void **state) {
         assert_int_equal(a->frames, frames);
         assert_int_equal(a->channels, 2);
         float d = gw_test_max_abs_diff(a->data, x, frames * 2);
-        if (d > cases[c].bound) fprintf(stderr, "%s: max error %g > %g\n", cases[c].name, d, cases[c].bound);
+        if (d > cases[c].bound)
+            fprintf(stderr, "%s: max error %g > %g\n", cases[c].name, d, cases[c].bound);
         assert_true(d <= cases[c].bound);
         /* and not trivially: a 16-bit file really is quantised */
         if (cases[c].f == GW_AUDIO_WAV16) assert_true(d > 1e-6);
@@ -171,7 +172,8 @@ static void test_bad_files_rejected(void **state) {
     path_of(p, sizeof p, "riff.wav");
     unsigned char junk[200];
     memcpy(junk, "RIFF\x10\x00\x00\x00WAVEfmt ", 16);
-    for (int i = 16; i < 200; i++) junk[i] = (unsigned char)(i * 37 + 11);
+    for (int i = 16; i < 200; i++)
+        junk[i] = (unsigned char)(i * 37 + 11);
     write_bytes(p, junk, sizeof junk);
     expect_rejected(p, GW_ERR_FORMAT);
 
@@ -199,7 +201,8 @@ static void test_bad_files_rejected(void **state) {
  * never a crash: every length through the headers, then every 5th (each
  * failed open costs libsndfile a few ms of format probing) */
 static void test_truncated_at_every_offset(void **state) {
-    const gw_audio_format fmts[] = {GW_AUDIO_WAV16, GW_AUDIO_WAV24, GW_AUDIO_WAVF32, GW_AUDIO_FLAC16};
+    const gw_audio_format fmts[] = {GW_AUDIO_WAV16, GW_AUDIO_WAV24, GW_AUDIO_WAVF32,
+                                    GW_AUDIO_FLAC16};
     const char *names[] = {"t16.wav", "t24.wav", "tf.wav", "t16.flac"};
     float *x = make_signal(101);
     for (int k = 0; k < 4; k++) {
@@ -245,7 +248,8 @@ static void test_write_is_atomic(void **state) {
     assert_int_equal(info.frames, 32);
     DIR *d = opendir(dir);
     struct dirent *e;
-    while ((e = readdir(d))) assert_null(strstr(e->d_name, ".tmp."));
+    while ((e = readdir(d)))
+        assert_null(strstr(e->d_name, ".tmp."));
     closedir(d);
     /* bad arguments */
     assert_int_equal(gw_audio_write(p, x, 64, 0, 16000, GW_AUDIO_WAV16, &err), GW_ERR_ARG);
@@ -271,10 +275,13 @@ static void test_format_names(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trips),      cmocka_unit_test(test_mono_downmix),
-        cmocka_unit_test(test_clipping),         cmocka_unit_test(test_bad_files_rejected),
+        cmocka_unit_test(test_round_trips),
+        cmocka_unit_test(test_mono_downmix),
+        cmocka_unit_test(test_clipping),
+        cmocka_unit_test(test_bad_files_rejected),
         cmocka_unit_test(test_truncated_at_every_offset),
-        cmocka_unit_test(test_write_is_atomic),  cmocka_unit_test(test_format_names),
+        cmocka_unit_test(test_write_is_atomic),
+        cmocka_unit_test(test_format_names),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -249,7 +249,8 @@ static void test_load_clips_and_whole_files(void **state) {
     assert_int_equal(c0->note, 60);
     assert_int_equal(ds->clips[1].note, 62);
     float peak = 0;
-    for (size_t i = 0; i < c0->n; i++) peak = fmaxf(peak, fabsf(gw_dataset_clip_data(ds, 0)[i]));
+    for (size_t i = 0; i < c0->n; i++)
+        peak = fmaxf(peak, fabsf(gw_dataset_clip_data(ds, 0)[i]));
     assert_true(fabsf(peak - 0.5f) < 0.02f);
     gw_dataset_free(ds);
 
@@ -261,7 +262,8 @@ static void test_load_clips_and_whole_files(void **state) {
     const gw_clip *t = &ds->clips[2];
     assert_int_equal(t->n, 4000);
     assert_true(t->valid < 4000 && t->valid > 1500);
-    for (size_t i = t->valid; i < t->n; i++) assert_true(gw_dataset_clip_data(ds, 2)[i] == 0.0f);
+    for (size_t i = t->valid; i < t->n; i++)
+        assert_true(gw_dataset_clip_data(ds, 2)[i] == 0.0f);
     assert_true(has_warning(ds->report, "tiny_n62.wav: shorter than one clip", NULL));
     float batch[3 * 100];
     int notes[3];
@@ -378,12 +380,14 @@ static void test_cache(void **state) {
     int hit = 0;
     char warn[512];
     assert_int_equal(gw_cache_save(cache, "feat", 42, x, 5, &err), GW_OK);
-    assert_int_equal(gw_cache_load(&y, &n, &hit, warn, sizeof warn, cache, "feat", 42, &err), GW_OK);
+    assert_int_equal(gw_cache_load(&y, &n, &hit, warn, sizeof warn, cache, "feat", 42, &err),
+                     GW_OK);
     assert_int_equal(hit, 1);
     assert_int_equal(n, 5);
     assert_memory_equal(x, y, sizeof x);
     free(y);
-    assert_int_equal(gw_cache_load(&y, &n, &hit, warn, sizeof warn, cache, "feat", 43, &err), GW_OK);
+    assert_int_equal(gw_cache_load(&y, &n, &hit, warn, sizeof warn, cache, "feat", 43, &err),
+                     GW_OK);
     assert_int_equal(hit, 0);
     assert_null(y);
     /* caching off: save does nothing, load misses */
@@ -395,7 +399,8 @@ static void test_cache(void **state) {
 
 static void test_batcher(void **state) {
     size_t pool[10];
-    for (int i = 0; i < 10; i++) pool[i] = 100 + i;
+    for (int i = 0; i < 10; i++)
+        pool[i] = 100 + i;
     gw_batcher *a = NULL, *b = NULL;
     gw_error err = {0};
     assert_int_equal(gw_batcher_create(&a, pool, 10, 5, &err), GW_OK);
@@ -407,8 +412,10 @@ static void test_batcher(void **state) {
     /* each epoch is a permutation of the pool, and epochs differ */
     for (int e = 0; e < 3; e++) {
         int seen[10] = {0};
-        for (int k = 0; k < 10; k++) seen[x[e * 10 + k] - 100]++;
-        for (int k = 0; k < 10; k++) assert_int_equal(seen[k], 1);
+        for (int k = 0; k < 10; k++)
+            seen[x[e * 10 + k] - 100]++;
+        for (int k = 0; k < 10; k++)
+            assert_int_equal(seen[k], 1);
     }
     assert_true(memcmp(x, x + 10, 10 * sizeof *x) != 0);
     assert_int_equal(a->epoch, 2);
@@ -434,9 +441,12 @@ static void test_random_windows(void **state) {
     gw_dataset ds;
     memset(&ds, 0, sizeof ds);
     float audio[110];
-    for (int i = 0; i < 100; i++) audio[i] = (float)(i + 1);
-    for (int i = 0; i < 10; i++) audio[100 + i] = (float)(1001 + i);
-    gw_clip clips[2] = {{.offset = 0, .n = 100, .valid = 100}, {.offset = 100, .n = 10, .valid = 10}};
+    for (int i = 0; i < 100; i++)
+        audio[i] = (float)(i + 1);
+    for (int i = 0; i < 10; i++)
+        audio[100 + i] = (float)(1001 + i);
+    gw_clip clips[2] = {{.offset = 0, .n = 100, .valid = 100},
+                        {.offset = 100, .n = 10, .valid = 10}};
     ds.audio = audio, ds.audio_n = 110, ds.clips = clips, ds.n_clips = 2;
     size_t pool[2] = {0, 1};
     gw_rng r1, r2;
@@ -455,13 +465,15 @@ static void test_random_windows(void **state) {
         /* zeros only before the start (context) or after the end (padding),
          * and consecutive samples inside */
         int t = 0;
-        while (t < L && w[t] == 0) t++;
+        while (t < L && w[t] == 0)
+            t++;
         lead += t > 0;
         assert_true(t <= 5);
         float base = c1[b] == 0 ? 1 : 1001, last = c1[b] == 0 ? 100 : 1010;
         if (t > 0) assert_true(w[t] == base);
         for (int k = t + 1; k < L; k++)
-            assert_true(w[k] == w[k - 1] + 1 || (w[k] == 0 && w[k - 1] == last) || (w[k] == 0 && w[k - 1] == 0));
+            assert_true(w[k] == w[k - 1] + 1 || (w[k] == 0 && w[k - 1] == last) ||
+                        (w[k] == 0 && w[k - 1] == 0));
     }
     /* chosen in proportion to length (10 of 110 samples) */
     assert_true(n1 > 10 && n1 < 70);
@@ -470,10 +482,14 @@ static void test_random_windows(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_scan_report),       cmocka_unit_test(test_bad_folders),
-        cmocka_unit_test(test_labels),            cmocka_unit_test(test_split_determinism),
-        cmocka_unit_test(test_load_clips_and_whole_files), cmocka_unit_test(test_cache),
-        cmocka_unit_test(test_batcher),           cmocka_unit_test(test_random_windows),
+        cmocka_unit_test(test_scan_report),
+        cmocka_unit_test(test_bad_folders),
+        cmocka_unit_test(test_labels),
+        cmocka_unit_test(test_split_determinism),
+        cmocka_unit_test(test_load_clips_and_whole_files),
+        cmocka_unit_test(test_cache),
+        cmocka_unit_test(test_batcher),
+        cmocka_unit_test(test_random_windows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

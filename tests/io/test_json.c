@@ -21,7 +21,8 @@ static void expect_parse_error(const char *text, const char *want) {
 
 /* the message points at line and column of the mistake */
 static void test_parse_errors_name_line_and_column(void **state) {
-    expect_parse_error("{\n  \"a\": 1,\n  \"b\": 2,\n}\n", "presets/x.json:4:1: syntax error at '}' (trailing comma?)");
+    expect_parse_error("{\n  \"a\": 1,\n  \"b\": 2,\n}\n",
+                       "presets/x.json:4:1: syntax error at '}' (trailing comma?)");
     expect_parse_error("{\n  \"a\": 1\n  \"b\": 2\n}", "presets/x.json:3:3:");
     expect_parse_error("{\n  \"a\": 1\n  \"b\": 2\n}", "missing comma");
     expect_parse_error("{\"a\": [1, 2,", "presets/x.json:1:");
@@ -39,13 +40,15 @@ static void test_typed_getters(void **state) {
                        " \"bad\": 3.5, \"neg\": -2, \"s\": \"x\"}";
     assert_int_equal(gw_json_parse(&root, text, "p.json", &err), GW_OK);
     int v = 0;
-    assert_int_equal(gw_json_int(&v, root, "residual_channels", 1, INT_MAX, 0, 0, "p.json", &err), GW_OK);
+    assert_int_equal(gw_json_int(&v, root, "residual_channels", 1, INT_MAX, 0, 0, "p.json", &err),
+                     GW_OK);
     assert_int_equal(v, 32);
     assert_int_equal(gw_json_int(&v, root, "train.steps", 1, INT_MAX, 0, 0, "p.json", &err), GW_OK);
     assert_int_equal(v, 100);
     assert_int_equal(gw_json_int(&v, root, "absent", 1, 9, 1, 7, "p.json", &err), GW_OK);
     assert_int_equal(v, 7);
-    assert_int_equal(gw_json_int(&v, root, "train.absent", 1, 9, 0, 7, "p.json", &err), GW_ERR_FORMAT);
+    assert_int_equal(gw_json_int(&v, root, "train.absent", 1, 9, 0, 7, "p.json", &err),
+                     GW_ERR_FORMAT);
     assert_string_equal(err.msg, "p.json: key 'train.absent' is missing");
     assert_int_equal(gw_json_int(&v, root, "bad", 1, INT_MAX, 0, 0, "p.json", &err), GW_ERR_FORMAT);
     assert_string_equal(err.msg, "p.json: key 'bad' must be a positive integer (got 3.5)");
@@ -71,11 +74,14 @@ static void test_typed_getters(void **state) {
     assert_int_equal(gw_json_str(&s, root, "lr", 0, NULL, "p.json", &err), GW_ERR_FORMAT);
 
     int arr[4], n = 0;
-    assert_int_equal(gw_json_int_array(arr, &n, 4, root, "train.dil", 1, 512, "p.json", &err), GW_OK);
+    assert_int_equal(gw_json_int_array(arr, &n, 4, root, "train.dil", 1, 512, "p.json", &err),
+                     GW_OK);
     assert_int_equal(n, 3);
     assert_int_equal(arr[2], 4);
-    assert_int_equal(gw_json_int_array(arr, &n, 2, root, "train.dil", 1, 512, "p.json", &err), GW_ERR_FORMAT);
-    assert_int_equal(gw_json_int_array(arr, &n, 4, root, "train.dil", 3, 512, "p.json", &err), GW_ERR_FORMAT);
+    assert_int_equal(gw_json_int_array(arr, &n, 2, root, "train.dil", 1, 512, "p.json", &err),
+                     GW_ERR_FORMAT);
+    assert_int_equal(gw_json_int_array(arr, &n, 4, root, "train.dil", 3, 512, "p.json", &err),
+                     GW_ERR_FORMAT);
     assert_non_null(strstr(err.msg, "key 'train.dil[0]' must be an integer in [3, 512]"));
 
     const char *top[] = {"residual_channels", "lr", "name", "train", "bad", "neg", "s"};

@@ -36,11 +36,11 @@ static void test_colormaps(void **state) {
         float t;
         int rgb[3];
     } ref[] = {
-        {GW_CMAP_MAGMA, 0, {0, 0, 4}},        {GW_CMAP_MAGMA, 1, {252, 253, 191}},
-        {GW_CMAP_MAGMA, 0.5f, {183, 55, 121}}, {GW_CMAP_MAGMA, 0.25f, {81, 18, 124}},
-        {GW_CMAP_MAGMA, 0.75f, {252, 137, 97}}, {GW_CMAP_VIRIDIS, 0, {68, 1, 84}},
+        {GW_CMAP_MAGMA, 0, {0, 0, 4}},           {GW_CMAP_MAGMA, 1, {252, 253, 191}},
+        {GW_CMAP_MAGMA, 0.5f, {183, 55, 121}},   {GW_CMAP_MAGMA, 0.25f, {81, 18, 124}},
+        {GW_CMAP_MAGMA, 0.75f, {252, 137, 97}},  {GW_CMAP_VIRIDIS, 0, {68, 1, 84}},
         {GW_CMAP_VIRIDIS, 0.25f, {59, 82, 139}}, {GW_CMAP_VIRIDIS, 0.75f, {94, 201, 98}},
-        {GW_CMAP_VIRIDIS, 1, {253, 231, 37}},  {GW_CMAP_VIRIDIS, 0.5f, {33, 145, 140}},
+        {GW_CMAP_VIRIDIS, 1, {253, 231, 37}},    {GW_CMAP_VIRIDIS, 0.5f, {33, 145, 140}},
     };
     for (size_t i = 0; i < sizeof ref / sizeof ref[0]; i++) {
         gw_cmap_rgb(c, ref[i].m, ref[i].t);
@@ -126,7 +126,8 @@ static void test_spectrogram_orientation_and_size(void **state) {
 static void test_grid(void **state) {
     enum { F = 4, NB = 3, N = 3 };
     float specs[N * F * NB];
-    for (int i = 0; i < N * F * NB; i++) specs[i] = (float)(i / (F * NB)); /* tile i is all i */
+    for (int i = 0; i < N * F * NB; i++)
+        specs[i] = (float)(i / (F * NB)); /* tile i is all i */
     char p[8192];
     snprintf(p, sizeof p, "%s/g.png", dir);
     gw_error err = {0};
@@ -178,7 +179,8 @@ static void test_line_plot(void **state) {
     }
     hi[20] = NAN; /* a gap */
     gw_plot_series s[2] = {{"train loss", x, lo, N}, {"val", x, hi, N}};
-    gw_plot_style st = {.width = 400, .height = 300, .title = "Loss", .xlabel = "step", .ylabel = "nats"};
+    gw_plot_style st = {
+        .width = 400, .height = 300, .title = "Loss", .xlabel = "step", .ylabel = "nats"};
     char p[8192];
     snprintf(p, sizeof p, "%s/plot.png", dir);
     gw_error err = {0};
@@ -192,7 +194,7 @@ static void test_line_plot(void **state) {
     size_t nb, no;
     double rb = mean_row_of(img, w, h, blue, &nb), ro = mean_row_of(img, w, h, orange, &no);
     assert_true(nb > 100 && no > 100); /* both curves drawn */
-    assert_true(rb > ro + 50);          /* the low series lies lower in the picture */
+    assert_true(rb > ro + 50);         /* the low series lies lower in the picture */
     /* title text drawn in black near the top centre */
     size_t black = 0;
     for (int y = 5; y < 20; y++)
@@ -260,9 +262,9 @@ static void test_read_rejects_non_png(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_colormaps),     cmocka_unit_test(test_spectrogram_orientation_and_size),
-        cmocka_unit_test(test_grid),          cmocka_unit_test(test_line_plot),
-        cmocka_unit_test(test_csv_plot),      cmocka_unit_test(test_read_rejects_non_png),
+        cmocka_unit_test(test_colormaps), cmocka_unit_test(test_spectrogram_orientation_and_size),
+        cmocka_unit_test(test_grid),      cmocka_unit_test(test_line_plot),
+        cmocka_unit_test(test_csv_plot),  cmocka_unit_test(test_read_rejects_non_png),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
