@@ -1,5 +1,5 @@
 /* conv2d.c - geometry checks, workspace sizing and conv2d forward/backward
- * as im2col + one cblas_sgemm per chunk of images, beside the direct loops
+ * as im2col + one matrix product per chunk of images, beside the direct loops
  * that define them. conv_transpose2d.c holds the transposed layer. */
 #include "nn/conv2d.h"
 #include "nn/im2col.h"

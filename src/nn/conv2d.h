@@ -10,12 +10,14 @@
  *                     H_out = (H_in - 1) stride - 2 pad + KH + out_pad
  * Padding and stride are the same along both axes.
  *
- * Fast kernels lower the convolution to one cblas_sgemm per chunk of
+ * Fast kernels lower the convolution to one matrix product per chunk of
  * `chunk` images (im2col / col2im over the whole chunk, so the small late
- * layers still give BLAS a wide matrix). They need a caller-owned workspace
- * of gw_conv2d_workspace_size() floats (64-byte aligned is best, e.g.
- * gw_alloc) and never allocate. The *_ref kernels are the direct loops they
- * are tested against.
+ * layers still give the product a wide matrix): a packed AVX-512 kernel on
+ * one BLAS thread, cblas_sgemm otherwise (see docs/nn.md). They need a
+ * caller-owned workspace of gw_conv2d_workspace_size() floats (64-byte
+ * aligned is best, e.g. gw_alloc) and never allocate; one workspace may be
+ * shared by layers run one after another. The *_ref kernels are the direct
+ * loops they are tested against.
  *
  * Kernels follow llm.c: outputs first, then const inputs, then settings.
  * Forward OVERWRITES its output; backward ACCUMULATES (+=) into dinp,
