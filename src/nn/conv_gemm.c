@@ -92,14 +92,14 @@ static void pack_b(float *Bp, int trans_b, const float *B, int ldb, int p0, int 
     }
 }
 
-/* c (MR, NR, row stride ldc) = (accumulate ? c : 0) + a (kc, MR)^T b (kc, NR):
- * MR x NV accumulators live in zmm registers for the whole panel */
-__attribute__((target("avx512f"))) static void micro_kernel(int kc, const float *a,
-                                                             const float *b, float *c, int ldc,
-                                                             int accumulate) {
+/* c (rows, NR, row stride ldc) = (accumulate ? c : 0) + the first rows of
+ * a (kc, MR)^T b (kc, NR): rows x NV accumulators live in zmm registers for
+ * the whole panel. rows is a constant once inlined. */
+__attribute__((always_inline, target("avx512f"))) static inline void
+micro_tile(int rows, int kc, const float *a, const float *b, float *c, int ldc, int accumulate) {
     __m512 acc[MR][NV];
 #pragma GCC unroll 16
-    for (int i = 0; i < MR; i++)
+    for (int i = 0; i < rows; i++)
 #pragma GCC unroll 4
         for (int v = 0; v < NV; v++) acc[i][v] = _mm512_setzero_ps();
     for (int p = 0; p < kc; p++) {
@@ -107,7 +107,7 @@ __attribute__((target("avx512f"))) static void micro_kernel(int kc, const float 
 #pragma GCC unroll 4
         for (int v = 0; v < NV; v++) bv[v] = _mm512_loadu_ps(b + 16 * v);
 #pragma GCC unroll 16
-        for (int i = 0; i < MR; i++) {
+        for (int i = 0; i < rows; i++) {
             __m512 ai = _mm512_set1_ps(a[i]);
 #pragma GCC unroll 4
             for (int v = 0; v < NV; v++) acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
@@ -116,7 +116,7 @@ __attribute__((target("avx512f"))) static void micro_kernel(int kc, const float 
         b += NR;
     }
 #pragma GCC unroll 16
-    for (int i = 0; i < MR; i++) {
+    for (int i = 0; i < rows; i++) {
         float *ci = c + (size_t)i * ldc;
 #pragma GCC unroll 4
         for (int v = 0; v < NV; v++) {
@@ -125,6 +125,20 @@ __attribute__((target("avx512f"))) static void micro_kernel(int kc, const float 
             _mm512_storeu_ps(ci + 16 * v, x);
         }
     }
+}
+
+__attribute__((target("avx512f"))) static void micro_kernel(int kc, const float *a,
+                                                             const float *b, float *c, int ldc,
+                                                             int accumulate) {
+    micro_tile(MR, kc, a, b, c, ldc, accumulate);
+}
+
+/* 8 rows: the last tile of 32, 64, 128 or 256 channels (12 does not divide
+ * them) costs 8 rows of arithmetic, not 12 */
+__attribute__((target("avx512f"))) static void micro_kernel8(int kc, const float *a,
+                                                              const float *b, float *c, int ldc,
+                                                              int accumulate) {
+    micro_tile(8, kc, a, b, c, ldc, accumulate);
 }
 
 void gw_conv_sgemm_avx512(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
@@ -150,12 +164,14 @@ void gw_conv_sgemm_avx512(int trans_a, int trans_b, int M, int N, int K, const f
                         const int mr = mc - ir < MR ? mc - ir : MR;
                         const float *ap = pack_a_buf + (size_t)ir * kc;
                         float *c = C + (size_t)(i0 + ir) * ldc + j0 + jr;
-                        if (mr == MR && nr == NR) {
-                            micro_kernel(kc, ap, bp, c, ldc, accumulate);
+                        if (nr == NR && (mr == MR || mr == 8)) {
+                            if (mr == MR) micro_kernel(kc, ap, bp, c, ldc, accumulate);
+                            else micro_kernel8(kc, ap, bp, c, ldc, accumulate);
                             continue;
                         }
-                        /* edge tile: compute in full, store the valid part */
-                        micro_kernel(kc, ap, bp, tile, NR, 0);
+                        /* edge tile: compute whole rows, store the valid part */
+                        if (mr <= 8) micro_kernel8(kc, ap, bp, tile, NR, 0);
+                        else micro_kernel(kc, ap, bp, tile, NR, 0);
                         for (int i = 0; i < mr; i++)
                             for (int j = 0; j < nr; j++)
                                 c[(size_t)i * ldc + j] =
