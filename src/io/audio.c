@@ -112,11 +112,11 @@ gw_status gw_audio_read(gw_audio **out, const char *path, int mono, gw_error *er
         goto fail;
     }
     const size_t ch = (size_t)si.channels;
-    /* read in chunks and grow: frames from the header is only a hint for
-     * compressed formats, and must not size an allocation unchecked */
-    size_t cap = si.frames > 0 && (size_t)si.frames * ch < GW_AUDIO_MAX_SAMPLES
-                     ? (size_t)si.frames + 1
-                     : 65536;
+    /* read in chunks and grow: frames from the header is only a hint (a
+     * damaged header can claim billions), so it sizes the first block only
+     * up to 2^20 samples and doubling takes it from there */
+    const size_t first = ((size_t)1 << 20) / ch;
+    size_t cap = si.frames > 0 && (size_t)si.frames < first ? (size_t)si.frames + 1 : first;
     size_t n = 0;
     buf = malloc(cap * ch * sizeof *buf);
     if (!buf) {

@@ -32,6 +32,24 @@ static void test_parse_errors_name_line_and_column(void **state) {
     expect_parse_error("", "presets/x.json:1:1:");
 }
 
+/* a preset cut at every length is an error with a position, never a crash
+ * or a silently shorter preset */
+static void test_truncated_everywhere(void **state) {
+    const char *text =
+        "{\"name\": \"small\", \"layers\": [1, 2, 4],\n \"train\": {\"lr\": 1e-3, \"ema\": true}}";
+    size_t n = strlen(text);
+    char buf[256];
+    for (size_t cut = 0; cut < n; cut++) {
+        memcpy(buf, text, cut);
+        buf[cut] = 0;
+        cJSON *root = NULL;
+        gw_error err = {0};
+        assert_int_equal(gw_json_parse(&root, buf, "p.json", &err), GW_ERR_FORMAT);
+        assert_null(root);
+        assert_true(!strncmp(err.msg, "p.json:", 7));
+    }
+}
+
 static void test_typed_getters(void **state) {
     cJSON *root = NULL;
     gw_error err = {0};
@@ -132,6 +150,7 @@ static void test_files(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_errors_name_line_and_column),
+        cmocka_unit_test(test_truncated_everywhere),
         cmocka_unit_test(test_typed_getters),
         cmocka_unit_test(test_files),
     };
