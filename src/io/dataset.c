@@ -724,6 +724,11 @@ static gw_status decode_all(gw_dataset *ds, const char *dir, gw_error *err) {
         float *x = NULL;
         size_t n = 0;
         st = analyse(&r->files[i], path, &ds->opts, ds->sample_rate, &x, &n, err);
+        if (!st && r->files[i].status == GW_FILE_OK && n == 0) { /* min_seconds 0, a blip */
+            r->files[i].status = GW_FILE_TOO_SHORT;
+            snprintf(r->files[i].reason, sizeof r->files[i].reason,
+                     "too short (no samples at %d Hz)", ds->sample_rate);
+        }
         if (!st && r->files[i].status == GW_FILE_OK)
             st = cut_clips(&b, &r->files[i], (int)i, x, n, &ds->opts, err);
         free(x);
