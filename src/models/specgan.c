@@ -380,20 +380,6 @@ gw_status gw_specgan_write(gw_specgan *m, gw_gwm_writer *w, int use_ema, gw_erro
     return st;
 }
 
-gw_status gw_specgan_write_train_state(const gw_specgan *m, gw_gwm_writer *w, gw_error *err) {
-    gw_status st = gw_adam_save(m->opt_g, w, "gen.", err);
-    if (!st) st = gw_adam_save(m->opt_d, w, "disc.", err);
-    if (!st) st = gw_ema_save(m->ema, w, "gen.", err);
-    return st;
-}
-
-gw_status gw_specgan_read_train_state(gw_specgan *m, const gw_gwm *f, gw_error *err) {
-    gw_status st = gw_adam_load(m->opt_g, f, "gen.", err);
-    if (!st) st = gw_adam_load(m->opt_d, f, "disc.", err);
-    if (!st) st = gw_ema_load(m->ema, f, "gen.", err);
-    return st;
-}
-
 gw_status gw_specgan_from_gwm(gw_specgan **out, const gw_gwm *f, int B_max, gw_error *err) {
     *out = NULL;
     const char *path = gw_gwm_path(f);

@@ -121,9 +121,6 @@ void gw_specgan_sample_z(float *z, size_t n, float truncation, gw_rng *rng);
 /* metadata and model tensors (G as live weights; use_ema swaps the EMA in
  * for the G tensors) into a writer the caller commits */
 gw_status gw_specgan_write(gw_specgan *m, gw_gwm_writer *w, int use_ema, gw_error *err);
-/* checkpoint extras: both Adams ("gen."/"disc." prefixes) and the EMA */
-gw_status gw_specgan_write_train_state(const gw_specgan *m, gw_gwm_writer *w, gw_error *err);
-gw_status gw_specgan_read_train_state(gw_specgan *m, const gw_gwm *f, gw_error *err);
 /* a model from an opened file (kind checked, config parsed, tensors read) */
 gw_status gw_specgan_from_gwm(gw_specgan **out, const gw_gwm *f, int B_max, gw_error *err);
 

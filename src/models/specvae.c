@@ -2,6 +2,7 @@
 #include "models/specvae.h"
 
 #include "io/json.h"
+#include "models/spec_metrics.h"
 #include "nn/layers.h"
 
 #include <math.h>
@@ -308,6 +309,58 @@ void gw_specvae_decode(gw_specvae *m, float *img, const float *z, int n) {
     }
 }
 
+gw_status gw_specvae_evaluate(gw_specvae *m, gw_specvae_eval *ev, float *kl_dim, const float *img,
+                              size_t n, uint64_t seed, gw_error *err) {
+    memset(ev, 0, sizeof *ev);
+    if (n == 0) return gw_fail(err, GW_ERR_ARG, "specvae: no clips to evaluate");
+    int Z = m->cfg.z_dim, M = m->cfg.feat.n_mels, T = m->cfg.feat.frames;
+    size_t isz = gw_specvae_image_size(m);
+    double *s1 = calloc((size_t)Z, sizeof(double)), *s2 = calloc((size_t)Z, sizeof(double));
+    double *kd = calloc((size_t)Z, sizeof(double));
+    float *rec = malloc(isz * (size_t)m->B_max * sizeof(float)), *a = malloc(isz * sizeof(float)),
+          *b = malloc(isz * sizeof(float));
+    gw_status st = GW_OK;
+    if (!s1 || !s2 || !kd || !rec || !a || !b) {
+        st = gw_fail(err, GW_ERR_NOMEM, "specvae: out of memory");
+        goto done;
+    }
+    gw_rng rng;
+    gw_rng_seed(&rng, seed);
+    for (size_t i = 0; i < n; i += (size_t)m->B_max) {
+        int B = n - i < (size_t)m->B_max ? (int)(n - i) : m->B_max;
+        const float *x = img + i * isz;
+        gw_specvae_stats s;
+        if ((st = gw_specvae_forward_backward(m, &s, x, B, 1.0f, 0.0f, &rng, 0, err))) goto done;
+        ev->elbo += (double)s.elbo * B;
+        ev->recon += (double)s.recon * B;
+        ev->kl += (double)s.kl * B;
+        for (int j = 0; j < Z; j++)
+            kd[j] += (double)m->kl_dim[j] * B;
+        /* m->mu holds this batch's posterior means */
+        for (int k = 0; k < B; k++)
+            for (int j = 0; j < Z; j++) {
+                double mu = m->mu[(size_t)k * Z + j];
+                s1[j] += mu, s2[j] += mu * mu;
+            }
+        gw_specvae_decode(m, rec, m->mu, B);
+        for (int k = 0; k < B; k++) {
+            gw_specfeat_denormalise(m->feat, a, x + (size_t)k * isz);
+            gw_specfeat_denormalise(m->feat, b, rec + (size_t)k * isz);
+            ev->lsd_db += gw_spec_lsd_db(a, b, M, T);
+        }
+    }
+    ev->elbo /= (double)n, ev->recon /= (double)n, ev->kl /= (double)n, ev->lsd_db /= (double)n;
+    ev->elbo_per_dim = ev->elbo / (double)isz;
+    for (int j = 0; j < Z; j++) {
+        double mean = s1[j] / (double)n, var = s2[j] / (double)n - mean * mean;
+        if (var > 0.01) ev->active++;
+        if (kl_dim) kl_dim[j] = (float)(kd[j] / (double)n);
+    }
+done:
+    free(s1), free(s2), free(kd), free(rec), free(a), free(b);
+    return st;
+}
+
 gw_status gw_specvae_write(gw_specvae *m, gw_gwm_writer *w, gw_error *err) {
     gw_status st = gw_specmodel_write_meta(w, GW_SPECVAE_KIND, gw_specvae_config_to_json(&m->cfg),
                                            m->cfg.feat.sample_rate, gw_params_numel(m->p), err);
@@ -315,14 +368,6 @@ gw_status gw_specvae_write(gw_specvae *m, gw_gwm_writer *w, gw_error *err) {
     if (!st) st = gw_gwm_writer_add_params(w, m->p, "", err);
     if (!st) st = gw_specfeat_save(m->feat, w, err);
     return st;
-}
-
-gw_status gw_specvae_write_train_state(const gw_specvae *m, gw_gwm_writer *w, gw_error *err) {
-    return gw_adam_save(m->opt, w, "", err);
-}
-
-gw_status gw_specvae_read_train_state(gw_specvae *m, const gw_gwm *f, gw_error *err) {
-    return gw_adam_load(m->opt, f, "", err);
 }
 
 gw_status gw_specvae_from_gwm(gw_specvae **out, const gw_gwm *f, int B_max, gw_error *err) {

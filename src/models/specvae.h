@@ -103,9 +103,23 @@ void gw_specvae_encode(gw_specvae *m, float *mu, float *logvar, const float *img
 /* img (n, 1, H, W) = decoder mean at z (n, z_dim) */
 void gw_specvae_decode(gw_specvae *m, float *img, const float *z, int n);
 
+/* Held-out figures over n images (n, 1, H, W), one posterior sample per
+ * clip from a generator seeded with seed (so repeated evaluations agree):
+ *   elbo            mean ELBO, nats per clip (higher is better)
+ *   elbo_per_dim    elbo / (H W)
+ *   recon, kl       its two terms (recon without the Gaussian constant)
+ *   active          latent dims with Var_x(E_q[z_j]) > 0.01 (Burda et al. 2016)
+ *   lsd_db          log-spectral distance between each clip's log-mel and
+ *                   its reconstruction from the posterior mean (dB)
+ *   kl_dim          (z_dim) mean KL per latent dim; may be NULL */
+typedef struct gw_specvae_eval {
+    double elbo, elbo_per_dim, recon, kl, lsd_db;
+    int active;
+} gw_specvae_eval;
+gw_status gw_specvae_evaluate(gw_specvae *m, gw_specvae_eval *ev, float *kl_dim, const float *img,
+                              size_t n, uint64_t seed, gw_error *err);
+
 gw_status gw_specvae_write(gw_specvae *m, gw_gwm_writer *w, gw_error *err);
-gw_status gw_specvae_write_train_state(const gw_specvae *m, gw_gwm_writer *w, gw_error *err);
-gw_status gw_specvae_read_train_state(gw_specvae *m, const gw_gwm *f, gw_error *err);
 gw_status gw_specvae_from_gwm(gw_specvae **out, const gw_gwm *f, int B_max, gw_error *err);
 
 #endif

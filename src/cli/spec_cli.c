@@ -1,0 +1,158 @@
+/* Shared pieces of the spectrogram-model commands: see spec_cli.h. */
+#include "cli/spec_cli.h"
+
+#include "io/audio.h"
+#include "train/spec_trainer.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int gw_cli_error(const gw_error *err) {
+    fprintf(stderr, "genwave: %s\n", err->msg);
+    return 1;
+}
+
+int gw_cli_int(const char *s, long lo, long hi, long *out) {
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi) return 0;
+    *out = v;
+    return 1;
+}
+
+int gw_cli_double(const char *s, double lo, double hi, double *out) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !isfinite(v) || v < lo || v > hi) return 0;
+    *out = v;
+    return 1;
+}
+
+int gw_cli_mkdirs(const char *dir) {
+    char buf[4096];
+    size_t n = strlen(dir);
+    if (n == 0 || n >= sizeof buf) {
+        fprintf(stderr, "genwave: %s: bad output directory\n", dir);
+        return 1;
+    }
+    memcpy(buf, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] != '/' && buf[i]) continue;
+        char c = buf[i];
+        buf[i] = 0;
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
+            fprintf(stderr, "genwave: %s: cannot create directory: %s\n", buf, strerror(errno));
+            return 1;
+        }
+        buf[i] = c;
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "genwave: %s: not a directory\n", dir);
+        return 1;
+    }
+    return 0;
+}
+
+int gw_spec_model_open(gw_spec_model *m, const char *path, int B_max) {
+    memset(m, 0, sizeof *m);
+    gw_error err = {0};
+    if (gw_gwm_open(&m->file, path, &err)) return gw_cli_error(&err);
+    const char *kind = gw_gwm_meta(m->file, "model");
+    gw_status st;
+    if (kind && !strcmp(kind, GW_SPECGAN_KIND)) {
+        st = gw_specgan_from_gwm(&m->gan, m->file, B_max, &err);
+        if (!st) m->feat = m->gan->feat, m->z_dim = m->gan->cfg.z_dim;
+    } else if (kind && !strcmp(kind, GW_SPECVAE_KIND)) {
+        st = gw_specvae_from_gwm(&m->vae, m->file, B_max, &err);
+        if (!st) m->feat = m->vae->feat, m->z_dim = m->vae->cfg.z_dim;
+    } else {
+        st = gw_fail(&err, GW_ERR_FORMAT,
+                     "%s: is a '%s' model; this command needs a spectrogram GAN or VAE", path,
+                     kind ? kind : "unknown");
+    }
+    if (st) {
+        gw_spec_model_close(m);
+        return gw_cli_error(&err);
+    }
+    const gw_specfeat_config *c = gw_specfeat_cfg(m->feat);
+    m->M = c->n_mels, m->T = c->frames, m->sample_rate = c->sample_rate;
+    m->clip_samples = c->clip_samples;
+    m->img = gw_specfeat_image_size(m->feat);
+    return 0;
+}
+
+void gw_spec_model_close(gw_spec_model *m) {
+    gw_specgan_free(m->gan);
+    gw_specvae_free(m->vae);
+    gw_gwm_free(m->file);
+    memset(m, 0, sizeof *m);
+}
+
+void gw_spec_model_decode(gw_spec_model *m, float *img, const float *z, int n) {
+    if (m->gan)
+        gw_specgan_generate(m->gan, img, z, n);
+    else
+        gw_specvae_decode(m->vae, img, z, n);
+}
+
+int gw_spec_clips_read(gw_spec_clips *c, const char *path, const gw_spec_model *m, size_t hop,
+                       size_t pad) {
+    memset(c, 0, sizeof *c);
+    gw_error err = {0};
+    float *x = NULL;
+    size_t n = 0;
+    if (gw_audio_read_mono(&x, &n, NULL, path, m->sample_rate, &err)) return gw_cli_error(&err);
+    if (n == 0) {
+        free(x);
+        fprintf(stderr, "genwave: %s: no samples\n", path);
+        return 1;
+    }
+    size_t L = (size_t)m->clip_samples, total = n + 2 * pad;
+    size_t count = total <= L ? 1 : 1 + (total - L + hop - 1) / hop;
+    c->padded_n = (count - 1) * hop + L;
+    c->audio = calloc(c->padded_n, sizeof(float));
+    if (!c->audio) {
+        free(x);
+        fprintf(stderr, "genwave: %s: out of memory\n", path);
+        return 1;
+    }
+    memcpy(c->audio + pad, x, n * sizeof(float));
+    free(x);
+    c->n = n, c->pad = pad, c->hop = hop, c->count = count;
+    return 0;
+}
+
+void gw_spec_clips_free(gw_spec_clips *c) {
+    free(c->audio);
+    memset(c, 0, sizeof *c);
+}
+
+int gw_spec_write_set(const char *dir, const char *name, gw_spec_model *m, const float *img, int n,
+                      int gl_iters, uint64_t seed) {
+    gw_error err = {0};
+    char path[4400];
+    float *wav = malloc((size_t)m->clip_samples * sizeof(float));
+    if (!wav) {
+        fprintf(stderr, "genwave: out of memory\n");
+        return 1;
+    }
+    for (int i = 0; i < n; i++) {
+        snprintf(path, sizeof path, "%s/%s-%03d.wav", dir, name, i);
+        if (gw_spec_write_wav(path, m->feat, img + (size_t)i * m->img, gl_iters, seed + (uint64_t)i,
+                              wav, &err)) {
+            free(wav);
+            return gw_cli_error(&err);
+        }
+    }
+    free(wav);
+    snprintf(path, sizeof path, "%s/%s-grid.png", dir, name);
+    int cols = n < 4 ? n : n <= 16 ? 4 : 8;
+    if (gw_spec_write_grid(path, img, n, m->M, m->T, cols, &err)) return gw_cli_error(&err);
+    return 0;
+}

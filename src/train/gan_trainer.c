@@ -1,0 +1,250 @@
+/* `genwave train gan`: the spectrogram GAN on the shared trainer loop (see
+ * spec_trainer.h for the data and the outputs, docs/gan.md for the math). */
+#include "models/spec_metrics.h"
+#include "models/specgan.h"
+#include "train/spec_trainer.h"
+#include "train/trainer.h"
+#include "train/wavenet_trainer.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+enum { GRID_N = 16, GRID_WAVS = 2, EVAL_N = 256, DIV_N = 64 };
+
+/* mean pairwise distance of generated images below this fraction of the real
+ * data's: the generator has (nearly) collapsed onto a few modes */
+#define GW_GAN_COLLAPSE_RATIO 0.3
+
+void gw_spec_trainer_opts_default(gw_spec_trainer_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->seed = 1;
+    o->d_steps = -1;
+    o->spectral_norm = -1;
+    o->beta = -1;
+    o->kl_warmup = -1;
+    o->free_bits = -1;
+}
+
+typedef struct gan_run {
+    const gw_spec_trainer_opts *o;
+    gw_specgan *m;
+    gw_spec_data *data;
+    gw_batcher *batcher;
+    int B, gl_iters;
+    size_t img;
+    float *batch;              // (B, img)
+    size_t *idx;               // (B)
+    float *grid_z;             // (GRID_N, z)
+    float *eval_z;             // (EVAL_N, z)
+    float *gen;                // (EVAL_N, img)
+    float *emb_real, *emb_gen; // (n, 2 M)
+    double real_div;
+    float *wav;
+    char samples[4200];
+} gan_run;
+
+static gw_status gan_step(void *ctx, uint64_t step, gw_rng *rng, double *fig, gw_error *err) {
+    gan_run *r = ctx;
+    gw_specgan_stats st = {0};
+    gw_status s;
+    for (int k = 0; k < r->m->cfg.d_steps; k++) {
+        gw_batcher_next(r->batcher, r->idx, (size_t)r->B);
+        for (int i = 0; i < r->B; i++)
+            memcpy(r->batch + (size_t)i * r->img, r->data->train + r->idx[i] * r->img,
+                   r->img * sizeof(float));
+        if ((s = gw_specgan_d_step(r->m, &st, r->batch, r->B, rng, err))) return s;
+    }
+    if ((s = gw_specgan_g_step(r->m, &st, err))) return s;
+    fig[0] = st.d_loss, fig[1] = st.g_loss, fig[2] = st.d_real, fig[3] = st.d_fake;
+    return GW_OK;
+}
+
+/* Frechet distance of n generated images to the held-out set */
+static gw_status gan_fd(gan_run *r, double *fd, gw_error *err) {
+    const gw_specfeat_config *c = &r->m->cfg.feat;
+    gw_spec_embed(r->emb_gen, r->gen, EVAL_N, c->n_mels, c->frames);
+    return gw_spec_frechet(fd, r->emb_real, r->data->n_val, r->emb_gen, EVAL_N, 2 * c->n_mels, err);
+}
+
+static gw_status gan_validate(void *ctx, uint64_t step, double *fig, gw_error *err) {
+    gan_run *r = ctx;
+    gw_specgan *m = r->m;
+    const gw_specfeat_config *c = &m->cfg.feat;
+    char path[4400];
+    gw_status st;
+    mkdir(r->samples, 0777);
+    gw_ema_swap(m->ema); /* sample from the averaged generator */
+    gw_specgan_generate(m, r->gen, r->grid_z, GRID_N);
+    snprintf(path, sizeof path, "%s/step-%07llu.png", r->samples, (unsigned long long)step);
+    st = gw_spec_write_grid(path, r->gen, GRID_N, c->n_mels, c->frames, 4, err);
+    for (int k = 0; k < GRID_WAVS && !st; k++) {
+        snprintf(path, sizeof path, "%s/step-%07llu-%d.wav", r->samples, (unsigned long long)step,
+                 k);
+        st = gw_spec_write_wav(path, m->feat, r->gen + (size_t)k * r->img, r->gl_iters, (uint64_t)k,
+                               r->wav, err);
+    }
+    if (!st) {
+        gw_specgan_generate(m, r->gen, r->eval_z, EVAL_N);
+        st = gan_fd(r, &fig[0], err);
+    }
+    gw_ema_swap(m->ema);
+    if (st) return st;
+    fig[1] = gw_spec_mean_pairwise(r->gen, DIV_N, r->img) / r->real_div;
+    if (fig[1] < GW_GAN_COLLAPSE_RATIO && r->o->progress && step > 0)
+        fprintf(r->o->progress,
+                "\nwarning: step %llu: mode collapse? generated spectrograms are near-identical "
+                "(mean pairwise distance %.2f of the real data's)\n",
+                (unsigned long long)step, fig[1]);
+    return GW_OK;
+}
+
+/* the data order is the only state beyond params, moments, EMA and rng */
+static gw_status gan_save(void *ctx, gw_gwm_writer *w, gw_error *err) {
+    return gw_spec_batcher_save(((gan_run *)ctx)->batcher, w, err);
+}
+
+static gw_status gan_load(void *ctx, const gw_gwm *f, gw_error *err) {
+    return gw_spec_batcher_load(((gan_run *)ctx)->batcher, f, err);
+}
+
+static gw_status gan_config(gw_specgan_config *c, const gw_spec_trainer_opts *o, gw_error *err) {
+    char preset[4096];
+    gw_status st = gw_train_find_preset(preset, sizeof preset, o->preset, err);
+    if (st) return st;
+    if ((st = gw_specgan_config_load(c, preset, err))) return st;
+    if (o->batch > 0) c->batch = o->batch;
+    if (o->lr > 0) c->lr_g = c->lr_d = o->lr;
+    if (o->sample_every > 0) c->sample_every = o->sample_every;
+    if (o->d_steps > 0) c->d_steps = o->d_steps;
+    if (o->loss && (st = gw_gan_loss_parse(&c->loss, o->loss, err))) return st;
+    if (o->spectral_norm >= 0)
+        c->spectral_norm = o->spectral_norm;
+    else if (o->loss && c->loss == GW_GAN_LOSS_HINGE)
+        c->spectral_norm = 1;
+    return GW_OK;
+}
+
+static void gan_free(gan_run *r) {
+    gw_specgan_free(r->m);
+    gw_spec_data_free(r->data);
+    gw_batcher_free(r->batcher);
+    free(r->batch), free(r->idx), free(r->grid_z), free(r->eval_z), free(r->gen);
+    free(r->emb_real), free(r->emb_gen), free(r->wav);
+}
+
+/* model.gwm: the model (EMA generator) plus provenance */
+static gw_status gan_save_model(gan_run *r, const gw_trainer_result *tr, double fd_floor,
+                                const char *path, gw_error *err) {
+    gw_gwm_writer *w = NULL;
+    gw_status st = gw_gwm_writer_create(&w, err);
+    if (st) return st;
+    const gw_spec_trainer_opts *o = r->o;
+    if (!(st = gw_specgan_write(r->m, w, 1, err)) &&
+        !(st = gw_spec_write_provenance(w, o, tr->steps, err)) &&
+        !(st = gw_gwm_writer_metaf(w, err, "metric.fd_untrained", "%.4f", tr->val_first[0])) &&
+        !(st = gw_gwm_writer_metaf(w, err, "metric.fd", "%.4f", tr->val_figures[0])) &&
+        !(st = gw_gwm_writer_metaf(w, err, "metric.fd_floor", "%.4f", fd_floor)) &&
+        !(st = gw_gwm_writer_metaf(w, err, "metric.diversity", "%.4f", tr->val_figures[1])))
+        st = gw_gwm_writer_commit(w, path, err);
+    gw_gwm_writer_free(w);
+    return st;
+}
+
+gw_status gw_gan_trainer_run(const gw_spec_trainer_opts *o, gw_spec_trainer_result *res,
+                             gw_error *err) {
+    gan_run r = {.o = o};
+    double fd_floor = NAN;
+    gw_specgan_config c;
+    gw_status st = gan_config(&c, o, err);
+    if (st) return st;
+    gw_rng init;
+    gw_rng_seed(&init, o->seed ^ 0x6a09e667f3bcc908ull);
+    if ((st = gw_specgan_create(&r.m, &c, c.batch, &init, err))) goto done;
+    if ((st = gw_spec_data_load(&r.data, o->data_dir, r.m->feat, 1, o->seed, err))) goto done;
+    if ((st = gw_specgan_train_begin(r.m, err))) goto done;
+    if ((st = gw_batcher_create(&r.batcher, r.data->ds->train, r.data->ds->n_train, o->seed, err)))
+        goto done;
+    r.B = c.batch;
+    r.img = r.data->img;
+    r.gl_iters = o->gl_iters > 0 ? o->gl_iters : 32;
+    snprintf(r.samples, sizeof r.samples, "%s/samples", o->out_dir);
+    size_t Z = (size_t)c.z_dim, E = 2 * (size_t)c.feat.n_mels;
+    r.batch = malloc((size_t)r.B * r.img * sizeof(float));
+    r.idx = malloc((size_t)r.B * sizeof(size_t));
+    r.grid_z = malloc(GRID_N * Z * sizeof(float));
+    r.eval_z = malloc(EVAL_N * Z * sizeof(float));
+    r.gen = malloc(EVAL_N * r.img * sizeof(float));
+    r.emb_real = malloc(r.data->n_val * E * sizeof(float));
+    r.emb_gen = malloc(EVAL_N * E * sizeof(float));
+    r.wav = malloc((size_t)c.feat.clip_samples * sizeof(float));
+    if (!r.batch || !r.idx || !r.grid_z || !r.eval_z || !r.gen || !r.emb_real || !r.emb_gen ||
+        !r.wav) {
+        st = gw_fail(err, GW_ERR_NOMEM, "train gan: out of memory");
+        goto done;
+    }
+    /* fixed latents, independent of the training stream */
+    gw_rng fixed;
+    gw_rng_seed(&fixed, o->seed ^ 0xbb67ae8584caa73bull);
+    gw_rng_fill_normal(&fixed, r.grid_z, GRID_N * Z, 0, 1);
+    gw_rng_fill_normal(&fixed, r.eval_z, EVAL_N * Z, 0, 1);
+    gw_spec_embed(r.emb_real, r.data->val, r.data->n_val, c.feat.n_mels, c.feat.frames);
+    size_t nd = r.data->n_train < DIV_N ? r.data->n_train : DIV_N;
+    r.real_div = gw_spec_mean_pairwise(r.data->train, nd, r.img);
+    if (!(r.real_div > 0)) r.real_div = 1;
+    if (r.data->n_val < 2) {
+        st = gw_fail(err, GW_ERR_ARG, "%s: need at least 2 clips to measure the GAN", o->data_dir);
+        goto done;
+    }
+    /* the floor: real training clips against the held-out ones */
+    {
+        size_t nt = r.data->n_train < EVAL_N ? r.data->n_train : EVAL_N;
+        gw_spec_embed(r.emb_gen, r.data->train, nt, c.feat.n_mels, c.feat.frames);
+        if (nt >= 2 && gw_spec_frechet(&fd_floor, r.emb_real, r.data->n_val, r.emb_gen, nt, (int)E,
+                                       NULL) != GW_OK)
+            fd_floor = NAN;
+        if (o->progress)
+            fprintf(o->progress,
+                    "train gan: %zu training clips, %zu held out; Frechet distance floor "
+                    "(real train vs held-out) %.3f\n",
+                    r.data->n_train, r.data->n_val, fd_floor);
+    }
+
+    static const char *figs[] = {"d_loss", "g_loss", "d_real", "d_fake"};
+    static const char *vfigs[] = {"fd", "diversity"};
+    gw_trainer_config tc;
+    gw_spec_trainer_config(&tc, o, c.sample_every);
+    tc.units_per_step = (double)r.B * c.d_steps;
+    tc.figure_names = figs;
+    tc.n_figures = 4;
+    tc.val_figure_names = vfigs;
+    tc.n_val_figures = 2;
+    tc.groups[0] = (gw_trainer_group){"G.", r.m->gp, r.m->opt_g, r.m->ema};
+    tc.groups[1] = (gw_trainer_group){"D.", r.m->dp, r.m->opt_d, NULL};
+    tc.n_groups = 2;
+    gw_trainer_hooks h = {
+        .ctx = &r, .step = gan_step, .validate = gan_validate, .save = gan_save, .load = gan_load};
+    gw_trainer_result tr;
+    st = gw_trainer_run(&tc, &h, &tr, err);
+    if (st && st != GW_ERR_INTERRUPTED) goto done;
+    gw_error e2;
+    char mpath[4200];
+    snprintf(mpath, sizeof mpath, "%s/model.gwm", o->out_dir);
+    gw_status s2 = gan_save_model(&r, &tr, fd_floor, mpath, st ? &e2 : err);
+    if (!st) st = s2;
+    if (res) {
+        memset(res, 0, sizeof *res);
+        res->steps = (long)tr.steps;
+        res->examples_per_s = tr.units_per_second;
+        res->fd_first = tr.val_first[0];
+        res->fd_last = tr.val_figures[0];
+        res->diversity = tr.val_figures[1];
+        res->fd_floor = fd_floor;
+        snprintf(res->model_path, sizeof res->model_path, "%s", mpath);
+    }
+done:
+    gan_free(&r);
+    return st;
+}

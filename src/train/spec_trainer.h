@@ -1,0 +1,124 @@
+/* spec_trainer.h - training the spectrogram GAN and VAE on a folder of
+ * sounds (`genwave train gan|vae`), on the shared trainer loop (trainer.h),
+ * plus the data pipeline and sample writers that eval/sample commands reuse.
+ *
+ * Data: the folder is loaded as a dataset (io/dataset.h) at the model's
+ * rate in clip mode: clips of clip_samples (silence trimmed; a file shorter
+ * than a clip is zero padded), split by file into training and held-out.
+ * Each clip becomes a normalised log-mel image (spec_features.h); the
+ * per-band statistics are fitted on the training clips and travel in the
+ * model file. Mini-batches come from a seeded shuffler whose (epoch, pos) is
+ * saved in checkpoints, so --resume continues with the same batches.
+ *
+ * RUNDIR gets: model.gwm (the final model with provenance metadata
+ * train.command, train.data, train.seed, train.steps, train.commit, metric.*;
+ * for the GAN the generator's EMA weights), the trainer loop's
+ * checkpoint.gwm, log.csv and loss.png, and samples/:
+ *   GAN: step-NNNNNNN.png, a grid of spectrograms from a fixed set of z, and
+ *        step-NNNNNNN-K.wav for the first few (Griffin-Lim);
+ *   VAE: recon-NNNNNNN.png, held-out inputs (odd rows) above their
+ *        reconstructions (even rows), and a reconstructed WAV; and
+ *        kl_per_dim.csv, the KL of every latent dim at each validation.
+ */
+#ifndef GW_TRAIN_SPEC_TRAINER_H
+#define GW_TRAIN_SPEC_TRAINER_H
+
+#include "base/gw_base.h"
+#include "io/dataset.h"
+#include "models/spec_features.h"
+#include "nn/gwm.h"
+#include "train/trainer.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+/* ---- data ---- */
+typedef struct gw_spec_data {
+    gw_dataset *ds;
+    size_t img;   /* values per image (n_mels * frames) */
+    float *train; // (n_train, img) normalised images
+    size_t n_train;
+    float *val; // (n_val, img); the training images when no file is held out
+    size_t n_val;
+    int val_is_train; /* 1 when every file is on the training side */
+} gw_spec_data;
+
+/* Loads DIR and makes the images. fit != 0 fits feat's band statistics on the
+ * training clips first (training); 0 uses feat's (evaluating a model). Log-mels
+ * are cached beside the dataset's audio cache. */
+gw_status gw_spec_data_load(gw_spec_data **out, const char *dir, gw_specfeat *feat, int fit,
+                            uint64_t split_seed, gw_error *err);
+void gw_spec_data_free(gw_spec_data *d);
+
+/* spectrogram grid PNG of n images (n, M, T), cols per row; the images are
+ * drawn with frames left to right and band 0 at the bottom */
+gw_status gw_spec_write_grid(const char *path, const float *img, int n, int M, int T, int cols,
+                             gw_error *err);
+/* one image -> WAV through the features' inverse and Griffin-Lim */
+gw_status gw_spec_write_wav(const char *path, gw_specfeat *feat, const float *img, int gl_iters,
+                            uint64_t seed, float *scratch, gw_error *err); // scratch (clip_samples)
+
+/* checkpoint hooks' data order: tensor "data.order" = (epoch, pos) */
+gw_status gw_spec_batcher_save(const gw_batcher *b, gw_gwm_writer *w, gw_error *err);
+gw_status gw_spec_batcher_load(gw_batcher *b, const gw_gwm *f, gw_error *err);
+
+/* ---- training ---- */
+typedef struct gw_spec_trainer_opts {
+    const char *data_dir;
+    const char *preset;       /* NAME or FILE */
+    const char *out_dir;      /* RUNDIR */
+    const char *command_line; /* recorded in the model file */
+    long steps;               /* 0 = 2000 */
+    double minutes;           /* 0 = no limit */
+    int threads;              /* 0 = 1 */
+    uint64_t seed;
+    int resume;
+    int overwrite;        /* start afresh in a RUNDIR that holds a checkpoint */
+    int batch;            /* 0 = preset's */
+    float lr;             /* 0 = preset's (GAN: both nets) */
+    int sample_every;     /* 0 = preset's: grids, WAVs, validation */
+    int checkpoint_every; /* 0 = 500 */
+    int gl_iters;         /* Griffin-Lim iterations of the WAVs; 0 = 32 */
+    /* GAN overrides (NULL / -1 = preset's) */
+    const char *loss;
+    int d_steps;
+    int spectral_norm;
+    /* VAE overrides (< 0 = preset's) */
+    float beta;
+    int kl_warmup;
+    float free_bits;
+    FILE *progress; /* progress lines and warnings (NULL = silent) */
+} gw_spec_trainer_opts;
+
+void gw_spec_trainer_opts_default(gw_spec_trainer_opts *o);
+
+typedef struct gw_spec_trainer_result {
+    long steps;
+    double examples_per_s;
+    /* GAN: Frechet distance of the generator (EMA) to held-out clips at the
+     * first (untrained) and last validation, and the diversity ratio (mean
+     * pairwise distance generated / real) */
+    double fd_first, fd_last, diversity;
+    double fd_floor; /* real training clips vs held-out: what a perfect model would score */
+    /* VAE: held-out ELBO (nats per clip) at the first and last validation,
+     * active latent dims at the last */
+    double elbo_first, elbo_last;
+    int active;
+    char model_path[4200];
+} gw_spec_trainer_result;
+
+/* what both trainers set alike in the shared loop's config: run controls,
+ * validation (grids, WAVs) every sample_every steps and at the start,
+ * checkpoints, progress, units */
+void gw_spec_trainer_config(gw_trainer_config *tc, const gw_spec_trainer_opts *o, int sample_every);
+/* provenance metadata: train.command, train.data, train.seed, train.steps,
+ * train.commit */
+gw_status gw_spec_write_provenance(gw_gwm_writer *w, const gw_spec_trainer_opts *o, uint64_t steps,
+                                   gw_error *err);
+
+gw_status gw_gan_trainer_run(const gw_spec_trainer_opts *o, gw_spec_trainer_result *res,
+                             gw_error *err);
+gw_status gw_vae_trainer_run(const gw_spec_trainer_opts *o, gw_spec_trainer_result *res,
+                             gw_error *err);
+
+#endif
