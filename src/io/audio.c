@@ -276,8 +276,9 @@ gw_audio_format gw_audio_format_for_path(const char *path) {
 }
 
 int gw_audio_is_audio_ext(const char *path) {
-    static const char *exts[] = {"wav",  "wave", "flac", "ogg", "oga", "opus", "aif",  "aiff",
-                                 "aifc", "au",   "snd",  "caf", "w64", "mp3",  "rf64", "voc"};
+    static const char *exts[] = {"wav", "wave", "flac", "ogg",  "oga", "opus",
+                                 "aif", "aiff", "aifc", "au",   "snd", "caf",
+                                 "w64", "mp3",  "mp2",  "rf64", "voc"};
     const char *e = ext_of(path);
     for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++)
         if (!strcasecmp(e, exts[i])) return 1;
