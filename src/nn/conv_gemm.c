@@ -43,7 +43,8 @@ static void sgemm_blas(int trans_a, int trans_b, int M, int N, int K, const floa
 #ifdef HAVE_AVX512_PATH
 
 /* 12 x 32 tile: 24 accumulators + 2 B vectors + 1 broadcast of 32 zmm
- * registers (12 x 32 beat 8 x 48 on the conv shapes of bench/conv2d.c).
+ * registers (8 x 48 measured no better on the conv shapes; an 8-row variant
+ * takes the last tile of power-of-two channel counts).
  * KC x NR of B (32 KB) stays in L1, MC x KC of A (96 KB) in L2. MC and NC
  * are multiples of MR and NR, so packed panels never overrun. */
 enum { MR = 12, NV = 2, NR = 16 * NV, KC = 256, MC = 8 * MR, NC = 64 * NR };

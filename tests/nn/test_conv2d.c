@@ -302,7 +302,10 @@ static void test_sgemm_kernel_matches_reference(void **state) {
     if (!gw_conv_sgemm_avx512_ok()) {
         fprintf(stderr, "no AVX-512 on this CPU: cblas_sgemm path only\n");
     }
-    const int shapes[][3] = {{1, 1, 1}, {13, 37, 300}, {24, 64, 256}, {97, 33, 517}, {12, 2100, 9}};
+    /* M = 20 and 64 end in 8- and 4-row tiles, N = 2100 crosses the 2048-wide
+     * B block */
+    const int shapes[][3] = {{1, 1, 1},    {13, 37, 300}, {24, 64, 256}, {97, 33, 517},
+                             {12, 2100, 9}, {20, 64, 40},  {64, 96, 270}};
     const float betas[] = {0.0f, 1.0f, 0.5f};
     float *pack = malloc(sizeof(float) * (gw_conv_sgemm_pack_size() + 1));
     gw_rng r;
