@@ -4,11 +4,27 @@
 
 int gw_cmd_dataset(int argc, char **argv);
 int gw_cmd_spectrogram(int argc, char **argv);
+int gw_cmd_train(int argc, char **argv);
+int gw_cmd_render(int argc, char **argv);
+int gw_cmd_info(int argc, char **argv);
+int gw_cmd_sample(int argc, char **argv);
+int gw_cmd_interpolate(int argc, char **argv);
+int gw_cmd_encode(int argc, char **argv);
+int gw_cmd_reconstruct(int argc, char **argv);
+int gw_cmd_eval(int argc, char **argv);
 
 /* one line per subcommand; keep in the order `genwave help` shows them */
 static const gw_cli_command table[] = {
     {"dataset", "scan a folder of sounds and report what training would use", gw_cmd_dataset},
     {"spectrogram", "draw a log-mel (or linear) spectrogram of a sound as PNG", gw_cmd_spectrogram},
+    {"train", "train a model (wavenet, gan, vae) on a folder of sounds", gw_cmd_train},
+    {"render", "render a note or a MIDI file with a WaveNet model to a sound file", gw_cmd_render},
+    {"info", "describe a model file: architecture, size, provenance, metrics", gw_cmd_info},
+    {"sample", "new sounds from a spectrogram GAN or VAE: WAVs and a spectrogram grid", gw_cmd_sample},
+    {"interpolate", "walk a GAN's or VAE's latent space between two seeds or sounds", gw_cmd_interpolate},
+    {"encode", "latent mean and variance of each clip of a sound (VAE)", gw_cmd_encode},
+    {"reconstruct", "a sound through a VAE's bottleneck, clip by clip", gw_cmd_reconstruct},
+    {"eval", "measure a GAN or VAE on a folder of sounds (Frechet distance, ELBO ...)", gw_cmd_eval},
     {NULL, NULL, NULL},
 };
 

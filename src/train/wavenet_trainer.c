@@ -1,0 +1,366 @@
+/* wavenet_trainer.c - `genwave train wavenet`: data windows, validation in
+ * bits per sample, the final model with provenance (see wavenet_trainer.h). */
+#include "train/wavenet_trainer.h"
+
+#include "dsp/gw_dsp.h"
+#include "io/json.h"
+#include "models/wavenet_file.h"
+#include "nn/optim.h"
+#include "train/trainer.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- presets ---------------------------------------------------------------- */
+
+static int is_file(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+gw_status gw_train_find_preset(char *path, size_t cap, const char *name, gw_error *err) {
+    if (!name || !*name) return gw_fail(err, GW_ERR_ARG, "--preset: empty name");
+    size_t len = strlen(name);
+    int looks_like_file = strchr(name, '/') || (len > 5 && !strcmp(name + len - 5, ".json"));
+    if (is_file(name) || looks_like_file) {
+        if (!is_file(name)) return gw_fail(err, GW_ERR_IO, "%s: preset file not found", name);
+        snprintf(path, cap, "%s", name);
+        return GW_OK;
+    }
+    char exe[PATH_MAX] = "";
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) *slash = 0;
+    }
+    const char *env = getenv("GW_PRESETS_DIR"), *src = getenv("GW_SOURCE_DIR");
+    char dirs[6][PATH_MAX + 32];
+    int nd = 0;
+    if (env && *env) snprintf(dirs[nd++], sizeof dirs[0], "%s", env);
+    snprintf(dirs[nd++], sizeof dirs[0], "presets");
+    if (*exe) {
+        snprintf(dirs[nd++], sizeof dirs[0], "%s/presets", exe);
+        snprintf(dirs[nd++], sizeof dirs[0], "%s/../presets", exe);
+        snprintf(dirs[nd++], sizeof dirs[0], "%s/../share/genwave/presets", exe);
+    }
+    if (src && *src) snprintf(dirs[nd++], sizeof dirs[0], "%s/presets", src);
+    for (int i = 0; i < nd; i++) {
+        snprintf(path, cap, "%s/%s.json", dirs[i], name);
+        if (is_file(path)) return GW_OK;
+    }
+    return gw_fail(err, GW_ERR_ARG,
+                   "--preset %s: no such preset (looked for %s.json in $GW_PRESETS_DIR, ./presets "
+                   "and beside the executable)",
+                   name, name);
+}
+
+void gw_train_git_commit(char *out, size_t cap) {
+    snprintf(out, cap, "unknown");
+    FILE *p = popen("git rev-parse HEAD 2>/dev/null", "r");
+    if (!p) return;
+    char line[128] = "";
+    if (fgets(line, sizeof line, p)) {
+        line[strcspn(line, "\r\n")] = 0;
+        size_t n = strlen(line);
+        int hex = n == 40;
+        for (size_t i = 0; i < n && hex; i++)
+            hex = strchr("0123456789abcdef", line[i]) != NULL;
+        if (hex) snprintf(out, cap, "%s", line);
+    }
+    pclose(p);
+}
+
+/* ---- data windows ------------------------------------------------------------ */
+
+void gw_wavenet_draw_windows(uint8_t *window, float *cond, const gw_dataset *ds, const size_t *pool,
+                             size_t n_pool, const gw_wavenet_config *cfg, int B, int W, gw_rng *rng,
+                             float *scratch) {
+    size_t clip[64];
+    const int rf = gw_wavenet_receptive_field(cfg);
+    for (int b0 = 0; b0 < B; b0 += 64) {
+        int nb = B - b0 < 64 ? B - b0 : 64;
+        gw_dataset_random_windows(scratch + (size_t)b0 * W, clip, ds, pool, n_pool, (size_t)nb,
+                                  (size_t)W, (size_t)rf, rng);
+        for (int b = 0; b < nb; b++) {
+            const gw_clip *c = &ds->clips[clip[b]];
+            if (cond && cfg->cond_dim > 0) {
+                float note = c->note >= 0 ? (float)c->note : 60.0f;
+                float vel = c->velocity > 0 ? (float)c->velocity : 100.0f;
+                gw_wavenet_cond_features(cfg, cond + (size_t)(b0 + b) * cfg->cond_dim, note,
+                                         vel / 127.0f, 0);
+            }
+        }
+    }
+    for (size_t i = 0; i < (size_t)B * W; i++)
+        window[i] = gw_mulaw_encode(scratch[i]);
+}
+
+/* ---- the run ------------------------------------------------------------------ */
+
+/* training settings from the preset's "train" object; CLI values win */
+typedef struct train_settings {
+    long steps;
+    int batch, targets, val_every, checkpoint_every;
+    double lr, clip_norm;
+} train_settings;
+
+static gw_status read_train_settings(train_settings *s, const char *path, gw_error *err) {
+    cJSON *root = NULL;
+    gw_status st = gw_json_load(&root, path, err);
+    if (st) return st;
+    static const char *const keys[] = {
+        "steps", "batch", "targets", "lr", "val_every", "checkpoint_every", "clip_norm"};
+    int steps = 2000;
+    const cJSON *tr = gw_json_find(root, "train");
+    if (tr && !cJSON_IsObject(tr))
+        st = gw_fail(err, GW_ERR_FORMAT, "%s: key 'train' must be an object", path);
+    if (!st && tr) st = gw_json_check_keys(root, "train", keys, 7, path, err);
+    if (!st) st = gw_json_int(&steps, root, "train.steps", 1, 1000000000, 1, 2000, path, err);
+    if (!st) st = gw_json_int(&s->batch, root, "train.batch", 1, 4096, 1, 4, path, err);
+    if (!st) st = gw_json_int(&s->targets, root, "train.targets", 1, 1 << 20, 1, 4096, path, err);
+    if (!st) st = gw_json_num(&s->lr, root, "train.lr", 1e-7, 1.0, 1, 1e-3, path, err);
+    if (!st)
+        st = gw_json_int(&s->val_every, root, "train.val_every", 1, 1 << 30, 1, 200, path, err);
+    if (!st)
+        st = gw_json_int(&s->checkpoint_every, root, "train.checkpoint_every", 1, 1 << 30, 1, 500,
+                         path, err);
+    if (!st) st = gw_json_num(&s->clip_norm, root, "train.clip_norm", 0, 1e6, 1, 1.0, path, err);
+    s->steps = steps;
+    cJSON_Delete(root);
+    return st;
+}
+
+typedef struct wn_run {
+    gw_wavenet *m;
+    gw_wavenet_train *arena;
+    gw_adam *adam;
+    gw_dataset *ds;
+    const size_t *train_pool, *val_pool;
+    size_t n_train, n_val;
+    int B, W;
+    float lr;
+    uint8_t *window; // (B, W)
+    float *cond;     // (B, C_g)
+    float *scratch;  // (B, W)
+    int n_val_batches;
+    uint8_t *val_window; // (n_val_batches, B, W) fixed validation windows
+    float *val_cond;     // (n_val_batches, B, C_g)
+} wn_run;
+
+static gw_status wn_step(void *ctx, uint64_t step, gw_rng *rng, double *fig, gw_error *err) {
+    wn_run *r = ctx;
+    const gw_wavenet_config *c = &r->m->cfg;
+    gw_wavenet_draw_windows(r->window, c->cond_dim ? r->cond : NULL, r->ds, r->train_pool,
+                            r->n_train, c, r->B, r->W, rng, r->scratch);
+    gw_params_zero_grad(r->m->params);
+    float loss;
+    gw_status st = gw_wavenet_train_forward(r->arena, &loss, r->window,
+                                            c->cond_dim ? r->cond : NULL, NULL, 1, err);
+    if (st) return st;
+    gw_wavenet_train_backward(r->arena);
+    st = gw_adam_step(r->adam, r->lr, err);
+    if (st) return st;
+    fig[0] = loss;
+    fig[1] = loss / M_LN2;
+    fig[2] = r->adam->last_grad_norm;
+    return GW_OK;
+}
+
+/* mean NLL of the fixed held-out windows, in bits per sample */
+static gw_status wn_validate(void *ctx, uint64_t step, double *fig, gw_error *err) {
+    wn_run *r = ctx;
+    const int cg = r->m->cfg.cond_dim;
+    double sum = 0;
+    for (int v = 0; v < r->n_val_batches; v++) {
+        float loss;
+        gw_status st =
+            gw_wavenet_train_forward(r->arena, &loss, r->val_window + (size_t)v * r->B * r->W,
+                                     cg ? r->val_cond + (size_t)v * r->B * cg : NULL, NULL, 0, err);
+        if (st) return st;
+        sum += loss;
+    }
+    fig[0] = sum / r->n_val_batches / M_LN2;
+    return GW_OK;
+}
+
+static gw_status check_labels(const gw_dataset *ds, const gw_wavenet_config *c, const char *dir,
+                              int *note_min, int *note_max, gw_error *err) {
+    size_t unlabelled = 0;
+    *note_min = 127, *note_max = 0;
+    for (size_t i = 0; i < ds->n_clips; i++) {
+        int n = ds->clips[i].note;
+        if (n < 0) {
+            unlabelled++;
+            continue;
+        }
+        if (n < *note_min) *note_min = n;
+        if (n > *note_max) *note_max = n;
+    }
+    if (c->pitch_features > 0 && unlabelled)
+        return gw_fail(err, GW_ERR_ARG,
+                       "%s: the preset conditions on pitch but %zu of %zu files have no note "
+                       "(label them in manifest.csv or as name_n60_v100.wav)",
+                       dir, unlabelled, ds->n_clips);
+    if (*note_min > *note_max) *note_min = 0, *note_max = 127;
+    return GW_OK;
+}
+
+static gw_status save_model(const wn_run *r, const gw_wavenet_trainer_opts *o,
+                            const gw_trainer_result *tr, int note_min, int note_max,
+                            const char *path, gw_error *err) {
+    gw_gwm_writer *w = NULL;
+    char commit[64];
+    gw_train_git_commit(commit, sizeof commit);
+    gw_status st = gw_gwm_writer_create(&w, err);
+    if (!st) st = gw_wavenet_write(r->m, w, err);
+    if (!st)
+        st = gw_gwm_writer_meta(w, "train.command", o->command_line ? o->command_line : "", err);
+    if (!st) st = gw_gwm_writer_meta(w, "train.data", o->data_dir, err);
+    if (!st) st = gw_gwm_writer_metaf(w, err, "train.seed", "%llu", (unsigned long long)o->seed);
+    if (!st) st = gw_gwm_writer_metaf(w, err, "train.steps", "%llu", (unsigned long long)tr->steps);
+    if (!st) st = gw_gwm_writer_meta(w, "train.commit", commit, err);
+    if (!st)
+        st = gw_gwm_writer_metaf(w, err, "train.batch", "%d x %d targets", r->B,
+                                 r->W - gw_wavenet_receptive_field(&r->m->cfg));
+    if (!st) st = gw_gwm_writer_metaf(w, err, "train.lr", "%g", r->lr);
+    if (!st)
+        st = gw_gwm_writer_metaf(w, err, "train.files", "%zu training, %zu validation",
+                                 r->ds->report->n_train_files, r->ds->report->n_val_files);
+    if (!st) st = gw_gwm_writer_metaf(w, err, "train.note_min", "%d", note_min);
+    if (!st) st = gw_gwm_writer_metaf(w, err, "train.note_max", "%d", note_max);
+    if (!st) st = gw_gwm_writer_metaf(w, err, "metric.train_loss_nats", "%.5f", tr->figures[0]);
+    if (!st && !isnan(tr->val_figures[0]))
+        st = gw_gwm_writer_metaf(w, err, "metric.val_bits_per_sample", "%.4f", tr->val_figures[0]);
+    if (!st && !isnan(tr->val_first[0]))
+        st = gw_gwm_writer_metaf(w, err, "metric.val_bits_first", "%.4f", tr->val_first[0]);
+    if (!st)
+        st = gw_gwm_writer_metaf(w, err, "metric.samples_per_second", "%.0f", tr->units_per_second);
+    if (!st) st = gw_gwm_writer_metaf(w, err, "metric.seconds", "%.1f", tr->seconds);
+    if (!st) st = gw_gwm_writer_commit(w, path, err);
+    gw_gwm_writer_free(w);
+    return st;
+}
+
+gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_trainer_result *res,
+                                 gw_error *err) {
+    char preset[4096];
+    gw_wavenet_config cfg;
+    train_settings ts;
+    wn_run r = {0};
+    gw_status st;
+    if (res) memset(res, 0, sizeof *res);
+    if (!o->data_dir || !o->out_dir)
+        return gw_fail(err, GW_ERR_ARG, "train wavenet: --data and --out are required");
+    if ((st = gw_train_find_preset(preset, sizeof preset, o->preset, err))) return st;
+    if ((st = gw_wavenet_config_load(&cfg, preset, err))) return st;
+    if ((st = read_train_settings(&ts, preset, err))) return st;
+    if (o->steps > 0) ts.steps = o->steps;
+    if (o->batch > 0) ts.batch = o->batch;
+    if (o->targets > 0) ts.targets = o->targets;
+    if (o->lr > 0) ts.lr = o->lr;
+    if (o->val_every > 0) ts.val_every = o->val_every;
+    if (o->checkpoint_every > 0) ts.checkpoint_every = o->checkpoint_every;
+    if (o->clip_norm != 0) ts.clip_norm = o->clip_norm < 0 ? 0 : o->clip_norm;
+
+    gw_dataset_opts dopts;
+    gw_dataset_opts_default(&dopts);
+    dopts.sample_rate = cfg.sample_rate;
+    dopts.split_seed = o->seed;
+    int note_min, note_max;
+    gw_rng vrng;
+    if ((st = gw_dataset_load(&r.ds, o->data_dir, &dopts, err))) goto done;
+    if ((st = check_labels(r.ds, &cfg, o->data_dir, &note_min, &note_max, err))) goto done;
+    r.train_pool = r.ds->train, r.n_train = r.ds->n_train;
+    r.val_pool = r.ds->val, r.n_val = r.ds->n_val;
+    if (r.n_train == 0) { /* everything held out: train on it all the same */
+        r.train_pool = r.ds->val, r.n_train = r.ds->n_val;
+    }
+    if (r.n_val == 0) /* one file: validate on training windows (still a fixed set) */
+        r.val_pool = r.train_pool, r.n_val = r.n_train;
+
+    if ((st = gw_wavenet_create(&r.m, &cfg, err))) goto done;
+    gw_rng init;
+    gw_rng_seed(&init, o->seed ^ 0x9e3779b97f4a7c15ULL);
+    gw_wavenet_weights_init(&r.m->w, &r.m->cfg, &init);
+    if ((st = gw_wavenet_train_create(&r.arena, r.m, ts.batch, ts.targets, err))) goto done;
+    gw_adam_config ac = gw_adam_defaults();
+    ac.lr = (float)ts.lr;
+    ac.clip_norm = (float)ts.clip_norm;
+    if ((st = gw_adam_create(&r.adam, r.m->params, &ac, err))) goto done;
+    r.B = ts.batch, r.W = gw_wavenet_train_window_len(r.arena), r.lr = (float)ts.lr;
+    r.n_val_batches = o->val_batches > 0 ? o->val_batches : 4;
+    size_t cg = cfg.cond_dim > 0 ? (size_t)cfg.cond_dim : 1, bw = (size_t)r.B * r.W;
+    r.window = malloc(bw);
+    r.cond = malloc((size_t)r.B * cg * sizeof(float));
+    r.scratch = malloc(bw * sizeof(float));
+    r.val_window = malloc(bw * r.n_val_batches);
+    r.val_cond = malloc((size_t)r.n_val_batches * r.B * cg * sizeof(float));
+    if (!r.window || !r.cond || !r.scratch || !r.val_window || !r.val_cond) {
+        st = gw_fail(err, GW_ERR_NOMEM, "train wavenet: out of memory for %d windows of %d", r.B,
+                     r.W);
+        goto done;
+    }
+    /* the held-out windows are drawn once, from their own seed */
+    gw_rng_seed(&vrng, o->seed ^ 0x76616c6964617465ULL);
+    for (int v = 0; v < r.n_val_batches; v++)
+        gw_wavenet_draw_windows(r.val_window + (size_t)v * bw,
+                                cfg.cond_dim ? r.val_cond + (size_t)v * r.B * cg : NULL, r.ds,
+                                r.val_pool, r.n_val, &cfg, r.B, r.W, &vrng, r.scratch);
+
+    static const char *figs[] = {"loss", "bits", "grad_norm"};
+    static const char *vfigs[] = {"val_bits"};
+    gw_trainer_config tc = gw_trainer_defaults();
+    tc.run_dir = o->out_dir;
+    tc.max_steps = (uint64_t)ts.steps;
+    tc.max_minutes = o->minutes;
+    tc.seed = o->seed;
+    tc.threads = o->threads > 0 ? o->threads : 1;
+    tc.resume = o->resume;
+    tc.overwrite = o->overwrite;
+    tc.val_every = (uint64_t)ts.val_every;
+    tc.val_at_start = 1;
+    tc.checkpoint_every = (uint64_t)ts.checkpoint_every;
+    tc.progress = o->progress;
+    tc.units = "samples";
+    tc.units_per_step = (double)ts.batch * ts.targets;
+    tc.figure_names = figs;
+    tc.n_figures = 3;
+    tc.val_figure_names = vfigs;
+    tc.n_val_figures = 1;
+    tc.groups[0] = (gw_trainer_group){"", r.m->params, r.adam, NULL};
+    tc.n_groups = 1;
+    gw_trainer_hooks h = {.ctx = &r, .step = wn_step, .validate = wn_validate};
+    gw_trainer_result tr;
+    st = gw_trainer_run(&tc, &h, &tr, err);
+    if (st && st != GW_ERR_INTERRUPTED) goto done;
+    gw_status run_st = st;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/model.gwm", o->out_dir);
+    gw_error serr = {0};
+    if ((st = save_model(&r, o, &tr, note_min, note_max, path, &serr))) {
+        if (err) *err = serr;
+        goto done;
+    }
+    if (res) {
+        res->steps = (long)tr.steps;
+        res->train_loss = (float)tr.figures[0];
+        res->val_bits = (float)tr.val_figures[0];
+        res->val_bits_initial = (float)tr.val_first[0];
+        res->samples_per_s = tr.units_per_second;
+        snprintf(res->model_path, sizeof res->model_path, "%s", path);
+    }
+    st = run_st; /* GW_ERR_INTERRUPTED still reports the interruption, model saved */
+done:
+    free(r.window), free(r.cond), free(r.scratch), free(r.val_window), free(r.val_cond);
+    gw_adam_free(r.adam);
+    gw_wavenet_train_free(r.arena);
+    gw_wavenet_free(r.m);
+    gw_dataset_free(r.ds);
+    return st;
+}

@@ -1,0 +1,85 @@
+/* wavenet_trainer.h - training a WaveNet on a folder of sounds
+ * (`genwave train wavenet`), on top of the teacher-forced pass in
+ * models/wavenet_train.h and the shared trainer loop.
+ *
+ * Data: the dataset (io/dataset.h) is loaded at the model's rate as whole
+ * files and split by file into training and validation. A training step
+ * draws B random windows of N + RF samples from the training files (a file
+ * is picked with probability proportional to its length; a window may start
+ * up to RF samples before the file so the model learns to start from
+ * silence), mu-law encodes them, and conditions each on its file's label:
+ * MIDI note and velocity from manifest.csv or the file name
+ * (gw_wavenet_cond_features). Validation NLL is measured on a fixed set of
+ * windows of the held-out files, drawn once from the seed, in bits per
+ * sample (nats / ln 2), every val_every steps.
+ *
+ * Outputs in RUNDIR: model.gwm (the final model with provenance metadata:
+ * train.command, train.data, train.seed, train.steps, train.commit (git
+ * rev-parse HEAD at run time, else "unknown"), train.note_min/max, metric.*),
+ * and the trainer loop's checkpoint, CSV log and loss PNG.
+ */
+#ifndef GW_TRAIN_WAVENET_TRAINER_H
+#define GW_TRAIN_WAVENET_TRAINER_H
+
+#include "base/gw_base.h"
+#include "io/dataset.h"
+#include "models/wavenet.h"
+#include "models/wavenet_train.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+/* Resolves a preset given as a file path or a bare NAME: NAME.json in
+ * $GW_PRESETS_DIR, ./presets, the presets/ folder beside or above the running
+ * executable (build trees), then $GW_SOURCE_DIR/presets. Any kind of preset
+ * (WaveNet, GAN, VAE) works. */
+gw_status gw_train_find_preset(char *path, size_t cap, const char *name_or_file, gw_error *err);
+
+/* "git rev-parse HEAD" of the current directory's repository, or "unknown" */
+void gw_train_git_commit(char *out, size_t cap);
+
+typedef struct gw_wavenet_trainer_opts {
+    const char *data_dir;
+    const char *preset;       /* NAME or FILE */
+    const char *out_dir;      /* RUNDIR, created if missing */
+    const char *command_line; /* recorded in the model file */
+    long steps;               /* 0 = preset's train.steps or 2000 */
+    double minutes;           /* 0 = no time limit */
+    int threads;              /* 0 = 1 */
+    uint64_t seed;
+    int resume;
+    int overwrite;            /* start afresh even if RUNDIR holds a checkpoint */
+    int batch;                /* 0 = preset's train.batch or 4 */
+    int targets;              /* N per window; 0 = preset's train.targets or 4096 */
+    float lr;                 /* 0 = preset's train.lr or 1e-3 */
+    int val_every;            /* 0 = preset's train.val_every or 200 */
+    int val_batches;          /* fixed validation windows = val_batches x batch; 0 = 4 */
+    int checkpoint_every;     /* 0 = preset's train.checkpoint_every or 500 */
+    float clip_norm;          /* 0 = preset's train.clip_norm or 1.0 (<0: off) */
+    FILE *progress;           /* progress line stream (NULL = silent) */
+} gw_wavenet_trainer_opts;
+
+typedef struct gw_wavenet_trainer_result {
+    long steps;                /* completed steps */
+    float train_loss;          /* last training loss, nats */
+    float val_bits;            /* last validation bits/sample */
+    float val_bits_initial;    /* validation bits/sample before the first step */
+    double samples_per_s;      /* target samples per second of training */
+    char model_path[4200];     /* RUNDIR/model.gwm */
+} gw_wavenet_trainer_result;
+
+gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_trainer_result *res,
+                                 gw_error *err);
+
+/* ---- building blocks (public for tests and benchmarks) ---- */
+
+/* B random training windows as mu-law classes plus each item's conditioning,
+ * from the clips in pool (see the top of this file). cond may be NULL when
+ * the model has none. Unlabelled clips get note 60, velocity 100. */
+void gw_wavenet_draw_windows(uint8_t *window, // (B, W)
+                             float *cond,     // (B, C_g) or NULL
+                             const gw_dataset *ds, const size_t *pool, size_t n_pool,
+                             const gw_wavenet_config *cfg, int B, int W, gw_rng *rng,
+                             float *scratch); // (B, W) floats
+
+#endif
