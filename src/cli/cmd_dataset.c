@@ -11,15 +11,17 @@
 #include <string.h>
 
 static void usage(FILE *out) {
-    fprintf(out,
-            "usage: genwave dataset DIR [options]\n"
-            "  --rate HZ          model sample rate (to report clips that need padding)\n"
-            "  --min-seconds S    skip sounds shorter than S after trimming (default 0.05)\n"
-            "  --silence-db DB    silence threshold in dBFS for trimming/skipping (default -60)\n"
-            "  --clip-samples N   report files shorter than one clip of N samples (needs --rate)\n"
-            "  --val-fraction F   share of files held out for validation (default 0.1)\n"
-            "  --seed N           split seed (default 1)\n"
-            "  --no-trim          keep leading/trailing silence\n");
+    fprintf(
+        out,
+        "usage: genwave dataset DIR [options]\n"
+        "  --rate HZ          model sample rate (to report clips that need padding)\n"
+        "  --min-seconds S    skip sounds shorter than S after trimming (default 0.05)\n"
+        "  --silence-db DB    silence threshold in dBFS for trimming/skipping (default -60)\n"
+        "  --clip-samples N   report files shorter than one clip of N samples (needs --rate)\n"
+        "  --val-fraction F   share of files held out for validation (default 0.1)\n"
+        "  --seed N           split seed (default 1)\n"
+        "  --no-trim          keep leading/trailing silence\n"
+        "  --list             one line per file: status, length, rate, channels, label, side\n");
 }
 
 /* the whole argument must be a finite number within [lo, hi] */
@@ -39,6 +41,7 @@ int gw_cmd_dataset(int argc, char **argv) {
     gw_dataset_opts o;
     gw_dataset_opts_default(&o);
     const char *dir = NULL;
+    int list = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         double v;
@@ -66,6 +69,8 @@ int gw_cmd_dataset(int argc, char **argv) {
             o.split_seed = (uint64_t)v;
         } else if (!strcmp(a, "--no-trim")) {
             o.trim = 0;
+        } else if (!strcmp(a, "--list")) {
+            list = 1;
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "genwave: dataset: unknown option '%s'\n", a);
             usage(stderr);
@@ -88,6 +93,22 @@ int gw_cmd_dataset(int argc, char **argv) {
         return 1;
     }
     gw_dataset_report_write(r, stdout);
+    if (list) {
+        static const char *status[] = {"ok", "unreadable", "silent", "too-short"};
+        printf("files:\n  %-10s %8s %8s %6s %4s %4s %-5s %s\n", "status", "seconds", "trimmed",
+               "rate", "ch", "note", "side", "file");
+        for (size_t i = 0; i < r->n_files; i++) {
+            const gw_dataset_file *f = &r->files[i];
+            char note[16] = "-";
+            if (f->note >= 0) snprintf(note, sizeof note, "%d", f->note);
+            printf("  %-10s %8.3f %8.3f %6d %4d %4s %-5s %s\n", status[f->status], f->seconds,
+                   f->trimmed_seconds, f->sample_rate, f->channels, note,
+                   f->status != GW_FILE_OK ? "-"
+                   : f->is_val             ? "val"
+                                           : "train",
+                   f->rel);
+        }
+    }
     int rc = 0;
     if (r->n_ok == 0) {
         fprintf(stderr,

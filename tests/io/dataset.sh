@@ -24,6 +24,12 @@ grep -q "1 unreadable, 1 silent, 1 too short" "$T/out" || fail "skips: $(cat "$T
 grep -q "corrupt.wav: unreadable" "$T/out" || fail "corrupt file not named"
 grep -q "short.wav: skipped: too short" "$T/out" || fail "short file not named"
 
+# per-file listing
+"$GW" dataset "$T/ds" --min-seconds 0.1 --list >"$T/out" 2>"$T/err" || fail "--list failed"
+grep -Eq "^  ok +1\.000 .* 16000 +1 +60 (train|val) +a_n60_v100.wav$" "$T/out" || fail "--list ok row: $(cat "$T/out")"
+grep -Eq "^  too-short .* short.wav$" "$T/out" || fail "--list short row"
+grep -Eq "^  unreadable .* corrupt.wav$" "$T/out" || fail "--list unreadable row"
+
 # clip padding report needs a rate
 "$GW" dataset "$T/ds" --rate 16000 --clip-samples 20000 >"$T/out" 2>"$T/err" || fail "clip report failed"
 grep -q "padded           2 shorter than one clip" "$T/out" || fail "padding: $(cat "$T/out")"
