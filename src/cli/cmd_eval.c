@@ -62,7 +62,7 @@ static int eval_gan(gw_spec_model *m, const gw_spec_data *d, int n, uint64_t see
     double nn_real = gw_spec_mean_nn(d->val, d->n_val, d->train, d->n_train, m->img);
     printf("clips: %zu training, %zu held out%s; %d generated\n", d->n_train,
            d->val_is_train ? d->n_train : d->n_val,
-           d->val_is_train ? " (no file held out: held-out = training)" : "", n);
+           d->val_is_train ? " (under 2 held out: using training clips)" : "", n);
     printf("Frechet distance (embedding: per-band mean and std of the normalised log-mel, %d "
            "values)\n",
            E);
@@ -109,7 +109,7 @@ static int eval_vae(gw_spec_model *m, const gw_spec_data *d, uint64_t seed) {
     gw_specvae_free(untrained);
     if (st) return gw_cli_error(&err);
     printf("clips: %zu held out%s\n", d->val_is_train ? d->n_train : d->n_val,
-           d->val_is_train ? " (no file held out: training clips)" : "");
+           d->val_is_train ? " (under 2 held out: using training clips)" : "");
     print_vae("model", &e, (int)m->img, m->z_dim);
     print_vae("untrained", &u, (int)m->img, m->z_dim);
     return 0;

@@ -74,7 +74,7 @@ gw_status gw_spec_data_load(gw_spec_data **out, const char *dir, gw_specfeat *fe
     d->img = gw_specfeat_image_size(feat);
     d->n_train = d->ds->n_train;
     d->train = gather(lm, d->ds->train, d->n_train, d->img);
-    if (d->ds->n_val > 0) {
+    if (d->ds->n_val >= 2) { /* a Gaussian fit needs two clips */
         d->n_val = d->ds->n_val;
         d->val = gather(lm, d->ds->val, d->n_val, d->img);
     } else {

@@ -38,9 +38,9 @@ typedef struct gw_spec_data {
     size_t img;   /* values per image (n_mels * frames) */
     float *train; // (n_train, img) normalised images
     size_t n_train;
-    float *val; // (n_val, img); the training images when no file is held out
+    float *val; // (n_val, img); the training images when < 2 clips are held out
     size_t n_val;
-    int val_is_train; /* 1 when every file is on the training side */
+    int val_is_train; /* 1 when fewer than 2 clips are held out */
 } gw_spec_data;
 
 /* Loads DIR and makes the images. fit != 0 fits feat's band statistics on the
