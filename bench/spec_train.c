@@ -1,0 +1,119 @@
+/* bench_spec_train - training examples/s of the reference spectrogram models
+ * (shared/spec/reference-models.md) with the exact step of the PyTorch peer
+ * (shared/peers/spec_peer.py), at batch 64 on random [-1, 1] images (the
+ * timing does not depend on the data):
+ *   specgan-small  G(z) once; one D update on [real; fake] (BCE on logits);
+ *                  one G update, non-saturating, on the same fakes scored by
+ *                  the updated D with D's weights frozen; Adam 2e-4 (0.5, 0.999)
+ *                  (plus the generator EMA update genwave does in training)
+ *   specvae-small  sum-over-pixels squared error + KL, reparameterised
+ *                  sample; Adam 1e-3
+ *
+ *   bench_spec_train [steps=10] [threads=1,2]
+ *
+ * Prints the median (and best) ms/step and examples/s per model and thread
+ * count, and the ratio to the peer's medians measured on this machine
+ * (shared/peers/README.md: GAN 114 / 162, VAE 146 / 215 examples/s at 1 / 2
+ * threads). Run `bash ../shared/peers/run_peers.sh` beside it for same-hour
+ * peer figures: the machine is shared and busy spells move both by 30%.
+ * The CPU time per step (per thread) is printed too: with other tenants on
+ * the cores it is the step's own cost, which the wall clock is not. */
+#include "models/specgan.h"
+#include "models/specvae.h"
+
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum { BATCH = 64, MAX_STEPS = 200 };
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* CPU time of this process: on a shared machine the wall clock also counts
+ * other tenants' time slices; at one thread CPU time is the step's own cost */
+static double cpu_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* peer medians, examples/s, from shared/peers/README.md (threads 1, 2) */
+static const double peer_gan[2] = {114, 162}, peer_vae[2] = {146, 215};
+
+static int run(int vae, int threads, int steps) {
+    openblas_set_num_threads(threads);
+    gw_error err = {0};
+    gw_rng rng;
+    gw_rng_seed(&rng, 1234);
+    gw_specgan *g = NULL;
+    gw_specvae *v = NULL;
+    float *real = malloc((size_t)BATCH * 4096 * sizeof(float));
+    if (!real) return 1;
+    gw_rng_fill_uniform(&rng, real, (size_t)BATCH * 4096, -1, 1);
+    if (vae) {
+        gw_specvae_config c;
+        gw_specvae_config_default(&c);
+        if (gw_specvae_create(&v, &c, BATCH, &rng, &err) || gw_specvae_train_begin(v, &err))
+            goto fail;
+    } else {
+        gw_specgan_config c;
+        gw_specgan_config_default(&c);
+        if (gw_specgan_create(&g, &c, BATCH, &rng, &err) || gw_specgan_train_begin(g, &err))
+            goto fail;
+    }
+    double t[MAX_STEPS], ct[MAX_STEPS];
+    for (int s = -3; s < steps; s++) { /* 3 warm-up steps, as the peer */
+        double t0 = now(), c0 = cpu_now();
+        if (vae) {
+            gw_specvae_stats st;
+            if (gw_specvae_train_step(v, &st, real, BATCH, 1.0f, &rng, &err)) goto fail;
+        } else {
+            gw_specgan_stats st;
+            if (gw_specgan_d_step(g, &st, real, BATCH, &rng, &err) || gw_specgan_g_step(g, &st, &err))
+                goto fail;
+        }
+        if (s >= 0) t[s] = now() - t0, ct[s] = (cpu_now() - c0) / threads;
+    }
+    qsort(t, (size_t)steps, sizeof *t, cmp_double);
+    qsort(ct, (size_t)steps, sizeof *ct, cmp_double);
+    double med = t[steps / 2], best = t[0], cmed = ct[steps / 2];
+    double peer = (vae ? peer_vae : peer_gan)[threads > 1];
+    printf("%-14s threads %d: %7.1f ms/step (best %.1f), %6.1f examples/s (best %.1f); "
+           "PyTorch %3.0f -> ratio %.2f; CPU time per thread %.1f ms/step = %.1f examples/s\n",
+           vae ? "specvae-small" : "specgan-small", threads, 1e3 * med, 1e3 * best, BATCH / med,
+           BATCH / best, peer, BATCH / med / peer, 1e3 * cmed, BATCH / cmed);
+    fflush(stdout);
+    gw_specgan_free(g);
+    gw_specvae_free(v);
+    free(real);
+    return 0;
+fail:
+    fprintf(stderr, "bench_spec_train: %s\n", err.msg);
+    gw_specgan_free(g);
+    gw_specvae_free(v);
+    free(real);
+    return 1;
+}
+
+int main(int argc, char **argv) {
+    int steps = argc > 1 ? atoi(argv[1]) : 10;
+    if (steps < 1 || steps > MAX_STEPS) steps = 10;
+    int threads[2] = {1, 2}, nt = 2;
+    if (argc > 2) threads[0] = atoi(argv[2]), nt = 1;
+    if (threads[0] < 1) threads[0] = 1;
+    printf("batch %d, median of %d steps after 3 warm-up steps\n", BATCH, steps);
+    for (int i = 0; i < nt; i++)
+        if (run(0, threads[i], steps) || run(1, threads[i], steps)) return 1;
+    return 0;
+}
