@@ -7,9 +7,11 @@
  * this machine (shared/peers/README.md, "Results").
  *
  *   bench_wavenet_train [--models small,medium] [--threads 1,2] [--steps 10]
- *                       [--warmup 3] [--targets 4096] [--batch 4]
+ *                       [--warmup 3] [--targets 4096] [--batch 4] [--mode blas|shards|both]
  *
- * Threads = OpenBLAS threads (openblas_set_num_threads). bench/run.sh runs
+ * At T > 1 threads two ways are timed: "blas" = T OpenBLAS threads on one
+ * arena, "shards" = T data-parallel shards (gw_wavenet_train_set_threads)
+ * with OpenBLAS at 1 thread each. bench/run.sh runs
  * this and, when python3-torch is installed, the PyTorch peer back to back.
  */
 #include "base/gw_base.h"
@@ -60,7 +62,9 @@ static void synth_window(uint8_t *out, int n, int sr, gw_rng *rng) {
     }
 }
 
-static int bench_one(const char *model, int threads, int B, int N, int warmup, int steps) {
+/* shards = 0: T OpenBLAS threads; 1: T data-parallel shards, OpenBLAS at 1 */
+static int bench_one(const char *model, int threads, int shards, int B, int N, int warmup,
+                     int steps) {
     char path[4096];
     gw_error err = {0};
     gw_wavenet_config cfg;
@@ -86,7 +90,8 @@ static int bench_one(const char *model, int threads, int B, int N, int warmup, i
     ta = malloc(sizeof(double) * steps), tt = malloc(sizeof(double) * steps);
     if (!win || !tf || !tb || !ta || !tt) goto done;
     for (int b = 0; b < B; b++) synth_window(win + (size_t)b * W, W, cfg.sample_rate, &rng);
-    openblas_set_num_threads(threads);
+    openblas_set_num_threads(shards ? 1 : threads);
+    if (shards && gw_wavenet_train_set_threads(t, threads, &err)) goto done;
     float loss = 0;
     for (int s = -warmup; s < steps; s++) {
         double t0 = now();
@@ -103,15 +108,16 @@ static int bench_one(const char *model, int threads, int B, int N, int warmup, i
     double sps = (double)B * N / (ms * 1e-3);
     double macs = gw_wavenet_train_forward_macs(&cfg, B, N);
     double peer = (B == 4 && N == 4096) ? peer_samples_per_s(cfg.name, threads) : 0;
-    printf("%-15s thr %d  %7.1f ms/step (fwd %.1f, bwd %.1f, adam %.1f)  %8.0f target samples/s"
+    printf("%-15s %s %d  %7.1f ms/step (fwd %.1f, bwd %.1f, adam %.1f)  %8.0f target samples/s"
            "  ~%5.1f GFLOP/s",
-           cfg.name, threads, ms, 1e3 * median(tf, steps), 1e3 * median(tb, steps),
+           cfg.name, shards ? "shards" : "blas  ", threads, ms, 1e3 * median(tf, steps), 1e3 * median(tb, steps),
            1e3 * median(ta, steps), sps, 3 * 2 * macs / (ms * 1e-3) / 1e9);
     if (peer > 0) printf("  x%.2f PyTorch (%.0f)", sps / peer, peer);
     printf("  loss %.3f\n", loss);
     printf("RESULT {\"bench\": \"wavenet_train\", \"model\": \"%s\", \"threads\": %d, "
-           "\"ms_per_step\": %.2f, \"target_samples_per_s\": %.0f, \"ratio_to_pytorch\": %.3f}\n",
-           cfg.name, threads, ms, sps, peer > 0 ? sps / peer : 0.0);
+           "\"mode\": \"%s\", \"ms_per_step\": %.2f, \"target_samples_per_s\": %.0f, "
+           "\"ratio_to_pytorch\": %.3f}\n",
+           cfg.name, threads, shards ? "shards" : "blas", ms, sps, peer > 0 ? sps / peer : 0.0);
     fflush(stdout);
     rc = 0;
 done:
@@ -124,7 +130,7 @@ done:
 }
 
 int main(int argc, char **argv) {
-    const char *models = "small,medium", *threads = "1,2";
+    const char *models = "small,medium", *threads = "1,2", *mode = "both";
     int steps = 10, warmup = 3, N = 4096, B = 4;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--models")) models = argv[i + 1];
@@ -133,6 +139,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--warmup")) warmup = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--targets")) N = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--batch")) B = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--mode")) mode = argv[i + 1];
         else {
             fprintf(stderr, "bench_wavenet_train: unknown option %s\n", argv[i]);
             return 2;
@@ -149,7 +156,12 @@ int main(int argc, char **argv) {
         char tbuf[64];
         snprintf(tbuf, sizeof tbuf, "%s", threads);
         for (char *s2 = NULL, *th = strtok_r(tbuf, ",", &s2); th; th = strtok_r(NULL, ",", &s2))
-            rc |= bench_one(full, atoi(th), B, N, warmup, steps);
+        {
+            int T = atoi(th);
+            if (T > 1 && strcmp(mode, "shards")) rc |= bench_one(full, T, 0, B, N, warmup, steps);
+            if (T > 1 && strcmp(mode, "blas")) rc |= bench_one(full, T, 1, B, N, warmup, steps);
+            if (T <= 1) rc |= bench_one(full, 1, 0, B, N, warmup, steps);
+        }
     }
     return rc;
 }

@@ -16,6 +16,7 @@
 #include "nn/vmath.h"
 
 #include <cblas.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,15 @@ struct gw_wavenet_train {
     void *arena;
     size_t arena_bytes;
     int have_grad;
+    /* data-parallel mode (gw_wavenet_train_set_threads): the B items are
+     * split into n_shards arenas run by as many threads; shard i > 0
+     * accumulates into its own gradient group, summed into the model's after
+     * the backward */
+    int n_shards;
+    float grad_scale; /* a shard's share of the batch mean (1 unsharded) */
+    gw_wavenet_train *shard[GW_WAVENET_TRAIN_MAX_THREADS];
+    gw_params *shard_grad[GW_WAVENET_TRAIN_MAX_THREADS];
+    gw_wavenet_weights shard_gview[GW_WAVENET_TRAIN_MAX_THREADS];
 };
 
 /* ---- fused elementwise kernels ---------------------------------------- */
@@ -207,6 +217,7 @@ gw_status gw_wavenet_train_create(gw_wavenet_train **out, gw_wavenet *model, int
     gw_wavenet_train *t = calloc(1, sizeof *t);
     if (!t) return gw_fail(err, GW_ERR_NOMEM, "wavenet training: out of memory");
     t->m = model;
+    t->grad_scale = 1.0f;
     t->B = batch, t->N = n_targets, t->T_in = n_targets + rf - 1;
     t->L = c->n_layers, t->K = c->kernel, t->R = c->residual, t->G = c->gate, t->S = c->skip;
     t->H = c->head, t->Cg = c->cond_dim, t->M = c->n_mels;
@@ -277,6 +288,10 @@ gw_status gw_wavenet_train_create(gw_wavenet_train **out, gw_wavenet *model, int
 
 void gw_wavenet_train_free(gw_wavenet_train *t) {
     if (!t) return;
+    for (int i = 0; i < t->n_shards; i++) {
+        gw_wavenet_train_free(t->shard[i]);
+        gw_params_free(t->shard_grad[i]);
+    }
     gw_free(t->arena);
     free(t);
 }
@@ -294,7 +309,7 @@ size_t gw_wavenet_train_arena_bytes(const gw_wavenet_train *t) {
 }
 
 const float *gw_wavenet_train_logits(const gw_wavenet_train *t) {
-    return t->logits;
+    return t->n_shards > 1 ? NULL : t->logits;
 }
 
 double gw_wavenet_train_forward_macs(const gw_wavenet_config *c, int batch, int n_targets) {
@@ -311,9 +326,9 @@ double gw_wavenet_train_forward_macs(const gw_wavenet_config *c, int batch, int 
 
 /* ---- forward ------------------------------------------------------------- */
 
-gw_status gw_wavenet_train_forward(gw_wavenet_train *t, float *loss, const uint8_t *window,
-                                   const float *cond, const float *mel, int want_grad,
-                                   gw_error *err) {
+static gw_status shard_forward(gw_wavenet_train *t, float *loss, const uint8_t *window,
+                               const float *cond, const float *mel, int want_grad,
+                               gw_error *err) {
     const gw_wavenet_weights *w = &t->m->w;
     const gw_wavenet_config *c = &t->m->cfg;
     const int B = t->B, N = t->N, T_in = t->T_in, L = t->L, K = t->K, R = t->R, G = t->G;
@@ -396,16 +411,17 @@ gw_status gw_wavenet_train_forward(gw_wavenet_train *t, float *loss, const uint8
     st = gw_loss_softmax_xent(loss, dl, t->logits, t->tgt, (int)BN, GW_WAVENET_CLASSES,
                               "wavenet logits", err);
     if (st) return st;
+    if (dl && t->grad_scale != 1.0f)
+        for (size_t i = 0; i < BN * GW_WAVENET_CLASSES; i++) dl[i] *= t->grad_scale;
     t->have_grad = want_grad;
     return GW_OK;
 }
 
 /* ---- backward ------------------------------------------------------------ */
 
-void gw_wavenet_train_backward(gw_wavenet_train *t) {
+static void shard_backward(gw_wavenet_train *t, const gw_wavenet_weights *gw) {
     if (!t->have_grad) return;
     const gw_wavenet_weights *w = &t->m->w;
-    const gw_wavenet_weights *gw = &t->m->g;
     const gw_wavenet_config *c = &t->m->cfg;
     const int B = t->B, N = t->N, T_in = t->T_in, L = t->L, K = t->K, R = t->R, G = t->G;
     const int S = t->S, H = t->H, Cg = t->Cg, M = t->M, G2 = 2 * G, KR = K * R, LG = L * G;
@@ -484,5 +500,128 @@ void gw_wavenet_train_backward(gw_wavenet_train *t) {
     }
     /* dxn now holds dx_0 (B, T_in, R): scatter into the embedding rows */
     gw_embedding_backward(gw->embed, dxn, t->in_idx, B * T_in, GW_WAVENET_CLASSES, R, NULL);
+    t->have_grad = 0;
+}
+
+/* ---- data-parallel threads ------------------------------------------------ */
+
+gw_status gw_wavenet_train_set_threads(gw_wavenet_train *t, int threads, gw_error *err) {
+    for (int i = 0; i < t->n_shards; i++) {
+        gw_wavenet_train_free(t->shard[i]);
+        gw_params_free(t->shard_grad[i]);
+        t->shard[i] = NULL, t->shard_grad[i] = NULL;
+    }
+    t->n_shards = 0;
+    if (threads > GW_WAVENET_TRAIN_MAX_THREADS) threads = GW_WAVENET_TRAIN_MAX_THREADS;
+    if (threads > t->B) threads = t->B;
+    while (threads > 1 && t->B % threads) threads--; /* equal shards keep the mean exact */
+    if (threads <= 1) return GW_OK;
+    gw_status st = GW_OK;
+    for (int i = 0; i < threads && !st; i++) {
+        st = gw_wavenet_train_create(&t->shard[i], t->m, t->B / threads, t->N, err);
+        if (!st) t->shard[i]->grad_scale = 1.0f / (float)threads;
+        if (!st && i > 0) {
+            t->shard_grad[i] = gw_params_create();
+            if (!t->shard_grad[i]) st = gw_fail(err, GW_ERR_NOMEM, "wavenet training: out of memory");
+            if (!st) st = gw_wavenet_params_declare(t->shard_grad[i], &t->m->cfg, err);
+            if (!st) st = gw_params_alloc(t->shard_grad[i], err);
+            if (!st)
+                st = gw_wavenet_weights_bind(&t->shard_gview[i], t->shard_grad[i], &t->m->cfg, 1,
+                                             err);
+        }
+        t->n_shards = i + 1;
+    }
+    if (!st && t->shard_grad[1]->total != t->m->params->total)
+        st = gw_fail(err, GW_ERR_ARG, "wavenet training: gradient layouts differ");
+    if (st) gw_wavenet_train_set_threads(t, 1, NULL);
+    return st;
+}
+
+int gw_wavenet_train_threads(const gw_wavenet_train *t) {
+    return t->n_shards > 1 ? t->n_shards : 1;
+}
+
+typedef struct shard_job {
+    gw_wavenet_train *t;
+    const gw_wavenet_weights *gview;
+    const uint8_t *window;
+    const float *cond, *mel;
+    int want_grad, backward;
+    float loss;
+    gw_status st;
+    gw_error err;
+} shard_job;
+
+static void *shard_run(void *p) {
+    shard_job *j = p;
+    if (j->backward)
+        shard_backward(j->t, j->gview);
+    else
+        j->st = shard_forward(j->t, &j->loss, j->window, j->cond, j->mel, j->want_grad, &j->err);
+    return NULL;
+}
+
+/* runs jobs 1.. on new threads and job 0 on the caller's */
+static void run_shards(shard_job *jobs, int n) {
+    pthread_t th[GW_WAVENET_TRAIN_MAX_THREADS];
+    int started[GW_WAVENET_TRAIN_MAX_THREADS] = {0};
+    for (int i = 1; i < n; i++) started[i] = pthread_create(&th[i], NULL, shard_run, &jobs[i]) == 0;
+    shard_run(&jobs[0]);
+    for (int i = 1; i < n; i++) {
+        if (started[i])
+            pthread_join(th[i], NULL);
+        else
+            shard_run(&jobs[i]); /* no thread to be had: run it here */
+    }
+}
+
+gw_status gw_wavenet_train_forward(gw_wavenet_train *t, float *loss, const uint8_t *window,
+                                   const float *cond, const float *mel, int want_grad,
+                                   gw_error *err) {
+    if (t->n_shards <= 1) return shard_forward(t, loss, window, cond, mel, want_grad, err);
+    const int n = t->n_shards, b = t->B / n, W = t->T_in + 1;
+    shard_job jobs[GW_WAVENET_TRAIN_MAX_THREADS];
+    for (int i = 0; i < n; i++)
+        jobs[i] = (shard_job){.t = t->shard[i],
+                              .window = window + (size_t)i * b * W,
+                              .cond = cond && t->Cg ? cond + (size_t)i * b * t->Cg : NULL,
+                              .mel = mel && t->M ? mel + (size_t)i * b * t->T_in * t->M : NULL,
+                              .want_grad = want_grad};
+    run_shards(jobs, n);
+    double sum = 0;
+    for (int i = 0; i < n; i++) {
+        if (jobs[i].st) {
+            if (err) *err = jobs[i].err;
+            return jobs[i].st;
+        }
+        sum += jobs[i].loss;
+    }
+    *loss = (float)(sum / n);
+    t->have_grad = want_grad;
+    return GW_OK;
+}
+
+void gw_wavenet_train_backward(gw_wavenet_train *t) {
+    if (t->n_shards <= 1) {
+        shard_backward(t, &t->m->g);
+        return;
+    }
+    if (!t->have_grad) return;
+    const int n = t->n_shards;
+    shard_job jobs[GW_WAVENET_TRAIN_MAX_THREADS];
+    for (int i = 0; i < n; i++) {
+        if (i > 0) gw_params_zero_grad(t->shard_grad[i]);
+        jobs[i] = (shard_job){.t = t->shard[i],
+                              .gview = i ? &t->shard_gview[i] : &t->m->g,
+                              .backward = 1};
+    }
+    run_shards(jobs, n);
+    /* each shard's gradient already counts 1/n (grad_scale); shard 0 added
+     * into the model's gradients, the others' are added now */
+    float *g = t->m->params->grad;
+    for (int i = 1; i < n; i++) {
+        const float *gi = t->shard_grad[i]->grad;
+        for (size_t k = 0; k < t->m->params->total; k++) g[k] += gi[k];
+    }
     t->have_grad = 0;
 }

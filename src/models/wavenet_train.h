@@ -37,10 +37,23 @@
 
 typedef struct gw_wavenet_train gw_wavenet_train;
 
+enum { GW_WAVENET_TRAIN_MAX_THREADS = 16 };
+
 /* The model must outlive the arena; its weights may change between steps. */
 gw_status gw_wavenet_train_create(gw_wavenet_train **out, gw_wavenet *model, int batch,
                                   int n_targets, gw_error *err);
 void gw_wavenet_train_free(gw_wavenet_train *t); /* NULL is fine */
+
+/* Data parallelism: splits the B items into `threads` equal shards (fewer
+ * if B is not divisible), each with its own activations, run on as many
+ * threads; shards 1.. accumulate into private gradients that the backward
+ * adds into the model's. The result equals the single-threaded pass up to
+ * float summation order. Each shard calls OpenBLAS from its own thread, so
+ * use it with OpenBLAS at 1 thread (openblas_set_num_threads(1)): it scales
+ * the elementwise work too, which OpenBLAS's own threads do not. threads <= 1
+ * returns to one arena. In this mode gw_wavenet_train_logits gives NULL. */
+gw_status gw_wavenet_train_set_threads(gw_wavenet_train *t, int threads, gw_error *err);
+int gw_wavenet_train_threads(const gw_wavenet_train *t);
 
 /* samples per window: n_targets + receptive field */
 int gw_wavenet_train_window_len(const gw_wavenet_train *t);

@@ -320,7 +320,11 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
     tc.max_steps = (uint64_t)ts.steps;
     tc.max_minutes = o->minutes;
     tc.seed = o->seed;
-    tc.threads = o->threads > 0 ? o->threads : 1;
+    /* threads: data-parallel shards with single-threaded OpenBLAS when the
+     * batch divides (it scales the elementwise work too), else OpenBLAS's */
+    int threads = o->threads > 0 ? o->threads : 1;
+    if ((st = gw_wavenet_train_set_threads(r.arena, threads, err))) goto done;
+    tc.threads = gw_wavenet_train_threads(r.arena) > 1 ? 1 : threads;
     tc.resume = o->resume;
     tc.overwrite = o->overwrite;
     tc.val_every = (uint64_t)ts.val_every;

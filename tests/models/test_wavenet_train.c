@@ -178,6 +178,48 @@ static void test_backward_accumulates(void **state) {
     gw_wavenet_free(m);
 }
 
+/* data-parallel shards give the single-arena loss and gradients (up to the
+ * order of float sums) and still accumulate */
+static void test_threads_match_single(void **state) {
+    gw_wavenet *m = make_model(TINY_K2, 8, 1.5f);
+    gw_wavenet_train *t = NULL;
+    gw_error err = {0};
+    const int B = 4;
+    assert_int_equal(gw_wavenet_train_create(&t, m, B, 7, &err), GW_OK);
+    batch b = make_batch(m, t, B, 17);
+    size_t n = m->params->total;
+    float *one = malloc(n * sizeof(float)), loss1, loss2;
+    gw_params_zero_grad(m->params);
+    assert_int_equal(gw_wavenet_train_forward(t, &loss1, b.window, b.cond, b.mel, 1, &err), GW_OK);
+    gw_wavenet_train_backward(t);
+    memcpy(one, m->params->grad, n * sizeof(float));
+    for (int threads = 2; threads <= 4; threads += 2) {
+        assert_int_equal(gw_wavenet_train_set_threads(t, threads, &err), GW_OK);
+        assert_int_equal(gw_wavenet_train_threads(t), threads);
+        gw_params_zero_grad(m->params);
+        for (int rep = 0; rep < 2; rep++) { /* twice: the second adds the same again */
+            assert_int_equal(gw_wavenet_train_forward(t, &loss2, b.window, b.cond, b.mel, 1, &err),
+                             GW_OK);
+            gw_wavenet_train_backward(t);
+        }
+        assert_true(fabsf(loss1 - loss2) < 1e-5f * fabsf(loss1));
+        float worst = 0;
+        for (size_t i = 0; i < n; i++) {
+            float e = fabsf(m->params->grad[i] - 2 * one[i]) / (1e-3f + fabsf(2 * one[i]));
+            if (e > worst) worst = e;
+        }
+        print_message("%d threads: loss %.6f vs %.6f, worst relative gradient difference %.2e\n",
+                      threads, loss2, loss1, worst);
+        assert_true(worst < 1e-3f);
+    }
+    assert_int_equal(gw_wavenet_train_set_threads(t, 3, &err), GW_OK); /* 4 items: 2 shards */
+    assert_int_equal(gw_wavenet_train_threads(t), 2);
+    free(one);
+    free_batch(&b);
+    gw_wavenet_train_free(t);
+    gw_wavenet_free(m);
+}
+
 /* valid training forward == causal reference forward == incremental stream,
  * at every position that sees a full receptive field */
 static void check_against_stream(const char *json) {
@@ -311,6 +353,7 @@ int main(void) {
         cmocka_unit_test(test_gradcheck_k2_conditioned),
         cmocka_unit_test(test_gradcheck_k3),
         cmocka_unit_test(test_backward_accumulates),
+        cmocka_unit_test(test_threads_match_single),
         cmocka_unit_test(test_matches_stream_k2_conditioned),
         cmocka_unit_test(test_matches_stream_k3),
         cmocka_unit_test(test_matches_stream_dilated),
