@@ -12,6 +12,7 @@ int gw_cmd_interpolate(int argc, char **argv);
 int gw_cmd_encode(int argc, char **argv);
 int gw_cmd_reconstruct(int argc, char **argv);
 int gw_cmd_eval(int argc, char **argv);
+int gw_cmd_presets(int argc, char **argv);
 
 /* one line per subcommand; keep in the order `genwave help` shows them */
 static const gw_cli_command table[] = {
@@ -25,6 +26,7 @@ static const gw_cli_command table[] = {
     {"encode", "latent mean and variance of each clip of a sound (VAE)", gw_cmd_encode},
     {"reconstruct", "a sound through a VAE's bottleneck, clip by clip", gw_cmd_reconstruct},
     {"eval", "measure a GAN or VAE on a folder of sounds (Frechet distance, ELBO ...)", gw_cmd_eval},
+    {"presets", "list the presets (architectures, training recipes, synth sounds), checking each", gw_cmd_presets},
     {NULL, NULL, NULL},
 };
 
