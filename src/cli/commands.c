@@ -13,6 +13,7 @@ int gw_cmd_encode(int argc, char **argv);
 int gw_cmd_reconstruct(int argc, char **argv);
 int gw_cmd_eval(int argc, char **argv);
 int gw_cmd_presets(int argc, char **argv);
+int gw_cmd_pitch(int argc, char **argv);
 
 /* one line per subcommand; keep in the order `genwave help` shows them */
 static const gw_cli_command table[] = {
@@ -27,6 +28,7 @@ static const gw_cli_command table[] = {
     {"reconstruct", "a sound through a VAE's bottleneck, clip by clip", gw_cmd_reconstruct},
     {"eval", "measure a GAN or VAE on a folder of sounds (Frechet distance, ELBO ...)", gw_cmd_eval},
     {"presets", "list the presets (architectures, training recipes, synth sounds), checking each", gw_cmd_presets},
+    {"pitch", "measure how in tune a pitched WaveNet plays its notes (YIN, cents)", gw_cmd_pitch},
     {NULL, NULL, NULL},
 };
 
