@@ -1,0 +1,60 @@
+#!/bin/bash
+# genwave train wavenet: 6 steps straight == 3 steps + --resume to 6 (the
+# same losses to the last printed digit and the same final weights), the
+# final model's provenance, and one-line errors for bad input.
+set -u
+GW=$1
+. "$(dirname "$0")/../io/wavgen.inc"
+T=$(mktemp -d "${GW_TEST_TMP:-/tmp}/cli_train_wavenet.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+
+mkdir -p "$T/data" "$T/unlabelled"
+for n in 57 60 64 67; do wav "$T/data/tone_n${n}_v90.wav" 8000 5000 /dev/urandom; done
+wav "$T/unlabelled/a.wav" 8000 5000 /dev/urandom
+wav "$T/unlabelled/b.wav" 8000 5000 /dev/urandom
+
+train() { "$GW" train wavenet --data "$T/data" --preset wavenet-tiny-pitch --val-every 3 --seed 5 "$@"; }
+train --out "$T/a" --steps 6 >"$T/log" 2>&1 || fail "straight run: $(tail -2 "$T/log")"
+train --out "$T/b" --steps 3 >"$T/log" 2>&1 || fail "first half: $(tail -2 "$T/log")"
+train --out "$T/b" --steps 6 --resume >"$T/log" 2>&1 || fail "resume: $(tail -2 "$T/log")"
+# columns after elapsed_s: every figure of every step
+cut -d, -f1,3- "$T/a/log.csv" >"$T/a.csv"
+cut -d, -f1,3- "$T/b/log.csv" >"$T/b.csv"
+cmp -s "$T/a.csv" "$T/b.csv" || fail "resumed run differs: $(diff "$T/a.csv" "$T/b.csv" | head -5)"
+[ "$(wc -l <"$T/a.csv")" -ge 7 ] || fail "log too short: $(cat "$T/a.csv")"
+# same weights: info of both shows the same final training loss
+"$GW" info "$T/a/model.gwm" | grep train_loss_nats >"$T/la"
+"$GW" info "$T/b/model.gwm" | grep train_loss_nats >"$T/lb"
+[ -s "$T/la" ] && cmp -s "$T/la" "$T/lb" || fail "final loss differs: $(cat "$T/la" "$T/lb")"
+"$GW" info "$T/b/model.gwm" >"$T/info"
+for k in "command.*train wavenet" "seed                     5" "steps                    6" \
+    "velocity yes" "val_bits_per_sample"; do
+    grep -q "$k" "$T/info" || fail "info lacks '$k': $(cat "$T/info")"
+done
+[ -s "$T/a/loss.png" ] || fail "no loss.png"
+
+# bad input: one line, exit 1
+"$GW" train wavenet --data "$T/nope" --preset wavenet-tiny-pitch --out "$T/c" >/dev/null 2>"$T/err"
+[ $? -eq 1 ] || fail "missing data: wrong exit"
+one_line_error "$T/err"
+grep -q "nope" "$T/err" || fail "missing data not named: $(cat "$T/err")"
+"$GW" train wavenet --data "$T/data" --preset no-such-preset --out "$T/c" >/dev/null 2>"$T/err"
+[ $? -eq 1 ] || fail "bad preset: wrong exit"
+one_line_error "$T/err"
+grep -q "no-such-preset" "$T/err" || fail "bad preset not named: $(cat "$T/err")"
+"$GW" train wavenet --data "$T/unlabelled" --preset wavenet-tiny-pitch --out "$T/c" >/dev/null 2>"$T/err"
+[ $? -eq 1 ] || fail "unlabelled data: wrong exit"
+one_line_error "$T/err"
+grep -q "no note" "$T/err" || fail "unlabelled: $(cat "$T/err")"
+# a finished run is not silently overwritten
+train --out "$T/a" --steps 6 >/dev/null 2>"$T/err"
+[ $? -eq 1 ] || fail "existing run: want exit 1"
+one_line_error "$T/err"
+# bad usage: exit 2
+"$GW" train wavenet --data "$T/data" >/dev/null 2>&1
+[ $? -eq 2 ] || fail "missing --out: want exit 2"
+"$GW" train wavenet --data "$T/data" --preset wavenet-tiny-pitch --out "$T/c" --steps -3 >/dev/null 2>&1
+[ $? -eq 2 ] || fail "bad --steps: want exit 2"
+"$GW" train nosuchkind >/dev/null 2>&1
+[ $? -eq 2 ] || fail "unknown kind: want exit 2"
+echo "train_wavenet.sh: ok"
