@@ -394,6 +394,15 @@ int gw_wavenet_sample(const float *logits, float temperature, float u) {
     return sample_with(&gw_wn_kernels_scalar, p, logits, temperature, u);
 }
 
+/* a short copy, inlined (a memcpy call per voice and layer costs more than
+ * the copy) */
+static inline void copy_floats(float *restrict dst, const float *restrict src, int n) {
+    int i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int j = 0; j < 16; j++) dst[i + j] = src[i + j];
+    for (; i < n; i++) dst[i] = src[i];
+}
+
 /* y = W x + bias + add over B voices with the stream's weight type */
 static inline void product(const gw_wavenet_stream *s, float *y, int ys, const void *W,
                            const float *x, int xs, const float *bias, int bs, const float *add,
@@ -413,8 +422,7 @@ void gw_wavenet_stream_step(gw_wavenet_stream *s, float *logits, float *samples,
     const size_t V = (size_t)s->max_voices;
     if (B == 0) return;
     float *x = s->x, *x2 = s->x2;
-    for (int v = 0; v < B; v++)
-        memcpy(x + (size_t)v * R16, s->embed + (size_t)s->input[v] * R, sizeof(float) * R);
+    for (int v = 0; v < B; v++) copy_floats(x + (size_t)v * R16, s->embed + (size_t)s->input[v] * R, R);
     for (int l = 0; l < L; l++) {
         /* taps oldest first (tap k sees t - (K-1-k) d), then the present;
          * the oldest slot is then overwritten with the present input */
@@ -424,10 +432,17 @@ void gw_wavenet_stream_step(gw_wavenet_stream *s, float *logits, float *samples,
             for (int t = 0; t < K - 1; t++) {
                 int slot = pos - (K - 1 - t) * d;
                 slot += slot < 0 ? n : 0;
-                memcpy(xi + (size_t)t * R, s->ring[l] + ((size_t)slot * V + v) * R, sizeof(float) * R);
+                copy_floats(xi + (size_t)t * R, s->ring[l] + ((size_t)slot * V + v) * R, R);
             }
-            memcpy(xi + (size_t)(K - 1) * R, x + (size_t)v * R16, sizeof(float) * R);
-            if (n) memcpy(s->ring[l] + ((size_t)pos * V + v) * R, x + (size_t)v * R16, sizeof(float) * R);
+            copy_floats(xi + (size_t)(K - 1) * R, x + (size_t)v * R16, R);
+            if (n) {
+                float *cur = s->ring[l] + ((size_t)pos * V + v) * R;
+                copy_floats(cur, x + (size_t)v * R16, R);
+                /* the next step's oldest tap was written n steps ago and has
+                 * likely left the cache: fetch it while this step computes */
+                const float *next = pos + 1 == n ? s->ring[l] + (size_t)v * R : cur + V * R;
+                for (int i = 0; i < R; i += 16) __builtin_prefetch(next + i);
+            }
         }
         if (n) s->pos[l] = pos + 1 == n ? 0 : pos + 1;
         product(s, s->h, 2 * G16, s->dil_w[l], s->xin, KR, s->gbias + (size_t)l * 2 * G16, s->LG2,
