@@ -5,6 +5,7 @@
 #include "nn/layers.h"
 
 #include <assert.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,7 +64,7 @@ static size_t down_act_numel(const gw_downnet *n, int i) {
 }
 
 gw_status gw_downnet_declare(gw_downnet *n, gw_params *p, const char *prefix,
-                             const gw_specnet_shape *s, int out_dim, float slope, int sn,
+                             const gw_specnet_shape *s, int out_dim, float slope, int sn, int mbstd,
                              gw_error *err) {
     memset(n, 0, sizeof *n);
     gw_status st = gw_specnet_shape_check(s, prefix, err);
@@ -76,6 +77,8 @@ gw_status gw_downnet_declare(gw_downnet *n, gw_params *p, const char *prefix,
     n->sn = sn;
     n->params = p;
     n->flat = n->ch[n->L - 1] * (n->H >> n->L) * (n->W >> n->L);
+    n->mbstd = mbstd > 0 ? mbstd : 0;
+    n->fin = n->flat + (n->mbstd ? (n->H >> n->L) * (n->W >> n->L) : 0);
     char name[32];
     for (int i = 0; i <= n->L; i++) {
         int last = i == n->L;
@@ -88,7 +91,7 @@ gw_status gw_downnet_declare(gw_downnet *n, gw_params *p, const char *prefix,
         char t[40];
         snprintf(t, sizeof t, "%s.w", name);
         int wshape[4] = {n->ch[i], cin, n->K, n->K};
-        int fshape[2] = {out_dim, n->flat};
+        int fshape[2] = {out_dim, n->fin};
         if ((st =
                  declare(p, &n->w_idx[i], prefix, t, last ? 2 : 4, last ? fshape : wshape, 0, err)))
             return st;
@@ -106,7 +109,7 @@ gw_status gw_downnet_declare(gw_downnet *n, gw_params *p, const char *prefix,
 gw_status gw_downnet_setup(gw_downnet *n, int B_max, gw_rng *rng, gw_error *err) {
     n->B_max = B_max;
     gw_params *p = n->params;
-    size_t maxact = (size_t)n->flat, work = 0;
+    size_t maxact = (size_t)n->fin, work = 0;
     for (int i = 0; i < n->L; i++) {
         gw_conv2d_dims d;
         int cin = i ? n->ch[i - 1] : 1;
@@ -127,6 +130,7 @@ gw_status gw_downnet_setup(gw_downnet *n, int B_max, gw_rng *rng, gw_error *err)
     sizes[k++] = gw_align64((size_t)B_max * maxact * 4);
     sizes[k++] = gw_align64((size_t)B_max * maxact * 4);
     sizes[k++] = gw_align64(work * 4);
+    sizes[k++] = gw_align64((size_t)B_max * n->fin * 4);
     size_t wsn = 0, wmax = 0;
     for (int i = 0; i <= n->L; i++) {
         size_t ne = gw_params_at(p, n->w_idx[i])->numel;
@@ -148,6 +152,7 @@ gw_status gw_downnet_setup(gw_downnet *n, int B_max, gw_rng *rng, gw_error *err)
     n->g0 = (float *)m, m += sizes[k++];
     n->g1 = (float *)m, m += sizes[k++];
     n->work = (float *)m, m += sizes[k++];
+    n->feat = (float *)m, m += sizes[k++];
     if (n->sn) {
         for (int i = 0; i <= n->L; i++) {
             n->w_sn[i] = (float *)m;
@@ -198,6 +203,61 @@ static const float *down_weight(gw_downnet *n, int i, int train) {
     return n->w_sn[i];
 }
 
+/* per-feature mean and std over the g examples of a group starting at a */
+static void group_stats(double *mean, double *sd, const float *a, int g, int F, int j) {
+    double s = 0, s2 = 0;
+    for (int b = 0; b < g; b++)
+        s += a[(size_t)b * F + j];
+    *mean = s / g;
+    for (int b = 0; b < g; b++) {
+        double e = a[(size_t)b * F + j] - *mean;
+        s2 += e * e;
+    }
+    *sd = sqrt(s2 / g + 1e-8);
+}
+
+/* feat (B, fin) = [a (B, F), sigma of the example's group repeated] */
+static const float *mbstd_forward(gw_downnet *n, const float *a, int B) {
+    int F = n->flat, extra = n->fin - F;
+    for (int g0 = 0; g0 < B; g0 += n->mbstd) {
+        int g = B - g0 < n->mbstd ? B - g0 : n->mbstd;
+        const float *ag = a + (size_t)g0 * F;
+        double sigma = 0, mean, sd;
+        for (int j = 0; j < F; j++)
+            group_stats(&mean, &sd, ag, g, F, j), sigma += sd;
+        sigma /= F;
+        for (int b = g0; b < g0 + g; b++) {
+            float *row = n->feat + (size_t)b * n->fin;
+            memcpy(row, a + (size_t)b * F, (size_t)F * 4);
+            for (int k = 0; k < extra; k++)
+                row[F + k] = (float)sigma;
+        }
+    }
+    return n->feat;
+}
+
+/* da (B, F) = the feature part of dfeat plus sigma's gradient:
+ * dsigma/da_bj = (a_bj - mean_j) / (g sd_j F) */
+static void mbstd_backward(gw_downnet *n, float *da, const float *dfeat, const float *a, int B) {
+    int F = n->flat, extra = n->fin - F;
+    for (int b = 0; b < B; b++)
+        memcpy(da + (size_t)b * F, dfeat + (size_t)b * n->fin, (size_t)F * 4);
+    for (int g0 = 0; g0 < B; g0 += n->mbstd) {
+        int g = B - g0 < n->mbstd ? B - g0 : n->mbstd;
+        double dsig = 0, mean, sd;
+        for (int b = g0; b < g0 + g; b++)
+            for (int k = 0; k < extra; k++)
+                dsig += dfeat[(size_t)b * n->fin + F + k];
+        const float *ag = a + (size_t)g0 * F;
+        for (int j = 0; j < F; j++) {
+            group_stats(&mean, &sd, ag, g, F, j);
+            double c = dsig / ((double)g * sd * F);
+            for (int b = 0; b < g; b++)
+                da[(size_t)(g0 + b) * F + j] += (float)(c * (ag[(size_t)b * F + j] - mean));
+        }
+    }
+}
+
 const float *gw_downnet_forward(gw_downnet *n, const float *x, int B, int train) {
     assert(B >= 1 && B <= n->B_max);
     n->x = x;
@@ -211,8 +271,9 @@ const float *gw_downnet_forward(gw_downnet *n, const float *x, int B, int train)
         gw_leaky_relu_forward(n->act[i], n->act[i], n->slope, (size_t)B * down_act_numel(n, i));
         in = n->act[i];
     }
+    if (n->mbstd) in = mbstd_forward(n, in, B);
     gw_dense_forward(n->out, in, down_weight(n, n->L, train), pdata(n->params, n->b_idx[n->L]), B,
-                     n->flat, n->out_dim);
+                     n->fin, n->out_dim);
     return n->out;
 }
 
@@ -233,11 +294,14 @@ void gw_downnet_backward(gw_downnet *n, float *dx, const float *dout, int param_
     gw_params *p = n->params;
     const float *wfc = n->sn ? n->w_sn[L] : pdata(p, n->w_idx[L]);
     float *cur = n->g0, *oth = n->g1;
-    memset(cur, 0, (size_t)B * n->flat * 4);
-    gw_dense_backward(cur, param_grads ? down_dw_target(n, L) : NULL,
-                      param_grads ? pgrad(p, n->b_idx[L]) : NULL, dout, n->act[L - 1], wfc, B,
-                      n->flat, n->out_dim);
+    /* with mbstd the dense layer's input gradient lands in oth first */
+    float *dfc = n->mbstd ? oth : cur;
+    memset(dfc, 0, (size_t)B * n->fin * 4);
+    gw_dense_backward(dfc, param_grads ? down_dw_target(n, L) : NULL,
+                      param_grads ? pgrad(p, n->b_idx[L]) : NULL, dout,
+                      n->mbstd ? n->feat : n->act[L - 1], wfc, B, n->fin, n->out_dim);
     if (param_grads) down_dw_finish(n, L);
+    if (n->mbstd) mbstd_backward(n, cur, dfc, n->act[L - 1], B);
     for (int i = L - 1; i >= 0; i--) {
         size_t na = (size_t)B * down_act_numel(n, i);
         memset(oth, 0, na * 4); /* oth: gradient wrt layer i's pre-activation */
@@ -262,7 +326,7 @@ void gw_downnet_backward(gw_downnet *n, float *dx, const float *dout, int param_
 }
 
 double gw_downnet_macs(const gw_downnet *n) {
-    double m = (double)n->flat * n->out_dim;
+    double m = (double)n->fin * n->out_dim;
     for (int i = 0; i < n->L; i++) {
         gw_conv2d_dims d;
         if (gw_conv2d_dims_init(&d, 1, i ? n->ch[i - 1] : 1, n->H >> i, n->W >> i, n->ch[i], n->K,

@@ -23,6 +23,16 @@
  * net: training forwards run one power iteration per weight, evaluation
  * forwards none; the u vectors are GW_PARAM_STATE tensors "<prefix>.<layer>.sn_u"
  * so they are saved and loaded with the weights.
+ *
+ * Minibatch standard deviation (Karras et al. 2018, "Progressive Growing of
+ * GANs", section 3) may end a down net, against mode collapse: the batch is
+ * cut into groups of `mbstd` consecutive examples; for each group the
+ * standard deviation over its examples of every feature of the last conv
+ * output, averaged over features, is one number sigma, appended as an extra
+ * (H / 2^L) x (W / 2^L) map to each example's flattened features. D can then
+ * see how varied a group is, and a generator that collapses gets caught. The
+ * GAN feeds D real and fake halves whose sizes are multiples of the group,
+ * so no group mixes them.
  */
 #ifndef GW_MODELS_SPEC_NETS_H
 #define GW_MODELS_SPEC_NETS_H
@@ -47,8 +57,10 @@ typedef struct gw_downnet {
     int H, W, L, K, out_dim, B_max;
     int ch[GW_SPECNET_MAX_LAYERS]; /* output channels of each conv */
     int flat;                      /* F */
+    int fin;                       /* dense input: F, + (H/2^L)(W/2^L) with mbstd */
     float slope;                   /* leaky ReLU slope */
     int sn;                        /* spectral norm on every weight */
+    int mbstd;                     /* minibatch-stddev group size, 0 = off */
     size_t w_idx[GW_SPECNET_MAX_LAYERS + 1], b_idx[GW_SPECNET_MAX_LAYERS + 1],
         u_idx[GW_SPECNET_MAX_LAYERS + 1];
     gw_params *params; /* not owned */
@@ -59,6 +71,7 @@ typedef struct gw_downnet {
     float *w_sn[GW_SPECNET_MAX_LAYERS + 1]; /* normalised weights (sn only) */
     float *dw_sn;                           /* scratch gradient of one normalised weight */
     float *out;                             /* (B_max, out_dim) dense output */
+    float *feat;                            /* (B_max, fin) dense input with the mbstd map */
     float *g0, *g1;                         /* gradient ping-pong, max activation size */
     float *work;                            /* conv workspace */
     size_t work_floats;
@@ -102,7 +115,7 @@ gw_status gw_specnet_read_channels(gw_specnet_shape *s, const cJSON *root, const
 
 /* declare tensors "<prefix>.conv<i>.w/.b", "<prefix>.fc.w/.b" into p */
 gw_status gw_downnet_declare(gw_downnet *n, gw_params *p, const char *prefix,
-                             const gw_specnet_shape *s, int out_dim, float slope, int sn,
+                             const gw_specnet_shape *s, int out_dim, float slope, int sn, int mbstd,
                              gw_error *err);
 /* after gw_params_alloc: random init from rng (when rng is not NULL), arena for B_max */
 gw_status gw_downnet_setup(gw_downnet *n, int B_max, gw_rng *rng, gw_error *err);

@@ -58,12 +58,12 @@ gw_status gw_specgan_config_from_json(gw_specgan_config *c, const cJSON *root, c
     gw_specgan_config_default(c);
     static const char *const keys[] = {"model",      "name",          "features", "z_dim",
                                        "g_channels", "d_channels",    "kernel",   "lrelu_slope",
-                                       "loss",       "spectral_norm", "train"};
+                                       "loss",       "spectral_norm", "train",    "minibatch_std"};
     static const char *const tkeys[] = {"batch", "lr_g",    "lr_d",      "beta1",
                                         "beta2", "d_steps", "ema_decay", "sample_every"};
     gw_status st;
     const char *s;
-    if ((st = gw_json_check_keys(root, NULL, keys, 11, path, err))) return st;
+    if ((st = gw_json_check_keys(root, NULL, keys, 12, path, err))) return st;
     if ((st = gw_json_str(&s, root, "model", 0, NULL, path, err))) return st;
     if (strcmp(s, GW_SPECGAN_KIND))
         return gw_fail(err, GW_ERR_ARG, "%s: key 'model' is '%s', not '%s'", path, s,
@@ -97,6 +97,7 @@ gw_status gw_specgan_config_from_json(gw_specgan_config *c, const cJSON *root, c
     if ((st = gw_json_bool(&c->spectral_norm, root, "spectral_norm", 1,
                            c->loss == GW_GAN_LOSS_HINGE, path, err)))
         return st;
+    if ((st = gw_json_int(&c->mbstd, root, "minibatch_std", 0, 4096, 1, 0, path, err))) return st;
     if (gw_json_find(root, "train") &&
         (st = gw_json_check_keys(root, "train", tkeys, 8, path, err)))
         return st;
@@ -147,6 +148,7 @@ char *gw_specgan_config_to_json(const gw_specgan_config *c) {
     cJSON_AddNumberToObject(r, "lrelu_slope", c->slope);
     cJSON_AddStringToObject(r, "loss", gw_gan_loss_name(c->loss));
     cJSON_AddBoolToObject(r, "spectral_norm", c->spectral_norm);
+    cJSON_AddNumberToObject(r, "minibatch_std", c->mbstd);
     cJSON_AddNumberToObject(t, "batch", c->batch);
     cJSON_AddNumberToObject(t, "lr_g", c->lr_g);
     cJSON_AddNumberToObject(t, "lr_d", c->lr_d);
@@ -180,8 +182,8 @@ gw_status gw_specgan_create(gw_specgan **out, const gw_specgan_config *c, int B_
         goto fail;
     }
     if ((st = gw_upnet_declare(&m->G, m->gp, "gen", &c->g, c->z_dim, GW_SPECNET_OUT_TANH, err)) ||
-        (st =
-             gw_downnet_declare(&m->D, m->dp, "disc", &c->d, 1, c->slope, c->spectral_norm, err)) ||
+        (st = gw_downnet_declare(&m->D, m->dp, "disc", &c->d, 1, c->slope, c->spectral_norm,
+                                 c->mbstd, err)) ||
         (st = gw_params_alloc(m->gp, err)) || (st = gw_params_alloc(m->dp, err)) ||
         (st = gw_upnet_setup(&m->G, B_max, rng, err)) ||
         /* D sees real and fake halves as one batch */
@@ -308,6 +310,11 @@ gw_status gw_specgan_d_step(gw_specgan *m, gw_specgan_stats *st, const float *re
                             gw_rng *rng, gw_error *err) {
     if (B < 1 || B > m->B_max)
         return gw_fail(err, GW_ERR_ARG, "specgan: batch %d outside 1..%d", B, m->B_max);
+    if (m->cfg.mbstd && B % m->cfg.mbstd)
+        return gw_fail(err, GW_ERR_ARG,
+                       "specgan: batch %d is not a multiple of minibatch_std %d (a group would "
+                       "mix real and generated images)",
+                       B, m->cfg.mbstd);
     size_t img = gw_specgan_image_size(m);
     gw_rng_fill_normal(rng, m->z, (size_t)B * m->cfg.z_dim, 0.0f, 1.0f);
     const float *fake = gw_upnet_forward(&m->G, m->z, B);

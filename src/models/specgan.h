@@ -11,6 +11,7 @@
  *    "d_channels": [32, 64, 128, 256], "kernel": 5, "lrelu_slope": 0.2,
  *    "loss": "nonsaturating" | "minimax" | "hinge",
  *    "spectral_norm": false (absent: true for hinge, else false),
+ *    "minibatch_std": 0 (group size of D's minibatch-stddev feature; 0 = off),
  *    "train": {"batch": 64, "lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.5,
  *              "beta2": 0.999, "d_steps": 1, "ema_decay": 0.999,
  *              "sample_every": 500}}
@@ -50,6 +51,7 @@ typedef struct gw_specgan_config {
     float slope;
     gw_gan_loss loss;
     int spectral_norm;
+    int mbstd; /* minibatch-stddev group size in D (spec_nets.h), 0 = off */
     /* training */
     int batch, d_steps, sample_every;
     float lr_g, lr_d, beta1, beta2, ema_decay;

@@ -92,19 +92,20 @@ static void test_generator_gradients(void **state) {
     gw_specgan_free(m);
 }
 
-static void discriminator_gradients(int sn) {
+static void discriminator_gradients(int sn, int mbstd) {
     gw_specgan_config cfg;
     small_config(&cfg, sn, GW_GAN_LOSS_HINGE);
+    cfg.mbstd = mbstd;
     gw_rng rng;
     gw_rng_seed(&rng, 4 + sn);
     gw_specgan *m = NULL;
     gw_error err = {0};
     assert_int_equal(gw_specgan_create(&m, &cfg, 2, &rng, &err), GW_OK);
-    int B = 3; /* D holds 2 B_max */
+    int B = mbstd ? 4 : 3; /* D holds 2 B_max; with mbstd groups of 3 and 1 */
     size_t isz = gw_specgan_image_size(m);
-    float *x = malloc(B * isz * 4), *dx = calloc(B * isz, 4), g[3];
+    float *x = malloc(B * isz * 4), *dx = calloc(B * isz, 4), g[4];
     gw_rng_fill_uniform(&rng, x, B * isz, -1, 1);
-    gw_rng_fill_normal(&rng, g, 3, 0, 1);
+    gw_rng_fill_normal(&rng, g, 4, 0, 1);
     /* one training forward runs a power iteration, then u, v stay fixed:
      * the backward treats them as constants (Miyato et al. 2018) */
     gw_downnet_forward(&m->D, x, B, 1);
@@ -114,7 +115,7 @@ static void discriminator_gradients(int sn) {
     ctx_t c = {m, x, g, B, 1};
     assert_true(
         gw_test_gradcheck(sn ? "D(sn) dx" : "D dx", x, dx, B * isz, loss_fn, &c, 1e-2f, 80) < 2e-2);
-    check_params(m->dp, &c, sn ? "D(sn)" : "D", 1e-2f);
+    check_params(m->dp, &c, sn ? "D(sn)" : "D", mbstd ? 1e-3f : 1e-2f);
     /* input gradient only (the G step): same dx, parameter grads untouched */
     float *dx2 = calloc(B * isz, 4);
     gw_params_zero_grad(m->dp);
@@ -128,10 +129,14 @@ static void discriminator_gradients(int sn) {
 }
 
 static void test_discriminator_gradients(void **state) {
-    discriminator_gradients(0);
+    discriminator_gradients(0, 0);
 }
 static void test_discriminator_sn_gradients(void **state) {
-    discriminator_gradients(1);
+    discriminator_gradients(1, 0);
+}
+/* minibatch stddev: the group statistic's gradient reaches every example */
+static void test_discriminator_mbstd_gradients(void **state) {
+    discriminator_gradients(0, 3);
 }
 
 typedef struct {
@@ -285,6 +290,7 @@ int main(void) {
         cmocka_unit_test(test_generator_gradients),
         cmocka_unit_test(test_discriminator_gradients),
         cmocka_unit_test(test_discriminator_sn_gradients),
+        cmocka_unit_test(test_discriminator_mbstd_gradients),
         cmocka_unit_test(test_losses),
         cmocka_unit_test(test_reference_shapes),
         cmocka_unit_test(test_train_steps),
