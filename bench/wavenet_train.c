@@ -41,6 +41,15 @@ static double now(void) {
     return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
 
+/* CPU time of the whole process: on a busy machine wall time also counts the
+ * time other processes hold the cores; CPU time per step (all threads)
+ * tells what the step costs */
+static double cpu_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
@@ -72,7 +81,7 @@ static int bench_one(const char *model, int threads, int shards, int B, int N, i
     gw_wavenet_train *t = NULL;
     gw_adam *opt = NULL;
     uint8_t *win = NULL;
-    double *tf = NULL, *tb = NULL, *ta = NULL, *tt = NULL;
+    double *tf = NULL, *tb = NULL, *ta = NULL, *tt = NULL, *tc = NULL;
     int rc = 1;
     if (gw_train_find_preset(path, sizeof path, model, &err) ||
         gw_wavenet_config_load(&cfg, path, &err) || gw_wavenet_create(&m, &cfg, &err))
@@ -88,13 +97,14 @@ static int bench_one(const char *model, int threads, int shards, int B, int N, i
     win = malloc((size_t)B * W);
     tf = malloc(sizeof(double) * steps), tb = malloc(sizeof(double) * steps);
     ta = malloc(sizeof(double) * steps), tt = malloc(sizeof(double) * steps);
-    if (!win || !tf || !tb || !ta || !tt) goto done;
+    tc = malloc(sizeof(double) * steps);
+    if (!win || !tf || !tb || !ta || !tt || !tc) goto done;
     for (int b = 0; b < B; b++) synth_window(win + (size_t)b * W, W, cfg.sample_rate, &rng);
     openblas_set_num_threads(shards ? 1 : threads);
     if (shards && gw_wavenet_train_set_threads(t, threads, &err)) goto done;
     float loss = 0;
     for (int s = -warmup; s < steps; s++) {
-        double t0 = now();
+        double t0 = now(), c0 = cpu_now();
         gw_params_zero_grad(m->params);
         if (gw_wavenet_train_forward(t, &loss, win, NULL, NULL, 1, &err)) goto done;
         double t1 = now();
@@ -102,27 +112,31 @@ static int bench_one(const char *model, int threads, int shards, int B, int N, i
         double t2 = now();
         if (gw_adam_step(opt, ac.lr, &err)) goto done;
         double t3 = now();
-        if (s >= 0) tf[s] = t1 - t0, tb[s] = t2 - t1, ta[s] = t3 - t2, tt[s] = t3 - t0;
+        if (s >= 0)
+            tf[s] = t1 - t0, tb[s] = t2 - t1, ta[s] = t3 - t2, tt[s] = t3 - t0,
+            tc[s] = cpu_now() - c0;
     }
     double ms = 1e3 * median(tt, steps);
     double sps = (double)B * N / (ms * 1e-3);
     double macs = gw_wavenet_train_forward_macs(&cfg, B, N);
     double peer = (B == 4 && N == 4096) ? peer_samples_per_s(cfg.name, threads) : 0;
-    printf("%-15s %s %d  %7.1f ms/step (fwd %.1f, bwd %.1f, adam %.1f)  %8.0f target samples/s"
-           "  ~%5.1f GFLOP/s",
-           cfg.name, shards ? "shards" : "blas  ", threads, ms, 1e3 * median(tf, steps), 1e3 * median(tb, steps),
-           1e3 * median(ta, steps), sps, 3 * 2 * macs / (ms * 1e-3) / 1e9);
+    double cpu_ms = 1e3 * median(tc, steps);
+    printf("%-15s %s %d  %7.1f ms/step (fwd %.1f, bwd %.1f, adam %.1f; cpu %.1f ms)"
+           "  %8.0f target samples/s  ~%5.1f GFLOP/s",
+           cfg.name, shards ? "shards" : "blas  ", threads, ms, 1e3 * median(tf, steps),
+           1e3 * median(tb, steps), 1e3 * median(ta, steps), cpu_ms, sps,
+           3 * 2 * macs / (ms * 1e-3) / 1e9);
     if (peer > 0) printf("  x%.2f PyTorch (%.0f)", sps / peer, peer);
     printf("  loss %.3f\n", loss);
     printf("RESULT {\"bench\": \"wavenet_train\", \"model\": \"%s\", \"threads\": %d, "
-           "\"mode\": \"%s\", \"ms_per_step\": %.2f, \"target_samples_per_s\": %.0f, "
-           "\"ratio_to_pytorch\": %.3f}\n",
-           cfg.name, threads, shards ? "shards" : "blas", ms, sps, peer > 0 ? sps / peer : 0.0);
+           "\"mode\": \"%s\", \"ms_per_step\": %.2f, \"cpu_ms_per_step\": %.2f, "
+           "\"target_samples_per_s\": %.0f, \"ratio_to_pytorch\": %.3f}\n",
+           cfg.name, threads, shards ? "shards" : "blas", ms, cpu_ms, sps, peer > 0 ? sps / peer : 0.0);
     fflush(stdout);
     rc = 0;
 done:
     if (rc) fprintf(stderr, "bench_wavenet_train: %s: %s\n", model, err.msg);
-    free(win), free(tf), free(tb), free(ta), free(tt);
+    free(win), free(tf), free(tb), free(ta), free(tt), free(tc);
     gw_adam_free(opt);
     gw_wavenet_train_free(t);
     gw_wavenet_free(m);

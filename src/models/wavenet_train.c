@@ -169,9 +169,11 @@ static void im2col_taps(float *col,     // (B, To, K*R)
     for (int b = 0; b < B; b++)
         for (int t = 0; t < To; t++) {
             float *dst = col + ((size_t)b * To + t) * K * R;
-            for (int k = 0; k < K; k++)
-                memcpy(dst + (size_t)k * R, x + ((size_t)b * Ti + t + (size_t)k * d) * R,
-                       (size_t)R * sizeof(float));
+            for (int k = 0; k < K; k++) { /* a loop, not memcpy: R is small (32, 64) */
+                const float *src = x + ((size_t)b * Ti + t + (size_t)k * d) * R;
+                float *o = dst + (size_t)k * R;
+                for (int r = 0; r < R; r++) o[r] = src[r];
+            }
         }
 }
 
@@ -373,9 +375,11 @@ static gw_status shard_forward(gw_wavenet_train *t, float *loss, const uint8_t *
                      hb, G2);
             gate_forward(hb, zb, gb + (size_t)b * G2, To, G);
             /* the N output positions feed the skip products, all layers at once below */
-            for (int n = 0; n < N; n++)
-                memcpy(t->zall + ((size_t)b * N + n) * LG + (size_t)l * G,
-                       zb + (size_t)(To - N + n) * G, (size_t)G * sizeof(float));
+            for (int n = 0; n < N; n++) {
+                float *o = t->zall + ((size_t)b * N + n) * LG + (size_t)l * G;
+                const float *src = zb + (size_t)(To - N + n) * G;
+                for (int g = 0; g < G; g++) o[g] = src[g];
+            }
             if (l < L - 1)
                 residual_forward(t->x[l + 1] + (size_t)b * To * R,
                                  t->x[l] + (size_t)b * Ti * R, ly->res_b, To, (K - 1) * d, R);
