@@ -362,6 +362,19 @@ int gw_cmd_render(int argc, char **argv) {
         n_ev = 1;
     }
     if (render_notes(&audio, &n, m, ev, n_ev, &o, &err)) goto fail;
+    char pitch[96] = "";
+    if (!o.midi && pitched && n > (size_t)sr / 10) {
+        /* the pitch it actually played (YIN over the held part, after the
+         * first 20 percent), so a user or a script can check tuning */
+        size_t held = (size_t)llround(o.seconds * sr), skip = held / 5;
+        if (held > n) held = n;
+        float f0 = gw_yin_f0(audio + skip, held - skip, sr, 30.0f, 0.45f * sr);
+        if (f0 > 0)
+            snprintf(pitch, sizeof pitch, ", f0 %.1f Hz (%+.1f cents from note %g)", f0,
+                     gw_cents(f0, gw_midi_to_hz((float)o.note)), o.note);
+        else
+            snprintf(pitch, sizeof pitch, ", no clear pitch");
+    }
     int out_rate = sr;
     if (o.rate && o.rate != sr) {
         if (gw_resample(&res, &rn, audio, n, sr, o.rate, &err)) goto fail;
@@ -371,8 +384,8 @@ int gw_cmd_render(int argc, char **argv) {
     }
     if (gw_audio_write(o.out, audio, n, 1, out_rate, gw_audio_format_for_path(o.out), &err))
         goto fail;
-    printf("%s: %.2f s at %d Hz, %zu note%s\n", o.out, (double)n / out_rate, out_rate, n_ev,
-           n_ev == 1 ? "" : "s");
+    printf("%s: %.2f s at %d Hz, %zu note%s%s\n", o.out, (double)n / out_rate, out_rate, n_ev,
+           n_ev == 1 ? "" : "s", pitch);
     rc = 0;
 fail:
     if (rc) fprintf(stderr, "genwave: %s\n", err.msg[0] ? err.msg : "render failed: out of memory");
