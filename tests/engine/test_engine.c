@@ -1,0 +1,431 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dsp/gw_dsp.h"
+#include "engine/gw_engine.h"
+#include "engine_models.h"
+#include "gw_test.h"
+#include "string_model.h"
+
+enum { CLS = 240 };
+
+static float amp(void) {
+    return gw_mulaw_decode(CLS);
+}
+
+static gw_engine *make_engine(const gw_wavenet *m, int voices, int host_rate, int block,
+                              gw_engine_mode mode) {
+    gw_engine_config c;
+    gw_engine_config_default(&c);
+    c.max_voices = voices;
+    c.host_rate = host_rate;
+    c.max_block = block;
+    c.mode = mode;
+    gw_engine *e = NULL;
+    gw_error err = {0};
+    if (gw_engine_create(&e, m, &c, &err)) fail_msg("%s", err.msg);
+    if (mode == GW_ENGINE_CALLBACK && gw_engine_start(e, &err)) fail_msg("%s", err.msg);
+    return e;
+}
+
+/* runs the engine for n frames in blocks of `block` into out (n) */
+static void run(gw_engine *e, float *out, size_t n, int block) {
+    for (size_t t = 0; t < n; t += (size_t)block) {
+        int k = n - t < (size_t)block ? (int)(n - t) : block;
+        gw_engine_process(e, out + t, k);
+    }
+}
+
+static float max_jump(const float *x, size_t n, float prev) {
+    float m = 0;
+    for (size_t i = 0; i < n; i++) {
+        float d = fabsf(x[i] - prev);
+        if (!(d <= m)) m = d;
+        prev = x[i];
+    }
+    return m;
+}
+
+/* ---- rings ---- */
+
+static void test_ring_basic(void **state) {
+    int mem[8], out[8];
+    gw_ring r;
+    gw_error err = {0};
+    assert_int_equal(gw_ring_init(&r, mem, sizeof(int), 6, &err), GW_ERR_ARG);
+    assert_int_equal(gw_ring_init(&r, mem, sizeof(int), 8, &err), GW_OK);
+    assert_int_equal(gw_ring_readable(&r), 0);
+    assert_int_equal(gw_ring_read(&r, out, 1), 0);
+    int next_w = 0, next_r = 0;
+    for (int round = 0; round < 50; round++) { /* wraps the indices many times */
+        int in[8], k = 1 + round % 8;
+        for (int i = 0; i < k; i++) in[i] = next_w + i;
+        size_t w = gw_ring_write(&r, in, (size_t)k);
+        assert_true(w <= (size_t)k);
+        next_w += (int)w;
+        assert_int_equal(gw_ring_readable(&r) + gw_ring_writable(&r), 8);
+        size_t got = gw_ring_read(&r, out, (size_t)(1 + round % 5));
+        for (size_t i = 0; i < got; i++) assert_int_equal(out[i], next_r++);
+    }
+    /* full ring refuses more */
+    while (gw_ring_read(&r, out, 8)) {
+    }
+    int fill[9] = {0};
+    assert_int_equal(gw_ring_write(&r, fill, 9), 8);
+    assert_int_equal(gw_ring_write(&r, fill, 1), 0);
+}
+
+typedef struct stress {
+    gw_ring *r;
+    uint32_t n;
+} stress;
+
+static void *producer(void *arg) {
+    stress *s = arg;
+    uint32_t next = 0, buf[37];
+    while (next < s->n) {
+        uint32_t k = 1 + next % 37;
+        if (k > s->n - next) k = s->n - next;
+        for (uint32_t i = 0; i < k; i++) buf[i] = next + i;
+        next += (uint32_t)gw_ring_write(s->r, buf, k);
+    }
+    return NULL;
+}
+
+/* one writer and one reader thread hammer a small ring with odd-sized
+ * chunks: every item arrives once, in order */
+static void test_ring_two_threads(void **state) {
+    uint32_t mem[64], buf[29];
+    gw_ring r;
+    assert_int_equal(gw_ring_init(&r, mem, sizeof(uint32_t), 64, NULL), GW_OK);
+    stress s = {&r, 500000};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, producer, &s), 0);
+    uint32_t expect = 0;
+    while (expect < s.n) {
+        size_t got = gw_ring_read(&r, buf, 1 + expect % 29);
+        for (size_t i = 0; i < got; i++)
+            if (buf[i] != expect++) fail_msg("item %u arrived as %u", expect - 1, buf[i]);
+    }
+    pthread_join(th, NULL);
+    assert_int_equal(gw_ring_readable(&r), 0);
+}
+
+/* ---- voices ---- */
+
+static void notes_of(gw_engine *e, float *notes, int *n) {
+    gw_engine_voice_info info[16];
+    *n = gw_engine_voices(e, info, 16);
+    for (int i = 0; i < *n; i++) notes[i] = info[i].stage == 3 ? -info[i].pending_note : info[i].note;
+}
+
+static int has(const float *notes, int n, float x) {
+    for (int i = 0; i < n; i++)
+        if (notes[i] == x) return 1;
+    return 0;
+}
+
+static void test_allocation_and_stealing(void **state) {
+    gw_wavenet *m;
+    assert_int_equal(gw_test_const_model(&m, 16000, CLS, 0, NULL), GW_OK);
+    gw_engine *e = make_engine(m, 4, 16000, 160, GW_ENGINE_CALLBACK);
+    float buf[1600], notes[16];
+    int n;
+    for (int k = 0; k < 4; k++) assert_true(gw_engine_note_on(e, 60.0f + k, 1.0f));
+    run(e, buf, 160, 160);
+    notes_of(e, notes, &n);
+    assert_int_equal(n, 4);
+    gw_engine_meters mt;
+    gw_engine_read_meters(e, &mt);
+    assert_int_equal(mt.voices, 4);
+    /* full: the oldest held note (60) fades and restarts as 70 */
+    gw_engine_note_on(e, 70, 1.0f);
+    run(e, buf, 16, 16);
+    notes_of(e, notes, &n);
+    assert_int_equal(n, 4);
+    assert_true(has(notes, n, -70.0f)); /* fading, 70 pending */
+    run(e, buf, 1600, 160);             /* 3 ms fade is long over */
+    notes_of(e, notes, &n);
+    assert_true(has(notes, n, 70) && !has(notes, n, 60) && has(notes, n, 61));
+    /* a released voice is taken before any held one, the quietest first */
+    gw_engine_note_off(e, 62);
+    run(e, buf, 320, 160); /* 20 ms into an 80 ms release */
+    gw_engine_note_off(e, 63);
+    run(e, buf, 160, 160); /* 62 is now quieter than 63 */
+    gw_engine_note_on(e, 72, 1.0f);
+    run(e, buf, 1600, 160);
+    notes_of(e, notes, &n);
+    assert_true(has(notes, n, 72) && !has(notes, n, 62) && has(notes, n, 61));
+    /* all released voices retire when their envelopes reach zero */
+    gw_engine_send(e, &(gw_engine_event){.type = GW_ENGINE_EV_ALL_OFF});
+    for (int k = 0; k < 3; k++) run(e, buf, 1600, 160); /* 300 ms > 80 ms release */
+    assert_int_equal(gw_engine_voices(e, NULL, 0), 0);
+    assert_true(fabsf(buf[1599]) == 0.0f);
+    gw_engine_free(e);
+    gw_wavenet_free(m);
+}
+
+/* note-on and note-off never step: the largest sample-to-sample change is
+ * the attack ramp's slope, with and without resampling to the host rate */
+static void test_envelopes_click_free(void **state) {
+    const int rates[2] = {16000, 48000};
+    for (int ri = 0; ri < 2; ri++) {
+        const int host = rates[ri];
+        gw_wavenet *m;
+        assert_int_equal(gw_test_const_model(&m, 16000, CLS, 0, NULL), GW_OK);
+        gw_engine *e = make_engine(m, 2, host, 128, GW_ENGINE_CALLBACK);
+        const size_t n = (size_t)host / 4; /* 250 ms */
+        float *on = calloc(n, sizeof(float)), *off = calloc(n, sizeof(float));
+        run(e, on, 1024, 128); /* silence first, so the resampler sees the onset */
+        gw_engine_note_on(e, 60, 1.0f);
+        run(e, on, n, 128);
+        gw_engine_note_off(e, 60);
+        run(e, off, n, 128);
+        const float A = amp();
+        const float attack_slope = A / (0.005f * host), release_slope = A / (0.080f * host);
+        float j_on = max_jump(on, n, 0.0f), j_off = max_jump(off, n, on[n - 1]);
+        /* a bandlimited resampler overshoots a slope's corners a little
+         * (Gibbs on the derivative) */
+        const float tol = host == 16000 ? 1.01f : 1.3f;
+        /* the sustained level, and silence after release */
+        assert_true(fabsf(on[n - 1] - A) < 1e-3f);
+        assert_true(fabsf(off[n - 1]) < 1e-4f);
+        /* without the envelope either jump would be A (0.52) */
+        if (j_on > tol * attack_slope || j_off > tol * release_slope)
+            fail_msg("host %d Hz: jumps %g (attack slope %g), %g (release slope %g)", host,
+                     (double)j_on, (double)attack_slope, (double)j_off, (double)release_slope);
+        free(on);
+        free(off);
+        gw_engine_free(e);
+        gw_wavenet_free(m);
+    }
+}
+
+/* a stolen voice fades over steal_ms before its new note attacks */
+static void test_steal_click_free(void **state) {
+    gw_wavenet *m;
+    assert_int_equal(gw_test_const_model(&m, 16000, CLS, 0, NULL), GW_OK);
+    gw_engine *e = make_engine(m, 1, 16000, 64, GW_ENGINE_CALLBACK);
+    float a[3200], b[3200];
+    gw_engine_note_on(e, 60, 1.0f);
+    run(e, a, 3200, 64);
+    gw_engine_note_on(e, 67, 1.0f);
+    run(e, b, 3200, 64);
+    const float A = amp(), fade_slope = A / (0.003f * 16000);
+    float j = max_jump(b, 3200, a[3199]);
+    if (j > 1.05f * fade_slope) fail_msg("steal jump %g > fade slope %g", (double)j, (double)fade_slope);
+    float notes[4];
+    int n;
+    notes_of(e, notes, &n);
+    assert_int_equal(n, 1);
+    assert_true(notes[0] == 67.0f);
+    assert_true(fabsf(b[3199] - A) < 1e-3f);
+    gw_engine_free(e);
+    gw_wavenet_free(m);
+}
+
+/* a gain jump glides with the smoothing time constant (20 ms) */
+static void test_gain_smoothing(void **state) {
+    gw_wavenet *m;
+    assert_int_equal(gw_test_const_model(&m, 16000, CLS, 0, NULL), GW_OK);
+    gw_engine *e = make_engine(m, 2, 16000, 100, GW_ENGINE_CALLBACK);
+    float a[1600], b[3200];
+    gw_engine_note_on(e, 60, 1.0f);
+    run(e, a, 1600, 100);
+    gw_engine_set_param(e, GW_ENGINE_PARAM_GAIN, 0.25f);
+    run(e, b, 3200, 100);
+    const float A = amp(), coef = 1.0f - expf(-1.0f / (0.020f * 16000));
+    float j = max_jump(b, 3200, a[1599]);
+    assert_true(j <= 1.01f * 0.75f * A * coef);
+    assert_true(j > 0.5f * 0.75f * A * coef); /* it did move */
+    /* after one time constant (320 samples) 1/e of the step is left */
+    assert_true(fabsf((b[319] - 0.25f * A) / (0.75f * A) - expf(-1.0f)) < 0.02f);
+    assert_true(fabsf(b[3199] - 0.25f * A) < 1e-3f);
+    /* the temperature is smoothed too: a greedy switch keeps the constant */
+    gw_engine_set_param(e, GW_ENGINE_PARAM_TEMPERATURE, 0.0f);
+    run(e, b, 1600, 100);
+    assert_true(fabsf(b[1599] - 0.25f * A) < 1e-3f);
+    gw_engine_free(e);
+    gw_wavenet_free(m);
+}
+
+/* the string model sounds its note's pitch through the engine at 48 kHz,
+ * and pitch bend moves the pitch conditioning (+2 semitones -> note + 2) */
+static void test_pitch_and_bend(void **state) {
+    gw_wavenet *m;
+    gw_error err = {0};
+    if (gw_test_string_model(&m, 16000, 48, 72, &err)) fail_msg("%s", err.msg);
+    gw_engine *e = make_engine(m, 4, 48000, 256, GW_ENGINE_CALLBACK);
+    const size_t n = 48000 * 3 / 2;
+    float *x = calloc(n, sizeof(float));
+    gw_engine_note_on(e, 57, 1.0f);
+    run(e, x, n, 256);
+    float f0 = gw_yin_f0(x + n / 3, n - n / 3, 48000, 60.0f, 1000.0f);
+    float rms = 0;
+    for (size_t i = n / 3; i < n; i++) rms += x[i] * x[i];
+    rms = sqrtf(rms / (float)(n - n / 3));
+    assert_true(rms > 0.02f);
+    if (!(fabsf(gw_cents(f0, gw_midi_to_hz(57))) < 25.0f))
+        fail_msg("note 57: f0 %.2f Hz, expected %.2f", (double)f0, (double)gw_midi_to_hz(57));
+    gw_engine_set_param(e, GW_ENGINE_PARAM_PITCH_BEND, 2.0f);
+    run(e, x, n, 256);
+    f0 = gw_yin_f0(x + n / 3, n - n / 3, 48000, 60.0f, 1000.0f);
+    if (!(fabsf(gw_cents(f0, gw_midi_to_hz(59))) < 25.0f))
+        fail_msg("note 57 bent +2: f0 %.2f Hz, expected %.2f", (double)f0,
+                 (double)gw_midi_to_hz(59));
+    free(x);
+    gw_engine_free(e);
+    gw_wavenet_free(m);
+}
+
+static void sleep_us(long us) {
+    struct timespec ts = {0, us * 1000};
+    nanosleep(&ts, NULL);
+}
+
+/* the generator thread renders exactly what the callback would: same
+ * voices, same noise, same resampling, only earlier */
+static void test_thread_mode_matches_callback(void **state) {
+    gw_wavenet *m;
+    gw_error err = {0};
+    if (gw_test_string_model(&m, 16000, 48, 72, &err)) fail_msg("%s", err.msg);
+    enum { B = 256, BLOCKS = 60 };
+    gw_engine *cb = make_engine(m, 4, 48000, B, GW_ENGINE_CALLBACK);
+    gw_engine *th = make_engine(m, 4, 48000, B, GW_ENGINE_THREAD);
+    static float a[B * BLOCKS], b[B * BLOCKS];
+    gw_engine_note_on(cb, 60, 0.8f);
+    gw_engine_note_on(cb, 64, 0.8f);
+    gw_engine_note_on(th, 60, 0.8f);
+    gw_engine_note_on(th, 64, 0.8f);
+    run(cb, a, B * BLOCKS, B);
+    if (gw_engine_start(th, &err)) fail_msg("%s", err.msg);
+    for (int k = 0; k < BLOCKS; k++) {
+        gw_engine_meters mt;
+        for (int w = 0; w < 20000; w++) { /* at most 2 s for the generator to catch up */
+            gw_engine_read_meters(th, &mt);
+            if (mt.ready >= B) break;
+            sleep_us(100);
+        }
+        gw_engine_process(th, b + k * B, B);
+    }
+    gw_engine_meters mt;
+    gw_engine_read_meters(th, &mt);
+    assert_int_equal(mt.underruns, 0);
+    assert_true(mt.load > 0.0f);
+    gw_engine_stop(th);
+    assert_true(gw_test_max_abs_diff(a, b, B * BLOCKS) == 0.0f);
+    float peak = 0;
+    for (int i = 0; i < B * BLOCKS; i++) peak = fmaxf(peak, fabsf(a[i]));
+    assert_true(peak > 0.01f);
+    /* the generator runs `ahead` blocks in front: the latency says so */
+    assert_true(gw_engine_latency_frames(th) >= 4.0 * B);
+    gw_engine_free(cb);
+    gw_engine_free(th);
+    gw_wavenet_free(m);
+}
+
+/* a prepared model comes in after the voices fade; the old one comes back
+ * for freeing; swaps that do not fit are refused */
+static void test_model_swap(void **state) {
+    gw_wavenet *s, *c;
+    gw_error err = {0};
+    if (gw_test_string_model(&s, 16000, 48, 72, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(gw_test_const_model(&c, 16000, CLS, 11, NULL), GW_OK);
+    gw_engine *e = make_engine(s, 2, 48000, 256, GW_ENGINE_CALLBACK);
+    gw_engine_config cfg = *gw_engine_get_config(e);
+    gw_engine_model *pm = NULL, *bad = NULL;
+    assert_int_equal(gw_engine_model_create(&pm, c, &cfg, &err), GW_OK);
+    cfg.max_voices = 3;
+    assert_int_equal(gw_engine_model_create(&bad, c, &cfg, &err), GW_OK);
+    assert_int_equal(gw_engine_swap_model(e, bad, &err), GW_ERR_ARG);
+    gw_engine_model_free(bad);
+    static float x[48000];
+    gw_engine_note_on(e, 60, 1.0f);
+    run(e, x, 24000, 256);
+    assert_int_equal(gw_engine_swap_model(e, pm, &err), GW_OK);
+    assert_null(gw_engine_collect(e));
+    run(e, x, 48000, 256);
+    gw_engine_model *old = gw_engine_collect(e);
+    assert_non_null(old);
+    assert_string_equal(gw_engine_model_config(old)->name, "ks-string-48-72");
+    gw_engine_model_free(old);
+    /* the held note restarted on the constant model */
+    assert_true(fabsf(x[47999] - amp()) < 2e-3f);
+    assert_int_equal(gw_engine_voices(e, NULL, 0), 1);
+    gw_engine_free(e);
+    gw_wavenet_free(s);
+    gw_wavenet_free(c);
+}
+
+static void test_bad_input(void **state) {
+    gw_wavenet_config cfg = {0};
+    snprintf(cfg.name, sizeof cfg.name, "voc");
+    cfg.sample_rate = 16000;
+    cfg.classes = 256;
+    cfg.residual = cfg.gate = cfg.skip = cfg.head = 4;
+    cfg.stacks = 1;
+    cfg.layers_per_stack = 2;
+    cfg.kernel = 2;
+    cfg.dilations[0] = 1;
+    cfg.dilations[1] = 2;
+    cfg.n_mels = 8;
+    cfg.hop = 64;
+    gw_wavenet *v = NULL;
+    gw_error err = {0};
+    assert_int_equal(gw_wavenet_create(&v, &cfg, &err), GW_OK);
+    gw_engine_config ec;
+    gw_engine_config_default(&ec);
+    gw_engine *e = NULL;
+    assert_int_equal(gw_engine_create(&e, v, &ec, &err), GW_ERR_UNSUPPORTED);
+    assert_non_null(strstr(err.msg, "vocoder"));
+    assert_null(e);
+    cfg.n_mels = 0;
+    gw_wavenet *ok = NULL;
+    assert_int_equal(gw_wavenet_create(&ok, &cfg, &err), GW_OK);
+    ec.max_voices = 0;
+    assert_int_equal(gw_engine_create(&e, ok, &ec, &err), GW_ERR_ARG);
+    gw_engine_config_default(&ec);
+    ec.max_block = 100000;
+    assert_int_equal(gw_engine_create(&e, ok, &ec, &err), GW_ERR_ARG);
+    gw_engine_config_default(&ec);
+    ec.mode = GW_ENGINE_THREAD;
+    ec.ahead = 0;
+    assert_int_equal(gw_engine_create(&e, ok, &ec, &err), GW_ERR_ARG);
+    /* a full event ring drops and counts instead of blocking */
+    gw_engine_config_default(&ec);
+    ec.events = 4;
+    assert_int_equal(gw_engine_create(&e, ok, &ec, &err), GW_OK);
+    int sent = 0;
+    for (int k = 0; k < 10; k++) sent += gw_engine_note_on(e, 60, 1.0f);
+    assert_int_equal(sent, 4);
+    gw_engine_meters mt;
+    gw_engine_read_meters(e, &mt);
+    assert_int_equal(mt.dropped, 6);
+    gw_engine_free(e);
+    gw_engine_free(NULL);
+    gw_wavenet_free(v);
+    gw_wavenet_free(ok);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ring_basic),
+        cmocka_unit_test(test_ring_two_threads),
+        cmocka_unit_test(test_allocation_and_stealing),
+        cmocka_unit_test(test_envelopes_click_free),
+        cmocka_unit_test(test_steal_click_free),
+        cmocka_unit_test(test_gain_smoothing),
+        cmocka_unit_test(test_pitch_and_bend),
+        cmocka_unit_test(test_thread_mode_matches_callback),
+        cmocka_unit_test(test_model_swap),
+        cmocka_unit_test(test_bad_input),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,174 @@
+/* The audio path allocates nothing: every malloc/calloc/realloc/free (and
+ * aligned_alloc/posix_memalign, which gw_alloc uses) the
+ * engine (and the model stream, resampler glue and everything else linked
+ * statically) makes is routed through __wrap_* by -Wl,--wrap (see
+ * tests/engine/tools.cmake), and once `armed` any call fails the test.
+ * Outside ASan the executable also defines malloc & co. themselves, which
+ * interposes the C library's for the shared libraries too (libsoxr inside
+ * the resampler, OpenBLAS), so those are counted as well. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/gw_engine.h"
+#include "engine_models.h"
+#include "string_model.h"
+
+static atomic_int armed;
+static atomic_long wrapped_calls, process_calls;
+
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t a, size_t b);
+void *__real_realloc(void *p, size_t n);
+void __real_free(void *p);
+void *__real_aligned_alloc(size_t al, size_t n);
+int __real_posix_memalign(void **p, size_t al, size_t n);
+
+void *__wrap_malloc(size_t n) {
+    if (atomic_load(&armed)) atomic_fetch_add(&wrapped_calls, 1);
+    return __real_malloc(n);
+}
+void *__wrap_calloc(size_t a, size_t b) {
+    if (atomic_load(&armed)) atomic_fetch_add(&wrapped_calls, 1);
+    return __real_calloc(a, b);
+}
+void *__wrap_realloc(void *p, size_t n) {
+    if (atomic_load(&armed)) atomic_fetch_add(&wrapped_calls, 1);
+    return __real_realloc(p, n);
+}
+void __wrap_free(void *p) {
+    if (atomic_load(&armed) && p) atomic_fetch_add(&wrapped_calls, 1);
+    __real_free(p);
+}
+void *__wrap_aligned_alloc(size_t al, size_t n) {
+    if (atomic_load(&armed)) atomic_fetch_add(&wrapped_calls, 1);
+    return __real_aligned_alloc(al, n);
+}
+int __wrap_posix_memalign(void **p, size_t al, size_t n) {
+    if (atomic_load(&armed)) atomic_fetch_add(&wrapped_calls, 1);
+    return __real_posix_memalign(p, al, n);
+}
+
+#if !defined(__SANITIZE_ADDRESS__)
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void __libc_free(void *);
+void *malloc(size_t n) {
+    if (atomic_load(&armed)) atomic_fetch_add(&process_calls, 1);
+    return __libc_malloc(n);
+}
+void *calloc(size_t a, size_t b) {
+    if (atomic_load(&armed)) atomic_fetch_add(&process_calls, 1);
+    return __libc_calloc(a, b);
+}
+void *realloc(void *p, size_t n) {
+    if (atomic_load(&armed)) atomic_fetch_add(&process_calls, 1);
+    return __libc_realloc(p, n);
+}
+void free(void *p) {
+    if (atomic_load(&armed) && p) atomic_fetch_add(&process_calls, 1);
+    __libc_free(p);
+}
+#endif
+
+/* the interposer itself works: a call while armed is seen */
+static void test_interposer_counts(void **state) {
+    atomic_store(&wrapped_calls, 0);
+    atomic_store(&armed, 1);
+    gw_free(gw_alloc(64)); /* aligned_alloc + free, in another library */
+    atomic_store(&armed, 0);
+    assert_true(atomic_load(&wrapped_calls) >= 2);
+    atomic_store(&wrapped_calls, 0);
+    atomic_store(&process_calls, 0);
+}
+
+static void sleep_us(long us) {
+    struct timespec ts = {0, us * 1000};
+    nanosleep(&ts, NULL);
+}
+
+/* start, then through note-ons, note-offs, voice stealing, every parameter,
+ * all-notes-off and a model swap: not one allocation or free */
+static void run_session(gw_engine_mode mode) {
+    gw_wavenet *s, *c;
+    gw_error err = {0};
+    if (gw_test_string_model(&s, 16000, 48, 72, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(gw_test_const_model(&c, 16000, 240, 11, NULL), GW_OK);
+    gw_engine_config cfg;
+    gw_engine_config_default(&cfg);
+    cfg.max_voices = 3;
+    cfg.host_rate = 44100; /* resampled */
+    cfg.max_block = 128;
+    cfg.mode = mode;
+    gw_engine *e = NULL;
+    gw_engine_model *next = NULL;
+    if (gw_engine_create(&e, s, &cfg, &err)) fail_msg("%s", err.msg);
+    if (gw_engine_model_create(&next, c, &cfg, &err)) fail_msg("%s", err.msg);
+    if (gw_engine_start(e, &err)) fail_msg("%s", err.msg);
+    static float out[128];
+    gw_engine_meters mt;
+    atomic_store(&wrapped_calls, 0);
+    atomic_store(&process_calls, 0);
+    atomic_store(&armed, 1);
+    for (int k = 0; k < 600; k++) {
+        switch (k % 50) {
+        case 0: gw_engine_note_on(e, 50.0f + (float)(k % 13), 0.9f); break;
+        case 7: gw_engine_note_on(e, 60, 0.5f); break;
+        case 9: gw_engine_note_on(e, 64, 0.7f); break;
+        case 11: gw_engine_note_on(e, 67, 0.7f); break; /* a fourth voice: steals */
+        case 15: gw_engine_note_off(e, 60); break;
+        case 17: gw_engine_set_param(e, GW_ENGINE_PARAM_GAIN, 0.5f + (float)(k % 3)); break;
+        case 19: gw_engine_set_param(e, GW_ENGINE_PARAM_TEMPERATURE, 0.7f); break;
+        case 21: gw_engine_set_param(e, GW_ENGINE_PARAM_ATTACK_MS, 20.0f); break;
+        case 23: gw_engine_set_param(e, GW_ENGINE_PARAM_RELEASE_MS, 30.0f); break;
+        case 25: gw_engine_set_param(e, GW_ENGINE_PARAM_PITCH_BEND, (float)(k % 5) - 2.0f); break;
+        case 40: gw_engine_send(e, &(gw_engine_event){.type = GW_ENGINE_EV_ALL_OFF}); break;
+        default: break;
+        }
+        if (k == 300) assert_int_equal(gw_engine_swap_model(e, next, &err), GW_OK);
+        if (mode == GW_ENGINE_THREAD)
+            for (int w = 0; w < 20000; w++) { /* pace like a sound card */
+                gw_engine_read_meters(e, &mt);
+                if (mt.ready >= 128) break;
+                sleep_us(100);
+            }
+        gw_engine_process(e, out, 128);
+        gw_engine_poll(e, &mt);
+    }
+    atomic_store(&armed, 0);
+    long wrapped = atomic_load(&wrapped_calls), all = atomic_load(&process_calls);
+    gw_engine_model *old = gw_engine_collect(e);
+    assert_non_null(old); /* the swap happened while armed */
+    gw_engine_model_free(old);
+    gw_engine_read_meters(e, &mt);
+    gw_engine_free(e);
+    gw_wavenet_free(s);
+    gw_wavenet_free(c);
+    if (wrapped || all)
+        fail_msg("%s mode: %ld allocator calls in the engine, %ld in the process after start",
+                 mode == GW_ENGINE_THREAD ? "thread" : "callback", wrapped, all);
+    assert_true(mt.frames == 600 * 128);
+}
+
+static void test_callback_mode_allocates_nothing(void **state) {
+    run_session(GW_ENGINE_CALLBACK);
+}
+
+static void test_thread_mode_allocates_nothing(void **state) {
+    run_session(GW_ENGINE_THREAD);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_interposer_counts),
+        cmocka_unit_test(test_callback_mode_allocates_nothing),
+        cmocka_unit_test(test_thread_mode_allocates_nothing),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,27 @@
+# Included by the top-level CMakeLists.txt after the test loop.
+#
+# engine_test_engine_noalloc routes every allocator call of the statically
+# linked code through its __wrap_* counters.
+if(TARGET engine_test_engine_noalloc)
+  target_link_options(engine_test_engine_noalloc PRIVATE
+    -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free,--wrap=aligned_alloc,--wrap=posix_memalign)
+endif()
+
+# helpers of tests/engine/jack_realtime.sh, built beside the genwave binary:
+#   gw_string_model OUT.gwm   writes the hand-set Karplus-Strong WaveNet
+#   gw_jack_record ...        a minimal libjack recorder that counts xruns
+add_executable(gw_string_model ${CMAKE_CURRENT_LIST_DIR}/make_string_model.c)
+target_include_directories(gw_string_model PRIVATE ${CMAKE_CURRENT_LIST_DIR})
+target_link_libraries(gw_string_model PRIVATE genwave)
+set_target_properties(gw_string_model PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})
+pkg_check_modules(JACK IMPORTED_TARGET jack)
+if(JACK_FOUND)
+  add_executable(gw_jack_record ${CMAKE_CURRENT_LIST_DIR}/jack_record.c)
+  target_link_libraries(gw_jack_record PRIVATE PkgConfig::JACK gw_io)
+  set_target_properties(gw_jack_record PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})
+endif()
+
+# JACK's deadlines are wall-clock: keep other tests off the cores meanwhile
+if(TEST engine_jack_realtime)
+  set_tests_properties(engine_jack_realtime PROPERTIES RUN_SERIAL TRUE)
+endif()
