@@ -7,11 +7,11 @@
  * this machine (shared/peers/README.md, "Results").
  *
  *   bench_wavenet_train [--models small,medium] [--threads 1,2] [--steps 10]
- *                       [--warmup 3] [--targets 4096] [--batch 4] [--mode blas|shards|both]
+ *                       [--warmup 3] [--targets 4096] [--batch 4] [--mode kernel|blas|both]
  *
- * At T > 1 threads two ways are timed: "blas" = T OpenBLAS threads on one
- * arena, "shards" = T data-parallel shards (gw_wavenet_train_set_threads)
- * with OpenBLAS at 1 thread each. bench/run.sh runs
+ * Two ways are timed: "kernel" = the training pass's own AVX-512 product
+ * kernel with T data-parallel shards (what `genwave train wavenet --threads
+ * T` runs), "blas" = every product in OpenBLAS with T threads on one arena. bench/run.sh runs
  * this and, when python3-torch is installed, the PyTorch peer back to back.
  */
 #include "base/gw_base.h"
@@ -71,7 +71,9 @@ static void synth_window(uint8_t *out, int n, int sr, gw_rng *rng) {
     }
 }
 
-/* shards = 0: T OpenBLAS threads; 1: T data-parallel shards, OpenBLAS at 1 */
+/* shards = 0: every product in OpenBLAS with T threads ("blas");
+ * 1: the module's own AVX-512 product kernel (OpenBLAS where the CPU lacks
+ * AVX-512), T data-parallel shards, OpenBLAS at 1 thread ("kernel") */
 static int bench_one(const char *model, int threads, int shards, int B, int N, int warmup,
                      int steps) {
     char path[4096];
@@ -101,6 +103,7 @@ static int bench_one(const char *model, int threads, int shards, int B, int N, i
     if (!win || !tf || !tb || !ta || !tt || !tc) goto done;
     for (int b = 0; b < B; b++) synth_window(win + (size_t)b * W, W, cfg.sample_rate, &rng);
     openblas_set_num_threads(shards ? 1 : threads);
+    gw_wavenet_train_set_gemm(t, shards ? GW_WAVENET_GEMM_AUTO : GW_WAVENET_GEMM_BLAS);
     if (shards && gw_wavenet_train_set_threads(t, threads, &err)) goto done;
     float loss = 0;
     for (int s = -warmup; s < steps; s++) {
@@ -123,7 +126,7 @@ static int bench_one(const char *model, int threads, int shards, int B, int N, i
     double cpu_ms = 1e3 * median(tc, steps);
     printf("%-15s %s %d  %7.1f ms/step (fwd %.1f, bwd %.1f, adam %.1f; cpu %.1f ms)"
            "  %8.0f target samples/s  ~%5.1f GFLOP/s",
-           cfg.name, shards ? "shards" : "blas  ", threads, ms, 1e3 * median(tf, steps),
+           cfg.name, shards ? "kernel" : "blas  ", threads, ms, 1e3 * median(tf, steps),
            1e3 * median(tb, steps), 1e3 * median(ta, steps), cpu_ms, sps,
            3 * 2 * macs / (ms * 1e-3) / 1e9);
     if (peer > 0) printf("  x%.2f PyTorch (%.0f)", sps / peer, peer);
@@ -131,7 +134,7 @@ static int bench_one(const char *model, int threads, int shards, int B, int N, i
     printf("RESULT {\"bench\": \"wavenet_train\", \"model\": \"%s\", \"threads\": %d, "
            "\"mode\": \"%s\", \"ms_per_step\": %.2f, \"cpu_ms_per_step\": %.2f, "
            "\"target_samples_per_s\": %.0f, \"ratio_to_pytorch\": %.3f}\n",
-           cfg.name, threads, shards ? "shards" : "blas", ms, cpu_ms, sps, peer > 0 ? sps / peer : 0.0);
+           cfg.name, threads, shards ? "kernel" : "blas", ms, cpu_ms, sps, peer > 0 ? sps / peer : 0.0);
     fflush(stdout);
     rc = 0;
 done:
@@ -172,9 +175,9 @@ int main(int argc, char **argv) {
         for (char *s2 = NULL, *th = strtok_r(tbuf, ",", &s2); th; th = strtok_r(NULL, ",", &s2))
         {
             int T = atoi(th);
-            if (T > 1 && strcmp(mode, "shards")) rc |= bench_one(full, T, 0, B, N, warmup, steps);
-            if (T > 1 && strcmp(mode, "blas")) rc |= bench_one(full, T, 1, B, N, warmup, steps);
-            if (T <= 1) rc |= bench_one(full, 1, 0, B, N, warmup, steps);
+            if (T < 1) T = 1;
+            if (strcmp(mode, "blas")) rc |= bench_one(full, T, 1, B, N, warmup, steps);
+            if (strcmp(mode, "kernel")) rc |= bench_one(full, T, 0, B, N, warmup, steps);
         }
     }
     return rc;

@@ -58,6 +58,8 @@ struct gw_wavenet_train {
      * accumulates into its own gradient group, summed into the model's after
      * the backward */
     int n_shards;
+    int own_gemm;     /* products in the AVX-512 kernel (else OpenBLAS) */
+    float *pack;      // (max K*N) a transposed weight packed for the kernel
     float grad_scale; /* a shard's share of the batch mean (1 unsharded) */
     gw_wavenet_train *shard[GW_WAVENET_TRAIN_MAX_THREADS];
     gw_params *shard_grad[GW_WAVENET_TRAIN_MAX_THREADS];
@@ -152,9 +154,157 @@ static void relu_mask(float *d, const float *out, size_t n) {
     for (size_t i = 0; i < n; i++) d[i] = out[i] > 0.0f ? d[i] : 0.0f;
 }
 
-/* C (M, N) = alpha op(A) op(B) + beta C, row-major */
-static void gemm(int ta, int tb, int M, int N, int K, const float *A, int lda, const float *Bm,
-                 int ldb, float beta, float *C, int ldc) {
+/* ---- products ---------------------------------------------------------------
+ * Every product of the pass is C (M, N) = beta C + sum_k a(m, k) b(k, n) with
+ * beta 0 or 1. On CPUs with AVX-512 they run in the kernel below; elsewhere
+ * (or with GW_WAVENET_GEMM_BLAS) in OpenBLAS. Why a kernel of our own: the
+ * shapes are tall and thin (24,000 rows, 32..256 columns, inner sizes 32..640
+ * or the reverse), where OpenBLAS spends much of its time packing and, on
+ * this machine, runs its AVX2 kernels (OPENBLAS_CORETYPE=Haswell); here the
+ * small operand stays in L1/L2, a 6 x 64 tile of C stays in 24 zmm
+ * registers, and the long operand is read once per 64 columns. */
+
+/* a(m, k) = A[m * sam + k * sak]; B (K, N) row-major with ldb; C (M, N) ldc */
+static void gemm_naive(float *C, int ldc, const float *A, size_t sam, size_t sak, const float *B,
+                       int ldb, int M, int N, int K, int accumulate) {
+    for (int m = 0; m < M; m++)
+        for (int n = 0; n < N; n++) {
+            float s = accumulate ? C[(size_t)m * ldc + n] : 0.0f;
+            for (int k = 0; k < K; k++) s += A[m * sam + k * sak] * B[(size_t)k * ldb + n];
+            C[(size_t)m * ldc + n] = s;
+        }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define GW_HAVE_AVX512_GEMM 1
+enum { TILE_M = 6, TILE_V = 4, K_CHUNK = 256 };
+
+/* one full tile: rows m0 .. m0+5, NV vectors of 16 columns from n0 (the
+ * last one masked), inner range k0 .. k0+kw-1. Every loop has constant
+ * bounds once NV is known, so the 6 x NV accumulators live in registers. */
+__attribute__((target("avx512f"), always_inline)) static inline void
+tile_avx512(float *C, int ldc, const float *A, size_t sam, size_t sak, const float *B, int ldb,
+            int m0, int n0, const int NV, __mmask16 last, int k0, int kw, int load_c) {
+    __m512 acc[TILE_M][TILE_V];
+    for (int r = 0; r < TILE_M; r++)
+        for (int j = 0; j < NV; j++)
+            acc[r][j] = load_c ? _mm512_maskz_loadu_ps(j == NV - 1 ? last : 0xFFFF,
+                                                       C + (size_t)(m0 + r) * ldc + n0 + 16 * j)
+                               : _mm512_setzero_ps();
+    const float *ak = A + (size_t)m0 * sam + (size_t)k0 * sak;
+    const float *bk = B + (size_t)k0 * ldb + n0;
+    for (int k = 0; k < kw; k++, ak += sak, bk += ldb) {
+        __m512 b[TILE_V];
+        for (int j = 0; j < NV; j++)
+            b[j] = _mm512_maskz_loadu_ps(j == NV - 1 ? last : 0xFFFF, bk + 16 * j);
+        for (int r = 0; r < TILE_M; r++) {
+            __m512 av = _mm512_set1_ps(ak[r * sam]);
+            for (int j = 0; j < NV; j++) acc[r][j] = _mm512_fmadd_ps(av, b[j], acc[r][j]);
+        }
+    }
+    for (int r = 0; r < TILE_M; r++)
+        for (int j = 0; j < NV; j++)
+            _mm512_mask_storeu_ps(C + (size_t)(m0 + r) * ldc + n0 + 16 * j,
+                                  j == NV - 1 ? last : 0xFFFF, acc[r][j]);
+}
+
+/* the last rows (fewer than 6): one row at a time */
+__attribute__((target("avx512f"))) static void
+rows_avx512(float *C, int ldc, const float *A, size_t sam, size_t sak, const float *B, int ldb,
+            int m0, int mr, int n0, int NV, __mmask16 last, int k0, int kw, int load_c) {
+    for (int r = 0; r < mr; r++) {
+        __m512 acc[TILE_V];
+        float *c = C + (size_t)(m0 + r) * ldc + n0;
+        for (int j = 0; j < NV; j++)
+            acc[j] = load_c ? _mm512_maskz_loadu_ps(j == NV - 1 ? last : 0xFFFF, c + 16 * j)
+                            : _mm512_setzero_ps();
+        const float *a = A + (size_t)(m0 + r) * sam + (size_t)k0 * sak;
+        for (int k = 0; k < kw; k++) {
+            __m512 av = _mm512_set1_ps(a[k * sak]);
+            const float *bk = B + (size_t)(k0 + k) * ldb + n0;
+            for (int j = 0; j < NV; j++)
+                acc[j] = _mm512_fmadd_ps(
+                    av, _mm512_maskz_loadu_ps(j == NV - 1 ? last : 0xFFFF, bk + 16 * j), acc[j]);
+        }
+        for (int j = 0; j < NV; j++)
+            _mm512_mask_storeu_ps(c + 16 * j, j == NV - 1 ? last : 0xFFFF, acc[j]);
+    }
+}
+
+__attribute__((target("avx512f"))) static void
+panel_avx512(float *C, int ldc, const float *A, size_t sam, size_t sak, const float *B, int ldb,
+             int M, int n0, int NV, __mmask16 last, int k0, int kw, int load_c) {
+    int m0 = 0;
+    for (; m0 + TILE_M <= M; m0 += TILE_M) {
+        switch (NV) { /* constant NV: the tile's loops unroll into registers */
+        case 1: tile_avx512(C, ldc, A, sam, sak, B, ldb, m0, n0, 1, last, k0, kw, load_c); break;
+        case 2: tile_avx512(C, ldc, A, sam, sak, B, ldb, m0, n0, 2, last, k0, kw, load_c); break;
+        case 3: tile_avx512(C, ldc, A, sam, sak, B, ldb, m0, n0, 3, last, k0, kw, load_c); break;
+        default: tile_avx512(C, ldc, A, sam, sak, B, ldb, m0, n0, 4, last, k0, kw, load_c); break;
+        }
+    }
+    if (m0 < M) rows_avx512(C, ldc, A, sam, sak, B, ldb, m0, M - m0, n0, NV, last, k0, kw, load_c);
+}
+
+__attribute__((target("avx512f"))) static void
+gemm_avx512(float *C, int ldc, const float *A, size_t sam, size_t sak, const float *B, int ldb,
+            int M, int N, int K, int accumulate) {
+    if (K == 0) {
+        if (!accumulate)
+            for (int m = 0; m < M; m++) memset(C + (size_t)m * ldc, 0, (size_t)N * sizeof(float));
+        return;
+    }
+    for (int n0 = 0; n0 < N; n0 += 16 * TILE_V) {
+        int nw = N - n0 < 16 * TILE_V ? N - n0 : 16 * TILE_V;
+        int NV = (nw + 15) / 16;
+        int rem = nw - 16 * (NV - 1);
+        __mmask16 last = (__mmask16)(rem == 16 ? 0xFFFF : (1u << rem) - 1);
+        /* chunks of the inner size keep B's rows of the chunk in L2 while
+         * every row tile passes over them */
+        for (int k0 = 0; k0 < K; k0 += K_CHUNK) {
+            int kw = K - k0 < K_CHUNK ? K - k0 : K_CHUNK;
+            panel_avx512(C, ldc, A, sam, sak, B, ldb, M, n0, NV, last, k0, kw,
+                         accumulate || k0 > 0);
+        }
+    }
+}
+#endif
+
+int gw_wavenet_train_simd(void) {
+#ifdef GW_HAVE_AVX512_GEMM
+    return __builtin_cpu_supports("avx512f");
+#else
+    return 0;
+#endif
+}
+
+void gw_wavenet_train_gemm(float *C, int ldc, const float *A, size_t sam, size_t sak,
+                           const float *B, int ldb, int M, int N, int K, int accumulate,
+                           int simd) {
+#ifdef GW_HAVE_AVX512_GEMM
+    if (simd && gw_wavenet_train_simd()) {
+        gemm_avx512(C, ldc, A, sam, sak, B, ldb, M, N, K, accumulate);
+        return;
+    }
+#endif
+    gemm_naive(C, ldc, A, sam, sak, B, ldb, M, N, K, accumulate);
+}
+
+/* C (M, N) = op(A) op(B) + beta C, row-major, beta 0 or 1 */
+static void gemm(gw_wavenet_train *t, int ta, int tb, int M, int N, int K, const float *A, int lda,
+                 const float *Bm, int ldb, float beta, float *C, int ldc) {
+    if (t->own_gemm) {
+        if (tb) { /* B given as (N, K): the kernel reads it as (K, N), packed once */
+            float *p = t->pack;
+            for (int n = 0; n < N; n++)
+                for (int k = 0; k < K; k++) p[(size_t)k * N + n] = Bm[(size_t)n * ldb + k];
+            Bm = p, ldb = N;
+        }
+        size_t sam = ta ? 1 : (size_t)lda, sak = ta ? (size_t)lda : 1;
+        gw_wavenet_train_gemm(C, ldc, A, sam, sak, Bm, ldb, M, N, K, beta != 0.0f, 1);
+        return;
+    }
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M,
                 N, K, 1.0f, A, lda, Bm, ldb, beta, C, ldc);
 }
@@ -220,6 +370,7 @@ gw_status gw_wavenet_train_create(gw_wavenet_train **out, gw_wavenet *model, int
     if (!t) return gw_fail(err, GW_ERR_NOMEM, "wavenet training: out of memory");
     t->m = model;
     t->grad_scale = 1.0f;
+    t->own_gemm = gw_wavenet_train_simd();
     t->B = batch, t->N = n_targets, t->T_in = n_targets + rf - 1;
     t->L = c->n_layers, t->K = c->kernel, t->R = c->residual, t->G = c->gate, t->S = c->skip;
     t->H = c->head, t->Cg = c->cond_dim, t->M = c->n_mels;
@@ -257,6 +408,11 @@ gw_status gw_wavenet_train_create(gw_wavenet_train **out, gw_wavenet *model, int
     sizes[n++] = B * (size_t)(t->Cg > 0 ? t->Cg : 1) * sizeof(float); // cond
     sizes[n++] = B * t->T_in * sizeof(int32_t);              // in_idx
     sizes[n++] = BN * sizeof(int32_t);                       // tgt
+    size_t pack = KR * G2;                                   // pack: the largest (K, N)
+    if ((size_t)t->M * G2 > pack) pack = (size_t)t->M * G2;
+    if (LG * t->S > pack) pack = LG * t->S;
+    if ((size_t)t->G * t->R > pack) pack = (size_t)t->G * t->R;
+    sizes[n++] = pack * sizeof(float);
     size_t total = 0;
     for (size_t i = 0; i < n; i++) total += gw_align64(sizes[i]);
     char *p = gw_alloc(total);
@@ -274,7 +430,7 @@ gw_status gw_wavenet_train_create(gw_wavenet_train **out, gw_wavenet *model, int
                      (void **)&t->logits, (void **)&t->dlogits, (void **)&t->dh1,
                      (void **)&t->dskip,  (void **)&t->gbias,  (void **)&t->dsum,
                      (void **)&t->dbskip, (void **)&t->cond,   (void **)&t->in_idx,
-                     (void **)&t->tgt};
+                     (void **)&t->tgt,    (void **)&t->pack};
     size_t k = 0;
     for (int l = 0; l < t->L; l++) {
         t->x[l] = (float *)p, p += gw_align64(sizes[k++]);
@@ -366,12 +522,12 @@ static gw_status shard_forward(gw_wavenet_train *t, float *loss, const uint8_t *
         }
         /* the dilated conv of the whole batch as one product */
         im2col_taps(t->col, t->x[l], B, Ti, To, R, K, d);
-        gemm(0, 1, B * To, G2, KR, t->col, KR, ly->dil_w, KR, 0.0f, t->act[l], G2);
+        gemm(t, 0, 1, B * To, G2, KR, t->col, KR, ly->dil_w, KR, 0.0f, t->act[l], G2);
         for (int b = 0; b < B; b++) {
             float *hb = t->act[l] + (size_t)b * To * G2; // (To, 2G)
             float *zb = t->z + (size_t)b * To * G;       // (To, G)
             if (t->mel) /* local conditioning: mel row of the output's absolute time */
-                gemm(0, 1, To, G2, M, t->mel + ((size_t)b * T_in + off) * M, M, ly->lc_w, M, 1.0f,
+                gemm(t, 0, 1, To, G2, M, t->mel + ((size_t)b * T_in + off) * M, M, ly->lc_w, M, 1.0f,
                      hb, G2);
             gate_forward(hb, zb, gb + (size_t)b * G2, To, G);
             /* the N output positions feed the skip products, all layers at once below */
@@ -385,7 +541,7 @@ static gw_status shard_forward(gw_wavenet_train *t, float *loss, const uint8_t *
                                  t->x[l] + (size_t)b * Ti * R, ly->res_b, To, (K - 1) * d, R);
         }
         if (l < L - 1) /* the rows of z and x_l+1 line up: one product for the batch */
-            gemm(0, 1, B * To, R, G, t->z, G, ly->res_w, G, 1.0f, t->x[l + 1], R);
+            gemm(t, 0, 1, B * To, R, G, t->z, G, ly->res_w, G, 1.0f, t->x[l + 1], R);
     }
 
     /* skip = sum_l Wskip_l z_l + bskip_l as one product: [Wskip_0 .. Wskip_L-1] zall */
@@ -400,7 +556,7 @@ static gw_status shard_forward(gw_wavenet_train *t, float *loss, const uint8_t *
         }
     }
     for (size_t i = 0; i < BN; i++) memcpy(skip + i * S, t->dbskip, (size_t)S * sizeof(float));
-    gemm(0, 1, (int)BN, S, LG, t->zall, LG, t->wskip, LG, 1.0f, skip, S);
+    gemm(t, 0, 1, (int)BN, S, LG, t->zall, LG, t->wskip, LG, 1.0f, skip, S);
 
     /* head: relu -> 1x1 S->H -> relu -> 1x1 H->256 */
     relu_inplace(skip, BN * S);
@@ -441,8 +597,8 @@ static void shard_backward(gw_wavenet_train *t, const gw_wavenet_weights *gw) {
                       S, H);
     relu_mask(t->dskip, t->skip, BN * S);
     /* the skip products of all layers at once; every skip bias gets colsum(dskip) */
-    gemm(0, 0, (int)BN, LG, S, t->dskip, S, t->wskip, LG, 0.0f, t->dzall, LG);
-    gemm(1, 0, S, LG, (int)BN, t->dskip, S, t->zall, LG, 0.0f, t->dwskip, LG);
+    gemm(t, 0, 0, (int)BN, LG, S, t->dskip, S, t->wskip, LG, 0.0f, t->dzall, LG);
+    gemm(t, 1, 0, S, LG, (int)BN, t->dskip, S, t->zall, LG, 0.0f, t->dwskip, LG);
     memset(t->dbskip, 0, (size_t)S * sizeof(float));
     colsum_add(t->dbskip, t->dskip, BN, S);
     for (int l = 0; l < L; l++) {
@@ -463,8 +619,8 @@ static void shard_backward(gw_wavenet_train *t, const gw_wavenet_weights *gw) {
         /* dz = dx_l+1 Wres (residual 1x1) + the skip gradient on the N outputs */
         if (dxn) {
             gate_recompute(t->z, t->act[l], (size_t)B * To, G);
-            gemm(0, 0, B * To, G, R, dxn, R, ly->res_w, G, 0.0f, t->dz, G);
-            gemm(1, 0, R, G, B * To, dxn, R, t->z, G, 1.0f, gl->res_w, G);
+            gemm(t, 0, 0, B * To, G, R, dxn, R, ly->res_w, G, 0.0f, t->dz, G);
+            gemm(t, 1, 0, R, G, B * To, dxn, R, t->z, G, 1.0f, gl->res_w, G);
             colsum_add(gl->res_b, dxn, (size_t)B * To, R);
         } else {
             memset(t->dz, 0, (size_t)B * To * G * sizeof(float));
@@ -491,13 +647,13 @@ static void shard_backward(gw_wavenet_train *t, const gw_wavenet_weights *gw) {
         const float *dh = t->act[l]; // (B*To, 2G)
         if (t->mel)
             for (int b = 0; b < B; b++)
-                gemm(1, 0, G2, M, To, dh + (size_t)b * To * G2, G2,
+                gemm(t, 1, 0, G2, M, To, dh + (size_t)b * To * G2, G2,
                      t->mel + ((size_t)b * T_in + off) * M, M, 1.0f, gl->lc_w, M);
 
         /* the dilated conv's weight and input gradients, each one product */
         im2col_taps(t->col, t->x[l], B, Ti, To, R, K, d);
-        gemm(1, 0, G2, KR, B * To, dh, G2, t->col, KR, 1.0f, gl->dil_w, KR);
-        gemm(0, 0, B * To, KR, G2, dh, G2, ly->dil_w, KR, 0.0f, t->dcol, KR);
+        gemm(t, 1, 0, G2, KR, B * To, dh, G2, t->col, KR, 1.0f, gl->dil_w, KR);
+        gemm(t, 0, 0, B * To, KR, G2, dh, G2, ly->dil_w, KR, 0.0f, t->dcol, KR);
         col2im_taps(dxc, t->dcol, dxn, B, Ti, To, R, K, d);
         dxn = dxc;
         dxc = dxc == t->dxa ? t->dxb : t->dxa;
@@ -524,6 +680,7 @@ gw_status gw_wavenet_train_set_threads(gw_wavenet_train *t, int threads, gw_erro
     for (int i = 0; i < threads && !st; i++) {
         st = gw_wavenet_train_create(&t->shard[i], t->m, t->B / threads, t->N, err);
         if (!st) t->shard[i]->grad_scale = 1.0f / (float)threads;
+        if (!st) t->shard[i]->own_gemm = t->own_gemm;
         if (!st && i > 0) {
             t->shard_grad[i] = gw_params_create();
             if (!t->shard_grad[i]) st = gw_fail(err, GW_ERR_NOMEM, "wavenet training: out of memory");
@@ -539,6 +696,13 @@ gw_status gw_wavenet_train_set_threads(gw_wavenet_train *t, int threads, gw_erro
         st = gw_fail(err, GW_ERR_ARG, "wavenet training: gradient layouts differ");
     if (st) gw_wavenet_train_set_threads(t, 1, NULL);
     return st;
+}
+
+void gw_wavenet_train_set_gemm(gw_wavenet_train *t, gw_wavenet_gemm which) {
+    t->own_gemm = which == GW_WAVENET_GEMM_OWN ? 1
+                  : which == GW_WAVENET_GEMM_BLAS ? 0
+                                                  : gw_wavenet_train_simd();
+    for (int i = 0; i < t->n_shards; i++) t->shard[i]->own_gemm = t->own_gemm;
 }
 
 int gw_wavenet_train_threads(const gw_wavenet_train *t) {

@@ -22,10 +22,12 @@
  * All activations live in one arena sized at create for (B, N); forward keeps
  * what backward needs (each layer's input and its [tanh, sigmoid] gate
  * values), and backward ACCUMULATES into the model's gradient group
- * (model->g), so call gw_params_zero_grad once per step. Products are OpenBLAS
- * sgemm calls (one per batch item and tap, or over all B*T rows where the
- * rows line up); elementwise work (bias, gate, residual, their gradients) is
- * fused into single passes. Threads: OpenBLAS's own (openblas_set_num_threads).
+ * (model->g), so call gw_params_zero_grad once per step. Products run over
+ * all B*T rows at once (the K taps side by side), in an AVX-512 kernel of
+ * this module or OpenBLAS (gw_wavenet_train_set_gemm); elementwise work
+ * (bias, gate, residual, their gradients) is fused into single passes.
+ * Threads: data-parallel shards (gw_wavenet_train_set_threads), or
+ * OpenBLAS's own threads in BLAS mode.
  */
 #ifndef GW_MODELS_WAVENET_TRAIN_H
 #define GW_MODELS_WAVENET_TRAIN_H
@@ -54,6 +56,27 @@ void gw_wavenet_train_free(gw_wavenet_train *t); /* NULL is fine */
  * returns to one arena. In this mode gw_wavenet_train_logits gives NULL. */
 gw_status gw_wavenet_train_set_threads(gw_wavenet_train *t, int threads, gw_error *err);
 int gw_wavenet_train_threads(const gw_wavenet_train *t);
+
+/* Where the products run: GW_WAVENET_GEMM_AUTO (the default) uses this
+ * module's AVX-512 kernel when the CPU has AVX-512F, else OpenBLAS;
+ * GW_WAVENET_GEMM_BLAS forces OpenBLAS (its own threads then parallelise
+ * each product); GW_WAVENET_GEMM_OWN forces the kernel (scalar reference
+ * loops without AVX-512: for tests only). */
+typedef enum gw_wavenet_gemm {
+    GW_WAVENET_GEMM_AUTO = 0,
+    GW_WAVENET_GEMM_BLAS,
+    GW_WAVENET_GEMM_OWN,
+} gw_wavenet_gemm;
+void gw_wavenet_train_set_gemm(gw_wavenet_train *t, gw_wavenet_gemm which);
+
+/* The kernel, public for its test: C (M, N) = [C +] sum_k a(m, k) B[k, n]
+ * with a(m, k) = A[m * sam + k * sak] (either layout of A), B (K, N)
+ * row-major with ldb. simd = 0 runs the naive reference loops; simd = 1 the
+ * AVX-512 kernel when the CPU has it (gw_wavenet_train_simd()). */
+void gw_wavenet_train_gemm(float *C, int ldc, const float *A, size_t sam, size_t sak,
+                           const float *B, int ldb, int M, int N, int K, int accumulate,
+                           int simd);
+int gw_wavenet_train_simd(void);
 
 /* samples per window: n_targets + receptive field */
 int gw_wavenet_train_window_len(const gw_wavenet_train *t);

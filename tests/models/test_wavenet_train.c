@@ -178,6 +178,70 @@ static void test_backward_accumulates(void **state) {
     gw_wavenet_free(m);
 }
 
+/* the AVX-512 product kernel equals the naive loops, for both layouts of A,
+ * accumulate or not, full and ragged tiles (M % 6, N % 16, N > 64, K across
+ * the 256 chunk) */
+static void test_gemm_kernel_matches_naive(void **state) {
+    if (!gw_wavenet_train_simd()) {
+        print_message("no AVX-512 on this CPU: the kernel is the naive loops\n");
+        skip();
+    }
+    static const int shapes[][3] = {{6, 64, 64}, {25, 32, 7}, {13, 100, 300}, {7, 17, 1},
+                                    {64, 64, 600}, {1, 1, 1}, {40, 130, 33}};
+    gw_rng rng;
+    gw_rng_seed(&rng, 31);
+    for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
+        int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2], ldb = N + 3, ldc = N + 5;
+        float *A = malloc((size_t)M * K * sizeof(float)), *B = malloc((size_t)K * ldb * sizeof(float));
+        float *C1 = malloc((size_t)M * ldc * sizeof(float)), *C2 = malloc((size_t)M * ldc * sizeof(float));
+        gw_rng_fill_normal(&rng, A, (size_t)M * K, 0, 1);
+        gw_rng_fill_normal(&rng, B, (size_t)K * ldb, 0, 1);
+        for (int ta = 0; ta < 2; ta++)
+            for (int acc = 0; acc < 2; acc++) {
+                gw_rng_fill_normal(&rng, C1, (size_t)M * ldc, 0, 1);
+                memcpy(C2, C1, (size_t)M * ldc * sizeof(float));
+                size_t sam = ta ? 1 : (size_t)K, sak = ta ? (size_t)M : 1;
+                gw_wavenet_train_gemm(C1, ldc, A, sam, sak, B, ldb, M, N, K, acc, 1);
+                gw_wavenet_train_gemm(C2, ldc, A, sam, sak, B, ldb, M, N, K, acc, 0);
+                for (int m = 0; m < M; m++)
+                    for (int n = 0; n < ldc; n++) { /* padding columns untouched too */
+                        float a = C1[(size_t)m * ldc + n], b = C2[(size_t)m * ldc + n];
+                        if (!(fabsf(a - b) <= 1e-4f * (1.0f + fabsf(b))))
+                            fail_msg("gemm %dx%dx%d ta %d acc %d: [%d,%d] %g vs %g", M, N, K, ta,
+                                     acc, m, n, a, b);
+                    }
+            }
+        free(A), free(B), free(C1), free(C2);
+    }
+}
+
+/* the pass gives the same loss and gradients with OpenBLAS and the kernel */
+static void test_blas_and_kernel_agree(void **state) {
+    gw_wavenet *m = make_model(TINY_K3, 6, 1.5f);
+    gw_wavenet_train *t = NULL;
+    gw_error err = {0};
+    assert_int_equal(gw_wavenet_train_create(&t, m, 3, 50, &err), GW_OK);
+    batch b = make_batch(m, t, 3, 2);
+    size_t n = m->params->total;
+    float *g0 = malloc(n * sizeof(float)), l0, l1;
+    gw_wavenet_train_set_gemm(t, GW_WAVENET_GEMM_BLAS);
+    gw_params_zero_grad(m->params);
+    assert_int_equal(gw_wavenet_train_forward(t, &l0, b.window, b.cond, b.mel, 1, &err), GW_OK);
+    gw_wavenet_train_backward(t);
+    memcpy(g0, m->params->grad, n * sizeof(float));
+    gw_wavenet_train_set_gemm(t, GW_WAVENET_GEMM_OWN);
+    gw_params_zero_grad(m->params);
+    assert_int_equal(gw_wavenet_train_forward(t, &l1, b.window, b.cond, b.mel, 1, &err), GW_OK);
+    gw_wavenet_train_backward(t);
+    assert_true(fabsf(l0 - l1) < 1e-5f * fabsf(l0));
+    for (size_t i = 0; i < n; i++)
+        assert_true(fabsf(g0[i] - m->params->grad[i]) <= 1e-4f * (1e-2f + fabsf(g0[i])));
+    free(g0);
+    free_batch(&b);
+    gw_wavenet_train_free(t);
+    gw_wavenet_free(m);
+}
+
 /* data-parallel shards give the single-arena loss and gradients (up to the
  * order of float sums) and still accumulate */
 static void test_threads_match_single(void **state) {
@@ -354,6 +418,8 @@ int main(void) {
         cmocka_unit_test(test_gradcheck_k3),
         cmocka_unit_test(test_backward_accumulates),
         cmocka_unit_test(test_threads_match_single),
+        cmocka_unit_test(test_gemm_kernel_matches_naive),
+        cmocka_unit_test(test_blas_and_kernel_agree),
         cmocka_unit_test(test_matches_stream_k2_conditioned),
         cmocka_unit_test(test_matches_stream_k3),
         cmocka_unit_test(test_matches_stream_dilated),
