@@ -165,8 +165,7 @@ gw_status gw_gan_trainer_run(const gw_spec_trainer_opts *o, gw_spec_trainer_resu
     if ((st = gw_specgan_create(&r.m, &c, c.batch, &init, err))) goto done;
     if ((st = gw_spec_data_load(&r.data, o->data_dir, r.m->feat, 1, o->seed, err))) goto done;
     if ((st = gw_specgan_train_begin(r.m, err))) goto done;
-    if ((st = gw_batcher_create(&r.batcher, r.data->ds->train, r.data->ds->n_train, o->seed, err)))
-        goto done;
+    if ((st = gw_spec_batcher_create(&r.batcher, r.data, o->seed, err))) goto done;
     r.B = c.batch;
     r.img = r.data->img;
     r.gl_iters = o->gl_iters > 0 ? o->gl_iters : 32;

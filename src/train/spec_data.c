@@ -180,3 +180,14 @@ gw_status gw_spec_write_provenance(gw_gwm_writer *w, const gw_spec_trainer_opts 
         return st;
     return gw_gwm_writer_meta(w, "train.commit", commit, err);
 }
+
+gw_status gw_spec_batcher_create(gw_batcher **out, const gw_spec_data *d, uint64_t seed,
+                                 gw_error *err) {
+    size_t *pool = malloc((d->n_train ? d->n_train : 1) * sizeof(size_t));
+    if (!pool) return gw_fail(err, GW_ERR_NOMEM, "out of memory for the batch order");
+    for (size_t i = 0; i < d->n_train; i++)
+        pool[i] = i;
+    gw_status st = gw_batcher_create(out, pool, d->n_train, seed, err);
+    free(pool);
+    return st;
+}

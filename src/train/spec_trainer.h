@@ -58,6 +58,10 @@ gw_status gw_spec_write_grid(const char *path, const float *img, int n, int M, i
 gw_status gw_spec_write_wav(const char *path, gw_specfeat *feat, const float *img, int gl_iters,
                             uint64_t seed, float *scratch, gw_error *err); // scratch (clip_samples)
 
+/* mini-batches over the training images: indices into d->train (not clip
+ * indices of the dataset) */
+gw_status gw_spec_batcher_create(gw_batcher **out, const gw_spec_data *d, uint64_t seed,
+                                 gw_error *err);
 /* checkpoint hooks' data order: tensor "data.order" = (epoch, pos) */
 gw_status gw_spec_batcher_save(const gw_batcher *b, gw_gwm_writer *w, gw_error *err);
 gw_status gw_spec_batcher_load(gw_batcher *b, const gw_gwm *f, gw_error *err);
