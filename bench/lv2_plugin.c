@@ -1,0 +1,103 @@
+/* bench_lv2_plugin [SECONDS] - CPU per voice inside genwave.lv2, measured
+ * through liblilv as a DAW runs it (tests/plugin/lv2_host.h): 48 kHz host,
+ * blocks of 64 and 256 frames, wavenet-small (16 kHz) and wavenet-medium
+ * (24 kHz) with random weights (the cost does not depend on the values),
+ * 0, 1, 4 and 8 notes held.
+ *
+ * For each case it reports the real-time load, CPU time / audio time, of
+ * SECONDS (default 3) of audio after a 0.2 s warm-up, and the CPU per voice:
+ * (load(v) - load(0)) / v. load(0) is the plugin with nothing sounding (the
+ * interpolator and event handling: lv2bench measures only this, since it
+ * sends no notes). One thread; the machine's other load shows in the
+ * figures, so run it on a quiet machine. */
+#include "plugin/lv2_host.h"
+
+#include "models/wavenet.h"
+#include "models/wavenet_file.h"
+
+#include <time.h>
+#include <unistd.h>
+
+static double cpu_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* a random-weights model of the preset, saved to path */
+static int write_model(const char *preset, const char *path) {
+    char file[4096];
+    snprintf(file, sizeof file, "%s/presets/%s.json", GW_SOURCE_DIR, preset);
+    gw_wavenet_config cfg;
+    gw_error err = {0};
+    gw_wavenet *m = NULL;
+    gw_rng rng;
+    if (gw_wavenet_config_load(&cfg, file, &err) || gw_wavenet_create(&m, &cfg, &err)) {
+        fprintf(stderr, "bench_lv2_plugin: %s\n", err.msg);
+        return 1;
+    }
+    gw_rng_seed(&rng, 1);
+    gw_wavenet_weights_init(&m->w, &cfg, &rng);
+    int rc = gw_wavenet_save(m, path, &err) != GW_OK;
+    if (rc) fprintf(stderr, "bench_lv2_plugin: %s\n", err.msg);
+    gw_wavenet_free(m);
+    return rc;
+}
+
+/* load of `voices` held notes: CPU seconds per second of audio */
+static double measure(const char *model, int block, int voices, double seconds) {
+    host *H = host_new(48000, block, 1);
+    event e[2 + 8];
+    e[0] = set_model(0, model);
+    host_play(H, NULL, 1, 1, e, 1);
+    /* notes a minor third apart from C3 */
+    for (int v = 0; v < voices; v++)
+        e[v] = note_on(v, 48 + 3 * v, 100);
+    long warm = (long)(0.2 * 48000);
+    host_play(H, NULL, warm, block, e, voices);
+    long n = (long)(seconds * 48000);
+    double t0 = cpu_seconds();
+    host_play(H, NULL, n, block, NULL, 0);
+    double load = (cpu_seconds() - t0) / seconds;
+    LH_CHECK(strcmp(H->notified_path, model) == 0);
+    host_free(H);
+    return load;
+}
+
+int main(int argc, char **argv) {
+    double seconds = argc > 1 ? atof(argv[1]) : 3.0;
+    if (!(seconds > 0)) {
+        fprintf(stderr, "usage: bench_lv2_plugin [SECONDS]\n");
+        return 2;
+    }
+    char dir[] = "/tmp/bench_lv2.XXXXXX";
+    if (!mkdtemp(dir)) return 1;
+    const char *presets[2] = {"wavenet-small", "wavenet-medium"};
+    const int blocks[2] = {64, 256};
+    const int voices[4] = {0, 1, 4, 8};
+    printf("genwave.lv2 at 48 kHz, %.1f s per case, one thread\n", seconds);
+    printf("%-15s %6s %7s %10s %14s\n", "model", "block", "voices", "load %", "CPU/voice %");
+    int rc = 0;
+    for (int p = 0; p < 2 && !rc; p++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s.gwm", dir, presets[p]);
+        if ((rc = write_model(presets[p], path))) break;
+        for (int b = 0; b < 2; b++) {
+            double idle = 0;
+            for (int k = 0; k < 4; k++) {
+                double load = measure(path, blocks[b], voices[k], seconds);
+                if (voices[k] == 0) idle = load;
+                if (voices[k] == 0)
+                    printf("%-15s %6d %7d %10.2f %14s\n", presets[p], blocks[b], 0, 100 * load,
+                           "-");
+                else
+                    printf("%-15s %6d %7d %10.2f %14.2f\n", presets[p], blocks[b], voices[k],
+                           100 * load, 100 * (load - idle) / voices[k]);
+                fflush(stdout);
+            }
+        }
+        unlink(path);
+    }
+    rmdir(dir);
+    return rc;
+}
