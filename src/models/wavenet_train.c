@@ -296,7 +296,7 @@ static void gemm(gw_wavenet_train *t, int ta, int tb, int M, int N, int K, const
                  const float *Bm, int ldb, float beta, float *C, int ldc) {
     if (t->own_gemm) {
         if (tb) { /* B given as (N, K): the kernel reads it as (K, N), packed once */
-            float *p = t->pack;
+            float *p = t->pack; /* sized at create for the largest such operand */
             for (int n = 0; n < N; n++)
                 for (int k = 0; k < K; k++) p[(size_t)k * N + n] = Bm[(size_t)n * ldb + k];
             Bm = p, ldb = N;
@@ -307,6 +307,30 @@ static void gemm(gw_wavenet_train *t, int ta, int tb, int M, int N, int K, const
     }
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M,
                 N, K, 1.0f, A, lda, Bm, ldb, beta, C, ldc);
+}
+
+/* the head's 1x1 convs (nn/layers.h's dense, out = inp w^T + b) through the
+ * same products as the layers */
+static void dense_forward(gw_wavenet_train *t, float *out, // (N, Out)
+                          const float *inp,                // (N, In)
+                          const float *w,                  // (Out, In)
+                          const float *b,                  // (Out)
+                          int N, int In, int Out) {
+    for (int n = 0; n < N; n++) memcpy(out + (size_t)n * Out, b, (size_t)Out * sizeof(float));
+    gemm(t, 0, 1, N, Out, In, inp, In, w, In, 1.0f, out, Out);
+}
+
+/* dinp = dout w (overwritten); dw += dout^T inp; db += colsum(dout) */
+static void dense_backward(gw_wavenet_train *t, float *dinp, // (N, In)
+                           float *dw,                        // (Out, In)
+                           float *db,                        // (Out)
+                           const float *dout,                // (N, Out)
+                           const float *inp,                 // (N, In)
+                           const float *w,                   // (Out, In)
+                           int N, int In, int Out) {
+    gemm(t, 0, 0, N, In, Out, dout, Out, w, In, 0.0f, dinp, In);
+    gemm(t, 1, 0, Out, In, N, dout, Out, inp, In, 1.0f, dw, In);
+    colsum_add(db, dout, (size_t)N, Out);
 }
 
 /* The K taps of every output side by side, so that a layer's dilated conv
@@ -412,6 +436,8 @@ gw_status gw_wavenet_train_create(gw_wavenet_train **out, gw_wavenet *model, int
     if ((size_t)t->M * G2 > pack) pack = (size_t)t->M * G2;
     if (LG * t->S > pack) pack = LG * t->S;
     if ((size_t)t->G * t->R > pack) pack = (size_t)t->G * t->R;
+    if ((size_t)t->H * t->S > pack) pack = (size_t)t->H * t->S;  /* head1 */
+    if ((size_t)GW_WAVENET_CLASSES * t->H > pack) pack = (size_t)GW_WAVENET_CLASSES * t->H;
     sizes[n++] = pack * sizeof(float);
     size_t total = 0;
     for (size_t i = 0; i < n; i++) total += gw_align64(sizes[i]);
@@ -560,9 +586,9 @@ static gw_status shard_forward(gw_wavenet_train *t, float *loss, const uint8_t *
 
     /* head: relu -> 1x1 S->H -> relu -> 1x1 H->256 */
     relu_inplace(skip, BN * S);
-    gw_dense_forward(t->h1, skip, w->head1_w, w->head1_b, (int)BN, S, H);
+    dense_forward(t, t->h1, skip, w->head1_w, w->head1_b, (int)BN, S, H);
     relu_inplace(t->h1, BN * H);
-    gw_dense_forward(t->logits, t->h1, w->out_w, w->out_b, (int)BN, H, GW_WAVENET_CLASSES);
+    dense_forward(t, t->logits, t->h1, w->out_w, w->out_b, (int)BN, H, GW_WAVENET_CLASSES);
     float *dl = NULL;
     if (want_grad) {
         memset(t->dlogits, 0, BN * GW_WAVENET_CLASSES * sizeof(float));
@@ -588,13 +614,11 @@ static void shard_backward(gw_wavenet_train *t, const gw_wavenet_weights *gw) {
     const size_t BN = (size_t)B * N;
 
     /* head */
-    memset(t->dh1, 0, BN * H * sizeof(float));
-    gw_dense_backward(t->dh1, gw->out_w, gw->out_b, t->dlogits, t->h1, w->out_w, (int)BN, H,
-                      GW_WAVENET_CLASSES);
+    dense_backward(t, t->dh1, gw->out_w, gw->out_b, t->dlogits, t->h1, w->out_w, (int)BN, H,
+                   GW_WAVENET_CLASSES);
     relu_mask(t->dh1, t->h1, BN * H);
-    memset(t->dskip, 0, BN * S * sizeof(float));
-    gw_dense_backward(t->dskip, gw->head1_w, gw->head1_b, t->dh1, t->skip, w->head1_w, (int)BN,
-                      S, H);
+    dense_backward(t, t->dskip, gw->head1_w, gw->head1_b, t->dh1, t->skip, w->head1_w, (int)BN, S,
+                   H);
     relu_mask(t->dskip, t->skip, BN * S);
     /* the skip products of all layers at once; every skip bias gets colsum(dskip) */
     gemm(t, 0, 0, (int)BN, LG, S, t->dskip, S, t->wskip, LG, 0.0f, t->dzall, LG);
