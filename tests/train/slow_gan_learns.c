@@ -1,7 +1,8 @@
 /* Proof that the spectrogram GAN learns: on a synthetic folder of three
- * kinds of drum-like hits, a short `train gan` run (specgan-tiny, 600 steps)
- * brings the Frechet distance of the generator's clip embeddings to held-out
- * clips below half the untrained generator's (measured: 10.1 -> 4.3), keeps
+ * kinds of drum-like hits, a short `train gan` run (specgan-tiny: hinge loss,
+ * spectral norm, two time-scale Adam; 800 steps) brings the Frechet distance
+ * of the generator's clip embeddings to held-out clips below half the
+ * untrained generator's (measured: 10.1 -> 2.9), keeps
  * the samples from collapsing onto one image, and the saved model loads and
  * samples. Also: the run resumes from its checkpoint. */
 #include <setjmp.h>
@@ -33,7 +34,7 @@ static void test_gan_learns(void **state) {
     o.data_dir = data;
     o.preset = preset;
     o.out_dir = run;
-    o.steps = 600;
+    o.steps = 800;
     o.threads = 1; /* one thread: the same trajectory on every run */
     o.seed = 3;
     o.sample_every = 200;
@@ -66,9 +67,9 @@ static void test_gan_learns(void **state) {
 
     /* resume: 50 more steps continue from the checkpoint */
     o.resume = 1;
-    o.steps = 650;
+    o.steps = 850;
     assert_int_equal(gw_gan_trainer_run(&o, &res, &err), GW_OK);
-    assert_int_equal(res.steps, 650);
+    assert_int_equal(res.steps, 850);
     char cmd[8500];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     assert_int_equal(system(cmd), 0);
