@@ -102,6 +102,19 @@ static const void *pack_at(const gw_wavenet_stream *s, float *base, size_t *off,
     return dst;
 }
 
+/* half precision holds magnitudes up to 65504; a larger (or non-finite)
+ * weight would become inf and every logit NaN */
+static gw_status check_f16_range(const gw_wavenet_stream *s, const float *w, size_t n,
+                                 const char *what, int layer, gw_error *err) {
+    for (size_t i = 0; i < n; i++)
+        if (!(fabsf(w[i]) <= 65504.0f))
+            return gw_fail(err, GW_ERR_UNSUPPORTED,
+                           "%s: %s weight %g (layer %d, index %zu) does not fit half precision; "
+                           "use f32 stream weights",
+                           s->cfg.name, what, (double)w[i], layer, i);
+    return GW_OK;
+}
+
 static gw_status pack_weights(gw_wavenet_stream *s, const gw_wavenet *m, float *dense,
                               gw_error *err) {
     const gw_wavenet_config *c = &s->cfg;
@@ -110,6 +123,17 @@ static gw_status pack_weights(gw_wavenet_stream *s, const gw_wavenet *m, float *
     const int Q = GW_WAVENET_CLASSES, Cg = c->cond_dim, M = c->n_mels;
     float *base = s->wmem;
     size_t off = 0;
+    gw_status st;
+    if (s->type == GW_WAVENET_WEIGHTS_F16) {
+        for (int l = 0; l < L; l++)
+            if ((st = check_f16_range(s, w->layer[l].dil_w, (size_t)2 * G * K * R, "dil", l, err)) ||
+                (st = check_f16_range(s, w->layer[l].res_w, (size_t)R * G, "res", l, err)) ||
+                (st = check_f16_range(s, w->layer[l].skip_w, (size_t)S * G, "skip", l, err)))
+                return st;
+        if ((st = check_f16_range(s, w->head1_w, (size_t)H * S, "head1", -1, err)) ||
+            (st = check_f16_range(s, w->out_w, (size_t)Q * H, "out", -1, err)))
+            return st;
+    }
     /* layout: exactly the order of stream_create's size table */
     for (int l = 0; l < L; l++) {
         const gw_wavenet_layer *ly = &w->layer[l];
@@ -167,7 +191,6 @@ static gw_status pack_weights(gw_wavenet_stream *s, const gw_wavenet *m, float *
     float *ob = base + take(&off, (size_t)Q);
     memcpy(ob, w->out_b, sizeof(float) * Q);
     s->out_b = ob;
-    (void)err;
     return GW_OK;
 }
 

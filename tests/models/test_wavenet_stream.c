@@ -232,9 +232,8 @@ static void test_stream_equals_reference(void **state) {
 
 /* the real wavenet-small shape, one voice, every ring wrapping */
 static void test_small_preset_shape(void **state) {
-    test_cfg t = {"wavenet-small shape", 32, 32, 128, 128, 2, 10, 2, {0}, 0, 0, 0, 0, 0, 2, 60};
+    test_cfg t = {"wavenet-small shape", 32, 32, 128, 128, 2, 10, 2, {0}, 0, 0, 0, 0, 0, 1, 30};
     assert_true(stream_vs_reference(&t, 0, 7) < 1e-4f);
-    t.voices = 1;
     assert_true(stream_vs_reference_typed(&t, 0, 8, GW_WAVENET_WEIGHTS_F16) < 1e-4f);
 }
 
@@ -293,6 +292,26 @@ static void test_reset_and_swap(void **state) {
         assert_true(gw_test_max_abs_diff(la + Q, lb, Q) == 0.0f);
     }
     gw_wavenet_stream_free(s), gw_wavenet_stream_free(f), gw_wavenet_stream_free(g);
+    gw_wavenet_free(m);
+}
+
+/* a weight beyond half range is refused for f16 streams with a message
+ * naming it, and accepted for f32 ones */
+static void test_f16_range_refused(void **state) {
+    gw_wavenet *m = make_model(&configs[0], 9);
+    m->w.layer[2].res_w[5] = 1e6f;
+    gw_wavenet_stream *s = NULL;
+    gw_error err = {0};
+    assert_int_equal(gw_wavenet_stream_create_typed(&s, m, 1, GW_WAVENET_WEIGHTS_F16, &err),
+                     GW_ERR_UNSUPPORTED);
+    assert_null(s);
+    assert_non_null(strstr(err.msg, "res weight"));
+    assert_non_null(strstr(err.msg, "layer 2"));
+    assert_int_equal(gw_wavenet_stream_create_typed(&s, m, 1, GW_WAVENET_WEIGHTS_F32, &err), GW_OK);
+    assert_int_equal(gw_wavenet_stream_weight_type(s), GW_WAVENET_WEIGHTS_F32);
+    gw_wavenet_stream_free(s);
+    assert_int_equal(gw_wavenet_stream_create(&s, m, 0, &err), GW_ERR_ARG);
+    assert_non_null(strstr(err.msg, "max_voices"));
     gw_wavenet_free(m);
 }
 
@@ -598,6 +617,7 @@ int main(void) {
         cmocka_unit_test(test_stream_isa_override),
         cmocka_unit_test(test_reset_and_swap),
         cmocka_unit_test(test_step_allocates_nothing),
+        cmocka_unit_test(test_f16_range_refused),
         cmocka_unit_test(test_small_preset_shape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
