@@ -185,7 +185,8 @@ enum { TILE_M = 6, TILE_V = 4, K_CHUNK = 256 };
  * bounds once NV is known, so the 6 x NV accumulators live in registers. */
 __attribute__((target("avx512f"), always_inline)) static inline void
 tile_avx512(float *C, int ldc, const float *A, size_t sam, size_t sak, const float *B, int ldb,
-            int m0, int n0, const int NV, __mmask16 last, int k0, int kw, int load_c) {
+            int m0, int n0, const int NV, const int FULL, __mmask16 last, int k0, int kw,
+            int load_c) {
     __m512 acc[TILE_M][TILE_V];
     for (int r = 0; r < TILE_M; r++)
         for (int j = 0; j < NV; j++)
@@ -196,8 +197,9 @@ tile_avx512(float *C, int ldc, const float *A, size_t sam, size_t sak, const flo
     const float *bk = B + (size_t)k0 * ldb + n0;
     for (int k = 0; k < kw; k++, ak += sak, bk += ldb) {
         __m512 b[TILE_V];
-        for (int j = 0; j < NV; j++)
-            b[j] = _mm512_maskz_loadu_ps(j == NV - 1 ? last : 0xFFFF, bk + 16 * j);
+        for (int j = 0; j < NV; j++) /* masked only where a ragged edge needs it */
+            b[j] = j < NV - 1 || FULL ? _mm512_loadu_ps(bk + 16 * j)
+                                      : _mm512_maskz_loadu_ps(last, bk + 16 * j);
         for (int r = 0; r < TILE_M; r++) {
             __m512 av = _mm512_set1_ps(ak[r * sam]);
             for (int j = 0; j < NV; j++) acc[r][j] = _mm512_fmadd_ps(av, b[j], acc[r][j]);
@@ -237,12 +239,25 @@ panel_avx512(float *C, int ldc, const float *A, size_t sam, size_t sak, const fl
              int M, int n0, int NV, __mmask16 last, int k0, int kw, int load_c) {
     int m0 = 0;
     for (; m0 + TILE_M <= M; m0 += TILE_M) {
-        switch (NV) { /* constant NV: the tile's loops unroll into registers */
-        case 1: tile_avx512(C, ldc, A, sam, sak, B, ldb, m0, n0, 1, last, k0, kw, load_c); break;
-        case 2: tile_avx512(C, ldc, A, sam, sak, B, ldb, m0, n0, 2, last, k0, kw, load_c); break;
-        case 3: tile_avx512(C, ldc, A, sam, sak, B, ldb, m0, n0, 3, last, k0, kw, load_c); break;
-        default: tile_avx512(C, ldc, A, sam, sak, B, ldb, m0, n0, 4, last, k0, kw, load_c); break;
+#define GW_TILE(nv, full) \
+    tile_avx512(C, ldc, A, sam, sak, B, ldb, m0, n0, nv, full, last, k0, kw, load_c)
+        /* constant NV and edge: the tile's loops unroll into registers */
+        if (last == 0xFFFF) {
+            switch (NV) {
+            case 1: GW_TILE(1, 1); break;
+            case 2: GW_TILE(2, 1); break;
+            case 3: GW_TILE(3, 1); break;
+            default: GW_TILE(4, 1); break;
+            }
+        } else {
+            switch (NV) {
+            case 1: GW_TILE(1, 0); break;
+            case 2: GW_TILE(2, 0); break;
+            case 3: GW_TILE(3, 0); break;
+            default: GW_TILE(4, 0); break;
+            }
         }
+#undef GW_TILE
     }
     if (m0 < M) rows_avx512(C, ldc, A, sam, sak, B, ldb, m0, M - m0, n0, NV, last, k0, kw, load_c);
 }
