@@ -515,6 +515,8 @@ int gw_cmd_play(int argc, char **argv) {
     ec.max_block = o.buffer;
     ec.mode = o.mode;
     ec.ahead = o.ahead;
+    /* below the audio callback's (JACK gives its clients 5 under the server's) */
+    ec.thread_priority = 50;
     ec.gain = (float)o.gain;
     ec.temperature = (float)o.temperature;
     ec.attack_ms = (float)o.attack_ms;

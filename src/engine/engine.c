@@ -5,9 +5,10 @@
  * Voice i plays in slot i of one batched gw_wavenet_stream, and the sounding
  * voices are kept packed at 0..n_active-1 so one stream step generates them
  * all (a retiring voice trades places with the last one). Generation runs at
- * the model's rate into `mix`, then through the streaming resampler into a
- * host-rate FIFO from which each block is served; the FIFO never holds more
- * than one chunk beyond a block, so no latency accumulates.
+ * the model's rate into `mix`, then through a streaming resampler (engine/
+ * sinc.h by default, libsoxr's gw_resampler on request) into a host-rate
+ * FIFO from which each block is served; only what a block needs is
+ * generated, so no latency accumulates beyond the resampler's own.
  *
  * Envelope stages per voice (linear ramps, per model sample):
  *   ATTACK   level rises by 1 / attack samples until 1
@@ -21,10 +22,12 @@
 #include "engine/gw_engine.h"
 
 #include "dsp/gw_dsp.h"
+#include "engine/sinc.h"
 
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +50,8 @@ enum {
 struct gw_engine_model {
     gw_wavenet_config cfg;
     gw_wavenet_stream *stream;
-    gw_resampler *rs; /* NULL when the model runs at the host rate */
+    gw_resampler *rs; /* GW_ENGINE_RESAMPLE_SOXR, else NULL */
+    gw_sinc *sinc;    /* GW_ENGINE_RESAMPLE_SINC, else NULL; both NULL at the host rate */
     int max_voices, host_rate, max_block;
     int max_chunk; /* model samples generated at most per resampler call */
     double ratio;  /* host rate / model rate */
@@ -187,12 +191,17 @@ static gw_status check_config(const gw_engine_config *c, gw_error *err) {
                        c->max_block, MAX_BLOCK);
     if (c->mode != GW_ENGINE_CALLBACK && c->mode != GW_ENGINE_THREAD)
         return gw_fail(err, GW_ERR_ARG, "engine: unknown mode %d", (int)c->mode);
+    if (c->resampler != GW_ENGINE_RESAMPLE_SINC && c->resampler != GW_ENGINE_RESAMPLE_SOXR)
+        return gw_fail(err, GW_ERR_ARG, "engine: unknown resampler %d", (int)c->resampler);
     if (c->mode == GW_ENGINE_THREAD && (c->ahead < 1 || c->ahead > 64))
         return gw_fail(err, GW_ERR_ARG, "engine: ahead = %d blocks is outside [1, 64]", c->ahead);
     if (!(c->smooth_ms >= 0.0f && c->smooth_ms <= 10000.0f) ||
         !(c->steal_ms >= 0.1f && c->steal_ms <= 1000.0f))
         return gw_fail(err, GW_ERR_ARG, "engine: smoothing %g ms or steal fade %g ms out of range",
                        (double)c->smooth_ms, (double)c->steal_ms);
+    if (c->thread_priority < 0 || c->thread_priority > 99)
+        return gw_fail(err, GW_ERR_ARG, "engine: thread priority %d is outside [0, 99]",
+                       c->thread_priority);
     if (c->events < 1 || c->events > (1 << 20))
         return gw_fail(err, GW_ERR_ARG, "engine: event ring of %d is outside [1, 1048576]",
                        c->events);
@@ -220,8 +229,12 @@ gw_status gw_engine_model_create(gw_engine_model **out, const gw_wavenet *model,
     st = gw_wavenet_stream_create_typed(&m->stream, model, cfg->max_voices, cfg->weights, err);
     if (st) goto fail;
     if (model->cfg.sample_rate != cfg->host_rate) {
-        st = gw_resampler_create(&m->rs, model->cfg.sample_rate, cfg->host_rate,
-                                 (size_t)m->max_chunk, err);
+        if (cfg->resampler == GW_ENGINE_RESAMPLE_SOXR)
+            st = gw_resampler_create(&m->rs, model->cfg.sample_rate, cfg->host_rate,
+                                     (size_t)m->max_chunk, err);
+        else
+            st = gw_sinc_create(&m->sinc, model->cfg.sample_rate, cfg->host_rate,
+                                (size_t)m->max_chunk, err);
         if (st) goto fail;
     }
     *out = m;
@@ -235,6 +248,7 @@ void gw_engine_model_free(gw_engine_model *m) {
     if (!m) return;
     gw_wavenet_stream_free(m->stream);
     gw_resampler_free(m->rs);
+    gw_sinc_free(m->sinc);
     free(m);
 }
 
@@ -245,7 +259,7 @@ const gw_wavenet_config *gw_engine_model_config(const gw_engine_model *m) {
 /* ---- create / free ---- */
 
 static double model_latency(const gw_engine *e, const gw_engine_model *m) {
-    double f = m->rs ? gw_resampler_latency(m->rs) : 0.0;
+    double f = m->rs ? gw_resampler_latency(m->rs) : m->sinc ? gw_sinc_latency(m->sinc) : 0.0;
     if (e->cfg.mode == GW_ENGINE_THREAD) f += (double)e->cfg.ahead * e->cfg.max_block;
     return f;
 }
@@ -588,7 +602,7 @@ static void produce(gw_engine *e, float *out, int n) { // out (n)
         int chunk = (int)ceil((double)need / m->ratio);
         if (chunk < 1) chunk = 1;
         if (chunk > m->max_chunk) chunk = m->max_chunk;
-        if (!m->rs) {
+        if (!m->rs && !m->sinc) {
             render(e, e->fifo + e->fifo_n, (int)need);
             e->fifo_n += need;
             break;
@@ -598,8 +612,11 @@ static void produce(gw_engine *e, float *out, int n) { // out (n)
         while (off < (size_t)chunk) {
             size_t used = 0;
             size_t space = e->fifo_cap - e->fifo_n;
-            size_t got = gw_resampler_process(m->rs, e->fifo + e->fifo_n, space, e->mix + off,
-                                              (size_t)chunk - off, &used);
+            size_t got =
+                m->rs ? gw_resampler_process(m->rs, e->fifo + e->fifo_n, space, e->mix + off,
+                                             (size_t)chunk - off, &used)
+                      : gw_sinc_process(m->sinc, e->fifo + e->fifo_n, space, e->mix + off,
+                                        (size_t)chunk - off, &used);
             e->fifo_n += got;
             off += used;
             if (used == 0 && got == 0) break;
@@ -674,6 +691,10 @@ gw_status gw_engine_start(gw_engine *e, gw_error *err) {
                        strerror(rc));
     }
     e->thread_started = 1;
+    if (e->cfg.thread_priority > 0) { /* best effort: without the right it stays normal */
+        struct sched_param sp = {.sched_priority = e->cfg.thread_priority};
+        pthread_setschedparam(e->thread, SCHED_FIFO, &sp);
+    }
     const size_t want = (size_t)e->cfg.ahead * (size_t)e->cfg.max_block;
     double deadline = now_ns() + 10e9;
     while (gw_ring_readable(&e->audio) < want) {

@@ -91,23 +91,32 @@ typedef struct gw_engine_event {
     float value;
 } gw_engine_event;
 
+/* model rate -> host rate */
+typedef enum gw_engine_resampler {
+    GW_ENGINE_RESAMPLE_SINC = 0, /* engine/sinc.h: constant cost per block, 24-tap latency */
+    GW_ENGINE_RESAMPLE_SOXR = 1, /* gw_resampler (libsoxr HQ): bursty cost, ~20 ms latency */
+} gw_engine_resampler;
+
 typedef struct gw_engine_config {
     int max_voices;  /* 1..256: the stream and all voice state are sized for it */
     int host_rate;   /* Hz of the output */
     int max_block;   /* most frames one process call asks for (1..8192) */
     gw_engine_mode mode;
     int ahead;       /* GW_ENGINE_THREAD: blocks of max_block generated ahead (1..64) */
+    int thread_priority; /* GW_ENGINE_THREAD: SCHED_FIFO priority of the generator (1..99, best
+                            effort: kept at normal priority where not permitted); 0 = normal */
     float gain, temperature, attack_ms, release_ms; /* initial parameter values */
     float smooth_ms; /* parameter smoothing time constant (default 20) */
     float steal_ms;  /* fade of a stolen voice before its new note starts (default 3) */
     uint64_t seed;   /* sampling noise */
     gw_wavenet_weight_type weights;
+    gw_engine_resampler resampler;
     int events;      /* event ring capacity, rounded up to a power of two (default 1024) */
 } gw_engine_config;
 
 /* max_voices 8, host_rate 48000, max_block 256, callback mode, ahead 4,
  * gain 1, temperature 1, attack 5 ms, release 80 ms, smoothing 20 ms,
- * steal 3 ms, seed 1, f32 weights, 1024 events */
+ * steal 3 ms, seed 1, f32 weights, sinc resampler, 1024 events */
 void gw_engine_config_default(gw_engine_config *c);
 
 /* what the audio side publishes (gw_engine_read_meters, gw_engine_poll) */

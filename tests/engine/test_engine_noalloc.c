@@ -95,7 +95,7 @@ static void sleep_us(long us) {
 
 /* start, then through note-ons, note-offs, voice stealing, every parameter,
  * all-notes-off and a model swap: not one allocation or free */
-static void run_session(gw_engine_mode mode) {
+static void run_session(gw_engine_mode mode, gw_engine_resampler resampler) {
     gw_wavenet *s, *c;
     gw_error err = {0};
     if (gw_test_string_model(&s, 16000, 48, 72, &err)) fail_msg("%s", err.msg);
@@ -106,6 +106,7 @@ static void run_session(gw_engine_mode mode) {
     cfg.host_rate = 44100; /* resampled */
     cfg.max_block = 128;
     cfg.mode = mode;
+    cfg.resampler = resampler;
     gw_engine *e = NULL;
     gw_engine_model *next = NULL;
     if (gw_engine_create(&e, s, &cfg, &err)) fail_msg("%s", err.msg);
@@ -157,17 +158,24 @@ static void run_session(gw_engine_mode mode) {
 }
 
 static void test_callback_mode_allocates_nothing(void **state) {
-    run_session(GW_ENGINE_CALLBACK);
+    run_session(GW_ENGINE_CALLBACK, GW_ENGINE_RESAMPLE_SINC);
+}
+
+/* libsoxr allocates in its first calls; gw_resampler_create grows its
+ * buffers first, and the process-wide interposer checks that it did */
+static void test_callback_mode_soxr_allocates_nothing(void **state) {
+    run_session(GW_ENGINE_CALLBACK, GW_ENGINE_RESAMPLE_SOXR);
 }
 
 static void test_thread_mode_allocates_nothing(void **state) {
-    run_session(GW_ENGINE_THREAD);
+    run_session(GW_ENGINE_THREAD, GW_ENGINE_RESAMPLE_SINC);
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_interposer_counts),
         cmocka_unit_test(test_callback_mode_allocates_nothing),
+        cmocka_unit_test(test_callback_mode_soxr_allocates_nothing),
         cmocka_unit_test(test_thread_mode_allocates_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

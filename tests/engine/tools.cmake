@@ -23,5 +23,5 @@ endif()
 
 # JACK's deadlines are wall-clock: keep other tests off the cores meanwhile
 if(TEST engine_jack_realtime)
-  set_tests_properties(engine_jack_realtime PROPERTIES RUN_SERIAL TRUE)
+  set_tests_properties(engine_jack_realtime PROPERTIES RUN_SERIAL TRUE SKIP_RETURN_CODE 77)
 endif()

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Real-time proof under a real audio server (issue 5): a private JACK server
+# with the dummy driver (48 kHz, 256 frames, no sound card, no realtime
+# privileges) runs `genwave play` through PortAudio's JACK host API for 20 s
+# per mode (callback, then thread) with three voices, while our own libjack
+# client (gw_jack_record) records genwave's output port. Asserts: zero xruns
+# reported by JACK (the recorder's xrun callback and the server log) and by
+# genwave (engine + PortAudio flags), the recording is not silent, and its
+# pitch is the held note's.
+#
+# The model is the hand-set Karplus-Strong WaveNet of string_model.h
+# (written by gw_string_model): no trained model ships with the repository,
+# and this one's pitch follows its conditioning by construction.
+#
+# Installs nothing: jackd2 and libjack-jackd2-dev come from
+# scripts/packages.txt (scripts/setup.sh). The server is killed on any exit.
+#   usage: jack_realtime.sh /path/to/genwave
+set -euo pipefail
+genwave=$1
+bin=$(dirname "$genwave")
+fail() { echo "FAIL: $*" >&2; exit 1; }
+command -v jackd >/dev/null || fail "jackd not installed (scripts/setup.sh installs jackd2)"
+[[ -x $bin/gw_jack_record && -x $bin/gw_string_model ]] ||
+  fail "helpers gw_jack_record / gw_string_model not built next to $genwave"
+
+tmp=$(mktemp -d "${GW_TEST_TMP:-/tmp}/jack_rt.XXXXXX")
+server=gw_rt_$$
+export JACK_DEFAULT_SERVER=$server JACK_NO_START_SERVER=1 JACK_NO_AUDIO_RESERVATION=1
+jpid=
+rpid=
+cleanup() {
+  [[ -n $rpid ]] && kill "$rpid" 2>/dev/null || true
+  if [[ -n $jpid ]]; then
+    kill "$jpid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$jpid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$jpid" 2>/dev/null || true
+    wait "$jpid" 2>/dev/null || true
+  fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# realtime scheduling when allowed (root in a container usually is): without
+# it a busy machine delays the dummy driver's own timer into xruns
+rt=(--no-realtime)
+chrt -f 10 true 2>/dev/null && rt=(-R -P 80)
+jackd -n "$server" "${rt[@]}" -d dummy -r 48000 -p 256 >"$tmp/jackd.log" 2>&1 &
+jpid=$!
+for _ in $(seq 100); do
+  jack_lsp >/dev/null 2>&1 && break
+  kill -0 "$jpid" 2>/dev/null || { cat "$tmp/jackd.log"; fail "jackd exited"; }
+  sleep 0.1
+done
+jack_lsp >/dev/null 2>&1 || fail "jackd did not come up in 10 s"
+
+# 8 kHz, notes 57..69: cheap enough to leave the cores to the rest of ctest
+"$bin/gw_string_model" "$tmp/string.gwm" 8000 57 69
+note=57   # A3, 220 Hz; 69 is its octave, so the mix's pitch is still 220 Hz
+expect=$(awk -v n=$note 'BEGIN { printf "%.3f", 440 * 2 ^ ((n - 69) / 12) }')
+
+# one 20 s run; prints why it failed and returns 1 on any xrun, silence or
+# wrong pitch
+run_once() {
+  local mode=$1 log=$tmp/jackd.log
+  local before
+  before=$(grep -ci xrun "$log" || true)
+  "$bin/gw_jack_record" "$tmp/rec-$mode.wav" 20 '^genwave:out_0$' 30 >"$tmp/rec.out" 2>&1 &
+  rpid=$!
+  timeout 90 "$genwave" play "$tmp/string.gwm" --host-api JACK --buffer 256 --voices 4 \
+    --mode "$mode" --note $note,$note,69 --velocity 110 --seconds 23 --quiet \
+    >"$tmp/play.out" 2>"$tmp/play.err" || { cat "$tmp/play.err"; fail "$mode: genwave play failed"; }
+  wait "$rpid" || { cat "$tmp/rec.out"; fail "$mode: recorder failed"; }
+  rpid=
+  cat "$tmp/play.out" "$tmp/rec.out"
+  # genwave: "played S s: ... xruns X, underruns U, dropped events D (host-reported xruns H)"
+  local xr ur played jx rms f0 cents after
+  read -r xr ur < <(sed -n 's/.*xruns \([0-9]*\), underruns \([0-9]*\).*/\1 \2/p' "$tmp/play.out")
+  [[ -n ${xr:-} ]] || fail "$mode: no summary line from genwave play"
+  played=$(sed -n 's/^played \([0-9.]*\) s.*/\1/p' "$tmp/play.out")
+  awk -v p="$played" 'BEGIN { exit !(p >= 20) }' || fail "$mode: played only $played s"
+  # silence or a wrong pitch is a real failure, never retried
+  rms=$(sed -n 's/.*rms \([0-9.]*\),.*/\1/p' "$tmp/rec.out")
+  f0=$(sed -n 's/.*f0 \([0-9.]*\) Hz.*/\1/p' "$tmp/rec.out")
+  awk -v r="$rms" 'BEGIN { exit !(r > 0.01) }' || fail "$mode: recording is silent (rms $rms)"
+  cents=$(awk -v f="$f0" -v e="$expect" 'BEGIN { if (f <= 0) print 9999; else printf "%.1f", 1200 * log(f / e) / log(2) }')
+  awk -v c="$cents" 'BEGIN { exit !(c < 30 && c > -30) }' ||
+    fail "$mode: recorded pitch $f0 Hz is $cents cents from note $note ($expect Hz)"
+  # xruns: genwave's own count (late blocks + PortAudio's flags), the
+  # recorder's xrun callback, and the server's log
+  jx=$(sed -n 's/.*xruns \([0-9]*\), rms.*/\1/p' "$tmp/rec.out")
+  after=$(grep -ci xrun "$log" || true)
+  if [[ $xr != 0 || $ur != 0 || $jx != 0 || $after != "$before" ]]; then
+    echo "$mode: xruns: genwave $xr (underruns $ur), JACK to the recorder $jx, server log $((after - before))"
+    grep -i "xrun" "$log" | tail -n +$((before + 1)) | sort | uniq -c | sort -rn | head -5
+    return 1
+  fi
+  echo "$mode: 20 s recorded through JACK, 0 xruns, rms $rms, f0 $f0 Hz ($cents cents from $expect Hz)"
+}
+
+# The assertion is a clean 20 s run per mode. A run with any xrun never
+# passes; it is repeated (at most 3 runs per mode) because a busy machine can
+# make the VM's vCPUs late even for JACK's own dummy-driver timer. When the
+# machine is oversubscribed (1-minute load average above the core count: the
+# dummy driver and a memcpy-only recorder then miss deadlines too), xruns
+# prove nothing about genwave: the test reports them and exits 77 (ctest:
+# skipped) once pitch and level have been checked; it never passes then.
+cores=$(nproc)
+busy() { awk -v c="$cores" '{ exit !($1 > c) }' /proc/loadavg; }
+skipped=
+for mode in callback thread; do
+  ok=0
+  for attempt in 1 2 3; do
+    if run_once "$mode"; then ok=1; break; fi
+    echo "$mode: run $attempt had xruns (load average $(cut -d' ' -f1-3 /proc/loadavg) on $cores cores)"
+    if busy; then skipped="$skipped $mode"; ok=2; break; fi
+  done
+  ((ok)) || fail "$mode: xruns in all 3 runs of 20 s"
+done
+if [[ -n $skipped ]]; then
+  echo "SKIPPED: xruns in$skipped on an oversubscribed machine (load $(cut -d' ' -f1 /proc/loadavg) on $cores cores); pitch and level passed"
+  exit 77
+fi
+echo "jack_realtime: passed"
