@@ -1,4 +1,4 @@
-/* bench_lv2_plugin [SECONDS] - CPU per voice inside genwave.lv2, measured
+/* bench_lv2_plugin [SECONDS [DIR]] - CPU per voice inside genwave.lv2, measured
  * through liblilv as a DAW runs it (tests/plugin/lv2_host.h): 48 kHz host,
  * blocks of 64 and 256 frames, wavenet-small (16 kHz) and wavenet-medium
  * (24 kHz) with random weights (the cost does not depend on the values),
@@ -9,7 +9,9 @@
  * (load(v) - load(0)) / v. load(0) is the plugin with nothing sounding (the
  * interpolator and event handling: lv2bench measures only this, since it
  * sends no notes). One thread; the machine's other load shows in the
- * figures, so run it on a quiet machine. */
+ * figures, so run it on a quiet machine. With DIR the models are written
+ * there and kept (e.g. to put one in a bundle copy as default.gwm for
+ * lv2bench). */
 #include "plugin/lv2_host.h"
 
 #include "models/wavenet.h"
@@ -67,11 +69,12 @@ static double measure(const char *model, int block, int voices, double seconds) 
 int main(int argc, char **argv) {
     double seconds = argc > 1 ? atof(argv[1]) : 3.0;
     if (!(seconds > 0)) {
-        fprintf(stderr, "usage: bench_lv2_plugin [SECONDS]\n");
+        fprintf(stderr, "usage: bench_lv2_plugin [SECONDS [DIR]]\n");
         return 2;
     }
-    char dir[] = "/tmp/bench_lv2.XXXXXX";
-    if (!mkdtemp(dir)) return 1;
+    char tmp[] = "/tmp/bench_lv2.XXXXXX";
+    const char *dir = argc > 2 ? argv[2] : mkdtemp(tmp);
+    if (!dir) return 1;
     const char *presets[2] = {"wavenet-small", "wavenet-medium"};
     const int blocks[2] = {64, 256};
     const int voices[4] = {0, 1, 4, 8};
@@ -96,8 +99,8 @@ int main(int argc, char **argv) {
                 fflush(stdout);
             }
         }
-        unlink(path);
+        if (argc <= 2) unlink(path);
     }
-    rmdir(dir);
+    if (argc <= 2) rmdir(dir);
     return rc;
 }

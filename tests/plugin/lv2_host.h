@@ -286,6 +286,9 @@ static inline event note_on(long frame, int note, int vel) {
 static inline event note_off(long frame, int note) {
     return (event){frame, 0, {0x80, (uint8_t)note, 0}, NULL};
 }
+static inline event control_change(long frame, int cc, int value) {
+    return (event){frame, 0, {0xB0, (uint8_t)cc, (uint8_t)value}, NULL};
+}
 static inline event set_model(long frame, const char *path) {
     return (event){frame, 1, {0}, path};
 }
