@@ -13,6 +13,7 @@
 #
 #   scripts/demo.sh [OUT_DIR]      (default: demo-output/ in the repository)
 # Environment: GW_DEMO_NO_BUILD=1 uses an existing build/ as is,
+#              GENWAVE=path/to/genwave uses that binary (and builds nothing),
 #              GW_DEMO_NO_PLAY=1 never plays.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,11 +22,11 @@ cd "$root"
 
 say() { printf '\n== %s\n' "$*"; }
 
-if [[ ${GW_DEMO_NO_BUILD:-0} != 1 ]]; then
+if [[ ${GW_DEMO_NO_BUILD:-0} != 1 && -z ${GENWAVE:-} ]]; then
   say "installing what is missing and building (scripts/setup.sh)"
   scripts/setup.sh
 fi
-gw=$root/build/genwave
+gw=${GENWAVE:-$root/build/genwave}
 [[ -x $gw ]] || { echo "demo: $gw not built (run scripts/setup.sh)" >&2; exit 1; }
 mkdir -p "$out"
 made=() skipped=()

@@ -42,7 +42,7 @@ while (($#)); do
   esac
 done
 ((${#want[@]})) || want=(default drums-gan drums-vae)
-gw=$root/build/genwave
+gw=${GENWAVE:-$root/build/genwave}   # GENWAVE=path/to/genwave uses another build
 if [[ ! -x $gw ]]; then
   scripts/setup.sh
 fi
@@ -52,14 +52,20 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 machine="$(nproc) cores ($cpu), shared with other jobs while training"
 
 # meta FILE KEY: a provenance/metric value from `genwave info`
-meta() { "$gw" info "$1" | awk -v k="$2" '$1 == k { $1 = ""; sub(/^ +/, ""); print; exit }'; }
+# (WaveNet files list keys without their train./metric. prefix, others with)
+meta() {
+  "$gw" info "$1" | awk -v k="$2" '$1 == k || $1 == "train." k || $1 == "metric." k {
+    $1 = ""; sub(/^ +/, ""); print; exit }'
+}
 # the model's own record of how it was made
+# (wall time: the model's metric.seconds, else what train() measured)
 provenance() {
-  local m=$1 secs
+  local m=$1 name=$2 secs
   cmd=$(meta "$m" command) seed=$(meta "$m" seed) steps=$(meta "$m" steps)
   secs=$(meta "$m" seconds)
+  [[ -n $secs ]] || secs=$(cat "$work/runs/$name.wall" 2>/dev/null || true)
   secs=${secs%.*}
-  wall="$((${secs:-0} / 60)) min $((${secs:-0} % 60)) s"
+  if [[ -n $secs ]]; then wall="$((secs / 60)) min $((secs % 60)) s"; else wall="not recorded"; fi
 }
 
 # train KIND NAME PRESET DATA BUDGET_MIN SEED: runs (or resumes) the training
@@ -72,9 +78,11 @@ train() {
   mkdir -p "$work/runs"
   [[ -f $run/checkpoint.gwm ]] && resume=(--resume)
   echo "train-models: training $name ($budget minutes, log in $run.log)"
+  local t0=$SECONDS
   "$gw" train "$kind" --data "$data" --preset "$preset" --out "$run" --minutes "$budget" \
     --threads "$threads" --seed "$seed" --steps 1000000 "${resume[@]}" 2>"$run.log" ||
     { echo "train-models: training $name failed; see $run.log:" >&2; tail -3 "$run.log" >&2; exit 1; }
+  echo $((SECONDS - t0)) >"$run.wall"
   cp "$run/model.gwm" "models/$name.gwm.tmp" && mv "models/$name.gwm.tmp" "models/$name.gwm"
   cp "$run/loss.png" "models/$name-loss.png" 2>/dev/null || true
 }
@@ -85,7 +93,7 @@ model_default() {
     scripts/datasets/instrument-notes.sh "$data" --programs 0 --notes 48-72 --velocities "64 100" --rate 16000
   train wavenet default presets/wavenet-default.json "$data" "${minutes:-40}" 1
   local m=models/default.gwm
-  provenance "$m"
+  provenance "$m" default
   "$gw" pitch "$m" --velocity 100 --velocity 64 --csv models/default-pitch.csv >"$work/default-pitch.txt"
   "$gw" pitch "$m" --velocity 100 --velocity 64 --temperature 0.7 >"$work/default-pitch-t07.txt"
   local acc acc07 size
@@ -158,7 +166,7 @@ model_spec() {
   drum_data
   train "$kind" "$name" "$preset" "$drums" "${minutes:-12}" 1
   local m=models/$name.gwm
-  provenance "$m"
+  provenance "$m" "$name"
   "$gw" eval "$m" --data "$drums" >"$work/$name-eval.txt" 2>&1
   local size
   size=$(du -h "$m" | cut -f1)

@@ -95,7 +95,7 @@ static gw_status list_json(char ***list, size_t *n, size_t *cap, const char *dir
         (*list)[(*n)++] = p;
     }
     closedir(d);
-    qsort(*list + first, *n - first, sizeof **list, cmp_str);
+    if (*n - first > 1) qsort(*list + first, *n - first, sizeof **list, cmp_str);
     return st;
 }
 
