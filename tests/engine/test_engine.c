@@ -416,6 +416,32 @@ static void test_sinc_resampler(void **state) {
     assert_int_equal(gw_sinc_create(&s, 8000, 96000, 64, NULL), GW_ERR_ARG);
 }
 
+/* meters: readable at any time, snapshots through the meter ring, host
+ * xruns counted apart */
+static void test_meters(void **state) {
+    gw_wavenet *m;
+    assert_int_equal(gw_test_const_model(&m, 16000, CLS, 0, NULL), GW_OK);
+    gw_engine *e = make_engine(m, 2, 48000, 256, GW_ENGINE_CALLBACK);
+    gw_engine_meters mt;
+    assert_int_equal(gw_engine_poll(e, &mt), 0);
+    float buf[256 * 8];
+    gw_engine_note_on(e, 60, 1.0f);
+    run(e, buf, 256 * 8, 256);
+    gw_engine_count_xrun(e);
+    assert_int_equal(gw_engine_poll(e, &mt), 1); /* the newest snapshot, ~every 10 ms */
+    assert_true(mt.frames >= 256 * 6 && mt.frames <= 256 * 8);
+    assert_int_equal(mt.voices, 1);
+    assert_int_equal(gw_engine_poll(e, &mt), 0);
+    gw_engine_read_meters(e, &mt);
+    assert_int_equal(mt.frames, 256 * 8);
+    assert_true(mt.load > 0.0f && mt.load_peak >= mt.load);
+    assert_int_equal(mt.host_xruns, 1);
+    assert_true(mt.xruns >= 1);
+    assert_true(gw_engine_latency_frames(e) > 0); /* the sinc filter's delay */
+    gw_engine_free(e);
+    gw_wavenet_free(m);
+}
+
 static void test_bad_input(void **state) {
     gw_wavenet_config cfg = {0};
     snprintf(cfg.name, sizeof cfg.name, "voc");
@@ -478,6 +504,7 @@ int main(void) {
         cmocka_unit_test(test_thread_mode_matches_callback),
         cmocka_unit_test(test_model_swap),
         cmocka_unit_test(test_sinc_resampler),
+        cmocka_unit_test(test_meters),
         cmocka_unit_test(test_bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
