@@ -30,9 +30,11 @@ typedef __m512 V;
     _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23))
 #define VHMAX(a) _mm512_reduce_max_ps(a)
 #define VHSUM(a) _mm512_reduce_add_ps(a)
-/* 4 voices x 4 vectors = 16 of the 32 registers as accumulators */
-#define MK_VB_BATCH 4
-#define MK_NV_BATCH 4
+/* 8 voices x 2 vectors = 16 of the 32 registers as accumulators: each
+ * weight register serves all 8 voices of a batch, so the weights stream
+ * once per step (measured 5-10% faster than 4 voices x 4 vectors) */
+#define MK_VB_BATCH 8
+#define MK_NV_BATCH 2
 #define MK_NV_ONE 8
 #define SIMD_NAME "avx512"
 #define SIMD_FN(x) avx512_##x
