@@ -14,6 +14,7 @@
 #include "io/audio.h"
 #include "models/wavenet.h"
 #include "models/wavenet_file.h"
+#include "train/wavenet_trainer.h"
 #include "nn/gwm.h"
 
 #include <errno.h>
@@ -29,7 +30,7 @@
 enum { MAX_VOICES = 64 };
 
 typedef struct render_opts {
-    const char *model, *out, *midi;
+    const char *model, *out, *midi, *vocode;
     double seconds;
     double note;
     int velocity;
@@ -47,6 +48,8 @@ static void usage(FILE *f) {
             "  --seconds S      length of a single note (default 1)\n"
             "  --note N         MIDI note (fractional allowed), --velocity V 1..127 (default 100)\n"
             "  --midi FILE      render a Standard MIDI File polyphonically instead\n"
+            "  --vocode FILE    (models with a mel input) resynthesise a sound from its mel\n"
+            "                   spectrogram\n"
             "  --temperature T  softmax temperature, 0 = greedy (default 1)\n"
             "  --seed S         sampling seed (default 1)\n"
             "  --rate HZ        resample the output to HZ (default: the model's rate)\n"
@@ -245,6 +248,50 @@ fail:
     return st;
 }
 
+/* vocoder mode: the file's mel rows (train/wavenet_trainer.h's features)
+ * drive one voice, one row per sample */
+static gw_status render_vocode(float **audio, size_t *n_audio, const gw_wavenet *m,
+                               const render_opts *o, gw_error *err) {
+    const gw_wavenet_config *c = &m->cfg;
+    float *x = NULL, *rows = NULL, *out = NULL, cond[256] = {0};
+    size_t n = 0;
+    gw_wavenet_mel *mf = NULL;
+    gw_wavenet_stream *s = NULL;
+    gw_status st = gw_audio_read_mono(&x, &n, NULL, o->vocode, c->sample_rate, err);
+    if (!st && n == 0) st = gw_fail(err, GW_ERR_FORMAT, "%s: no samples", o->vocode);
+    if (!st) st = gw_wavenet_mel_create(&mf, c, n, err);
+    if (!st) st = gw_wavenet_stream_create(&s, m, 1, err);
+    if (!st) {
+        rows = malloc(n * c->n_mels * sizeof(float));
+        out = malloc(n * sizeof(float));
+        if (!rows || !out) st = gw_fail(err, GW_ERR_NOMEM, "%s: out of memory", o->vocode);
+    }
+    if (!st && c->cond_dim > 256)
+        st = gw_fail(err, GW_ERR_UNSUPPORTED, "render: conditioning of %d values is too large",
+                     c->cond_dim);
+    if (!st) {
+        gw_wavenet_mel_rows(mf, rows, x, n);
+        gw_wavenet_stream_reset(s, 0);
+        if (c->cond_dim > 0) {
+            gw_wavenet_cond_features(c, cond, o->note >= 0 ? (float)o->note : 60.0f,
+                                     o->velocity / 127.0f, 0);
+            gw_wavenet_stream_set_cond(s, 0, cond);
+        }
+        gw_rng rng;
+        gw_rng_seed(&rng, o->seed);
+        for (size_t t = 0; t < n; t++) {
+            float u = gw_rng_uniform(&rng);
+            gw_wavenet_stream_set_mel(s, 0, rows + t * c->n_mels);
+            gw_wavenet_stream_step(s, NULL, out + t, NULL, 1, o->temperature, &u);
+        }
+        *audio = out, *n_audio = n, out = NULL;
+    }
+    free(x), free(rows), free(out);
+    gw_wavenet_mel_free(mf);
+    gw_wavenet_stream_free(s);
+    return st;
+}
+
 /* "train.note_min"/"train.note_max" written by the trainer: the labelled
  * range; absent (unlabelled data, older files) = 0..127 */
 static void model_note_range(const gw_gwm *f, int *lo, int *hi) {
@@ -283,6 +330,8 @@ int gw_cmd_render(int argc, char **argv) {
             o.out = v;
         } else if (!strcmp(a, "--midi")) {
             o.midi = v;
+        } else if (!strcmp(a, "--vocode")) {
+            o.vocode = v;
         } else if (!parse_double(v, &x)) {
             fprintf(stderr, "genwave render: %s: '%s' is not a number\n", a, v);
             return 2;
@@ -327,7 +376,19 @@ int gw_cmd_render(int argc, char **argv) {
     model_note_range(f, &lo, &hi);
     const int sr = m->cfg.sample_rate;
     const int pitched = m->cfg.pitch_features > 0;
-    if (o.midi) {
+    if (o.vocode) {
+        if (m->cfg.n_mels < 1) {
+            gw_fail(&err, GW_ERR_UNSUPPORTED, "%s: model has no mel input; it cannot vocode %s",
+                    o.model, o.vocode);
+            goto fail;
+        }
+        if (o.midi) {
+            gw_fail(&err, GW_ERR_ARG, "--vocode and --midi do not go together");
+            goto fail;
+        }
+        if (render_vocode(&audio, &n, m, &o, &err)) goto fail;
+        n_ev = 0;
+    } else if (o.midi) {
         if (!pitched) {
             gw_fail(&err, GW_ERR_UNSUPPORTED, "%s: model has no pitch input; it cannot play %s",
                     o.model, o.midi);
@@ -361,9 +422,9 @@ int gw_cmd_render(int argc, char **argv) {
         *ev = one;
         n_ev = 1;
     }
-    if (render_notes(&audio, &n, m, ev, n_ev, &o, &err)) goto fail;
+    if (!o.vocode && render_notes(&audio, &n, m, ev, n_ev, &o, &err)) goto fail;
     char pitch[96] = "";
-    if (!o.midi && pitched && n > (size_t)sr / 10) {
+    if (!o.midi && !o.vocode && pitched && n > (size_t)sr / 10) {
         /* the pitch it actually played (YIN over the held part, after the
          * first 20 percent), so a user or a script can check tuning */
         size_t held = (size_t)llround(o.seconds * sr), skip = held / 5;
@@ -384,8 +445,12 @@ int gw_cmd_render(int argc, char **argv) {
     }
     if (gw_audio_write(o.out, audio, n, 1, out_rate, gw_audio_format_for_path(o.out), &err))
         goto fail;
-    printf("%s: %.2f s at %d Hz, %zu note%s%s\n", o.out, (double)n / out_rate, out_rate, n_ev,
-           n_ev == 1 ? "" : "s", pitch);
+    if (o.vocode)
+        printf("%s: %.2f s at %d Hz, vocoded from the mel spectrogram of %s\n", o.out,
+               (double)n / out_rate, out_rate, o.vocode);
+    else
+        printf("%s: %.2f s at %d Hz, %zu note%s%s\n", o.out, (double)n / out_rate, out_rate,
+               n_ev, n_ev == 1 ? "" : "s", pitch);
     rc = 0;
 fail:
     if (rc) fprintf(stderr, "genwave: %s\n", err.msg[0] ? err.msg : "render failed: out of memory");

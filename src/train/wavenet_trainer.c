@@ -101,6 +101,65 @@ void gw_wavenet_draw_windows(uint8_t *window, float *cond, const gw_dataset *ds,
         window[i] = gw_mulaw_encode(scratch[i]);
 }
 
+/* ---- local conditioning ---------------------------------------------------- */
+
+struct gw_wavenet_mel {
+    gw_stft *stft;
+    gw_mel *mel;
+    int n_mels, hop, bins;
+    size_t max_frames;
+    float *mag;  // (max_frames, bins)
+    float *melf; // (max_frames, n_mels)
+};
+
+gw_status gw_wavenet_mel_create(gw_wavenet_mel **out, const gw_wavenet_config *cfg,
+                                size_t max_samples, gw_error *err) {
+    *out = NULL;
+    if (cfg->n_mels < 1) return gw_fail(err, GW_ERR_ARG, "%s: model has no mel input", cfg->name);
+    gw_wavenet_mel *m = calloc(1, sizeof *m);
+    if (!m) return gw_fail(err, GW_ERR_NOMEM, "mel features: out of memory");
+    m->n_mels = cfg->n_mels, m->hop = cfg->hop;
+    int n_fft = 4 * cfg->hop;
+    gw_status st = gw_stft_create(&m->stft, n_fft, cfg->hop, err);
+    if (!st)
+        st = gw_mel_create(&m->mel, cfg->sample_rate, n_fft, cfg->n_mels, 0.0f,
+                           0.5f * cfg->sample_rate, err);
+    if (!st) {
+        m->bins = gw_stft_bins(m->stft);
+        m->max_frames = (size_t)gw_stft_frames(m->stft, max_samples);
+        m->mag = malloc(m->max_frames * m->bins * sizeof(float));
+        m->melf = malloc(m->max_frames * m->n_mels * sizeof(float));
+        if (!m->mag || !m->melf) st = gw_fail(err, GW_ERR_NOMEM, "mel features: out of memory");
+    }
+    if (st) {
+        gw_wavenet_mel_free(m);
+        return st;
+    }
+    *out = m;
+    return GW_OK;
+}
+
+void gw_wavenet_mel_free(gw_wavenet_mel *m) {
+    if (!m) return;
+    gw_stft_free(m->stft);
+    gw_mel_free(m->mel);
+    free(m->mag);
+    free(m->melf);
+    free(m);
+}
+
+void gw_wavenet_mel_rows(gw_wavenet_mel *m, float *rows, const float *x, size_t n) {
+    int frames = gw_stft_frames(m->stft, n);
+    gw_stft_magnitude(m->stft, m->mag, x, n);
+    gw_mel_apply(m->mel, m->melf, m->mag, frames);
+    gw_log_mel(m->melf, m->melf, (size_t)frames * m->n_mels);
+    for (size_t i = 0; i < n; i++) {
+        size_t f = i / (size_t)m->hop;
+        if (f >= (size_t)frames) f = (size_t)frames - 1;
+        memcpy(rows + i * m->n_mels, m->melf + f * m->n_mels, (size_t)m->n_mels * sizeof(float));
+    }
+}
+
 /* ---- the run ------------------------------------------------------------------ */
 
 /* training settings from the preset's "train" object; CLI values win */
@@ -151,17 +210,29 @@ typedef struct wn_run {
     int n_val_batches;
     uint8_t *val_window; // (n_val_batches, B, W) fixed validation windows
     float *val_cond;     // (n_val_batches, B, C_g)
+    gw_wavenet_mel *melfx; /* vocoder mode only */
+    float *mel;          // (B, T_in, n_mels)
+    float *val_mel;      // (n_val_batches, B, T_in, n_mels)
 } wn_run;
+
+/* the mel rows of B windows (their first T_in samples, what the net reads) */
+static void windows_mel(wn_run *r, float *mel, const float *audio) { // audio (B, W)
+    const int T_in = r->W - 1, M = r->m->cfg.n_mels;
+    for (int b = 0; b < r->B; b++)
+        gw_wavenet_mel_rows(r->melfx, mel + (size_t)b * T_in * M, audio + (size_t)b * r->W,
+                            (size_t)T_in);
+}
 
 static gw_status wn_step(void *ctx, uint64_t step, gw_rng *rng, double *fig, gw_error *err) {
     wn_run *r = ctx;
     const gw_wavenet_config *c = &r->m->cfg;
     gw_wavenet_draw_windows(r->window, c->cond_dim ? r->cond : NULL, r->ds, r->train_pool,
                             r->n_train, c, r->B, r->W, rng, r->scratch);
+    if (r->melfx) windows_mel(r, r->mel, r->scratch);
     gw_params_zero_grad(r->m->params);
     float loss;
     gw_status st = gw_wavenet_train_forward(r->arena, &loss, r->window,
-                                            c->cond_dim ? r->cond : NULL, NULL, 1, err);
+                                            c->cond_dim ? r->cond : NULL, r->mel, 1, err);
     if (st) return st;
     gw_wavenet_train_backward(r->arena);
     st = gw_adam_step(r->adam, r->lr, err);
@@ -181,7 +252,9 @@ static gw_status wn_validate(void *ctx, uint64_t step, double *fig, gw_error *er
         float loss;
         gw_status st =
             gw_wavenet_train_forward(r->arena, &loss, r->val_window + (size_t)v * r->B * r->W,
-                                     cg ? r->val_cond + (size_t)v * r->B * cg : NULL, NULL, 0, err);
+                                     cg ? r->val_cond + (size_t)v * r->B * cg : NULL,
+            r->val_mel ? r->val_mel + (size_t)v * r->B * (r->W - 1) * r->m->cfg.n_mels : NULL, 0,
+            err);
         if (st) return st;
         sum += loss;
     }
@@ -306,12 +379,25 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
                      r.W);
         goto done;
     }
+    if (cfg.n_mels > 0) { /* vocoder mode: mel rows of every window */
+        size_t rows = (size_t)r.B * (r.W - 1) * cfg.n_mels;
+        if ((st = gw_wavenet_mel_create(&r.melfx, &cfg, (size_t)r.W, err))) goto done;
+        r.mel = malloc(rows * sizeof(float));
+        r.val_mel = malloc(rows * r.n_val_batches * sizeof(float));
+        if (!r.mel || !r.val_mel) {
+            st = gw_fail(err, GW_ERR_NOMEM, "train wavenet: out of memory for mel windows");
+            goto done;
+        }
+    }
     /* the held-out windows are drawn once, from their own seed */
     gw_rng_seed(&vrng, o->seed ^ 0x76616c6964617465ULL);
-    for (int v = 0; v < r.n_val_batches; v++)
+    for (int v = 0; v < r.n_val_batches; v++) {
         gw_wavenet_draw_windows(r.val_window + (size_t)v * bw,
                                 cfg.cond_dim ? r.val_cond + (size_t)v * r.B * cg : NULL, r.ds,
                                 r.val_pool, r.n_val, &cfg, r.B, r.W, &vrng, r.scratch);
+        if (r.melfx)
+            windows_mel(&r, r.val_mel + (size_t)v * r.B * (r.W - 1) * cfg.n_mels, r.scratch);
+    }
 
     static const char *figs[] = {"loss", "bits", "grad_norm"};
     static const char *vfigs[] = {"val_bits"};
@@ -362,6 +448,8 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
     st = run_st; /* GW_ERR_INTERRUPTED still reports the interruption, model saved */
 done:
     free(r.window), free(r.cond), free(r.scratch), free(r.val_window), free(r.val_cond);
+    free(r.mel), free(r.val_mel);
+    gw_wavenet_mel_free(r.melfx);
     gw_adam_free(r.adam);
     gw_wavenet_train_free(r.arena);
     gw_wavenet_free(r.m);

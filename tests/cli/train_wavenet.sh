@@ -33,6 +33,19 @@ for k in "command.*train wavenet" "seed                     5" "steps           
 done
 [ -s "$T/a/loss.png" ] || fail "no loss.png"
 
+# vocoder mode: a mel-conditioned model trains and resynthesises a file from
+# its mel spectrogram, sample for sample as long
+"$GW" train wavenet --data "$T/data" --preset wavenet-tiny-vocoder --out "$T/voc" --steps 3 \
+    >"$T/log" 2>&1 || fail "vocoder training: $(tail -2 "$T/log")"
+"$GW" render "$T/voc/model.gwm" --vocode "$T/data/tone_n60_v90.wav" -o "$T/voc.wav" >"$T/msg" 2>"$T/err" ||
+    fail "vocode: $(cat "$T/err")"
+grep -q "0.62 s at 8000 Hz, vocoded" "$T/msg" || fail "vocode length: $(cat "$T/msg")"
+"$GW" render "$T/a/model.gwm" --vocode "$T/data/tone_n60_v90.wav" -o "$T/x.wav" >/dev/null 2>"$T/err"
+[ $? -eq 1 ] || fail "vocode with a model without mel input: wrong exit"
+one_line_error "$T/err"
+grep -q "no mel input" "$T/err" || fail "vocode: $(cat "$T/err")"
+[ ! -e "$T/x.wav" ] || fail "x.wav written"
+
 # bad input: one line, exit 1
 "$GW" train wavenet --data "$T/nope" --preset wavenet-tiny-pitch --out "$T/c" >/dev/null 2>"$T/err"
 [ $? -eq 1 ] || fail "missing data: wrong exit"
