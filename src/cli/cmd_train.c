@@ -18,7 +18,8 @@ static void usage_wavenet(FILE *f) {
             "  --window N   target samples per training window (each window also carries one\n"
             "               receptive field of context)\n"
             "Presets: wavenet-small, wavenet-medium (the references, unconditioned),\n"
-            "         wavenet-small-pitch (pitch + velocity), wavenet-tiny-pitch (tests, quick runs).\n"
+            "         wavenet-small-pitch (pitch + velocity), wavenet-tiny-pitch (tests, quick runs),\n"
+            "         wavenet-tiny-vocoder (mel input: render --vocode).\n"
             "Writes RUNDIR/model.gwm, checkpoint.gwm, log.csv and loss.png.\n");
 }
 
