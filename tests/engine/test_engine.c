@@ -4,6 +4,7 @@
 #include <cmocka.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -95,7 +96,9 @@ static void *producer(void *arg) {
         uint32_t k = 1 + next % 37;
         if (k > s->n - next) k = s->n - next;
         for (uint32_t i = 0; i < k; i++) buf[i] = next + i;
-        next += (uint32_t)gw_ring_write(s->r, buf, k);
+        size_t w = gw_ring_write(s->r, buf, k);
+        if (w == 0) sched_yield(); /* full: let the reader run (2 shared cores) */
+        next += (uint32_t)w;
     }
     return NULL;
 }
@@ -106,12 +109,13 @@ static void test_ring_two_threads(void **state) {
     uint32_t mem[64], buf[29];
     gw_ring r;
     assert_int_equal(gw_ring_init(&r, mem, sizeof(uint32_t), 64, NULL), GW_OK);
-    stress s = {&r, 500000};
+    stress s = {&r, 300000};
     pthread_t th;
     assert_int_equal(pthread_create(&th, NULL, producer, &s), 0);
     uint32_t expect = 0;
     while (expect < s.n) {
         size_t got = gw_ring_read(&r, buf, 1 + expect % 29);
+        if (got == 0) sched_yield();
         for (size_t i = 0; i < got; i++)
             if (buf[i] != expect++) fail_msg("item %u arrived as %u", expect - 1, buf[i]);
     }
@@ -262,7 +266,7 @@ static void test_gain_smoothing(void **state) {
 static void test_pitch_and_bend(void **state) {
     gw_wavenet *m;
     gw_error err = {0};
-    if (gw_test_string_model(&m, 16000, 48, 72, &err)) fail_msg("%s", err.msg);
+    if (gw_test_string_model(&m, 8000, 55, 67, &err)) fail_msg("%s", err.msg);
     gw_engine *e = make_engine(m, 4, 48000, 256, GW_ENGINE_CALLBACK);
     const size_t n = 48000 * 3 / 2;
     float *x = calloc(n, sizeof(float));
@@ -296,7 +300,7 @@ static void sleep_us(long us) {
 static void test_thread_mode_matches_callback(void **state) {
     gw_wavenet *m;
     gw_error err = {0};
-    if (gw_test_string_model(&m, 16000, 48, 72, &err)) fail_msg("%s", err.msg);
+    if (gw_test_string_model(&m, 8000, 55, 67, &err)) fail_msg("%s", err.msg);
     enum { B = 256, BLOCKS = 60 };
     gw_engine *cb = make_engine(m, 4, 48000, B, GW_ENGINE_CALLBACK);
     gw_engine *th = make_engine(m, 4, 48000, B, GW_ENGINE_THREAD);
@@ -337,8 +341,8 @@ static void test_thread_mode_matches_callback(void **state) {
 static void test_model_swap(void **state) {
     gw_wavenet *s, *c;
     gw_error err = {0};
-    if (gw_test_string_model(&s, 16000, 48, 72, &err)) fail_msg("%s", err.msg);
-    assert_int_equal(gw_test_const_model(&c, 16000, CLS, 11, NULL), GW_OK);
+    if (gw_test_string_model(&s, 8000, 55, 67, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(gw_test_const_model(&c, 8000, CLS, 11, NULL), GW_OK);
     gw_engine *e = make_engine(s, 2, 48000, 256, GW_ENGINE_CALLBACK);
     gw_engine_config cfg = *gw_engine_get_config(e);
     gw_engine_model *pm = NULL, *bad = NULL;
@@ -355,7 +359,7 @@ static void test_model_swap(void **state) {
     run(e, x, 48000, 256);
     gw_engine_model *old = gw_engine_collect(e);
     assert_non_null(old);
-    assert_string_equal(gw_engine_model_config(old)->name, "ks-string-48-72");
+    assert_string_equal(gw_engine_model_config(old)->name, "ks-string-55-67");
     gw_engine_model_free(old);
     /* the held note restarted on the constant model */
     assert_true(fabsf(x[47999] - amp()) < 2e-3f);

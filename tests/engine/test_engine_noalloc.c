@@ -98,8 +98,8 @@ static void sleep_us(long us) {
 static void run_session(gw_engine_mode mode, gw_engine_resampler resampler) {
     gw_wavenet *s, *c;
     gw_error err = {0};
-    if (gw_test_string_model(&s, 16000, 48, 72, &err)) fail_msg("%s", err.msg);
-    assert_int_equal(gw_test_const_model(&c, 16000, 240, 11, NULL), GW_OK);
+    if (gw_test_string_model(&s, 8000, 55, 67, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(gw_test_const_model(&c, 8000, 240, 11, NULL), GW_OK);
     gw_engine_config cfg;
     gw_engine_config_default(&cfg);
     cfg.max_voices = 3;
