@@ -97,18 +97,23 @@ static void gate_forward(float *act,        // (T, 2G) in: h without bias; out: 
 
 /* Backward of gate_forward in place: act [tanh | sigmoid] becomes dh, using
  * tanh' = 1 - tanh^2 and sigmoid' = s (1 - s); dsum (2G) += column sums of
- * dh (the gradient of the per-item bias). */
+ * dh (the gradient of the per-item bias). z = tanh * sigmoid is written on
+ * the way (cheaper to recompute here than to keep every layer's z), for the
+ * residual 1x1's weight gradient that follows. */
 static void gate_backward(float *act,      // (T, 2G) in: [tanh | sigmoid]; out: dh
+                          float *z,        // (T, G) out
                           float *dsum,     // (2G)
                           const float *dz, // (T, G)
                           int T, int G) {
     for (int t = 0; t < T; t++) {
         float *a = act + (size_t)t * 2 * G;
+        float *zt = z + (size_t)t * G;
         const float *d = dz + (size_t)t * G;
         for (int g = 0; g < G; g++) {
             float th = a[g], sg = a[G + g];
             float da = d[g] * sg * (1.0f - th * th);
             float ds = d[g] * th * sg * (1.0f - sg);
+            zt[g] = th * sg;
             a[g] = da;
             a[G + g] = ds;
             dsum[g] += da;
@@ -117,20 +122,8 @@ static void gate_backward(float *act,      // (T, 2G) in: [tanh | sigmoid]; out:
     }
 }
 
-/* z = tanh * sigmoid again from the stored gate values (cheaper to recompute
- * than to keep every layer's z) */
-static void gate_recompute(float *z,         // (n, G)
-                           const float *act, // (n, 2G)
-                           size_t n, int G) {
-    for (size_t t = 0; t < n; t++) {
-        const float *a = act + t * 2 * G;
-        float *zt = z + t * G;
-        for (int g = 0; g < G; g++) zt[g] = a[g] * a[G + g];
-    }
-}
-
 /* x_next[t] = x[t + shift] + b: the residual path plus the 1x1's bias (the
- * product itself is added by sgemm with beta = 1) */
+ * product itself is added with beta = 1) */
 static void residual_forward(float *xn,      // (To, R)
                              const float *x, // (To + shift, R)
                              const float *b, // (R)
@@ -657,9 +650,7 @@ static void shard_backward(gw_wavenet_train *t, const gw_wavenet_weights *gw) {
         const int d = c->dilations[l], Ti = t->T[l], To = t->T[l + 1], off = T_in - To;
         /* dz = dx_l+1 Wres (residual 1x1) + the skip gradient on the N outputs */
         if (dxn) {
-            gate_recompute(t->z, t->act[l], (size_t)B * To, G);
             gemm(t, 0, 0, B * To, G, R, dxn, R, ly->res_w, G, 0.0f, t->dz, G);
-            gemm(t, 1, 0, R, G, B * To, dxn, R, t->z, G, 1.0f, gl->res_w, G);
             colsum_add(gl->res_b, dxn, (size_t)B * To, R);
         } else {
             memset(t->dz, 0, (size_t)B * To * G * sizeof(float));
@@ -674,8 +665,11 @@ static void shard_backward(gw_wavenet_train *t, const gw_wavenet_weights *gw) {
         /* gate: act[l] becomes dh in place */
         memset(t->dsum, 0, (size_t)B * G2 * sizeof(float));
         for (int b = 0; b < B; b++)
-            gate_backward(t->act[l] + (size_t)b * To * G2, t->dsum + (size_t)b * G2,
+            gate_backward(t->act[l] + (size_t)b * To * G2, t->z + (size_t)b * To * G,
+                          t->dsum + (size_t)b * G2,
                           t->dz + (size_t)b * To * G, To, G);
+        if (dxn) /* the residual 1x1's weight gradient, with z from the gate pass */
+            gemm(t, 1, 0, R, G, B * To, dxn, R, t->z, G, 1.0f, gl->res_w, G);
         for (int b = 0; b < B; b++) {
             const float *ds = t->dsum + (size_t)b * G2;
             for (int j = 0; j < G2; j++) gl->dil_b[j] += ds[j];
