@@ -147,7 +147,7 @@ gw_status gw_specvae_create(gw_specvae **out, const gw_specvae_config *c, int B_
         st = gw_fail(err, GW_ERR_NOMEM, "specvae: out of memory");
         goto fail;
     }
-    if ((st = gw_downnet_declare(&m->enc, m->p, "enc", &c->enc, 2 * c->z_dim, c->slope, 0, err)) ||
+    if ((st = gw_downnet_declare(&m->enc, m->p, "enc", &c->enc, 2 * c->z_dim, c->slope, 0, 0, err)) ||
         (st = gw_upnet_declare(&m->dec, m->p, "dec", &c->dec, c->z_dim, GW_SPECNET_OUT_LINEAR,
                                err)) ||
         (st = gw_params_alloc(m->p, err)) || (st = gw_downnet_setup(&m->enc, B_max, rng, err)) ||
