@@ -62,6 +62,11 @@ enum {
     P_COUNT
 };
 
+/* Nonzero while this thread is inside the plugin's audio-class calls
+ * (run, work_response), so an allocation interposer in the test can count
+ * what happens there. */
+static _Thread_local int lh_in_audio;
+
 /* ---- urid map ---------------------------------------------------------- */
 typedef struct urid_table {
     char *uris[512];
@@ -159,15 +164,17 @@ static inline LV2_Worker_Status respond(LV2_Worker_Respond_Handle h, uint32_t si
 /* what a worker thread does between two periods: every request, then each
  * response delivered to the audio side (as after run()) */
 static inline void host_work(host *H) {
-    while (H->requests.n > 0) {
-        work_queue q = H->requests; /* work() may not schedule, but be safe */
-        H->requests.n = 0;
-        for (int i = 0; i < q.n; i++)
-            H->worker->work(lilv_instance_get_handle(H->inst), respond, H, q.size[i], q.data[i]);
-    }
-    for (int i = 0; i < H->responses.n; i++)
+    /* work() only responds (it never schedules), so the queue is stable */
+    for (int i = 0; i < H->requests.n; i++)
+        H->worker->work(lilv_instance_get_handle(H->inst), respond, H, H->requests.size[i],
+                        H->requests.data[i]);
+    H->requests.n = 0;
+    for (int i = 0; i < H->responses.n; i++) {
+        lh_in_audio = 1;
         H->worker->work_response(lilv_instance_get_handle(H->inst), H->responses.size[i],
                                  H->responses.data[i]);
+        lh_in_audio = 0;
+    }
     H->responses.n = 0;
 }
 
@@ -347,7 +354,9 @@ static inline void host_play(host *H, float *audio, long n, int block, const eve
         LV2_Atom *notify = (LV2_Atom *)H->notify_buf;
         notify->type = H->u_chunk;
         notify->size = sizeof H->notify_buf - sizeof(LV2_Atom);
+        lh_in_audio = 1;
         lilv_instance_run(H->inst, len);
+        lh_in_audio = 0;
         read_notify(H);
         if (audio) memcpy(audio + start, H->out, len * sizeof(float));
         host_work(H);

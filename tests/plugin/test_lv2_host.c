@@ -53,6 +53,49 @@ static void write_model(const char *path, uint64_t seed) {
     gw_wavenet_free(m);
 }
 
+/* ---- allocations inside run() ------------------------------------------
+ * The test executable defines malloc and friends, forwarding to glibc's
+ * __libc_* entry points; an executable's definitions interpose for every
+ * shared object, the dlopen'ed plugin included. Calls made while
+ * lh_in_audio is set (inside run and work_response) are counted. Not under
+ * AddressSanitizer, which owns malloc itself. */
+#if defined(__SANITIZE_ADDRESS__)
+#define GW_COUNT_ALLOCS 0
+#else
+#define GW_COUNT_ALLOCS 1
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+extern void __libc_free(void *);
+static _Atomic long g_audio_allocs;
+void *malloc(size_t n) {
+    if (lh_in_audio) g_audio_allocs++;
+    return __libc_malloc(n);
+}
+void *calloc(size_t k, size_t n) {
+    if (lh_in_audio) g_audio_allocs++;
+    return __libc_calloc(k, n);
+}
+void *realloc(void *p, size_t n) {
+    if (lh_in_audio) g_audio_allocs++;
+    return __libc_realloc(p, n);
+}
+void free(void *p) {
+    if (lh_in_audio && p) g_audio_allocs++;
+    __libc_free(p);
+}
+int posix_memalign(void **out, size_t align, size_t n) {
+    if (lh_in_audio) g_audio_allocs++;
+    *out = __libc_memalign(align, n);
+    return *out || !n ? 0 : 12 /* ENOMEM */;
+}
+void *aligned_alloc(size_t align, size_t n) {
+    if (lh_in_audio) g_audio_allocs++;
+    return __libc_memalign(align, n);
+}
+#endif
+
 /* ctest sets GW_SOURCE_DIR; run by hand, the tree the test was built from */
 static const char *source_dir(void) {
     const char *src = getenv("GW_SOURCE_DIR");
@@ -469,6 +512,51 @@ static void test_pedal_and_voice_limit(void **state) {
     free(b[1]);
 }
 
+/* run() and work_response() allocate and free nothing: through note-ons
+ * and note-offs at odd frames, the pedal, pitch-bend, all-notes-off,
+ * control changes, patch:Get, a model swap (work_response installing the
+ * new model, the crossfade, the old model sent back to the worker) and a
+ * bad model path. The counter is checked to work first. */
+static void test_run_allocates_nothing(void **state) {
+#if GW_COUNT_ALLOCS
+    /* the interposer sees calls made from a shared object: strdup in libc */
+    char *(*volatile dup)(const char *) = strdup;
+    void (*volatile release)(void *) = free;
+    g_audio_allocs = 0;
+    lh_in_audio = 1;
+    release(dup("probe"));
+    lh_in_audio = 0;
+    assert_int_equal(g_audio_allocs, 2);
+    host *H = host_with_model(48000, 256, g_model);
+    g_audio_allocs = 0;
+    event e[] = {note_on(7, 60, 100),
+                 note_on(301, 64, 90),
+                 control_change(999, 64, 127),
+                 note_off(1501, 60),
+                 (event){2001, 0, {0xE0, 0, 96}, NULL},
+                 get_model(2500),
+                 set_model(3001, g_model2),
+                 note_on(5003, 67, 80),
+                 control_change(7001, 64, 0),
+                 set_model(8000, "/nonexistent/x.gwm"),
+                 control_change(9001, 123, 0),
+                 note_on(10001, 55, 100),
+                 note_off(12001, 55)};
+    long n = 24000;
+    float *a = calloc((size_t)n, sizeof *a);
+    for (int blk = 0; blk < 2; blk++) {
+        H->ctl[P_GAIN] = blk ? -3.0f : 0.0f; /* a control change between runs */
+        host_play(H, blk ? a : NULL, n, 256, e, (int)(sizeof e / sizeof e[0]));
+    }
+    if (g_audio_allocs != 0) fail_msg("%ld allocator calls inside run()", (long)g_audio_allocs);
+    assert_string_equal(H->notified_path, g_model2);
+    free(a);
+    host_free(H);
+#else
+    skip(); /* AddressSanitizer build: its malloc cannot be interposed */
+#endif
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_description),
@@ -479,6 +567,7 @@ int main(void) {
         cmocka_unit_test(test_state_roundtrip),
         cmocka_unit_test(test_presets),
         cmocka_unit_test(test_pedal_and_voice_limit),
+        cmocka_unit_test(test_run_allocates_nothing),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
