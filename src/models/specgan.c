@@ -159,7 +159,7 @@ char *gw_specgan_config_to_json(const gw_specgan_config *c) {
     cJSON_AddNumberToObject(t, "sample_every", c->sample_every);
     cJSON_AddItemToObject(r, "train", t);
     t = NULL;
-    out = cJSON_Print(r);
+    out = cJSON_PrintUnformatted(r);
 done:
     cJSON_Delete(t);
     cJSON_Delete(r);
