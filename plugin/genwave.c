@@ -435,6 +435,8 @@ static void gwp_empty_graveyard(gwp_plugin *self) {
     }
 }
 
+static void gwp_send_params(gwp_plugin *self);
+
 /* Makes self->pending the playing bank once no fade is in progress: the
  * playing one fades out over GWP_FADE_MS while the held notes restart on
  * the new one. */
@@ -446,6 +448,7 @@ static void gwp_install_pending(gwp_plugin *self) {
     self->fade_left = self->fade_len = self->fading ? self->host_rate * GWP_FADE_MS / 1000 : 0;
     self->bank = b;
     gwp_reset_sent(self);
+    gwp_send_params(self); /* the controls before the restarted notes */
     for (int n = 0; n < 128; n++)
         if (self->held_since[n] || self->sustained[n])
             gw_engine_note_on(b->engine, (float)n, self->held_velocity[n]);
