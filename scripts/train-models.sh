@@ -12,7 +12,7 @@
 #
 #   default    pitch-conditioned WaveNet (presets/wavenet-default.json) on
 #              General MIDI piano notes 48-72 at velocities 64 and 100,
-#              40 minutes on one thread; evaluated with `genwave pitch`
+#              35 minutes on one thread; evaluated with `genwave pitch`
 #   drums-gan  spectrogram GAN (presets/specgan-tiny.json) on the
 #              hydrogen-drumkits one-shots; evaluated with `genwave eval`
 #   drums-vae  spectrogram VAE (presets/specvae-tiny.json), same data
@@ -90,8 +90,8 @@ train() {
 model_default() {
   local data=$work/data/instrument-notes
   ((cards_only)) || [[ -f $data/manifest.csv ]] ||
-    scripts/datasets/instrument-notes.sh "$data" --programs 0 --notes 48-72 --velocities "64 100" --rate 16000
-  train wavenet default presets/wavenet-default.json "$data" "${minutes:-40}" 1
+    scripts/datasets/instrument-notes.sh "$data" --programs 0 --notes 48-72 --velocities "64 100" --rate 16000 --cut 1.25
+  train wavenet default presets/wavenet-default.json "$data" "${minutes:-35}" 1
   local m=models/default.gwm
   provenance "$m" default
   "$gw" pitch "$m" --velocity 100 --velocity 64 --csv models/default-pitch.csv >"$work/default-pitch.txt"
@@ -118,8 +118,8 @@ issue's 90% target), measured as below.
 | --- | --- |
 | architecture | \`presets/wavenet-default.json\`: 8 kHz, 256 mu-law classes, one stack of 10 dilated layers (1..512), 32 residual / 32 gate / 64 skip / 128 head channels, conditioned on pitch (5 features) and velocity; receptive field $("$gw" info $m | sed -n 's/^receptive field: *//p') |
 | parameters | $("$gw" info $m | awk '/^parameters:/ {print $2}') ($size on disk) |
-| data | FluidR3 GM (Debian \`fluid-soundfont-gm\`), program 0 (Acoustic Grand Piano), MIDI notes 48-72 at velocities 64 and 100, 1.5 s held + 0.5 s release, rendered by fluidsynth at 16 kHz mono (50 files), resampled to 8 kHz by the loader; split by file: $(meta $m files) |
-| rebuild the data | \`scripts/datasets/instrument-notes.sh DIR --programs 0 --notes 48-72 --velocities "64 100" --rate 16000\` |
+| data | FluidR3 GM (Debian \`fluid-soundfont-gm\`), program 0 (Acoustic Grand Piano), MIDI notes 48-72 at velocities 64 and 100, rendered by fluidsynth at 16 kHz mono and cut to the first 1.25 s with a 10 ms fade (50 files, so no file ends in a long silence), resampled to 8 kHz by the loader; split by file: $(meta $m files) |
+| rebuild the data | \`scripts/datasets/instrument-notes.sh DIR --programs 0 --notes 48-72 --velocities "64 100" --rate 16000 --cut 1.25\` |
 | command | \`$cmd\` |
 | seed | $seed |
 | steps | $steps (batch $(meta $m batch), Adam lr $(meta $m lr)) |

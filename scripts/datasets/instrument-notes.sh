@@ -5,18 +5,25 @@
 # manifest.csv (file,note,velocity) that genwave's dataset loader reads.
 #
 #   scripts/datasets/instrument-notes.sh OUT_DIR [--programs "0"] [--notes 48-72]
-#       [--velocities "64 100"] [--rate 16000] [--hold 1.5] [--tail 0.5]
+#       [--velocities "64 100"] [--rate 16000] [--hold 1.5] [--tail 0.5] [--cut S]
+#
+# fluidsynth renders each note until its release has died away (about 4.4 s
+# for the piano), so a file ends in seconds of near-silence. --cut S keeps
+# only the first S seconds, with a 10 ms linear fade-out: a WaveNet trained
+# on cut notes never sees a long silence that stays silent, which would
+# teach it that silence is where it should stay when it starts a note from
+# silence (the default model's data is cut at 1.25 s).
 #
 # Installs (when missing): fluidsynth, fluid-soundfont-gm (~145 MB), python3.
 # Deterministic: the same options give byte-identical WAVs (fluidsynth's
 # rendering to file is sample-exact; reverb and chorus are off).
-# Size: notes x velocities x programs files of (hold + tail) s each; the
-# default 25 notes x 2 velocities x 2 s x 16 kHz x 2 bytes is about 3.2 MB.
+# Size: notes x velocities x programs files; the default 25 notes x 2
+# velocities at 16 kHz is about 6.6 MB uncut, 2 MB with --cut 1.25.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:?usage: instrument-notes.sh OUT_DIR [options]}
 shift
-programs="0" notes="48-72" vels="64 100" rate=16000 hold=1.5 tail=0.5
+programs="0" notes="48-72" vels="64 100" rate=16000 hold=1.5 tail=0.5 cut=0
 while (($#)); do
   case $1 in
     --programs) programs=$2; shift 2 ;;
@@ -25,6 +32,7 @@ while (($#)); do
     --rate) rate=$2; shift 2 ;;
     --hold) hold=$2; shift 2 ;;
     --tail) tail=$2; shift 2 ;;
+    --cut) cut=$2; shift 2 ;;
     *) echo "instrument-notes.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -55,12 +63,19 @@ for prog in $programs; do
         -F "$tmp/stereo.wav" "$sf2" "$tmp/note.mid" >/dev/null 2>&1
       # downmix to mono with the project's own reader later; keep stereo
       # here would double the size, so fold channels with python's wave module
-      python3 - "$tmp/stereo.wav" "$out/$name" <<'PY'
+      python3 - "$tmp/stereo.wav" "$out/$name" "$cut" <<'PY'
 import sys, wave, array
 src = wave.open(sys.argv[1], "rb")
 ch, w, fr = src.getnchannels(), src.getsampwidth(), src.getframerate()
 data = array.array("h", src.readframes(src.getnframes()))
 mono = array.array("h", ((data[i] + data[i + 1]) // 2 for i in range(0, len(data) - 1, 2))) if ch == 2 else data
+cut = round(float(sys.argv[3]) * fr)
+if 0 < cut < len(mono):
+    fade = max(1, fr // 100)  # 10 ms, integer arithmetic: the same bytes everywhere
+    mono = mono[:cut]
+    for k in range(fade):
+        i = cut - fade + k
+        mono[i] = mono[i] * (fade - 1 - k) // fade
 dst = wave.open(sys.argv[2], "wb")
 dst.setnchannels(1); dst.setsampwidth(2); dst.setframerate(fr)
 dst.writeframes(mono.tobytes()); dst.close()
