@@ -127,6 +127,24 @@ for mode in callback thread; do
   done
   ((ok)) || fail "$mode: xruns in all 3 runs of 20 s"
 done
+# errors and the MIDI-file path against the live server: a rate JACK does
+# not run at is refused in one line; a 2 s Standard MIDI File (format 0,
+# 480 ticks per quarter at 120 bpm: A3, E4, A4 entering every 0.5 s, all
+# off at 2 s, then a pitch bend) plays to its end and exits 0
+timeout 30 "$genwave" play "$tmp/string.gwm" --host-api JACK --rate 44100 --note 57 \
+  >"$tmp/out" 2>"$tmp/err" && fail "--rate 44100 on a 48 kHz JACK server was accepted"
+grep -q "does not support 44100 Hz" "$tmp/err" || fail "--rate 44100: $(cat "$tmp/err")"
+echo "unsupported rate: $(tail -n 1 "$tmp/err")"
+trk='\x00\xff\x51\x03\x07\xa1\x20\x00\x90\x39\x64\x83\x60\x90\x40\x5a\x83\x60\x90\x45\x50\x00\x80\x39\x00\x83\x60\x80\x40\x00\x83\x60\x80\x45\x00\x00\xe0\x00\x50\x00\xff\x2f\x00'
+len=$(printf "$trk" | wc -c)
+{ printf 'MThd\x00\x00\x00\x06\x00\x00\x00\x01\x01\xe0MTrk\x00\x00\x00'
+  printf "\\x$(printf %02x "$len")"; printf "$trk"; } >"$tmp/song.mid"
+timeout 60 "$genwave" play "$tmp/string.gwm" --host-api JACK --midi "$tmp/song.mid" --quiet \
+  >"$tmp/out" 2>"$tmp/err" || fail "--midi: $(cat "$tmp/err")"
+secs=$(sed -n 's/^played \([0-9.]*\) s.*/\1/p' "$tmp/out")
+awk -v p="$secs" 'BEGIN { exit !(p >= 2.0 && p < 4.0) }' || fail "--midi played $secs s of a 2 s song"
+echo "midi file: $(cat "$tmp/out")"
+
 if [[ -n $skipped ]]; then
   echo "SKIPPED: xruns in$skipped, but JACK missed deadlines without genwave too: this machine cannot hold real-time deadlines now; pitch and level passed"
   exit 77
