@@ -43,6 +43,8 @@ typedef struct run_result {
     long xruns;
 } run_result;
 
+static gw_engine_resampler resampler = GW_ENGINE_RESAMPLE_SINC;
+
 static gw_engine *make(const gw_wavenet *m, int voices, int block, gw_engine_mode mode,
                        gw_wavenet_weight_type wt) {
     gw_engine_config c;
@@ -52,6 +54,8 @@ static gw_engine *make(const gw_wavenet *m, int voices, int block, gw_engine_mod
     c.max_block = block;
     c.mode = mode;
     c.weights = wt;
+    c.resampler = resampler;
+    c.thread_priority = 1; /* best effort, as genwave play does */
     gw_engine *e = NULL;
     gw_error err = {0};
     if (gw_engine_create(&e, m, &c, &err) || gw_engine_start(e, &err)) {
@@ -115,11 +119,13 @@ static int max_voices(const gw_wavenet *m, int block, gw_engine_mode mode,
     return best;
 }
 
-/* frames from the note-on's block start to the first sample it changes */
+/* frames from the note-on's block start to the first sample it changes;
+ * *delay = the engine's own figure (resampler group delay + blocks ahead) */
 static long latency(const gw_wavenet *m, int block, gw_engine_mode mode,
-                    gw_wavenet_weight_type wt) {
+                    gw_wavenet_weight_type wt, double *delay) {
     gw_engine *e = make(m, 2, block, mode, wt);
     if (!e) return -1;
+    *delay = gw_engine_latency_frames(e);
     float *out = calloc((size_t)block, sizeof(float));
     const double period = (double)block / HOST;
     double t = now_s();
@@ -157,9 +163,10 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--weights") && i + 1 < argc) weights = argv[++i];
         else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) seconds = atof(argv[++i]);
         else if (!strcmp(argv[i], "--no-thread")) threads = 0;
+        else if (!strcmp(argv[i], "--soxr")) resampler = GW_ENGINE_RESAMPLE_SOXR;
         else {
             fprintf(stderr, "usage: bench_engine [--presets DIR] [--models small,medium] "
-                            "[--seconds S] [--weights f32|f16] [--no-thread]\n");
+                            "[--seconds S] [--weights f32|f16] [--no-thread] [--soxr]\n");
             return 2;
         }
     }
@@ -173,7 +180,8 @@ int main(int argc, char **argv) {
                                                        : GW_WAVENET_WEIGHTS_F16;
     char list[256];
     snprintf(list, sizeof list, "%s", models);
-    printf("engine at %d Hz, %s weights, %.1f s per run\n\n", HOST, weights, seconds);
+    printf("engine at %d Hz, %s weights, %s resampler, %.1f s per run\n\n", HOST, weights,
+           resampler == GW_ENGINE_RESAMPLE_SOXR ? "soxr" : "sinc", seconds);
     for (char *name = strtok(list, ","); name; name = strtok(NULL, ",")) {
         char path[8192];
         snprintf(path, sizeof path, "%.4000s/wavenet-%.64s.json", presets, name);
@@ -197,19 +205,21 @@ int main(int argc, char **argv) {
                    "\"load_mean\": %.4f, \"load_max\": %.4f}\n",
                    name, nv[k], r.load_mean, r.load_max);
         }
-        printf("\n| mode | block | max voices, 0 xruns | latency (frames, ms) |\n"
-               "| --- | --- | --- | --- |\n");
+        printf("\n| mode | block | max voices, 0 xruns | note-on to first sample changed | "
+               "engine delay (resampler + ahead) |\n| --- | --- | --- | --- | --- |\n");
         const int blocks[2] = {256, 64};
         for (int mode = 0; mode <= threads; mode++)
             for (int b = 0; b < 2; b++) {
                 gw_engine_mode md = mode ? GW_ENGINE_THREAD : GW_ENGINE_CALLBACK;
                 int mv = max_voices(m, blocks[b], md, wt, seconds);
-                long lat = latency(m, blocks[b], md, wt);
-                printf("| %s | %d | %d | %ld, %.2f ms |\n", mode ? "thread" : "callback",
-                       blocks[b], mv, lat, 1e3 * (double)lat / HOST);
+                double delay = 0;
+                long lat = latency(m, blocks[b], md, wt, &delay);
+                printf("| %s | %d | %d | %ld frames, %.2f ms | %.0f frames, %.2f ms |\n",
+                       mode ? "thread" : "callback", blocks[b], mv, lat, 1e3 * (double)lat / HOST,
+                       delay, 1e3 * delay / HOST);
                 printf("RESULT {\"model\": \"wavenet-%s\", \"mode\": \"%s\", \"block\": %d, "
-                       "\"max_voices\": %d, \"latency_frames\": %ld}\n",
-                       name, mode ? "thread" : "callback", blocks[b], mv, lat);
+                       "\"max_voices\": %d, \"latency_frames\": %ld, \"delay_frames\": %.0f}\n",
+                       name, mode ? "thread" : "callback", blocks[b], mv, lat, delay);
                 fflush(stdout);
             }
         printf("\n");
