@@ -11,13 +11,13 @@
 # there (aplay -l or pactl finds one). A model not shipped yet is named and
 # its part skipped; the rest still runs.
 #
-#   scripts/demo.sh [OUT_DIR]      (default: demo-output/ in the repository)
+#   scripts/demo.sh [OUT_DIR]      (default: out/demo/ in the repository, git-ignored)
 # Environment: GW_DEMO_NO_BUILD=1 uses an existing build/ as is,
 #              GENWAVE=path/to/genwave uses that binary (and builds nothing),
 #              GW_DEMO_NO_PLAY=1 never plays.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-out=${1:-$root/demo-output}
+out=${1:-$root/out/demo}
 cd "$root"
 
 say() { printf '\n== %s\n' "$*"; }
