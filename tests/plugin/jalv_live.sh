@@ -27,9 +27,10 @@ tmp=$(mktemp -d "${GW_TEST_TMP:-/tmp}/jalv_live.XXXXXX")
 # a server of our own, so a desktop JACK or another test's is never touched
 export JACK_DEFAULT_SERVER=gwlv2test$$
 export LV2_PATH=$build/lv2:/usr/lib/lv2
-jackd_pid= jalv_pid=
+jackd_pid= jalv_pid= sleep_pid=
 cleanup() {
   [[ -n $jalv_pid ]] && kill "$jalv_pid" 2>/dev/null || true
+  [[ -n $sleep_pid ]] && kill "$sleep_pid" 2>/dev/null || true
   [[ -n $jackd_pid ]] && kill "$jackd_pid" 2>/dev/null || true
   wait 2>/dev/null || true
   rm -rf "$tmp"
@@ -64,9 +65,13 @@ jackd_pid=$!
 for _ in $(seq 50); do jack_lsp >/dev/null 2>&1 && break; sleep 0.1; done
 jack_lsp >/dev/null 2>&1 || fail "jackd did not start: $(tail -3 "$tmp/jackd.log")"
 
-# jalv reads commands from stdin and exits when it closes: keep it open
-sleep $((seconds + 30)) | jalv -n gwlv2 -l "$tmp/state" urn:genwave:synth >"$tmp/jalv.log" 2>&1 &
-jalv_pid=$(jobs -p | tail -1)
+# jalv reads commands from stdin and exits when it closes: feed it a sleep
+# that outlasts three takes
+exec {keep}< <(sleep $((3 * (seconds + 2) + 30)))
+sleep_pid=$!
+jalv -n gwlv2 -l "$tmp/state" urn:genwave:synth <&"$keep" >"$tmp/jalv.log" 2>&1 &
+jalv_pid=$!
+exec {keep}<&-
 for _ in $(seq 100); do jack_lsp 2>/dev/null | grep -q '^gwlv2:out$' && break; sleep 0.1; done
 jack_lsp 2>/dev/null | grep -q '^gwlv2:out$' || fail "jalv did not start: $(cat "$tmp/jalv.log")"
 grep -q "cannot load" "$tmp/jalv.log" && fail "the model did not load: $(cat "$tmp/jalv.log")"
@@ -82,6 +87,7 @@ for take in 1 2 3; do
   xruns=$(sed -n 's/.*xruns=\([0-9]*\).*/\1/p' <<<"$res")
   sounding=$(sed -n 's/.*sounding_rms=\([0-9.]*\).*/\1/p' <<<"$res")
   awk -v r="$sounding" 'BEGIN { exit !(r > 0.01) }' || fail "silent while chords were held (rms $sounding)"
+  kill -0 "$jalv_pid" 2>/dev/null || fail "jalv stopped during take $take: $(tail -3 "$tmp/jalv.log")"
   if [[ $xruns == 0 ]]; then ok=1; break; fi
   echo "jalv_live: take $take: $xruns xruns; jackd: $(grep -i xrun "$tmp/jackd.log" | tail -2 | tr '\n' ' ')"
   : >"$tmp/jackd.log"
