@@ -187,7 +187,8 @@ static inline void set_env_lv2_path(void) {
     char p[4096];
     /* the build tree first, then the system bundles (the LV2 specs
      * themselves: lv2:InstrumentPlugin is defined in core.lv2) */
-    snprintf(p, sizeof p, "%s/lv2:/usr/lib/lv2:/usr/local/lib/lv2", build);
+    /* not /usr/local/lib/lv2, where `cmake --install` puts an older copy */
+    snprintf(p, sizeof p, "%s/lv2:/usr/lib/lv2", build);
     setenv("LV2_PATH", p, 1);
 }
 
@@ -199,6 +200,17 @@ static inline void host_world(host *H) {
     H->plugin = lilv_plugins_get_by_uri(lilv_world_get_all_plugins(H->world), uri);
     lilv_node_free(uri);
     LH_CHECK(H->plugin); /* the bundle was found through LV2_PATH */
+    /* and it is the build tree's, not an installed one */
+    const char *bundle = lilv_node_as_uri(lilv_plugin_get_bundle_uri(H->plugin));
+#ifdef GW_LV2_BUILD_DIR
+    const char *want = "file://" GW_LV2_BUILD_DIR "/lv2/genwave.lv2/";
+#else
+    const char *want = "file://";
+#endif
+    if (strncmp(bundle, want, strlen(want)) != 0) {
+        fprintf(stderr, "lv2 host: the plugin comes from %s, not the build tree\n", bundle);
+        abort();
+    }
 }
 
 /* a host at rate with blocks of up to max_block frames; with_worker = 0

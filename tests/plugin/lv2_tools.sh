@@ -21,6 +21,7 @@ export LV2_PATH=$build/lv2:/usr/lib/lv2
 
 info=$(lv2info "$uri" 2>&1) || fail "lv2info failed: $info"
 grep -q "error" <<<"$info" && fail "lv2info reports an error: $(grep error <<<"$info")"
+grep -q "Bundle: *file://$build/lv2/genwave.lv2/" <<<"$info" || fail "lv2info: not the build tree's bundle: $(grep Bundle <<<"$info")"
 grep -q "Class: *Instrument Plugin" <<<"$info" || fail "lv2info: not an instrument"
 grep -q "Has latency: *yes, reported by port 9" <<<"$info" || fail "lv2info: no latency port"
 for sym in control notify out gain temperature attack release voices bend_range latency load; do
