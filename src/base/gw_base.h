@@ -11,7 +11,7 @@
  *
  * Files: gw_afile writes a file atomically (temp file, fsync, rename), so a
  * crash or a full disk never leaves a half-written model or checkpoint where
- * the good one was.
+ * the good one was. gw_mkdirs makes the folders they go in.
  */
 #ifndef GW_BASE_H
 #define GW_BASE_H
@@ -81,6 +81,11 @@ gw_status gw_afile_open(gw_afile *af, const char *path, gw_error *err);
 gw_status gw_afile_commit(gw_afile *af, gw_error *err);
 /* close and remove the temp file; safe to call after a failed commit */
 void gw_afile_abort(gw_afile *af);
+
+/* ---- folders ---- */
+/* mkdir -p: creates path and every missing parent (mode 0777 less umask).
+ * what names the folder's role in the "bad" error ("run directory"). */
+gw_status gw_mkdirs(const char *path, const char *what, gw_error *err);
 
 /* ---- small helpers ---- */
 static inline size_t gw_align64(size_t n) {

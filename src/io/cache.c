@@ -29,26 +29,6 @@ uint64_t gw_hash64(uint64_t h, const void *data, size_t n) {
     return h;
 }
 
-static gw_status mkdir_p(const char *dir, gw_error *err) {
-    char buf[4096];
-    size_t n = strlen(dir);
-    if (n == 0 || n >= sizeof buf) return gw_fail(err, GW_ERR_ARG, "%s: bad cache folder", dir);
-    memcpy(buf, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (buf[i] != '/' && buf[i] != 0) continue;
-        char keep = buf[i];
-        buf[i] = 0;
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return gw_fail(err, GW_ERR_IO, "%s: cannot create cache folder: %s", buf,
-                           strerror(errno));
-        buf[i] = keep;
-    }
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return gw_fail(err, GW_ERR_IO, "%s: cache path is not a folder", dir);
-    return GW_OK;
-}
-
 static void cache_path(char *out, size_t cap, const char *dir, const char *name, uint64_t key) {
     snprintf(out, cap, "%s/%s-%016" PRIx64 ".bin", dir, name, key);
 }
@@ -78,7 +58,7 @@ static void remove_stale(const char *dir, const char *name, uint64_t key) {
 gw_status gw_cache_save_blob(const char *dir, const char *name, uint64_t key, const void *data,
                              size_t n, gw_error *err) {
     if (!dir || !*dir) return GW_OK; /* caching is off */
-    gw_status st = mkdir_p(dir, err);
+    gw_status st = gw_mkdirs(dir, "cache folder", err);
     if (st) return st;
     char path[8192];
     cache_path(path, sizeof path, dir, name, key);

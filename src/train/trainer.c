@@ -63,26 +63,6 @@ static double now_seconds(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* mkdir -p */
-static gw_status make_dirs(const char *path, gw_error *err) {
-    char buf[4096];
-    size_t n = strlen(path);
-    if (n == 0 || n >= sizeof buf) return gw_fail(err, GW_ERR_ARG, "%s: bad run directory", path);
-    memcpy(buf, path, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (buf[i] != '/' && buf[i] != 0) continue;
-        char c = buf[i];
-        buf[i] = 0;
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return gw_fail(err, GW_ERR_IO, "%s: cannot create directory: %s", buf, strerror(errno));
-        buf[i] = c;
-    }
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
-        return gw_fail(err, GW_ERR_IO, "%s: not a directory", path);
-    return GW_OK;
-}
-
 static gw_status check_config(const gw_trainer_config *c, const gw_trainer_hooks *h,
                               gw_error *err) {
     if (!c->run_dir || !*c->run_dir) return gw_fail(err, GW_ERR_ARG, "trainer: no run directory");
@@ -424,7 +404,7 @@ gw_status gw_trainer_run(const gw_trainer_config *cfg, const gw_trainer_hooks *h
         res->figures[i] = res->val_figures[i] = res->val_first[i] = NAN;
     gw_status st = check_config(cfg, hooks, err);
     if (st) return st;
-    if ((st = make_dirs(cfg->run_dir, err))) return st;
+    if ((st = gw_mkdirs(cfg->run_dir, "run directory", err))) return st;
 
     run r = {.cfg = cfg, .hooks = hooks, .res = res};
     snprintf(res->checkpoint_path, sizeof res->checkpoint_path, "%s/checkpoint.gwm", cfg->run_dir);
