@@ -2,10 +2,9 @@
  * would see (files, durations, rates, channels, labels, split, and every
  * file that would be skipped and why). */
 #include "base/gw_base.h"
+#include "cli/args.h"
 #include "io/dataset.h"
 
-#include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,19 +23,6 @@ static void usage(FILE *out) {
         "  --list             one line per file: status, length, rate, channels, label, side\n");
 }
 
-/* the whole argument must be a finite number within [lo, hi] */
-static int number_arg(double *out, const char *opt, const char *s, double lo, double hi) {
-    char *end;
-    errno = 0;
-    double v = s ? strtod(s, &end) : NAN;
-    if (!s || end == s || *end || errno || !isfinite(v) || v < lo || v > hi) {
-        fprintf(stderr, "genwave: %s: '%s' is not a number in [%g, %g]\n", opt, s ? s : "", lo, hi);
-        return 0;
-    }
-    *out = v;
-    return 1;
-}
-
 int gw_cmd_dataset(int argc, char **argv) {
     gw_dataset_opts o;
     gw_dataset_opts_default(&o);
@@ -49,22 +35,22 @@ int gw_cmd_dataset(int argc, char **argv) {
             usage(stdout);
             return 0;
         } else if (!strcmp(a, "--rate")) {
-            if (!number_arg(&v, a, i + 1 < argc ? argv[++i] : NULL, 1000, 768000)) return 2;
+            if (!gw_cli_double_opt(&v, a, i + 1 < argc ? argv[++i] : NULL, 1000, 768000)) return 2;
             o.sample_rate = (int)v;
         } else if (!strcmp(a, "--min-seconds")) {
-            if (!number_arg(&v, a, i + 1 < argc ? argv[++i] : NULL, 0, 3600)) return 2;
+            if (!gw_cli_double_opt(&v, a, i + 1 < argc ? argv[++i] : NULL, 0, 3600)) return 2;
             o.min_seconds = v;
         } else if (!strcmp(a, "--silence-db")) {
-            if (!number_arg(&v, a, i + 1 < argc ? argv[++i] : NULL, -200, 0)) return 2;
+            if (!gw_cli_double_opt(&v, a, i + 1 < argc ? argv[++i] : NULL, -200, 0)) return 2;
             o.silence_db = (float)v;
         } else if (!strcmp(a, "--clip-samples")) {
-            if (!number_arg(&v, a, i + 1 < argc ? argv[++i] : NULL, 1, 1 << 30)) return 2;
+            if (!gw_cli_double_opt(&v, a, i + 1 < argc ? argv[++i] : NULL, 1, 1 << 30)) return 2;
             o.clip_samples = (size_t)v;
         } else if (!strcmp(a, "--val-fraction")) {
-            if (!number_arg(&v, a, i + 1 < argc ? argv[++i] : NULL, 0, 1)) return 2;
+            if (!gw_cli_double_opt(&v, a, i + 1 < argc ? argv[++i] : NULL, 0, 1)) return 2;
             o.val_fraction = v;
         } else if (!strcmp(a, "--seed")) {
-            if (!number_arg(&v, a, i + 1 < argc ? argv[++i] : NULL, 0, 9007199254740992.0))
+            if (!gw_cli_double_opt(&v, a, i + 1 < argc ? argv[++i] : NULL, 0, 9007199254740992.0))
                 return 2;
             o.split_seed = (uint64_t)v;
         } else if (!strcmp(a, "--no-trim")) {

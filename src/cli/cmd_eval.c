@@ -143,8 +143,7 @@ int gw_cmd_eval(int argc, char **argv) {
         }
         continue;
     bad:
-        fprintf(stderr, "genwave eval: bad value '%s' for %s\n", v, a);
-        return 2;
+        return gw_cli_bad_value("eval", a, v);
     }
     if (!model || !data) {
         usage(stderr);

@@ -93,8 +93,7 @@ int gw_cmd_interpolate(int argc, char **argv) {
         }
         continue;
     bad:
-        fprintf(stderr, "genwave interpolate: bad value '%s' for %s\n", v, a);
-        return 2;
+        return gw_cli_bad_value("interpolate", a, v);
     }
     if (!model || !out) {
         usage(stderr);

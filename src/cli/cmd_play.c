@@ -15,6 +15,7 @@
  * Debian as libasound2, and PortAudio already depends on it.
  */
 #include "base/gw_base.h"
+#include "cli/args.h"
 #include "engine/gw_engine.h"
 #include "models/wavenet_file.h"
 
@@ -77,21 +78,12 @@ static void usage(FILE *f) {
             "Prints a status line while playing and a summary (xruns, load) at the end.\n");
 }
 
-static int parse_num(const char *s, double *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v)) return 0;
-    *out = v;
-    return 1;
-}
-
 static int parse_notes(const char *s, play_opts *o) {
     char buf[512];
     snprintf(buf, sizeof buf, "%s", s);
     for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
         double v;
-        if (!parse_num(tok, &v) || v < 0 || v > 127 || o->n_notes == MAX_NOTES) return 0;
+        if (!gw_cli_number(tok, &v) || v < 0 || v > 127 || o->n_notes == MAX_NOTES) return 0;
         o->notes[o->n_notes++] = (float)v;
     }
     return o->n_notes > 0;
@@ -136,7 +128,7 @@ static int parse_args(int argc, char **argv, play_opts *o) {
                 fprintf(stderr, "genwave play: --mode %s: expected callback or thread\n", v);
                 return 2;
             }
-        } else if (!parse_num(v, &x)) {
+        } else if (!gw_cli_number(v, &x)) {
             fprintf(stderr, "genwave play: %s: '%s' is not a number\n", a, v);
             return 2;
         } else if (!strcmp(a, "--rate") && x >= 1000 && x <= 384000) o->rate = (int)x;

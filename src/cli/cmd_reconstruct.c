@@ -30,10 +30,7 @@ int gw_cmd_reconstruct(int argc, char **argv) {
         } else if (!strcmp(a, "-o") && v) {
             out = v, i++;
         } else if (!strcmp(a, "--gl-iters") && v) {
-            if (!gw_cli_int(v, 1, 10000, &gl)) {
-                fprintf(stderr, "genwave reconstruct: bad value '%s' for --gl-iters\n", v);
-                return 2;
-            }
+            if (!gw_cli_int(v, 1, 10000, &gl)) return gw_cli_bad_value("reconstruct", a, v);
             i++;
         } else if (a[0] != '-' && !model) {
             model = a;

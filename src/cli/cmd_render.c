@@ -10,6 +10,7 @@
  * scaled down only if it would clip.
  */
 #include "base/gw_base.h"
+#include "cli/args.h"
 #include "dsp/gw_dsp.h"
 #include "io/audio.h"
 #include "models/wavenet.h"
@@ -55,15 +56,6 @@ static void usage(FILE *f) {
             "  --rate HZ        resample the output to HZ (default: the model's rate)\n"
             "  --attack MS, --release MS   note envelope (default 5 and 60)\n"
             "The output format follows the extension (.wav 16-bit, .flac 24-bit).\n");
-}
-
-static int parse_double(const char *s, double *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v)) return 0;
-    *out = v;
-    return 1;
 }
 
 /* a note's place in time, in model-rate samples */
@@ -332,7 +324,7 @@ int gw_cmd_render(int argc, char **argv) {
             o.midi = v;
         } else if (!strcmp(a, "--vocode")) {
             o.vocode = v;
-        } else if (!parse_double(v, &x)) {
+        } else if (!gw_cli_number(v, &x)) {
             fprintf(stderr, "genwave render: %s: '%s' is not a number\n", a, v);
             return 2;
         } else if (!strcmp(a, "--seconds") && x > 0 && x <= 3600) {

@@ -50,8 +50,7 @@ int gw_cmd_sample(int argc, char **argv) {
         }
         continue;
     bad:
-        fprintf(stderr, "genwave sample: bad value '%s' for %s\n", v, a);
-        return 2;
+        return gw_cli_bad_value("sample", a, v);
     }
     if (!model || !out) {
         usage(stderr);

@@ -3,11 +3,11 @@
  * cell), or the linear-frequency STFT magnitude with --linear. Low
  * frequencies at the bottom, time left to right. */
 #include "base/gw_base.h"
+#include "cli/args.h"
 #include "dsp/gw_dsp.h"
 #include "io/audio.h"
 #include "io/png.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,19 +25,6 @@ static void usage(FILE *out) {
                  "  --cmap NAME     magma (default), viridis or gray\n");
 }
 
-static int int_arg(int *out, const char *opt, const char *s, long lo, long hi) {
-    char *end;
-    errno = 0;
-    long v = s ? strtol(s, &end, 10) : 0;
-    if (!s || end == s || *end || errno || v < lo || v > hi) {
-        fprintf(stderr, "genwave: %s: '%s' is not an integer in [%ld, %ld]\n", opt, s ? s : "", lo,
-                hi);
-        return 0;
-    }
-    *out = (int)v;
-    return 1;
-}
-
 int gw_cmd_spectrogram(int argc, char **argv) {
     const char *in = NULL, *out = NULL;
     int n_fft = 1024, hop = 0, mels = 128, linear = 0, rate = 0, range = 80, scale = 1;
@@ -52,17 +39,17 @@ int gw_cmd_spectrogram(int argc, char **argv) {
             if (!v) ok = 0, fprintf(stderr, "genwave: %s needs a file name\n", a);
             out = v, i++;
         } else if (!strcmp(a, "--n-fft")) {
-            ok = int_arg(&n_fft, a, v, 16, 65536), i++;
+            ok = gw_cli_int_opt(&n_fft, a, v, 16, 65536), i++;
         } else if (!strcmp(a, "--hop")) {
-            ok = int_arg(&hop, a, v, 1, 65536), i++;
+            ok = gw_cli_int_opt(&hop, a, v, 1, 65536), i++;
         } else if (!strcmp(a, "--mels")) {
-            ok = int_arg(&mels, a, v, 1, 1024), i++;
+            ok = gw_cli_int_opt(&mels, a, v, 1, 1024), i++;
         } else if (!strcmp(a, "--rate")) {
-            ok = int_arg(&rate, a, v, 1000, 768000), i++;
+            ok = gw_cli_int_opt(&rate, a, v, 1000, 768000), i++;
         } else if (!strcmp(a, "--range")) {
-            ok = int_arg(&range, a, v, 1, 400), i++;
+            ok = gw_cli_int_opt(&range, a, v, 1, 400), i++;
         } else if (!strcmp(a, "--scale")) {
-            ok = int_arg(&scale, a, v, 1, 16), i++;
+            ok = gw_cli_int_opt(&scale, a, v, 1, 16), i++;
         } else if (!strcmp(a, "--linear")) {
             linear = 1;
         } else if (!strcmp(a, "--cmap")) {

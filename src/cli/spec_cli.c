@@ -4,60 +4,8 @@
 #include "io/audio.h"
 #include "train/spec_trainer.h"
 
-#include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-
-int gw_cli_error(const gw_error *err) {
-    fprintf(stderr, "genwave: %s\n", err->msg);
-    return 1;
-}
-
-int gw_cli_int(const char *s, long lo, long hi, long *out) {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi) return 0;
-    *out = v;
-    return 1;
-}
-
-int gw_cli_double(const char *s, double lo, double hi, double *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v) || v < lo || v > hi) return 0;
-    *out = v;
-    return 1;
-}
-
-int gw_cli_mkdirs(const char *dir) {
-    char buf[4096];
-    size_t n = strlen(dir);
-    if (n == 0 || n >= sizeof buf) {
-        fprintf(stderr, "genwave: %s: bad output directory\n", dir);
-        return 1;
-    }
-    memcpy(buf, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (buf[i] != '/' && buf[i]) continue;
-        char c = buf[i];
-        buf[i] = 0;
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
-            fprintf(stderr, "genwave: %s: cannot create directory: %s\n", buf, strerror(errno));
-            return 1;
-        }
-        buf[i] = c;
-    }
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "genwave: %s: not a directory\n", dir);
-        return 1;
-    }
-    return 0;
-}
 
 int gw_spec_model_open(gw_spec_model *m, const char *path, int B_max) {
     memset(m, 0, sizeof *m);

@@ -1,10 +1,11 @@
 /* spec_cli.h - what the spectrogram-model commands (sample, interpolate,
  * encode, reconstruct, eval, train gan|vae) share: opening a GAN or VAE
- * model file, strict number parsing, output folders, clip-by-clip audio. */
+ * model file, clip-by-clip audio, sets of generated sounds. */
 #ifndef GW_CLI_SPEC_CLI_H
 #define GW_CLI_SPEC_CLI_H
 
 #include "base/gw_base.h"
+#include "cli/args.h"
 #include "models/specgan.h"
 #include "models/specvae.h"
 #include "nn/gwm.h"
@@ -26,14 +27,6 @@ int gw_spec_model_open(gw_spec_model *m, const char *path, int B_max);
 void gw_spec_model_close(gw_spec_model *m);
 /* images (n, M, T) of the model's generator / decoder at z (n, z_dim) */
 void gw_spec_model_decode(gw_spec_model *m, float *img, const float *z, int n);
-
-/* prints "genwave: MSG" and returns 1 */
-int gw_cli_error(const gw_error *err);
-/* strict parsers: the whole string must be a number within [lo, hi] */
-int gw_cli_int(const char *s, long lo, long hi, long *out);
-int gw_cli_double(const char *s, double lo, double hi, double *out);
-/* mkdir -p; prints the error and returns 1 on failure */
-int gw_cli_mkdirs(const char *dir);
 
 /* A sound file cut into the model's clips: decoded, mono, resampled to the
  * model rate, zero padded at both ends by pad samples and to a whole number

@@ -1,0 +1,64 @@
+/* Option parsing shared by the subcommands: see args.h. */
+#include "cli/args.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int gw_cli_error(const gw_error *err) {
+    fprintf(stderr, "genwave: %s\n", err->msg);
+    return 1;
+}
+
+int gw_cli_int(const char *s, long lo, long hi, long *out) {
+    if (!s) return 0;
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi) return 0;
+    *out = v;
+    return 1;
+}
+
+int gw_cli_double(const char *s, double lo, double hi, double *out) {
+    if (!s) return 0;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !isfinite(v) || v < lo || v > hi) return 0;
+    *out = v;
+    return 1;
+}
+
+int gw_cli_number(const char *s, double *out) { return gw_cli_double(s, -HUGE_VAL, HUGE_VAL, out); }
+
+int gw_cli_int_opt(int *out, const char *opt, const char *s, long lo, long hi) {
+    long v;
+    if (!gw_cli_int(s, lo, hi, &v)) {
+        fprintf(stderr, "genwave: %s: '%s' is not an integer in [%ld, %ld]\n", opt, s ? s : "", lo,
+                hi);
+        return 0;
+    }
+    *out = (int)v;
+    return 1;
+}
+
+int gw_cli_double_opt(double *out, const char *opt, const char *s, double lo, double hi) {
+    if (!gw_cli_double(s, lo, hi, out)) {
+        fprintf(stderr, "genwave: %s: '%s' is not a number in [%g, %g]\n", opt, s ? s : "", lo, hi);
+        return 0;
+    }
+    return 1;
+}
+
+int gw_cli_bad_value(const char *cmd, const char *opt, const char *v) {
+    fprintf(stderr, "genwave %s: bad value '%s' for %s\n", cmd, v ? v : "", opt);
+    return 2;
+}
+
+int gw_cli_mkdirs(const char *dir) {
+    gw_error err = {0};
+    return gw_mkdirs(dir, "output directory", &err) ? gw_cli_error(&err) : 0;
+}

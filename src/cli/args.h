@@ -1,0 +1,30 @@
+/* args.h - what every subcommand's option loop shares: strict number
+ * parsing (the whole argument must be a number within a range), the
+ * one-line "genwave: ..." error report, and output folders. */
+#ifndef GW_CLI_ARGS_H
+#define GW_CLI_ARGS_H
+
+#include "base/gw_base.h"
+
+/* prints "genwave: MSG" and returns 1 (the failure exit code) */
+int gw_cli_error(const gw_error *err);
+
+/* strict parsers: 1 if all of s is a number within [lo, hi] (stored in
+ * *out), 0 otherwise, silently; s may be NULL (a missing value) */
+int gw_cli_int(const char *s, long lo, long hi, long *out);
+int gw_cli_double(const char *s, double lo, double hi, double *out);
+/* any finite number */
+int gw_cli_number(const char *s, double *out);
+
+/* the same, for the value s of option opt; on failure prints
+ * "genwave: OPT: 'S' is not an integer in [LO, HI]" (or "a number") */
+int gw_cli_int_opt(int *out, const char *opt, const char *s, long lo, long hi);
+int gw_cli_double_opt(double *out, const char *opt, const char *s, double lo, double hi);
+
+/* prints "genwave CMD: bad value 'V' for OPT" and returns 2 (bad usage) */
+int gw_cli_bad_value(const char *cmd, const char *opt, const char *v);
+
+/* mkdir -p; prints the error and returns 1 on failure */
+int gw_cli_mkdirs(const char *dir);
+
+#endif
