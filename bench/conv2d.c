@@ -15,6 +15,7 @@
  * (shared/peers/README.md). The step is printed from medians and from each
  * part's best run (the machine is shared; busy spells halve any figure). */
 #include "nn/conv2d.h"
+#include "bench_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,17 +23,6 @@
 #include <time.h>
 
 enum { NL = 4, MAX_REPS = 101 };
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 typedef struct stack {
     const char *name;
@@ -84,33 +74,33 @@ static void stack_backward(stack *s, int mode, double *per_layer, float *ws) {
         const gw_conv2d_dims *d = &s->d[l];
         float *dx = (mode == BWD_WEIGHTS && l == 0) ? NULL : s->dact[l];
         float *dw = mode == BWD_INPUT ? NULL : s->dw[l], *db = mode == BWD_INPUT ? NULL : s->db[l];
-        double t0 = now();
+        double t0 = bench_now();
         if (d->transposed)
             gw_conv_transpose2d_backward(dx, dw, db, s->dact[l + 1], s->act[l], s->w[l], d, ws);
         else
             gw_conv2d_backward(dx, dw, db, s->dact[l + 1], s->act[l], s->w[l], d, ws);
-        if (per_layer) per_layer[l * MAX_REPS] = now() - t0;
+        if (per_layer) per_layer[l * MAX_REPS] = bench_now() - t0;
     }
 }
 
 static void stack_run(stack *s, int rep, float *ws) {
     for (int l = 0; l < NL; l++) {
         const gw_conv2d_dims *d = &s->d[l];
-        double t0 = now();
+        double t0 = bench_now();
         if (d->transposed)
             gw_conv_transpose2d_forward(s->act[l + 1], s->act[l], s->w[l], s->b[l], d, ws);
         else
             gw_conv2d_forward(s->act[l + 1], s->act[l], s->w[l], s->b[l], d, ws);
-        s->fwd[l][rep] = now() - t0;
+        s->fwd[l][rep] = bench_now() - t0;
     }
     stack_backward(s, BWD_ALL, &s->bwd[0][rep], ws);
     if (s->d[0].transposed) return;
-    double t0 = now();
+    double t0 = bench_now();
     stack_backward(s, BWD_WEIGHTS, NULL, ws);
-    s->bwd_w[rep] = now() - t0;
-    t0 = now();
+    s->bwd_w[rep] = bench_now() - t0;
+    t0 = bench_now();
     stack_backward(s, BWD_INPUT, NULL, ws);
-    s->bwd_x[rep] = now() - t0;
+    s->bwd_x[rep] = bench_now() - t0;
 }
 
 static double best(double *x, int n) {
@@ -122,7 +112,7 @@ static double best(double *x, int n) {
 static double median(double *x, int n) {
     double t[MAX_REPS];
     memcpy(t, x, sizeof(double) * n);
-    qsort(t, n, sizeof(double), cmp_double);
+    bench_sort(t, n);
     return t[n / 2];
 }
 

@@ -18,6 +18,7 @@
  *    excluded.
  * Prints a markdown table per part and one "RESULT {json}" line per figure. */
 #include "engine/gw_engine.h"
+#include "bench_util.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -26,12 +27,6 @@
 #include <time.h>
 
 enum { HOST = 48000 };
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static void sleep_until(double t) {
     struct timespec ts = {(time_t)t, (long)((t - floor(t)) * 1e9)};
@@ -76,16 +71,16 @@ static run_result play(const gw_wavenet *m, int voices, int block, gw_engine_mod
     float *out = calloc((size_t)block, sizeof(float));
     const double period = (double)block / HOST;
     const long blocks = (long)(seconds / period);
-    double sum = 0, t = now_s();
+    double sum = 0, t = bench_now();
     long late = 0;
     for (long k = 0; k < blocks; k++) {
         if (mode == GW_ENGINE_THREAD) { /* a sound card asks every period */
             t += period;
             sleep_until(t);
         }
-        double t0 = now_s();
+        double t0 = bench_now();
         gw_engine_process(e, out, block);
-        double used = (now_s() - t0) / period;
+        double used = (bench_now() - t0) / period;
         if (mode == GW_ENGINE_CALLBACK) {
             sum += used;
             if (used > r.load_max) r.load_max = used;
@@ -128,7 +123,7 @@ static long latency(const gw_wavenet *m, int block, gw_engine_mode mode,
     *delay = gw_engine_latency_frames(e);
     float *out = calloc((size_t)block, sizeof(float));
     const double period = (double)block / HOST;
-    double t = now_s();
+    double t = bench_now();
     long found = -1;
     for (long k = 0, since = -1; k < 2000 && found < 0; k++) {
         if (k == 20) { /* settle first, then play */

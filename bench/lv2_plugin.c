@@ -16,15 +16,10 @@
 
 #include "models/wavenet.h"
 #include "models/wavenet_file.h"
+#include "bench_util.h"
 
 #include <time.h>
 #include <unistd.h>
-
-static double cpu_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* a random-weights model of the preset, saved to path */
 static int write_model(const char *preset, const char *path) {
@@ -58,9 +53,9 @@ static double measure(const char *model, int block, int voices, double seconds) 
     long warm = (long)(0.2 * 48000);
     host_play(H, NULL, warm, block, e, voices);
     long n = (long)(seconds * 48000);
-    double t0 = cpu_seconds();
+    double t0 = bench_clock(CLOCK_THREAD_CPUTIME_ID);
     host_play(H, NULL, n, block, NULL, 0);
-    double load = (cpu_seconds() - t0) / seconds;
+    double load = (bench_clock(CLOCK_THREAD_CPUTIME_ID) - t0) / seconds;
     LH_CHECK(strcmp(H->notified_path, model) == 0);
     host_free(H);
     return load;

@@ -12,6 +12,7 @@
  * PyTorch runs the whole step in 522 ms (small) / 2302 ms (medium) on one
  * thread (shared/peers/README.md). */
 #include "nn/layers.h"
+#include "bench_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,17 +20,6 @@
 #include <time.h>
 
 enum { MAX_REPS = 51, NG = 6 };
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static float *buf(gw_rng *r, size_t n) {
     float *p = gw_alloc(n * sizeof(float));
@@ -76,28 +66,28 @@ int main(int argc, char **argv) {
         for (int l = 0; l < stacks * L; l++) {
             int dil = 1 << (l % L), To = T - dil;
             size_t rows = (size_t)B * To;
-            t = now();
+            t = bench_now();
             gw_conv1d_forward(d, x, wd, bd, B, T, R, 2 * G, 2, dil, 0);
-            f[0] += now() - t, t = now();
+            f[0] += bench_now() - t, t = bench_now();
             gw_gate_forward(z, act, d, (int)rows, G);
-            f[1] += now() - t, t = now();
+            f[1] += bench_now() - t, t = bench_now();
             gw_dense_forward(res, z, wr, br, (int)rows, G, R);
-            f[2] += now() - t, t = now();
+            f[2] += bench_now() - t, t = bench_now();
             for (int b = 0; b < B; b++) /* skip 1x1 only where targets are */
                 gw_dense_forward(skip + (size_t)b * NT * S, z + ((size_t)b * To + To - NT) * G, ws,
                                  bs, NT, G, S);
-            f[3] += now() - t, t = now();
+            f[3] += bench_now() - t, t = bench_now();
             for (int b = 0; b < B; b++)
                 gw_dense_backward(dz + ((size_t)b * To + To - NT) * G, dws, dbs,
                                   dskip + (size_t)b * NT * S, z + ((size_t)b * To + To - NT) * G,
                                   ws, NT, G, S);
-            bk[3] += now() - t, t = now();
+            bk[3] += bench_now() - t, t = bench_now();
             gw_dense_backward(dz, dwr, dbr, res, z, wr, (int)rows, G, R);
-            bk[2] += now() - t, t = now();
+            bk[2] += bench_now() - t, t = bench_now();
             gw_gate_backward(dd, dz, act, (int)rows, G);
-            bk[1] += now() - t, t = now();
+            bk[1] += bench_now() - t, t = bench_now();
             gw_conv1d_backward(dx, dwd, dbd, dd, x, wd, B, T, R, 2 * G, 2, dil, 0);
-            bk[0] += now() - t;
+            bk[0] += bench_now() - t;
             if (rep == 0) {
                 mac[0] += (double)rows * 2 * G * 2 * R;
                 mac[2] += (double)rows * G * R;
@@ -106,20 +96,20 @@ int main(int argc, char **argv) {
             T = To;
         }
         size_t n = (size_t)B * NT;
-        t = now();
+        t = bench_now();
         gw_relu_forward(h, skip, n * S);
         gw_dense_forward(dh, h, w1, b1, (int)n, S, S);
         gw_relu_forward(dh, dh, n * S);
         gw_dense_forward(logits, dh, w2, b2, (int)n, S, Q);
-        f[4] += now() - t, t = now();
+        f[4] += bench_now() - t, t = bench_now();
         float loss;
         gw_loss_softmax_xent(&loss, dlogits, logits, tg, (int)n, Q, "bench", NULL);
-        f[5] += now() - t, t = now();
+        f[5] += bench_now() - t, t = bench_now();
         gw_dense_backward(h, dw2, db2, dlogits, dh, w2, (int)n, S, Q);
         gw_relu_backward(dskip, h, dh, n * S);
         gw_dense_backward(dh, dw1, db1, dskip, h, w1, (int)n, S, S);
         gw_relu_backward(dskip, dh, skip, n * S);
-        bk[4] += now() - t;
+        bk[4] += bench_now() - t;
         if (rep == 0) mac[4] = (double)n * S * (S + Q);
         for (int g = 0; g < NG; g++) tf[g][rep] = f[g], tb[g][rep] = bk[g];
     }
@@ -128,8 +118,8 @@ int main(int argc, char **argv) {
     printf("%-16s %10s %10s %10s %10s\n", "group", "fwd ms", "bwd ms", "fwd GF/s", "bwd GF/s");
     double sf = 0, sb = 0, smac = 0;
     for (int g = 0; g < NG; g++) {
-        qsort(tf[g], reps, sizeof(double), cmp_double);
-        qsort(tb[g], reps, sizeof(double), cmp_double);
+        bench_sort(tf[g], reps);
+        bench_sort(tb[g], reps);
         double a = tf[g][reps / 2], b = tb[g][reps / 2];
         sf += a, sb += b, smac += mac[g];
         if (mac[g] > 0)

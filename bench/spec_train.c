@@ -20,6 +20,7 @@
  * the cores it is the step's own cost, which the wall clock is not. */
 #include "models/specgan.h"
 #include "models/specvae.h"
+#include "bench_util.h"
 
 #include <cblas.h>
 #include <stdio.h>
@@ -28,25 +29,6 @@
 #include <time.h>
 
 enum { BATCH = 64, MAX_STEPS = 200 };
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-/* CPU time of this process: on a shared machine the wall clock also counts
- * other tenants' time slices; at one thread CPU time is the step's own cost */
-static double cpu_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* peer medians, examples/s, from shared/peers/README.md (threads 1, 2) */
 static const double peer_gan[2] = {114, 162}, peer_vae[2] = {146, 215};
@@ -74,7 +56,7 @@ static int run(int vae, int threads, int steps) {
     }
     double t[MAX_STEPS], ct[MAX_STEPS];
     for (int s = -3; s < steps; s++) { /* 3 warm-up steps, as the peer */
-        double t0 = now(), c0 = cpu_now();
+        double t0 = bench_now(), c0 = bench_cpu_now();
         if (vae) {
             gw_specvae_stats st;
             if (gw_specvae_train_step(v, &st, real, BATCH, 1.0f, &rng, &err)) goto fail;
@@ -83,10 +65,10 @@ static int run(int vae, int threads, int steps) {
             if (gw_specgan_d_step(g, &st, real, BATCH, &rng, &err) || gw_specgan_g_step(g, &st, &err))
                 goto fail;
         }
-        if (s >= 0) t[s] = now() - t0, ct[s] = (cpu_now() - c0) / threads;
+        if (s >= 0) t[s] = bench_now() - t0, ct[s] = (bench_cpu_now() - c0) / threads;
     }
-    qsort(t, (size_t)steps, sizeof *t, cmp_double);
-    qsort(ct, (size_t)steps, sizeof *ct, cmp_double);
+    bench_sort(t, steps);
+    bench_sort(ct, steps);
     double med = t[steps / 2], best = t[0], cmed = ct[steps / 2];
     double peer = (vae ? peer_vae : peer_gan)[threads > 1];
     printf("%-14s threads %d: %7.1f ms/step (best %.1f), %6.1f examples/s (best %.1f); "

@@ -13,6 +13,7 @@
  * (gw_wavenet_macs_per_sample), and one "RESULT {json}" line each.
  * GW_WAVENET_ISA=avx2|scalar caps the kernels (default: the best here). */
 #include "models/wavenet.h"
+#include "bench_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,17 +21,6 @@
 #include <time.h>
 
 enum { MAX_RUNS = 51 };
-
-static double clock_s(clockid_t id) {
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static int bench_model(const char *presets, const char *model, const int *batches, int n_batches,
                        const char *weights, double seconds, int runs) {
@@ -66,15 +56,15 @@ static int bench_model(const char *presets, const char *model, const int *batche
         double t[MAX_RUNS], cpu[MAX_RUNS];
         for (int r = -2; r < runs; r++) {
             for (int v = 0; v < B; v++) gw_wavenet_stream_reset(s, v);
-            double t0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+            double t0 = bench_clock(CLOCK_MONOTONIC), c0 = bench_clock(CLOCK_THREAD_CPUTIME_ID);
             gw_wavenet_stream_generate(s, audio, B, n, 1.0f, &rng);
             if (r >= 0) {
-                t[r] = clock_s(CLOCK_MONOTONIC) - t0;
-                cpu[r] = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
+                t[r] = bench_clock(CLOCK_MONOTONIC) - t0;
+                cpu[r] = bench_clock(CLOCK_THREAD_CPUTIME_ID) - c0;
             }
         }
-        qsort(t, (size_t)runs, sizeof t[0], cmp_double);
-        qsort(cpu, (size_t)runs, sizeof cpu[0], cmp_double);
+        bench_sort(t, runs);
+        bench_sort(cpu, runs);
         double per_voice_cpu = n / cpu[runs / 2];
         double med = t[runs / 2], per_voice = n / med;
         double lo = n / t[runs - 1], hi = n / t[0];

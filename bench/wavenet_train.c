@@ -20,6 +20,7 @@
 #include "models/wavenet_train.h"
 #include "nn/optim.h"
 #include "train/wavenet_trainer.h"
+#include "bench_util.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -35,28 +36,8 @@ static double peer_samples_per_s(const char *model, int threads) {
     return 0;
 }
 
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
-
-/* CPU time of the whole process: on a busy machine wall time also counts the
- * time other processes hold the cores; CPU time per step (all threads)
- * tells what the step costs */
-static double cpu_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    bench_sort(v, n);
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
@@ -107,17 +88,17 @@ static int bench_one(const char *model, int threads, int shards, int B, int N, i
     if (shards && gw_wavenet_train_set_threads(t, threads, &err)) goto done;
     float loss = 0;
     for (int s = -warmup; s < steps; s++) {
-        double t0 = now(), c0 = cpu_now();
+        double t0 = bench_now(), c0 = bench_cpu_now();
         gw_params_zero_grad(m->params);
         if (gw_wavenet_train_forward(t, &loss, win, NULL, NULL, 1, &err)) goto done;
-        double t1 = now();
+        double t1 = bench_now();
         gw_wavenet_train_backward(t);
-        double t2 = now();
+        double t2 = bench_now();
         if (gw_adam_step(opt, ac.lr, &err)) goto done;
-        double t3 = now();
+        double t3 = bench_now();
         if (s >= 0)
             tf[s] = t1 - t0, tb[s] = t2 - t1, ta[s] = t3 - t2, tt[s] = t3 - t0,
-            tc[s] = cpu_now() - c0;
+            tc[s] = bench_cpu_now() - c0;
     }
     double ms = 1e3 * median(tt, steps);
     double sps = (double)B * N / (ms * 1e-3);
