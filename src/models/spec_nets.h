@@ -38,6 +38,7 @@
 #define GW_MODELS_SPEC_NETS_H
 
 #include "base/gw_base.h"
+#include "models/spec_features.h"
 #include "nn/conv2d.h"
 #include "nn/gwm.h"
 #include "nn/params.h"
@@ -112,6 +113,28 @@ gw_status gw_specnet_shape_check(const gw_specnet_shape *s, const char *what, gw
 /* reads an int array key of a preset into s->ch / s->L */
 gw_status gw_specnet_read_channels(gw_specnet_shape *s, const cJSON *root, const char *key,
                                    const char *path, gw_error *err);
+
+/* What a GAN and a VAE config share, as pointers into either config: the
+ * name, the features, the latent size, the leaky ReLU slope and the two nets
+ * (a = G or encoder, b = D or decoder) with the preset keys of their widths. */
+typedef struct gw_specnet_common {
+    const char *kind;          /* GW_SPECGAN_KIND or GW_SPECVAE_KIND */
+    const char *a_key, *b_key; /* "g_channels" / "d_channels", ... */
+    char *name;                /* (64) */
+    gw_specfeat_config *feat;
+    int *z_dim;
+    float *slope;
+    gw_specnet_shape *a, *b;
+} gw_specnet_common;
+
+/* reads the shared keys "model" (must be kind), "name" (default: kind),
+ * "features", "z_dim", "kernel", "lrelu_slope" and the two channel lists
+ * (same depth); sets both nets' kernel and image size from the features.
+ * Absent keys keep the values already there (the preset defaults). */
+gw_status gw_specnet_common_read(const gw_specnet_common *c, const cJSON *root, const char *path,
+                                 gw_error *err);
+/* writes them into root in that order; nonzero when the features fail */
+int gw_specnet_common_write(const gw_specnet_common *c, cJSON *root);
 
 /* declare tensors "<prefix>.conv<i>.w/.b", "<prefix>.fc.w/.b" into p */
 gw_status gw_downnet_declare(gw_downnet *n, gw_params *p, const char *prefix,

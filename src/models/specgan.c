@@ -8,6 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* the keys a GAN config shares with a VAE config (spec_nets.h) */
+static gw_specnet_common common(gw_specgan_config *c) {
+    gw_specnet_common cm = {.kind = GW_SPECGAN_KIND, .a_key = "g_channels", .b_key = "d_channels"};
+    cm.name = c->name, cm.feat = &c->feat, cm.z_dim = &c->z_dim, cm.slope = &c->slope;
+    cm.a = &c->g, cm.b = &c->d;
+    return cm;
+}
+
 const char *gw_gan_loss_name(gw_gan_loss l) {
     switch (l) {
     case GW_GAN_LOSS_MINIMAX:
@@ -63,33 +71,11 @@ gw_status gw_specgan_config_from_json(gw_specgan_config *c, const cJSON *root, c
                                         "beta2", "d_steps", "ema_decay", "sample_every"};
     gw_status st;
     const char *s;
-    if ((st = gw_json_check_keys(root, NULL, keys, 12, path, err))) return st;
-    if ((st = gw_json_str(&s, root, "model", 0, NULL, path, err))) return st;
-    if (strcmp(s, GW_SPECGAN_KIND))
-        return gw_fail(err, GW_ERR_ARG, "%s: key 'model' is '%s', not '%s'", path, s,
-                       GW_SPECGAN_KIND);
-    if ((st = gw_json_str(&s, root, "name", 1, "specgan", path, err))) return st;
-    snprintf(c->name, sizeof c->name, "%s", s);
-    if ((st = gw_specfeat_config_read(&c->feat, root, path, err))) return st;
-    double slope, v;
-    int k;
-    if ((st = gw_json_int(&c->z_dim, root, "z_dim", 1, 4096, 1, c->z_dim, path, err)) ||
-        (st = gw_json_int(&k, root, "kernel", 3, 15, 1, 5, path, err)) ||
-        (st = gw_json_num(&slope, root, "lrelu_slope", 0, 1, 1, 0.2, path, err)))
+    double v;
+    gw_specnet_common cm = common(c);
+    if ((st = gw_json_check_keys(root, NULL, keys, 12, path, err)) ||
+        (st = gw_specnet_common_read(&cm, root, path, err)))
         return st;
-    if (gw_json_find(root, "g_channels") &&
-        (st = gw_specnet_read_channels(&c->g, root, "g_channels", path, err)))
-        return st;
-    if (gw_json_find(root, "d_channels") &&
-        (st = gw_specnet_read_channels(&c->d, root, "d_channels", path, err)))
-        return st;
-    if (c->g.L != c->d.L)
-        return gw_fail(err, GW_ERR_ARG, "%s: g_channels has %d layers but d_channels %d", path,
-                       c->g.L, c->d.L);
-    c->slope = (float)slope;
-    c->g.K = c->d.K = k;
-    c->g.H = c->d.H = c->feat.n_mels;
-    c->g.W = c->d.W = c->feat.frames;
     if ((st = gw_json_str(&s, root, "loss", 1, "nonsaturating", path, err))) return st;
     if (gw_gan_loss_parse(&c->loss, s, NULL))
         return gw_fail(err, GW_ERR_ARG, "%s: key 'loss' is '%s' (minimax, nonsaturating or hinge)",
@@ -130,22 +116,13 @@ gw_status gw_specgan_config_load(gw_specgan_config *c, const char *path, gw_erro
     return st;
 }
 
-static cJSON *int_array(const int *v, int n) {
-    return cJSON_CreateIntArray(v, n);
-}
-
 char *gw_specgan_config_to_json(const gw_specgan_config *c) {
     cJSON *r = cJSON_CreateObject(), *t = cJSON_CreateObject();
     char *out = NULL;
     if (!r || !t) goto done;
-    cJSON_AddStringToObject(r, "model", GW_SPECGAN_KIND);
-    cJSON_AddStringToObject(r, "name", c->name);
-    if (gw_specfeat_config_write(&c->feat, r, NULL)) goto done;
-    cJSON_AddNumberToObject(r, "z_dim", c->z_dim);
-    cJSON_AddItemToObject(r, "g_channels", int_array(c->g.ch, c->g.L));
-    cJSON_AddItemToObject(r, "d_channels", int_array(c->d.ch, c->d.L));
-    cJSON_AddNumberToObject(r, "kernel", c->g.K);
-    cJSON_AddNumberToObject(r, "lrelu_slope", c->slope);
+    gw_specgan_config copy = *c;
+    gw_specnet_common cm = common(&copy);
+    if (gw_specnet_common_write(&cm, r)) goto done;
     cJSON_AddStringToObject(r, "loss", gw_gan_loss_name(c->loss));
     cJSON_AddBoolToObject(r, "spectral_norm", c->spectral_norm);
     cJSON_AddNumberToObject(r, "minibatch_std", c->mbstd);

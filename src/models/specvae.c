@@ -10,6 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* the keys a VAE config shares with a GAN config (spec_nets.h) */
+static gw_specnet_common common(gw_specvae_config *c) {
+    gw_specnet_common cm = {
+        .kind = GW_SPECVAE_KIND, .a_key = "enc_channels", .b_key = "dec_channels"};
+    cm.name = c->name, cm.feat = &c->feat, cm.z_dim = &c->z_dim, cm.slope = &c->slope;
+    cm.a = &c->enc, cm.b = &c->dec;
+    return cm;
+}
+
 void gw_specvae_config_default(gw_specvae_config *c) {
     memset(c, 0, sizeof *c);
     snprintf(c->name, sizeof c->name, "specvae-small");
@@ -43,36 +52,13 @@ gw_status gw_specvae_config_from_json(gw_specvae_config *c, const cJSON *root, c
     static const char *const tkeys[] = {"batch", "lr",        "beta1",     "beta2",
                                         "beta",  "kl_warmup", "free_bits", "sample_every"};
     gw_status st;
-    const char *s;
-    if ((st = gw_json_check_keys(root, NULL, keys, 10, path, err))) return st;
-    if ((st = gw_json_str(&s, root, "model", 0, NULL, path, err))) return st;
-    if (strcmp(s, GW_SPECVAE_KIND))
-        return gw_fail(err, GW_ERR_ARG, "%s: key 'model' is '%s', not '%s'", path, s,
-                       GW_SPECVAE_KIND);
-    if ((st = gw_json_str(&s, root, "name", 1, "specvae", path, err))) return st;
-    snprintf(c->name, sizeof c->name, "%s", s);
-    if ((st = gw_specfeat_config_read(&c->feat, root, path, err))) return st;
     double v;
-    int k;
-    if ((st = gw_json_int(&c->z_dim, root, "z_dim", 1, 4096, 1, c->z_dim, path, err)) ||
-        (st = gw_json_int(&k, root, "kernel", 3, 15, 1, 5, path, err)))
+    gw_specnet_common cm = common(c);
+    if ((st = gw_json_check_keys(root, NULL, keys, 10, path, err)) ||
+        (st = gw_specnet_common_read(&cm, root, path, err)))
         return st;
-    if ((st = gw_json_num(&v, root, "lrelu_slope", 0, 1, 1, 0.2, path, err))) return st;
-    c->slope = (float)v;
     if ((st = gw_json_num(&v, root, "decoder_variance", 1e-6, 1e6, 1, 0.5, path, err))) return st;
     c->dec_var = (float)v;
-    if (gw_json_find(root, "enc_channels") &&
-        (st = gw_specnet_read_channels(&c->enc, root, "enc_channels", path, err)))
-        return st;
-    if (gw_json_find(root, "dec_channels") &&
-        (st = gw_specnet_read_channels(&c->dec, root, "dec_channels", path, err)))
-        return st;
-    if (c->enc.L != c->dec.L)
-        return gw_fail(err, GW_ERR_ARG, "%s: enc_channels has %d layers but dec_channels %d", path,
-                       c->enc.L, c->dec.L);
-    c->enc.K = c->dec.K = k;
-    c->enc.H = c->dec.H = c->feat.n_mels;
-    c->enc.W = c->dec.W = c->feat.frames;
     if (gw_json_find(root, "train") &&
         (st = gw_json_check_keys(root, "train", tkeys, 8, path, err)))
         return st;
@@ -108,14 +94,9 @@ char *gw_specvae_config_to_json(const gw_specvae_config *c) {
     cJSON *r = cJSON_CreateObject(), *t = cJSON_CreateObject();
     char *out = NULL;
     if (!r || !t) goto done;
-    cJSON_AddStringToObject(r, "model", GW_SPECVAE_KIND);
-    cJSON_AddStringToObject(r, "name", c->name);
-    if (gw_specfeat_config_write(&c->feat, r, NULL)) goto done;
-    cJSON_AddNumberToObject(r, "z_dim", c->z_dim);
-    cJSON_AddItemToObject(r, "enc_channels", cJSON_CreateIntArray(c->enc.ch, c->enc.L));
-    cJSON_AddItemToObject(r, "dec_channels", cJSON_CreateIntArray(c->dec.ch, c->dec.L));
-    cJSON_AddNumberToObject(r, "kernel", c->enc.K);
-    cJSON_AddNumberToObject(r, "lrelu_slope", c->slope);
+    gw_specvae_config copy = *c;
+    gw_specnet_common cm = common(&copy);
+    if (gw_specnet_common_write(&cm, r)) goto done;
     cJSON_AddNumberToObject(r, "decoder_variance", c->dec_var);
     cJSON_AddNumberToObject(t, "batch", c->batch);
     cJSON_AddNumberToObject(t, "lr", c->lr);
@@ -147,7 +128,8 @@ gw_status gw_specvae_create(gw_specvae **out, const gw_specvae_config *c, int B_
         st = gw_fail(err, GW_ERR_NOMEM, "specvae: out of memory");
         goto fail;
     }
-    if ((st = gw_downnet_declare(&m->enc, m->p, "enc", &c->enc, 2 * c->z_dim, c->slope, 0, 0, err)) ||
+    if ((st = gw_downnet_declare(&m->enc, m->p, "enc", &c->enc, 2 * c->z_dim, c->slope, 0, 0,
+                                 err)) ||
         (st = gw_upnet_declare(&m->dec, m->p, "dec", &c->dec, c->z_dim, GW_SPECNET_OUT_LINEAR,
                                err)) ||
         (st = gw_params_alloc(m->p, err)) || (st = gw_downnet_setup(&m->enc, B_max, rng, err)) ||

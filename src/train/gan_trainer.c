@@ -29,21 +29,13 @@ void gw_spec_trainer_opts_default(gw_spec_trainer_opts *o) {
 }
 
 typedef struct gan_run {
-    const gw_spec_trainer_opts *o;
+    gw_spec_run s; /* first: the checkpoint hooks take a gan_run as a gw_spec_run */
     gw_specgan *m;
-    gw_spec_data *data;
-    gw_batcher *batcher;
-    int B, gl_iters;
-    size_t img;
-    float *batch;              // (B, img)
-    size_t *idx;               // (B)
     float *grid_z;             // (GRID_N, z)
     float *eval_z;             // (EVAL_N, z)
     float *gen;                // (EVAL_N, img)
     float *emb_real, *emb_gen; // (n, 2 M)
     double real_div;
-    float *wav;
-    char samples[4200];
 } gan_run;
 
 static gw_status gan_step(void *ctx, uint64_t step, gw_rng *rng, double *fig, gw_error *err) {
@@ -51,11 +43,8 @@ static gw_status gan_step(void *ctx, uint64_t step, gw_rng *rng, double *fig, gw
     gw_specgan_stats st = {0};
     gw_status s;
     for (int k = 0; k < r->m->cfg.d_steps; k++) {
-        gw_batcher_next(r->batcher, r->idx, (size_t)r->B);
-        for (int i = 0; i < r->B; i++)
-            memcpy(r->batch + (size_t)i * r->img, r->data->train + r->idx[i] * r->img,
-                   r->img * sizeof(float));
-        if ((s = gw_specgan_d_step(r->m, &st, r->batch, r->B, rng, err))) return s;
+        gw_spec_run_next(&r->s);
+        if ((s = gw_specgan_d_step(r->m, &st, r->s.batch, r->s.B, rng, err))) return s;
     }
     if ((s = gw_specgan_g_step(r->m, &st, err))) return s;
     fig[0] = st.d_loss, fig[1] = st.g_loss, fig[2] = st.d_real, fig[3] = st.d_fake;
@@ -66,7 +55,8 @@ static gw_status gan_step(void *ctx, uint64_t step, gw_rng *rng, double *fig, gw
 static gw_status gan_fd(gan_run *r, double *fd, gw_error *err) {
     const gw_specfeat_config *c = &r->m->cfg.feat;
     gw_spec_embed(r->emb_gen, r->gen, EVAL_N, c->n_mels, c->frames);
-    return gw_spec_frechet(fd, r->emb_real, r->data->n_val, r->emb_gen, EVAL_N, 2 * c->n_mels, err);
+    return gw_spec_frechet(fd, r->emb_real, r->s.data->n_val, r->emb_gen, EVAL_N, 2 * c->n_mels,
+                           err);
 }
 
 static gw_status gan_validate(void *ctx, uint64_t step, double *fig, gw_error *err) {
@@ -75,16 +65,16 @@ static gw_status gan_validate(void *ctx, uint64_t step, double *fig, gw_error *e
     const gw_specfeat_config *c = &m->cfg.feat;
     char path[4400];
     gw_status st;
-    mkdir(r->samples, 0777);
+    mkdir(r->s.samples, 0777);
     gw_ema_swap(m->ema); /* sample from the averaged generator */
     gw_specgan_generate(m, r->gen, r->grid_z, GRID_N);
-    snprintf(path, sizeof path, "%s/step-%07llu.png", r->samples, (unsigned long long)step);
+    snprintf(path, sizeof path, "%s/step-%07llu.png", r->s.samples, (unsigned long long)step);
     st = gw_spec_write_grid(path, r->gen, GRID_N, c->n_mels, c->frames, 4, err);
     for (int k = 0; k < GRID_WAVS && !st; k++) {
-        snprintf(path, sizeof path, "%s/step-%07llu-%d.wav", r->samples, (unsigned long long)step,
+        snprintf(path, sizeof path, "%s/step-%07llu-%d.wav", r->s.samples, (unsigned long long)step,
                  k);
-        st = gw_spec_write_wav(path, m->feat, r->gen + (size_t)k * r->img, r->gl_iters, (uint64_t)k,
-                               r->wav, err);
+        st = gw_spec_write_wav(path, m->feat, r->gen + (size_t)k * r->s.img, r->s.gl_iters,
+                               (uint64_t)k, r->s.wav, err);
     }
     if (!st) {
         gw_specgan_generate(m, r->gen, r->eval_z, EVAL_N);
@@ -92,22 +82,13 @@ static gw_status gan_validate(void *ctx, uint64_t step, double *fig, gw_error *e
     }
     gw_ema_swap(m->ema);
     if (st) return st;
-    fig[1] = gw_spec_mean_pairwise(r->gen, DIV_N, r->img) / r->real_div;
-    if (fig[1] < GW_GAN_COLLAPSE_RATIO && r->o->progress && step > 0)
-        fprintf(r->o->progress,
+    fig[1] = gw_spec_mean_pairwise(r->gen, DIV_N, r->s.img) / r->real_div;
+    if (fig[1] < GW_GAN_COLLAPSE_RATIO && r->s.o->progress && step > 0)
+        fprintf(r->s.o->progress,
                 "\nwarning: step %llu: mode collapse? generated spectrograms are near-identical "
                 "(mean pairwise distance %.2f of the real data's)\n",
                 (unsigned long long)step, fig[1]);
     return GW_OK;
-}
-
-/* the data order is the only state beyond params, moments, EMA and rng */
-static gw_status gan_save(void *ctx, gw_gwm_writer *w, gw_error *err) {
-    return gw_spec_batcher_save(((gan_run *)ctx)->batcher, w, err);
-}
-
-static gw_status gan_load(void *ctx, const gw_gwm *f, gw_error *err) {
-    return gw_spec_batcher_load(((gan_run *)ctx)->batcher, f, err);
 }
 
 static gw_status gan_config(gw_specgan_config *c, const gw_spec_trainer_opts *o, gw_error *err) {
@@ -129,10 +110,8 @@ static gw_status gan_config(gw_specgan_config *c, const gw_spec_trainer_opts *o,
 
 static void gan_free(gan_run *r) {
     gw_specgan_free(r->m);
-    gw_spec_data_free(r->data);
-    gw_batcher_free(r->batcher);
-    free(r->batch), free(r->idx), free(r->grid_z), free(r->eval_z), free(r->gen);
-    free(r->emb_real), free(r->emb_gen), free(r->wav);
+    gw_spec_run_close(&r->s);
+    free(r->grid_z), free(r->eval_z), free(r->gen), free(r->emb_real), free(r->emb_gen);
 }
 
 /* model.gwm: the model (EMA generator) plus provenance */
@@ -141,7 +120,7 @@ static gw_status gan_save_model(gan_run *r, const gw_trainer_result *tr, double 
     gw_gwm_writer *w = NULL;
     gw_status st = gw_gwm_writer_create(&w, err);
     if (st) return st;
-    const gw_spec_trainer_opts *o = r->o;
+    const gw_spec_trainer_opts *o = r->s.o;
     if (!(st = gw_specgan_write(r->m, w, 1, err)) &&
         !(st = gw_spec_write_provenance(w, o, tr->steps, err)) &&
         !(st = gw_gwm_writer_metaf(w, err, "metric.fd_untrained", "%.4f", tr->val_first[0])) &&
@@ -155,7 +134,7 @@ static gw_status gan_save_model(gan_run *r, const gw_trainer_result *tr, double 
 
 gw_status gw_gan_trainer_run(const gw_spec_trainer_opts *o, gw_spec_trainer_result *res,
                              gw_error *err) {
-    gan_run r = {.o = o};
+    gan_run r = {.s.o = o};
     double fd_floor = NAN;
     gw_specgan_config c;
     gw_status st = gan_config(&c, o, err);
@@ -163,24 +142,15 @@ gw_status gw_gan_trainer_run(const gw_spec_trainer_opts *o, gw_spec_trainer_resu
     gw_rng init;
     gw_rng_seed(&init, o->seed ^ 0x6a09e667f3bcc908ull);
     if ((st = gw_specgan_create(&r.m, &c, c.batch, &init, err))) goto done;
-    if ((st = gw_spec_data_load(&r.data, o->data_dir, r.m->feat, 1, o->seed, err))) goto done;
+    if ((st = gw_spec_run_open(&r.s, o, r.m->feat, c.batch, "train gan", err))) goto done;
     if ((st = gw_specgan_train_begin(r.m, err))) goto done;
-    if ((st = gw_spec_batcher_create(&r.batcher, r.data, o->seed, err))) goto done;
-    r.B = c.batch;
-    r.img = r.data->img;
-    r.gl_iters = o->gl_iters > 0 ? o->gl_iters : 32;
-    snprintf(r.samples, sizeof r.samples, "%s/samples", o->out_dir);
     size_t Z = (size_t)c.z_dim, E = 2 * (size_t)c.feat.n_mels;
-    r.batch = malloc((size_t)r.B * r.img * sizeof(float));
-    r.idx = malloc((size_t)r.B * sizeof(size_t));
     r.grid_z = malloc(GRID_N * Z * sizeof(float));
     r.eval_z = malloc(EVAL_N * Z * sizeof(float));
-    r.gen = malloc(EVAL_N * r.img * sizeof(float));
-    r.emb_real = malloc(r.data->n_val * E * sizeof(float));
+    r.gen = malloc(EVAL_N * r.s.img * sizeof(float));
+    r.emb_real = malloc(r.s.data->n_val * E * sizeof(float));
     r.emb_gen = malloc(EVAL_N * E * sizeof(float));
-    r.wav = malloc((size_t)c.feat.clip_samples * sizeof(float));
-    if (!r.batch || !r.idx || !r.grid_z || !r.eval_z || !r.gen || !r.emb_real || !r.emb_gen ||
-        !r.wav) {
+    if (!r.grid_z || !r.eval_z || !r.gen || !r.emb_real || !r.emb_gen) {
         st = gw_fail(err, GW_ERR_NOMEM, "train gan: out of memory");
         goto done;
     }
@@ -189,33 +159,33 @@ gw_status gw_gan_trainer_run(const gw_spec_trainer_opts *o, gw_spec_trainer_resu
     gw_rng_seed(&fixed, o->seed ^ 0xbb67ae8584caa73bull);
     gw_rng_fill_normal(&fixed, r.grid_z, GRID_N * Z, 0, 1);
     gw_rng_fill_normal(&fixed, r.eval_z, EVAL_N * Z, 0, 1);
-    gw_spec_embed(r.emb_real, r.data->val, r.data->n_val, c.feat.n_mels, c.feat.frames);
-    size_t nd = r.data->n_train < DIV_N ? r.data->n_train : DIV_N;
-    r.real_div = gw_spec_mean_pairwise(r.data->train, nd, r.img);
+    gw_spec_embed(r.emb_real, r.s.data->val, r.s.data->n_val, c.feat.n_mels, c.feat.frames);
+    size_t nd = r.s.data->n_train < DIV_N ? r.s.data->n_train : DIV_N;
+    r.real_div = gw_spec_mean_pairwise(r.s.data->train, nd, r.s.img);
     if (!(r.real_div > 0)) r.real_div = 1;
-    if (r.data->n_val < 2) {
+    if (r.s.data->n_val < 2) {
         st = gw_fail(err, GW_ERR_ARG, "%s: need at least 2 clips to measure the GAN", o->data_dir);
         goto done;
     }
     /* the floor: real training clips against the held-out ones */
     {
-        size_t nt = r.data->n_train < EVAL_N ? r.data->n_train : EVAL_N;
-        gw_spec_embed(r.emb_gen, r.data->train, nt, c.feat.n_mels, c.feat.frames);
-        if (nt >= 2 && gw_spec_frechet(&fd_floor, r.emb_real, r.data->n_val, r.emb_gen, nt, (int)E,
-                                       NULL) != GW_OK)
+        size_t nt = r.s.data->n_train < EVAL_N ? r.s.data->n_train : EVAL_N;
+        gw_spec_embed(r.emb_gen, r.s.data->train, nt, c.feat.n_mels, c.feat.frames);
+        if (nt >= 2 && gw_spec_frechet(&fd_floor, r.emb_real, r.s.data->n_val, r.emb_gen, nt,
+                                       (int)E, NULL) != GW_OK)
             fd_floor = NAN;
         if (o->progress)
             fprintf(o->progress,
                     "train gan: %zu training clips, %zu held out; Frechet distance floor "
                     "(real train vs held-out) %.3f\n",
-                    r.data->n_train, r.data->n_val, fd_floor);
+                    r.s.data->n_train, r.s.data->n_val, fd_floor);
     }
 
     static const char *figs[] = {"d_loss", "g_loss", "d_real", "d_fake"};
     static const char *vfigs[] = {"fd", "diversity"};
     gw_trainer_config tc;
     gw_spec_trainer_config(&tc, o, c.sample_every);
-    tc.units_per_step = (double)r.B * c.d_steps;
+    tc.units_per_step = (double)r.s.B * c.d_steps;
     tc.figure_names = figs;
     tc.n_figures = 4;
     tc.val_figure_names = vfigs;
@@ -223,8 +193,11 @@ gw_status gw_gan_trainer_run(const gw_spec_trainer_opts *o, gw_spec_trainer_resu
     tc.groups[0] = (gw_trainer_group){"G.", r.m->gp, r.m->opt_g, r.m->ema};
     tc.groups[1] = (gw_trainer_group){"D.", r.m->dp, r.m->opt_d, NULL};
     tc.n_groups = 2;
-    gw_trainer_hooks h = {
-        .ctx = &r, .step = gan_step, .validate = gan_validate, .save = gan_save, .load = gan_load};
+    gw_trainer_hooks h = {.ctx = &r,
+                          .step = gan_step,
+                          .validate = gan_validate,
+                          .save = gw_spec_run_save,
+                          .load = gw_spec_run_load};
     gw_trainer_result tr;
     st = gw_trainer_run(&tc, &h, &tr, err);
     if (st && st != GW_ERR_INTERRUPTED) goto done;

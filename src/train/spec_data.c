@@ -191,3 +191,45 @@ gw_status gw_spec_batcher_create(gw_batcher **out, const gw_spec_data *d, uint64
     free(pool);
     return st;
 }
+
+gw_status gw_spec_run_open(gw_spec_run *r, const gw_spec_trainer_opts *o, gw_specfeat *feat, int B,
+                           const char *what, gw_error *err) {
+    memset(r, 0, sizeof *r);
+    r->o = o;
+    gw_status st;
+    if ((st = gw_spec_data_load(&r->data, o->data_dir, feat, 1, o->seed, err)) ||
+        (st = gw_spec_batcher_create(&r->batcher, r->data, o->seed, err)))
+        return st;
+    r->B = B;
+    r->img = r->data->img;
+    r->gl_iters = o->gl_iters > 0 ? o->gl_iters : 32;
+    snprintf(r->samples, sizeof r->samples, "%s/samples", o->out_dir);
+    r->batch = malloc((size_t)B * r->img * sizeof(float));
+    r->idx = malloc((size_t)B * sizeof(size_t));
+    r->wav = malloc((size_t)gw_specfeat_cfg(feat)->clip_samples * sizeof(float));
+    if (!r->batch || !r->idx || !r->wav)
+        return gw_fail(err, GW_ERR_NOMEM, "%s: out of memory", what);
+    return GW_OK;
+}
+
+void gw_spec_run_close(gw_spec_run *r) {
+    gw_spec_data_free(r->data);
+    gw_batcher_free(r->batcher);
+    free(r->batch), free(r->idx), free(r->wav);
+    memset(r, 0, sizeof *r);
+}
+
+void gw_spec_run_next(gw_spec_run *r) {
+    gw_batcher_next(r->batcher, r->idx, (size_t)r->B);
+    for (int i = 0; i < r->B; i++)
+        memcpy(r->batch + (size_t)i * r->img, r->data->train + r->idx[i] * r->img,
+               r->img * sizeof(float));
+}
+
+gw_status gw_spec_run_save(void *ctx, gw_gwm_writer *w, gw_error *err) {
+    return gw_spec_batcher_save(((gw_spec_run *)ctx)->batcher, w, err);
+}
+
+gw_status gw_spec_run_load(void *ctx, const gw_gwm *f, gw_error *err) {
+    return gw_spec_batcher_load(((gw_spec_run *)ctx)->batcher, f, err);
+}

@@ -96,6 +96,36 @@ typedef struct gw_spec_trainer_opts {
 
 void gw_spec_trainer_opts_default(gw_spec_trainer_opts *o);
 
+/* What a GAN and a VAE training run share (the first member of each run's
+ * state, so the checkpoint hooks below take either): the data, its batch
+ * order, the batch buffer, Griffin-Lim scratch and the samples folder. */
+typedef struct gw_spec_run {
+    const gw_spec_trainer_opts *o;
+    gw_spec_data *data;
+    gw_batcher *batcher;
+    int B, gl_iters;
+    size_t img;   /* values per image */
+    float *batch; // (B, img)
+    size_t *idx;  // (B)
+    float *wav;   // (clip_samples)
+    char samples[4200];
+} gw_spec_run;
+
+/* loads o->data_dir through feat (fitting its band statistics), makes the
+ * batch order and the buffers for batches of B; what ("train gan") names
+ * the run in an out-of-memory error. gw_spec_run_close frees (also after a
+ * failed open). */
+gw_status gw_spec_run_open(gw_spec_run *r, const gw_spec_trainer_opts *o, gw_specfeat *feat, int B,
+                           const char *what, gw_error *err);
+void gw_spec_run_close(gw_spec_run *r);
+/* the next B training images into r->batch */
+void gw_spec_run_next(gw_spec_run *r);
+/* gw_trainer_hooks save / load, ctx a run state that starts with a
+ * gw_spec_run: the data order is the only state beyond params, moments, EMA
+ * and rng */
+gw_status gw_spec_run_save(void *ctx, gw_gwm_writer *w, gw_error *err);
+gw_status gw_spec_run_load(void *ctx, const gw_gwm *f, gw_error *err);
+
 typedef struct gw_spec_trainer_result {
     long steps;
     double examples_per_s;

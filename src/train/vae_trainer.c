@@ -13,30 +13,20 @@
 enum { RECON_N = 8, VAL_MAX = 512 };
 
 typedef struct vae_run {
-    const gw_spec_trainer_opts *o;
+    gw_spec_run s; /* first: the checkpoint hooks take a vae_run as a gw_spec_run */
     gw_specvae *m;
-    gw_spec_data *data;
-    gw_batcher *batcher;
-    int B, gl_iters;
-    size_t img, n_val;
-    float *batch; // (B, img)
-    size_t *idx;
+    size_t n_val;
     float *grid;    // (2 RECON_N, img) inputs then reconstructions, interleaved by rows
     float *mu, *lv; // (RECON_N, z)
     float *kl_dim;  // (z)
-    float *wav;
-    char samples[4200];
 } vae_run;
 
 static gw_status vae_step(void *ctx, uint64_t step, gw_rng *rng, double *fig, gw_error *err) {
     vae_run *r = ctx;
-    gw_batcher_next(r->batcher, r->idx, (size_t)r->B);
-    for (int i = 0; i < r->B; i++)
-        memcpy(r->batch + (size_t)i * r->img, r->data->train + r->idx[i] * r->img,
-               r->img * sizeof(float));
+    gw_spec_run_next(&r->s);
     gw_specvae_stats st;
     float beta = gw_specvae_beta_at(&r->m->cfg, (long)step);
-    gw_status s = gw_specvae_train_step(r->m, &st, r->batch, r->B, beta, rng, err);
+    gw_status s = gw_specvae_train_step(r->m, &st, r->s.batch, r->s.B, beta, rng, err);
     if (s) return s;
     fig[0] = st.loss, fig[1] = st.recon, fig[2] = st.kl, fig[3] = st.beta, fig[4] = st.active;
     return GW_OK;
@@ -47,40 +37,41 @@ static gw_status vae_recon_grid(vae_run *r, const char *png, const char *wav, gw
     gw_specvae *m = r->m;
     const gw_specfeat_config *c = &m->cfg.feat;
     int n = r->n_val < RECON_N ? (int)r->n_val : RECON_N, cols = 4;
-    float *rec = r->grid + (size_t)RECON_N * r->img; /* second half as scratch */
-    gw_specvae_encode(m, r->mu, r->lv, r->data->val, n);
+    float *rec = r->grid + (size_t)RECON_N * r->s.img; /* second half as scratch */
+    gw_specvae_encode(m, r->mu, r->lv, r->s.data->val, n);
     gw_specvae_decode(m, rec, r->mu, n);
-    float *tiles = malloc((size_t)2 * RECON_N * r->img * sizeof(float));
+    float *tiles = malloc((size_t)2 * RECON_N * r->s.img * sizeof(float));
     if (!tiles) return gw_fail(err, GW_ERR_NOMEM, "%s: out of memory", png);
     int t = 0;
     for (int row = 0; row < (n + cols - 1) / cols; row++) {
         for (int k = row * cols; k < (row + 1) * cols; k++)
-            memcpy(tiles + (size_t)t++ * r->img,
-                   r->data->val + (size_t)(k < n ? k : n - 1) * r->img, r->img * sizeof(float));
+            memcpy(tiles + (size_t)t++ * r->s.img,
+                   r->s.data->val + (size_t)(k < n ? k : n - 1) * r->s.img,
+                   r->s.img * sizeof(float));
         for (int k = row * cols; k < (row + 1) * cols; k++)
-            memcpy(tiles + (size_t)t++ * r->img, rec + (size_t)(k < n ? k : n - 1) * r->img,
-                   r->img * sizeof(float));
+            memcpy(tiles + (size_t)t++ * r->s.img, rec + (size_t)(k < n ? k : n - 1) * r->s.img,
+                   r->s.img * sizeof(float));
     }
     gw_status st = gw_spec_write_grid(png, tiles, t, c->n_mels, c->frames, cols, err);
     free(tiles);
-    if (!st && wav) st = gw_spec_write_wav(wav, m->feat, rec, r->gl_iters, 0, r->wav, err);
+    if (!st && wav) st = gw_spec_write_wav(wav, m->feat, rec, r->s.gl_iters, 0, r->s.wav, err);
     return st;
 }
 
 static gw_status vae_validate(void *ctx, uint64_t step, double *fig, gw_error *err) {
     vae_run *r = ctx;
     gw_specvae_eval ev;
-    gw_status st = gw_specvae_evaluate(r->m, &ev, r->kl_dim, r->data->val, r->n_val, 12345, err);
+    gw_status st = gw_specvae_evaluate(r->m, &ev, r->kl_dim, r->s.data->val, r->n_val, 12345, err);
     if (st) return st;
     fig[0] = ev.elbo, fig[1] = ev.elbo_per_dim, fig[2] = ev.kl, fig[3] = ev.active,
     fig[4] = ev.lsd_db;
-    mkdir(r->samples, 0777);
+    mkdir(r->s.samples, 0777);
     char png[4400], wav[4400], csv[4400];
-    snprintf(png, sizeof png, "%s/recon-%07llu.png", r->samples, (unsigned long long)step);
-    snprintf(wav, sizeof wav, "%s/recon-%07llu.wav", r->samples, (unsigned long long)step);
+    snprintf(png, sizeof png, "%s/recon-%07llu.png", r->s.samples, (unsigned long long)step);
+    snprintf(wav, sizeof wav, "%s/recon-%07llu.wav", r->s.samples, (unsigned long long)step);
     if ((st = vae_recon_grid(r, png, wav, err))) return st;
     /* KL of every latent dim, so posterior collapse is visible per dim */
-    snprintf(csv, sizeof csv, "%s/kl_per_dim.csv", r->samples);
+    snprintf(csv, sizeof csv, "%s/kl_per_dim.csv", r->s.samples);
     FILE *fp = fopen(csv, step == 0 ? "w" : "a");
     if (!fp) return gw_fail(err, GW_ERR_IO, "%s: cannot write", csv);
     if (step == 0) {
@@ -94,21 +85,13 @@ static gw_status vae_validate(void *ctx, uint64_t step, double *fig, gw_error *e
         fprintf(fp, ",%.5f", r->kl_dim[j]);
     fprintf(fp, "\n");
     if (fclose(fp) != 0) return gw_fail(err, GW_ERR_IO, "%s: write failed", csv);
-    if (r->o->progress && step > 0) {
-        fprintf(r->o->progress, "\nKL per latent dim (nats):");
+    if (r->s.o->progress && step > 0) {
+        fprintf(r->s.o->progress, "\nKL per latent dim (nats):");
         for (int j = 0; j < r->m->cfg.z_dim; j++)
-            fprintf(r->o->progress, " %.2f", r->kl_dim[j]);
-        fprintf(r->o->progress, "\n");
+            fprintf(r->s.o->progress, " %.2f", r->kl_dim[j]);
+        fprintf(r->s.o->progress, "\n");
     }
     return GW_OK;
-}
-
-static gw_status vae_save(void *ctx, gw_gwm_writer *w, gw_error *err) {
-    return gw_spec_batcher_save(((vae_run *)ctx)->batcher, w, err);
-}
-
-static gw_status vae_load(void *ctx, const gw_gwm *f, gw_error *err) {
-    return gw_spec_batcher_load(((vae_run *)ctx)->batcher, f, err);
 }
 
 static gw_status vae_config(gw_specvae_config *c, const gw_spec_trainer_opts *o, gw_error *err) {
@@ -130,7 +113,7 @@ static gw_status vae_save_model(vae_run *r, const gw_trainer_result *tr, const c
     gw_gwm_writer *w = NULL;
     gw_status st = gw_gwm_writer_create(&w, err);
     if (st) return st;
-    const gw_spec_trainer_opts *o = r->o;
+    const gw_spec_trainer_opts *o = r->s.o;
     if (!(st = gw_specvae_write(r->m, w, err)) &&
         !(st = gw_spec_write_provenance(w, o, tr->steps, err)) &&
         !(st = gw_gwm_writer_metaf(w, err, "metric.elbo_untrained", "%.3f", tr->val_first[0])) &&
@@ -144,30 +127,22 @@ static gw_status vae_save_model(vae_run *r, const gw_trainer_result *tr, const c
 
 gw_status gw_vae_trainer_run(const gw_spec_trainer_opts *o, gw_spec_trainer_result *res,
                              gw_error *err) {
-    vae_run r = {.o = o};
+    vae_run r = {.s.o = o};
     gw_specvae_config c;
     gw_status st = vae_config(&c, o, err);
     if (st) return st;
     gw_rng init;
     gw_rng_seed(&init, o->seed ^ 0x6a09e667f3bcc908ull);
     if ((st = gw_specvae_create(&r.m, &c, c.batch, &init, err))) goto done;
-    if ((st = gw_spec_data_load(&r.data, o->data_dir, r.m->feat, 1, o->seed, err))) goto done;
+    if ((st = gw_spec_run_open(&r.s, o, r.m->feat, c.batch, "train vae", err))) goto done;
     if ((st = gw_specvae_train_begin(r.m, err))) goto done;
-    if ((st = gw_spec_batcher_create(&r.batcher, r.data, o->seed, err))) goto done;
-    r.B = c.batch;
-    r.img = r.data->img;
     /* a fixed held-out subset keeps validation time bounded */
-    r.n_val = r.data->n_val < VAL_MAX ? r.data->n_val : VAL_MAX;
-    r.gl_iters = o->gl_iters > 0 ? o->gl_iters : 32;
-    snprintf(r.samples, sizeof r.samples, "%s/samples", o->out_dir);
-    r.batch = malloc((size_t)r.B * r.img * sizeof(float));
-    r.idx = malloc((size_t)r.B * sizeof(size_t));
-    r.grid = malloc((size_t)2 * RECON_N * r.img * sizeof(float));
+    r.n_val = r.s.data->n_val < VAL_MAX ? r.s.data->n_val : VAL_MAX;
+    r.grid = malloc((size_t)2 * RECON_N * r.s.img * sizeof(float));
     r.mu = malloc((size_t)RECON_N * c.z_dim * sizeof(float));
     r.lv = malloc((size_t)RECON_N * c.z_dim * sizeof(float));
     r.kl_dim = malloc((size_t)c.z_dim * sizeof(float));
-    r.wav = malloc((size_t)c.feat.clip_samples * sizeof(float));
-    if (!r.batch || !r.idx || !r.grid || !r.mu || !r.lv || !r.kl_dim || !r.wav) {
+    if (!r.grid || !r.mu || !r.lv || !r.kl_dim) {
         st = gw_fail(err, GW_ERR_NOMEM, "train vae: out of memory");
         goto done;
     }
@@ -175,15 +150,18 @@ gw_status gw_vae_trainer_run(const gw_spec_trainer_opts *o, gw_spec_trainer_resu
     static const char *vfigs[] = {"val_elbo", "val_elbo_dim", "val_kl", "val_active", "val_lsd_db"};
     gw_trainer_config tc;
     gw_spec_trainer_config(&tc, o, c.sample_every);
-    tc.units_per_step = (double)r.B;
+    tc.units_per_step = (double)r.s.B;
     tc.figure_names = figs;
     tc.n_figures = 5;
     tc.val_figure_names = vfigs;
     tc.n_val_figures = 5;
     tc.groups[0] = (gw_trainer_group){"", r.m->p, r.m->opt, NULL};
     tc.n_groups = 1;
-    gw_trainer_hooks h = {
-        .ctx = &r, .step = vae_step, .validate = vae_validate, .save = vae_save, .load = vae_load};
+    gw_trainer_hooks h = {.ctx = &r,
+                          .step = vae_step,
+                          .validate = vae_validate,
+                          .save = gw_spec_run_save,
+                          .load = gw_spec_run_load};
     gw_trainer_result tr;
     st = gw_trainer_run(&tc, &h, &tr, err);
     if (st && st != GW_ERR_INTERRUPTED) goto done;
@@ -203,8 +181,7 @@ gw_status gw_vae_trainer_run(const gw_spec_trainer_opts *o, gw_spec_trainer_resu
     }
 done:
     gw_specvae_free(r.m);
-    gw_spec_data_free(r.data);
-    gw_batcher_free(r.batcher);
-    free(r.batch), free(r.idx), free(r.grid), free(r.mu), free(r.lv), free(r.kl_dim), free(r.wav);
+    gw_spec_run_close(&r.s);
+    free(r.grid), free(r.mu), free(r.lv), free(r.kl_dim);
     return st;
 }
