@@ -14,10 +14,14 @@ static inline double bench_clock(clockid_t id) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static inline double bench_now(void) { return bench_clock(CLOCK_MONOTONIC); }
+static inline double bench_now(void) {
+    return bench_clock(CLOCK_MONOTONIC);
+}
 
 /* CPU time of the whole process, all threads */
-static inline double bench_cpu_now(void) { return bench_clock(CLOCK_PROCESS_CPUTIME_ID); }
+static inline double bench_cpu_now(void) {
+    return bench_clock(CLOCK_PROCESS_CPUTIME_ID);
+}
 
 static inline int bench_cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;

@@ -32,7 +32,9 @@ int gw_cli_double(const char *s, double lo, double hi, double *out) {
     return 1;
 }
 
-int gw_cli_number(const char *s, double *out) { return gw_cli_double(s, -HUGE_VAL, HUGE_VAL, out); }
+int gw_cli_number(const char *s, double *out) {
+    return gw_cli_double(s, -HUGE_VAL, HUGE_VAL, out);
+}
 
 int gw_cli_int_opt(int *out, const char *opt, const char *s, long lo, long hi) {
     long v;
