@@ -60,6 +60,18 @@ int gw_cli_bad_value(const char *cmd, const char *opt, const char *v) {
     return 2;
 }
 
+char *gw_cli_join(const char *prefix, int argc, char **argv) {
+    size_t len = strlen(prefix) + 1;
+    for (int i = 0; i < argc; i++)
+        len += strlen(argv[i]) + 1;
+    char *s = malloc(len);
+    if (!s) return NULL;
+    strcpy(s, prefix);
+    for (int i = 0; i < argc; i++)
+        strcat(s, " "), strcat(s, argv[i]);
+    return s;
+}
+
 int gw_cli_mkdirs(const char *dir) {
     gw_error err = {0};
     return gw_mkdirs(dir, "output directory", &err) ? gw_cli_error(&err) : 0;

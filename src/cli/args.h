@@ -24,6 +24,10 @@ int gw_cli_double_opt(double *out, const char *opt, const char *s, double lo, do
 /* prints "genwave CMD: bad value 'V' for OPT" and returns 2 (bad usage) */
 int gw_cli_bad_value(const char *cmd, const char *opt, const char *v);
 
+/* "PREFIX ARGV[0] ARGV[1] ...": the command line a model file records;
+ * malloc'd (free it), NULL when out of memory */
+char *gw_cli_join(const char *prefix, int argc, char **argv);
+
 /* mkdir -p; prints the error and returns 1 on failure */
 int gw_cli_mkdirs(const char *dir);
 

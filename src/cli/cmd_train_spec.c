@@ -32,14 +32,8 @@ int gw_cli_train_spec(int argc, char **argv) {
     gw_spec_trainer_opts_default(&o);
     o.progress = stderr;
     /* the command line, recorded in the model file */
-    size_t len = 32;
-    for (int i = 0; i < argc; i++)
-        len += strlen(argv[i]) + 1;
-    char *cmdline = malloc(len);
+    char *cmdline = gw_cli_join("genwave train", argc, argv);
     if (!cmdline) return 1;
-    strcpy(cmdline, "genwave train");
-    for (int i = 0; i < argc; i++)
-        strcat(cmdline, " "), strcat(cmdline, argv[i]);
     o.command_line = cmdline;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
