@@ -60,6 +60,12 @@ int gw_cli_bad_value(const char *cmd, const char *opt, const char *v) {
     return 2;
 }
 
+int gw_cli_unexpected(const char *cmd, const char *arg, void (*usage)(FILE *out)) {
+    fprintf(stderr, "genwave %s: unexpected argument '%s'\n", cmd, arg);
+    usage(stderr);
+    return 2;
+}
+
 char *gw_cli_join(const char *prefix, int argc, char **argv) {
     size_t len = strlen(prefix) + 1;
     for (int i = 0; i < argc; i++)

@@ -6,6 +6,8 @@
 
 #include "base/gw_base.h"
 
+#include <stdio.h>
+
 /* prints "genwave: MSG" and returns 1 (the failure exit code) */
 int gw_cli_error(const gw_error *err);
 
@@ -23,6 +25,9 @@ int gw_cli_double_opt(double *out, const char *opt, const char *s, double lo, do
 
 /* prints "genwave CMD: bad value 'V' for OPT" and returns 2 (bad usage) */
 int gw_cli_bad_value(const char *cmd, const char *opt, const char *v);
+
+/* prints "genwave CMD: unexpected argument 'ARG'" and the usage, returns 2 */
+int gw_cli_unexpected(const char *cmd, const char *arg, void (*usage)(FILE *out));
 
 /* "PREFIX ARGV[0] ARGV[1] ...": the command line a model file records;
  * malloc'd (free it), NULL when out of memory */

@@ -72,9 +72,7 @@ int gw_cmd_encode(int argc, char **argv) {
         } else if (a[0] != '-' && !in) {
             in = a;
         } else {
-            fprintf(stderr, "genwave encode: unexpected argument '%s'\n", a);
-            usage(stderr);
-            return 2;
+            return gw_cli_unexpected("encode", a, usage);
         }
     }
     if (!model || !in) {

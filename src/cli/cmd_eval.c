@@ -137,9 +137,7 @@ int gw_cmd_eval(int argc, char **argv) {
         } else if (a[0] != '-' && !model) {
             model = a;
         } else {
-            fprintf(stderr, "genwave eval: unexpected argument '%s'\n", a);
-            usage(stderr);
-            return 2;
+            return gw_cli_unexpected("eval", a, usage);
         }
         continue;
     bad:

@@ -87,9 +87,7 @@ int gw_cmd_interpolate(int argc, char **argv) {
         } else if (a[0] != '-' && nfiles < 2) {
             files[nfiles++] = a;
         } else {
-            fprintf(stderr, "genwave interpolate: unexpected argument '%s'\n", a);
-            usage(stderr);
-            return 2;
+            return gw_cli_unexpected("interpolate", a, usage);
         }
         continue;
     bad:

@@ -37,9 +37,7 @@ int gw_cmd_reconstruct(int argc, char **argv) {
         } else if (a[0] != '-' && !in) {
             in = a;
         } else {
-            fprintf(stderr, "genwave reconstruct: unexpected argument '%s'\n", a);
-            usage(stderr);
-            return 2;
+            return gw_cli_unexpected("reconstruct", a, usage);
         }
     }
     if (!model || !in || !out) {

@@ -44,9 +44,7 @@ int gw_cmd_sample(int argc, char **argv) {
         } else if (a[0] != '-' && !model) {
             model = a;
         } else {
-            fprintf(stderr, "genwave sample: unexpected argument '%s'\n", a);
-            usage(stderr);
-            return 2;
+            return gw_cli_unexpected("sample", a, usage);
         }
         continue;
     bad:
