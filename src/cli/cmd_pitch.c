@@ -11,7 +11,7 @@
  * error is measured as one (1200 cents off) rather than missed. All notes
  * run as the voices of one batched stream (one GEMM per layer and step). */
 #include "base/gw_base.h"
-#include "cli/spec_cli.h"
+#include "cli/args.h"
 #include "dsp/gw_dsp.h"
 #include "io/audio.h"
 #include "models/wavenet.h"

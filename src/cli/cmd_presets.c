@@ -9,7 +9,7 @@
  * problem" (io/json.h) or "genwave: FILE: key 'K' ..." and makes the exit
  * code 1; the others are still listed. */
 #include "base/gw_base.h"
-#include "cli/spec_cli.h"
+#include "cli/args.h"
 #include "io/json.h"
 #include "models/specgan.h"
 #include "models/specvae.h"
