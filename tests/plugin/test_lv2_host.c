@@ -291,7 +291,13 @@ static void test_pitch(void **state) {
         print_message("trained model note %d: plugin %.1f Hz, model alone %.1f Hz, note %.1f Hz "
                       "(%.0f cents)\n",
                       notes[k], f0, own, want, cents(f0, want));
-        if (own > 0 && !(fabs(cents(f0, own)) < 50.0))
+        /* Sampling makes a trained model's misses depend on its random
+         * stream, and the plugin draws another stream than this standalone
+         * render: where the model alone misses the note (off by a semitone,
+         * or an octave), its pitch is no reference. Where it plays the note
+         * in tune, the plugin must reproduce that pitch. */
+        if (!(own > 0 && fabs(cents(own, want)) < 50.0)) continue;
+        if (!(fabs(cents(f0, own)) < 50.0))
             fail_msg("trained model note %d: the plugin plays %.1f Hz, the model alone %.1f Hz",
                      notes[k], f0, own);
     }
