@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -538,6 +539,12 @@ int gw_cmd_play(int argc, char **argv) {
         stream = NULL;
         goto done;
     }
+    /* Lock every page now and later: a page fault or a page swapped out in
+     * the audio callback costs milliseconds, far past a 5 ms period. Without
+     * the privilege (RLIMIT_MEMLOCK) playing goes on unlocked. */
+    if (mlockall(MCL_CURRENT | MCL_FUTURE) != 0 && !o.quiet)
+        fprintf(stderr, "genwave: note: cannot lock memory (%s); page faults may cause xruns\n",
+                strerror(errno));
     if (gw_engine_start(engine, &err)) goto done;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
