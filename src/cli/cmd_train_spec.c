@@ -3,6 +3,7 @@
  * `train` command. Progress goes to stderr; Ctrl-C checkpoints and stops
  * (resume with --resume). */
 #include "cli/spec_cli.h"
+#include "cli/train_args.h"
 
 #include "train/spec_trainer.h"
 
@@ -10,100 +11,69 @@
 #include <string.h>
 
 static void usage(FILE *f, const char *kind) {
-    fprintf(f,
-            "usage: genwave train %s --data DIR --preset NAME|FILE --out RUNDIR\n"
-            "         [--steps N] [--minutes M] [--threads T] [--seed S] [--resume | --overwrite]\n"
-            "         [--batch B] [--lr LR] [--sample-every N] [--checkpoint-every N]\n"
-            "         [--gl-iters N]\n",
-            kind);
+    gw_cli_train_usage(f, kind);
+    fprintf(f, "%s options:\n"
+               "  --sample-every N sample grids, WAVs and validation every N steps\n"
+               "  --gl-iters N     Griffin-Lim iterations of the sample WAVs (default 32)\n",
+            strcmp(kind, "gan") ? "VAE" : "GAN");
     if (!strcmp(kind, "gan"))
-        fprintf(f, "         [--loss minimax|nonsaturating|hinge] [--d-steps N]\n"
-                   "         [--spectral-norm on|off]\n"
+        fprintf(f, "  --loss L         minimax, nonsaturating or hinge\n"
+                   "  --d-steps N      discriminator steps per generator step\n"
+                   "  --spectral-norm on|off   spectral normalisation of the discriminator\n"
                    "Presets: specgan-small (the reference), specgan-small-hinge, specgan-tiny.\n");
     else
-        fprintf(f, "         [--beta B] [--kl-warmup STEPS] [--free-bits NATS]\n"
+        fprintf(f, "  --beta B         weight of the KL term (beta-VAE)\n"
+                   "  --kl-warmup S    steps over which beta ramps up from 0\n"
+                   "  --free-bits NATS KL floor per latent dim (Kingma et al. 2016)\n"
                    "Presets: specvae-small (the reference), specvae-small-beta4, specvae-tiny.\n");
 }
 
+/* the options both spectrogram trainers have */
+static int spec_option(gw_spec_trainer_opts *o, const char *a, const char *v) {
+    long x;
+    if (!strcmp(a, "--sample-every") && gw_cli_int(v, 1, 1L << 30, &x)) o->sample_every = (int)x;
+    else if (!strcmp(a, "--gl-iters") && gw_cli_int(v, 1, 10000, &x)) o->gl_iters = (int)x;
+    else return 0;
+    return 1;
+}
+
+static int gan_option(void *ctx, const char *a, const char *v) {
+    gw_spec_trainer_opts *o = ctx;
+    long x;
+    if (spec_option(o, a, v)) return 1;
+    if (!strcmp(a, "--loss")) o->loss = v;
+    else if (!strcmp(a, "--d-steps") && gw_cli_int(v, 1, 100, &x)) o->d_steps = (int)x;
+    else if (!strcmp(a, "--spectral-norm") && (!strcmp(v, "on") || !strcmp(v, "off")))
+        o->spectral_norm = !strcmp(v, "on");
+    else return 0;
+    return 1;
+}
+
+static int vae_option(void *ctx, const char *a, const char *v) {
+    gw_spec_trainer_opts *o = ctx;
+    long x;
+    double d;
+    if (spec_option(o, a, v)) return 1;
+    if (!strcmp(a, "--beta") && gw_cli_double(v, 0, 1000, &d)) o->beta = (float)d;
+    else if (!strcmp(a, "--kl-warmup") && gw_cli_int(v, 0, 1L << 30, &x)) o->kl_warmup = (int)x;
+    else if (!strcmp(a, "--free-bits") && gw_cli_double(v, 0, 100, &d)) o->free_bits = (float)d;
+    else return 0;
+    return 1;
+}
+
 int gw_cli_train_spec(int argc, char **argv) {
-    const char *kind = argv[0];
-    int vae = !strcmp(kind, "vae");
+    int vae = !strcmp(argv[0], "vae");
     gw_spec_trainer_opts o;
     gw_spec_trainer_opts_default(&o);
     o.progress = stderr;
+    gw_cli_train_run run = {.seed = o.seed};
+    int rc = gw_cli_train_args(&run, argc, argv, vae ? vae_option : gan_option, &o, usage);
+    if (rc >= 0) return rc;
+    GW_CLI_TRAIN_RUN_APPLY(&o, &run);
     /* the command line, recorded in the model file */
     char *cmdline = gw_cli_join("genwave train", argc, argv);
     if (!cmdline) return 1;
     o.command_line = cmdline;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        long x;
-        double d;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout, kind);
-            free(cmdline);
-            return 0;
-        } else if (!strcmp(a, "--resume")) {
-            o.resume = 1;
-            continue;
-        } else if (!strcmp(a, "--overwrite")) {
-            o.overwrite = 1;
-            continue;
-        }
-        if (!v) goto bad;
-        i++;
-        if (!strcmp(a, "--data"))
-            o.data_dir = v;
-        else if (!strcmp(a, "--preset"))
-            o.preset = v;
-        else if (!strcmp(a, "--out"))
-            o.out_dir = v;
-        else if (!strcmp(a, "--steps") && gw_cli_int(v, 1, 1L << 40, &x))
-            o.steps = x;
-        else if (!strcmp(a, "--minutes") && gw_cli_double(v, 0, 1e7, &d))
-            o.minutes = d;
-        else if (!strcmp(a, "--threads") && gw_cli_int(v, 1, 256, &x))
-            o.threads = (int)x;
-        else if (!strcmp(a, "--seed") && gw_cli_int(v, 0, 0x7fffffffL, &x))
-            o.seed = (uint64_t)x;
-        else if (!strcmp(a, "--batch") && gw_cli_int(v, 1, 4096, &x))
-            o.batch = (int)x;
-        else if (!strcmp(a, "--lr") && gw_cli_double(v, 1e-9, 1, &d))
-            o.lr = (float)d;
-        else if (!strcmp(a, "--sample-every") && gw_cli_int(v, 1, 1L << 30, &x))
-            o.sample_every = (int)x;
-        else if (!strcmp(a, "--checkpoint-every") && gw_cli_int(v, 1, 1L << 30, &x))
-            o.checkpoint_every = (int)x;
-        else if (!strcmp(a, "--gl-iters") && gw_cli_int(v, 1, 10000, &x))
-            o.gl_iters = (int)x;
-        else if (!vae && !strcmp(a, "--loss"))
-            o.loss = v;
-        else if (!vae && !strcmp(a, "--d-steps") && gw_cli_int(v, 1, 100, &x))
-            o.d_steps = (int)x;
-        else if (!vae && !strcmp(a, "--spectral-norm") && (!strcmp(v, "on") || !strcmp(v, "off")))
-            o.spectral_norm = !strcmp(v, "on");
-        else if (vae && !strcmp(a, "--beta") && gw_cli_double(v, 0, 1000, &d))
-            o.beta = (float)d;
-        else if (vae && !strcmp(a, "--kl-warmup") && gw_cli_int(v, 0, 1L << 30, &x))
-            o.kl_warmup = (int)x;
-        else if (vae && !strcmp(a, "--free-bits") && gw_cli_double(v, 0, 100, &d))
-            o.free_bits = (float)d;
-        else
-            goto bad;
-        continue;
-    bad:
-        fprintf(stderr, "genwave train %s: bad or unknown option '%s'%s%s\n", kind, a,
-                v ? " with value " : "", v ? v : "");
-        usage(stderr, kind);
-        free(cmdline);
-        return 2;
-    }
-    if (!o.data_dir || !o.preset || !o.out_dir) {
-        fprintf(stderr, "genwave train %s: --data, --preset and --out are required\n", kind);
-        usage(stderr, kind);
-        free(cmdline);
-        return 2;
-    }
     gw_spec_trainer_result r;
     gw_error err = {0};
     gw_status st = vae ? gw_vae_trainer_run(&o, &r, &err) : gw_gan_trainer_run(&o, &r, &err);

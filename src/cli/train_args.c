@@ -1,0 +1,71 @@
+/* The run controls of `genwave train KIND`: see train_args.h. */
+#include "cli/train_args.h"
+
+#include "cli/args.h"
+
+#include <string.h>
+
+int gw_cli_train_option(gw_cli_train_run *r, const char *a, const char *v) {
+    long x;
+    double d;
+    int ok = 1; /* cleared by a run control whose value does not parse */
+    if (!strcmp(a, "--resume")) return r->resume = 1;
+    if (!strcmp(a, "--overwrite")) return r->overwrite = 1;
+    if (!strcmp(a, "--data")) r->data_dir = v;
+    else if (!strcmp(a, "--preset")) r->preset = v;
+    else if (!strcmp(a, "--out")) r->out_dir = v;
+    else if (!strcmp(a, "--steps") && (ok = gw_cli_int(v, 1, 1L << 40, &x))) r->steps = x;
+    else if (!strcmp(a, "--minutes") && (ok = gw_cli_double(v, 0, 1e7, &d))) r->minutes = d;
+    else if (!strcmp(a, "--threads") && (ok = gw_cli_int(v, 1, 256, &x))) r->threads = (int)x;
+    else if (!strcmp(a, "--seed") && (ok = gw_cli_int(v, 0, 0x7fffffffL, &x)))
+        r->seed = (uint64_t)x;
+    else if (!strcmp(a, "--batch") && (ok = gw_cli_int(v, 1, 4096, &x))) r->batch = (int)x;
+    else if (!strcmp(a, "--lr") && (ok = gw_cli_double(v, 1e-9, 1, &d))) r->lr = (float)d;
+    else if (!strcmp(a, "--checkpoint-every") && (ok = gw_cli_int(v, 1, 1L << 30, &x)))
+        r->checkpoint_every = (int)x;
+    else return ok ? 0 : -1;
+    return v ? 2 : -1;
+}
+
+void gw_cli_train_usage(FILE *f, const char *kind) {
+    fprintf(f,
+            "usage: genwave train %s --data DIR --preset NAME|FILE --out RUNDIR\n"
+            "         [--steps N] [--minutes M] [--threads T] [--seed S] [--resume | --overwrite]\n"
+            "         [--batch B] [--lr LR] [--checkpoint-every N] ...\n"
+            "Run controls (every kind):\n"
+            "  --steps N        stop after N steps in all (steps before a --resume count)\n"
+            "  --minutes M      stop after M minutes of this session, with a checkpoint\n"
+            "  --threads T      threads for the matrix products (default 1)\n"
+            "  --seed S         data order and initial weights (default 1)\n"
+            "  --resume         continue RUNDIR's checkpoint, bit for bit as if never stopped\n"
+            "  --overwrite      start afresh in a RUNDIR that holds a checkpoint\n"
+            "  --batch B, --lr LR, --checkpoint-every N   override the preset's\n",
+            kind);
+}
+
+int gw_cli_train_args(gw_cli_train_run *r, int argc, char **argv, gw_cli_train_option_fn option,
+                      void *ctx, void (*usage)(FILE *f, const char *kind)) {
+    const char *kind = argv[0];
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout, kind);
+            return 0;
+        }
+        int n = gw_cli_train_option(r, a, v);
+        if (n == 0 && v && option(ctx, a, v)) n = 2;
+        if (n <= 0) {
+            fprintf(stderr, "genwave train %s: bad or unknown option '%s'%s%s\n", kind, a,
+                    v ? " with value " : "", v ? v : "");
+            usage(stderr, kind);
+            return 2;
+        }
+        i += n - 1;
+    }
+    if (!r->data_dir || !r->preset || !r->out_dir) {
+        fprintf(stderr, "genwave train %s: --data, --preset and --out are required\n", kind);
+        usage(stderr, kind);
+        return 2;
+    }
+    return -1;
+}

@@ -1,0 +1,74 @@
+/* train_args.h - the run controls every `genwave train KIND` takes, parsed
+ * in one place (issue 7: every trainer has the same run controls; the loop
+ * behind them is train/trainer.h). A kind adds its own options through a
+ * callback; the option loop, the help for the run controls and the bad-usage
+ * reports are the same for all kinds:
+ *
+ *   gw_cli_train_run r = {.seed = o.seed};   // the trainer's defaults
+ *   int rc = gw_cli_train_args(&r, argc, argv, my_option, &o, my_usage);
+ *   if (rc >= 0) return rc;                  // --help, or bad usage
+ *   GW_CLI_TRAIN_RUN_APPLY(&o, &r);
+ */
+#ifndef GW_CLI_TRAIN_ARGS_H
+#define GW_CLI_TRAIN_ARGS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct gw_cli_train_run {
+    const char *data_dir;  /* --data DIR (required) */
+    const char *preset;    /* --preset NAME|FILE (required) */
+    const char *out_dir;   /* --out RUNDIR (required) */
+    long steps;            /* --steps: total, a resumed run's included; 0 = trainer's */
+    double minutes;        /* --minutes: wall time of this session; 0 = no limit */
+    int threads;           /* --threads: BLAS threads; 0 = 1 */
+    uint64_t seed;         /* --seed */
+    int resume, overwrite; /* --resume, --overwrite */
+    int batch;             /* --batch; 0 = preset's */
+    float lr;              /* --lr; 0 = preset's */
+    int checkpoint_every;  /* --checkpoint-every; 0 = preset's or 500 */
+} gw_cli_train_run;
+
+/* the run controls into a trainer's options: gw_wavenet_trainer_opts and
+ * gw_spec_trainer_opts give them the same names (a macro because they are
+ * two types, and the train layer keeps its own option structs) */
+#define GW_CLI_TRAIN_RUN_APPLY(o, r)                                                               \
+    do {                                                                                           \
+        (o)->data_dir = (r)->data_dir;                                                             \
+        (o)->preset = (r)->preset;                                                                 \
+        (o)->out_dir = (r)->out_dir;                                                               \
+        (o)->steps = (r)->steps;                                                                   \
+        (o)->minutes = (r)->minutes;                                                               \
+        (o)->threads = (r)->threads;                                                               \
+        (o)->seed = (r)->seed;                                                                     \
+        (o)->resume = (r)->resume;                                                                 \
+        (o)->overwrite = (r)->overwrite;                                                           \
+        (o)->batch = (r)->batch;                                                                   \
+        (o)->lr = (r)->lr;                                                                         \
+        (o)->checkpoint_every = (r)->checkpoint_every;                                             \
+    } while (0)
+
+/* If option a (with the next argument v, NULL at the end of the command
+ * line) is a run control, stores it in *r and returns how many arguments it
+ * took (1 for --resume and --overwrite, 2 for the others); -1 when it is one
+ * but v is missing or out of range; 0 when it is not a run control. */
+int gw_cli_train_option(gw_cli_train_run *r, const char *a, const char *v);
+
+/* the usage lines of `genwave train KIND` for the run controls (a kind
+ * prints its own options after them) */
+void gw_cli_train_usage(FILE *f, const char *kind);
+
+/* a kind's own options: stores value v of option a and returns 1; returns 0
+ * when a is not one of them or v is bad */
+typedef int (*gw_cli_train_option_fn)(void *ctx, const char *a, const char *v);
+
+/* Parses `genwave train KIND ...` (argv[0] = KIND): run controls into *r,
+ * every other option with a value through option(ctx, a, v). Returns -1 when
+ * the command line is good (go on and train), else the exit code: 0 after
+ * --help (usage(stdout, KIND)); 2 for an unknown option, a bad or missing
+ * value, or a missing --data/--preset/--out ("genwave train KIND: ..." and
+ * usage(stderr, KIND)). */
+int gw_cli_train_args(gw_cli_train_run *r, int argc, char **argv, gw_cli_train_option_fn option,
+                      void *ctx, void (*usage)(FILE *f, const char *kind));
+
+#endif
