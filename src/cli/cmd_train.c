@@ -12,16 +12,17 @@
 
 static void usage_wavenet(FILE *f, const char *kind) {
     gw_cli_train_usage(f, kind);
-    fprintf(f,
-            "WaveNet options:\n"
-            "  --window N       target samples per training window (each window also\n"
-            "                   carries one receptive field of context)\n"
-            "  --val-every N    validation every N steps\n"
-            "  --clip-norm X    gradient norm clip (0 = off)\n"
-            "Presets: wavenet-small, wavenet-medium (the references, unconditioned),\n"
-            "         wavenet-small-pitch (pitch + velocity), wavenet-tiny-pitch (tests, quick runs),\n"
-            "         wavenet-tiny-vocoder (mel input: render --vocode).\n"
-            "Writes RUNDIR/model.gwm, checkpoint.gwm, log.csv and loss.png.\n");
+    fprintf(
+        f,
+        "WaveNet options:\n"
+        "  --window N       target samples per training window (each window also\n"
+        "                   carries one receptive field of context)\n"
+        "  --val-every N    validation every N steps\n"
+        "  --clip-norm X    gradient norm clip (0 = off)\n"
+        "Presets: wavenet-small, wavenet-medium (the references, unconditioned),\n"
+        "         wavenet-small-pitch (pitch + velocity), wavenet-tiny-pitch (tests, quick runs),\n"
+        "         wavenet-tiny-vocoder (mel input: render --vocode).\n"
+        "Writes RUNDIR/model.gwm, checkpoint.gwm, log.csv and loss.png.\n");
 }
 
 /* the options only the WaveNet trainer has (gw_cli_train_option_fn) */
@@ -29,11 +30,14 @@ static int wavenet_option(void *ctx, const char *a, const char *v) {
     gw_wavenet_trainer_opts *o = ctx;
     long x;
     double d;
-    if (!strcmp(a, "--window") && gw_cli_int(v, 1, 1L << 20, &x)) o->targets = (int)x;
-    else if (!strcmp(a, "--val-every") && gw_cli_int(v, 1, 1L << 30, &x)) o->val_every = (int)x;
+    if (!strcmp(a, "--window") && gw_cli_int(v, 1, 1L << 20, &x))
+        o->targets = (int)x;
+    else if (!strcmp(a, "--val-every") && gw_cli_int(v, 1, 1L << 30, &x))
+        o->val_every = (int)x;
     else if (!strcmp(a, "--clip-norm") && gw_cli_double(v, 0, 1e6, &d))
         o->clip_norm = d > 0 ? (float)d : -1.0f;
-    else return 0;
+    else
+        return 0;
     return 1;
 }
 
@@ -51,8 +55,8 @@ static int train_wavenet(int argc, char **argv) {
     gw_status st = gw_wavenet_trainer_run(&o, &r, &err);
     free(cmdline);
     if (st && st != GW_ERR_INTERRUPTED) return gw_cli_error(&err);
-    printf("%s: %ld steps, %.0f samples/s; validation %.3f -> %.3f bits/sample%s\n",
-           r.model_path, r.steps, r.samples_per_s, r.val_bits_initial, r.val_bits,
+    printf("%s: %ld steps, %.0f samples/s; validation %.3f -> %.3f bits/sample%s\n", r.model_path,
+           r.steps, r.samples_per_s, r.val_bits_initial, r.val_bits,
            st ? " (interrupted; --resume continues)" : "");
     return st ? 1 : 0;
 }

@@ -12,9 +12,10 @@
 
 static void usage(FILE *f, const char *kind) {
     gw_cli_train_usage(f, kind);
-    fprintf(f, "%s options:\n"
-               "  --sample-every N sample grids, WAVs and validation every N steps\n"
-               "  --gl-iters N     Griffin-Lim iterations of the sample WAVs (default 32)\n",
+    fprintf(f,
+            "%s options:\n"
+            "  --sample-every N sample grids, WAVs and validation every N steps\n"
+            "  --gl-iters N     Griffin-Lim iterations of the sample WAVs (default 32)\n",
             strcmp(kind, "gan") ? "VAE" : "GAN");
     if (!strcmp(kind, "gan"))
         fprintf(f, "  --loss L         minimax, nonsaturating or hinge\n"
@@ -31,9 +32,12 @@ static void usage(FILE *f, const char *kind) {
 /* the options both spectrogram trainers have */
 static int spec_option(gw_spec_trainer_opts *o, const char *a, const char *v) {
     long x;
-    if (!strcmp(a, "--sample-every") && gw_cli_int(v, 1, 1L << 30, &x)) o->sample_every = (int)x;
-    else if (!strcmp(a, "--gl-iters") && gw_cli_int(v, 1, 10000, &x)) o->gl_iters = (int)x;
-    else return 0;
+    if (!strcmp(a, "--sample-every") && gw_cli_int(v, 1, 1L << 30, &x))
+        o->sample_every = (int)x;
+    else if (!strcmp(a, "--gl-iters") && gw_cli_int(v, 1, 10000, &x))
+        o->gl_iters = (int)x;
+    else
+        return 0;
     return 1;
 }
 
@@ -41,11 +45,14 @@ static int gan_option(void *ctx, const char *a, const char *v) {
     gw_spec_trainer_opts *o = ctx;
     long x;
     if (spec_option(o, a, v)) return 1;
-    if (!strcmp(a, "--loss")) o->loss = v;
-    else if (!strcmp(a, "--d-steps") && gw_cli_int(v, 1, 100, &x)) o->d_steps = (int)x;
+    if (!strcmp(a, "--loss"))
+        o->loss = v;
+    else if (!strcmp(a, "--d-steps") && gw_cli_int(v, 1, 100, &x))
+        o->d_steps = (int)x;
     else if (!strcmp(a, "--spectral-norm") && (!strcmp(v, "on") || !strcmp(v, "off")))
         o->spectral_norm = !strcmp(v, "on");
-    else return 0;
+    else
+        return 0;
     return 1;
 }
 
@@ -54,10 +61,14 @@ static int vae_option(void *ctx, const char *a, const char *v) {
     long x;
     double d;
     if (spec_option(o, a, v)) return 1;
-    if (!strcmp(a, "--beta") && gw_cli_double(v, 0, 1000, &d)) o->beta = (float)d;
-    else if (!strcmp(a, "--kl-warmup") && gw_cli_int(v, 0, 1L << 30, &x)) o->kl_warmup = (int)x;
-    else if (!strcmp(a, "--free-bits") && gw_cli_double(v, 0, 100, &d)) o->free_bits = (float)d;
-    else return 0;
+    if (!strcmp(a, "--beta") && gw_cli_double(v, 0, 1000, &d))
+        o->beta = (float)d;
+    else if (!strcmp(a, "--kl-warmup") && gw_cli_int(v, 0, 1L << 30, &x))
+        o->kl_warmup = (int)x;
+    else if (!strcmp(a, "--free-bits") && gw_cli_double(v, 0, 100, &d))
+        o->free_bits = (float)d;
+    else
+        return 0;
     return 1;
 }
 

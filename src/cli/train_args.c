@@ -11,19 +11,28 @@ int gw_cli_train_option(gw_cli_train_run *r, const char *a, const char *v) {
     int ok = 1; /* cleared by a run control whose value does not parse */
     if (!strcmp(a, "--resume")) return r->resume = 1;
     if (!strcmp(a, "--overwrite")) return r->overwrite = 1;
-    if (!strcmp(a, "--data")) r->data_dir = v;
-    else if (!strcmp(a, "--preset")) r->preset = v;
-    else if (!strcmp(a, "--out")) r->out_dir = v;
-    else if (!strcmp(a, "--steps") && (ok = gw_cli_int(v, 1, 1L << 40, &x))) r->steps = x;
-    else if (!strcmp(a, "--minutes") && (ok = gw_cli_double(v, 0, 1e7, &d))) r->minutes = d;
-    else if (!strcmp(a, "--threads") && (ok = gw_cli_int(v, 1, 256, &x))) r->threads = (int)x;
+    if (!strcmp(a, "--data"))
+        r->data_dir = v;
+    else if (!strcmp(a, "--preset"))
+        r->preset = v;
+    else if (!strcmp(a, "--out"))
+        r->out_dir = v;
+    else if (!strcmp(a, "--steps") && (ok = gw_cli_int(v, 1, 1L << 40, &x)))
+        r->steps = x;
+    else if (!strcmp(a, "--minutes") && (ok = gw_cli_double(v, 0, 1e7, &d)))
+        r->minutes = d;
+    else if (!strcmp(a, "--threads") && (ok = gw_cli_int(v, 1, 256, &x)))
+        r->threads = (int)x;
     else if (!strcmp(a, "--seed") && (ok = gw_cli_int(v, 0, 0x7fffffffL, &x)))
         r->seed = (uint64_t)x;
-    else if (!strcmp(a, "--batch") && (ok = gw_cli_int(v, 1, 4096, &x))) r->batch = (int)x;
-    else if (!strcmp(a, "--lr") && (ok = gw_cli_double(v, 1e-9, 1, &d))) r->lr = (float)d;
+    else if (!strcmp(a, "--batch") && (ok = gw_cli_int(v, 1, 4096, &x)))
+        r->batch = (int)x;
+    else if (!strcmp(a, "--lr") && (ok = gw_cli_double(v, 1e-9, 1, &d)))
+        r->lr = (float)d;
     else if (!strcmp(a, "--checkpoint-every") && (ok = gw_cli_int(v, 1, 1L << 30, &x)))
         r->checkpoint_every = (int)x;
-    else return ok ? 0 : -1;
+    else
+        return ok ? 0 : -1;
     return v ? 2 : -1;
 }
 
