@@ -4,7 +4,7 @@
  * weights, sampling at temperature 1, batch 1 and 8 voices, one thread.
  *
  *   bench_wavenet_generate [--presets DIR] [--models small,medium]
- *                          [--batches 1,8] [--weights f32,f16] [--seconds 1]
+ *                          [--batches 1,8] [--weights f32,f16,bf16] [--seconds 1]
  *                          [--runs 5]
  *
  * Prints, per model and batch, the median [min..max] of --runs runs (after
@@ -22,6 +22,15 @@
 
 enum { MAX_RUNS = 51 };
 
+/* whether the comma-separated list holds name as a whole item ("f16" is not
+ * in "bf16") */
+static int in_list(const char *list, const char *name) {
+    size_t n = strlen(name);
+    for (const char *p = list; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+        if (!strncmp(p, name, n) && (p[n] == ',' || p[n] == '\0')) return 1;
+    return 0;
+}
+
 static int bench_model(const char *presets, const char *model, const int *batches, int n_batches,
                        const char *weights, double seconds, int runs) {
     char path[8192 + 64];
@@ -38,11 +47,12 @@ static int bench_model(const char *presets, const char *model, const int *batche
     gw_wavenet_weights_init(&m->w, &m->cfg, &rng);
     const size_t n = (size_t)(seconds * cfg.sample_rate + 0.5);
     const double macs = (double)gw_wavenet_macs_per_sample(&cfg);
-    for (int job = 0; job < 2 * n_batches; job++) {
+    static const char *const tnames[] = {"f32", "f16", "bf16"};
+    for (int job = 0; job < 3 * n_batches; job++) {
         int B = batches[job % n_batches];
-        gw_wavenet_weight_type type = job < n_batches ? GW_WAVENET_WEIGHTS_F32 : GW_WAVENET_WEIGHTS_F16;
-        const char *tname = type == GW_WAVENET_WEIGHTS_F16 ? "f16" : "f32";
-        if (!strstr(weights, tname)) continue;
+        gw_wavenet_weight_type type = (gw_wavenet_weight_type)(job / n_batches);
+        const char *tname = tnames[type];
+        if (!in_list(weights, tname)) continue;
         gw_wavenet_stream *s = NULL;
         float *audio = malloc(sizeof(float) * n * (size_t)B);
         if (!audio || gw_wavenet_stream_create_typed(&s, m, B, type, &err)) {
@@ -89,7 +99,7 @@ static int bench_model(const char *presets, const char *model, const int *batche
 }
 
 int main(int argc, char **argv) {
-    const char *presets = NULL, *models = "small,medium", *batch_list = "1,8", *weights = "f32,f16";
+    const char *presets = NULL, *models = "small,medium", *batch_list = "1,8", *weights = "f32,f16,bf16";
     double seconds = 1.0;
     int runs = 5;
     for (int i = 1; i < argc; i++) {
@@ -128,6 +138,6 @@ int main(int argc, char **argv) {
     return rc;
 usage:
     fprintf(stderr, "usage: bench_wavenet_generate [--presets DIR] [--models small,medium] "
-                    "[--batches 1,8] [--weights f32,f16] [--seconds S] [--runs N (1..%d)]\n", MAX_RUNS);
+                    "[--batches 1,8] [--weights f32,f16,bf16] [--seconds S] [--runs N (1..%d)]\n", MAX_RUNS);
     return 2;
 }

@@ -71,8 +71,7 @@ enum {
     GWP_MAX_BLOCK = 1024, /* engine block; longer host blocks are rendered in pieces */
     GWP_PATH_MAX = 4096,
     GWP_GRAVEYARD = 8,
-    GWP_FADE_MS = 10,                /* crossfade when a model replaces another */
-    GWP_F16_ABOVE_MACS = 512 * 1024, /* half-precision weights above this (about 2 MB of f32) */
+    GWP_FADE_MS = 10, /* crossfade when a model replaces another */
 };
 
 /* ports, in genwave.ttl's order */
@@ -270,12 +269,10 @@ static gwp_bank *gwp_load(gwp_plugin *self, const char *path, bool is_default) {
     if (gw_wavenet_load(&wn, path, &err) != GW_OK) goto fail;
     gw_engine_config cfg = self->cfg;
     cfg.host_rate = wn->cfg.sample_rate; /* the engine renders at the model rate */
-    /* One voice streams every weight once per sample: past a few MB (more
-     * than L2 holds) that is memory-bound, and IEEE-half weights halve it
-     * (models/wavenet.h: about 2x, logits within ~1e-3 relative). Smaller
-     * models stay exact. */
-    if (gw_wavenet_macs_per_sample(&wn->cfg) > GWP_F16_ABOVE_MACS)
-        cfg.weights = GW_WAVENET_WEIGHTS_F16;
+    /* One voice streams every weight once per sample, so speed is set by
+     * their bytes: generation's default, bf16 past a small size, halves them
+     * against f32 (models/wavenet.h: ~2x faster, logits within ~1% of f32's) */
+    cfg.weights = gw_wavenet_default_weights(&wn->cfg);
     b->mr = wn->cfg.sample_rate;
     b->hr = self->host_rate;
     b->passthrough = b->mr == b->hr;

@@ -39,13 +39,14 @@ typedef struct render_opts {
     uint64_t seed;
     int rate;
     double attack_ms, release_ms;
+    int weights; /* gw_wavenet_weight_type, or -1: the model's default */
 } render_opts;
 
 static void usage(FILE *f) {
     fprintf(f,
             "usage: genwave render MODEL.gwm -o OUT.wav [--seconds S] [--note N --velocity V]\n"
             "                      [--midi SONG.mid] [--temperature T] [--seed S] [--rate HZ]\n"
-            "                      [--attack MS] [--release MS]\n"
+            "                      [--attack MS] [--release MS] [--precision f32|f16|bf16]\n"
             "  --seconds S      length of a single note (default 1)\n"
             "  --note N         MIDI note (fractional allowed), --velocity V 1..127 (default 100)\n"
             "  --midi FILE      render a Standard MIDI File polyphonically instead\n"
@@ -55,6 +56,9 @@ static void usage(FILE *f) {
             "  --seed S         sampling seed (default 1)\n"
             "  --rate HZ        resample the output to HZ (default: the model's rate)\n"
             "  --attack MS, --release MS   note envelope (default 5 and 60)\n"
+            "  --precision P    weights generation streams: bf16 (fastest), f16, or f32\n"
+            "                   (exact: the model's own logits); default bf16 from 65536\n"
+            "                   MAC per sample on, f32 below\n"
             "The output format follows the extension (.wav 16-bit, .flac 24-bit).\n");
 }
 
@@ -177,7 +181,7 @@ static gw_status render_notes(float **audio, size_t *n_audio, const gw_wavenet *
         st = gw_fail(err, GW_ERR_NOMEM, "render: cannot allocate %zu samples", total);
         goto fail;
     }
-    st = gw_wavenet_stream_create(&s, m, max_voices, err);
+    st = gw_wavenet_stream_create_typed(&s, m, max_voices, (gw_wavenet_weight_type)o->weights, err);
     if (st) goto fail;
     voice v[MAX_VOICES];
     float cond[256], u[MAX_VOICES], y[MAX_VOICES];
@@ -252,7 +256,8 @@ static gw_status render_vocode(float **audio, size_t *n_audio, const gw_wavenet 
     gw_status st = gw_audio_read_mono(&x, &n, NULL, o->vocode, c->sample_rate, err);
     if (!st && n == 0) st = gw_fail(err, GW_ERR_FORMAT, "%s: no samples", o->vocode);
     if (!st) st = gw_wavenet_mel_create(&mf, c, n, err);
-    if (!st) st = gw_wavenet_stream_create(&s, m, 1, err);
+    if (!st) st = gw_wavenet_stream_create_typed(&s, m, 1, (gw_wavenet_weight_type)o->weights,
+                                                         err);
     if (!st) {
         rows = malloc(n * c->n_mels * sizeof(float));
         out = malloc(n * sizeof(float));
@@ -304,7 +309,8 @@ static int output_dir_writable(const char *path) {
 
 int gw_cmd_render(int argc, char **argv) {
     render_opts o = {.seconds = 1.0, .note = -1, .velocity = 100, .temperature = 1.0f,
-                     .seed = 1, .rate = 0, .attack_ms = 5, .release_ms = 60};
+                     .seed = 1, .rate = 0, .attack_ms = 5, .release_ms = 60,
+                     .weights = -1};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -324,6 +330,14 @@ int gw_cmd_render(int argc, char **argv) {
             o.midi = v;
         } else if (!strcmp(a, "--vocode")) {
             o.vocode = v;
+        } else if (!strcmp(a, "--precision")) {
+            gw_error perr = {0};
+            gw_wavenet_weight_type t;
+            if (gw_wavenet_weight_type_parse(&t, v, &perr)) {
+                fprintf(stderr, "genwave render: --precision: %s\n", perr.msg);
+                return 2;
+            }
+            o.weights = (int)t;
         } else if (!gw_cli_number(v, &x)) {
             fprintf(stderr, "genwave render: %s: '%s' is not a number\n", a, v);
             return 2;
@@ -366,6 +380,7 @@ int gw_cmd_render(int argc, char **argv) {
     int rc = 1, lo, hi;
     if (gw_gwm_open(&f, o.model, &err) || gw_wavenet_from_gwm(&m, f, &err)) goto fail;
     model_note_range(f, &lo, &hi);
+    if (o.weights < 0) o.weights = (int)gw_wavenet_default_weights(&m->cfg);
     const int sr = m->cfg.sample_rate;
     const int pitched = m->cfg.pitch_features > 0;
     if (o.vocode) {

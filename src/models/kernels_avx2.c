@@ -14,6 +14,12 @@ typedef __m256 V;
 #define VW 8
 #define VLOAD(p) _mm256_loadu_ps(p)
 #define VLOADH(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(p)))
+#define VLOADBF2(p, lo, hi)                                                                   \
+    do {                                                                                       \
+        __m256i q_ = _mm256_loadu_si256((const __m256i *)(const void *)(p));                   \
+        (lo) = _mm256_castsi256_ps(_mm256_slli_epi32(q_, 16));                                 \
+        (hi) = _mm256_castsi256_ps(_mm256_and_si256(q_, _mm256_set1_epi32((int)0xffff0000u))); \
+    } while (0)
 #define VSTORE(p, a) _mm256_storeu_ps((p), (a))
 #define VSET1(f) _mm256_set1_ps(f)
 #define VZERO() _mm256_setzero_ps()
@@ -43,10 +49,12 @@ static inline float avx2_hsum(__m256 a) {
 #define VHMAX(a) avx2_hmax(a)
 #define VHSUM(a) avx2_hsum(a)
 /* 16 registers: 4 voices x 2 vectors or 1 voice x 8 vectors (weights then
- * come straight from memory as FMA operands) */
+ * come straight from memory as FMA operands); bf16 weights are widened in
+ * registers first, so 1 voice x 4 vectors */
 #define MK_VB_BATCH 4
 #define MK_NV_BATCH 2
 #define MK_NV_ONE 8
+#define MK_NV_ONE_BF16 4
 #define SIMD_NAME "avx2"
 #define SIMD_FN(x) avx2_##x
 

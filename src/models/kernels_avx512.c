@@ -15,6 +15,13 @@ typedef __m512 V;
 #define VW 16
 #define VLOAD(p) _mm512_loadu_ps(p)
 #define VLOADH(p) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(p)))
+/* bf16 -> float is a shift into the top half: integer ALU work, off the FMA pipes */
+#define VLOADBF2(p, lo, hi)                                                                   \
+    do {                                                                                       \
+        __m512i q_ = _mm512_loadu_si512((const void *)(p));                                    \
+        (lo) = _mm512_castsi512_ps(_mm512_slli_epi32(q_, 16));                                 \
+        (hi) = _mm512_castsi512_ps(_mm512_and_si512(q_, _mm512_set1_epi32((int)0xffff0000u))); \
+    } while (0)
 #define VSTORE(p, a) _mm512_storeu_ps((p), (a))
 #define VSET1(f) _mm512_set1_ps(f)
 #define VZERO() _mm512_setzero_ps()
@@ -36,6 +43,7 @@ typedef __m512 V;
 #define MK_VB_BATCH 8
 #define MK_NV_BATCH 2
 #define MK_NV_ONE 8
+#define MK_NV_ONE_BF16 8
 #define SIMD_NAME "avx512"
 #define SIMD_FN(x) avx512_##x
 

@@ -40,30 +40,20 @@ float gw_wn_f16_to_f32(uint16_t h) {
     return f;
 }
 
-void gw_wn_pack_f16(uint16_t *dst, const float *W, int M, int N) {
-    int Mp = gw_wn_pad16(M);
-    for (int r0 = 0; r0 < Mp; r0 += GW_WN_BLOCK) {
-        int bw = Mp - r0 < GW_WN_BLOCK ? Mp - r0 : GW_WN_BLOCK;
-        uint16_t *blk = dst + (size_t)r0 * N;
-        for (int k = 0; k < N; k++)
-            for (int i = 0; i < bw; i++) {
-                int r = r0 + i;
-                blk[(size_t)k * bw + i] = r < M ? gw_wn_f32_to_f16(W[(size_t)r * N + k]) : 0;
-            }
-    }
+uint16_t gw_wn_f32_to_bf16(float f) {
+    uint32_t x;
+    memcpy(&x, &f, sizeof x);
+    if ((x & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((x >> 16) | 0x40u); /* quiet NaN */
+    /* round to nearest even on the dropped 16 bits; a carry into the
+     * exponent is the right result (up to inf past the largest bf16) */
+    return (uint16_t)((x + 0x7fffu + ((x >> 16) & 1u)) >> 16);
 }
 
-void gw_wn_pack(float *dst, const float *W, int M, int N) {
-    int Mp = gw_wn_pad16(M);
-    for (int r0 = 0; r0 < Mp; r0 += GW_WN_BLOCK) {
-        int bw = Mp - r0 < GW_WN_BLOCK ? Mp - r0 : GW_WN_BLOCK;
-        float *blk = dst + (size_t)r0 * N;
-        for (int k = 0; k < N; k++)
-            for (int i = 0; i < bw; i++) {
-                int r = r0 + i;
-                blk[(size_t)k * bw + i] = r < M ? W[(size_t)r * N + k] : 0.0f;
-            }
-    }
+float gw_wn_bf16_to_f32(uint16_t h) {
+    uint32_t x = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &x, sizeof f);
+    return f;
 }
 
 /* where W[r][k] of a packed matrix is */
@@ -73,13 +63,53 @@ static size_t packed_index(int N, int Mp, int r, int k) {
     return (size_t)r0 * N + (size_t)k * bw + (size_t)(r - r0);
 }
 
-/* y = W x + bias + add, relu; W[r][k] = weight(W, index) */
-#define MATVEC_SCALAR(weight)                                                                  \
+/* the same in the bf16 pair layout */
+static size_t packed_index_bf16(int N, int Mp, int r, int k) {
+    int r0 = r / GW_WN_BLOCK * GW_WN_BLOCK;
+    int bw = Mp - r0 < GW_WN_BLOCK ? Mp - r0 : GW_WN_BLOCK;
+    return (size_t)r0 * (N + (N & 1)) + (size_t)(k / 2) * 2 * bw + 2 * (size_t)(r - r0) + (k & 1);
+}
+
+/* packs W (M, N) row-major: element (r, k) of the padded matrix, zero past
+ * M rows and N columns, is put at index(N, Mp, r, k) for k < cols */
+static void pack_with(void *dst, const float *W, int M, int N, int cols,
+                      size_t (*index)(int N, int Mp, int r, int k),
+                      void (*put)(void *dst, size_t i, float w)) {
+    int Mp = gw_wn_pad16(M);
+    for (int r = 0; r < Mp; r++)
+        for (int k = 0; k < cols; k++)
+            put(dst, index(N, Mp, r, k), r < M && k < N ? W[(size_t)r * N + k] : 0.0f);
+}
+
+static void put_f32(void *dst, size_t i, float w) {
+    ((float *)dst)[i] = w;
+}
+static void put_f16(void *dst, size_t i, float w) {
+    ((uint16_t *)dst)[i] = gw_wn_f32_to_f16(w);
+}
+static void put_bf16(void *dst, size_t i, float w) {
+    ((uint16_t *)dst)[i] = gw_wn_f32_to_bf16(w);
+}
+
+void gw_wn_pack(float *dst, const float *W, int M, int N) {
+    pack_with(dst, W, M, N, N, packed_index, put_f32);
+}
+
+void gw_wn_pack_f16(uint16_t *dst, const float *W, int M, int N) {
+    pack_with(dst, W, M, N, N, packed_index, put_f16);
+}
+
+void gw_wn_pack_bf16(uint16_t *dst, const float *W, int M, int N) {
+    pack_with(dst, W, M, N, N + (N & 1), packed_index_bf16, put_bf16);
+}
+
+/* y = W x + bias + add, relu; W[r][k] = weight(W, index(N, Mp, r, k)) */
+#define MATVEC_SCALAR(weight, index)                                                           \
     for (int v = 0; v < B; v++)                                                                \
         for (int r = 0; r < Mp; r++) {                                                         \
             float s = 0.0f;                                                                    \
             for (int k = 0; k < N; k++)                                                        \
-                s += weight(W, packed_index(N, Mp, r, k)) * x[(size_t)v * x_stride + k];       \
+                s += weight(W, index(N, Mp, r, k)) * x[(size_t)v * x_stride + k];              \
             if (bias) s += bias[(size_t)v * bias_stride + r];                                  \
             if (add) s += add[(size_t)v * add_stride + r];                                     \
             if (relu && s < 0.0f) s = 0.0f;                                                    \
@@ -87,17 +117,24 @@ static size_t packed_index(int N, int Mp, int r, int k) {
         }
 #define W_F32(W, i) (W)[i]
 #define W_F16(W, i) gw_wn_f16_to_f32((W)[i])
+#define W_BF16(W, i) gw_wn_bf16_to_f32((W)[i])
 
 static void matvec_scalar(float *y, int y_stride, const float *W, const float *x, int x_stride,
                           const float *bias, int bias_stride, const float *add, int add_stride,
                           int Mp, int N, int B, int relu) {
-    MATVEC_SCALAR(W_F32)
+    MATVEC_SCALAR(W_F32, packed_index)
 }
 
 static void matvec_f16_scalar(float *y, int y_stride, const uint16_t *W, const float *x,
                               int x_stride, const float *bias, int bias_stride, const float *add,
                               int add_stride, int Mp, int N, int B, int relu) {
-    MATVEC_SCALAR(W_F16)
+    MATVEC_SCALAR(W_F16, packed_index)
+}
+
+static void matvec_bf16_scalar(float *y, int y_stride, const uint16_t *W, const float *x,
+                               int x_stride, const float *bias, int bias_stride, const float *add,
+                               int add_stride, int Mp, int N, int B, int relu) {
+    MATVEC_SCALAR(W_BF16, packed_index_bf16)
 }
 
 static void gate_scalar(float *z, int z_stride, const float *h, int h_stride, int Gp, int B) {
@@ -121,6 +158,7 @@ const gw_wn_kernels gw_wn_kernels_scalar = {
     .name = "scalar",
     .matvec = matvec_scalar,
     .matvec_f16 = matvec_f16_scalar,
+    .matvec_bf16 = matvec_bf16_scalar,
     .gate = gate_scalar,
     .softmax_exp = softmax_exp_scalar,
 };

@@ -216,7 +216,27 @@ typedef enum gw_wavenet_weight_type {
                                    about 2x faster once the weights outgrow the L2
                                    cache; logits are those of the model with
                                    weights rounded to half (relative change ~1e-3) */
+    GW_WAVENET_WEIGHTS_BF16 = 2, /* bfloat16 (float's exponent, 8-bit significand): the
+                                    bytes of f16 but widened with integer shifts, not
+                                    vcvtph2ps, so faster still; logits are those of the
+                                    model with weights rounded to bf16 */
 } gw_wavenet_weight_type;
+
+enum { GW_WAVENET_BF16_FROM_MACS = 64 * 1024 };
+/* What generation uses unless told otherwise (genwave render, the LV2
+ * plugin): bf16 from GW_WAVENET_BF16_FROM_MACS multiply-adds per sample
+ * (256 KB of f32 weights) on - the fastest measured here at every batch
+ * (docs/performance.md), logits within ~1% of f32's for trained weights
+ * (docs/wavenet.md) - and f32 below, where bytes cost little and a model
+ * whose logits hinge on exact weights (a hand-set one: tests/engine/
+ * string_model.h scales its output layer by 555) keeps them. */
+gw_wavenet_weight_type gw_wavenet_default_weights(const gw_wavenet_config *cfg);
+
+/* "f32", "f16" or "bf16" ("?" for another value) */
+const char *gw_wavenet_weight_type_name(gw_wavenet_weight_type type);
+/* the type of one of those names; an error names the value and the choices */
+gw_status gw_wavenet_weight_type_parse(gw_wavenet_weight_type *out, const char *name,
+                                       gw_error *err);
 
 /* f32 weights */
 gw_status gw_wavenet_stream_create(gw_wavenet_stream **out, const gw_wavenet *model,

@@ -87,6 +87,7 @@ static int gate_row(int o, int G, int G16) {
 
 /* floats a packed (M, N) matrix of the stream's type takes */
 static size_t packed_floats(const gw_wavenet_stream *s, int M, int N) {
+    if (s->type == GW_WAVENET_WEIGHTS_BF16) return (gw_wn_packed_size_bf16(M, N) + 1) / 2;
     size_t n = gw_wn_packed_size(M, N);
     return s->type == GW_WAVENET_WEIGHTS_F16 ? (n + 1) / 2 : n;
 }
@@ -97,6 +98,8 @@ static const void *pack_at(const gw_wavenet_stream *s, float *base, size_t *off,
     float *dst = base + take(off, packed_floats(s, M, N));
     if (s->type == GW_WAVENET_WEIGHTS_F16)
         gw_wn_pack_f16((uint16_t *)(void *)dst, dense, M, N);
+    else if (s->type == GW_WAVENET_WEIGHTS_BF16)
+        gw_wn_pack_bf16((uint16_t *)(void *)dst, dense, M, N);
     else
         gw_wn_pack(dst, dense, M, N);
     return dst;
@@ -243,6 +246,27 @@ static size_t state_layout(gw_wavenet_stream *s, float *mem) {
     return off;
 }
 
+static const char *const weight_names[] = {"f32", "f16", "bf16"};
+
+const char *gw_wavenet_weight_type_name(gw_wavenet_weight_type type) {
+    return (unsigned)type < 3 ? weight_names[type] : "?";
+}
+
+gw_status gw_wavenet_weight_type_parse(gw_wavenet_weight_type *out, const char *name,
+                                       gw_error *err) {
+    for (int t = 0; t < 3; t++)
+        if (!strcmp(name, weight_names[t])) {
+            *out = (gw_wavenet_weight_type)t;
+            return GW_OK;
+        }
+    return gw_fail(err, GW_ERR_ARG, "weight precision '%s' is not one of f32, f16, bf16", name);
+}
+
+gw_wavenet_weight_type gw_wavenet_default_weights(const gw_wavenet_config *cfg) {
+    return gw_wavenet_macs_per_sample(cfg) >= GW_WAVENET_BF16_FROM_MACS ? GW_WAVENET_WEIGHTS_BF16
+                                                                         : GW_WAVENET_WEIGHTS_F32;
+}
+
 gw_status gw_wavenet_stream_create(gw_wavenet_stream **out, const gw_wavenet *model,
                                    int max_voices, gw_error *err) {
     return gw_wavenet_stream_create_typed(out, model, max_voices, GW_WAVENET_WEIGHTS_F32, err);
@@ -256,7 +280,7 @@ gw_status gw_wavenet_stream_create_typed(gw_wavenet_stream **out, const gw_waven
     if (max_voices < 1 || max_voices > MAX_VOICES)
         return gw_fail(err, GW_ERR_ARG, "%s: max_voices = %d is outside [1, %d]", c->name,
                        max_voices, MAX_VOICES);
-    if (type != GW_WAVENET_WEIGHTS_F32 && type != GW_WAVENET_WEIGHTS_F16)
+    if ((unsigned)type > GW_WAVENET_WEIGHTS_BF16)
         return gw_fail(err, GW_ERR_ARG, "%s: unknown stream weight type %d", c->name, (int)type);
     gw_wavenet_stream *s = gw_alloc(sizeof *s);
     float *dense = NULL;
@@ -432,6 +456,8 @@ static inline void product(const gw_wavenet_stream *s, float *y, int ys, const v
                            int as, int Mp, int N, int B, int relu) {
     if (s->type == GW_WAVENET_WEIGHTS_F16)
         s->k->matvec_f16(y, ys, W, x, xs, bias, bs, add, as, Mp, N, B, relu);
+    else if (s->type == GW_WAVENET_WEIGHTS_BF16)
+        s->k->matvec_bf16(y, ys, W, x, xs, bias, bs, add, as, Mp, N, B, relu);
     else
         s->k->matvec(y, ys, W, x, xs, bias, bs, add, as, Mp, N, B, relu);
 }

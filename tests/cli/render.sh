@@ -112,4 +112,23 @@ expect_error "output is a folder" "out" "$T/nothing.wav" -- \
 [ $? -eq 2 ] || fail "missing -o: want exit 2"
 "$GW" render "$M" -o "$T/out/y.wav" --temperature abc >/dev/null 2>&1
 [ $? -eq 2 ] || fail "bad number: want exit 2"
+"$GW" render "$M" -o "$T/out/y.wav" --note 60 --precision f64 >/dev/null 2>"$T/err"
+[ $? -eq 2 ] || fail "bad precision: want exit 2"
+grep -q "'f64' is not one of f32, f16, bf16" "$T/err" || fail "bad precision: $(cat "$T/err")"
+nothing_written "$T/out/y.wav"
+
+# every weight precision renders, each the same for the same seed; the
+# default is bf16 from 65536 MAC per sample on, f32 below
+for p in f32 f16 bf16; do
+    for k in 1 2; do
+        "$GW" render "$M" -o "$T/out/$p$k.wav" --note 60 --seconds 0.3 --seed 3 --precision $p \
+            >/dev/null 2>"$T/err" || fail "render --precision $p: $(cat "$T/err")"
+    done
+    cmp -s "$T/out/${p}1.wav" "$T/out/${p}2.wav" || fail "--precision $p: same seed rendered differently"
+done
+macs=$(sed -n 's/^cost: *\([0-9]*\) MAC.*/\1/p' "$T/info")
+[ -n "$macs" ] || fail "info: no MAC count"
+want=f32
+[ "$macs" -ge 65536 ] && want=bf16
+cmp -s "$T/out/note.wav" "$T/out/${want}1.wav" || fail "the default precision ($macs MAC) is not $want"
 echo "render.sh: ok"

@@ -99,40 +99,47 @@ static void mel_frame(float *mel, int n_mels, int v, int f) {
  * conditioning and mel frames, sampling (or teacher-forced from random
  * classes when teacher != 0), and compares every step's logits with the
  * reference forward over the same inputs. Returns the worst difference. */
-/* rounds the per-sample weights to half, as a GW_WAVENET_WEIGHTS_F16 stream
+/* rounds the per-sample weights as a GW_WAVENET_WEIGHTS_F16 or _BF16 stream
  * stores them, so that the reference computes that stream's model */
-static void round_weights_f16(gw_wavenet *m) {
+static float round_as(gw_wavenet_weight_type type, float w) {
+    return type == GW_WAVENET_WEIGHTS_BF16 ? gw_wn_bf16_to_f32(gw_wn_f32_to_bf16(w))
+                                           : gw_wn_f16_to_f32(gw_wn_f32_to_f16(w));
+}
+
+static void round_weights(gw_wavenet *m, gw_wavenet_weight_type type) {
     const gw_wavenet_config *c = &m->cfg;
     size_t R = (size_t)c->residual, G = (size_t)c->gate, S = (size_t)c->skip, H = (size_t)c->head;
     struct {
         float *w;
         size_t n;
-    } t[2 * GW_WAVENET_MAX_LAYERS + 3];
+    } t[3 * GW_WAVENET_MAX_LAYERS + 2];
     int n = 0;
     for (int l = 0; l < c->n_layers; l++) {
         t[n].w = m->w.layer[l].dil_w, t[n++].n = 2 * G * (size_t)c->kernel * R;
         t[n].w = m->w.layer[l].res_w, t[n++].n = R * G;
+        t[n].w = m->w.layer[l].skip_w, t[n++].n = S * G;
     }
-    for (int l = 0; l < c->n_layers; l++) /* skip weights: contiguous per layer only */
-        for (size_t i = 0; i < S * G; i++)
-            m->w.layer[l].skip_w[i] = gw_wn_f16_to_f32(gw_wn_f32_to_f16(m->w.layer[l].skip_w[i]));
     t[n].w = m->w.head1_w, t[n++].n = H * S;
     t[n].w = m->w.out_w, t[n++].n = GW_WAVENET_CLASSES * H;
     for (int i = 0; i < n; i++)
-        for (size_t j = 0; j < t[i].n; j++) t[i].w[j] = gw_wn_f16_to_f32(gw_wn_f32_to_f16(t[i].w[j]));
+        for (size_t j = 0; j < t[i].n; j++) t[i].w[j] = round_as(type, t[i].w[j]);
+}
+
+static const char *type_name(gw_wavenet_weight_type type) {
+    return type == GW_WAVENET_WEIGHTS_BF16 ? "bf16" : type == GW_WAVENET_WEIGHTS_F16 ? "f16" : "f32";
 }
 
 static float stream_vs_reference_typed(const test_cfg *t, int teacher, uint64_t seed,
                                        gw_wavenet_weight_type type) {
     gw_wavenet *m = make_model(t, seed);
-    gw_wavenet *exact = type == GW_WAVENET_WEIGHTS_F16 ? make_model(t, seed) : NULL;
-    if (exact) round_weights_f16(m);
+    gw_wavenet *exact = type != GW_WAVENET_WEIGHTS_F32 ? make_model(t, seed) : NULL;
+    if (exact) round_weights(m, type);
     const gw_wavenet_config *c = &m->cfg;
     const int Q = GW_WAVENET_CLASSES, B = t->voices;
     const int T = gw_wavenet_receptive_field(c) + t->extra_steps;
     gw_error err = {0};
     gw_wavenet_stream *s = NULL;
-    /* the f16 stream is made from the unrounded model: it must round alike */
+    /* the f16/bf16 stream is made from the unrounded model: it must round alike */
     assert_int_equal(gw_wavenet_stream_create_typed(&s, exact ? exact : m, B + 1, type, &err), GW_OK);
     float *logits = malloc(sizeof(float) * (size_t)T * B * Q);
     float *ref = malloc(sizeof(float) * (size_t)T * Q);
@@ -184,10 +191,10 @@ static float stream_vs_reference_typed(const test_cfg *t, int teacher, uint64_t 
         }
     }
     fprintf(stderr, "  %-34s %s %s voices %d steps %d (rf %d) distinct %3d: max |stream - ref| = %.3g\n",
-            t->what, type == GW_WAVENET_WEIGHTS_F16 ? "f16" : "f32", teacher ? "teacher" : "sampled",
+            t->what, type_name(type), teacher ? "teacher" : "sampled",
             B, T, gw_wavenet_receptive_field(c), distinct, (double)worst);
     assert_true(distinct > 8); /* the check means little on a constant sequence */
-    if (exact) { /* and the f16 stream really computes with rounded weights */
+    if (exact) { /* and the stream really computes with rounded weights */
         assert_int_equal(gw_wavenet_forward_reference(exact, ref, inputs + (size_t)(B - 1) * T,
                                                       c->cond_dim ? cond + (size_t)(B - 1) * c->cond_dim : NULL,
                                                       c->n_mels ? mel + (size_t)(B - 1) * T * c->n_mels : NULL,
@@ -199,8 +206,10 @@ static float stream_vs_reference_typed(const test_cfg *t, int teacher, uint64_t 
             if (d > q) q = d;
             for (int i = 0; i < Q; i++) mag = fmaxf(mag, fabsf(ref[(size_t)step * Q + i]));
         }
-        fprintf(stderr, "  %-34s f16 vs exact weights: max |logit diff| = %.3g (max |logit| %.3g)\n",
-                t->what, (double)q, (double)mag);
+        fprintf(stderr, "  %-34s %s vs exact weights: max |logit diff| = %.3g (max |logit| %.3g)\n",
+                t->what, type_name(type), (double)q, (double)mag);
+        /* rounding to f16 (11-bit significand) / bf16 (8 bits) moves the
+         * logits, but by no more than these fractions of their range */
         assert_true(q > 1e-6f && q < 1e-2f * mag);
     }
     free(logits), free(ref), free(inputs), free(cond), free(mel);
@@ -227,6 +236,7 @@ static void test_stream_equals_reference(void **state) {
         assert_true(stream_vs_reference(&configs[i], 0, 100 + i) < 1e-4f);
         assert_true(stream_vs_reference(&configs[i], 1, 200 + i) < 1e-4f);
         assert_true(stream_vs_reference_typed(&configs[i], 0, 400 + i, GW_WAVENET_WEIGHTS_F16) < 1e-4f);
+        assert_true(stream_vs_reference_typed(&configs[i], 1, 500 + i, GW_WAVENET_WEIGHTS_BF16) < 1e-4f);
     }
 }
 
@@ -235,6 +245,7 @@ static void test_small_preset_shape(void **state) {
     test_cfg t = {"wavenet-small shape", 32, 32, 128, 128, 2, 10, 2, {0}, 0, 0, 0, 0, 0, 1, 30};
     assert_true(stream_vs_reference(&t, 0, 7) < 1e-4f);
     assert_true(stream_vs_reference_typed(&t, 0, 8, GW_WAVENET_WEIGHTS_F16) < 1e-4f);
+    assert_true(stream_vs_reference_typed(&t, 0, 9, GW_WAVENET_WEIGHTS_BF16) < 1e-4f);
 }
 
 /* reading a ring one slot off must be caught: compare against a model whose
@@ -371,6 +382,23 @@ static void check_matvec(const gw_wn_kernels *k, gw_rng *r) {
                 float dh = gw_test_max_abs_diff(y0, y1, (size_t)B * ys);
                 if (dh > d) d = dh;
                 free(H);
+                uint16_t *Hb = malloc(sizeof(uint16_t) * gw_wn_packed_size_bf16(M, N));
+                gw_wn_pack_bf16(Hb, W, M, N);
+                gw_wn_kernels_scalar.matvec_bf16(y0, ys, Hb, x, xs, bias, bs, ad, Mp, Mp, N, B, relu);
+                k->matvec_bf16(y1, ys, Hb, x, xs, bias, bs, ad, Mp, Mp, N, B, relu);
+                dh = gw_test_max_abs_diff(y0, y1, (size_t)B * ys);
+                if (dh > d) d = dh;
+                /* the bf16 scalar kernel against the rounded, unpacked matrix */
+                for (int v = 0; v < B; v++)
+                    for (int o = 0; o < M; o++) {
+                        double s = bias[(size_t)v * bs + o] + (ad ? ad[(size_t)v * Mp + o] : 0.0);
+                        for (int i = 0; i < N; i++)
+                            s += (double)round_as(GW_WAVENET_WEIGHTS_BF16, W[(size_t)o * N + i]) *
+                                 x[(size_t)v * xs + i];
+                        if (relu && s < 0) s = 0;
+                        assert_true(fabs(s - y0[(size_t)v * ys + o]) < 1e-4);
+                    }
+                free(Hb);
                 gw_wn_kernels_scalar.matvec(y0, ys, P, x, xs, bias, bs, ad, Mp, Mp, N, B, relu);
                 if (d > 1e-5f * sqrtf((float)N) + 1e-6f)
                     fprintf(stderr, "%s matvec M %d N %d B %d: diff %g\n", k->name, M, N, B, (double)d);
@@ -461,6 +489,41 @@ static void test_half_conversions(void **state) {
     const float special[] = {65504.0f, 65519.99f, 65520.0f, 1e10f, -1e10f, 1e-10f, 2.9802322e-8f, 2.98e-8f, INFINITY};
     for (size_t i = 0; i < sizeof special / sizeof special[0]; i++)
         assert_int_equal(gw_wn_f32_to_f16(special[i]), hw_f32_to_f16(special[i]));
+}
+
+/* bfloat16: widening every one of the 65,536 values is exact (the top half
+ * of a float), and narrowing rounds to the nearest bf16, ties to even, for
+ * each bf16's neighbourhood and midpoints (checked in double), NaN stays NaN */
+static void test_bf16_conversions(void **state) {
+    for (uint32_t h = 0; h < 65536; h++) {
+        float a = gw_wn_bf16_to_f32((uint16_t)h);
+        uint32_t ua;
+        memcpy(&ua, &a, 4);
+        assert_int_equal(ua, h << 16);
+        if (isnan(a)) {
+            assert_true(isnan(gw_wn_bf16_to_f32(gw_wn_f32_to_bf16(a))));
+            continue;
+        }
+        assert_int_equal(gw_wn_f32_to_bf16(a), h);
+        if ((h & 0x7fff) >= 0x7f80) continue; /* inf: no next value */
+        float next = gw_wn_bf16_to_f32((uint16_t)(h + 1)); /* next in magnitude */
+        if (isinf(next)) continue;
+        double mid = 0.5 * ((double)a + next);
+        float probes[4] = {nextafterf(a, next), (float)mid, nextafterf((float)mid, a),
+                           nextafterf((float)mid, next)};
+        for (int i = 0; i < 4; i++) {
+            double da = fabs((double)probes[i] - a), dn = fabs((double)probes[i] - next);
+            uint16_t want = da < dn ? (uint16_t)h : dn < da ? (uint16_t)(h + 1)
+                                                         : (uint16_t)((h & 1) ? h + 1 : h);
+            if (gw_wn_f32_to_bf16(probes[i]) != want) {
+                fprintf(stderr, "f32 %a -> bf16: %04x, want %04x\n", (double)probes[i],
+                        gw_wn_f32_to_bf16(probes[i]), want);
+                fail();
+            }
+        }
+    }
+    assert_int_equal(gw_wn_f32_to_bf16(3.4e38f), 0x7f80); /* past the largest bf16: inf */
+    assert_int_equal(gw_wn_f32_to_bf16(-INFINITY), 0xff80);
 }
 
 static void test_simd_kernels_equal_scalar(void **state) {
@@ -611,6 +674,7 @@ int main(void) {
         cmocka_unit_test(test_presets_and_config_errors),
         cmocka_unit_test(test_sampling),
         cmocka_unit_test(test_half_conversions),
+        cmocka_unit_test(test_bf16_conversions),
         cmocka_unit_test(test_simd_kernels_equal_scalar),
         cmocka_unit_test(test_check_is_sensitive),
         cmocka_unit_test(test_stream_equals_reference),
