@@ -404,8 +404,6 @@ gw_status gw_trainer_run(const gw_trainer_config *cfg, const gw_trainer_hooks *h
         res->figures[i] = res->val_figures[i] = res->val_first[i] = NAN;
     gw_status st = check_config(cfg, hooks, err);
     if (st) return st;
-    if ((st = gw_mkdirs(cfg->run_dir, "run directory", err))) return st;
-
     run r = {.cfg = cfg, .hooks = hooks, .res = res};
     snprintf(res->checkpoint_path, sizeof res->checkpoint_path, "%s/checkpoint.gwm", cfg->run_dir);
     snprintf(res->log_path, sizeof res->log_path, "%s/log.csv", cfg->run_dir);
@@ -427,6 +425,8 @@ gw_status gw_trainer_run(const gw_trainer_config *cfg, const gw_trainer_hooks *h
                        "or choose another output directory",
                        res->checkpoint_path);
     }
+    /* only now: a refused --resume must not leave an empty run directory behind */
+    if ((st = gw_mkdirs(cfg->run_dir, "run directory", err))) return st;
     if ((st = open_log(&r, cfg->resume, err))) return st;
 
     struct sigaction sa = {0}, old_int, old_term;
