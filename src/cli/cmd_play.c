@@ -1,18 +1,22 @@
 /* genwave play MODEL.gwm: the real-time engine (engine/gw_engine.h) driven
  * from a PortAudio output stream, with notes from the command line, a MIDI
- * file played in real time, or live MIDI from the ALSA sequencer
- * (docs/engine.md).
+ * file played in real time, or live MIDI from the ALSA sequencer or a JACK
+ * MIDI port (docs/engine.md).
  *
  * Threads: PortAudio's callback thread runs gw_engine_process (audio); the
  * main thread sends --note / --midi events, polls the meters and prints the
- * status line (control); with --midi-in an ALSA sequencer thread is the
- * control thread's only event producer instead (the event ring has exactly
- * one producer). Ctrl-C (SIGINT/SIGTERM) sets a flag the main loop checks
- * every few milliseconds, then the stream is stopped and closed.
+ * status line (control); with --midi-in an ALSA sequencer thread, or the
+ * JACK MIDI client's process thread, is the engine's only event producer
+ * instead (the event ring has exactly one producer at a time: the main
+ * thread sends its final all-notes-off only after that producer stopped).
+ * Ctrl-C (SIGINT/SIGTERM) sets a flag the main loop checks every few
+ * milliseconds, then the stream is stopped and closed.
  *
  * Live MIDI uses the ALSA sequencer rather than PortMidi: it is what Linux
  * synthesizers expose their ports through (aconnect, a2jmidid), it ships in
- * Debian as libasound2, and PortAudio already depends on it.
+ * Debian as libasound2, and PortAudio already depends on it. Under JACK,
+ * --midi-in jack[:PORT] reads a JACK MIDI port instead, and its events are
+ * stamped to the frame: see "live MIDI from JACK" below.
  */
 #include "base/gw_base.h"
 #include "cli/args.h"
@@ -23,6 +27,8 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <glib.h>
+#include <jack/jack.h>
+#include <jack/midiport.h>
 #include <math.h>
 #include <pa_jack.h>
 #include <poll.h>
@@ -69,10 +75,14 @@ static void usage(FILE *f) {
             "  --ahead N             thread mode: blocks generated ahead (default 4)\n"
             "  --note N[,N...]       hold these MIDI notes (fractional allowed)\n"
             "  --velocity V          1..127 (default 100)\n"
-            "  --seconds S           hold --note for S seconds (default: until Ctrl-C)\n"
+            "  --seconds S           hold --note, or listen to --midi-in, for S seconds\n"
+            "                        (default: until Ctrl-C)\n"
             "  --midi FILE           play a Standard MIDI File in real time\n"
             "  --midi-in PORT        live MIDI from an ALSA sequencer port ('client:port' or a\n"
             "                        client name, see 'aconnect -o'); 'new' only creates a port\n"
+            "  --midi-in jack[:PORT] live MIDI from JACK: creates genwave-midi:in and connects\n"
+            "                        PORT to it (see 'jack_lsp -t'); stamped to the frame when\n"
+            "                        the output is JACK too\n"
             "  --gain G  --temperature T  --attack MS  --release MS   (1, 1, 5, 80)\n"
             "  --bend-range SEMITONES  MIDI pitch bend range (default 2)\n"
             "  --quiet               no status line\n"
@@ -260,11 +270,16 @@ static int pick_device(const play_opts *o, gw_error *err) {
     return d;
 }
 
+typedef struct jmidi_ctx jmidi_ctx;
+static void jmidi_clock(jmidi_ctx *j, uint64_t engine_frame);
+
 typedef struct cb_ctx {
     gw_engine *engine;
     int channels;
     float *mono; // (max_block)
     int max_block;
+    uint64_t frames;  /* engine frames output so far (the event clock) */
+    jmidi_ctx *clock; /* JACK MIDI to stamp, when the output is JACK too; else NULL */
 } cb_ctx;
 
 /* audio thread */
@@ -274,6 +289,8 @@ static int pa_callback(const void *in, void *out, unsigned long frames,
     (void)in, (void)time;
     cb_ctx *c = arg;
     if (flags & (paOutputUnderflow | paOutputOverflow)) gw_engine_count_xrun(c->engine);
+    if (c->clock) jmidi_clock(c->clock, c->frames);
+    c->frames += frames;
     float *o = out;
     for (unsigned long done = 0; done < frames;) {
         int k = frames - done < (unsigned long)c->max_block ? (int)(frames - done) : c->max_block;
@@ -335,19 +352,29 @@ static gw_status load_midi(midi_ev **out, size_t *n_out, const char *path, gw_er
     return GW_OK;
 }
 
-/* a MIDI channel message as engine events (control thread) */
-static void send_midi(gw_engine *e, const unsigned char *b, double bend_range) {
+/* a MIDI channel message (3 bytes) as an engine event at engine frame
+ * `frame` (0: at once); the event producer's thread. Returns 1 if it was one
+ * genwave plays. */
+static int send_midi(gw_engine *e, const unsigned char *b, double bend_range, uint64_t frame) {
     int st = b[0] & 0xF0;
-    if (st == 0x90) gw_engine_note_on(e, b[1], b[2] / 127.0f);
-    else if (st == 0x80) gw_engine_note_off(e, b[1]);
-    else if (st == 0xE0) {
+    gw_engine_event ev = {.frame = frame};
+    if (st == 0x90) {
+        ev.type = GW_ENGINE_EV_NOTE_ON, ev.note = b[1], ev.value = b[2] / 127.0f;
+    } else if (st == 0x80) {
+        ev.type = GW_ENGINE_EV_NOTE_OFF, ev.note = b[1];
+    } else if (st == 0xE0) {
         int v = ((b[2] & 0x7F) << 7 | (b[1] & 0x7F)) - 8192;
-        gw_engine_set_param(e, GW_ENGINE_PARAM_PITCH_BEND, (float)(v / 8192.0 * bend_range));
+        ev.type = GW_ENGINE_EV_PARAM, ev.param = GW_ENGINE_PARAM_PITCH_BEND;
+        ev.value = (float)(v / 8192.0 * bend_range);
     } else if (st == 0xB0 && b[1] == 7) {
-        gw_engine_set_param(e, GW_ENGINE_PARAM_GAIN, b[2] / 127.0f);
+        ev.type = GW_ENGINE_EV_PARAM, ev.param = GW_ENGINE_PARAM_GAIN, ev.value = b[2] / 127.0f;
     } else if (st == 0xB0 && (b[1] == 120 || b[1] == 123)) {
-        gw_engine_send(e, &(gw_engine_event){.type = GW_ENGINE_EV_ALL_OFF});
+        ev.type = GW_ENGINE_EV_ALL_OFF;
+    } else {
+        return 0;
     }
+    gw_engine_send(e, &ev);
+    return 1;
 }
 
 /* ---- live MIDI from the ALSA sequencer ---- */
@@ -357,6 +384,7 @@ typedef struct seq_ctx {
     gw_engine *engine;
     double bend_range;
     atomic_long events;
+    atomic_int quit; /* control -> sequencer thread: stop producing */
 } seq_ctx;
 
 static gw_status seq_open(seq_ctx *s, const char *port, gw_error *err) {
@@ -392,7 +420,7 @@ static void *seq_thread(void *arg) {
     struct pollfd fds[8];
     if (nfd > 8) nfd = 8;
     snd_seq_poll_descriptors(s->seq, fds, (unsigned)nfd, POLLIN);
-    while (!atomic_load(&stop_flag)) {
+    while (!atomic_load(&stop_flag) && !atomic_load(&s->quit)) {
         if (poll(fds, (nfds_t)nfd, 50) <= 0) continue;
         snd_seq_event_t *ev;
         while (snd_seq_event_input(s->seq, &ev) >= 0 && ev) {
@@ -416,11 +444,208 @@ static void *seq_thread(void *arg) {
             default:
                 continue;
             }
-            send_midi(s->engine, b, s->bend_range);
-            atomic_fetch_add(&s->events, 1);
+            if (send_midi(s->engine, b, s->bend_range, 0)) atomic_fetch_add(&s->events, 1);
         }
     }
     return NULL;
+}
+
+/* ---- live MIDI from JACK ----
+ *
+ * A JACK client of its own, "genwave-midi", with one MIDI input port: the
+ * PortAudio stream is a JACK client too, but PortAudio does not hand out its
+ * jack_client_t. libjack is found at run time (PortAudio has already loaded
+ * it when it was built with JACK, else dlopen): genwave itself does not link
+ * it, and runs where no JACK is installed.
+ *
+ * Timing: both clients run in the same JACK cycles. The PortAudio callback
+ * publishes, once per cycle, engine frame - JACK frame of the cycle's start
+ * (jmidi_clock). The MIDI client's process callback stamps an event at
+ * offset o of the cycle starting at JACK frame J with engine frame J + o +
+ * that difference + one period: JACK runs two unconnected clients in either
+ * order (or in parallel on two cores), so an event is played one period
+ * later, the block after the one it arrived in, at the same offset. That
+ * keeps every event's delay constant, to the frame: one period plus
+ * gw_engine_latency_frames. */
+
+typedef struct jack_api {
+    void *lib; /* dlopen handle, or NULL when PortAudio had loaded libjack */
+    __typeof__(jack_client_open) *client_open;
+    __typeof__(jack_client_close) *client_close;
+    __typeof__(jack_port_register) *port_register;
+    __typeof__(jack_set_process_callback) *set_process_callback;
+    __typeof__(jack_activate) *activate;
+    __typeof__(jack_deactivate) *deactivate;
+    __typeof__(jack_port_get_buffer) *port_get_buffer;
+    __typeof__(jack_midi_get_event_count) *midi_get_event_count;
+    __typeof__(jack_midi_event_get) *midi_event_get;
+    __typeof__(jack_last_frame_time) *last_frame_time;
+    __typeof__(jack_get_ports) *get_ports;
+    __typeof__(jack_free) *free;
+    __typeof__(jack_port_name) *port_name;
+    __typeof__(jack_connect) *connect;
+} jack_api;
+
+struct jmidi_ctx {
+    jack_api api;
+    jack_client_t *client;
+    jack_port_t *in;
+    gw_engine *engine;
+    double bend_range;
+    char source[256];       /* the port connected to ours, or "" */
+    atomic_uint offset;     /* engine frame - JACK frame, mod 2^32 (audio -> MIDI thread) */
+    atomic_int synced;      /* offset published at least once */
+    uint32_t cycle;         /* audio thread: JACK frame of the last cycle published */
+    atomic_long events;     /* events sent to the engine */
+};
+
+static gw_status jack_api_load(jack_api *j, const char *opt, gw_error *err) {
+    *j = (jack_api){0};
+    void *from = RTLD_DEFAULT;
+    if (!dlsym(RTLD_DEFAULT, "jack_client_open")) {
+        j->lib = dlopen("libjack.so.0", RTLD_NOW | RTLD_LOCAL);
+        if (!j->lib)
+            return gw_fail(err, GW_ERR_UNSUPPORTED,
+                           "--midi-in %s: cannot load libjack.so.0 (install libjack-jackd2-0)", opt);
+        from = j->lib;
+    }
+    static const struct {
+        const char *name;
+        size_t offset;
+    } syms[] = {
+        {"jack_client_open", offsetof(jack_api, client_open)},
+        {"jack_client_close", offsetof(jack_api, client_close)},
+        {"jack_port_register", offsetof(jack_api, port_register)},
+        {"jack_set_process_callback", offsetof(jack_api, set_process_callback)},
+        {"jack_activate", offsetof(jack_api, activate)},
+        {"jack_deactivate", offsetof(jack_api, deactivate)},
+        {"jack_port_get_buffer", offsetof(jack_api, port_get_buffer)},
+        {"jack_midi_get_event_count", offsetof(jack_api, midi_get_event_count)},
+        {"jack_midi_event_get", offsetof(jack_api, midi_event_get)},
+        {"jack_last_frame_time", offsetof(jack_api, last_frame_time)},
+        {"jack_get_ports", offsetof(jack_api, get_ports)},
+        {"jack_free", offsetof(jack_api, free)},
+        {"jack_port_name", offsetof(jack_api, port_name)},
+        {"jack_connect", offsetof(jack_api, connect)},
+    };
+    for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++) {
+        void *f = dlsym(from, syms[i].name);
+        if (!f) {
+            if (j->lib) dlclose(j->lib);
+            j->lib = NULL;
+            return gw_fail(err, GW_ERR_UNSUPPORTED, "--midi-in %s: libjack has no %s", opt,
+                           syms[i].name);
+        }
+        /* all members are function pointers of one size */
+        memcpy((char *)j + syms[i].offset, &f, sizeof f);
+    }
+    return GW_OK;
+}
+
+/* audio thread (PortAudio's JACK callback): engine_frame is the first frame
+ * this callback outputs; only the cycle's first callback publishes */
+static void jmidi_clock(jmidi_ctx *j, uint64_t engine_frame) {
+    uint32_t start = j->api.last_frame_time(j->client);
+    if (atomic_load_explicit(&j->synced, memory_order_relaxed) && start == j->cycle) return;
+    j->cycle = start;
+    atomic_store_explicit(&j->offset, (uint32_t)engine_frame - start, memory_order_relaxed);
+    atomic_store_explicit(&j->synced, 1, memory_order_release);
+}
+
+/* JACK's process thread of genwave-midi: the engine's only event producer */
+static int jmidi_process(jack_nframes_t n, void *arg) {
+    jmidi_ctx *j = arg;
+    void *buf = j->api.port_get_buffer(j->in, n);
+    uint32_t count = j->api.midi_get_event_count(buf);
+    if (count == 0) return 0;
+    const int synced = atomic_load_explicit(&j->synced, memory_order_acquire);
+    const uint32_t start = j->api.last_frame_time(j->client);
+    const uint32_t offset = atomic_load_explicit(&j->offset, memory_order_relaxed);
+    gw_engine_meters m;
+    gw_engine_read_meters(j->engine, &m);
+    for (uint32_t i = 0; i < count; i++) {
+        jack_midi_event_t ev;
+        if (j->api.midi_event_get(&ev, buf, i) || ev.size < 2 || ev.size > 3) continue;
+        unsigned char b[3] = {ev.buffer[0], ev.buffer[1], ev.size > 2 ? ev.buffer[2] : 0};
+        uint64_t frame = 0;
+        if (synced) {
+            /* the engine frame mod 2^32, unwrapped next to the engine's clock
+             * (JACK's frame counter wraps every 2^32 frames, 25 h at 48 kHz) */
+            uint32_t low = start + ev.time + n + offset;
+            int64_t f = (int64_t)m.frames + (int32_t)(low - (uint32_t)m.frames);
+            frame = f > 0 ? (uint64_t)f : 0;
+        }
+        if (send_midi(j->engine, b, j->bend_range, frame)) atomic_fetch_add(&j->events, 1);
+    }
+    return 0;
+}
+
+/* opt: "jack" (no connection) or "jack:NAME" (NAME, or else the first MIDI
+ * output whose name matches NAME as a regular expression, is the source):
+ * the client and its port, checked before any audio is set up */
+static gw_status jmidi_open(jmidi_ctx *j, const char *opt, gw_error *err) {
+    gw_status st = jack_api_load(&j->api, opt, err);
+    if (st) return st;
+    jack_status_t js = 0;
+    jack_messages(1); /* libjack's own complaints when no server runs */
+    j->client = j->api.client_open("genwave-midi", JackNoStartServer, &js);
+    jack_messages(0);
+    if (!j->client)
+        return gw_fail(err, GW_ERR_IO, "--midi-in %s: no JACK server running (start jackd, or "
+                                       "pick an ALSA sequencer port)", opt);
+    j->in = j->api.port_register(j->client, "in", JACK_DEFAULT_MIDI_TYPE, JackPortIsInput, 0);
+    if (!j->in) {
+        st = gw_fail(err, GW_ERR_IO, "--midi-in %s: cannot register a JACK MIDI port", opt);
+        goto fail;
+    }
+    const char *want = opt[4] == ':' ? opt + 5 : NULL;
+    if (want) {
+        const char **ports = j->api.get_ports(j->client, NULL, JACK_DEFAULT_MIDI_TYPE,
+                                              JackPortIsOutput);
+        for (size_t i = 0; ports && ports[i] && !j->source[0]; i++)
+            if (!strcmp(ports[i], want)) snprintf(j->source, sizeof j->source, "%s", ports[i]);
+        if (ports) j->api.free(ports);
+        if (!j->source[0] && *want) {
+            ports = j->api.get_ports(j->client, want, JACK_DEFAULT_MIDI_TYPE, JackPortIsOutput);
+            if (ports && ports[0]) snprintf(j->source, sizeof j->source, "%s", ports[0]);
+            if (ports) j->api.free(ports);
+        }
+        if (!j->source[0]) {
+            st = gw_fail(err, GW_ERR_ARG, "--midi-in %s: MIDI port not found (see 'jack_lsp -t')",
+                         opt);
+            goto fail;
+        }
+    }
+    return GW_OK;
+fail:
+    j->api.client_close(j->client);
+    j->client = NULL;
+    return st;
+}
+
+/* events from here on go to the engine */
+static gw_status jmidi_start(jmidi_ctx *j, gw_engine *engine, double bend_range, const char *opt,
+                             gw_error *err) {
+    j->engine = engine;
+    j->bend_range = bend_range;
+    if (j->api.set_process_callback(j->client, jmidi_process, j) || j->api.activate(j->client))
+        return gw_fail(err, GW_ERR_IO, "--midi-in %s: cannot activate the JACK client", opt);
+    if (j->source[0] && j->api.connect(j->client, j->source, j->api.port_name(j->in)))
+        return gw_fail(err, GW_ERR_IO, "--midi-in %s: cannot connect %s to %s", opt, j->source,
+                       j->api.port_name(j->in));
+    return GW_OK;
+}
+
+/* stops the producer (no process call runs once deactivate returns) */
+static void jmidi_stop(jmidi_ctx *j) {
+    if (j->client) j->api.deactivate(j->client);
+}
+
+static void jmidi_close(jmidi_ctx *j) {
+    if (j->client) j->api.client_close(j->client);
+    j->client = NULL;
+    if (j->api.lib) dlclose(j->api.lib);
+    j->api.lib = NULL;
 }
 
 /* ---- main ---- */
@@ -452,8 +677,11 @@ int gw_cmd_play(int argc, char **argv) {
     midi_ev *song = NULL;
     size_t n_song = 0;
     PaStream *stream = NULL;
-    int pa_up = 0, seq_up = 0, seq_running = 0;
+    int pa_up = 0, seq_up = 0, seq_running = 0, jm_up = 0;
     seq_ctx seq = {0};
+    jmidi_ctx jm = {0};
+    const int jack_midi = o.midi_in && !strncmp(o.midi_in, "jack", 4) &&
+                          (o.midi_in[4] == 0 || o.midi_in[4] == ':');
     pthread_t seq_th;
     cb_ctx cb = {0};
     gw_engine_config ec;
@@ -472,6 +700,11 @@ int gw_cmd_play(int argc, char **argv) {
             fprintf(stderr, "genwave play: %s has no pitch input: every note sounds alike\n",
                     o.model);
         if (o.midi && load_midi(&song, &n_song, o.midi, &err)) goto done;
+        /* the MIDI source first: its errors do not depend on the audio device */
+        if (jack_midi) {
+            if (jmidi_open(&jm, o.midi_in, &err)) goto done;
+            jm_up = 1;
+        }
     }
     snd_lib_error_set_handler(silent_alsa); /* PortAudio's ALSA probe of absent cards */
     PaJack_SetClientName("genwave");
@@ -524,7 +757,11 @@ int gw_cmd_play(int argc, char **argv) {
         gw_fail(&err, GW_ERR_NOMEM, "out of memory");
         goto done;
     }
-    if (o.midi_in) {
+    if (jm_up) {
+        /* same JACK cycles as the output: stamp events to the frame */
+        if (hi->type == paJACK) cb.clock = &jm;
+        if (jmidi_start(&jm, engine, o.bend_range, o.midi_in, &err)) goto done;
+    } else if (o.midi_in) {
         seq.engine = engine;
         seq.bend_range = o.bend_range;
         if (seq_open(&seq, o.midi_in, &err)) goto done;
@@ -582,8 +819,16 @@ int gw_cmd_play(int argc, char **argv) {
         if (atomic_load(&stop_flag)) break;
         gw_engine_read_meters(engine, &m);
         double now = (double)m.frames / rate;
-        while (song && next < n_song && song[next].t <= now) send_midi(engine, song[next++].b, o.bend_range);
-        if (!released && now >= end_s && !o.midi_in) {
+        while (song && next < n_song && song[next].t <= now)
+            send_midi(engine, song[next++].b, o.bend_range, 0);
+        if (!released && now >= end_s) {
+            /* the live producer stops first: the ring has one producer */
+            if (jm_up) jmidi_stop(&jm);
+            if (seq_running) {
+                atomic_store(&seq.quit, 1);
+                pthread_join(seq_th, NULL);
+                seq_running = 0;
+            }
             gw_engine_send(engine, &(gw_engine_event){.type = GW_ENGINE_EV_ALL_OFF});
             released = 1;
         }
@@ -603,12 +848,24 @@ int gw_cmd_play(int argc, char **argv) {
     rc = 0;
 done:
     if (seq_running) {
-        atomic_store(&stop_flag, 1);
+        atomic_store(&seq.quit, 1);
         pthread_join(seq_th, NULL);
     }
-    if (stream) {
+    if (jm_up) jmidi_stop(&jm);
+    if (stream) { /* before jmidi_close: the callback reads the JACK clock */
         Pa_StopStream(stream);
         Pa_CloseStream(stream);
+    }
+    if (jm_up) {
+        if (rc == 0 && cb.clock)
+            printf("midi in: %ld events from %s, stamped to the frame: heard one JACK period + %.0f "
+                   "frames after their time\n",
+                   atomic_load(&jm.events), jm.source[0] ? jm.source : "genwave-midi:in",
+                   gw_engine_latency_frames(engine));
+        else if (rc == 0)
+            printf("midi in: %ld events from %s, at block starts (the output is not JACK)\n",
+                   atomic_load(&jm.events), jm.source[0] ? jm.source : "genwave-midi:in");
+        jmidi_close(&jm);
     }
     if (engine && rc == 0) {
         gw_engine_read_meters(engine, &m);

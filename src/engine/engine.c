@@ -18,6 +18,17 @@
  *            note it was stolen for (or retires), so stealing never clicks
  * A note-off during the attack releases from the level reached, so the
  * largest sample-to-sample change an envelope adds is max|y| / ramp samples.
+ *
+ * Event timing: every frame the FIFO ever received has a position (out_pos
+ * counts them), and the current model's sample m lands at position m_origin
+ * + m * ratio (a resampler's output j sits at its input time j / ratio,
+ * engine/sinc.h). Engine frame F leaves the FIFO at position frame_base + F
+ * (frame_base: the warm-up's frames) and is heard gw_engine_latency_frames
+ * later, so an event stamped F is applied just before the first model sample
+ * at or past position frame_base + F + latency: the same sample whatever the
+ * block sizes, as LV2 hosts expect of a synth (eg-sampler renders up to each
+ * event's time). The events wait in order in the ring; the first one not yet
+ * due is held, and render compares one counter per model sample with it.
  */
 #include "engine/gw_engine.h"
 
@@ -92,6 +103,14 @@ struct gw_engine {
     float *fifo;                           /* (fifo_cap) host rate */
     size_t fifo_cap, fifo_r, fifo_n;
     float *block;                          /* (max_block) generator's block */
+    /* event timing (audio side, see the top of this file) */
+    gw_engine_event held;                  /* the first event not yet due */
+    int has_held;
+    int64_t held_at;                       /* model sample (m_done clock) it applies before */
+    int64_t m_done;                        /* model samples the current model rendered */
+    double m_origin;                       /* FIFO position of its sample 0 */
+    uint64_t out_pos;                      /* frames ever written into the FIFO */
+    uint64_t frame_base;                   /* frames handed out that process did not output */
     /* meters */
     atomic_uint_fast64_t frames, xruns, host_xruns, underruns, dropped;
     atomic_uint load_bits, peak_bits, latency_bits;
@@ -485,9 +504,27 @@ static void apply_event(gw_engine *e, const gw_engine_event *ev) {
     }
 }
 
-static void drain_events(gw_engine *e) {
-    gw_engine_event ev;
-    while (gw_ring_read(&e->events, &ev, 1) == 1) apply_event(e, &ev);
+/* the model sample an event is applied before (see the top of this file) */
+static int64_t event_due(const gw_engine *e, const gw_engine_event *ev) {
+    if (ev->frame == 0) return 0;
+    const gw_engine_model *m = e->model;
+    double pos = (double)(e->frame_base + ev->frame) + model_latency(e, m) - e->m_origin;
+    return pos <= 0.0 ? 0 : (int64_t)ceil(pos / m->ratio);
+}
+
+/* applies, in order, the events due before model sample m_done; the first
+ * one not yet due stays held */
+static void apply_due(gw_engine *e) {
+    for (;;) {
+        if (!e->has_held) {
+            if (gw_ring_read(&e->events, &e->held, 1) != 1) return;
+            e->has_held = 1;
+            e->held_at = event_due(e, &e->held);
+        }
+        if (e->m_done < e->held_at) return;
+        apply_event(e, &e->held);
+        e->has_held = 0;
+    }
 }
 
 /* a model waiting to come in: fade every voice, then exchange the streams
@@ -517,6 +554,10 @@ static void take_model(gw_engine *e) {
         if (!e->voices[i].pending) retire_voice(e, i);
     for (int i = 0; i < e->n_active; i++)
         start_voice(e, i, e->voices[i].pending_note, e->voices[i].pending_velocity);
+    /* the new model's resampler starts at the FIFO's end */
+    e->m_origin = (double)e->out_pos;
+    e->m_done = 0;
+    if (e->has_held) e->held_at = event_due(e, &e->held);
     store_float(&e->latency_bits, (float)model_latency(e, e->model));
     atomic_store_explicit(&e->retired, old, memory_order_release);
 }
@@ -531,6 +572,8 @@ static void render(gw_engine *e, float *out, int n) { // out (n)
     const float steal_step = 1.0f / fmaxf(1.0f, e->cfg.steal_ms * 1e-3f * sr);
     const int vel_in_model = m->cfg.velocity;
     for (int t = 0; t < n; t++) {
+        if (e->has_held && e->m_done >= e->held_at) apply_due(e);
+        e->m_done++;
         for (int p = 0; p < GW_ENGINE_PARAM_COUNT; p++)
             e->value[p] += e->coef * (e->target[p] - e->value[p]);
         const float attack_step =
@@ -605,6 +648,7 @@ static void produce(gw_engine *e, float *out, int n) { // out (n)
         if (!m->rs && !m->sinc) {
             render(e, e->fifo + e->fifo_n, (int)need);
             e->fifo_n += need;
+            e->out_pos += need;
             break;
         }
         render(e, e->mix, chunk);
@@ -618,6 +662,7 @@ static void produce(gw_engine *e, float *out, int n) { // out (n)
                       : gw_sinc_process(m->sinc, e->fifo + e->fifo_n, space, e->mix + off,
                                         (size_t)chunk - off, &used);
             e->fifo_n += got;
+            e->out_pos += got;
             off += used;
             if (used == 0 && got == 0) break;
         }
@@ -646,7 +691,7 @@ static void *generator(void *arg) {
     while (atomic_load_explicit(&e->running, memory_order_acquire)) {
         if (gw_ring_readable(&e->audio) + B <= limit) {
             double t0 = now_ns();
-            drain_events(e);
+            apply_due(e);
             produce(e, e->block, (int)B);
             gw_ring_write(&e->audio, e->block, B);
             publish(e, t0, (int)B, 0);
@@ -674,7 +719,10 @@ static void warm_up(gw_engine *e) {
         gw_wavenet_stream_step(m->stream, NULL, e->y, NULL, e->cfg.max_voices, 1.0f,
                                e->uniforms);
         for (int i = 0; i < e->cfg.max_voices; i++) gw_wavenet_stream_reset(m->stream, i);
+        const uint64_t handed = e->out_pos - e->fifo_n;
         for (int k = 0; k < 4; k++) produce(e, e->block, e->cfg.max_block);
+        /* these frames never reach the host: the event clock skips them */
+        e->frame_base += e->out_pos - e->fifo_n - handed;
     }
     denormals_restore(csr);
 }
@@ -736,7 +784,7 @@ void gw_engine_process(gw_engine *e, float *out, int n_frames) {
         }
         sem_post(&e->wake); /* async-signal-safe, never blocks */
     } else {
-        drain_events(e);
+        apply_due(e);
         produce(e, out, n_frames);
         publish(e, t0, n_frames, 1);
     }

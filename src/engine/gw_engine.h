@@ -84,11 +84,20 @@ typedef enum gw_engine_event_type {
     GW_ENGINE_EV_ALL_OFF = 3,  /* release every voice */
 } gw_engine_event_type;
 
+/* Events are applied in the order sent. `frame` places one sample-
+ * accurately: it is the engine frame (the gw_engine_meters.frames clock:
+ * frames process has output since start) the event belongs to, and its
+ * effect is heard from frame + gw_engine_latency_frames on, whatever the
+ * host's block size. It is honoured when the event is sent before the
+ * process call that outputs that frame; 0, or a frame already rendered, means
+ * "as soon as possible" (the next model sample rendered). A frame far in the
+ * future holds back the events sent after it. */
 typedef struct gw_engine_event {
     int type;  /* gw_engine_event_type */
     int param; /* gw_engine_param for GW_ENGINE_EV_PARAM */
     float note;
     float value;
+    uint64_t frame; /* engine frame it takes effect at (0 = at once) */
 } gw_engine_event;
 
 /* model rate -> host rate */
@@ -199,7 +208,8 @@ int gw_engine_voices(const gw_engine *e, gw_engine_voice_info *out, int cap);
 void gw_engine_read_meters(const gw_engine *e, gw_engine_meters *m);
 /* frames between a note-on and the first resampled output it can affect,
  * not counting the host's own buffering: the resampler's delay, plus
- * ahead * max_block in GW_ENGINE_THREAD mode */
+ * ahead * max_block in GW_ENGINE_THREAD mode. An event stamped with
+ * gw_engine_event.frame F is heard from F + this on. */
 double gw_engine_latency_frames(const gw_engine *e);
 const gw_engine_config *gw_engine_get_config(const gw_engine *e);
 

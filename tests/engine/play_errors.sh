@@ -2,7 +2,8 @@
 # genwave play: the errors a user meets end with one line "genwave: ..." and
 # a non-zero exit, never a crash or a hang: bad usage (2), a missing or
 # corrupt model file (1), a host API with no device (no JACK server running
-# under a name nobody uses) (1); --list-devices works without any device.
+# under a name nobody uses) (1), JACK MIDI input with no JACK server (1);
+# --list-devices works without any device.
 #   usage: play_errors.sh /path/to/genwave
 set -uo pipefail
 genwave=$1
@@ -42,6 +43,9 @@ if [[ -x $bin/gw_string_model ]]; then
   # where PortAudio finds no device at all (a container), that is the error
 expect 1 "genwave: (host API 'JACK' has no output device|no audio device)" -- "$tmp/s.gwm" --host-api JACK --note 60 --seconds 1
   expect 1 "genwave: $tmp/none.mid: cannot open" -- "$tmp/s.gwm" --midi "$tmp/none.mid"
+  # live JACK MIDI with no server: said before any audio device is looked for
+  expect 1 "^genwave: --midi-in jack: no JACK server running" -- "$tmp/s.gwm" --midi-in jack
+  expect 1 "^genwave: --midi-in jack:a2j:x: no JACK server running" -- "$tmp/s.gwm" --midi-in jack:a2j:x
   expect 1 "(--device 99: no output device with that index|no audio device)" -- "$tmp/s.gwm" --device 99
 fi
 timeout 30 "$genwave" play --list-devices >"$tmp/out" 2>"$tmp/err" || { echo "FAIL: --list-devices exit $?"; bad=1; }

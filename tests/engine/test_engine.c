@@ -295,6 +295,20 @@ static void sleep_us(long us) {
     nanosleep(&ts, NULL);
 }
 
+/* GW_ENGINE_THREAD: `blocks` blocks of B frames into out, each once the
+ * generator has it ready (so a slow machine never turns into underruns) */
+static void run_thread(gw_engine *e, float *out, int blocks, int B) {
+    for (int k = 0; k < blocks; k++) {
+        gw_engine_meters mt;
+        for (int w = 0; w < 20000; w++) { /* at most 2 s for the generator to catch up */
+            gw_engine_read_meters(e, &mt);
+            if (mt.ready >= (uint64_t)B) break;
+            sleep_us(100);
+        }
+        gw_engine_process(e, out + (size_t)k * B, B);
+    }
+}
+
 /* the generator thread renders exactly what the callback would: same
  * voices, same noise, same resampling, only earlier */
 static void test_thread_mode_matches_callback(void **state) {
@@ -311,15 +325,7 @@ static void test_thread_mode_matches_callback(void **state) {
     gw_engine_note_on(th, 64, 0.8f);
     run(cb, a, B * BLOCKS, B);
     if (gw_engine_start(th, &err)) fail_msg("%s", err.msg);
-    for (int k = 0; k < BLOCKS; k++) {
-        gw_engine_meters mt;
-        for (int w = 0; w < 20000; w++) { /* at most 2 s for the generator to catch up */
-            gw_engine_read_meters(th, &mt);
-            if (mt.ready >= B) break;
-            sleep_us(100);
-        }
-        gw_engine_process(th, b + k * B, B);
-    }
+    run_thread(th, b, BLOCKS, B);
     gw_engine_meters mt;
     gw_engine_read_meters(th, &mt);
     assert_int_equal(mt.underruns, 0);
@@ -333,6 +339,67 @@ static void test_thread_mode_matches_callback(void **state) {
     assert_true(gw_engine_latency_frames(th) >= 4.0 * B);
     gw_engine_free(cb);
     gw_engine_free(th);
+    gw_wavenet_free(m);
+}
+
+/* events stamped with a frame land on the same model sample whatever the
+ * host's block sizes: a note-on at frame F1 and its note-off at F2 give
+ * bit-identical output played in blocks of 256 and in ragged blocks, exact
+ * silence before F1, and sound from F1 + latency on; in thread mode the
+ * same output comes ahead * block frames later (its larger latency) */
+static void test_event_frames(void **state) {
+    gw_wavenet *m;
+    gw_error err = {0};
+    if (gw_test_string_model(&m, 8000, 55, 67, &err)) fail_msg("%s", err.msg);
+    enum { B = 256, N = B * 40, F1 = 1000, F2 = 6001 };
+    static float a[N], b[N], c[N];
+    gw_engine *ea = make_engine(m, 4, 48000, B, GW_ENGINE_CALLBACK);
+    gw_engine *eb = make_engine(m, 4, 48000, B, GW_ENGINE_CALLBACK);
+    /* 3 blocks ahead: 768 frames, a whole number of model samples (6 frames
+     * each), so the thread's output is the callback's shifted exactly */
+    gw_engine_config cc = *gw_engine_get_config(ea);
+    cc.mode = GW_ENGINE_THREAD;
+    cc.ahead = 3;
+    gw_engine *ec = NULL;
+    if (gw_engine_create(&ec, m, &cc, &err)) fail_msg("%s", err.msg);
+    gw_engine *all[3] = {ea, eb, ec};
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal(gw_engine_send(all[k], &(gw_engine_event){.type = GW_ENGINE_EV_NOTE_ON,
+                                                                   .note = 60, .value = 0.8f,
+                                                                   .frame = F1}),
+                         1);
+        assert_int_equal(gw_engine_send(all[k], &(gw_engine_event){.type = GW_ENGINE_EV_NOTE_OFF,
+                                                                   .note = 60, .frame = F2}),
+                         1);
+    }
+    run(ea, a, N, B);
+    static const int ragged[] = {1, 37, 256, 100, 3, 255, 64, 129};
+    for (size_t t = 0, k = 0; t < N; k++) {
+        int n = ragged[k % 8];
+        if ((size_t)n > N - t) n = (int)(N - t);
+        gw_engine_process(eb, b + t, n);
+        t += (size_t)n;
+    }
+    assert_true(gw_test_max_abs_diff(a, b, N) == 0.0f);
+    for (int t = 0; t < F1; t++) assert_true(a[t] == 0.0f);
+    const int lat = (int)ceil(gw_engine_latency_frames(ea));
+    float onset = 0, held = 0, after = 0;
+    for (int t = F1; t < F1 + lat + 480; t++) onset = fmaxf(onset, fabsf(a[t]));
+    for (int t = F1 + lat + 480; t < F2; t++) held = fmaxf(held, fabsf(a[t]));
+    /* 80 ms release (3840 frames) past F2 + latency, and the resampler's tail
+     * (its latency again): silent */
+    for (int t = F2 + 2 * lat + 3840 + 48; t < N; t++) after = fmaxf(after, fabsf(a[t]));
+    assert_true(onset > 1e-3f && held > 0.01f);
+    assert_true(after == 0.0f);
+
+    if (gw_engine_start(ec, &err)) fail_msg("%s", err.msg);
+    run_thread(ec, c, N / B, B);
+    const int ahead = cc.ahead * B;
+    assert_true(gw_engine_latency_frames(ec) == gw_engine_latency_frames(ea) + ahead);
+    assert_true(gw_test_max_abs_diff(a, c + ahead, N - ahead) == 0.0f);
+    gw_engine_free(ea);
+    gw_engine_free(eb);
+    gw_engine_free(ec);
     gw_wavenet_free(m);
 }
 
@@ -506,6 +573,7 @@ int main(void) {
         cmocka_unit_test(test_gain_smoothing),
         cmocka_unit_test(test_pitch_and_bend),
         cmocka_unit_test(test_thread_mode_matches_callback),
+        cmocka_unit_test(test_event_frames),
         cmocka_unit_test(test_model_swap),
         cmocka_unit_test(test_sinc_resampler),
         cmocka_unit_test(test_meters),
