@@ -2,7 +2,7 @@
  * (reference-models.md) at batch 64: D = conv 5x5 s2 p2 1->32->64->128->256
  * on 64x64, G = the mirror with convT 5x5 s2 p2 op1 256->128->64->32->1.
  *
- *   OPENBLAS_NUM_THREADS=1 bench_conv2d [reps=5] [batch=64] [chunk=auto]
+ *   OPENBLAS_NUM_THREADS=1 bench_conv2d [reps=5] [batch=64] [chunk=auto] [fused|lowered]
  *
  * Prints per layer and per stack the median time of forward and of backward
  * (dinp, dweight, dbias all computed), GFLOP/s counting 2 FLOP per multiply-
@@ -13,9 +13,14 @@
  * weights frozen). batch / that time bounds examples/s from above; PyTorch
  * does the whole step at 114 examples/s on 1 thread
  * (shared/peers/README.md). The step is printed from medians and from each
- * part's best run (the machine is shared; busy spells halve any figure). */
+ * part's best run (the machine is shared; busy spells halve any figure).
+ * Times are the process's CPU time divided by the thread count (other
+ * tenants' time slices do not count); "lowered" times the im2col / col2im
+ * path instead of the fused product (conv2d.h). */
 #include "nn/conv2d.h"
 #include "bench_util.h"
+
+#include <cblas.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +28,11 @@
 #include <time.h>
 
 enum { NL = 4, MAX_REPS = 101 };
+
+/* process CPU time per thread of the convolutions */
+static double cpu_now(void) {
+    return bench_cpu_now() / openblas_get_num_threads();
+}
 
 typedef struct stack {
     const char *name;
@@ -74,33 +84,33 @@ static void stack_backward(stack *s, int mode, double *per_layer, float *ws) {
         const gw_conv2d_dims *d = &s->d[l];
         float *dx = (mode == BWD_WEIGHTS && l == 0) ? NULL : s->dact[l];
         float *dw = mode == BWD_INPUT ? NULL : s->dw[l], *db = mode == BWD_INPUT ? NULL : s->db[l];
-        double t0 = bench_now();
+        double t0 = cpu_now();
         if (d->transposed)
             gw_conv_transpose2d_backward(dx, dw, db, s->dact[l + 1], s->act[l], s->w[l], d, ws);
         else
             gw_conv2d_backward(dx, dw, db, s->dact[l + 1], s->act[l], s->w[l], d, ws);
-        if (per_layer) per_layer[l * MAX_REPS] = bench_now() - t0;
+        if (per_layer) per_layer[l * MAX_REPS] = cpu_now() - t0;
     }
 }
 
 static void stack_run(stack *s, int rep, float *ws) {
     for (int l = 0; l < NL; l++) {
         const gw_conv2d_dims *d = &s->d[l];
-        double t0 = bench_now();
+        double t0 = cpu_now();
         if (d->transposed)
             gw_conv_transpose2d_forward(s->act[l + 1], s->act[l], s->w[l], s->b[l], d, ws);
         else
             gw_conv2d_forward(s->act[l + 1], s->act[l], s->w[l], s->b[l], d, ws);
-        s->fwd[l][rep] = bench_now() - t0;
+        s->fwd[l][rep] = cpu_now() - t0;
     }
     stack_backward(s, BWD_ALL, &s->bwd[0][rep], ws);
     if (s->d[0].transposed) return;
-    double t0 = bench_now();
+    double t0 = cpu_now();
     stack_backward(s, BWD_WEIGHTS, NULL, ws);
-    s->bwd_w[rep] = bench_now() - t0;
-    t0 = bench_now();
+    s->bwd_w[rep] = cpu_now() - t0;
+    t0 = cpu_now();
     stack_backward(s, BWD_INPUT, NULL, ws);
-    s->bwd_x[rep] = bench_now() - t0;
+    s->bwd_x[rep] = cpu_now() - t0;
 }
 
 static double best(double *x, int n) {
@@ -139,6 +149,11 @@ int main(int argc, char **argv) {
     int reps = argc > 1 ? atoi(argv[1]) : 5;
     int B = argc > 2 ? atoi(argv[2]) : 64;
     int chunk = argc > 3 ? atoi(argv[3]) : 0;
+    int lowered = argc > 4 && !strcmp(argv[4], "lowered");
+    if (argc > 4 && !lowered && strcmp(argv[4], "fused")) {
+        fprintf(stderr, "bench_conv2d: path '%s' is not fused or lowered\n", argv[4]);
+        return 2;
+    }
     if (reps < 1 || reps > MAX_REPS || B < 1) {
         fprintf(stderr, "usage: bench_conv2d [reps 1..%d] [batch] [chunk]\n", MAX_REPS);
         return 2;
@@ -155,6 +170,7 @@ int main(int argc, char **argv) {
             fprintf(stderr, "bench_conv2d: %s\n", err.msg);
             return 1;
         }
+        D.d[l].lowered = G.d[l].lowered = lowered;
         if (chunk > 0) {
             D.d[l].chunk = chunk < B ? chunk : B;
             G.d[l].chunk = chunk < B ? chunk : B;
@@ -169,8 +185,9 @@ int main(int argc, char **argv) {
     stack_alloc(&G, &r);
     float *ws = alloc_floats(ws_n);
     const char *thr = getenv("OPENBLAS_NUM_THREADS");
-    printf("bench_conv2d: batch %d, %d reps (median), OPENBLAS_NUM_THREADS=%s, workspace %.1f MB\n",
-           B, reps, thr ? thr : "(unset)", ws_n * 4.0 / 1e6);
+    printf("bench_conv2d: batch %d, %d reps (median), OPENBLAS_NUM_THREADS=%s, workspace %.1f MB, "
+           "%s path, CPU time per thread\n",
+           B, reps, thr ? thr : "(unset)", ws_n * 4.0 / 1e6, lowered ? "lowered" : "fused");
     stack_run(&D, 0, ws); /* warm-up: page in buffers, spin up BLAS threads */
     stack_run(&G, 0, ws);
     for (int i = 0; i < reps; i++) {

@@ -9,7 +9,7 @@
  *   specvae-small  sum-over-pixels squared error + KL, reparameterised
  *                  sample; Adam 1e-3
  *
- *   bench_spec_train [steps=10] [threads=1,2]
+ *   bench_spec_train [steps=10] [threads=1,2] [gan|vae|both=both]
  *
  * Prints the median (and best) ms/step and examples/s per model and thread
  * count, and the ratio to the peer's medians measured on this machine
@@ -94,8 +94,15 @@ int main(int argc, char **argv) {
     int threads[2] = {1, 2}, nt = 2;
     if (argc > 2) threads[0] = atoi(argv[2]), nt = 1;
     if (threads[0] < 1) threads[0] = 1;
+    const char *which = argc > 3 ? argv[3] : "both";
+    int both = !strcmp(which, "both");
+    int gan = both || !strcmp(which, "gan"), vae = both || !strcmp(which, "vae");
+    if (!gan && !vae) {
+        fprintf(stderr, "bench_spec_train: model '%s' is not gan, vae or both\n", which);
+        return 2;
+    }
     printf("batch %d, median of %d steps after 3 warm-up steps\n", BATCH, steps);
     for (int i = 0; i < nt; i++)
-        if (run(0, threads[i], steps) || run(1, threads[i], steps)) return 1;
+        if ((gan && run(0, threads[i], steps)) || (vae && run(1, threads[i], steps))) return 1;
     return 0;
 }

@@ -95,9 +95,12 @@ size_t gw_conv2d_workspace_size(const gw_conv2d_dims *d) {
         chans = (size_t)d->C_out;
     }
     /* each part rounded to 64 bytes so both start aligned */
-    return gw_align64(rows * nb * grid * sizeof(float)) / sizeof(float) +
-           gw_align64(chans * nb * grid * sizeof(float)) / sizeof(float) +
-           gw_conv_sgemm_pack_size();
+    size_t lowered = gw_align64(rows * nb * grid * sizeof(float)) / sizeof(float) +
+                     gw_align64(chans * nb * grid * sizeof(float)) / sizeof(float) +
+                     gw_conv_sgemm_pack_size();
+    /* the fused product needs only its packing buffers, one per thread */
+    size_t fused = (size_t)GW_CONV_THREADS_MAX * gw_conv_sgemm_pack_size();
+    return lowered > fused ? lowered : fused;
 }
 
 double gw_conv2d_macs(const gw_conv2d_dims *d) {
@@ -118,6 +121,14 @@ void gw_conv2d_forward(float *out, const float *inp, const float *weight, const 
     const gw_im2col_geom g = conv_geom(d);
     const int K = d->C_in * d->KH * d->KW, hwo = d->H_out * d->W_out;
     const size_t in_sz = (size_t)d->C_in * d->H_in * d->W_in, out_sz = (size_t)d->C_out * hwo;
+    if (gw_conv_fused_ok(d)) {
+        // out (B, C_out, hwo) = weight (C_out, K) im2col(inp) (K, B hwo) + bias
+        const gw_conv_a a = {.kind = GW_CONV_A_DENSE, .p = weight, .ld = K};
+        const gw_conv_b b = {.kind = GW_CONV_B_IM2COL, .p = inp, .g = &g};
+        const gw_conv_c c = {.kind = GW_CONV_C_NCHW, .p = out, .bias = bias, .hw = hwo};
+        gw_conv_gemm(d->C_out, d->B * hwo, K, &a, &b, &c, gw_conv_threads(), workspace);
+        return;
+    }
     const int chunk = gw_conv_chunk(d->chunk, d->B);
     for (int b0 = 0; b0 < d->B; b0 += chunk) {
         const int nb = d->B - b0 < chunk ? d->B - b0 : chunk, N = nb * hwo;
@@ -139,6 +150,30 @@ void gw_conv2d_backward(float *dinp, float *dweight, float *dbias, const float *
     const size_t in_sz = (size_t)d->C_in * d->H_in * d->W_in, out_sz = (size_t)d->C_out * hwo;
     if (dbias) gw_channel_sum(dbias, dout, d->B, d->C_out, hwo);
     if (!dinp && !dweight) return;
+    if (gw_conv_fused_ok(d)) {
+        const int T = gw_conv_threads(), N = d->B * hwo;
+        const gw_conv_a da = {.kind = GW_CONV_A_NCHW, .p = dout, .hw = hwo};
+        if (dweight) {
+            // dweight (C_out, K) += dout (C_out, B hwo) im2col(inp)^T (B hwo, K)
+            const gw_conv_b b = {.kind = GW_CONV_B_IM2COL_T, .p = inp, .g = &g};
+            const gw_conv_c c = {.kind = GW_CONV_C_DENSE, .p = dweight, .ldc = K, .beta = 1.0f};
+            gw_conv_gemm(d->C_out, K, N, &da, &b, &c, T, workspace);
+        }
+        /* On one thread col2im of a column matrix (the lowered path below)
+         * is ~15% faster than adding each register tile into the image (tiles
+         * of neighbouring kernel rows overlap in the image, and each masked
+         * read-modify-write waits for the last; bench/conv2d.c); on several
+         * threads the fused product, which splits the images between them. */
+        if (dinp && T > 1) {
+            // dinp += col2im(weight^T (K, C_out) dout (C_out, B hwo))
+            const gw_conv_a a = {.kind = GW_CONV_A_DENSE, .p = weight, .ld = K, .trans = 1};
+            const gw_conv_b b = {.kind = GW_CONV_B_NCHW, .p = dout, .hw = hwo};
+            const gw_conv_c c = {.kind = GW_CONV_C_COL2IM, .p = dinp, .g = &g};
+            gw_conv_gemm(K, N, d->C_out, &a, &b, &c, T, workspace);
+        }
+        if (!dinp || T > 1) return;
+        dweight = NULL; /* done: only dinp is left for the lowered path */
+    }
     const int chunk = gw_conv_chunk(d->chunk, d->B);
     for (int b0 = 0; b0 < d->B; b0 += chunk) {
         const int nb = d->B - b0 < chunk ? d->B - b0 : chunk, N = nb * hwo;

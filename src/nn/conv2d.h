@@ -10,10 +10,14 @@
  *                     H_out = (H_in - 1) stride - 2 pad + KH + out_pad
  * Padding and stride are the same along both axes.
  *
- * Fast kernels lower the convolution to one matrix product per chunk of
- * `chunk` images (im2col / col2im over the whole chunk, so the small late
- * layers still give the product a wide matrix): a packed AVX-512 kernel on
- * one BLAS thread, cblas_sgemm otherwise (see docs/nn.md). They need a
+ * Fast kernels are one matrix product per layer and pass. With AVX-512 it
+ * is fused: the product's packing reads the im2col lowering straight from
+ * the images and its register tiles are added straight into NCHW outputs or
+ * col2im'ed into images, on as many threads as OpenBLAS is set to (up to
+ * GW_CONV_THREADS_MAX, columns split between them). The lowered path (no
+ * AVX-512, or dims.lowered = 1) materialises im2col / col2im for chunks of
+ * `chunk` images (so the small late layers still give the product a wide
+ * matrix) and multiplies with cblas_sgemm (see docs/nn.md). They need a
  * caller-owned workspace of gw_conv2d_workspace_size() floats (64-byte
  * aligned is best, e.g. gw_alloc) and never allocate; one workspace may be
  * shared by layers run one after another. The *_ref kernels are the direct
@@ -43,6 +47,11 @@ typedef struct gw_conv2d_dims {
     int transposed;         /* 1 for conv_transpose2d */
     int chunk;              /* images per sgemm, 1..B; set by init, may be
                                lowered by the caller to shrink the workspace */
+    int lowered;            /* 0 (init): with AVX-512, the fused product that
+                               reads and writes the images in place (no column
+                               matrix); 1: im2col / col2im through the
+                               workspace, `chunk` images per product (the
+                               path without AVX-512) */
 } gw_conv2d_dims;
 
 gw_status gw_conv2d_dims_init(gw_conv2d_dims *d, int B, int C_in, int H_in, int W_in, int C_out,

@@ -11,9 +11,12 @@
  * MC x KC blocks that stay in L2, and a 12 x 32 register-blocked micro-kernel
  * does all the arithmetic. With several BLAS threads OpenBLAS's own threading
  * wins, so cblas_sgemm is used. */
+#include "nn/conv2d.h"
 #include "nn/im2col.h"
 
 #include <cblas.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <string.h>
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -185,11 +188,504 @@ void gw_conv_sgemm_avx512(int trans_a, int trans_b, int M, int N, int K, const f
 }
 
 size_t gw_conv_sgemm_pack_size(void) {
-    return (size_t)MC * KC + (size_t)NC * KC;
+    /* A block, B block, and the tap-major scratch of an IM2COL_T panel */
+    return (size_t)MC * KC + (size_t)NC * KC + (size_t)NR * KC;
 }
 
 int gw_conv_sgemm_avx512_ok(void) {
     return __builtin_cpu_supports("avx512f");
+}
+/* ---- the fused product ---- */
+
+/* A stretch of consecutive pixels that stays within one grid row: image n,
+ * grid row oh, grid columns [ow, ow + len), pixel q = oh Wo + ow within the
+ * image, at column col of the block being packed or stored. */
+typedef struct px_run {
+    int n, oh, ow, q, len, col;
+} px_run;
+
+/* splits pixels [j, j + len) of a (Ho, Wo) grid into runs (at most len of
+ * them); an NCHW plane is the grid (1, hw) */
+static int pixel_runs(px_run *r, int Ho, int Wo, int j, int len) {
+    const int hwo = Ho * Wo;
+    int n = j / hwo, q = j % hwo, oh = q / Wo, ow = q % Wo, k = 0, col = 0;
+    while (len > 0) {
+        const int run = len < Wo - ow ? len : Wo - ow;
+        r[k++] = (px_run){.n = n, .oh = oh, .ow = ow, .q = oh * Wo + ow, .len = run, .col = col};
+        col += run, len -= run, ow = 0;
+        if (++oh == Ho) oh = 0, n++;
+    }
+    return k;
+}
+
+/* tap p of the lowering (channel c, kernel row kh, column kw) with the grid
+ * columns [lo, hi) whose tap lands inside the image row */
+typedef struct px_tap {
+    int c, kh, lo, hi, off; /* off = kw - pad: iw = ow stride + off */
+} px_tap;
+
+static void taps_of(px_tap *t, const gw_im2col_geom *g, int p0, int n) {
+    const int khw = g->KH * g->KW, s = g->stride;
+    for (int i = 0; i < n; i++) {
+        const int p = p0 + i, r = p % khw, kw = r % g->KW, o = g->pad - kw;
+        int l = o > 0 ? (o + s - 1) / s : 0;
+        int h = (g->W - 1 + o) >= 0 ? (g->W - 1 + o) / s + 1 : 0;
+        l = l > g->Wo ? g->Wo : l;
+        h = h > g->Wo ? g->Wo : h;
+        t[i] = (px_tap){.c = p / khw, .kh = r / g->KW, .lo = l, .hi = h < l ? l : h, .off = -o};
+    }
+}
+
+/* the lanes 2t, t in [a, b) of 32, as a mask (0 <= a <= b <= 16) */
+static inline uint32_t even_lanes(int a, int b) {
+    const uint64_t hi = (1ull << (2 * b)) - 1, lo = (1ull << (2 * a)) - 1;
+    return (uint32_t)((hi & ~lo) & 0x55555555u);
+}
+
+/* dst[t] = srow[(ow + t) s + off] where ow + t lies in [lo, hi), else 0, for
+ * t < run: one grid row's stretch of an im2col row. Stride 2 (the spec nets)
+ * takes 16 outputs per two masked loads and one permute; masked-off lanes
+ * are never read, so the zero padding costs nothing. */
+__attribute__((always_inline, target("avx512f"))) static inline void
+row_gather(float *dst, const float *srow, int ow, int run, int lo, int hi, int s, int off) {
+    if (s != 2) {
+        for (int t = 0; t < run; t++) {
+            int o = ow + t;
+            dst[t] = o >= lo && o < hi ? srow[o * s + off] : 0.0f;
+        }
+        return;
+    }
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2,
+                                          0);
+    for (int t = 0; t < run; t += 16) {
+        const int m = run - t < 16 ? run - t : 16, o0 = ow + t;
+        const int a = (lo > o0 ? lo : o0) - o0, b = (hi < o0 + m ? hi : o0 + m) - o0;
+        __m512 x = _mm512_setzero_ps();
+        if (b > a) {
+            const uint32_t m32 = even_lanes(a, b);
+            const float *base = srow + 2 * o0 + off;
+            __m512 v0 = _mm512_maskz_loadu_ps((__mmask16)m32, base);
+            __m512 v1 = _mm512_maskz_loadu_ps((__mmask16)(m32 >> 16), base + 16);
+            x = _mm512_permutex2var_ps(v0, even, v1);
+        }
+        _mm512_mask_storeu_ps(dst + t, (__mmask16)((1u << m) - 1), x);
+    }
+}
+
+/* drow[(ow + t) s + off] += src[t] for ow + t in [lo, hi), t < run: the
+ * adjoint of row_gather */
+__attribute__((always_inline, target("avx512f"))) static inline void
+row_scatter_add(float *drow, const float *src, int ow, int run, int lo, int hi, int s, int off) {
+    const int a = lo > ow ? lo : ow, b = hi < ow + run ? hi : ow + run;
+    if (s != 2) {
+        for (int o = a; o < b; o++) drow[o * s + off] += src[o - ow];
+        return;
+    }
+    const __m512i lo8 = _mm512_set_epi32(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
+    const __m512i hi8 =
+        _mm512_set_epi32(15, 15, 14, 14, 13, 13, 12, 12, 11, 11, 10, 10, 9, 9, 8, 8);
+    for (int t = 0; t < run; t += 16) {
+        const int m = run - t < 16 ? run - t : 16, o0 = ow + t;
+        const int la = (a > o0 ? a : o0) - o0, lb = (b < o0 + m ? b : o0 + m) - o0;
+        if (lb <= la) continue;
+        const uint32_t m32 = even_lanes(la, lb);
+        const __m512 x = _mm512_maskz_loadu_ps((__mmask16)((1u << m) - 1), src + t);
+        float *base = drow + 2 * o0 + off;
+        const __mmask16 m0 = (__mmask16)m32, m1 = (__mmask16)(m32 >> 16);
+        if (m0) {
+            __m512 d = _mm512_maskz_loadu_ps(m0, base);
+            d = _mm512_add_ps(d, _mm512_maskz_permutexvar_ps(0x5555, lo8, x));
+            _mm512_mask_storeu_ps(base, m0, d);
+        }
+        if (m1) {
+            __m512 d = _mm512_maskz_loadu_ps(m1, base + 16);
+            d = _mm512_add_ps(d, _mm512_maskz_permutexvar_ps(0x5555, hi8, x));
+            _mm512_mask_storeu_ps(base + 16, m1, d);
+        }
+    }
+}
+
+/* Stride 2: the tile rows of one (channel, kernel row) are taps kw = k..
+ * that add into the same image row at positions 2 ow + kw - pad. Their
+ * shifted, interleaved contributions to 16 grid columns are summed in three
+ * registers (48 image columns, enough for KW <= 17) and the image row is
+ * read and written once, not once per tap: successive masked read-modify-
+ * writes of overlapping stretches would each wait for the previous store. */
+__attribute__((always_inline, target("avx512f"))) static inline void
+group_scatter_add(float *drow, const float *tile, int rows, const px_tap *taps, int col, int ow,
+                  int run, int W) {
+    const __m512i iota = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    const int off0 = taps[0].off;
+    for (int t = 0; t < run; t += 16) {
+        const int m = run - t < 16 ? run - t : 16, p0 = 2 * (ow + t) + off0;
+        __m512 acc[3] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+        for (int r = 0; r < rows; r++) {
+            const int sh = taps[r].off - off0;
+            const __m512 x =
+                _mm512_maskz_loadu_ps((__mmask16)((1u << m) - 1), tile + r * NR + col + t);
+            for (int a = 0; a < 3; a++) {
+                /* lane l of acc[a] is image column p0 + 16 a + l = 2 u + sh + p0 for
+                 * the tap's grid column u = (l + 16 a - sh) / 2 when that is whole */
+                const int lo = sh - 16 * a > 0 ? sh - 16 * a : 0, hi = 31 + sh - 16 * a;
+                if (lo > 15 || hi < 0) continue;
+                uint32_t mk = (sh & 1 ? 0xAAAAu : 0x5555u) & (0xFFFFu << lo);
+                if (hi < 15) mk &= (1u << (hi + 1)) - 1;
+                const __m512i idx =
+                    _mm512_srai_epi32(_mm512_add_epi32(iota, _mm512_set1_epi32(16 * a - sh)), 1);
+                acc[a] = _mm512_add_ps(acc[a], _mm512_maskz_permutexvar_ps((__mmask16)mk, idx, x));
+            }
+        }
+        for (int a = 0; a < 3; a++) {
+            /* image columns [0, W) of this register */
+            const int c0 = p0 + 16 * a, lo = c0 < 0 ? -c0 : 0, hi = W - c0;
+            if (lo > 15 || hi <= 0) continue;
+            uint32_t mk = 0xFFFFu << lo;
+            if (hi < 16) mk &= (1u << hi) - 1;
+            __m512 d = _mm512_maskz_loadu_ps((__mmask16)mk, drow + c0);
+            _mm512_mask_storeu_ps(drow + c0, (__mmask16)mk, _mm512_add_ps(d, acc[a]));
+        }
+    }
+}
+
+/* dst[0..) = im2col row of tap t over the pixel runs r */
+__attribute__((target("avx512f"))) static void
+im2col_runs(float *dst, const gw_im2col_geom *g, const float *img, const px_tap *t,
+            const px_run *r, int nr) {
+    for (int k = 0; k < nr; k++) {
+        const int ih = r[k].oh * g->stride - g->pad + t->kh;
+        if (ih < 0 || ih >= g->H) {
+            for (int i = 0; i < r[k].len; i++) dst[r[k].col + i] = 0.0f;
+            continue;
+        }
+        const float *srow = img + (((size_t)r[k].n * g->C + t->c) * g->H + ih) * g->W;
+        row_gather(dst + r[k].col, srow, r[k].ow, r[k].len, t->lo, t->hi, g->stride, t->off);
+    }
+}
+
+/* 16 consecutive pixels for the gather path: each one's image offset of
+ * (n, oh s, ow s) in img, oh s and ow s for the bounds, and which exist */
+typedef struct px_vec {
+    __m512i base, ohs, ows;
+    __mmask16 live;
+} px_vec;
+
+__attribute__((target("avx512f"))) static int pixel_vecs(px_vec *v, const gw_im2col_geom *g, int j,
+                                                          int len) {
+    const int hwo = g->Ho * g->Wo, k = (len + 15) / 16;
+    for (int i = 0; i < k; i++) {
+        int b[16], oh[16], ow[16];
+        unsigned live = 0;
+        for (int l = 0; l < 16; l++) {
+            const int px = j + 16 * i + l, n = px / hwo, q = px % hwo;
+            oh[l] = q / g->Wo * g->stride, ow[l] = q % g->Wo * g->stride;
+            b[l] = (n * g->C * g->H + oh[l]) * g->W + ow[l];
+            if (16 * i + l < len) live |= 1u << l;
+            else b[l] = 0;
+        }
+        v[i].base = _mm512_loadu_si512(b);
+        v[i].ohs = _mm512_loadu_si512(oh);
+        v[i].ows = _mm512_loadu_si512(ow);
+        v[i].live = (__mmask16)live;
+    }
+    return k;
+}
+
+/* dst[0..16 k) = im2col row of tap t at the pixels of v: one masked gather
+ * per 16 pixels, whatever the grid width (the row path above spends a
+ * permute and its masks per grid row, which at 4 or 8 columns is most of
+ * the work) */
+__attribute__((target("avx512f"))) static void im2col_gather(float *dst, const gw_im2col_geom *g,
+                                                              const float *img, const px_tap *t,
+                                                              const px_vec *v, int k) {
+    const int dh = t->kh - g->pad;
+    const __m512i delta = _mm512_set1_epi32((t->c * g->H + dh) * g->W + t->off);
+    const __m512i vdh = _mm512_set1_epi32(dh), voff = _mm512_set1_epi32(t->off);
+    const __m512i H = _mm512_set1_epi32(g->H), W = _mm512_set1_epi32(g->W);
+    for (int i = 0; i < k; i++) {
+        __mmask16 m = _mm512_mask_cmplt_epu32_mask(v[i].live, _mm512_add_epi32(v[i].ohs, vdh), H);
+        m = _mm512_mask_cmplt_epu32_mask(m, _mm512_add_epi32(v[i].ows, voff), W);
+        const __m512 x = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m,
+                                                  _mm512_add_epi32(v[i].base, delta), img, 4);
+        _mm512_storeu_ps(dst + 16 * i, x);
+    }
+}
+
+/* dst (16 rows, ld_dst) = src (16 rows, ld_src)^T, in registers (three
+ * rounds of shuffles: 2x2 float blocks, 4x4, then 128-bit lanes) */
+__attribute__((always_inline, target("avx512f"))) static inline void
+transpose16(float *dst, int ld_dst, const float *src, int ld_src) {
+    __m512 r[16], t[16];
+    for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(src + (size_t)i * ld_src);
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        r[i] = _mm512_castpd_ps(
+            _mm512_unpacklo_pd(_mm512_castps_pd(t[i]), _mm512_castps_pd(t[i + 2])));
+        r[i + 1] = _mm512_castpd_ps(
+            _mm512_unpackhi_pd(_mm512_castps_pd(t[i]), _mm512_castps_pd(t[i + 2])));
+        r[i + 2] = _mm512_castpd_ps(
+            _mm512_unpacklo_pd(_mm512_castps_pd(t[i + 1]), _mm512_castps_pd(t[i + 3])));
+        r[i + 3] = _mm512_castpd_ps(
+            _mm512_unpackhi_pd(_mm512_castps_pd(t[i + 1]), _mm512_castps_pd(t[i + 3])));
+    }
+    /* r[4b + k] holds, in its 128-bit lane l, elements 4l + k of rows 4b..4b+3 */
+    for (int k = 0; k < 4; k++) {
+        __m512 a0 = _mm512_shuffle_f32x4(r[k], r[4 + k], 0x88);
+        __m512 a1 = _mm512_shuffle_f32x4(r[k], r[4 + k], 0xdd);
+        __m512 b0 = _mm512_shuffle_f32x4(r[8 + k], r[12 + k], 0x88);
+        __m512 b1 = _mm512_shuffle_f32x4(r[8 + k], r[12 + k], 0xdd);
+        _mm512_storeu_ps(dst + (size_t)k * ld_dst, _mm512_shuffle_f32x4(a0, b0, 0x88));
+        _mm512_storeu_ps(dst + (size_t)(k + 4) * ld_dst, _mm512_shuffle_f32x4(a1, b1, 0x88));
+        _mm512_storeu_ps(dst + (size_t)(k + 8) * ld_dst, _mm512_shuffle_f32x4(a0, b0, 0xdd));
+        _mm512_storeu_ps(dst + (size_t)(k + 12) * ld_dst, _mm512_shuffle_f32x4(a1, b1, 0xdd));
+    }
+}
+
+/* Ap (ceil(mc / MR) panels, kc, MR) from A (M, nb hw) stored as (nb, M, hw) */
+static void pack_a_nchw(float *Ap, const gw_conv_a *a, int M, int i0, int mc, int p0, int kc) {
+    for (int ir = 0; ir < mc; ir += MR) {
+        const int mr = mc - ir < MR ? mc - ir : MR;
+        float *dst = Ap + (size_t)ir * kc;
+        int n = p0 / a->hw, q = p0 % a->hw;
+        for (int p = 0; p < kc; p++) {
+            const float *s = a->p + ((size_t)n * M + i0 + ir) * a->hw + q;
+            float *d = dst + (size_t)p * MR;
+            for (int i = 0; i < mr; i++) d[i] = s[(size_t)i * a->hw];
+            for (int i = mr; i < MR; i++) d[i] = 0.0f;
+            if (++q == a->hw) q = 0, n++;
+        }
+    }
+}
+
+static void pack_a_any(float *Ap, const gw_conv_a *a, int M, int i0, int mc, int p0, int kc) {
+    if (a->kind == GW_CONV_A_NCHW) pack_a_nchw(Ap, a, M, i0, mc, p0, kc);
+    else pack_a(Ap, a->trans, a->p, a->ld, i0, mc, p0, kc);
+}
+
+/* grids under 16 columns take the gather path (measured: 20-25% faster
+ * products at 8 and 4 columns, no gain at 16, a loss at 32), where npix
+ * pixels' image offsets fit its 32-bit indices */
+static int use_gather(const gw_im2col_geom *g, int npix) {
+    const double images = (double)npix / ((double)g->Ho * g->Wo) + 1;
+    return g->Wo < 16 && images * g->C * g->H * g->W < 2147483647.0;
+}
+
+/* Bp (ceil(nc / NR) panels, kc, NR) for every kind of B (K, npix);
+ * tmp: NR x KC */
+__attribute__((target("avx512f"))) static void pack_b_any(float *Bp, float *tmp,
+                                                           const gw_conv_b *b, int K, int npix,
+                                                           int p0, int kc, int j0, int nc) {
+    px_run runs[KC > NR ? KC : NR];
+    px_tap taps[KC > NR ? KC : NR];
+    px_vec vecs[KC / 16];
+    const gw_im2col_geom *g = b->g;
+    if (b->kind == GW_CONV_B_DENSE) {
+        pack_b(Bp, 0, b->p, b->ld, p0, kc, j0, nc);
+        return;
+    }
+    if (b->kind == GW_CONV_B_IM2COL_T) {
+        /* rows p0.. are pixels, columns taps: each tap's pixels are gathered
+         * as a contiguous row of tmp, then NR x kc is transposed into the
+         * panel 16 x 16 at a time */
+        const int gather = use_gather(g, K);
+        const int n_runs = gather ? pixel_vecs(vecs, g, p0, kc) : pixel_runs(runs, g->Ho, g->Wo, p0, kc);
+        for (int jr = 0; jr < nc; jr += NR) {
+            const int nr = nc - jr < NR ? nc - jr : NR;
+            float *dst = Bp + (size_t)jr * kc;
+            taps_of(taps, g, j0 + jr, nr);
+            for (int t = 0; t < nr; t++) {
+                if (gather) im2col_gather(tmp + (size_t)t * kc, g, b->p, &taps[t], vecs, n_runs);
+                else im2col_runs(tmp + (size_t)t * kc, g, b->p, &taps[t], runs, n_runs);
+            }
+            for (int t = nr; t < NR; t++) memset(tmp + (size_t)t * kc, 0, sizeof(float) * kc);
+            int p = 0;
+            for (; p + 16 <= kc; p += 16)
+                for (int t = 0; t < NR; t += 16)
+                    transpose16(dst + (size_t)p * NR + t, NR, tmp + (size_t)t * kc + p, kc);
+            for (; p < kc; p++)
+                for (int t = 0; t < NR; t++) dst[(size_t)p * NR + t] = tmp[(size_t)t * kc + p];
+        }
+        return;
+    }
+    const int gather = b->kind == GW_CONV_B_IM2COL && use_gather(g, npix);
+    if (b->kind == GW_CONV_B_IM2COL) taps_of(taps, g, p0, kc);
+    for (int jr = 0; jr < nc; jr += NR) {
+        const int nr = nc - jr < NR ? nc - jr : NR;
+        float *dst = Bp + (size_t)jr * kc;
+        const int n_runs = gather ? pixel_vecs(vecs, g, j0 + jr, nr)
+                           : b->kind == GW_CONV_B_IM2COL ? pixel_runs(runs, g->Ho, g->Wo, j0 + jr, nr)
+                                                         : pixel_runs(runs, 1, b->hw, j0 + jr, nr);
+        for (int p = 0; p < kc; p++) {
+            float *d = dst + (size_t)p * NR;
+            if (gather) {
+                im2col_gather(d, g, b->p, &taps[p], vecs, n_runs);
+            } else if (b->kind == GW_CONV_B_IM2COL) {
+                im2col_runs(d, g, b->p, &taps[p], runs, n_runs);
+            } else { /* NCHW: each run is contiguous in its image's plane */
+                for (int k = 0; k < n_runs; k++)
+                    memcpy(d + runs[k].col, b->p + ((size_t)runs[k].n * K + p0 + p) * b->hw + runs[k].q,
+                           sizeof(float) * runs[k].len);
+            }
+            for (int t = nr; t < NR; t++) d[t] = 0.0f;
+        }
+    }
+}
+
+/* the (mr, nr) tile (row stride NR) of C at rows i, pixel runs r, put where
+ * C lives: taps[] are the tile rows' taps (COL2IM); first: the first K
+ * block of an NCHW overwrite */
+__attribute__((target("avx512f"))) static void store_tile(const gw_conv_c *c, const float *tile,
+                                                           int M, int i, const px_tap *taps,
+                                                           const px_run *r, int n_runs, int mr,
+                                                           int first) {
+    if (c->kind == GW_CONV_C_COL2IM && c->g->stride == 2 && c->g->KW <= 17) {
+        const gw_im2col_geom *g = c->g;
+        for (int row = 0; row < mr;) {
+            const px_tap *t = &taps[row];
+            int end = row + 1;
+            while (end < mr && taps[end].c == t->c && taps[end].kh == t->kh) end++;
+            for (int k = 0; k < n_runs; k++) {
+                const int ih = r[k].oh * 2 - g->pad + t->kh;
+                if (ih < 0 || ih >= g->H) continue;
+                float *drow = c->p + (((size_t)r[k].n * g->C + t->c) * g->H + ih) * g->W;
+                group_scatter_add(drow, tile + row * NR, end - row, t, r[k].col, r[k].ow,
+                                  r[k].len, g->W);
+            }
+            row = end;
+        }
+        return;
+    }
+    if (c->kind == GW_CONV_C_COL2IM) {
+        const gw_im2col_geom *g = c->g;
+        for (int row = 0; row < mr; row++) {
+            const px_tap *t = &taps[row];
+            for (int k = 0; k < n_runs; k++) {
+                const int ih = r[k].oh * g->stride - g->pad + t->kh;
+                if (ih < 0 || ih >= g->H) continue;
+                float *drow = c->p + (((size_t)r[k].n * g->C + t->c) * g->H + ih) * g->W;
+                row_scatter_add(drow, tile + row * NR + r[k].col, r[k].ow, r[k].len, t->lo, t->hi,
+                                g->stride, t->off);
+            }
+        }
+        return;
+    }
+    for (int row = 0; row < mr; row++) { /* NCHW: row = channel */
+        const float *src = tile + row * NR;
+        const int overwrite = first && !c->accumulate;
+        const float b0 = overwrite && c->bias ? c->bias[i + row] : 0.0f;
+        for (int k = 0; k < n_runs; k++) {
+            float *d = c->p + ((size_t)r[k].n * M + i + row) * c->hw + r[k].q;
+            const float *s = src + r[k].col;
+            if (overwrite)
+                for (int t = 0; t < r[k].len; t++) d[t] = s[t] + b0;
+            else
+                for (int t = 0; t < r[k].len; t++) d[t] += s[t];
+        }
+    }
+}
+
+typedef struct gemm_job {
+    int M, N, K, jb, je;
+    const gw_conv_a *a;
+    const gw_conv_b *b;
+    const gw_conv_c *c;
+    float *pack;
+} gemm_job;
+
+/* the product restricted to columns [jb, je), on the calling thread */
+__attribute__((target("avx512f"))) static void gemm_range(const gemm_job *job) {
+    const int M = job->M, K = job->K;
+    const gw_conv_c *c = job->c;
+    const int dense = c->kind == GW_CONV_C_DENSE;
+    float tile[MR * NR] __attribute__((aligned(64)));
+    px_tap taps[MC];
+    px_run runs[NR];
+    float *Ap = job->pack, *Bp = Ap + MC * KC, *tmp = Bp + (size_t)NC * KC;
+    if (dense && c->beta != 0.0f && c->beta != 1.0f)
+        for (int i = 0; i < M; i++)
+            for (int j = job->jb; j < job->je; j++) c->p[(size_t)i * c->ldc + j] *= c->beta;
+    for (int j0 = job->jb; j0 < job->je; j0 += NC) {
+        const int nc = job->je - j0 < NC ? job->je - j0 : NC;
+        for (int p0 = 0; p0 < K; p0 += KC) {
+            const int kc = K - p0 < KC ? K - p0 : KC;
+            const int accumulate = p0 > 0 || (dense && c->beta != 0.0f);
+            pack_b_any(Bp, tmp, job->b, K, job->N, p0, kc, j0, nc);
+            for (int i0 = 0; i0 < M; i0 += MC) {
+                const int mc = M - i0 < MC ? M - i0 : MC;
+                pack_a_any(Ap, job->a, M, i0, mc, p0, kc);
+                if (c->kind == GW_CONV_C_COL2IM) taps_of(taps, c->g, i0, mc);
+                for (int jr = 0; jr < nc; jr += NR) {
+                    const int nr = nc - jr < NR ? nc - jr : NR;
+                    const float *bp = Bp + (size_t)jr * kc;
+                    int n_runs = 0;
+                    if (c->kind == GW_CONV_C_COL2IM)
+                        n_runs = pixel_runs(runs, c->g->Ho, c->g->Wo, j0 + jr, nr);
+                    else if (c->kind == GW_CONV_C_NCHW)
+                        n_runs = pixel_runs(runs, 1, c->hw, j0 + jr, nr);
+                    for (int ir = 0; ir < mc; ir += MR) {
+                        const int mr = mc - ir < MR ? mc - ir : MR;
+                        const float *ap = Ap + (size_t)ir * kc;
+                        const int full = nr == NR && (mr == MR || mr == 8);
+                        if (dense && full) {
+                            float *cp = c->p + (size_t)(i0 + ir) * c->ldc + j0 + jr;
+                            if (mr == MR) micro_kernel(kc, ap, bp, cp, c->ldc, accumulate);
+                            else micro_kernel8(kc, ap, bp, cp, c->ldc, accumulate);
+                            continue;
+                        }
+                        if (mr <= 8) micro_kernel8(kc, ap, bp, tile, NR, 0);
+                        else micro_kernel(kc, ap, bp, tile, NR, 0);
+                        if (!dense) {
+                            store_tile(c, tile, M, i0 + ir, taps + ir, runs, n_runs, mr, p0 == 0);
+                            continue;
+                        }
+                        float *cp = c->p + (size_t)(i0 + ir) * c->ldc + j0 + jr;
+                        for (int i = 0; i < mr; i++)
+                            for (int j = 0; j < nr; j++)
+                                cp[(size_t)i * c->ldc + j] =
+                                    tile[i * NR + j] +
+                                    (accumulate ? cp[(size_t)i * c->ldc + j] : 0.0f);
+                    }
+                }
+            }
+        }
+    }
+}
+
+static void *gemm_thread(void *arg) {
+    gemm_range(arg);
+    return NULL;
+}
+
+void gw_conv_gemm(int M, int N, int K, const gw_conv_a *a, const gw_conv_b *b, const gw_conv_c *c,
+                  int threads, float *pack) {
+    if (M < 1 || N < 1) return;
+    if (!gw_conv_sgemm_avx512_ok()) {
+        gw_conv_gemm_ref(M, N, K, a, b, c);
+        return;
+    }
+    /* split the columns in units no two threads share: whole images where
+     * col2im adds into overlapping pixels, register panels otherwise */
+    const int unit = c->kind == GW_CONV_C_COL2IM ? c->g->Ho * c->g->Wo : NR;
+    const int units = (N + unit - 1) / unit;
+    int T = threads < 1 ? 1 : threads > GW_CONV_THREADS_MAX ? GW_CONV_THREADS_MAX : threads;
+    if (T > units) T = units;
+    gemm_job jobs[GW_CONV_THREADS_MAX];
+    pthread_t tid[GW_CONV_THREADS_MAX];
+    int started[GW_CONV_THREADS_MAX] = {0};
+    for (int t = 0; t < T; t++) {
+        int u0 = (int)((long long)units * t / T), u1 = (int)((long long)units * (t + 1) / T);
+        int jb = u0 * unit, je = u1 * unit < N ? u1 * unit : N;
+        jobs[t] = (gemm_job){.M = M, .N = N, .K = K, .jb = jb, .je = je, .a = a, .b = b, .c = c,
+                             .pack = pack + (size_t)t * gw_conv_sgemm_pack_size()};
+    }
+    for (int t = 1; t < T; t++) started[t] = pthread_create(&tid[t], NULL, gemm_thread, &jobs[t]) == 0;
+    gemm_range(&jobs[0]);
+    for (int t = 1; t < T; t++) {
+        if (started[t]) pthread_join(tid[t], NULL);
+        else gemm_range(&jobs[t]); /* no thread to be had: do its share here */
+    }
 }
 #else
 size_t gw_conv_sgemm_pack_size(void) {
@@ -204,7 +700,21 @@ void gw_conv_sgemm_avx512(int trans_a, int trans_b, int M, int N, int K, const f
                           const float *B, int ldb, float beta, float *C, int ldc, float *pack) {
     sgemm_blas(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc);
 }
+
+void gw_conv_gemm(int M, int N, int K, const gw_conv_a *a, const gw_conv_b *b, const gw_conv_c *c,
+                  int threads, float *pack) {
+    gw_conv_gemm_ref(M, N, K, a, b, c);
+}
 #endif
+
+int gw_conv_threads(void) {
+    int t = openblas_get_num_threads();
+    return t < 1 ? 1 : t > GW_CONV_THREADS_MAX ? GW_CONV_THREADS_MAX : t;
+}
+
+int gw_conv_fused_ok(const gw_conv2d_dims *d) {
+    return !d->lowered && gw_conv_sgemm_avx512_ok();
+}
 
 void gw_conv_sgemm(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
                    const float *B, int ldb, float beta, float *C, int ldc, float *pack) {
@@ -215,4 +725,58 @@ void gw_conv_sgemm(int trans_a, int trans_b, int M, int N, int K, const float *A
     }
 #endif
     sgemm_blas(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc);
+}
+
+/* ---- the fused product by its definitions ---- */
+
+static double a_at(const gw_conv_a *a, int M, int i, int k) {
+    if (a->kind == GW_CONV_A_NCHW)
+        return a->p[((size_t)(k / a->hw) * M + i) * a->hw + k % a->hw];
+    return a->trans ? a->p[(size_t)k * a->ld + i] : a->p[(size_t)i * a->ld + k];
+}
+
+/* element (r, col) of im2col(img): tap r, pixel col */
+static double im2col_at(const gw_im2col_geom *g, const float *img, int r, int col) {
+    const int khw = g->KH * g->KW, c = r / khw, kh = r % khw / g->KW, kw = r % g->KW;
+    const int hwo = g->Ho * g->Wo, n = col / hwo, oh = col % hwo / g->Wo, ow = col % g->Wo;
+    const int ih = oh * g->stride - g->pad + kh, iw = ow * g->stride - g->pad + kw;
+    if (ih < 0 || ih >= g->H || iw < 0 || iw >= g->W) return 0.0;
+    return img[(((size_t)n * g->C + c) * g->H + ih) * g->W + iw];
+}
+
+static double b_at(const gw_conv_b *b, int K, int k, int j) {
+    switch (b->kind) {
+    case GW_CONV_B_DENSE:
+        return b->p[(size_t)k * b->ld + j];
+    case GW_CONV_B_NCHW:
+        return b->p[((size_t)(j / b->hw) * K + k) * b->hw + j % b->hw];
+    case GW_CONV_B_IM2COL:
+        return im2col_at(b->g, b->p, k, j);
+    case GW_CONV_B_IM2COL_T:
+        return im2col_at(b->g, b->p, j, k);
+    }
+    return 0.0;
+}
+
+void gw_conv_gemm_ref(int M, int N, int K, const gw_conv_a *a, const gw_conv_b *b,
+                      const gw_conv_c *c) {
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            double acc = 0.0;
+            for (int k = 0; k < K; k++) acc += a_at(a, M, i, k) * b_at(b, K, k, j);
+            if (c->kind == GW_CONV_C_DENSE) {
+                float *d = c->p + (size_t)i * c->ldc + j;
+                *d = (float)acc + (c->beta != 0.0f ? c->beta * *d : 0.0f);
+            } else if (c->kind == GW_CONV_C_NCHW) {
+                float *d = c->p + ((size_t)(j / c->hw) * M + i) * c->hw + j % c->hw;
+                *d = c->accumulate ? *d + (float)acc : (float)acc + (c->bias ? c->bias[i] : 0.0f);
+            } else {
+                const gw_im2col_geom *g = c->g;
+                const int khw = g->KH * g->KW, ch = i / khw, kh = i % khw / g->KW, kw = i % g->KW;
+                const int hwo = g->Ho * g->Wo, n = j / hwo, oh = j % hwo / g->Wo, ow = j % g->Wo;
+                const int ih = oh * g->stride - g->pad + kh, iw = ow * g->stride - g->pad + kw;
+                if (ih >= 0 && ih < g->H && iw >= 0 && iw < g->W)
+                    c->p[(((size_t)n * g->C + ch) * g->H + ih) * g->W + iw] += (float)acc;
+            }
+        }
 }

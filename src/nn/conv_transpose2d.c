@@ -25,6 +25,15 @@ void gw_conv_transpose2d_forward(float *out, const float *inp, const float *weig
             float b0 = bias ? bias[co] : 0.0f;
             for (int i = 0; i < hwo; i++) p[i] = b0;
         }
+    /* one thread: col2im of a column matrix wins (see gw_conv2d_backward) */
+    if (gw_conv_fused_ok(d) && gw_conv_threads() > 1) {
+        // out += col2im(weight^T (K, C_in) inp (C_in, B hwi))
+        const gw_conv_a a = {.kind = GW_CONV_A_DENSE, .p = weight, .ld = K, .trans = 1};
+        const gw_conv_b b = {.kind = GW_CONV_B_NCHW, .p = inp, .hw = hwi};
+        const gw_conv_c c = {.kind = GW_CONV_C_COL2IM, .p = out, .g = &g};
+        gw_conv_gemm(K, d->B * hwi, d->C_in, &a, &b, &c, gw_conv_threads(), workspace);
+        return;
+    }
     const int chunk = gw_conv_chunk(d->chunk, d->B);
     for (int b0 = 0; b0 < d->B; b0 += chunk) {
         const int nb = d->B - b0 < chunk ? d->B - b0 : chunk, N = nb * hwi;
@@ -46,6 +55,24 @@ void gw_conv_transpose2d_backward(float *dinp, float *dweight, float *dbias, con
     const size_t in_sz = (size_t)d->C_in * hwi, out_sz = (size_t)d->C_out * hwo;
     if (dbias) gw_channel_sum(dbias, dout, d->B, d->C_out, hwo);
     if (!dinp && !dweight) return;
+    if (gw_conv_fused_ok(d)) {
+        const int T = gw_conv_threads(), N = d->B * hwi;
+        if (dweight) {
+            // dweight (C_in, K) += inp (C_in, B hwi) im2col(dout)^T (B hwi, K)
+            const gw_conv_a a = {.kind = GW_CONV_A_NCHW, .p = inp, .hw = hwi};
+            const gw_conv_b b = {.kind = GW_CONV_B_IM2COL_T, .p = dout, .g = &g};
+            const gw_conv_c c = {.kind = GW_CONV_C_DENSE, .p = dweight, .ldc = K, .beta = 1.0f};
+            gw_conv_gemm(d->C_in, K, N, &a, &b, &c, T, workspace);
+        }
+        if (dinp) {
+            // dinp (B, C_in, hwi) += weight (C_in, K) im2col(dout) (K, B hwi)
+            const gw_conv_a a = {.kind = GW_CONV_A_DENSE, .p = weight, .ld = K};
+            const gw_conv_b b = {.kind = GW_CONV_B_IM2COL, .p = dout, .g = &g};
+            const gw_conv_c c = {.kind = GW_CONV_C_NCHW, .p = dinp, .hw = hwi, .accumulate = 1};
+            gw_conv_gemm(d->C_in, N, K, &a, &b, &c, T, workspace);
+        }
+        return;
+    }
     const int chunk = gw_conv_chunk(d->chunk, d->B);
     for (int b0 = 0; b0 < d->B; b0 += chunk) {
         const int nb = d->B - b0 < chunk ? d->B - b0 : chunk, N = nb * hwi;

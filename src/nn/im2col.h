@@ -60,4 +60,76 @@ int gw_conv_sgemm_avx512_ok(void);
 void gw_conv_sgemm_ref(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
                        const float *B, int ldb, float beta, float *C, int ldc);
 
+/* ---- the fused product (conv_gemm.c): C = op(A) B where B is read straight
+ * from the images it lowers and C is written straight to where it belongs, so
+ * neither the column matrix of im2col nor the (C, nb HW) copies of the plain
+ * path are ever materialised ("implicit GEMM": the packing of the product's
+ * B panels does the im2col, the store of each register tile does the col2im
+ * or the NCHW reordering; Chetlur et al. 2014, "cuDNN: efficient primitives
+ * for deep learning", section 3.1). Needs AVX-512 (gw_conv_sgemm_avx512_ok).
+ *
+ * Columns of B and C are "pixels" (n, oh, ow) of a chunk of nb images, or,
+ * in the _T kinds, rows are. */
+typedef enum gw_conv_a_kind {
+    GW_CONV_A_DENSE = 0, /* A (M, K) at p with lda, or A^T (K, M) stored when trans */
+    GW_CONV_A_NCHW,      /* A (M, nb hw): row m = channel m of img (nb, M, hw) */
+} gw_conv_a_kind;
+
+typedef struct gw_conv_a {
+    gw_conv_a_kind kind;
+    const float *p;
+    int ld, trans; /* DENSE */
+    int hw;        /* NCHW */
+} gw_conv_a;
+
+typedef enum gw_conv_b_kind {
+    GW_CONV_B_DENSE = 0, /* B (K, N) at p with leading dimension ld */
+    GW_CONV_B_NCHW,      /* B (K, nb hw): row k = channel k of img (nb, K, hw) */
+    GW_CONV_B_IM2COL,    /* B (C KH KW, nb Ho Wo) = im2col(img (nb, C, H, W)) of g */
+    GW_CONV_B_IM2COL_T,  /* B (nb Ho Wo, C KH KW) = im2col(img)^T */
+} gw_conv_b_kind;
+
+typedef struct gw_conv_b {
+    gw_conv_b_kind kind;
+    const float *p;         /* the matrix or the images */
+    int ld;                 /* DENSE */
+    int hw;                 /* NCHW: pixels per image */
+    const gw_im2col_geom *g; /* IM2COL, IM2COL_T */
+} gw_conv_b;
+
+typedef enum gw_conv_c_kind {
+    GW_CONV_C_DENSE = 0, /* C (M, N) at p with ldc: C = AB + beta C */
+    GW_CONV_C_NCHW,      /* out (nb, M, hw) = AB + bias (accumulate 0) or += AB (1) */
+    GW_CONV_C_COL2IM,    /* img (nb, C, H, W) += col2im(AB) of g, AB (C KH KW, nb Ho Wo) */
+} gw_conv_c_kind;
+
+typedef struct gw_conv_c {
+    gw_conv_c_kind kind;
+    float *p;
+    int ldc;               /* DENSE */
+    float beta;            /* DENSE */
+    const float *bias;     /* NCHW, (M) or NULL */
+    int hw, accumulate;    /* NCHW */
+    const gw_im2col_geom *g; /* COL2IM */
+} gw_conv_c;
+
+enum { GW_CONV_THREADS_MAX = 4 };
+
+/* C (M, N) <- A (M, K) B (K, N) as the kinds say, on `threads` threads
+ * (1..GW_CONV_THREADS_MAX; the columns are split between them, at image
+ * boundaries for COL2IM so no two threads add into the same image). pack
+ * holds threads x gw_conv_sgemm_pack_size() floats. Without AVX-512 it is
+ * gw_conv_gemm_ref (the conv layers then take the lowered path instead). */
+void gw_conv_gemm(int M, int N, int K, const gw_conv_a *a, const gw_conv_b *b, const gw_conv_c *c,
+                  int threads, float *pack);
+/* threads for the convolutions: OpenBLAS's count, 1..GW_CONV_THREADS_MAX */
+int gw_conv_threads(void);
+struct gw_conv2d_dims;
+/* whether d takes the fused product (AVX-512 and not forced lowered) */
+int gw_conv_fused_ok(const struct gw_conv2d_dims *d);
+/* the same by the definitions: A and B read element by element, the product
+ * in double, C written through its definition; for tests */
+void gw_conv_gemm_ref(int M, int N, int K, const gw_conv_a *a, const gw_conv_b *b,
+                      const gw_conv_c *c);
+
 #endif

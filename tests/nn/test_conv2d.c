@@ -120,13 +120,18 @@ static void check_fast_vs_ref_once(const gw_conv2d_dims *d0) {
     }
 }
 
-/* one BLAS thread takes the packed AVX-512 product where the CPU has it,
- * two take cblas_sgemm: both must agree with the direct loops */
-static void check_fast_vs_ref(const gw_conv2d_dims *d) {
-    for (int threads = 1; threads <= 2; threads++) {
-        openblas_set_num_threads(threads);
-        check_fast_vs_ref_once(d);
-    }
+/* Both paths (conv2d.h): fused (where the CPU has AVX-512; one thread,
+ * where col2im still goes through a column matrix, and two, where the fused
+ * product splits the images) and lowered (the packed AVX-512 product on one
+ * BLAS thread, cblas_sgemm on two): all must agree with the direct loops */
+static void check_fast_vs_ref(const gw_conv2d_dims *d0) {
+    for (int lowered = 0; lowered <= 1; lowered++)
+        for (int threads = 1; threads <= 2; threads++) {
+            gw_conv2d_dims d = *d0;
+            d.lowered = lowered;
+            openblas_set_num_threads(threads);
+            check_fast_vs_ref_once(&d);
+        }
     openblas_set_num_threads(1);
 }
 
@@ -336,9 +341,98 @@ static void test_sgemm_kernel_matches_reference(void **state) {
     free(pack);
 }
 
+/* The fused product against its definition (gw_conv_gemm_ref) for every
+ * kind of A, B and C on 1, 2 and 3 threads: the spec nets' 5x5 stride 2 on
+ * grids of 16 and more columns (row path) and under 16 (gather path),
+ * stride 3 and stride 1 (scalar rows), products deeper than one 256-deep
+ * block, images that end mid-panel, COL2IM and NCHW accumulation onto
+ * nonzero data and an NCHW overwrite with bias. */
+static void check_gemm_kinds(const gw_im2col_geom *g, int nb, int chans, gw_rng *r) {
+    const int taps = g->C * g->KH * g->KW, npix = nb * g->Ho * g->Wo, hw = g->Ho * g->Wo;
+    const size_t n_img = (size_t)nb * g->C * g->H * g->W, n_grid = (size_t)nb * chans * hw;
+    float *img = malloc(sizeof(float) * n_img), *grid = malloc(sizeof(float) * n_grid);
+    float *w = malloc(sizeof(float) * (size_t)chans * taps), *bias = malloc(sizeof(float) * chans);
+    size_t n_big = n_img > n_grid ? n_img : n_grid;
+    if ((size_t)chans * taps > n_big) n_big = (size_t)chans * taps;
+    float *c1 = malloc(sizeof(float) * n_big), *c2 = malloc(sizeof(float) * n_big);
+    float *pack = malloc(sizeof(float) * 3 * gw_conv_sgemm_pack_size());
+    gw_rng_fill_normal(r, img, n_img, 0, 1);
+    gw_rng_fill_normal(r, grid, n_grid, 0, 1);
+    gw_rng_fill_normal(r, w, (size_t)chans * taps, 0, 1);
+    gw_rng_fill_normal(r, bias, chans, 0, 1);
+    /* the products of conv2d and conv_transpose2d: M, N, K, A, B, C */
+    const gw_conv_a w_rows = {.kind = GW_CONV_A_DENSE, .p = w, .ld = taps};
+    const gw_conv_a w_cols = {.kind = GW_CONV_A_DENSE, .p = w, .ld = taps, .trans = 1};
+    const gw_conv_a grid_a = {.kind = GW_CONV_A_NCHW, .p = grid, .hw = hw};
+    const gw_conv_b im2col = {.kind = GW_CONV_B_IM2COL, .p = img, .g = g};
+    const gw_conv_b im2col_t = {.kind = GW_CONV_B_IM2COL_T, .p = img, .g = g};
+    const gw_conv_b grid_b = {.kind = GW_CONV_B_NCHW, .p = grid, .hw = hw};
+    const gw_conv_b w_b = {.kind = GW_CONV_B_DENSE, .p = w, .ld = taps};
+    assert_true(chans <= taps); /* the dense case reads w (chans, chans) as A */
+    struct {
+        int M, N, K;
+        const gw_conv_a *a;
+        const gw_conv_b *b;
+        gw_conv_c c;
+        size_t n_c;
+    } cases[] = {
+        {chans, npix, taps, &w_rows, &im2col,
+         {.kind = GW_CONV_C_NCHW, .bias = bias, .hw = hw}, n_grid},
+        {chans, npix, taps, &w_rows, &im2col, {.kind = GW_CONV_C_NCHW, .hw = hw, .accumulate = 1},
+         n_grid},
+        {chans, taps, npix, &grid_a, &im2col_t, {.kind = GW_CONV_C_DENSE, .ldc = taps, .beta = 1},
+         (size_t)chans * taps},
+        {taps, npix, chans, &w_cols, &grid_b, {.kind = GW_CONV_C_COL2IM, .g = g}, n_img},
+        /* a dense B and beta 0.5 through the same driver */
+        {chans, taps, chans, &w_rows, &w_b, {.kind = GW_CONV_C_DENSE, .ldc = taps, .beta = 0.5f},
+         (size_t)chans * taps},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        for (int threads = 1; threads <= 3; threads++) {
+            gw_rng_fill_normal(r, c1, cases[k].n_c, 0, 1);
+            memcpy(c2, c1, sizeof(float) * cases[k].n_c);
+            gw_conv_c cc = cases[k].c;
+            cc.p = c1;
+            gw_conv_gemm(cases[k].M, cases[k].N, cases[k].K, cases[k].a, cases[k].b, &cc, threads,
+                         pack);
+            cc.p = c2;
+            gw_conv_gemm_ref(cases[k].M, cases[k].N, cases[k].K, cases[k].a, cases[k].b, &cc);
+            float tol = 1e-5f * sqrtf((float)cases[k].K) * 8;
+            float e = gw_test_max_abs_diff(c1, c2, cases[k].n_c);
+            if (!(e < tol))
+                fprintf(stderr, "case %zu, %d threads, grid %dx%d: max diff %g\n", k, threads,
+                        g->Ho, g->Wo, e);
+            assert_true(e < tol);
+        }
+    }
+    free(img), free(grid), free(w), free(bias), free(c1), free(c2), free(pack);
+}
+
+static void test_fused_gemm_matches_reference(void **state) {
+    gw_rng r;
+    gw_rng_seed(&r, 11);
+    /* C, H, W, Ho, Wo, KH, KW, stride, pad; images; channels of the other side */
+    const int geo[][11] = {
+        {3, 40, 36, 20, 18, 5, 5, 2, 2, 3, 13}, /* rows of 18: the row path */
+        {12, 9, 8, 5, 4, 5, 5, 2, 2, 5, 20},    /* 4 columns: the gather path, K > 256 */
+        {2, 64, 64, 32, 32, 5, 5, 2, 2, 1, 3},  /* the spec nets' first layer */
+        {2, 10, 7, 3, 2, 3, 2, 3, 0, 3, 5},     /* stride 3, no padding */
+        {3, 17, 16, 17, 16, 3, 3, 1, 1, 2, 4},  /* stride 1 */
+        /* the transposed layer's view: the 16x16 input grid of a 32x32 output */
+        {4, 32, 32, 16, 16, 5, 5, 2, 2, 2, 6},
+    };
+    for (size_t i = 0; i < sizeof geo / sizeof geo[0]; i++) {
+        const int *v = geo[i];
+        gw_im2col_geom g = {.C = v[0], .H = v[1], .W = v[2], .Ho = v[3], .Wo = v[4], .KH = v[5],
+                            .KW = v[6], .stride = v[7], .pad = v[8]};
+        check_gemm_kinds(&g, v[9], v[10], &r);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sgemm_kernel_matches_reference),
+        cmocka_unit_test(test_fused_gemm_matches_reference),
         cmocka_unit_test(test_conv2d_fast_matches_reference),
         cmocka_unit_test(test_conv_transpose2d_fast_matches_reference),
         cmocka_unit_test(test_reference_model_layers),
