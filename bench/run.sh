@@ -12,6 +12,8 @@
 #     --steps S      timed training steps per run (default 10; spec models 2S)
 #     --seconds X    audio seconds per voice per generation run (default 1)
 #     --models LIST  wavenet models (default small,medium)
+#     --weights LIST generation weight types (default f32,f16,bf16)
+#     --gen-only     generation alone (no training benches, no BLAS peak)
 #     --quick        smoke test: 1 repeat, 2 steps, 0.05 s, wavenet-small
 #     --keep DIR     keep the raw logs (RESULT lines) in DIR
 #
@@ -26,12 +28,14 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
 STEPS=${BENCH_STEPS:-10}
 MODELS=${BENCH_MODELS:-small,medium}
+WEIGHTS=f32,f16,bf16
+GEN_ONLY=
 THREADS=${BENCH_THREADS:-1}
 REPEATS=3
 SECONDS_GEN=1
 KEEP=
 BUILD=
-usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
     case $1 in
         --threads) THREADS=${2:?}; shift ;;
@@ -39,6 +43,8 @@ while [ $# -gt 0 ]; do
         --steps) STEPS=${2:?}; shift ;;
         --seconds) SECONDS_GEN=${2:?}; shift ;;
         --models) MODELS=${2:?}; shift ;;
+        --weights) WEIGHTS=${2:?}; shift ;;
+        --gen-only) GEN_ONLY=1 ;;
         --keep) KEEP=${2:?}; shift ;;
         --quick) REPEATS=1 STEPS=2 SECONDS_GEN=0.05 MODELS=small ;;
         -h|--help) usage ;;
@@ -53,7 +59,9 @@ for v in "$THREADS" "$REPEATS" "$STEPS"; do
     [[ $v =~ ^[1-9][0-9]*$ ]] || { echo "bench/run.sh: '$v' is not a positive integer" >&2; exit 2; }
 done
 [[ $SECONDS_GEN =~ ^[0-9]*\.?[0-9]+$ ]] || { echo "bench/run.sh: --seconds '$SECONDS_GEN' is not a number" >&2; exit 2; }
-for b in bench_wavenet_train bench_wavenet_generate bench_spec_train; do
+BENCHES="bench_wavenet_train bench_wavenet_generate bench_spec_train"
+[ -n "$GEN_ONLY" ] && BENCHES=bench_wavenet_generate
+for b in $BENCHES; do
     [ -x "$BUILD/$b" ] || {
         echo "bench/run.sh: $BUILD/$b not built (cmake --build $BUILD --target $b)" >&2
         exit 2
@@ -96,14 +104,15 @@ echo "load before: $(cat /proc/loadavg)"
 for rep in $(seq 1 "$REPEATS"); do
     echo "== repeat $rep/$REPEATS $(date -u +%H:%M:%S) load $(cut -d' ' -f1-3 /proc/loadavg)"
     for m in ${MODELS//,/ }; do
-        run gw "$rep" "$BUILD/bench_wavenet_train" --models "$m" --threads "$THREADS" --steps "$STEPS" --mode kernel
-        [ $TORCH = 1 ] && run peer "$rep" $PY "$PEERS/wavenet_peer.py" train --config "wavenet-$m" \
+        [ -z "$GEN_ONLY" ] && run gw "$rep" "$BUILD/bench_wavenet_train" --models "$m" --threads "$THREADS" --steps "$STEPS" --mode kernel
+        [ -z "$GEN_ONLY" ] && [ $TORCH = 1 ] && run peer "$rep" $PY "$PEERS/wavenet_peer.py" train --config "wavenet-$m" \
             --threads "$THREADS" --steps "$STEPS" --warmup 3
-        run gw "$rep" "$BUILD/bench_wavenet_generate" --models "$m" --batches 1,8 --weights f32,f16 \
+        run gw "$rep" "$BUILD/bench_wavenet_generate" --models "$m" --batches 1,8 --weights "$WEIGHTS" \
             --seconds "$SECONDS_GEN" --runs 1
         [ $TORCH = 1 ] && run peer "$rep" $PY "$PEERS/wavenet_peer.py" generate --config "wavenet-$m" \
             --threads 1 --seconds "$SECONDS_GEN" --batches 1,8
     done
+    [ -n "$GEN_ONLY" ] && continue
     run gw "$rep" "$BUILD/bench_spec_train" "$SPEC_STEPS" "$THREADS"
     if [ $TORCH = 1 ]; then
         for m in specgan-small specvae-small; do
