@@ -37,8 +37,12 @@ static void print_wavenet(const gw_wavenet *m, const gw_gwm *f) {
     printf("channels:         residual %d, gate %d (x2), skip %d, head %d\n", c->residual, c->gate,
            c->skip, c->head);
     if (c->cond_dim > 0)
-        printf("conditioning:     %d values (pitch features %d, velocity %s, instruments %d)\n",
-               c->cond_dim, c->pitch_features, c->velocity ? "yes" : "no", c->instruments);
+        printf("conditioning:     %d values (pitch features %d%s, velocity %s, instruments %d)\n",
+               c->cond_dim, c->pitch_features,
+               !c->pitch_features                              ? ""
+               : c->pitch_encoding == GW_WAVENET_PITCH_HARMONIC ? " harmonic"
+                                                               : " octave",
+               c->velocity ? "yes" : "no", c->instruments);
     else
         printf("conditioning:     none\n");
     if (c->n_mels > 0) printf("local cond.:      %d mel bands, hop %d\n", c->n_mels, c->hop);

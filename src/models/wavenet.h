@@ -61,6 +61,9 @@ enum {
 
 /* ---- configuration ---------------------------------------------------- */
 
+/* how a MIDI note becomes the pitch features (gw_wavenet_cond_features) */
+enum { GW_WAVENET_PITCH_OCTAVE = 0, GW_WAVENET_PITCH_HARMONIC = 1 };
+
 typedef struct gw_wavenet_config {
     char name[GW_WAVENET_NAME_MAX]; /* e.g. "wavenet-small" */
     int sample_rate;                /* Hz */
@@ -76,6 +79,7 @@ typedef struct gw_wavenet_config {
     int dilations[GW_WAVENET_MAX_LAYERS];
     /* global conditioning: C_g = pitch_features + velocity + instruments */
     int pitch_features;             /* 0 = no pitch input; else >= 1 (see gw_wavenet_cond_features) */
+    int pitch_encoding;             /* GW_WAVENET_PITCH_OCTAVE or GW_WAVENET_PITCH_HARMONIC */
     int velocity;                   /* 0 or 1 */
     int instruments;                /* 0 = no instrument id; else one-hot over this many */
     int cond_dim;                   /* C_g, derived */
@@ -91,7 +95,8 @@ typedef struct gw_wavenet_config {
  *    "kernel_size": 2,
  *    "dilations": [1, 2, ...]            optional, one stack's worth or all
  *                                        layers; default 1, 2, 4, ... per stack
- *    "conditioning": {"pitch_features": 0, "velocity": false, "instruments": 0},
+ *    "conditioning": {"pitch_features": 0, "velocity": false, "instruments": 0,
+ *                     "pitch_encoding": "octave"},   optional: "octave" | "harmonic"
  *    "local_conditioning": {"n_mels": 0, "hop": 256},
  *    "train": {...}}                     read by the trainer, ignored here
  * Unknown keys are errors (a typo must not silently change a model). */
@@ -113,10 +118,19 @@ size_t gw_wavenet_macs_per_sample(const gw_wavenet_config *cfg);
 /* Global conditioning vector c (cond_dim values) for a note:
  *   pitch (when pitch_features = P > 0), continuous in the MIDI note m so that
  *   in-between notes interpolate:
- *     c[0]        = (m - 60) / 48
  *     c[1 + 2j]   = sin(2 pi m / p_j),  c[2 + 2j] = cos(2 pi m / p_j),
- *     p_j = 12 * 2^j semitones (period one octave, two octaves, ...),
- *     for 1 + 2j (+1) < P
+ *     for 1 + 2j (+1) < P, and
+ *     "octave" encoding:   c[0] = (m - 60) / 48,
+ *                          p_j = 12 * 2^j semitones (one octave, two, ...)
+ *     "harmonic" encoding: c[0] = (m - 60) / 12,
+ *                          p_j = 12, 6, 4, 3, 2.4, 2, 24, 48, 96, 192, ...
+ *   The gate sees c only through a linear map, so with "octave" notes a
+ *   semitone apart differ by a 30 degree turn of one pair and notes an octave
+ *   apart only through the slow features: models confuse neighbours and
+ *   octaves. "harmonic" spans every function of the pitch class (the
+ *   Fourier basis of period 12: 12 / k, k = 1..6) plus a one-unit-per-octave
+ *   ramp and slow octave pairs, so each note gets its own gate biases while
+ *   a note between two trained ones still gets an in-between vector.
  *   velocity (when velocity = 1): velocity in [0, 1]
  *   instrument (when instruments = N > 0): one-hot of instrument in 0..N-1
  *   (an out-of-range id gives all zeros). */

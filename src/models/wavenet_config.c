@@ -32,6 +32,7 @@ gw_status gw_wavenet_config_validate(gw_wavenet_config *cfg, const char *source,
         {"conditioning.pitch_features", cfg->pitch_features, 0, 64},
         {"conditioning.velocity", cfg->velocity, 0, 1},
         {"conditioning.instruments", cfg->instruments, 0, 1024},
+        {"conditioning.pitch_encoding", cfg->pitch_encoding, 0, 1},
         {"local_conditioning.n_mels", cfg->n_mels, 0, 512},
     };
     for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++)
@@ -62,7 +63,8 @@ gw_status gw_wavenet_config_parse(gw_wavenet_config *cfg, const char *json, cons
         "stacks",         "layers_per_stack", "kernel_size", "dilations",
         "conditioning",   "local_conditioning", "train",
     };
-    static const char *const cond_keys[] = {"pitch_features", "velocity", "instruments"};
+    static const char *const cond_keys[] = {"pitch_features", "velocity", "instruments",
+                                            "pitch_encoding"};
     static const char *const lc_keys[] = {"n_mels", "hop"};
     const char *src = source ? source : "wavenet config";
     cJSON *root = NULL;
@@ -78,7 +80,7 @@ gw_status gw_wavenet_config_parse(gw_wavenet_config *cfg, const char *json, cons
     }
     if ((st = gw_json_check_keys(root, NULL, root_keys, sizeof root_keys / sizeof root_keys[0],
                                  src, err)) ||
-        (st = gw_json_check_keys(root, "conditioning", cond_keys, 3, src, err)) ||
+        (st = gw_json_check_keys(root, "conditioning", cond_keys, 4, src, err)) ||
         (st = gw_json_check_keys(root, "local_conditioning", lc_keys, 2, src, err)) ||
         (st = gw_json_str(&model, root, "model", 1, "wavenet", src, err)) ||
         (st = gw_json_str(&name, root, "name", 1, "wavenet", src, err)) ||
@@ -106,6 +108,17 @@ gw_status gw_wavenet_config_parse(gw_wavenet_config *cfg, const char *json, cons
         (st = gw_json_int(&c.n_mels, root, "local_conditioning.n_mels", 0, 512, 1, 0, src, err)) ||
         (st = gw_json_int(&c.hop, root, "local_conditioning.hop", 1, 65536, 1, 256, src, err)))
         goto done;
+    const char *enc = NULL;
+    if ((st = gw_json_str(&enc, root, "conditioning.pitch_encoding", 1, "octave", src, err)))
+        goto done;
+    if (!strcmp(enc, "harmonic"))
+        c.pitch_encoding = GW_WAVENET_PITCH_HARMONIC;
+    else if (strcmp(enc, "octave") != 0) {
+        st = gw_fail(err, GW_ERR_FORMAT,
+                     "%s: conditioning.pitch_encoding is '%s', expected 'octave' or 'harmonic'", src,
+                     enc);
+        goto done;
+    }
     if (strcmp(model, "wavenet") != 0) {
         st = gw_fail(err, GW_ERR_FORMAT, "%s: key 'model' is '%s', expected 'wavenet'", src, model);
         goto done;
@@ -185,6 +198,9 @@ char *gw_wavenet_config_to_json(const gw_wavenet_config *cfg) {
         !cJSON_AddNumberToObject(cond, "pitch_features", cfg->pitch_features) ||
         !cJSON_AddBoolToObject(cond, "velocity", cfg->velocity) ||
         !cJSON_AddNumberToObject(cond, "instruments", cfg->instruments) ||
+        !cJSON_AddStringToObject(cond, "pitch_encoding",
+                                 cfg->pitch_encoding == GW_WAVENET_PITCH_HARMONIC ? "harmonic"
+                                                                                   : "octave") ||
         !(lc = cJSON_AddObjectToObject(root, "local_conditioning")) ||
         !cJSON_AddNumberToObject(lc, "n_mels", cfg->n_mels) ||
         !cJSON_AddNumberToObject(lc, "hop", cfg->hop))
@@ -212,9 +228,15 @@ void gw_wavenet_cond_features(const gw_wavenet_config *cfg, float *c, float midi
                               float velocity, int instrument) {
     const double two_pi = 6.283185307179586;
     int P = cfg->pitch_features, i = 0;
-    if (P > 0) c[i++] = (midi_note - 60.0f) / 48.0f;
+    static const double harmonic[] = {12.0, 6.0, 4.0, 3.0, 2.4, 2.0};
+    const int n_harmonic = (int)(sizeof harmonic / sizeof harmonic[0]);
+    const int harm = cfg->pitch_encoding == GW_WAVENET_PITCH_HARMONIC;
+    if (P > 0) c[i++] = (midi_note - 60.0f) / (harm ? 12.0f : 48.0f);
     for (int j = 0; i < P; j++) {
-        double period = 12.0 * ldexp(1.0, j); /* octave, two octaves, ... */
+        /* octave: 12 * 2^j; harmonic: 12 / k, then 24 * 2^(j - 6) */
+        double period = !harm ? 12.0 * ldexp(1.0, j)
+                        : j < n_harmonic ? harmonic[j]
+                                         : 24.0 * ldexp(1.0, j - n_harmonic);
         double phase = two_pi * midi_note / period;
         c[i++] = (float)sin(phase);
         if (i < P) c[i++] = (float)cos(phase);
