@@ -454,9 +454,9 @@ static void *seq_thread(void *arg) {
  *
  * A JACK client of its own, "genwave-midi", with one MIDI input port: the
  * PortAudio stream is a JACK client too, but PortAudio does not hand out its
- * jack_client_t. libjack is found at run time (PortAudio has already loaded
- * it when it was built with JACK, else dlopen): genwave itself does not link
- * it, and runs where no JACK is installed.
+ * jack_client_t. libjack is looked up at run time (PortAudio has loaded it
+ * when it was built with JACK, else dlopen): genwave's own link line stays
+ * PortAudio's and ALSA's, and without libjack only --midi-in jack fails.
  *
  * Timing: both clients run in the same JACK cycles. The PortAudio callback
  * publishes, once per cycle, engine frame - JACK frame of the cycle's start

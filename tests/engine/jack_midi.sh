@@ -116,7 +116,7 @@ for attempt in 1 2 3; do
   check_sound
   echo "take $attempt had xruns (load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores)"
   cx=$(jack_control_xruns 10)
-  echo "control run without genwave (recorder only, 10 s): $cx xruns"
+  echo "control run without genwave (recorder only, 10 s, longer than a take): $cx xruns"
   if ((cx > 0)); then skipped=1; break; fi
 done
 check_sound
