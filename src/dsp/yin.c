@@ -5,8 +5,8 @@
  *  2. difference function d(tau) = sum_{j<W} (x_j - x_{j+tau})^2  (eq. 6)
  *  3. cumulative mean normalised difference
  *     d'(0) = 1, d'(tau) = d(tau) / ((1/tau) sum_{j=1..tau} d(j))  (eq. 8)
- *  4. absolute threshold: the first tau whose d' dips below 0.1, followed
- *     down to the bottom of that dip; no dip below it = unvoiced frame
+ *  4. absolute threshold: the first dip of d' whose bottom is below 0.1;
+ *     no such dip = unvoiced frame
  *  5. parabolic interpolation around that bottom, on the raw d rather than
  *     d' to avoid the bias d's normalisation introduces (paper, II.E).
  * The integration window W is the longest period searched (sr / fmin).
@@ -21,6 +21,16 @@
  * +-YIN_SINC lags reconstructs d between integer lags (this is the "best
  * local estimate" idea of section II.F applied to sub-sample lag).
  *
+ * The threshold is applied to the bottom of each dip at its sub-sample lag,
+ * not to d' at the integer lag nearest it: when the period is not a whole
+ * number of samples, d'(round(P)) is raised by the fractional misalignment
+ * of every partial (a strong 3rd partial at 8 kHz, period 20.4 samples: d'
+ * is 0.23 at lag 20 and 0.07 at lag 41), and the first integer lag below
+ * 0.1 is then a multiple of the period that happens to fall nearer a whole
+ * number of samples: an octave error. So every integer local minimum of d'
+ * below yin_gate is refined first (the same interpolation as the final
+ * estimate) and its bottom compared with the threshold.
+ *
  * The buffer's f0 is the median of the voiced frames' estimates.
  */
 #include "dsp/gw_dsp.h"
@@ -31,6 +41,10 @@
 
 enum { YIN_MAX_FRAMES = 32, YIN_SINC = 48 };
 static const double yin_threshold = 0.1;
+/* integer-lag local minima of d' above this are not refined: half a sample
+ * of misalignment cannot take a dip from here below the threshold unless
+ * the partials above sr/4 carry most of the energy */
+static const double yin_gate = 0.5;
 
 float gw_midi_to_hz(float note) {
     return 440.0f * exp2f((note - 69.0f) / 12.0f);
@@ -64,6 +78,33 @@ static double d_interp(const double *d, int n_d, double tau) {
     return num / den;
 }
 
+/* the bottom of the dip of d near integer lag tau: its sub-sample lag, and
+ * d there in *d_min. The parabola's vertex seeds a golden-section search of
+ * the band-limited interpolation of d on [p - 0.5, p + 0.5]. */
+static double refine_dip(const double *d, int n_d, int tau, double *d_min) {
+    double a = d[tau - 1], b = d[tau], c = d[tau + 1];
+    double den = a - 2 * b + c;
+    double p = tau + (den > 0 ? 0.5 * (a - c) / den : 0.0);
+    if (p < tau - 1 || p > tau + 1) p = tau;
+    const double g = 0.5 * (sqrt(5.0) - 1.0);
+    double lo = p - 0.5, hi = p + 0.5;
+    double x1 = hi - g * (hi - lo), x2 = lo + g * (hi - lo);
+    double f1 = d_interp(d, n_d, x1), f2 = d_interp(d, n_d, x2);
+    for (int it = 0; it < 40 && hi - lo > 1e-6; it++) {
+        if (f1 < f2) {
+            hi = x2, x2 = x1, f2 = f1;
+            x1 = hi - g * (hi - lo);
+            f1 = d_interp(d, n_d, x1);
+        } else {
+            lo = x1, x1 = x2, f1 = f2;
+            x2 = lo + g * (hi - lo);
+            f2 = d_interp(d, n_d, x2);
+        }
+    }
+    *d_min = f1 < f2 ? f1 : f2;
+    return 0.5 * (lo + hi);
+}
+
 /* period in samples of the frame starting at x, or 0 if unvoiced;
  * d has room for tau_hi + 1 values */
 static double frame_period(const float *x, int w, int tau_min, int tau_max, int tau_hi, double *d) {
@@ -76,46 +117,20 @@ static double frame_period(const float *x, int w, int tau_min, int tau_max, int 
         }
         d[tau] = s;
     }
-    double run = 0;
-    int best = 0;
-    for (int tau = 1; tau <= tau_max; tau++) {
+    /* d'(tau) for tau = 0 .. tau_max + 1 (one past, to see a dip at tau_max) */
+    double run = 0, dp_prev = 1.0, dp = 1.0;
+    for (int tau = 1; tau <= tau_max + 1; tau++) {
         run += d[tau];
-        double dp = run > 0 ? d[tau] * tau / run : 1.0;
-        if (tau >= tau_min && dp < yin_threshold) {
-            /* follow the dip down */
-            double prev = dp;
-            while (tau < tau_max) {
-                double nrun = run + d[tau + 1];
-                double ndp = nrun > 0 ? d[tau + 1] * (tau + 1) / nrun : 1.0;
-                if (ndp >= prev) break;
-                tau++, run = nrun, prev = ndp;
-            }
-            best = tau;
-            break;
+        double dp_next = run > 0 ? d[tau] * tau / run : 1.0;
+        int t = tau - 1; /* is t the bottom of a dip? (needs d'(t + 1)) */
+        if (t >= tau_min && dp < yin_gate && dp <= dp_prev && dp < dp_next) {
+            double mean = (run - d[tau]) / t; /* (1/t) sum_{j<=t} d(j) */
+            double d_min, p = refine_dip(d, tau_hi + 1, t, &d_min);
+            if (mean > 0 && d_min / mean < yin_threshold) return p;
         }
+        dp_prev = dp, dp = dp_next;
     }
-    if (!best) return 0;
-    double a = d[best - 1], b = d[best], c = d[best + 1];
-    double den = a - 2 * b + c;
-    double p = best + (den > 0 ? 0.5 * (a - c) / den : 0.0);
-    if (p < best - 1 || p > best + 1) p = best;
-    /* golden-section search of the interpolated d on [p - 0.5, p + 0.5] */
-    const double g = 0.5 * (sqrt(5.0) - 1.0);
-    double lo = p - 0.5, hi = p + 0.5;
-    double x1 = hi - g * (hi - lo), x2 = lo + g * (hi - lo);
-    double f1 = d_interp(d, tau_hi + 1, x1), f2 = d_interp(d, tau_hi + 1, x2);
-    for (int it = 0; it < 40 && hi - lo > 1e-6; it++) {
-        if (f1 < f2) {
-            hi = x2, x2 = x1, f2 = f1;
-            x1 = hi - g * (hi - lo);
-            f1 = d_interp(d, tau_hi + 1, x1);
-        } else {
-            lo = x1, x1 = x2, f1 = f2;
-            x2 = lo + g * (hi - lo);
-            f2 = d_interp(d, tau_hi + 1, x2);
-        }
-    }
-    return 0.5 * (lo + hi);
+    return 0;
 }
 
 static int cmp_float(const void *a, const void *b) {
