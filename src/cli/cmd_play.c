@@ -811,7 +811,11 @@ int gw_cmd_play(int argc, char **argv) {
                 o.mode == GW_ENGINE_THREAD ? "thread" : "callback");
     /* the clock is the audio itself: frames the engine has produced */
     double end_s = o.seconds > 0 ? o.seconds : INFINITY, release_s = o.release_ms * 1e-3 + 0.1;
-    if (song) end_s = song[n_song - 1].t;
+    /* --midi: each event is sent up to song_ahead s before its time and
+     * stamped with its frame (the song starts song_lead s in), so the main
+     * thread's wake-ups (every 2 ms, later on a busy machine) move no note */
+    const double song_lead = 0.1, song_ahead = 0.08;
+    if (song) end_s = song[n_song - 1].t + song_lead;
     size_t next = 0;
     int released = 0;
     double last_status = 0;
@@ -819,8 +823,9 @@ int gw_cmd_play(int argc, char **argv) {
         if (atomic_load(&stop_flag)) break;
         gw_engine_read_meters(engine, &m);
         double now = (double)m.frames / rate;
-        while (song && next < n_song && song[next].t <= now)
-            send_midi(engine, song[next++].b, o.bend_range, 0);
+        for (; song && next < n_song && song[next].t <= now + song_ahead; next++)
+            send_midi(engine, song[next].b, o.bend_range,
+                      (uint64_t)llround((song[next].t + song_lead) * rate));
         if (!released && now >= end_s) {
             /* the live producer stops first: the ring has one producer */
             if (jm_up) jmidi_stop(&jm);

@@ -104,15 +104,35 @@ timeout 30 "$genwave" play "$tmp/string.gwm" --host-api JACK --rate 44100 --note
   >"$tmp/out" 2>"$tmp/err" && fail "--rate 44100 on a 48 kHz JACK server was accepted"
 grep -q "does not support 44100 Hz" "$tmp/err" || fail "--rate 44100: $(cat "$tmp/err")"
 echo "unsupported rate: $(tail -n 1 "$tmp/err")"
-trk='\x00\xff\x51\x03\x07\xa1\x20\x00\x90\x39\x64\x83\x60\x90\x40\x5a\x83\x60\x90\x45\x50\x00\x80\x39\x00\x83\x60\x80\x40\x00\x83\x60\x80\x45\x00\x00\xe0\x00\x50\x00\xff\x2f\x00'
-len=$(printf "$trk" | wc -c)
-{ printf 'MThd\x00\x00\x00\x06\x00\x00\x00\x01\x01\xe0MTrk\x00\x00\x00'
-  printf "\\x$(printf %02x "$len")"; printf "$trk"; } >"$tmp/song.mid"
+# write_midi TRACK OUT: a format-0 file of one track (printf escapes, under
+# 256 bytes), 480 ticks per quarter
+write_midi() {
+  local len
+  len=$(printf "$1" | wc -c)
+  { printf 'MThd\x00\x00\x00\x06\x00\x00\x00\x01\x01\xe0MTrk\x00\x00\x00'
+    printf "\\x$(printf %02x "$len")"; printf "$1"; } >"$2"
+}
+write_midi '\x00\xff\x51\x03\x07\xa1\x20\x00\x90\x39\x64\x83\x60\x90\x40\x5a\x83\x60\x90\x45\x50\x00\x80\x39\x00\x83\x60\x80\x40\x00\x83\x60\x80\x45\x00\x00\xe0\x00\x50\x00\xff\x2f\x00' "$tmp/song.mid"
 timeout 60 "$genwave" play "$tmp/string.gwm" --host-api JACK --midi "$tmp/song.mid" --quiet \
   >"$tmp/out" 2>"$tmp/err" || fail "--midi: $(cat "$tmp/err")"
 secs=$(sed -n 's/^played \([0-9.]*\) s.*/\1/p' "$tmp/out")
 awk -v p="$secs" 'BEGIN { exit !(p >= 2.0 && p < 4.0) }' || fail "--midi played $secs s of a 2 s song"
 echo "midi file: $(cat "$tmp/out")"
+# MIDI-file events are stamped to the frame: A3 at 0 s and again at 1 s (each
+# held 0.5 s, silence between) start exactly 48000 frames apart in the
+# recording (to one model sample, 6 frames), whenever the main thread woke
+write_midi '\x00\xff\x51\x03\x07\xa1\x20\x00\x90\x39\x64\x83\x60\x80\x39\x00\x83\x60\x90\x39\x64\x83\x60\x80\x39\x00\x00\xff\x2f\x00' "$tmp/gaps.mid"
+"$bin/gw_jack_record" "$tmp/gaps.wav" 2.5 '^genwave:out_0$' 30 >"$tmp/rec.out" 2>&1 &
+child=$!
+timeout 60 "$genwave" play "$tmp/string.gwm" --host-api JACK --buffer "$period" --midi "$tmp/gaps.mid" \
+  --quiet >"$tmp/out" 2>"$tmp/err" || fail "--midi gaps.mid: $(cat "$tmp/err")"
+wait "$child" || fail "recorder: $(cat "$tmp/rec.out")"
+child=
+read -r s1 s2 _ < <(sed -n 's/.*, starts \(.*\)/\1/p' "$tmp/rec.out")
+[[ ${s1:-} =~ ^[0-9]+$ && ${s2:-} =~ ^[0-9]+$ ]] || fail "two note starts expected: $(cat "$tmp/rec.out")"
+((s2 - s1 >= 47994 && s2 - s1 <= 48006)) ||
+  fail "MIDI-file notes 1 s apart started $((s2 - s1)) frames apart, not 48000"
+echo "midi file timing: notes 1 s apart start at frames $s1 and $s2 ($((s2 - s1)) apart)"
 
 # The same settings catch a callback that overruns: 32 voices of a 48 kHz
 # string model with 64 layers need several times the period on the machine

@@ -6,9 +6,11 @@
  * SECONDS of it into memory reserved up front, and writes OUT.wav (32-bit
  * float) at the server's rate. From start to exit it counts the xruns the
  * server reports to its clients (jack_set_xrun_callback) and prints one line
- *   recorded FRAMES frames at RATE Hz from PORT, xruns N, rms R, f0 F Hz
+ *   recorded FRAMES frames at RATE Hz from PORT, xruns N, rms R, f0 F Hz, starts S...
  * where rms and the YIN f0 (60..2000 Hz) are of the recording past its
- * first second (the note's attack).
+ * first second (the note's attack), and starts lists (up to 8) the frames
+ * where sound begins after at least 0.1 s of exact silence (or at the
+ * start), "-" if none.
  * Exit status 0 on success, 1 on any failure (message on stderr). */
 #include "dsp/gw_dsp.h"
 #include "io/audio.h"
@@ -124,8 +126,14 @@ int main(int argc, char **argv) {
     double ss = 0;
     for (size_t i = skip; i < r.cap; i++) ss += (double)r.buf[i] * r.buf[i];
     float f0 = gw_yin_f0(r.buf + skip, r.cap - skip, rate, 60.0f, 2000.0f);
-    printf("recorded %zu frames at %d Hz from %s, xruns %d, rms %.4f, f0 %.2f Hz\n", r.cap, rate,
-           source, atomic_load(&r.xruns), sqrt(ss / (double)(r.cap - skip)), (double)f0);
+    printf("recorded %zu frames at %d Hz from %s, xruns %d, rms %.4f, f0 %.2f Hz, starts", r.cap,
+           rate, source, atomic_load(&r.xruns), sqrt(ss / (double)(r.cap - skip)), (double)f0);
+    int starts = 0;
+    for (size_t i = 0, quiet = (size_t)rate; i < r.cap && starts < 8; i++) {
+        if (r.buf[i] != 0.0f && quiet >= (size_t)rate / 10) printf(" %zu", i), starts++;
+        quiet = r.buf[i] == 0.0f ? quiet + 1 : 0;
+    }
+    printf("%s\n", starts ? "" : " -");
     rc = 0;
 done:
     jack_client_close(c);
