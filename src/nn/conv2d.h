@@ -14,7 +14,7 @@
  * is fused: the product's packing reads the im2col lowering straight from
  * the images and its register tiles are added straight into NCHW outputs or
  * col2im'ed into images, on as many threads as OpenBLAS is set to (up to
- * GW_CONV_THREADS_MAX, columns split between them). The lowered path (no
+ * GW_CONV_THREADS_MAX, sharing out blocks of columns). The lowered path (no
  * AVX-512, or dims.lowered = 1) materialises im2col / col2im for chunks of
  * `chunk` images (so the small late layers still give the product a wide
  * matrix) and multiplies with cblas_sgemm (see docs/nn.md). They need a

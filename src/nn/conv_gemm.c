@@ -16,6 +16,7 @@
 
 #include <cblas.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -653,9 +654,32 @@ __attribute__((target("avx512f"))) static void gemm_range(const gemm_job *job) {
     }
 }
 
-static void *gemm_thread(void *arg) {
-    gemm_range(arg);
-    return NULL;
+/* Several threads take blocks of columns from a shared counter until none
+ * are left, so a thread the machine's other tenants slow down does fewer
+ * (a fixed split would wait for its whole share). */
+typedef struct gemm_share {
+    gemm_job job; /* the product; jb, je and pack are per block and thread */
+    int block, n_blocks;
+    atomic_int next;
+} gemm_share;
+
+typedef struct gemm_worker {
+    gemm_share *share;
+    float *pack;
+} gemm_worker;
+
+static void *gemm_blocks(void *arg) {
+    const gemm_worker *w = arg;
+    gemm_share *s = w->share;
+    for (;;) {
+        const int k = atomic_fetch_add(&s->next, 1);
+        if (k >= s->n_blocks) return NULL;
+        gemm_job j = s->job;
+        j.pack = w->pack;
+        j.jb = k * s->block;
+        j.je = j.jb + s->block < j.N ? j.jb + s->block : j.N;
+        gemm_range(&j);
+    }
 }
 
 void gw_conv_gemm(int M, int N, int K, const gw_conv_a *a, const gw_conv_b *b, const gw_conv_c *c,
@@ -665,27 +689,32 @@ void gw_conv_gemm(int M, int N, int K, const gw_conv_a *a, const gw_conv_b *b, c
         gw_conv_gemm_ref(M, N, K, a, b, c);
         return;
     }
-    /* split the columns in units no two threads share: whole images where
-     * col2im adds into overlapping pixels, register panels otherwise */
-    const int unit = c->kind == GW_CONV_C_COL2IM ? c->g->Ho * c->g->Wo : NR;
-    const int units = (N + unit - 1) / unit;
+    gemm_share s = {.job = {.M = M, .N = N, .K = K, .jb = 0, .je = N, .a = a, .b = b, .c = c,
+                            .pack = pack}};
     int T = threads < 1 ? 1 : threads > GW_CONV_THREADS_MAX ? GW_CONV_THREADS_MAX : threads;
-    if (T > units) T = units;
-    gemm_job jobs[GW_CONV_THREADS_MAX];
+    if (T == 1) {
+        gemm_range(&s.job);
+        return;
+    }
+    /* blocks of whole units no two threads share (whole images where col2im
+     * adds into overlapping pixels, register panels otherwise), about four
+     * per thread and at most one B block wide */
+    const int unit = c->kind == GW_CONV_C_COL2IM ? c->g->Ho * c->g->Wo : NR;
+    int units = (N / (4 * T) + unit - 1) / unit;
+    if (units * unit > NC) units = NC / unit;
+    s.block = (units < 1 ? 1 : units) * unit;
+    s.n_blocks = (N + s.block - 1) / s.block;
+    atomic_init(&s.next, 0);
+    if (T > s.n_blocks) T = s.n_blocks;
+    gemm_worker w[GW_CONV_THREADS_MAX];
     pthread_t tid[GW_CONV_THREADS_MAX];
     int started[GW_CONV_THREADS_MAX] = {0};
-    for (int t = 0; t < T; t++) {
-        int u0 = (int)((long long)units * t / T), u1 = (int)((long long)units * (t + 1) / T);
-        int jb = u0 * unit, je = u1 * unit < N ? u1 * unit : N;
-        jobs[t] = (gemm_job){.M = M, .N = N, .K = K, .jb = jb, .je = je, .a = a, .b = b, .c = c,
-                             .pack = pack + (size_t)t * gw_conv_sgemm_pack_size()};
-    }
-    for (int t = 1; t < T; t++) started[t] = pthread_create(&tid[t], NULL, gemm_thread, &jobs[t]) == 0;
-    gemm_range(&jobs[0]);
-    for (int t = 1; t < T; t++) {
+    for (int t = 0; t < T; t++) w[t] = (gemm_worker){&s, pack + (size_t)t * gw_conv_sgemm_pack_size()};
+    /* a thread that cannot be started leaves its blocks to the others */
+    for (int t = 1; t < T; t++) started[t] = pthread_create(&tid[t], NULL, gemm_blocks, &w[t]) == 0;
+    gemm_blocks(&w[0]);
+    for (int t = 1; t < T; t++)
         if (started[t]) pthread_join(tid[t], NULL);
-        else gemm_range(&jobs[t]); /* no thread to be had: do its share here */
-    }
 }
 #else
 size_t gw_conv_sgemm_pack_size(void) {

@@ -116,8 +116,8 @@ typedef struct gw_conv_c {
 enum { GW_CONV_THREADS_MAX = 4 };
 
 /* C (M, N) <- A (M, K) B (K, N) as the kinds say, on `threads` threads
- * (1..GW_CONV_THREADS_MAX; the columns are split between them, at image
- * boundaries for COL2IM so no two threads add into the same image). pack
+ * (1..GW_CONV_THREADS_MAX; they take blocks of columns from a shared
+ * counter, whole images for COL2IM so no two add into the same one). pack
  * holds threads x gw_conv_sgemm_pack_size() floats. Without AVX-512 it is
  * gw_conv_gemm_ref (the conv layers then take the lowered path instead). */
 void gw_conv_gemm(int M, int N, int K, const gw_conv_a *a, const gw_conv_b *b, const gw_conv_c *c,
