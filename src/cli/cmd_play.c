@@ -50,6 +50,7 @@ enum { MAX_NOTES = 32 };
 typedef struct play_opts {
     const char *model, *device, *host_api, *midi, *midi_in;
     int list, rate, buffer, voices, ahead, velocity, n_notes, quiet;
+    int weights; /* gw_wavenet_weight_type, or -1: the model's default */
     gw_engine_mode mode;
     float notes[MAX_NOTES];
     double seconds, gain, temperature, attack_ms, release_ms, bend_range;
@@ -85,6 +86,8 @@ static void usage(FILE *f) {
             "                        the output is JACK too\n"
             "  --gain G  --temperature T  --attack MS  --release MS   (1, 1, 5, 80)\n"
             "  --bend-range SEMITONES  MIDI pitch bend range (default 2)\n"
+            "  --precision P         weights the voices stream: bf16 (fastest), f16, or f32\n"
+            "                        (exact); default bf16 from 65536 MAC per sample, f32 below\n"
             "  --quiet               no status line\n"
             "Prints a status line while playing and a summary (xruns, load) at the end.\n");
 }
@@ -139,6 +142,14 @@ static int parse_args(int argc, char **argv, play_opts *o) {
                 fprintf(stderr, "genwave play: --mode %s: expected callback or thread\n", v);
                 return 2;
             }
+        } else if (!strcmp(a, "--precision")) {
+            gw_error perr = {0};
+            gw_wavenet_weight_type t;
+            if (gw_wavenet_weight_type_parse(&t, v, &perr)) {
+                fprintf(stderr, "genwave play: --precision: %s\n", perr.msg);
+                return 2;
+            }
+            o->weights = (int)t;
         } else if (!gw_cli_number(v, &x)) {
             fprintf(stderr, "genwave play: %s: '%s' is not a number\n", a, v);
             return 2;
@@ -667,7 +678,7 @@ static void sleep_ms(long ms) {
 int gw_cmd_play(int argc, char **argv) {
     play_opts o = {.buffer = 256, .voices = 8, .ahead = 4, .velocity = 100, .gain = 1,
                    .temperature = 1, .attack_ms = 5, .release_ms = 80, .bend_range = 2,
-                   .mode = GW_ENGINE_CALLBACK};
+                   .mode = GW_ENGINE_CALLBACK, .weights = -1};
     int rc = parse_args(argc, argv, &o);
     if (rc) return rc;
     rc = 1;
@@ -737,6 +748,8 @@ int gw_cmd_play(int argc, char **argv) {
     }
 
     ec.max_voices = o.voices;
+    ec.weights = o.weights >= 0 ? (gw_wavenet_weight_type)o.weights
+                                : gw_wavenet_default_weights(&model->cfg);
     ec.host_rate = rate;
     ec.max_block = o.buffer;
     ec.mode = o.mode;

@@ -32,6 +32,7 @@ expect() {
 }
 expect 2 "usage: genwave play" -- 
 expect 2 "--mode fast: expected callback or thread" -- m.gwm --mode fast
+expect 2 "--precision: .*f64" -- m.gwm --precision f64
 expect 2 "--note 200: notes 0..127" -- m.gwm --note 200
 expect 2 "--buffer 3: unknown option or value out of range" -- m.gwm --buffer 3
 expect 2 "use one of --note, --midi and --midi-in" -- m.gwm --note 60 --midi x.mid
