@@ -58,6 +58,9 @@ struct gw_wavenet_train {
      * accumulates into its own gradient group, summed into the model's after
      * the backward */
     int n_shards;
+    /* input jitter (gw_wavenet_train_set_input_noise): training passes only */
+    float jitter_p;
+    uint64_t jitter_seed;
     int own_gemm;     /* products in the AVX-512 kernel (else OpenBLAS) */
     float *pack;      // (max K*N) a transposed weight packed for the kernel
     float grad_scale; /* a shard's share of the batch mean (1 unsharded) */
@@ -518,6 +521,24 @@ double gw_wavenet_train_forward_macs(const gw_wavenet_config *c, int batch, int 
 
 /* ---- forward ------------------------------------------------------------- */
 
+/* Moves a share p of the input classes (never the targets) one or two
+ * mu-law steps up or down: the model then learns to predict the true next
+ * sample from a past that holds small errors, as its own samples will when
+ * it generates (exposure bias; LPCNet, Valin & Skoglund 2019, sec. 3.4,
+ * injects noise into its inputs for the same reason). */
+static void jitter_inputs(gw_wavenet_train *t) {
+    gw_rng rng;
+    gw_rng_seed(&rng, t->jitter_seed);
+    const uint64_t threshold = (uint64_t)((double)t->jitter_p * 16777216.0);
+    const size_t n = (size_t)t->B * t->T_in;
+    for (size_t i = 0; i < n; i++) {
+        if (gw_rng_below(&rng, 16777216) >= threshold) continue;
+        int shift = 1 + (int)gw_rng_below(&rng, 2);
+        int v = t->in_idx[i] + (gw_rng_below(&rng, 2) ? shift : -shift);
+        t->in_idx[i] = v < 0 ? 0 : v > GW_WAVENET_CLASSES - 1 ? GW_WAVENET_CLASSES - 1 : v;
+    }
+}
+
 static gw_status shard_forward(gw_wavenet_train *t, float *loss, const uint8_t *window,
                                const float *cond, const float *mel, int want_grad,
                                gw_error *err) {
@@ -533,6 +554,7 @@ static gw_status shard_forward(gw_wavenet_train *t, float *loss, const uint8_t *
         for (int i = 0; i < T_in; i++) t->in_idx[(size_t)b * T_in + i] = window[(size_t)b * W + i];
         for (int i = 0; i < N; i++) t->tgt[(size_t)b * N + i] = window[(size_t)b * W + rf + i];
     }
+    if (want_grad && t->jitter_p > 0) jitter_inputs(t);
     if (Cg > 0) {
         if (cond)
             memcpy(t->cond, cond, (size_t)B * Cg * sizeof(float));
@@ -774,6 +796,14 @@ static void run_shards(shard_job *jobs, int n) {
         else
             shard_run(&jobs[i]); /* no thread to be had: run it here */
     }
+}
+
+void gw_wavenet_train_set_input_noise(gw_wavenet_train *t, float p, uint64_t seed) {
+    t->jitter_p = p < 0 ? 0 : p > 1 ? 1 : p;
+    t->jitter_seed = seed;
+    for (int i = 0; i < t->n_shards; i++)
+        if (t->shard[i])
+            gw_wavenet_train_set_input_noise(t->shard[i], p, seed + 0x9E3779B97F4A7C15ull * (i + 1));
 }
 
 gw_status gw_wavenet_train_forward(gw_wavenet_train *t, float *loss, const uint8_t *window,

@@ -90,6 +90,12 @@ size_t gw_wavenet_train_arena_bytes(const gw_wavenet_train *t);
  * mel: (B, T_in, n_mels) or NULL (zeros), read again by the backward, so it
  * must stay valid until then. want_grad = 0 skips the loss gradient
  * (validation). GW_ERR_NUMERIC when the loss is not finite. */
+/* Input jitter for the training passes (want_grad) that follow: each input
+ * class moves one or two mu-law steps up or down with probability p, from a
+ * stream seeded by `seed` (set a new seed per step); targets never move.
+ * p = 0 (the default) is off. */
+void gw_wavenet_train_set_input_noise(gw_wavenet_train *t, float p, uint64_t seed);
+
 gw_status gw_wavenet_train_forward(gw_wavenet_train *t, float *loss,
                                    const uint8_t *window, // (B, N + RF)
                                    const float *cond,     // (B, C_g) or NULL

@@ -166,7 +166,7 @@ void gw_wavenet_mel_rows(gw_wavenet_mel *m, float *rows, const float *x, size_t 
 typedef struct train_settings {
     long steps;
     int batch, targets, val_every, checkpoint_every;
-    double lr, clip_norm;
+    double lr, clip_norm, input_noise;
 } train_settings;
 
 static gw_status read_train_settings(train_settings *s, const char *path, gw_error *err) {
@@ -174,12 +174,13 @@ static gw_status read_train_settings(train_settings *s, const char *path, gw_err
     gw_status st = gw_json_load(&root, path, err);
     if (st) return st;
     static const char *const keys[] = {
-        "steps", "batch", "targets", "lr", "val_every", "checkpoint_every", "clip_norm"};
+        "steps", "batch", "targets", "lr", "val_every", "checkpoint_every", "clip_norm",
+        "input_noise"};
     int steps = 2000;
     const cJSON *tr = gw_json_find(root, "train");
     if (tr && !cJSON_IsObject(tr))
         st = gw_fail(err, GW_ERR_FORMAT, "%s: key 'train' must be an object", path);
-    if (!st && tr) st = gw_json_check_keys(root, "train", keys, 7, path, err);
+    if (!st && tr) st = gw_json_check_keys(root, "train", keys, 8, path, err);
     if (!st) st = gw_json_int(&steps, root, "train.steps", 1, 1000000000, 1, 2000, path, err);
     if (!st) st = gw_json_int(&s->batch, root, "train.batch", 1, 4096, 1, 4, path, err);
     if (!st) st = gw_json_int(&s->targets, root, "train.targets", 1, 1 << 20, 1, 4096, path, err);
@@ -190,6 +191,8 @@ static gw_status read_train_settings(train_settings *s, const char *path, gw_err
         st = gw_json_int(&s->checkpoint_every, root, "train.checkpoint_every", 1, 1 << 30, 1, 500,
                          path, err);
     if (!st) st = gw_json_num(&s->clip_norm, root, "train.clip_norm", 0, 1e6, 1, 1.0, path, err);
+    if (!st)
+        st = gw_json_num(&s->input_noise, root, "train.input_noise", 0, 1, 1, 0.0, path, err);
     s->steps = steps;
     cJSON_Delete(root);
     return st;
@@ -204,6 +207,7 @@ typedef struct wn_run {
     size_t n_train, n_val;
     int B, W;
     float lr;
+    float input_noise; /* train.input_noise: share of input classes jittered */
     uint8_t *window; // (B, W)
     float *cond;     // (B, C_g)
     float *scratch;  // (B, W)
@@ -229,6 +233,9 @@ static gw_status wn_step(void *ctx, uint64_t step, gw_rng *rng, double *fig, gw_
     gw_wavenet_draw_windows(r->window, c->cond_dim ? r->cond : NULL, r->ds, r->train_pool,
                             r->n_train, c, r->B, r->W, rng, r->scratch);
     if (r->melfx) windows_mel(r, r->mel, r->scratch);
+    /* drawn only when on, so runs without it keep their random stream */
+    if (r->input_noise > 0)
+        gw_wavenet_train_set_input_noise(r->arena, r->input_noise, gw_rng_below(rng, UINT64_MAX));
     gw_params_zero_grad(r->m->params);
     float loss;
     gw_status st = gw_wavenet_train_forward(r->arena, &loss, r->window,
@@ -367,6 +374,7 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
     ac.clip_norm = (float)ts.clip_norm;
     if ((st = gw_adam_create(&r.adam, r.m->params, &ac, err))) goto done;
     r.B = ts.batch, r.W = gw_wavenet_train_window_len(r.arena), r.lr = (float)ts.lr;
+    r.input_noise = (float)ts.input_noise;
     r.n_val_batches = o->val_batches > 0 ? o->val_batches : 4;
     size_t cg = cfg.cond_dim > 0 ? (size_t)cfg.cond_dim : 1, bw = (size_t)r.B * r.W;
     r.window = malloc(bw);

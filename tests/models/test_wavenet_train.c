@@ -400,6 +400,40 @@ static void test_file_round_trip(void **state) {
     gw_wavenet_free(m);
 }
 
+/* input jitter: off by default and in evaluation passes; on, it changes the
+ * training loss, the same seed gives the same pass and another seed another,
+ * on one thread or several */
+static void test_input_noise(void **state) {
+    (void)state;
+    gw_wavenet *m = make_model(TINY_K2, 9, 1.5f);
+    gw_wavenet_train *t = NULL;
+    gw_error err = {0};
+    assert_int_equal(gw_wavenet_train_create(&t, m, 4, 7, &err), GW_OK);
+    batch b = make_batch(m, t, 4, 21);
+    float clean, eval, a, a2, c;
+    assert_int_equal(gw_wavenet_train_forward(t, &clean, b.window, b.cond, b.mel, 1, &err), GW_OK);
+    gw_wavenet_train_set_input_noise(t, 0.5f, 77);
+    assert_int_equal(gw_wavenet_train_forward(t, &eval, b.window, b.cond, b.mel, 0, &err), GW_OK);
+    assert_true(eval == clean); /* validation never sees the jitter */
+    assert_int_equal(gw_wavenet_train_forward(t, &a, b.window, b.cond, b.mel, 1, &err), GW_OK);
+    assert_int_equal(gw_wavenet_train_forward(t, &a2, b.window, b.cond, b.mel, 1, &err), GW_OK);
+    assert_true(a != clean);
+    assert_true(a == a2);
+    gw_wavenet_train_set_input_noise(t, 0.5f, 78);
+    assert_int_equal(gw_wavenet_train_forward(t, &c, b.window, b.cond, b.mel, 1, &err), GW_OK);
+    assert_true(c != a);
+    assert_int_equal(gw_wavenet_train_set_threads(t, 2, &err), GW_OK);
+    gw_wavenet_train_set_input_noise(t, 0.5f, 77);
+    assert_int_equal(gw_wavenet_train_forward(t, &c, b.window, b.cond, b.mel, 1, &err), GW_OK);
+    assert_true(c != clean);
+    gw_wavenet_train_set_input_noise(t, 0.0f, 77);
+    assert_int_equal(gw_wavenet_train_forward(t, &c, b.window, b.cond, b.mel, 1, &err), GW_OK);
+    assert_true(fabsf(c - clean) < 1e-5f * fabsf(clean));
+    free_batch(&b);
+    gw_wavenet_train_free(t);
+    gw_wavenet_free(m);
+}
+
 /* the peers' count for the reference training step (4.35 G for small) */
 static void test_forward_macs_of_spec(void **state) {
     const char *src = getenv("GW_SOURCE_DIR");
@@ -424,6 +458,7 @@ int main(void) {
         cmocka_unit_test(test_matches_stream_k3),
         cmocka_unit_test(test_matches_stream_dilated),
         cmocka_unit_test(test_file_round_trip),
+        cmocka_unit_test(test_input_noise),
         cmocka_unit_test(test_forward_macs_of_spec),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
