@@ -1,6 +1,8 @@
 /* Option parsing shared by the subcommands: see args.h. */
 #include "cli/args.h"
 
+#include "models/wavenet.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -81,4 +83,15 @@ char *gw_cli_join(const char *prefix, int argc, char **argv) {
 int gw_cli_mkdirs(const char *dir) {
     gw_error err = {0};
     return gw_mkdirs(dir, "output directory", &err) ? gw_cli_error(&err) : 0;
+}
+
+int gw_cli_precision(int *out, const char *cmd, const char *v) {
+    gw_error err = {0};
+    gw_wavenet_weight_type t;
+    if (gw_wavenet_weight_type_parse(&t, v, &err)) {
+        fprintf(stderr, "genwave %s: --precision: %s\n", cmd, err.msg);
+        return 0;
+    }
+    *out = (int)t;
+    return 1;
 }

@@ -33,6 +33,10 @@ int gw_cli_unexpected(const char *cmd, const char *arg, void (*usage)(FILE *out)
  * malloc'd (free it), NULL when out of memory */
 char *gw_cli_join(const char *prefix, int argc, char **argv);
 
+/* --precision V of CMD: 1 with the gw_wavenet_weight_type in *out, or 0
+ * after printing "genwave CMD: --precision: ..." */
+int gw_cli_precision(int *out, const char *cmd, const char *v);
+
 /* mkdir -p; prints the error and returns 1 on failure */
 int gw_cli_mkdirs(const char *dir);
 

@@ -143,13 +143,7 @@ static int parse_args(int argc, char **argv, play_opts *o) {
                 return 2;
             }
         } else if (!strcmp(a, "--precision")) {
-            gw_error perr = {0};
-            gw_wavenet_weight_type t;
-            if (gw_wavenet_weight_type_parse(&t, v, &perr)) {
-                fprintf(stderr, "genwave play: --precision: %s\n", perr.msg);
-                return 2;
-            }
-            o->weights = (int)t;
+            if (!gw_cli_precision(&o->weights, "play", v)) return 2;
         } else if (!gw_cli_number(v, &x)) {
             fprintf(stderr, "genwave play: %s: '%s' is not a number\n", a, v);
             return 2;

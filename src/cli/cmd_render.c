@@ -331,13 +331,7 @@ int gw_cmd_render(int argc, char **argv) {
         } else if (!strcmp(a, "--vocode")) {
             o.vocode = v;
         } else if (!strcmp(a, "--precision")) {
-            gw_error perr = {0};
-            gw_wavenet_weight_type t;
-            if (gw_wavenet_weight_type_parse(&t, v, &perr)) {
-                fprintf(stderr, "genwave render: --precision: %s\n", perr.msg);
-                return 2;
-            }
-            o.weights = (int)t;
+            if (!gw_cli_precision(&o.weights, "render", v)) return 2;
         } else if (!gw_cli_number(v, &x)) {
             fprintf(stderr, "genwave render: %s: '%s' is not a number\n", a, v);
             return 2;
