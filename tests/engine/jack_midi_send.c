@@ -28,16 +28,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include "jack_capture.h"
 
 typedef struct sender {
     jack_port_t *out, *in;
-    float *buf; // (cap)
-    size_t cap;
+    gw_capture c;
     size_t on, off; /* recording frames of the note-on and note-off */
     int note;
-    atomic_size_t n; /* frames recorded (process thread writes) */
-    atomic_int armed, xruns;
 } sender;
 
 /* audio thread: silence on the MIDI port until armed, then the two events
@@ -46,9 +44,9 @@ static int on_process(jack_nframes_t nframes, void *arg) {
     sender *s = arg;
     void *mb = jack_port_get_buffer(s->out, nframes);
     jack_midi_clear_buffer(mb);
-    if (!atomic_load_explicit(&s->armed, memory_order_acquire)) return 0;
-    size_t n = atomic_load_explicit(&s->n, memory_order_relaxed);
-    if (n >= s->cap) return 0;
+    if (!atomic_load_explicit(&s->c.armed, memory_order_acquire)) return 0;
+    size_t n = atomic_load_explicit(&s->c.n, memory_order_relaxed);
+    if (n >= s->c.cap) return 0;
     for (int k = 0; k < 2; k++) {
         size_t at = k == 0 ? s->on : s->off;
         if (at >= n && at < n + nframes) {
@@ -56,22 +54,14 @@ static int on_process(jack_nframes_t nframes, void *arg) {
             jack_midi_event_write(mb, (jack_nframes_t)(at - n), ev, 3);
         }
     }
-    const float *x = jack_port_get_buffer(s->in, nframes);
-    size_t k = s->cap - n < nframes ? s->cap - n : nframes;
-    memcpy(s->buf + n, x, k * sizeof(float));
-    atomic_store_explicit(&s->n, n + k, memory_order_release);
+    gw_capture_block(&s->c, jack_port_get_buffer(s->in, nframes), nframes);
     return 0;
 }
 
 static int on_xrun(void *arg) {
     sender *s = arg;
-    if (atomic_load(&s->armed)) atomic_fetch_add(&s->xruns, 1);
+    if (atomic_load(&s->c.armed)) atomic_fetch_add(&s->c.xruns, 1);
     return 0;
-}
-
-static void sleep_ms(long ms) {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
 }
 
 static double rms(const float *x, size_t a, size_t b) {
@@ -109,16 +99,16 @@ int main(int argc, char **argv) {
         return 1;
     }
     const int rate = (int)jack_get_sample_rate(c);
-    s.cap = (size_t)(seconds * rate);
-    s.buf = calloc(s.cap, sizeof(float));
+    s.c.cap = (size_t)(seconds * rate);
+    s.c.buf = calloc(s.c.cap, sizeof(float));
     s.out = jack_port_register(c, "out", JACK_DEFAULT_MIDI_TYPE, JackPortIsOutput, 0);
     s.in = jack_port_register(c, "in", JACK_DEFAULT_AUDIO_TYPE, JackPortIsInput, 0);
     int rc = 1;
-    if (!s.buf || !s.out || !s.in || s.off >= s.cap) {
+    if (!s.c.buf || !s.out || !s.in || s.off >= s.c.cap) {
         fprintf(stderr,
                 "gw_jack_midi_send: cannot reserve %zu frames or register ports "
                 "(or OFF_FRAME past the recording)\n",
-                s.cap);
+                s.c.cap);
         goto done;
     }
     jack_set_process_callback(c, on_process, &s);
@@ -136,44 +126,40 @@ int main(int argc, char **argv) {
                     src ? "nothing connected to our MIDI out" : source);
             goto done;
         }
-        sleep_ms(50);
+        gw_capture_sleep_ms(50);
     }
     if (jack_connect(c, source, jack_port_name(s.in))) {
         fprintf(stderr, "gw_jack_midi_send: cannot connect %s\n", source);
         goto done;
     }
-    sleep_ms(500); /* a new connection reorders JACK's graph once */
-    atomic_store_explicit(&s.armed, 1, memory_order_release);
-    for (double waited = 0; atomic_load_explicit(&s.n, memory_order_acquire) < s.cap;
-         waited += 0.02) {
-        if (waited > seconds + 10.0) {
-            fprintf(stderr, "gw_jack_midi_send: the server stopped delivering (%zu of %zu)\n",
-                    atomic_load(&s.n), s.cap);
-            goto done;
-        }
-        sleep_ms(20);
+    gw_capture_sleep_ms(500); /* a new connection reorders JACK's graph once */
+    atomic_store_explicit(&s.c.armed, 1, memory_order_release);
+    if (!gw_capture_wait(&s.c, seconds + 10.0)) {
+        fprintf(stderr, "gw_jack_midi_send: the server stopped delivering (%zu of %zu)\n",
+                atomic_load(&s.c.n), s.c.cap);
+        goto done;
     }
     jack_deactivate(c);
     gw_error err = {0};
-    if (gw_audio_write(out, s.buf, s.cap, 1, rate, GW_AUDIO_WAVF32, &err)) {
+    if (gw_audio_write(out, s.c.buf, s.c.cap, 1, rate, GW_AUDIO_WAVF32, &err)) {
         fprintf(stderr, "gw_jack_midi_send: %s\n", err.msg);
         goto done;
     }
     float pre = 0;
     for (size_t i = 0; i < s.on; i++)
-        pre = fmaxf(pre, fabsf(s.buf[i]));
+        pre = fmaxf(pre, fabsf(s.c.buf[i]));
     size_t a = s.on + (size_t)(0.2 * rate), tail = s.off + (size_t)(0.5 * rate);
     if (a >= s.off) a = s.on;
-    if (tail > s.cap) tail = s.cap;
-    float f0 = gw_yin_f0(s.buf + a, s.off - a, rate, 60.0f, 2000.0f);
+    if (tail > s.c.cap) tail = s.c.cap;
+    float f0 = gw_yin_f0(s.c.buf + a, s.off - a, rate, 60.0f, 2000.0f);
     printf("period %u rate %d on %zu off %zu xruns %d first_nonzero %ld audible %ld pre_peak %g "
            "note_rms %.4f f0 %.2f tail_rms %g\n",
-           (unsigned)jack_get_buffer_size(c), rate, s.on, s.off, atomic_load(&s.xruns),
-           first_above(s.buf, s.cap, 0.0f), first_above(s.buf, s.cap, 1e-3f), (double)pre,
-           rms(s.buf, a, s.off), (double)f0, rms(s.buf, tail, s.cap));
+           (unsigned)jack_get_buffer_size(c), rate, s.on, s.off, atomic_load(&s.c.xruns),
+           first_above(s.c.buf, s.c.cap, 0.0f), first_above(s.c.buf, s.c.cap, 1e-3f), (double)pre,
+           rms(s.c.buf, a, s.off), (double)f0, rms(s.c.buf, tail, s.c.cap));
     rc = 0;
 done:
     jack_client_close(c);
-    free(s.buf);
+    free(s.c.buf);
     return rc;
 }

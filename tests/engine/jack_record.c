@@ -22,37 +22,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include "jack_capture.h"
 
 typedef struct rec {
     jack_port_t *in;
-    float *buf;
-    size_t cap;
-    atomic_size_t n;
-    atomic_int armed, xruns;
+    gw_capture c;
 } rec;
 
 /* audio thread: copy while armed, nothing else */
 static int on_process(jack_nframes_t nframes, void *arg) {
     rec *r = arg;
-    if (!atomic_load_explicit(&r->armed, memory_order_acquire)) return 0;
-    const float *x = jack_port_get_buffer(r->in, nframes);
-    size_t n = atomic_load_explicit(&r->n, memory_order_relaxed);
-    size_t k = r->cap - n < nframes ? r->cap - n : nframes;
-    memcpy(r->buf + n, x, k * sizeof(float));
-    atomic_store_explicit(&r->n, n + k, memory_order_release);
+    if (!atomic_load_explicit(&r->c.armed, memory_order_acquire)) return 0;
+    gw_capture_block(&r->c, jack_port_get_buffer(r->in, nframes), nframes);
     return 0;
 }
 
 static int on_xrun(void *arg) {
     rec *r = arg;
-    atomic_fetch_add(&r->xruns, 1);
+    atomic_fetch_add(&r->c.xruns, 1);
     return 0;
-}
-
-static void sleep_ms(long ms) {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
 }
 
 int main(int argc, char **argv) {
@@ -74,13 +63,14 @@ int main(int argc, char **argv) {
     }
     rec r = {0};
     const int rate = (int)jack_get_sample_rate(c);
-    r.cap = (size_t)(seconds * rate);
-    r.buf = calloc(r.cap, sizeof(float));
+    r.c.cap = (size_t)(seconds * rate);
+    r.c.buf = calloc(r.c.cap, sizeof(float));
     r.in = jack_port_register(c, "in", JACK_DEFAULT_AUDIO_TYPE, JackPortIsInput, 0);
     int rc = 1;
     char source[512] = "";
-    if (!r.buf || !r.in) {
-        fprintf(stderr, "gw_jack_record: cannot reserve %zu frames or register a port\n", r.cap);
+    if (!r.c.buf || !r.in) {
+        fprintf(stderr, "gw_jack_record: cannot reserve %zu frames or register a port\n",
+                r.c.cap);
         goto done;
     }
     jack_set_process_callback(c, on_process, &r);
@@ -99,44 +89,39 @@ int main(int argc, char **argv) {
                     pattern, wait_s);
             goto done;
         }
-        sleep_ms(50);
+        gw_capture_sleep_ms(50);
     }
     if (jack_connect(c, source, jack_port_name(r.in))) {
         fprintf(stderr, "gw_jack_record: cannot connect %s\n", source);
         goto done;
     }
-    atomic_store_explicit(&r.armed, 1, memory_order_release);
-    double limit = seconds + 10.0, waited = 0;
-    while (atomic_load_explicit(&r.n, memory_order_acquire) < r.cap) {
-        if (waited > limit) {
-            fprintf(stderr, "gw_jack_record: the server stopped delivering (%zu of %zu frames)\n",
-                    atomic_load(&r.n), r.cap);
-            goto done;
-        }
-        sleep_ms(20);
-        waited += 0.02;
+    atomic_store_explicit(&r.c.armed, 1, memory_order_release);
+    if (!gw_capture_wait(&r.c, seconds + 10.0)) {
+        fprintf(stderr, "gw_jack_record: the server stopped delivering (%zu of %zu frames)\n",
+                atomic_load(&r.c.n), r.c.cap);
+        goto done;
     }
     jack_deactivate(c);
     gw_error err = {0};
-    if (gw_audio_write(out, r.buf, r.cap, 1, rate, GW_AUDIO_WAVF32, &err)) {
+    if (gw_audio_write(out, r.c.buf, r.c.cap, 1, rate, GW_AUDIO_WAVF32, &err)) {
         fprintf(stderr, "gw_jack_record: %s\n", err.msg);
         goto done;
     }
-    size_t skip = r.cap > (size_t)rate * 2 ? (size_t)rate : 0;
+    size_t skip = r.c.cap > (size_t)rate * 2 ? (size_t)rate : 0;
     double ss = 0;
-    for (size_t i = skip; i < r.cap; i++) ss += (double)r.buf[i] * r.buf[i];
-    float f0 = gw_yin_f0(r.buf + skip, r.cap - skip, rate, 60.0f, 2000.0f);
-    printf("recorded %zu frames at %d Hz from %s, xruns %d, rms %.4f, f0 %.2f Hz, starts", r.cap,
-           rate, source, atomic_load(&r.xruns), sqrt(ss / (double)(r.cap - skip)), (double)f0);
+    for (size_t i = skip; i < r.c.cap; i++) ss += (double)r.c.buf[i] * r.c.buf[i];
+    float f0 = gw_yin_f0(r.c.buf + skip, r.c.cap - skip, rate, 60.0f, 2000.0f);
+    printf("recorded %zu frames at %d Hz from %s, xruns %d, rms %.4f, f0 %.2f Hz, starts", r.c.cap,
+           rate, source, atomic_load(&r.c.xruns), sqrt(ss / (double)(r.c.cap - skip)), (double)f0);
     int starts = 0;
-    for (size_t i = 0, quiet = (size_t)rate; i < r.cap && starts < 8; i++) {
-        if (r.buf[i] != 0.0f && quiet >= (size_t)rate / 10) printf(" %zu", i), starts++;
-        quiet = r.buf[i] == 0.0f ? quiet + 1 : 0;
+    for (size_t i = 0, quiet = (size_t)rate; i < r.c.cap && starts < 8; i++) {
+        if (r.c.buf[i] != 0.0f && quiet >= (size_t)rate / 10) printf(" %zu", i), starts++;
+        quiet = r.c.buf[i] == 0.0f ? quiet + 1 : 0;
     }
     printf("%s\n", starts ? "" : " -");
     rc = 0;
 done:
     jack_client_close(c);
-    free(r.buf);
+    free(r.c.buf);
     return rc;
 }
