@@ -3,6 +3,7 @@
 #include "engine/sinc.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,7 +18,11 @@ struct gw_sinc {
     float *table;  // (PHASES + 1, taps): table[p][k] = h(k - half + 1 - p / PHASES)
     float *buf;    // (cap) input history then new input
     size_t cap, have, max_in;
-    double pos;    /* input index in buf of the next output instant */
+    /* The next output instant is input index half - 1 + n_out step of the
+     * whole stream, buf[0] being index `base`. Computed afresh from the two
+     * counts rather than accumulated, so its rounding, and with it every
+     * output bit, is the same however the input arrives in blocks. */
+    uint64_t n_out, base;
 };
 
 static double bessel_i0(double x) {
@@ -73,7 +78,6 @@ gw_status gw_sinc_create(gw_sinc **out, double in_rate, double out_rate, size_t 
     }
     /* half - 1 zeros of history: the first output sits at input time 0 */
     s->have = (size_t)s->half - 1;
-    s->pos = s->half - 1;
     *out = s;
     return GW_OK;
 }
@@ -100,10 +104,11 @@ size_t gw_sinc_process(gw_sinc *s, float *out, size_t out_cap, const float *in, 
     size_t n = 0;
     const int T = s->taps;
     while (n < out_cap) {
-        double fl = floor(s->pos);
-        size_t i0 = (size_t)fl - (size_t)(s->half - 1);
+        double pos = (double)(s->half - 1) + (double)s->n_out * s->step;
+        double fl = floor(pos);
+        size_t i0 = (size_t)((uint64_t)fl - s->base) - (size_t)(s->half - 1);
         if (i0 + (size_t)T > s->have) break; /* needs input not yet here */
-        double fp = (s->pos - fl) * PHASES;
+        double fp = (pos - fl) * PHASES;
         int p = (int)fp;
         float a = (float)(fp - p);
         const float *h0 = s->table + (size_t)p * T, *h1 = h0 + T, *x = s->buf + i0;
@@ -113,15 +118,16 @@ size_t gw_sinc_process(gw_sinc *s, float *out, size_t out_cap, const float *in, 
             acc1 += x[k] * h1[k];
         }
         out[n++] = acc0 + a * (acc1 - acc0);
-        s->pos += s->step;
+        s->n_out++;
     }
     /* keep the history the next output needs at the front */
-    size_t keep_from = (size_t)floor(s->pos) - (size_t)(s->half - 1);
+    double next = (double)(s->half - 1) + (double)s->n_out * s->step;
+    size_t keep_from = (size_t)((uint64_t)floor(next) - s->base) - (size_t)(s->half - 1);
     if (keep_from > s->have) keep_from = s->have;
     if (keep_from > 0) {
         memmove(s->buf, s->buf + keep_from, (s->have - keep_from) * sizeof(float));
         s->have -= keep_from;
-        s->pos -= (double)keep_from;
+        s->base += keep_from;
     }
     return n;
 }

@@ -9,7 +9,7 @@
  *
  *   a_0(t)  = embed[x_t]                                     // (R)
  *   layer l (dilation d_l, kernel K):
- *     h     = sum_k Wdil_l[:, k, :] a_l(t - (K-1-k) d_l)     // (2G), zero before t = 0
+ *     h     = sum_k Wdil_l[:, k, :] a_l(t - (K-1-k) d_l)     // (2G); x_t = silence for t < 0
  *             + bdil_l + Vg_l c + Vlc_l mel(t)
  *     z_l   = tanh(h[0:G]) * sigmoid(h[G:2G])                // (G)
  *     a_l+1 = a_l(t) + Wres_l z_l + bres_l                   // (R)
@@ -193,8 +193,10 @@ gw_status gw_wavenet_create_from(gw_wavenet **out, const gw_wavenet_config *cfg,
 void gw_wavenet_free(gw_wavenet *m);
 
 /* ---- reference forward (naive loops; for checking, not speed) ----------
- * logits for one sequence with causal zero padding at every layer (exactly
- * what the stream computes from zeroed rings): logits[t] predicts input[t+1].
+ * logits for one sequence whose history before t = 0 is silence (class 128)
+ * under the conditioning of t = 0 (what training windows drawn before a
+ * clip's start see, and what the stream computes after reset):
+ * logits[t] predicts input[t+1].
  * cond: (C_g) or NULL (= zeros); mel: (T, n_mels) already upsampled to one
  * row per sample, or NULL (= zeros). */
 gw_status gw_wavenet_forward_reference(const gw_wavenet *m, float *logits, // (T, 256)
@@ -264,8 +266,11 @@ gw_wavenet_weight_type gw_wavenet_stream_weight_type(const gw_wavenet_stream *s)
 /* which SIMD kernels the stream runs: "avx512", "avx2" or "scalar" */
 const char *gw_wavenet_stream_isa(const gw_wavenet_stream *s);
 
-/* Zero the voice's history (rings), its conditioning and mel frame, and set
- * its next input to GW_WAVENET_SILENCE. */
+/* Restart a voice: zero its conditioning and mel frame, set its next input
+ * to GW_WAVENET_SILENCE, and give it a history of silence: the next step
+ * first fills its rings with what silence makes each layer's input under
+ * the conditioning set by then (one pass down the layers), as training
+ * windows that start before their clip see it. */
 void gw_wavenet_stream_reset(gw_wavenet_stream *s, int voice);
 /* global conditioning of a voice: c (C_g) as from gw_wavenet_cond_features;
  * NULL = zeros. Ignored by a model with C_g = 0. */

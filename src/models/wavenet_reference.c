@@ -1,22 +1,37 @@
 /* wavenet_reference.c - the WaveNet forward pass over a whole sequence in
  * plain loops (double accumulators), exactly as written at the top of
- * wavenet.h, with causal zero padding at every layer. It is the yardstick
- * the fast incremental stream is tested against; nothing fast depends on it. */
+ * wavenet.h. Before t = 0 the input is silence under the conditioning of
+ * t = 0, as in training (a window may start up to a receptive field before
+ * its clip): the sequence is run behind RF - 1 such samples, enough that no
+ * output from t = 0 on reaches the zero padding beyond them. It is the
+ * yardstick the fast incremental stream is tested against; nothing fast
+ * depends on it. */
 #include "models/wavenet.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-gw_status gw_wavenet_forward_reference(const gw_wavenet *m, float *logits, const uint8_t *input,
-                                       const float *cond, const float *mel, int T,
+gw_status gw_wavenet_forward_reference(const gw_wavenet *m, float *logits, const uint8_t *input_,
+                                       const float *cond, const float *mel_, int T_,
                                        gw_error *err) {
     const gw_wavenet_config *c = &m->cfg;
     const gw_wavenet_weights *w = &m->w;
     const int R = c->residual, G = c->gate, S = c->skip, H = c->head, K = c->kernel;
     const int Q = GW_WAVENET_CLASSES, Cg = c->cond_dim, M = c->n_mels;
-    if (T < 1) return gw_fail(err, GW_ERR_ARG, "%s: reference forward of %d samples", c->name, T);
+    if (T_ < 1) return gw_fail(err, GW_ERR_ARG, "%s: reference forward of %d samples", c->name, T_);
+    const int P = gw_wavenet_receptive_field(c) - 1, T = P + T_;
     size_t t_ = (size_t)T;
+    uint8_t *input = malloc(t_);
+    float *mel = mel_ ? malloc(t_ * (size_t)M * sizeof *mel) : NULL;
+    if (!input || (mel_ && !mel)) {
+        free(input), free(mel);
+        return gw_fail(err, GW_ERR_NOMEM, "%s: out of memory in reference forward (T = %d)", c->name, T_);
+    }
+    memset(input, GW_WAVENET_SILENCE, (size_t)P);
+    memcpy(input + P, input_, (size_t)T_);
+    for (int t = 0; mel && t < T; t++)
+        memcpy(mel + (size_t)t * M, mel_ + (size_t)(t < P ? 0 : t - P) * M, (size_t)M * sizeof *mel);
     float *a = malloc(t_ * R * sizeof *a), *a_next = malloc(t_ * R * sizeof *a);
     float *z = malloc(t_ * G * sizeof *z);
     double *skip = calloc(t_ * S, sizeof *skip), *h = malloc(2 * (size_t)G * sizeof *h);
@@ -35,7 +50,7 @@ gw_status gw_wavenet_forward_reference(const gw_wavenet *m, float *logits, const
                 double s = L->dil_b[o];
                 for (int k = 0; k < K; k++) {
                     int src = t - (K - 1 - k) * d; /* tap K-1 is the present */
-                    if (src < 0) continue;         /* causal zero padding */
+                    if (src < 0) continue;         /* zero padding: reaches only t < P */
                     const float *wk = L->dil_w + ((size_t)o * K + k) * R;
                     const float *ak = a + (size_t)src * R;
                     for (int i = 0; i < R; i++) s += (double)wk[i] * ak[i];
@@ -62,7 +77,7 @@ gw_status gw_wavenet_forward_reference(const gw_wavenet *m, float *logits, const
         float *tmp = a;
         a = a_next, a_next = tmp;
     }
-    for (int t = 0; t < T; t++) {
+    for (int t = P; t < T; t++) {
         const double *st_ = skip + (size_t)t * S;
         for (int o = 0; o < H; o++) {
             double s = w->head1_b[o];
@@ -72,10 +87,11 @@ gw_status gw_wavenet_forward_reference(const gw_wavenet *m, float *logits, const
         for (int o = 0; o < Q; o++) {
             double s = w->out_b[o];
             for (int i = 0; i < H; i++) s += (double)w->out_w[(size_t)o * H + i] * h1[i];
-            logits[(size_t)t * Q + o] = (float)s;
+            logits[(size_t)(t - P) * Q + o] = (float)s;
         }
     }
 done:
     free(a), free(a_next), free(z), free(skip), free(h), free(h1);
+    free(input), free(mel);
     return st;
 }

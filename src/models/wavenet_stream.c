@@ -4,8 +4,8 @@
  *
  * Layer l with dilation d and kernel K needs its inputs from d, 2d, ...,
  * (K-1) d steps ago: a ring of (K-1) d slots per layer holds them, shared
- * position for all voices, one R-vector per voice per slot. Zeroed rings are
- * the causal zero padding of the full forward pass.
+ * position for all voices, one R-vector per voice per slot. A voice starts
+ * from a history of silence (settle), as training windows do.
  *
  * All weights are packed once (wavenet_kernels.h) into one buffer in the
  * order a step reads them, so a step streams through them front to back:
@@ -58,6 +58,7 @@ struct gw_wavenet_stream {
     float *lc_part;                     /* (V, L 2G16) lc.w mel */
     float *gbias;                       /* (V, L 2G16) dil.b + both parts */
     int input[1024];                    /* (V) next input class; max_voices <= 1024 */
+    unsigned char fresh[1024];          /* (V) reset since its last step: rings to settle */
     /* scratch */
     float *x, *x2;   /* (V, R16) */
     float *xin;      /* (V, K R) the dilated conv's taps, oldest first */
@@ -360,6 +361,7 @@ void gw_wavenet_stream_reset(gw_wavenet_stream *s, int voice) {
     memset(s->lc_part + (size_t)voice * s->LG2, 0, sizeof(float) * s->LG2);
     update_gbias(s, voice);
     s->input[voice] = GW_WAVENET_SILENCE;
+    s->fresh[voice] = 1;
 }
 
 /* part[v] = W c over all layers at once (a B = 1 product), or zeros */
@@ -406,6 +408,8 @@ void gw_wavenet_stream_swap_voices(gw_wavenet_stream *s, int a, int b) {
     swap_floats(s->gbias + a * n, s->gbias + b * n, n);
     int t = s->input[a];
     s->input[a] = s->input[b], s->input[b] = t;
+    unsigned char f = s->fresh[a];
+    s->fresh[a] = s->fresh[b], s->fresh[b] = f;
 }
 
 /* inverse CDF over unnormalised probabilities p (n) with sum total: the first
@@ -462,6 +466,33 @@ static inline void product(const gw_wavenet_stream *s, float *y, int ys, const v
         s->k->matvec(y, ys, W, x, xs, bias, bs, add, as, Mp, N, B, relu);
 }
 
+/* Fills voice v's rings with the history the model was trained to start
+ * from: silence forever, under the voice's present conditioning. A constant
+ * input gives every layer a constant input, so one pass down the layers (a
+ * step's work) finds each layer's value; zeroed rings would instead be a
+ * history the model never saw, and a note started from them can lock into a
+ * wrong pitch. Uses the scratch rows of voice 0, which the step overwrites. */
+static void settle(gw_wavenet_stream *s, int v) {
+    const int L = s->L, R = s->R, K = s->K, KR = K * R, G16 = s->G16, R16 = s->R16;
+    const size_t V = (size_t)s->max_voices;
+    float *x = s->x, *x2 = s->x2;
+    memset(x, 0, sizeof(float) * R16);
+    copy_floats(x, s->embed + (size_t)GW_WAVENET_SILENCE * R, R);
+    for (int l = 0; l < L; l++) {
+        for (int j = 0; j < s->slots[l]; j++) copy_floats(s->ring[l] + ((size_t)j * V + v) * R, x, R);
+        for (int t = 0; t < K; t++) copy_floats(s->xin + (size_t)t * R, x, R);
+        if (l + 1 == L) break; /* the last layer's output feeds no ring */
+        product(s, s->h, 2 * G16, s->dil_w[l], s->xin, KR, s->gbias + (size_t)v * s->LG2 + (size_t)l * 2 * G16,
+                0, NULL, 0, 2 * G16, KR, 1, 0);
+        s->k->gate(s->Z, L * G16, s->h, 2 * G16, G16, 1);
+        product(s, x2, R16, s->res_w[l], s->Z, L * G16, s->res_b + (size_t)l * R16, 0, x, R16, R16, G16,
+                1, 0);
+        float *t = x;
+        x = x2, x2 = t;
+    }
+    s->fresh[v] = 0;
+}
+
 void gw_wavenet_stream_step(gw_wavenet_stream *s, float *logits, float *samples, uint8_t *classes,
                             int n_voices, float temperature, const float *uniforms) {
     const gw_wn_kernels *k = s->k;
@@ -470,6 +501,8 @@ void gw_wavenet_stream_step(gw_wavenet_stream *s, float *logits, float *samples,
     const int LG16 = L * G16, Q = GW_WAVENET_CLASSES;
     const size_t V = (size_t)s->max_voices;
     if (B == 0) return;
+    for (int v = 0; v < B; v++)
+        if (s->fresh[v]) settle(s, v);
     float *x = s->x, *x2 = s->x2;
     for (int v = 0; v < B; v++) copy_floats(x + (size_t)v * R16, s->embed + (size_t)s->input[v] * R, R);
     for (int l = 0; l < L; l++) {

@@ -351,6 +351,70 @@ static void check_against_stream(const char *json) {
     gw_wavenet_free(m);
 }
 
+/* A voice started from reset continues exactly what training teaches at a
+ * window drawn up to a receptive field before its clip (inputs silent, then
+ * the clip): the stream's first step sees a history of silence, not zeros.
+ * Every position is compared, the first included; zeroed rings fail this
+ * by O(1) logits. */
+static void check_note_start(const char *json) {
+    gw_wavenet *m = make_model(json, 23, 1.5f);
+    const int B = 2, N = 48;
+    gw_wavenet_train *t = NULL;
+    gw_error err = {0};
+    assert_int_equal(gw_wavenet_train_create(&t, m, B, N, &err), GW_OK);
+    batch b = make_batch(m, t, B, 29);
+    const int rf = gw_wavenet_receptive_field(&m->cfg), Cg = m->cfg.cond_dim, M = m->cfg.n_mels;
+    for (int i = 0; i < B; i++) {
+        memset(b.window + (size_t)i * b.W, GW_WAVENET_SILENCE, (size_t)rf);
+        /* the mel frame in force before the clip is the clip's first */
+        for (int k = 0; M && k < rf - 1; k++)
+            memcpy(b.mel + ((size_t)i * b.T_in + k) * M, b.mel + ((size_t)i * b.T_in + rf - 1) * M,
+                   (size_t)M * sizeof(float));
+    }
+    float loss;
+    assert_int_equal(gw_wavenet_train_forward(t, &loss, b.window, b.cond, b.mel, 0, &err), GW_OK);
+    const float *logits = gw_wavenet_train_logits(t); // (B, N, 256)
+    gw_wavenet_stream *s = NULL;
+    assert_int_equal(gw_wavenet_stream_create(&s, m, B, &err), GW_OK);
+    /* voices used before, so reset must really clear them */
+    float u[8] = {0}, step[8 * 256];
+    gw_wavenet_stream_step(s, NULL, NULL, NULL, B, 1.0f, u);
+    for (int i = 0; i < B; i++) {
+        gw_wavenet_stream_reset(s, i);
+        if (Cg) gw_wavenet_stream_set_cond(s, i, b.cond + (size_t)i * Cg);
+    }
+    float worst = 0, first = 0;
+    for (int n = 0; n < N; n++) {
+        for (int i = 0; i < B; i++) {
+            /* input rf - 1 + n is the last one target n is predicted from */
+            gw_wavenet_stream_set_input(s, i, b.window[(size_t)i * b.W + rf - 1 + n]);
+            if (M) gw_wavenet_stream_set_mel(s, i, b.mel + ((size_t)i * b.T_in + rf - 1 + n) * M);
+        }
+        gw_wavenet_stream_step(s, step, NULL, NULL, B, 1.0f, u);
+        for (int i = 0; i < B; i++) {
+            float d = gw_test_max_abs_diff(step + (size_t)i * 256,
+                                           logits + ((size_t)i * N + n) * 256, 256);
+            if (!(d <= worst)) worst = d;
+            if (n == 0 && !(d <= first)) first = d;
+        }
+    }
+    print_message("%s: note start, max |stream - train| %.2e (first step %.2e)\n", m->cfg.name,
+                  worst, first);
+    assert_true(worst < 1e-4f);
+    gw_wavenet_stream_free(s);
+    free_batch(&b);
+    gw_wavenet_train_free(t);
+    gw_wavenet_free(m);
+}
+
+static void test_note_start_k2_conditioned(void **state) {
+    check_note_start(TINY_K2);
+}
+
+static void test_note_start_k3(void **state) {
+    check_note_start(TINY_K3);
+}
+
 static void test_matches_stream_k2_conditioned(void **state) {
     check_against_stream(TINY_K2);
 }
@@ -457,6 +521,8 @@ int main(void) {
         cmocka_unit_test(test_matches_stream_k2_conditioned),
         cmocka_unit_test(test_matches_stream_k3),
         cmocka_unit_test(test_matches_stream_dilated),
+        cmocka_unit_test(test_note_start_k2_conditioned),
+        cmocka_unit_test(test_note_start_k3),
         cmocka_unit_test(test_file_round_trip),
         cmocka_unit_test(test_input_noise),
         cmocka_unit_test(test_forward_macs_of_spec),
