@@ -42,6 +42,11 @@ gw_trainer_config gw_trainer_defaults(void) {
     };
 }
 
+double gw_train_lr_at(double lr, const int *decay_steps, int n, double factor, uint64_t step) {
+    for (int i = 0; i < n && (uint64_t)decay_steps[i] <= step; i++) lr *= factor;
+    return lr;
+}
+
 char *gw_trainer_format_duration(char *buf, size_t cap, double s) {
     if (!isfinite(s) || s < 0) {
         snprintf(buf, cap, "?");

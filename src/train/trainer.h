@@ -133,6 +133,11 @@ gw_status gw_trainer_run(const gw_trainer_config *cfg, const gw_trainer_hooks *h
  * SIGINT does (async-signal-safe: it only sets an atomic flag). */
 void gw_trainer_request_stop(void);
 
+/* Step decay of the learning rate: lr * factor^k at `step` (0-based), k the
+ * number of entries of decay_steps (ascending) that are <= step. A function
+ * of the step alone, so a resumed run follows the same schedule. */
+double gw_train_lr_at(double lr, const int *decay_steps, int n, double factor, uint64_t step);
+
 /* "12m05s" style durations for progress lines */
 char *gw_trainer_format_duration(char *buf, size_t cap, double seconds);
 

@@ -163,10 +163,14 @@ void gw_wavenet_mel_rows(gw_wavenet_mel *m, float *rows, const float *x, size_t 
 /* ---- the run ------------------------------------------------------------------ */
 
 /* training settings from the preset's "train" object; CLI values win */
+enum { MAX_LR_DECAYS = 16 };
+
 typedef struct train_settings {
     long steps;
     int batch, targets, val_every, checkpoint_every;
     double lr, clip_norm, input_noise;
+    int lr_decay_steps[MAX_LR_DECAYS], n_lr_decays; /* ascending */
+    double lr_decay_factor;
 } train_settings;
 
 static gw_status read_train_settings(train_settings *s, const char *path, gw_error *err) {
@@ -175,12 +179,12 @@ static gw_status read_train_settings(train_settings *s, const char *path, gw_err
     if (st) return st;
     static const char *const keys[] = {
         "steps", "batch", "targets", "lr", "val_every", "checkpoint_every", "clip_norm",
-        "input_noise"};
+        "input_noise", "lr_decay_steps", "lr_decay_factor"};
     int steps = 2000;
     const cJSON *tr = gw_json_find(root, "train");
     if (tr && !cJSON_IsObject(tr))
         st = gw_fail(err, GW_ERR_FORMAT, "%s: key 'train' must be an object", path);
-    if (!st && tr) st = gw_json_check_keys(root, "train", keys, 8, path, err);
+    if (!st && tr) st = gw_json_check_keys(root, "train", keys, 10, path, err);
     if (!st) st = gw_json_int(&steps, root, "train.steps", 1, 1000000000, 1, 2000, path, err);
     if (!st) st = gw_json_int(&s->batch, root, "train.batch", 1, 4096, 1, 4, path, err);
     if (!st) st = gw_json_int(&s->targets, root, "train.targets", 1, 1 << 20, 1, 4096, path, err);
@@ -193,6 +197,17 @@ static gw_status read_train_settings(train_settings *s, const char *path, gw_err
     if (!st) st = gw_json_num(&s->clip_norm, root, "train.clip_norm", 0, 1e6, 1, 1.0, path, err);
     if (!st)
         st = gw_json_num(&s->input_noise, root, "train.input_noise", 0, 1, 1, 0.0, path, err);
+    s->n_lr_decays = 0;
+    if (!st && gw_json_find(root, "train.lr_decay_steps"))
+        st = gw_json_int_array(s->lr_decay_steps, &s->n_lr_decays, MAX_LR_DECAYS, root,
+                               "train.lr_decay_steps", 1, 1000000000, path, err);
+    for (int i = 1; !st && i < s->n_lr_decays; i++)
+        if (s->lr_decay_steps[i] <= s->lr_decay_steps[i - 1])
+            st = gw_fail(err, GW_ERR_FORMAT, "%s: train.lr_decay_steps must ascend (%d after %d)",
+                         path, s->lr_decay_steps[i], s->lr_decay_steps[i - 1]);
+    if (!st)
+        st = gw_json_num(&s->lr_decay_factor, root, "train.lr_decay_factor", 1e-6, 1.0, 1, 0.25,
+                         path, err);
     s->steps = steps;
     cJSON_Delete(root);
     return st;
@@ -206,7 +221,8 @@ typedef struct wn_run {
     const size_t *train_pool, *val_pool;
     size_t n_train, n_val;
     int B, W;
-    float lr;
+    float lr;          /* before the first decay */
+    const train_settings *ts;
     float input_noise; /* train.input_noise: share of input classes jittered */
     uint8_t *window; // (B, W)
     float *cond;     // (B, C_g)
@@ -242,7 +258,9 @@ static gw_status wn_step(void *ctx, uint64_t step, gw_rng *rng, double *fig, gw_
                                             c->cond_dim ? r->cond : NULL, r->mel, 1, err);
     if (st) return st;
     gw_wavenet_train_backward(r->arena);
-    st = gw_adam_step(r->adam, r->lr, err);
+    st = gw_adam_step(r->adam, gw_train_lr_at(r->lr, r->ts->lr_decay_steps, r->ts->n_lr_decays,
+                                              r->ts->lr_decay_factor, step),
+                      err);
     if (st) return st;
     fig[0] = loss;
     fig[1] = loss / M_LN2;
@@ -308,7 +326,18 @@ static gw_status save_model(const wn_run *r, const gw_wavenet_trainer_opts *o,
     if (!st)
         st = gw_gwm_writer_metaf(w, err, "train.batch", "%d x %d targets", r->B,
                                  r->W - gw_wavenet_receptive_field(&r->m->cfg));
-    if (!st) st = gw_gwm_writer_metaf(w, err, "train.lr", "%g", r->lr);
+    if (!st) {
+        char sched[256] = "";
+        size_t used = 0;
+        for (int i = 0; i < r->ts->n_lr_decays && used < sizeof sched; i++)
+            used += (size_t)snprintf(sched + used, sizeof sched - used, "%s%d", i ? ", " : "",
+                                     r->ts->lr_decay_steps[i]);
+        if (r->ts->n_lr_decays)
+            st = gw_gwm_writer_metaf(w, err, "train.lr", "%g (x %g from steps %s)", r->lr,
+                                     r->ts->lr_decay_factor, sched);
+        else
+            st = gw_gwm_writer_metaf(w, err, "train.lr", "%g", r->lr);
+    }
     if (!st)
         st = gw_gwm_writer_metaf(w, err, "train.files", "%zu training, %zu validation",
                                  r->ds->report->n_train_files, r->ds->report->n_val_files);
@@ -375,6 +404,7 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
     if ((st = gw_adam_create(&r.adam, r.m->params, &ac, err))) goto done;
     r.B = ts.batch, r.W = gw_wavenet_train_window_len(r.arena), r.lr = (float)ts.lr;
     r.input_noise = (float)ts.input_noise;
+    r.ts = &ts;
     r.n_val_batches = o->val_batches > 0 ? o->val_batches : 4;
     size_t cg = cfg.cond_dim > 0 ? (size_t)cfg.cond_dim : 1, bw = (size_t)r.B * r.W;
     r.window = malloc(bw);

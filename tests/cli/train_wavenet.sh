@@ -33,6 +33,34 @@ for k in "command.*train wavenet" "seed                     5" "steps           
 done
 [ -s "$T/a/loss.png" ] || fail "no loss.png"
 
+# a learning-rate step decay (train.lr_decay_steps): the steps before the
+# decay are the plain run's, the ones after differ, the schedule survives a
+# resume, the model records it, and a schedule that does not ascend is a
+# one-line error naming the preset
+P=$(cd "$(dirname "$0")/../.." && pwd)/presets/wavenet-tiny-pitch.json
+sed 's/"clip_norm": 1.0}/"clip_norm": 1.0, "lr_decay_steps": [3], "lr_decay_factor": 0.5}/' "$P" >"$T/decay.json"
+grep -q lr_decay_steps "$T/decay.json" || fail "could not write the decay preset"
+dtrain() { "$GW" train wavenet --data "$T/data" --preset "$T/decay.json" --val-every 3 --seed 5 "$@"; }
+dtrain --out "$T/d" --steps 6 >"$T/log" 2>&1 || fail "decay run: $(tail -2 "$T/log")"
+dtrain --out "$T/e" --steps 3 >"$T/log" 2>&1 || fail "decay first part: $(tail -2 "$T/log")"
+dtrain --out "$T/e" --steps 6 --resume >"$T/log" 2>&1 || fail "decay resume: $(tail -2 "$T/log")"
+cut -d, -f1,3- "$T/d/log.csv" >"$T/d.csv"
+cut -d, -f1,3- "$T/e/log.csv" >"$T/e.csv"
+cmp -s "$T/d.csv" "$T/e.csv" || fail "resumed decay run differs: $(diff "$T/d.csv" "$T/e.csv" | head -5)"
+# rows: header, validation at 0, steps 1..; the update of step index 3 (log
+# row of step 4) is the first at the decayed rate, so step 4's loss is still
+# the plain run's and step 5's is not
+row() { awk -F, -v s="$2" '$1 == s && $2 != "" {print $2; exit}' "$1"; }
+[ "$(row "$T/a.csv" 4)" = "$(row "$T/d.csv" 4)" ] || fail "decay changed step 4: $(row "$T/a.csv" 4) vs $(row "$T/d.csv" 4)"
+[ "$(row "$T/a.csv" 5)" != "$(row "$T/d.csv" 5)" ] || fail "decay changed nothing at step 5"
+"$GW" info "$T/d/model.gwm" | grep -q "lr .*0.003 (x 0.5 from steps 3)" ||
+    fail "schedule not recorded: $("$GW" info "$T/d/model.gwm" | grep lr)"
+sed 's/"clip_norm": 1.0}/"clip_norm": 1.0, "lr_decay_steps": [5, 3]}/' "$P" >"$T/bad.json"
+"$GW" train wavenet --data "$T/data" --preset "$T/bad.json" --out "$T/c" >/dev/null 2>"$T/err"
+[ $? -eq 1 ] || fail "descending decay steps: wrong exit"
+one_line_error "$T/err"
+grep -q "bad.json.*lr_decay_steps must ascend" "$T/err" || fail "descending decay steps: $(cat "$T/err")"
+
 # vocoder mode: a mel-conditioned model trains and resynthesises a file from
 # its mel spectrogram, sample for sample as long
 "$GW" train wavenet --data "$T/data" --preset wavenet-tiny-vocoder --out "$T/voc" --steps 3 \
