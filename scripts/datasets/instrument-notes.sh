@@ -6,13 +6,17 @@
 #
 #   scripts/datasets/instrument-notes.sh OUT_DIR [--programs "0"] [--notes 48-72]
 #       [--velocities "64 100"] [--rate 16000] [--hold 1.5] [--tail 0.5] [--cut S]
+#       [--fade MS]
 #
 # fluidsynth renders each note until its release has died away (about 4.4 s
 # for the piano), so a file ends in seconds of near-silence. --cut S keeps
-# only the first S seconds, with a 10 ms linear fade-out: a WaveNet trained
-# on cut notes never sees a long silence that stays silent, which would
-# teach it that silence is where it should stay when it starts a note from
-# silence (the default model's data is cut at 1.25 s).
+# only the first S seconds, with a linear fade-out of --fade MS (default 10;
+# 0 = a hard cut): a WaveNet trained on cut notes never sees a long silence
+# that stays silent, which would teach it that silence is where it should
+# stay when it starts a note from silence. A hard cut also keeps the end of
+# the note out of the data: the fade would teach the model that a held note
+# may die away at any moment (it has no clock), and the synth's envelope
+# does the release anyway.
 #
 # Installs (when missing): fluidsynth, fluid-soundfont-gm (~145 MB), python3.
 # Deterministic: the same options give byte-identical WAVs (fluidsynth's
@@ -23,7 +27,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:?usage: instrument-notes.sh OUT_DIR [options]}
 shift
-programs="0" notes="48-72" vels="64 100" rate=16000 hold=1.5 tail=0.5 cut=0
+programs="0" notes="48-72" vels="64 100" rate=16000 hold=1.5 tail=0.5 cut=0 fade=10
 while (($#)); do
   case $1 in
     --programs) programs=$2; shift 2 ;;
@@ -33,6 +37,7 @@ while (($#)); do
     --hold) hold=$2; shift 2 ;;
     --tail) tail=$2; shift 2 ;;
     --cut) cut=$2; shift 2 ;;
+    --fade) fade=$2; shift 2 ;;
     *) echo "instrument-notes.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -63,7 +68,7 @@ for prog in $programs; do
         -F "$tmp/stereo.wav" "$sf2" "$tmp/note.mid" >/dev/null 2>&1
       # downmix to mono with the project's own reader later; keep stereo
       # here would double the size, so fold channels with python's wave module
-      python3 - "$tmp/stereo.wav" "$out/$name" "$cut" <<'PY'
+      python3 - "$tmp/stereo.wav" "$out/$name" "$cut" "$fade" <<'PY'
 import sys, wave, array
 src = wave.open(sys.argv[1], "rb")
 ch, w, fr = src.getnchannels(), src.getsampwidth(), src.getframerate()
@@ -71,7 +76,7 @@ data = array.array("h", src.readframes(src.getnframes()))
 mono = array.array("h", ((data[i] + data[i + 1]) // 2 for i in range(0, len(data) - 1, 2))) if ch == 2 else data
 cut = round(float(sys.argv[3]) * fr)
 if 0 < cut < len(mono):
-    fade = max(1, fr // 100)  # 10 ms, integer arithmetic: the same bytes everywhere
+    fade = round(float(sys.argv[4]) * fr / 1000)  # integer arithmetic: the same bytes everywhere
     mono = mono[:cut]
     for k in range(fade):
         i = cut - fade + k
