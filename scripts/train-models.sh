@@ -99,8 +99,6 @@ train() {
 }
 
 default_velocities="32 48 64 80 96 112 127" default_steps=50000
-# how the shipped file was made, when not by that one command
-default_made=""
 model_default() {
   local data=$work/data/clarinet-notes
   ((cards_only)) || [[ -f $data/manifest.csv ]] ||
@@ -139,7 +137,7 @@ issue's 90% target), measured as below.
 | parameters | $("$gw" info $m | awk '/^parameters:/ {print $2}') ($size on disk) |
 | data | FluidR3 GM (Debian \`fluid-soundfont-gm\`), program 71 (Clarinet), every MIDI note 48-72 at velocities $default_velocities, rendered by fluidsynth at 16 kHz mono and cut hard (no fade) after 0.99 s, while the note is still held (175 files, 173 s; short files so that about a seventh of the training windows start in the silence before a note, where the pitch must come from the conditioning alone; no fade, because a model with no clock learns from a fade that a held note may die away at any moment), resampled to 8 kHz by the loader; split by file: $(meta $m files) |
 | rebuild the data | \`scripts/datasets/instrument-notes.sh DIR --programs 71 --notes 48-72 --velocities "$default_velocities" --rate 16000 --hold 1.2 --cut 0.99 --fade 0\` |
-| command | \`genwave train wavenet --data DIR --preset presets/wavenet-default-harmonic.json --out RUN --steps $default_steps --threads 1 --seed 1\` (what \`scripts/train-models.sh default\` runs). The file's own record: \`$cmd\`$default_made |
+| command | \`genwave train wavenet --data DIR --preset presets/wavenet-default-harmonic.json --out RUN --steps $default_steps --threads 1 --seed 1\` (what \`scripts/train-models.sh default\` runs). The file's own record: \`$cmd\` |
 | seed | $seed |
 | steps | $steps (batch $(meta $m batch), Adam lr $(meta $m lr)) |
 | wall time | $wall on $machine; $(meta $m samples_per_second) target samples/s |

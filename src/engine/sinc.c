@@ -93,6 +93,16 @@ double gw_sinc_latency(const gw_sinc *s) {
     return s->half / s->step;
 }
 
+/* input index (whole stream) of output n_out's instant */
+static double instant(const gw_sinc *s) {
+    return (double)(s->half - 1) + (double)s->n_out * s->step;
+}
+
+/* buf index of the first tap of an output at whole-stream instant floor fl */
+static size_t first_tap(const gw_sinc *s, double fl) {
+    return (size_t)((uint64_t)fl - s->base) - (size_t)(s->half - 1);
+}
+
 size_t gw_sinc_process(gw_sinc *s, float *out, size_t out_cap, const float *in, size_t in_n,
                        size_t *consumed) {
     // out (out_cap), in (in_n)
@@ -104,9 +114,8 @@ size_t gw_sinc_process(gw_sinc *s, float *out, size_t out_cap, const float *in, 
     size_t n = 0;
     const int T = s->taps;
     while (n < out_cap) {
-        double pos = (double)(s->half - 1) + (double)s->n_out * s->step;
-        double fl = floor(pos);
-        size_t i0 = (size_t)((uint64_t)fl - s->base) - (size_t)(s->half - 1);
+        double pos = instant(s), fl = floor(pos);
+        size_t i0 = first_tap(s, fl);
         if (i0 + (size_t)T > s->have) break; /* needs input not yet here */
         double fp = (pos - fl) * PHASES;
         int p = (int)fp;
@@ -121,8 +130,7 @@ size_t gw_sinc_process(gw_sinc *s, float *out, size_t out_cap, const float *in, 
         s->n_out++;
     }
     /* keep the history the next output needs at the front */
-    double next = (double)(s->half - 1) + (double)s->n_out * s->step;
-    size_t keep_from = (size_t)((uint64_t)floor(next) - s->base) - (size_t)(s->half - 1);
+    size_t keep_from = first_tap(s, floor(instant(s)));
     if (keep_from > s->have) keep_from = s->have;
     if (keep_from > 0) {
         memmove(s->buf, s->buf + keep_from, (s->have - keep_from) * sizeof(float));

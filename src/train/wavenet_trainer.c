@@ -221,9 +221,7 @@ typedef struct wn_run {
     const size_t *train_pool, *val_pool;
     size_t n_train, n_val;
     int B, W;
-    float lr;          /* before the first decay */
-    const train_settings *ts;
-    float input_noise; /* train.input_noise: share of input classes jittered */
+    const train_settings *ts; /* lr (before any decay), its schedule, input_noise */
     uint8_t *window; // (B, W)
     float *cond;     // (B, C_g)
     float *scratch;  // (B, W)
@@ -250,15 +248,16 @@ static gw_status wn_step(void *ctx, uint64_t step, gw_rng *rng, double *fig, gw_
                             r->n_train, c, r->B, r->W, rng, r->scratch);
     if (r->melfx) windows_mel(r, r->mel, r->scratch);
     /* drawn only when on, so runs without it keep their random stream */
-    if (r->input_noise > 0)
-        gw_wavenet_train_set_input_noise(r->arena, r->input_noise, gw_rng_below(rng, UINT64_MAX));
+    if (r->ts->input_noise > 0)
+        gw_wavenet_train_set_input_noise(r->arena, (float)r->ts->input_noise,
+                                         gw_rng_below(rng, UINT64_MAX));
     gw_params_zero_grad(r->m->params);
     float loss;
     gw_status st = gw_wavenet_train_forward(r->arena, &loss, r->window,
                                             c->cond_dim ? r->cond : NULL, r->mel, 1, err);
     if (st) return st;
     gw_wavenet_train_backward(r->arena);
-    st = gw_adam_step(r->adam, gw_train_lr_at(r->lr, r->ts->lr_decay_steps, r->ts->n_lr_decays,
+    st = gw_adam_step(r->adam, gw_train_lr_at((float)r->ts->lr, r->ts->lr_decay_steps, r->ts->n_lr_decays,
                                               r->ts->lr_decay_factor, step),
                       err);
     if (st) return st;
@@ -333,10 +332,10 @@ static gw_status save_model(const wn_run *r, const gw_wavenet_trainer_opts *o,
             used += (size_t)snprintf(sched + used, sizeof sched - used, "%s%d", i ? ", " : "",
                                      r->ts->lr_decay_steps[i]);
         if (r->ts->n_lr_decays)
-            st = gw_gwm_writer_metaf(w, err, "train.lr", "%g (x %g from steps %s)", r->lr,
+            st = gw_gwm_writer_metaf(w, err, "train.lr", "%g (x %g from steps %s)", (float)r->ts->lr,
                                      r->ts->lr_decay_factor, sched);
         else
-            st = gw_gwm_writer_metaf(w, err, "train.lr", "%g", r->lr);
+            st = gw_gwm_writer_metaf(w, err, "train.lr", "%g", (float)r->ts->lr);
     }
     if (!st)
         st = gw_gwm_writer_metaf(w, err, "train.files", "%zu training, %zu validation",
@@ -402,8 +401,7 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
     ac.lr = (float)ts.lr;
     ac.clip_norm = (float)ts.clip_norm;
     if ((st = gw_adam_create(&r.adam, r.m->params, &ac, err))) goto done;
-    r.B = ts.batch, r.W = gw_wavenet_train_window_len(r.arena), r.lr = (float)ts.lr;
-    r.input_noise = (float)ts.input_noise;
+    r.B = ts.batch, r.W = gw_wavenet_train_window_len(r.arena);
     r.ts = &ts;
     r.n_val_batches = o->val_batches > 0 ? o->val_batches : 4;
     size_t cg = cfg.cond_dim > 0 ? (size_t)cfg.cond_dim : 1, bw = (size_t)r.B * r.W;

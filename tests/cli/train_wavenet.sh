@@ -13,14 +13,21 @@ for n in 57 60 64 67; do wav "$T/data/tone_n${n}_v90.wav" 8000 5000 /dev/urandom
 wav "$T/unlabelled/a.wav" 8000 5000 /dev/urandom
 wav "$T/unlabelled/b.wav" 8000 5000 /dev/urandom
 
-train() { "$GW" train wavenet --data "$T/data" --preset wavenet-tiny-pitch --val-every 3 --seed 5 "$@"; }
-train --out "$T/a" --steps 6 >"$T/log" 2>&1 || fail "straight run: $(tail -2 "$T/log")"
-train --out "$T/b" --steps 3 >"$T/log" 2>&1 || fail "first half: $(tail -2 "$T/log")"
-train --out "$T/b" --steps 6 --resume >"$T/log" 2>&1 || fail "resume: $(tail -2 "$T/log")"
-# columns after elapsed_s: every figure of every step
-cut -d, -f1,3- "$T/a/log.csv" >"$T/a.csv"
-cut -d, -f1,3- "$T/b/log.csv" >"$T/b.csv"
-cmp -s "$T/a.csv" "$T/b.csv" || fail "resumed run differs: $(diff "$T/a.csv" "$T/b.csv" | head -5)"
+preset=wavenet-tiny-pitch
+train() { "$GW" train wavenet --data "$T/data" --preset "$preset" --val-every 3 --seed 5 "$@"; }
+# straight_and_resumed A B WHAT: 6 steps straight into $T/A, 3 then --resume
+# to 6 into $T/B; every figure of every step (the log's columns after
+# elapsed_s, left in $T/A.csv and $T/B.csv) must agree
+straight_and_resumed() {
+    train --out "$T/$1" --steps 6 >"$T/log" 2>&1 || fail "$3straight run: $(tail -2 "$T/log")"
+    train --out "$T/$2" --steps 3 >"$T/log" 2>&1 || fail "$3first half: $(tail -2 "$T/log")"
+    train --out "$T/$2" --steps 6 --resume >"$T/log" 2>&1 || fail "$3resume: $(tail -2 "$T/log")"
+    cut -d, -f1,3- "$T/$1/log.csv" >"$T/$1.csv"
+    cut -d, -f1,3- "$T/$2/log.csv" >"$T/$2.csv"
+    cmp -s "$T/$1.csv" "$T/$2.csv" ||
+        fail "$3resumed run differs: $(diff "$T/$1.csv" "$T/$2.csv" | head -5)"
+}
+straight_and_resumed a b ""
 [ "$(wc -l <"$T/a.csv")" -ge 7 ] || fail "log too short: $(cat "$T/a.csv")"
 # same weights: info of both shows the same final training loss
 "$GW" info "$T/a/model.gwm" | grep train_loss_nats >"$T/la"
@@ -40,13 +47,9 @@ done
 P=$(cd "$(dirname "$0")/../.." && pwd)/presets/wavenet-tiny-pitch.json
 sed 's/"clip_norm": 1.0}/"clip_norm": 1.0, "lr_decay_steps": [3], "lr_decay_factor": 0.5}/' "$P" >"$T/decay.json"
 grep -q lr_decay_steps "$T/decay.json" || fail "could not write the decay preset"
-dtrain() { "$GW" train wavenet --data "$T/data" --preset "$T/decay.json" --val-every 3 --seed 5 "$@"; }
-dtrain --out "$T/d" --steps 6 >"$T/log" 2>&1 || fail "decay run: $(tail -2 "$T/log")"
-dtrain --out "$T/e" --steps 3 >"$T/log" 2>&1 || fail "decay first part: $(tail -2 "$T/log")"
-dtrain --out "$T/e" --steps 6 --resume >"$T/log" 2>&1 || fail "decay resume: $(tail -2 "$T/log")"
-cut -d, -f1,3- "$T/d/log.csv" >"$T/d.csv"
-cut -d, -f1,3- "$T/e/log.csv" >"$T/e.csv"
-cmp -s "$T/d.csv" "$T/e.csv" || fail "resumed decay run differs: $(diff "$T/d.csv" "$T/e.csv" | head -5)"
+preset=$T/decay.json
+straight_and_resumed d e "decay: "
+preset=wavenet-tiny-pitch
 # rows: header, validation at 0, steps 1..; the update of step index 3 (log
 # row of step 4) is the first at the decayed rate, so step 4's loss is still
 # the plain run's and step 5's is not
