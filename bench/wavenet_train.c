@@ -20,6 +20,7 @@
 #include "models/wavenet_train.h"
 #include "nn/optim.h"
 #include "train/wavenet_trainer.h"
+#include "nn/blas.h"
 #include "bench_util.h"
 
 #include <cblas.h>
@@ -83,7 +84,7 @@ static int bench_one(const char *model, int threads, int shards, int B, int N, i
     tc = malloc(sizeof(double) * steps);
     if (!win || !tf || !tb || !ta || !tt || !tc) goto done;
     for (int b = 0; b < B; b++) synth_window(win + (size_t)b * W, W, cfg.sample_rate, &rng);
-    openblas_set_num_threads(shards ? 1 : threads);
+    gw_blas_setup(shards ? 1 : threads); /* denormals off in every thread, as training runs */
     gw_wavenet_train_set_gemm(t, shards ? GW_WAVENET_GEMM_AUTO : GW_WAVENET_GEMM_BLAS);
     if (shards && gw_wavenet_train_set_threads(t, threads, &err)) goto done;
     float loss = 0;

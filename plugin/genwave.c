@@ -39,7 +39,6 @@
 
 #include <dirent.h>
 #if defined(__SSE__)
-#include <xmmintrin.h>
 #endif
 #include <math.h>
 #include <stdatomic.h>
@@ -729,12 +728,8 @@ static void gwp_render(gwp_plugin *self, float *out, uint32_t n) {
 static void gwp_run(LV2_Handle h, uint32_t n_frames) {
     gwp_plugin *self = h;
     const gwp_uris *u = &self->uris;
-#if defined(__SSE__)
-    /* flush-to-zero (bit 15) and denormals-are-zero (bit 6): a decaying tail
-     * must not fall into the slow denormal path */
-    const unsigned csr = _mm_getcsr();
-    _mm_setcsr(csr | 0x8040u);
-#endif
+    /* a decaying tail must not fall into the slow denormal path */
+    const unsigned csr = gw_denormals_flush();
     if (self->bank) gwp_send_params(self);
     uint32_t done = 0;
     if (self->control) {
@@ -774,9 +769,7 @@ static void gwp_run(LV2_Handle h, uint32_t n_frames) {
         if (self->bank) gw_engine_read_meters(self->bank->engine, &m);
         *(float *)self->ctl[GWP_PORT_LOAD] = 100.0f * m.load;
     }
-#if defined(__SSE__)
-    _mm_setcsr(csr);
-#endif
+    gw_denormals_restore(csr);
 }
 
 /* worker class */

@@ -44,7 +44,6 @@
 #include <string.h>
 #include <time.h>
 #if defined(__SSE__)
-#include <xmmintrin.h>
 #endif
 
 enum {
@@ -124,24 +123,6 @@ struct gw_engine {
 };
 
 /* ---- small helpers ---- */
-
-static unsigned denormals_off(void) {
-#if defined(__SSE__)
-    unsigned old = _mm_getcsr();
-    _mm_setcsr(old | 0x8040u); /* FTZ (bit 15) + DAZ (bit 6) */
-    return old;
-#else
-    return 0;
-#endif
-}
-
-static void denormals_restore(unsigned old) {
-#if defined(__SSE__)
-    _mm_setcsr(old);
-#else
-    (void)old;
-#endif
-}
 
 static double now_ns(void) {
     struct timespec ts;
@@ -686,7 +667,7 @@ static void publish(gw_engine *e, double t0, int n_frames, int count_late) {
 
 static void *generator(void *arg) {
     gw_engine *e = arg;
-    unsigned csr = denormals_off();
+    unsigned csr = gw_denormals_flush();
     const size_t B = (size_t)e->cfg.max_block, limit = (size_t)e->cfg.ahead * B;
     while (atomic_load_explicit(&e->running, memory_order_acquire)) {
         if (gw_ring_readable(&e->audio) + B <= limit) {
@@ -703,7 +684,7 @@ static void *generator(void *arg) {
         if (ts.tv_nsec >= 1000000000) ts.tv_sec++, ts.tv_nsec -= 1000000000;
         sem_timedwait(&e->wake, &ts);
     }
-    denormals_restore(csr);
+    gw_denormals_restore(csr);
     return NULL;
 }
 
@@ -712,7 +693,7 @@ static void *generator(void *arg) {
  * resampler, whose first calls buffer its filter delay, so the first
  * callback costs what every other one does. */
 static void warm_up(gw_engine *e) {
-    unsigned csr = denormals_off();
+    unsigned csr = gw_denormals_flush();
     gw_engine_model *m = e->model;
     if (e->n_active == 0) {
         for (int i = 0; i < e->cfg.max_voices; i++) e->uniforms[i] = 0.5f;
@@ -724,7 +705,7 @@ static void warm_up(gw_engine *e) {
         /* these frames never reach the host: the event clock skips them */
         e->frame_base += e->out_pos - e->fifo_n - handed;
     }
-    denormals_restore(csr);
+    gw_denormals_restore(csr);
 }
 
 gw_status gw_engine_start(gw_engine *e, gw_error *err) {
@@ -774,7 +755,7 @@ void gw_engine_process(gw_engine *e, float *out, int n_frames) {
         memset(out + e->cfg.max_block, 0, sizeof(float) * (size_t)(n_frames - e->cfg.max_block));
         n_frames = e->cfg.max_block;
     }
-    unsigned csr = denormals_off();
+    unsigned csr = gw_denormals_flush();
     double t0 = now_ns();
     if (e->cfg.mode == GW_ENGINE_THREAD) {
         size_t got = gw_ring_read(&e->audio, out, (size_t)n_frames);
@@ -797,7 +778,7 @@ void gw_engine_process(gw_engine *e, float *out, int n_frames) {
         gw_ring_write(&e->meter_ring, &snap, 1); /* dropped if nobody polls */
         e->meter_next = frames + (uint64_t)e->cfg.host_rate / 100;
     }
-    denormals_restore(csr);
+    gw_denormals_restore(csr);
 }
 
 void gw_engine_count_xrun(gw_engine *e) {

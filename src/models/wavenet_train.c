@@ -777,6 +777,7 @@ typedef struct shard_job {
 
 static void *shard_run(void *p) {
     shard_job *j = p;
+    gw_denormals_flush(); /* a shard thread computes like the trainer's own (base/fpenv.c) */
     if (j->backward)
         shard_backward(j->t, j->gview);
     else

@@ -671,6 +671,7 @@ typedef struct gemm_worker {
 static void *gemm_blocks(void *arg) {
     const gemm_worker *w = arg;
     gemm_share *s = w->share;
+    gw_denormals_flush(); /* every computing thread (base/fpenv.c) */
     for (;;) {
         const int k = atomic_fetch_add(&s->next, 1);
         if (k >= s->n_blocks) return NULL;

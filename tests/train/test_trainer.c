@@ -12,6 +12,9 @@
 #include "gw_test.h"
 #include "train/trainer.h"
 
+#include <cblas.h>
+#include <pthread.h>
+
 /* A toy trainer: linear regression y = W x + b (W: (4, 3)) on a fixed set of
  * 64 examples, visited in minibatches of 8 in an order reshuffled every epoch
  * with the trainer's rng. The permutation and cursor are "data-order state"
@@ -30,6 +33,8 @@ typedef struct toy {
     float *snapshot;                              /* params before step snapshot_at */
     uint64_t snapshot_at;
     int sleep_us;
+    int probe_fp;                     /* record the step thread's and the BLAS pool's FP mode */
+    int fp_step, fp_spawned, fp_blas; /* what the first probed step saw (1 = flushed) */
 } toy;
 
 static void toy_init(toy *t) {
@@ -95,8 +100,36 @@ static double toy_loss(toy *t, const int *idx, int n, gw_rng *jitter, int train)
     return loss;
 }
 
+static void *fp_probe_thread(void *arg) {
+    *(int *)arg = gw_denormals_flushed();
+    return NULL;
+}
+
+/* What a training step's threads do with a subnormal: the step's own thread,
+ * a thread it starts (the WaveNet shards, the conv product's workers), and
+ * OpenBLAS's pool: a 256^3 product of subnormals must come out all zeros
+ * (DAZ), half of it was not when only the caller flushed. */
+static void probe_fp(toy *t) {
+    enum { D = 256 };
+    t->fp_step = gw_denormals_flushed();
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, fp_probe_thread, &t->fp_spawned), 0);
+    pthread_join(th, NULL);
+    float *a = malloc(3 * D * D * sizeof(float)), *b = a + D * D, *c = b + D * D;
+    assert_non_null(a);
+    for (int i = 0; i < D * D; i++)
+        a[i] = 1e-39f, b[i] = 1.0f, c[i] = 0.0f;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, D, D, D, 1.0f, a, D, b, D, 0.0f, c, D);
+    int nonzero = 0;
+    for (int i = 0; i < D * D; i++)
+        nonzero += c[i] != 0.0f;
+    t->fp_blas = nonzero == 0;
+    free(a);
+}
+
 static gw_status toy_step(void *ctx, uint64_t step, gw_rng *rng, double *figs, gw_error *err) {
     toy *t = ctx;
+    if (t->probe_fp && step == 0) probe_fp(t);
     if (t->snapshot && step == t->snapshot_at)
         memcpy(t->snapshot, t->p->data, t->p->total * sizeof(float));
     if (t->sleep_us) usleep((useconds_t)t->sleep_us);
@@ -374,6 +407,33 @@ static void test_nan_stops_and_keeps_last_checkpoint(void **state) {
     }
 }
 
+/* Denormals are flushed in every thread a run computes in, OpenBLAS's
+ * workers included, and the caller's mode is given back afterwards. Intel
+ * cores pay ~100 cycles per subnormal operation (AMD's hardly any), so this
+ * is checked by what the threads compute, not by how long they take. */
+static void test_denormals_flushed_in_every_thread(void **state) {
+    gw_error err = {0};
+    char a[4096];
+    run_dir(a, sizeof a, "trainer_fp");
+    toy t;
+    toy_init(&t);
+    t.probe_fp = 1;
+    gw_trainer_config c = toy_config(a, 3, &t);
+    c.threads = 2; /* OpenBLAS's pool splits the probe's product */
+    gw_trainer_hooks h = toy_hooks(&t);
+    const unsigned before = gw_denormals_flush();
+    gw_denormals_restore(before & ~0x8040u); /* the default mode: both off */
+    assert_false(gw_denormals_flushed());
+    assert_int_equal(gw_trainer_run(&c, &h, NULL, &err), GW_OK);
+    assert_true(t.fp_step);
+    assert_true(t.fp_spawned);
+    assert_true(t.fp_blas);
+    assert_false(gw_denormals_flushed()); /* the caller's mode is back */
+    gw_denormals_restore(before);
+    toy_free(&t);
+    rm_run(a);
+}
+
 static void test_time_limit_progress_and_plot(void **state) {
     gw_error err = {0};
     char a[4096], nested[4200];
@@ -485,6 +545,7 @@ int main(void) {
         cmocka_unit_test(test_resume_is_bit_exact),
         cmocka_unit_test(test_sigint_checkpoints_and_resumes),
         cmocka_unit_test(test_nan_stops_and_keeps_last_checkpoint),
+        cmocka_unit_test(test_denormals_flushed_in_every_thread),
         cmocka_unit_test(test_time_limit_progress_and_plot),
         cmocka_unit_test(test_bad_configs),
     };
