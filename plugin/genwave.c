@@ -170,15 +170,10 @@ typedef struct gwp_plugin {
     float *scratch;                     // (GWP_MAX_BLOCK) the fading bank's output
     bool notify_path;                   /* send a patch:Set of the model path on the next run */
     float sent[GWP_N_PARAMS];           /* last control values given to the engine (NaN = never) */
-    float sent_bend;
-    float bend; /* MIDI pitch-bend, -1..1 */
 
-    /* notes: which are held (key down), which the sustain pedal keeps */
-    uint64_t held_since[128]; /* 0 = not held; else order of the note-on */
-    float held_velocity[128];
-    bool sustained[128];
-    bool pedal;
-    uint64_t note_clock;
+    /* MIDI: the engine's one meaning (held keys, pedal, bend, volume); it
+     * outlives the banks, so a new model takes over the held notes */
+    gw_midi_map midi;
 
     /* the current model's path for save(), written by the audio thread:
      * two buffers, the index of the published one, and a sequence number
@@ -400,7 +395,6 @@ static bool gwp_read_path(gwp_plugin *self, char *out, size_t cap, bool *is_defa
 static void gwp_reset_sent(gwp_plugin *self) {
     for (int i = 0; i < GWP_N_PARAMS; i++)
         self->sent[i] = NAN;
-    self->sent_bend = NAN;
 }
 
 /* a bank no longer played: to the worker, or (no worker) to the graveyard
@@ -445,9 +439,7 @@ static void gwp_install_pending(gwp_plugin *self) {
     self->bank = b;
     gwp_reset_sent(self);
     gwp_send_params(self); /* the controls before the restarted notes */
-    for (int n = 0; n < 128; n++)
-        if (self->held_since[n] || self->sustained[n])
-            gw_engine_note_on(b->engine, (float)n, self->held_velocity[n]);
+    gw_midi_map_replay(&self->midi, b->engine, 0);
     gwp_publish_path(self, b->path, b->is_default);
     self->notify_path = true;
 }
@@ -482,6 +474,8 @@ static LV2_Handle gwp_instantiate(const LV2_Descriptor *desc, double rate, const
                                   const LV2_Feature *const *features) {
     gwp_plugin *self = calloc(1, sizeof *self);
     if (!self) return NULL;
+    /* a restore before activate installs a model and replays the map */
+    gw_midi_map_init(&self->midi, 2.0f, 16);
     LV2_Log_Log *log = NULL;
     const LV2_Options_Option *options = NULL;
     const char *missing = lv2_features_query(
@@ -555,25 +549,23 @@ static void gwp_connect_port(LV2_Handle h, uint32_t port, void *data) {
 }
 
 /* instantiation class */
+/* audio class: a port value with its range (genwave.ttl) enforced */
+static float gwp_ctl(const gwp_plugin *self, gwp_port p, float lo, float hi, float dflt) {
+    const float *v = self->ctl[p];
+    if (!v || !(*v == *v)) return dflt;
+    return *v < lo ? lo : *v > hi ? hi : *v;
+}
+
 static void gwp_activate(LV2_Handle h) {
     gwp_plugin *self = h;
-    memset(self->held_since, 0, sizeof self->held_since);
-    memset(self->sustained, 0, sizeof self->sustained);
-    self->pedal = false;
-    self->bend = 0;
+    gw_midi_map_init(&self->midi, gwp_ctl(self, GWP_PORT_BEND_RANGE, 0.0f, 24.0f, 2.0f),
+                     (int)gwp_ctl(self, GWP_PORT_VOICES, 1.0f, GWP_MAX_VOICES, 16.0f));
     gwp_reset_sent(self);
     self->notify_path = true;
     if (self->bank) {
         gw_engine_event ev = {.type = GW_ENGINE_EV_ALL_OFF};
         gw_engine_send(self->bank->engine, &ev);
     }
-}
-
-/* audio class: a port value with its range (genwave.ttl) enforced */
-static float gwp_ctl(const gwp_plugin *self, gwp_port p, float lo, float hi, float dflt) {
-    const float *v = self->ctl[p];
-    if (!v || !(*v == *v)) return dflt;
-    return *v < lo ? lo : *v > hi ? hi : *v;
 }
 
 /* audio class: controls -> engine parameters, only when they changed */
@@ -591,66 +583,15 @@ static void gwp_send_params(gwp_plugin *self) {
         GW_ENGINE_PARAM_RELEASE_MS};
     for (int i = 0; i < GWP_N_PARAMS; i++)
         if (v[i] != self->sent[i] && gw_engine_set_param(e, which[i], v[i])) self->sent[i] = v[i];
-    float bend = self->bend * gwp_ctl(self, GWP_PORT_BEND_RANGE, 0.0f, 24.0f, 2.0f);
-    if (bend != self->sent_bend && gw_engine_set_param(e, GW_ENGINE_PARAM_PITCH_BEND, bend))
-        self->sent_bend = bend;
+    gw_midi_map_bend_range(&self->midi, e, gwp_ctl(self, GWP_PORT_BEND_RANGE, 0.0f, 24.0f, 2.0f),
+                           0);
 }
 
-/* audio class */
-static void gwp_release_note(gwp_plugin *self, int note) {
-    if (!self->held_since[note] && !self->sustained[note]) return;
-    self->held_since[note] = 0;
-    self->sustained[note] = false;
-    gw_engine_note_off(self->bank->engine, (float)note);
-}
-
-/* audio class: one MIDI message, at the frame the bank has rendered up to */
+/* audio class: one MIDI message, at the frame the bank has rendered up to;
+ * the voices port bounds held notes (the oldest yields) */
 static void gwp_midi(gwp_plugin *self, const uint8_t *msg, uint32_t size) {
-    if (size < 1) return;
-    gw_engine *e = self->bank->engine;
-    uint8_t st = msg[0] & 0xF0;
-    if ((st == LV2_MIDI_MSG_NOTE_ON || st == LV2_MIDI_MSG_NOTE_OFF) && size >= 3) {
-        int note = msg[1] & 0x7F, vel = msg[2] & 0x7F;
-        if (st == LV2_MIDI_MSG_NOTE_ON && vel > 0) {
-            /* the voices port bounds held notes: the oldest held one yields */
-            int limit = (int)gwp_ctl(self, GWP_PORT_VOICES, 1.0f, GWP_MAX_VOICES, 16.0f);
-            int held = 0, oldest = -1;
-            for (int n = 0; n < 128; n++)
-                if (n != note && (self->held_since[n] || self->sustained[n])) {
-                    held++;
-                    if (oldest < 0 || self->held_since[n] < self->held_since[oldest]) oldest = n;
-                }
-            if (self->held_since[note] || self->sustained[note]) gwp_release_note(self, note);
-            if (held >= limit && oldest >= 0) gwp_release_note(self, oldest);
-            self->held_since[note] = ++self->note_clock;
-            self->held_velocity[note] = (float)vel / 127.0f;
-            gw_engine_note_on(e, (float)note, self->held_velocity[note]);
-        } else if (self->held_since[note]) {
-            if (self->pedal) {
-                self->held_since[note] = 0;
-                self->sustained[note] = true;
-            } else {
-                gwp_release_note(self, note);
-            }
-        }
-    } else if (st == LV2_MIDI_MSG_CONTROLLER && size >= 3) {
-        int cc = msg[1] & 0x7F, val = msg[2] & 0x7F;
-        if (cc == LV2_MIDI_CTL_SUSTAIN) {
-            self->pedal = val >= 64;
-            if (!self->pedal)
-                for (int n = 0; n < 128; n++)
-                    if (self->sustained[n]) gwp_release_note(self, n);
-        } else if (cc == LV2_MIDI_CTL_ALL_SOUNDS_OFF || cc == LV2_MIDI_CTL_ALL_NOTES_OFF) {
-            memset(self->held_since, 0, sizeof self->held_since);
-            memset(self->sustained, 0, sizeof self->sustained);
-            gw_engine_event ev = {.type = GW_ENGINE_EV_ALL_OFF};
-            gw_engine_send(e, &ev);
-        }
-    } else if (st == LV2_MIDI_MSG_BENDER && size >= 3) {
-        int v = (msg[1] & 0x7F) | ((msg[2] & 0x7F) << 7);
-        self->bend = (float)(v - 8192) / 8192.0f;
-        gwp_send_params(self);
-    }
+    self->midi.voice_limit = (int)gwp_ctl(self, GWP_PORT_VOICES, 1.0f, GWP_MAX_VOICES, 16.0f);
+    gw_midi_map_send(&self->midi, self->bank->engine, msg, size, 0);
 }
 
 /* audio class: a LOAD request for the worker (the host copies it) */

@@ -6,7 +6,15 @@
 #
 #   scripts/datasets/instrument-notes.sh OUT_DIR [--programs "0"] [--notes 48-72]
 #       [--velocities "64 100"] [--rate 16000] [--hold 1.5] [--tail 0.5] [--cut S]
-#       [--fade MS]
+#       [--fade MS] [--soundfont NAME|PATH] [--prefix P]
+#
+# --soundfont picks another General MIDI soundfont Debian ships: fluid
+# (FluidR3_GM, the default), musescore (MuseScore_General, from
+# musescore-general-soundfont-lossless) or timgm (TimGM6mb, from
+# timgm6mb-soundfont), or a path. The same instrument from several
+# soundfonts is varied data; holding one soundfont out for validation makes
+# "held-out" mean unseen recordings. --prefix P starts every file name with
+# P (so folders from several soundfonts can be merged).
 #
 # fluidsynth renders each note until its release has died away (about 4.4 s
 # for the piano), so a file ends in seconds of near-silence. --cut S keeps
@@ -18,7 +26,8 @@
 # may die away at any moment (it has no clock), and the synth's envelope
 # does the release anyway.
 #
-# Installs (when missing): fluidsynth, fluid-soundfont-gm (~145 MB), python3.
+# Installs (when missing): fluidsynth, the soundfont's package (fluid-soundfont-gm is
+# ~145 MB), python3.
 # Deterministic: the same options give byte-identical WAVs (fluidsynth's
 # rendering to file is sample-exact; reverb and chorus are off).
 # Size: notes x velocities x programs files; the default 25 notes x 2
@@ -28,6 +37,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=${1:?usage: instrument-notes.sh OUT_DIR [options]}
 shift
 programs="0" notes="48-72" vels="64 100" rate=16000 hold=1.5 tail=0.5 cut=0 fade=10
+soundfont=fluid prefix=
 while (($#)); do
   case $1 in
     --programs) programs=$2; shift 2 ;;
@@ -38,12 +48,20 @@ while (($#)); do
     --tail) tail=$2; shift 2 ;;
     --cut) cut=$2; shift 2 ;;
     --fade) fade=$2; shift 2 ;;
+    --soundfont) soundfont=$2; shift 2 ;;
+    --prefix) prefix=$2; shift 2 ;;
     *) echo "instrument-notes.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
 
+case $soundfont in
+  fluid) sf2=/usr/share/sounds/sf2/FluidR3_GM.sf2 sfpkg=fluid-soundfont-gm ;;
+  musescore) sf2=/usr/share/sounds/sf2/MuseScore_General_Full.sf2 sfpkg=musescore-general-soundfont-lossless ;;
+  timgm) sf2=/usr/share/sounds/sf2/TimGM6mb.sf2 sfpkg=timgm6mb-soundfont ;;
+  *) sf2=$soundfont sfpkg= ;;
+esac
 need=()
-for p in fluidsynth fluid-soundfont-gm python3; do
+for p in fluidsynth python3 $sfpkg; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
 done
 if ((${#need[@]})); then
@@ -51,7 +69,6 @@ if ((${#need[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-sf2=/usr/share/sounds/sf2/FluidR3_GM.sf2
 [[ -f $sf2 ]] || { echo "instrument-notes: $sf2 not found after install" >&2; exit 1; }
 
 lo=${notes%-*} hi=${notes#*-}
@@ -62,7 +79,7 @@ count=0
 for prog in $programs; do
   for ((n = lo; n <= hi; n++)); do
     for v in $vels; do
-      name=$(printf "gm%03d_n%03d_v%03d.wav" "$prog" "$n" "$v")
+      name=$(printf "%sgm%03d_n%03d_v%03d.wav" "$prefix" "$prog" "$n" "$v")
       python3 "$here/midi_note.py" "$tmp/note.mid" "$prog" "$n" "$v" "$hold" "$tail"
       fluidsynth -q -n -i -R 0 -C 0 -g 1.5 -r "$rate" -O s16 -T wav \
         -F "$tmp/stereo.wav" "$sf2" "$tmp/note.mid" >/dev/null 2>&1

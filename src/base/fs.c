@@ -2,8 +2,11 @@
 #include "base/gw_base.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 gw_status gw_mkdirs(const char *path, const char *what, gw_error *err) {
     char buf[4096];
@@ -23,5 +26,52 @@ gw_status gw_mkdirs(const char *path, const char *what, gw_error *err) {
     struct stat st;
     if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
         return gw_fail(err, GW_ERR_IO, "%s: not a directory", path);
+    return GW_OK;
+}
+
+gw_status gw_read_file(const char *path, size_t max, const char *what, unsigned char **out,
+                       size_t *n_out, gw_error *err) {
+    *out = NULL;
+    *n_out = 0;
+    /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+     * writer forever, before the regular-file check could refuse it */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return gw_fail(err, GW_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat sb;
+    gw_status st = GW_OK;
+    unsigned char *buf = NULL;
+    size_t n = 0;
+    if (fstat(fd, &sb) != 0) {
+        st = gw_fail(err, GW_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
+    } else if (!S_ISREG(sb.st_mode)) {
+        st = gw_fail(err, GW_ERR_IO, "%s: not a regular file", path);
+    } else if ((uint64_t)sb.st_size > max) {
+        st = gw_fail(err, GW_ERR_FORMAT, "%s: %lld bytes, larger than any %s (%zu MiB at most)",
+                     path, (long long)sb.st_size, what, max >> 20);
+    } else if (!(buf = malloc((size_t)sb.st_size + 1))) {
+        st = gw_fail(err, GW_ERR_NOMEM, "%s: out of memory", path);
+    } else {
+        int fl = fcntl(fd, F_GETFL);
+        if (fl >= 0) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+        /* read what is there (a file may shrink or grow while it is read) */
+        while (n < (size_t)sb.st_size) {
+            ssize_t got = read(fd, buf + n, (size_t)sb.st_size - n);
+            if (got < 0 && errno == EINTR) continue;
+            if (got < 0) {
+                st = gw_fail(err, GW_ERR_IO, "%s: read error: %s", path, strerror(errno));
+                break;
+            }
+            if (got == 0) break;
+            n += (size_t)got;
+        }
+    }
+    close(fd);
+    if (st) {
+        free(buf);
+        return st;
+    }
+    buf[n] = 0;
+    *out = buf;
+    *n_out = n;
     return GW_OK;
 }

@@ -97,6 +97,13 @@ int gw_denormals_flushed(void);
  * what names the folder's role in the "bad" error ("run directory"). */
 gw_status gw_mkdirs(const char *path, const char *what, gw_error *err);
 
+/* Reads a whole regular file into *out (free with free(); a NUL follows the
+ * last byte, not counted in *n). A FIFO, device or folder is refused without
+ * blocking, and a file over max bytes before it is read ("larger than any
+ * WHAT"). */
+gw_status gw_read_file(const char *path, size_t max, const char *what, unsigned char **out,
+                       size_t *n, gw_error *err);
+
 /* ---- small helpers ---- */
 static inline size_t gw_align64(size_t n) {
     return (n + 63u) & ~(size_t)63u;

@@ -21,12 +21,12 @@
 #include "base/gw_base.h"
 #include "cli/args.h"
 #include "engine/gw_engine.h"
+#include "io/midi.h"
 #include "models/wavenet_file.h"
 
 #include <alsa/asoundlib.h>
 #include <dlfcn.h>
 #include <errno.h>
-#include <glib.h>
 #include <jack/jack.h>
 #include <jack/midiport.h>
 #include <math.h>
@@ -35,7 +35,6 @@
 #include <portaudio.h>
 #include <pthread.h>
 #include <signal.h>
-#include <smf.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -307,87 +306,12 @@ static int pa_callback(const void *in, void *out, unsigned long frames,
     return paContinue;
 }
 
-/* ---- MIDI file: raw channel events with times, played by the clock of the
- * audio frames produced ---- */
-
-typedef struct midi_ev {
-    double t;
-    unsigned char b[3];
-} midi_ev;
-
-static void quiet_glib(const gchar *domain, GLogLevelFlags level, const gchar *msg, gpointer p) {
-    (void)domain, (void)level, (void)msg, (void)p;
-}
-
-static gw_status load_midi(midi_ev **out, size_t *n_out, const char *path, gw_error *err) {
-    *out = NULL;
-    *n_out = 0;
-    if (access(path, R_OK))
-        return gw_fail(err, GW_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    g_log_set_default_handler(quiet_glib, NULL);
-    smf_t *smf = smf_load(path);
-    if (!smf) return gw_fail(err, GW_ERR_FORMAT, "%s: not a readable Standard MIDI File", path);
-    size_t n = 0, cap = (size_t)smf->number_of_tracks * 64 + 64;
-    midi_ev *ev = malloc(cap * sizeof *ev);
-    smf_event_t *e;
-    while (ev && (e = smf_get_next_event(smf)) != NULL) {
-        if (smf_event_is_metadata(e) || e->midi_buffer_length < 2) continue;
-        int st = e->midi_buffer[0] & 0xF0, ch = e->midi_buffer[0] & 0x0F;
-        if (ch == 9 || (st != 0x80 && st != 0x90 && st != 0xB0 && st != 0xE0)) continue;
-        if (e->midi_buffer_length < 3) continue;
-        if (n == cap) {
-            midi_ev *bigger = realloc(ev, 2 * cap * sizeof *ev);
-            if (!bigger) break;
-            ev = bigger, cap *= 2;
-        }
-        ev[n++] = (midi_ev){e->time_seconds, {e->midi_buffer[0], e->midi_buffer[1],
-                                               e->midi_buffer[2]}};
-    }
-    smf_delete(smf);
-    if (!ev || n == cap) {
-        free(ev);
-        return gw_fail(err, GW_ERR_NOMEM, "%s: out of memory", path);
-    }
-    if (n == 0) {
-        free(ev);
-        return gw_fail(err, GW_ERR_FORMAT, "%s: no notes outside the percussion channel", path);
-    }
-    *out = ev;
-    *n_out = n;
-    return GW_OK;
-}
-
-/* a MIDI channel message (3 bytes) as an engine event at engine frame
- * `frame` (0: at once); the event producer's thread. Returns 1 if it was one
- * genwave plays. */
-static int send_midi(gw_engine *e, const unsigned char *b, double bend_range, uint64_t frame) {
-    int st = b[0] & 0xF0;
-    gw_engine_event ev = {.frame = frame};
-    if (st == 0x90) {
-        ev.type = GW_ENGINE_EV_NOTE_ON, ev.note = b[1], ev.value = b[2] / 127.0f;
-    } else if (st == 0x80) {
-        ev.type = GW_ENGINE_EV_NOTE_OFF, ev.note = b[1];
-    } else if (st == 0xE0) {
-        int v = ((b[2] & 0x7F) << 7 | (b[1] & 0x7F)) - 8192;
-        ev.type = GW_ENGINE_EV_PARAM, ev.param = GW_ENGINE_PARAM_PITCH_BEND;
-        ev.value = (float)(v / 8192.0 * bend_range);
-    } else if (st == 0xB0 && b[1] == 7) {
-        ev.type = GW_ENGINE_EV_PARAM, ev.param = GW_ENGINE_PARAM_GAIN, ev.value = b[2] / 127.0f;
-    } else if (st == 0xB0 && (b[1] == 120 || b[1] == 123)) {
-        ev.type = GW_ENGINE_EV_ALL_OFF;
-    } else {
-        return 0;
-    }
-    gw_engine_send(e, &ev);
-    return 1;
-}
-
 /* ---- live MIDI from the ALSA sequencer ---- */
 
 typedef struct seq_ctx {
     snd_seq_t *seq;
     gw_engine *engine;
-    double bend_range;
+    gw_midi_map map; /* this producer's: the engine's one MIDI meaning */
     atomic_long events;
     atomic_int quit; /* control -> sequencer thread: stop producing */
 } seq_ctx;
@@ -449,7 +373,7 @@ static void *seq_thread(void *arg) {
             default:
                 continue;
             }
-            if (send_midi(s->engine, b, s->bend_range, 0)) atomic_fetch_add(&s->events, 1);
+            if (gw_midi_map_send(&s->map, s->engine, b, 3, 0)) atomic_fetch_add(&s->events, 1);
         }
     }
     return NULL;
@@ -496,7 +420,7 @@ struct jmidi_ctx {
     jack_client_t *client;
     jack_port_t *in;
     gw_engine *engine;
-    double bend_range;
+    gw_midi_map map; /* this producer's: the engine's one MIDI meaning */
     char source[256];       /* the port connected to ours, or "" */
     atomic_uint offset;     /* engine frame - JACK frame, mod 2^32 (audio -> MIDI thread) */
     atomic_int synced;      /* offset published at least once */
@@ -571,7 +495,6 @@ static int jmidi_process(jack_nframes_t n, void *arg) {
     for (uint32_t i = 0; i < count; i++) {
         jack_midi_event_t ev;
         if (j->api.midi_event_get(&ev, buf, i) || ev.size < 2 || ev.size > 3) continue;
-        unsigned char b[3] = {ev.buffer[0], ev.buffer[1], ev.size > 2 ? ev.buffer[2] : 0};
         uint64_t frame = 0;
         if (synced) {
             /* the engine frame mod 2^32, unwrapped next to the engine's clock
@@ -580,7 +503,8 @@ static int jmidi_process(jack_nframes_t n, void *arg) {
             int64_t f = (int64_t)m.frames + (int32_t)(low - (uint32_t)m.frames);
             frame = f > 0 ? (uint64_t)f : 0;
         }
-        if (send_midi(j->engine, b, j->bend_range, frame)) atomic_fetch_add(&j->events, 1);
+        if (gw_midi_map_send(&j->map, j->engine, ev.buffer, ev.size, frame))
+            atomic_fetch_add(&j->events, 1);
     }
     return 0;
 }
@@ -632,7 +556,7 @@ fail:
 static gw_status jmidi_start(jmidi_ctx *j, gw_engine *engine, double bend_range, const char *opt,
                              gw_error *err) {
     j->engine = engine;
-    j->bend_range = bend_range;
+    gw_midi_map_init(&j->map, (float)bend_range, 0);
     if (j->api.set_process_callback(j->client, jmidi_process, j) || j->api.activate(j->client))
         return gw_fail(err, GW_ERR_IO, "--midi-in %s: cannot activate the JACK client", opt);
     if (j->source[0] && j->api.connect(j->client, j->source, j->api.port_name(j->in)))
@@ -679,8 +603,10 @@ int gw_cmd_play(int argc, char **argv) {
     gw_error err = {0};
     gw_wavenet *model = NULL;
     gw_engine *engine = NULL;
-    midi_ev *song = NULL;
-    size_t n_song = 0;
+    gw_midi_file song_file = {0};
+    const gw_midi_file *song = NULL;
+    gw_midi_map song_map;
+    gw_midi_map_init(&song_map, (float)o.bend_range, 0);
     PaStream *stream = NULL;
     int pa_up = 0, seq_up = 0, seq_running = 0, jm_up = 0;
     seq_ctx seq = {0};
@@ -704,7 +630,14 @@ int gw_cmd_play(int argc, char **argv) {
         if ((o.n_notes || o.midi || o.midi_in) && model->cfg.pitch_features == 0)
             fprintf(stderr, "genwave play: %s has no pitch input: every note sounds alike\n",
                     o.model);
-        if (o.midi && load_midi(&song, &n_song, o.midi, &err)) goto done;
+        if (o.midi) {
+            if (gw_midi_read(&song_file, o.midi, &err)) goto done;
+            if (song_file.n == 0) {
+                gw_fail(&err, GW_ERR_FORMAT, "%s: no notes, nothing to play", o.midi);
+                goto done;
+            }
+            song = &song_file;
+        }
         /* the MIDI source first: its errors do not depend on the audio device */
         if (jack_midi) {
             if (jmidi_open(&jm, o.midi_in, &err)) goto done;
@@ -770,7 +703,7 @@ int gw_cmd_play(int argc, char **argv) {
         if (jmidi_start(&jm, engine, o.bend_range, o.midi_in, &err)) goto done;
     } else if (o.midi_in) {
         seq.engine = engine;
-        seq.bend_range = o.bend_range;
+        gw_midi_map_init(&seq.map, (float)o.bend_range, 0);
         if (seq_open(&seq, o.midi_in, &err)) goto done;
         seq_up = 1;
     }
@@ -822,7 +755,7 @@ int gw_cmd_play(int argc, char **argv) {
      * stamped with its frame (the song starts song_lead s in), so the main
      * thread's wake-ups (every 2 ms, later on a busy machine) move no note */
     const double song_lead = 0.1, song_ahead = 0.08;
-    if (song) end_s = song[n_song - 1].t + song_lead;
+    if (song) end_s = song->events[song->n - 1].seconds + song_lead;
     size_t next = 0;
     int released = 0;
     double last_status = 0;
@@ -830,9 +763,9 @@ int gw_cmd_play(int argc, char **argv) {
         if (atomic_load(&stop_flag)) break;
         gw_engine_read_meters(engine, &m);
         double now = (double)m.frames / rate;
-        for (; song && next < n_song && song[next].t <= now + song_ahead; next++)
-            send_midi(engine, song[next].b, o.bend_range,
-                      (uint64_t)llround((song[next].t + song_lead) * rate));
+        for (; song && next < song->n && song->events[next].seconds <= now + song_ahead; next++)
+            gw_midi_map_send(&song_map, engine, song->events[next].msg, song->events[next].len,
+                             (uint64_t)llround((song->events[next].seconds + song_lead) * rate));
         if (!released && now >= end_s) {
             /* the live producer stops first: the ring has one producer */
             if (jm_up) jmidi_stop(&jm);
@@ -891,7 +824,7 @@ done:
     if (seq_up) snd_seq_close(seq.seq);
     if (pa_up) Pa_Terminate();
     free(cb.mono);
-    free(song);
+    gw_midi_free(&song_file);
     gw_wavenet_free(model);
     if (rc == 1) fprintf(stderr, "genwave: %s\n", err.msg[0] ? err.msg : "play failed");
     return rc;

@@ -7,6 +7,7 @@
  * reconstruction, in dB (the figure `genwave eval` reports). */
 #include "cli/spec_cli.h"
 
+#include "dsp/gw_dsp.h"
 #include "io/audio.h"
 #include "models/spec_metrics.h"
 
@@ -80,13 +81,10 @@ int gw_cmd_reconstruct(int argc, char **argv) {
         for (size_t i = 0; i < L; i++)
             y[k * hop + i] += clip[i] * (0.5f - 0.5f * cosf(6.2831853f * (float)i / (float)L));
     }
-    float peak = 0;
-    for (size_t i = 0; i < c.n; i++)
-        peak = fmaxf(peak, fabsf(y[hop + i]));
-    if (peak > 0.99f)
-        for (size_t i = 0; i < c.n; i++)
-            y[hop + i] *= 0.99f / peak;
-    if (gw_audio_write(out, y + hop, c.n, 1, m.sample_rate, gw_audio_format_for_path(out), &err)) {
+    gw_fit_peak(y + hop, c.n, 0.99f);
+    gw_audio_format fmt;
+    if (gw_audio_format_for_path(&fmt, out, &err) ||
+        gw_audio_write(out, y + hop, c.n, 1, m.sample_rate, fmt, &err)) {
         rc = gw_cli_error(&err);
         goto done;
     }

@@ -1,37 +1,34 @@
-/* genwave render MODEL.gwm -o out.wav: one note, or a Standard MIDI File
- * rendered polyphonically, with a WaveNet (docs/wavenet.md, "Render").
+/* genwave render MODEL.gwm -o out.wav: one note, or a Standard MIDI File,
+ * through the real-time engine offline (docs/wavenet.md, "Render").
  *
- * MIDI: parsed with libsmf; every note-on/note-off pair of channels 1-16
- * except 10 (General MIDI percussion, which a pitched model cannot play)
- * becomes a voice of one batched gw_wavenet_stream, so chords cost one GEMM
- * per layer rather than one GEMV per note. Each voice is shaped by an
- * attack/release envelope (linear 5 ms attack, 60 ms release from the level
- * it has at note-off), so neither note starts nor note ends click. The mix is
- * scaled down only if it would clip.
+ * There is one path from a note to sound: render feeds the engine the same
+ * events play and the plugin would (engine/gw_engine.h, gw_midi_map and
+ * gw_engine_render_song), stamped to their frames, so a rendered file is,
+ * sample for sample, what a host hears from the same events and seed. The
+ * mix is scaled down only if it would clip.
  */
 #include "base/gw_base.h"
 #include "cli/args.h"
 #include "dsp/gw_dsp.h"
+#include "engine/gw_engine.h"
 #include "io/audio.h"
+#include "io/midi.h"
 #include "models/wavenet.h"
 #include "models/wavenet_file.h"
 #include "train/wavenet_trainer.h"
 #include "nn/gwm.h"
 
 #include <errno.h>
-#include <glib.h>
 #include <limits.h>
 #include <math.h>
-#include <smf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-enum { MAX_VOICES = 64 };
-
 typedef struct render_opts {
-    const char *model, *out, *midi, *vocode;
+    const char *model, *out, *midi, *vocode, *format;
     double seconds;
     double note;
     int velocity;
@@ -40,208 +37,113 @@ typedef struct render_opts {
     int rate;
     double attack_ms, release_ms;
     int weights; /* gw_wavenet_weight_type, or -1: the model's default */
+    int voices;
+    double transpose;
+    int fit;
+    double bend_range;
 } render_opts;
 
 static void usage(FILE *f) {
     fprintf(f,
             "usage: genwave render MODEL.gwm -o OUT.wav [--seconds S] [--note N --velocity V]\n"
-            "                      [--midi SONG.mid] [--temperature T] [--seed S] [--rate HZ]\n"
-            "                      [--attack MS] [--release MS] [--precision f32|f16|bf16]\n"
+            "                      [--midi SONG.mid [--transpose N | --fit]] [--temperature T]\n"
+            "                      [--seed S] [--rate HZ] [--attack MS] [--release MS]\n"
+            "                      [--voices N] [--precision f32|f16|bf16] [--format F]\n"
             "  --seconds S      length of a single note (default 1)\n"
             "  --note N         MIDI note (fractional allowed), --velocity V 1..127 (default 100)\n"
-            "  --midi FILE      render a Standard MIDI File polyphonically instead\n"
+            "  --midi FILE      render a Standard MIDI File polyphonically instead, with the\n"
+            "                   meaning play and the plugin give MIDI (docs/engine.md, \"MIDI\")\n"
+            "  --transpose N    shift the file's notes by N semitones (fractional allowed)\n"
+            "  --fit            shift them by whole octaves into the model's range\n"
+            "  --bend-range N   semitones at full pitch bend (default 2)\n"
             "  --vocode FILE    (models with a mel input) resynthesise a sound from its mel\n"
             "                   spectrogram\n"
             "  --temperature T  softmax temperature, 0 = greedy (default 1)\n"
             "  --seed S         sampling seed (default 1)\n"
-            "  --rate HZ        resample the output to HZ (default: the model's rate)\n"
+            "  --rate HZ        output rate (default: the model's), resampled as the engine\n"
+            "                   does for a host at that rate\n"
             "  --attack MS, --release MS   note envelope (default 5 and 60)\n"
+            "  --voices N       voices at once, 1..256 (default 64; more notes steal the\n"
+            "                   quietest released or oldest voice)\n"
             "  --precision P    weights generation streams: bf16 (fastest), f16, or f32\n"
             "                   (exact: the model's own logits); default bf16 from 65536\n"
             "                   MAC per sample on, f32 below\n"
-            "The output format follows the extension (.wav 16-bit, .flac 24-bit).\n");
+            "  --format F       wav16, wav24, wavf32, flac16, flac24 (default: from the\n"
+            "                   extension, .wav 16-bit, .flac 24-bit)\n");
 }
 
-/* a note's place in time, in model-rate samples */
-typedef struct note_ev {
-    size_t on, off;
-    float note;
-    int velocity;
-} note_ev;
-
-static int note_cmp(const void *a, const void *b) {
-    const note_ev *x = a, *y = b;
-    return x->on < y->on ? -1 : x->on > y->on ? 1 : 0;
+static int is_note_on(const uint8_t *m) {
+    return (m[0] & 0xF0) == 0x90 && m[2] > 0 && (m[0] & 0x0F) != 9;
 }
 
-static void quiet_glib(const gchar *domain, GLogLevelFlags level, const gchar *msg, gpointer p) {
-    (void)domain, (void)level, (void)msg, (void)p; /* libsmf's warnings: we report one line */
-}
-
-/* note-on / note-off pairs of a MIDI file, sorted by onset */
-static gw_status read_midi(note_ev **out, size_t *n_out, const char *path, int sr,
-                           gw_error *err) {
-    *out = NULL;
-    *n_out = 0;
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return gw_fail(err, GW_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    fclose(fp);
-    g_log_set_default_handler(quiet_glib, NULL);
-    smf_t *smf = smf_load(path);
-    if (!smf) return gw_fail(err, GW_ERR_FORMAT, "%s: not a readable Standard MIDI File", path);
-    size_t cap = 64, n = 0;
-    note_ev *ev = malloc(cap * sizeof *ev);
-    /* open[channel][key]: index of the sounding note + 1, 0 when silent */
-    static const size_t none = 0;
-    size_t(*open)[128] = calloc(16, sizeof *open);
-    gw_status st = GW_OK;
-    if (!ev || !open) {
-        st = gw_fail(err, GW_ERR_NOMEM, "%s: out of memory", path);
-        goto done;
-    }
-    smf_event_t *e;
-    double end_s = 0;
-    while ((e = smf_get_next_event(smf)) != NULL) {
-        if (e->time_seconds > end_s) end_s = e->time_seconds;
-        if (smf_event_is_metadata(e) || e->midi_buffer_length < 3) continue;
-        int status = e->midi_buffer[0] & 0xF0, ch = e->midi_buffer[0] & 0x0F;
-        int key = e->midi_buffer[1] & 0x7F, vel = e->midi_buffer[2] & 0x7F;
-        if (ch == 9) continue; /* percussion */
-        size_t at = (size_t)llround(e->time_seconds * sr);
-        int on = status == 0x90 && vel > 0, off = status == 0x80 || (status == 0x90 && vel == 0);
-        if ((on || off) && open[ch][key] != none) { /* end the sounding one (retrigger too) */
-            ev[open[ch][key] - 1].off = at;
-            open[ch][key] = none;
+/* the MIDI file's notes within the model's range lo..hi, after --transpose
+ * or --fit (which sets o->transpose) */
+static gw_status song_from_midi(gw_engine_song *song, const gw_midi_file *f, render_opts *o,
+                                int lo, int hi, gw_error *err) {
+    int song_lo = 128, song_hi = -1;
+    size_t n_on = 0;
+    for (size_t i = 0; i < f->n; i++)
+        if (is_note_on(f->events[i].msg)) {
+            const int k = f->events[i].msg[1];
+            song_lo = k < song_lo ? k : song_lo;
+            song_hi = k > song_hi ? k : song_hi;
+            n_on++;
         }
-        if (on) {
-            if (n == cap) {
-                note_ev *bigger = realloc(ev, 2 * cap * sizeof *ev);
-                if (!bigger) {
-                    st = gw_fail(err, GW_ERR_NOMEM, "%s: out of memory", path);
-                    goto done;
-                }
-                ev = bigger, cap *= 2;
-            }
-            ev[n] = (note_ev){.on = at, .off = SIZE_MAX, .note = (float)key, .velocity = vel};
-            open[ch][key] = ++n;
-        }
+    if (n_on == 0)
+        return gw_fail(err, GW_ERR_FORMAT, "%s: no notes outside the percussion channel", o->midi);
+    if (o->fit) {
+        int k = 0; /* the octave shift that centres the song in the range, if it fits */
+        if (song_hi - song_lo > hi - lo)
+            return gw_fail(err, GW_ERR_ARG,
+                           "%s: notes %d..%d span more than the model's range %d..%d; no octave "
+                           "shift fits them",
+                           o->midi, song_lo, song_hi, lo, hi);
+        k = (int)floor(((lo + hi) - (song_lo + song_hi)) / 24.0 + 0.5);
+        while (song_lo + 12 * k < lo) k++;
+        while (song_hi + 12 * k > hi) k--;
+        if (song_lo + 12 * k < lo)
+            return gw_fail(err, GW_ERR_ARG,
+                           "%s: notes %d..%d fit the model's range %d..%d by no whole octave; try "
+                           "--transpose",
+                           o->midi, song_lo, song_hi, lo, hi);
+        o->transpose = 12.0 * k;
     }
-    size_t song_end = (size_t)llround(end_s * sr);
-    for (size_t i = 0; i < n; i++)
-        if (ev[i].off == SIZE_MAX) ev[i].off = song_end > ev[i].on ? song_end : ev[i].on + sr / 4;
-    if (n == 0) {
-        st = gw_fail(err, GW_ERR_FORMAT, "%s: no notes outside the percussion channel", path);
-        goto done;
+    for (size_t i = 0; i < f->n; i++) {
+        const gw_midi_event *e = &f->events[i];
+        const double note = e->msg[1] + o->transpose;
+        if (is_note_on(e->msg) && (note < lo || note > hi))
+            return gw_fail(err, GW_ERR_ARG,
+                           "%s: note %g at %.2f s is outside the model's range %d..%d (try "
+                           "--transpose N or --fit)",
+                           o->midi, note, e->seconds, lo, hi);
     }
-    qsort(ev, n, sizeof *ev, note_cmp);
-done:
-    free(open);
-    smf_delete(smf);
-    if (st) {
-        free(ev);
-        return st;
+    /* the song ends with its last note, or with the file if a note is still
+     * held there (then the engine releases it at the end) */
+    double end = 0;
+    uint8_t down[16][128] = {{0}}; /* keys down per channel */
+    int held = 0;
+    for (size_t i = 0; i < f->n; i++) {
+        const uint8_t *msg = f->events[i].msg;
+        const int st = msg[0] & 0xF0, ch = msg[0] & 0x0F, on = is_note_on(msg);
+        if (ch == 9 || (st != 0x80 && st != 0x90)) continue;
+        end = f->events[i].seconds;
+        held += on - down[ch][msg[1]];
+        down[ch][msg[1]] = (uint8_t)on;
     }
-    *out = ev;
-    *n_out = n;
+    if (held > 0) end = f->seconds;
+    *song = (gw_engine_song){.ev = f->events, .n = f->n, .end_seconds = end,
+                             .bend_range = (float)o->bend_range, .transpose = (float)o->transpose};
     return GW_OK;
 }
 
-/* ---- the polyphonic renderer ---- */
-
-typedef struct voice {
-    const note_ev *ev;
-    float env;      /* current envelope level */
-    float step_rel; /* per-sample decrement once released */
-} voice;
-
-static gw_status render_notes(float **audio, size_t *n_audio, const gw_wavenet *m,
-                              const note_ev *ev, size_t n_ev, const render_opts *o,
-                              gw_error *err) {
-    const int sr = m->cfg.sample_rate;
-    const size_t attack = (size_t)fmax(1.0, o->attack_ms * 1e-3 * sr);
-    const size_t release = (size_t)fmax(1.0, o->release_ms * 1e-3 * sr);
-    size_t total = 0;
-    for (size_t i = 0; i < n_ev; i++)
-        if (ev[i].off + release > total) total = ev[i].off + release;
-    /* the most voices sounding at once, release tails included */
-    int max_voices = 0;
-    for (size_t i = 0; i < n_ev; i++) {
-        int k = 0;
-        for (size_t j = 0; j < n_ev && ev[j].on <= ev[i].on; j++)
-            if (ev[j].off + release > ev[i].on) k++;
-        if (k > max_voices) max_voices = k;
-    }
-    if (max_voices > MAX_VOICES)
-        return gw_fail(err, GW_ERR_UNSUPPORTED, "%d notes sound at once; at most %d are rendered",
-                       max_voices, MAX_VOICES);
-    float *out = calloc(total ? total : 1, sizeof(float));
-    gw_wavenet_stream *s = NULL;
-    gw_status st = GW_OK;
-    if (!out) {
-        st = gw_fail(err, GW_ERR_NOMEM, "render: cannot allocate %zu samples", total);
-        goto fail;
-    }
-    st = gw_wavenet_stream_create_typed(&s, m, max_voices, (gw_wavenet_weight_type)o->weights, err);
-    if (st) goto fail;
-    voice v[MAX_VOICES];
-    float cond[256], u[MAX_VOICES], y[MAX_VOICES];
-    const int cg = m->cfg.cond_dim;
-    float *c = cg <= 256 ? cond : NULL;
-    if (cg > 256) {
-        st = gw_fail(err, GW_ERR_UNSUPPORTED, "render: conditioning of %d values is too large", cg);
-        goto fail;
-    }
-    gw_rng rng;
-    gw_rng_seed(&rng, o->seed);
-    size_t next = 0;
-    int active = 0;
-    for (size_t t = 0; t < total; t++) {
-        while (next < n_ev && ev[next].on <= t) { /* note-ons due now */
-            const note_ev *e = &ev[next++];
-            gw_wavenet_stream_reset(s, active);
-            if (cg > 0) {
-                gw_wavenet_cond_features(&m->cfg, c, e->note, e->velocity / 127.0f, 0);
-                gw_wavenet_stream_set_cond(s, active, c);
-            }
-            v[active++] = (voice){.ev = e, .env = 0.0f, .step_rel = 0.0f};
-        }
-        if (active == 0) continue;
-        for (int i = 0; i < active; i++) u[i] = gw_rng_uniform(&rng);
-        gw_wavenet_stream_step(s, NULL, y, NULL, active, o->temperature, u);
-        for (int i = 0; i < active; i++) {
-            voice *vi = &v[i];
-            if (t < vi->ev->off) { /* attack, then hold */
-                float a = vi->env + 1.0f / (float)attack;
-                vi->env = a < 1.0f ? a : 1.0f;
-            } else {
-                if (vi->step_rel == 0.0f) vi->step_rel = fmaxf(vi->env, 1e-6f) / (float)release;
-                vi->env = fmaxf(0.0f, vi->env - vi->step_rel);
-            }
-            /* a model without velocity input plays velocity as loudness */
-            float gain = m->cfg.velocity ? 1.0f : vi->ev->velocity / 127.0f;
-            out[t] += y[i] * vi->env * gain;
-        }
-        for (int i = active - 1; i >= 0; i--) /* retire finished voices, keep 0..active-1 packed */
-            if (t >= v[i].ev->off && v[i].env <= 0.0f) {
-                active--;
-                if (i != active) {
-                    gw_wavenet_stream_swap_voices(s, i, active);
-                    v[i] = v[active];
-                }
-            }
-    }
-    float peak = 0;
-    for (size_t t = 0; t < total; t++) peak = fmaxf(peak, fabsf(out[t]));
-    if (peak > 0.99f)
-        for (size_t t = 0; t < total; t++) out[t] *= 0.99f / peak;
-    gw_wavenet_stream_free(s);
-    *audio = out;
-    *n_audio = total;
-    return GW_OK;
-fail:
-    gw_wavenet_stream_free(s);
-    free(out);
-    return st;
+/* one note held for --seconds: the integer key, the fraction as transpose */
+static void song_from_note(gw_engine_song *song, gw_midi_event ev[2], const render_opts *o) {
+    const int key = (int)floor(o->note);
+    ev[0] = (gw_midi_event){.seconds = 0.0, .msg = {0x90, (uint8_t)key, (uint8_t)o->velocity},
+                            .len = 3};
+    ev[1] = (gw_midi_event){.seconds = o->seconds, .msg = {0x80, (uint8_t)key, 0}, .len = 3};
+    *song = (gw_engine_song){.ev = ev, .n = 2, .end_seconds = o->seconds, .bend_range = 2.0f,
+                             .transpose = (float)(o->note - key)};
 }
 
 /* vocoder mode: the file's mel rows (train/wavenet_trainer.h's features)
@@ -310,7 +212,7 @@ static int output_dir_writable(const char *path) {
 int gw_cmd_render(int argc, char **argv) {
     render_opts o = {.seconds = 1.0, .note = -1, .velocity = 100, .temperature = 1.0f,
                      .seed = 1, .rate = 0, .attack_ms = 5, .release_ms = 60,
-                     .weights = -1};
+                     .weights = -1, .voices = 64, .bend_range = 2};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -321,6 +223,9 @@ int gw_cmd_render(int argc, char **argv) {
         } else if (a[0] != '-' && !o.model) {
             o.model = a;
             continue;
+        } else if (!strcmp(a, "--fit")) {
+            o.fit = 1;
+            continue;
         } else if (!v) {
             fprintf(stderr, "genwave render: %s needs a value (or unknown argument)\n", a);
             return 2;
@@ -330,6 +235,8 @@ int gw_cmd_render(int argc, char **argv) {
             o.midi = v;
         } else if (!strcmp(a, "--vocode")) {
             o.vocode = v;
+        } else if (!strcmp(a, "--format")) {
+            o.format = v;
         } else if (!strcmp(a, "--precision")) {
             if (!gw_cli_precision(&o.weights, "render", v)) return 2;
         } else if (!gw_cli_number(v, &x)) {
@@ -351,6 +258,12 @@ int gw_cmd_render(int argc, char **argv) {
             o.attack_ms = x;
         } else if (!strcmp(a, "--release") && x >= 0 && x <= 10000) {
             o.release_ms = x;
+        } else if (!strcmp(a, "--voices") && x >= 1 && x <= 256 && x == floor(x)) {
+            o.voices = (int)x;
+        } else if (!strcmp(a, "--transpose") && x >= -127 && x <= 127) {
+            o.transpose = x;
+        } else if (!strcmp(a, "--bend-range") && x >= 0 && x <= 24) {
+            o.bend_range = x;
         } else {
             fprintf(stderr, "genwave render: %s %s: unknown option or value out of range\n", a, v);
             return 2;
@@ -361,22 +274,49 @@ int gw_cmd_render(int argc, char **argv) {
         usage(stderr);
         return 2;
     }
+    gw_error err = {0};
+    gw_audio_format fmt;
+    struct stat sb;
+    if (stat(o.out, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        fprintf(stderr, "genwave: %s: is a folder; name a .wav or .flac file in it\n", o.out);
+        return 1;
+    }
+    if (o.format && gw_audio_format_parse(&fmt, o.format, &err)) {
+        fprintf(stderr, "genwave: --format: %s\n", err.msg);
+        return 2;
+    }
+    if (!o.format && gw_audio_format_for_path(&fmt, o.out, &err)) {
+        fprintf(stderr, "genwave: %s\n", err.msg);
+        return 1;
+    }
+    if (o.fit && o.transpose != 0) {
+        fprintf(stderr, "genwave render: --fit and --transpose do not go together\n");
+        return 2;
+    }
     if (!output_dir_writable(o.out)) {
         fprintf(stderr, "genwave: %s: cannot write there: %s\n", o.out, strerror(errno));
         return 1;
     }
-    gw_error err = {0};
     gw_gwm *f = NULL;
     gw_wavenet *m = NULL;
-    note_ev *ev = NULL, one;
-    size_t n_ev = 0, n = 0, rn = 0;
+    gw_midi_file song_file = {0};
+    gw_midi_event one[2];
+    gw_engine_song song = {0};
+    size_t n = 0, rn = 0, n_notes = 1;
     float *audio = NULL, *res = NULL;
     int rc = 1, lo, hi;
     if (gw_gwm_open(&f, o.model, &err) || gw_wavenet_from_gwm(&m, f, &err)) goto fail;
     model_note_range(f, &lo, &hi);
     if (o.weights < 0) o.weights = (int)gw_wavenet_default_weights(&m->cfg);
     const int sr = m->cfg.sample_rate;
+    const int out_rate = o.rate ? o.rate : sr;
     const int pitched = m->cfg.pitch_features > 0;
+    if (!o.vocode && (out_rate > 8 * sr || 8 * out_rate < sr)) {
+        gw_fail(&err, GW_ERR_ARG,
+                "--rate %d: %s plays at %d Hz and is resampled by at most 8x (%d..%d Hz)",
+                out_rate, o.model, sr, (sr + 7) / 8 > 1000 ? (sr + 7) / 8 : 1000, 8 * sr);
+        goto fail;
+    }
     if (o.vocode) {
         if (m->cfg.n_mels < 1) {
             gw_fail(&err, GW_ERR_UNSUPPORTED, "%s: model has no mel input; it cannot vocode %s",
@@ -388,76 +328,77 @@ int gw_cmd_render(int argc, char **argv) {
             goto fail;
         }
         if (render_vocode(&audio, &n, m, &o, &err)) goto fail;
-        n_ev = 0;
-    } else if (o.midi) {
-        if (!pitched) {
-            gw_fail(&err, GW_ERR_UNSUPPORTED, "%s: model has no pitch input; it cannot play %s",
-                    o.model, o.midi);
-            goto fail;
+        if (out_rate != sr) {
+            if (gw_resample(&res, &rn, audio, n, sr, out_rate, &err)) goto fail;
+            free(audio);
+            audio = res, n = rn, res = NULL;
         }
-        if (read_midi(&ev, &n_ev, o.midi, sr, &err)) goto fail;
-        for (size_t i = 0; i < n_ev; i++)
-            if (ev[i].note < lo || ev[i].note > hi) {
-                gw_fail(&err, GW_ERR_ARG, "%s: note %d at %.2f s is outside the model's range %d..%d",
-                        o.midi, (int)ev[i].note, (double)ev[i].on / sr, lo, hi);
+    } else {
+        if (o.midi) {
+            if (!pitched) {
+                gw_fail(&err, GW_ERR_UNSUPPORTED, "%s: model has no pitch input; it cannot play %s",
+                        o.model, o.midi);
                 goto fail;
             }
-    } else {
-        if (o.note >= 0 && !pitched) {
-            gw_fail(&err, GW_ERR_UNSUPPORTED, "%s: model has no pitch input; --note is not allowed",
-                    o.model);
-            goto fail;
+            if (gw_midi_read(&song_file, o.midi, &err) ||
+                song_from_midi(&song, &song_file, &o, lo, hi, &err))
+                goto fail;
+            n_notes = 0;
+            for (size_t i = 0; i < song_file.n; i++) n_notes += is_note_on(song_file.events[i].msg);
+        } else {
+            if (o.note >= 0 && !pitched) {
+                gw_fail(&err, GW_ERR_UNSUPPORTED,
+                        "%s: model has no pitch input; --note is not allowed", o.model);
+                goto fail;
+            }
+            if (o.note < 0) o.note = pitched ? 0.5 * (lo + hi) : 60;
+            if (pitched && (o.note < lo || o.note > hi)) {
+                gw_fail(&err, GW_ERR_ARG, "--note %g is outside the model's range %d..%d", o.note,
+                        lo, hi);
+                goto fail;
+            }
+            song_from_note(&song, one, &o);
         }
-        if (o.note < 0) o.note = pitched ? 0.5 * (lo + hi) : 60;
-        if (pitched && (o.note < lo || o.note > hi)) {
-            gw_fail(&err, GW_ERR_ARG, "--note %g is outside the model's range %d..%d", o.note, lo,
-                    hi);
-            goto fail;
-        }
-        one = (note_ev){.on = 0,
-                        .off = (size_t)llround(o.seconds * sr),
-                        .note = (float)o.note,
-                        .velocity = o.velocity};
-        ev = malloc(sizeof *ev);
-        if (!ev) goto fail;
-        *ev = one;
-        n_ev = 1;
+        gw_engine_config cfg;
+        gw_engine_config_default(&cfg);
+        cfg.max_voices = o.voices;
+        cfg.host_rate = out_rate;
+        cfg.max_block = 256;
+        cfg.temperature = o.temperature;
+        cfg.attack_ms = (float)o.attack_ms;
+        cfg.release_ms = (float)o.release_ms;
+        cfg.seed = o.seed;
+        cfg.weights = (gw_wavenet_weight_type)o.weights;
+        if (gw_engine_render_song(&audio, &n, m, &cfg, &song, &err)) goto fail;
     }
-    if (!o.vocode && render_notes(&audio, &n, m, ev, n_ev, &o, &err)) goto fail;
+    gw_fit_peak(audio, n, 0.99f); /* scaled down only if it would clip */
     char pitch[96] = "";
-    if (!o.midi && !o.vocode && pitched && n > (size_t)sr / 10) {
+    if (!o.midi && !o.vocode && pitched && n > (size_t)out_rate / 10) {
         /* the pitch it actually played (YIN over the held part, after the
          * first 20 percent), so a user or a script can check tuning */
-        size_t held = (size_t)llround(o.seconds * sr), skip = held / 5;
+        size_t held = (size_t)llround(o.seconds * out_rate), skip = held / 5;
         if (held > n) held = n;
-        float f0 = gw_yin_f0(audio + skip, held - skip, sr, 30.0f, 0.45f * sr);
+        float f0 = gw_yin_f0(audio + skip, held - skip, out_rate, 30.0f, 0.45f * sr);
         if (f0 > 0)
             snprintf(pitch, sizeof pitch, ", f0 %.1f Hz (%+.1f cents from note %g)", f0,
                      gw_cents(f0, gw_midi_to_hz((float)o.note)), o.note);
         else
             snprintf(pitch, sizeof pitch, ", no clear pitch");
     }
-    int out_rate = sr;
-    if (o.rate && o.rate != sr) {
-        if (gw_resample(&res, &rn, audio, n, sr, o.rate, &err)) goto fail;
-        free(audio);
-        audio = res, n = rn, res = NULL;
-        out_rate = o.rate;
-    }
-    if (gw_audio_write(o.out, audio, n, 1, out_rate, gw_audio_format_for_path(o.out), &err))
-        goto fail;
+    if (gw_audio_write(o.out, audio, n, 1, out_rate, fmt, &err)) goto fail;
     if (o.vocode)
         printf("%s: %.2f s at %d Hz, vocoded from the mel spectrogram of %s\n", o.out,
                (double)n / out_rate, out_rate, o.vocode);
     else
-        printf("%s: %.2f s at %d Hz, %zu note%s%s\n", o.out, (double)n / out_rate, out_rate,
-               n_ev, n_ev == 1 ? "" : "s", pitch);
+        printf("%s: %.2f s at %d Hz, %zu note%s%s%s\n", o.out, (double)n / out_rate, out_rate,
+               n_notes, n_notes == 1 ? "" : "s", pitch,
+               o.transpose != 0 && o.midi ? (o.fit ? " (fitted by octaves)" : " (transposed)") : "");
     rc = 0;
 fail:
     if (rc) fprintf(stderr, "genwave: %s\n", err.msg[0] ? err.msg : "render failed: out of memory");
     free(audio);
     free(res);
-    free(ev);
+    gw_midi_free(&song_file);
     gw_wavenet_free(m);
     gw_gwm_free(f);
     return rc;

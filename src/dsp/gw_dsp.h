@@ -18,6 +18,10 @@
 /* ---- 8-bit mu-law (mu = 255): WaveNet's continuous mu-law curve quantised
  * to 256 uniform levels (as the PyTorch peer does; not G.711's segments);
  * 0.0 encodes to 128 ---- */
+/* scales x down so its peak is `ceiling` if it was above (a mix that would
+ * clip), else leaves it; returns the gain applied (1 when none) */
+float gw_fit_peak(float *x, size_t n, float ceiling);
+
 uint8_t gw_mulaw_encode(float x); /* x clipped to [-1, 1] (NaN -> 0) -> 0..255 */
 float gw_mulaw_decode(uint8_t q); /* 0..255 -> [-1, 1] */
 

@@ -154,8 +154,8 @@ static float clampf(float x, float lo, float hi) {
 }
 
 static float param_clamp(int p, float v) {
-    static const float lo[GW_ENGINE_PARAM_COUNT] = {0.0f, 0.0f, 0.5f, 0.5f, -24.0f};
-    static const float hi[GW_ENGINE_PARAM_COUNT] = {4.0f, 4.0f, 10000.0f, 10000.0f, 24.0f};
+    static const float lo[GW_ENGINE_PARAM_COUNT] = {0.0f, 0.0f, 0.5f, 0.5f, -24.0f, 0.0f};
+    static const float hi[GW_ENGINE_PARAM_COUNT] = {4.0f, 4.0f, 10000.0f, 10000.0f, 24.0f, 1.0f};
     if (!(v == v)) v = lo[p]; /* NaN */
     return clampf(v, lo[p], hi[p]);
 }
@@ -229,6 +229,13 @@ gw_status gw_engine_model_create(gw_engine_model **out, const gw_wavenet *model,
     st = gw_wavenet_stream_create_typed(&m->stream, model, cfg->max_voices, cfg->weights, err);
     if (st) goto fail;
     if (model->cfg.sample_rate != cfg->host_rate) {
+        if (m->ratio > 8.0 || m->ratio < 0.125) {
+            st = gw_fail(err, GW_ERR_UNSUPPORTED,
+                         "%s: a %d Hz model cannot play at %d Hz (the engine converts rates by "
+                         "at most 8x up or down)",
+                         name, model->cfg.sample_rate, cfg->host_rate);
+            goto fail;
+        }
         if (cfg->resampler == GW_ENGINE_RESAMPLE_SOXR)
             st = gw_resampler_create(&m->rs, model->cfg.sample_rate, cfg->host_rate,
                                      (size_t)m->max_chunk, err);
@@ -332,6 +339,7 @@ gw_status gw_engine_create(gw_engine **out, const gw_wavenet *model, const gw_en
     e->target[GW_ENGINE_PARAM_RELEASE_MS] =
         param_clamp(GW_ENGINE_PARAM_RELEASE_MS, cfg->release_ms);
     e->target[GW_ENGINE_PARAM_PITCH_BEND] = 0.0f;
+    e->target[GW_ENGINE_PARAM_VOLUME] = 1.0f;
     memcpy(e->value, e->target, sizeof e->value);
     gw_rng_seed(&e->rng, cfg->seed);
     atomic_init(&e->frames, 0);
@@ -596,7 +604,7 @@ static void render(gw_engine *e, float *out, int n) { // out (n)
             /* a model without a velocity input plays velocity as loudness */
             acc += e->y[i] * v->level * (vel_in_model ? 1.0f : v->velocity);
         }
-        out[t] = acc * e->value[GW_ENGINE_PARAM_GAIN];
+        out[t] = acc * (e->value[GW_ENGINE_PARAM_GAIN] * e->value[GW_ENGINE_PARAM_VOLUME]);
         for (int i = e->n_active - 1; i >= 0; i--) {
             voice *v = &e->voices[i];
             if (v->level > 0.0f || (v->stage != ST_RELEASE && v->stage != ST_STEAL)) continue;
@@ -702,8 +710,24 @@ static void warm_up(gw_engine *e) {
         for (int i = 0; i < e->cfg.max_voices; i++) gw_wavenet_stream_reset(m->stream, i);
         const uint64_t handed = e->out_pos - e->fifo_n;
         for (int k = 0; k < 4; k++) produce(e, e->block, e->cfg.max_block);
-        /* these frames never reach the host: the event clock skips them */
-        e->frame_base += e->out_pos - e->fifo_n - handed;
+        /* nor do they count for the pitch-bend updates' phase: the
+         * warm-up's length depends on max_block, the output must not */
+        e->cond_tick = 0;
+        if (!m->rs && handed == 0) {
+            /* the sinc resampler (or none) starts again from its first
+             * output instant, as if the warm-up had not been: the phase of
+             * the output grid against the model's samples is then the same
+             * whatever max_block is (soxr keeps its state: its start-up is
+             * what the warm-up is for) */
+            if (m->sinc) gw_sinc_reset(m->sinc);
+            e->fifo_r = e->fifo_n = 0;
+            e->out_pos = 0;
+            e->m_done = 0;
+            e->m_origin = 0.0;
+        } else {
+            /* these frames never reach the host: the event clock skips them */
+            e->frame_base += e->out_pos - e->fifo_n - handed;
+        }
     }
     gw_denormals_restore(csr);
 }
@@ -806,6 +830,10 @@ int gw_engine_note_off(gw_engine *e, float note) {
 int gw_engine_set_param(gw_engine *e, gw_engine_param p, float value) {
     return gw_engine_send(e, &(gw_engine_event){.type = GW_ENGINE_EV_PARAM, .param = (int)p,
                                                 .value = value});
+}
+
+size_t gw_engine_free_events(const gw_engine *e) {
+    return gw_ring_writable(&e->events);
 }
 
 int gw_engine_poll(gw_engine *e, gw_engine_meters *m) {

@@ -31,6 +31,7 @@
 #define GW_ENGINE_H
 
 #include "base/gw_base.h"
+#include "io/midi.h"
 #include "models/wavenet.h"
 
 #include <stdatomic.h>
@@ -74,7 +75,8 @@ typedef enum gw_engine_param {
     GW_ENGINE_PARAM_ATTACK_MS = 2,   /* note-on ramp, 0.5..10000 ms */
     GW_ENGINE_PARAM_RELEASE_MS = 3,  /* note-off ramp, 0.5..10000 ms */
     GW_ENGINE_PARAM_PITCH_BEND = 4,  /* semitones added to every voice's pitch conditioning, -24..24 */
-    GW_ENGINE_PARAM_COUNT = 5,
+    GW_ENGINE_PARAM_VOLUME = 5,      /* MIDI channel volume (CC7), 0..1, times the gain */
+    GW_ENGINE_PARAM_COUNT = 6,
 } gw_engine_param;
 
 typedef enum gw_engine_event_type {
@@ -181,6 +183,8 @@ int gw_engine_send(gw_engine *e, const gw_engine_event *ev);
 int gw_engine_note_on(gw_engine *e, float note, float velocity);
 int gw_engine_note_off(gw_engine *e, float note);
 int gw_engine_set_param(gw_engine *e, gw_engine_param p, float value);
+/* room in the event ring: how many events a send can still queue */
+size_t gw_engine_free_events(const gw_engine *e);
 /* the newest meter record the audio side pushed since the last poll (1), or
  * 0 if none was pushed */
 int gw_engine_poll(gw_engine *e, gw_engine_meters *m);
@@ -212,5 +216,79 @@ void gw_engine_read_meters(const gw_engine *e, gw_engine_meters *m);
  * gw_engine_event.frame F is heard from F + this on. */
 double gw_engine_latency_frames(const gw_engine *e);
 const gw_engine_config *gw_engine_get_config(const gw_engine *e);
+
+/* ---- MIDI: the one meaning of a MIDI message (midi_map.c) ---------------
+ * What play (files, ALSA and JACK input), render and the LV2 plugin all do
+ * with MIDI (docs/engine.md, "MIDI"), turned into engine events on the
+ * control side (the engine's one event producer owns the map):
+ *   note on 1..127     a voice at that key, velocity / 127; the same key
+ *                      sounding (held or sustained) is released first; over
+ *                      voice_limit held notes, the oldest is released
+ *   note off, note on 0  release, or keep sounding while the pedal is down
+ *   CC64 sustain       >= 64 down; up releases what it kept
+ *   CC7 volume         GW_ENGINE_PARAM_VOLUME = value / 127
+ *   CC120, CC123       all sound / all notes off (forgets held and sustained)
+ *   pitch bend         GW_ENGINE_PARAM_PITCH_BEND = bend x bend_range
+ *   channel 10         ignored (General MIDI percussion: a pitched model
+ *                      cannot play it)
+ *   anything else (program change, aftertouch, other controllers): ignored
+ *                      until there are instruments to change. */
+typedef struct gw_midi_map {
+    uint32_t held_since[128]; /* note-on clock of a held key, 0 when up */
+    uint8_t sustained[128];   /* released while the pedal was down */
+    uint8_t velocity[128];    /* of the last note-on per key */
+    int volume;               /* the last CC7 value, -1 before any */
+    uint32_t clock;
+    int pedal;
+    float bend;        /* -1..1, the last pitch-bend message */
+    float bend_range;  /* semitones at full bend */
+    int voice_limit;   /* most held + sustained notes (0: no limit) */
+    float transpose;   /* semitones added to every note's pitch (fractions allowed) */
+} gw_midi_map;
+
+void gw_midi_map_init(gw_midi_map *m, float bend_range, int voice_limit);
+/* one message (len bytes, status first) at engine frame `frame` (as
+ * gw_engine_event.frame); returns 1 if it meant something to genwave.
+ * Events the engine's ring cannot take are dropped and counted there. */
+int gw_midi_map_send(gw_midi_map *m, gw_engine *e, const uint8_t *msg, size_t len,
+                     uint64_t frame);
+/* Another engine takes over (the plugin's model change): every held or
+ * sustained key starts there, after the volume and bend in effect. */
+void gw_midi_map_replay(const gw_midi_map *m, gw_engine *e, uint64_t frame);
+/* a new bend range re-sends the bend in effect */
+void gw_midi_map_bend_range(gw_midi_map *m, gw_engine *e, float semitones, uint64_t frame);
+
+/* ---- offline: a song through the engine (render.c) ----------------------
+ * What `genwave render` plays, and what a host would hear from the same
+ * events: an engine (callback mode, cfg as given; its event ring is made
+ * large enough) fed the song's messages through a gw_midi_map, each stamped
+ * to engine frame gw_engine_song_frame(seconds, host_rate), in blocks of
+ * cfg->max_block. At the song's end every note still sounding is released
+ * (all notes off), and the output runs until the release is over:
+ * gw_engine_song_frames frames in all. The
+ * resampler's latency, gw_engine_song_offset frames, is cut from the front,
+ * so a note at t seconds starts at frame t x host_rate of *out. Since the
+ * engine is block-independent, any host feeding the same stamped events
+ * in any block sizes gets the same samples (tests/engine/render_blocks.c
+ * checks it against the CLI). */
+typedef struct gw_engine_song {
+    const gw_midi_event *ev; /* (n) channel messages with their times, in time order */
+    size_t n;
+    double end_seconds;      /* the song's end */
+    float bend_range;        /* semitones at full pitch bend */
+    float transpose;         /* semitones added to every note (gw_midi_map.transpose) */
+} gw_engine_song;
+
+uint64_t gw_engine_song_frame(double seconds, int host_rate);
+/* song time t is engine frame 1 + llround(t x host_rate) (0 would mean
+ * "at once"); the frames cut from the front are that 1 and the engine's
+ * latency, rounded */
+size_t gw_engine_song_offset(const gw_engine *e);
+/* length of the output: to the song's end plus the release */
+size_t gw_engine_song_frames(const gw_engine_config *cfg, double end_seconds);
+/* *out (n_out frames at cfg->host_rate) is the caller's to free */
+gw_status gw_engine_render_song(float **out, size_t *n_out, const gw_wavenet *model,
+                                const gw_engine_config *cfg, const gw_engine_song *song,
+                                gw_error *err);
 
 #endif

@@ -89,6 +89,12 @@ void gw_sinc_free(gw_sinc *s) {
     free(s);
 }
 
+void gw_sinc_reset(gw_sinc *s) {
+    memset(s->buf, 0, s->cap * sizeof(float));
+    s->have = (size_t)s->half - 1;
+    s->n_out = s->base = 0;
+}
+
 double gw_sinc_latency(const gw_sinc *s) {
     return s->half / s->step;
 }

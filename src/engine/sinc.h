@@ -34,6 +34,9 @@ void gw_sinc_free(gw_sinc *s);
  * outputs; returns outputs written, *consumed = inputs taken */
 size_t gw_sinc_process(gw_sinc *s, float *out, size_t out_cap, const float *in, size_t in_n,
                        size_t *consumed);
+/* back to the state create left: no input, output instant 0 (no
+ * allocation; the engine calls it after its warm-up) */
+void gw_sinc_reset(gw_sinc *s);
 /* delay from an input sample to the output that is centred on it, in output
  * samples (the filter's half length) */
 double gw_sinc_latency(const gw_sinc *s);

@@ -232,6 +232,9 @@ gw_status gw_audio_write(const char *path, const float *data, size_t frames, int
     }
     /* clip instead of wrapping around when a float exceeds full scale */
     sf_command(sf, SFC_SET_CLIPPING, NULL, SF_TRUE);
+    /* no PEAK chunk in float files: it carries the time of writing, so the
+     * same samples would give different bytes on every run */
+    sf_command(sf, SFC_SET_ADD_PEAK_CHUNK, NULL, SF_FALSE);
     const size_t chunk = 1 << 16;
     for (size_t i = 0; i < frames; i += chunk) {
         size_t k = frames - i < chunk ? frames - i : chunk;
@@ -271,8 +274,18 @@ static const char *ext_of(const char *path) {
     return dot && (!slash || dot > slash) ? dot + 1 : "";
 }
 
-gw_audio_format gw_audio_format_for_path(const char *path) {
-    return !strcasecmp(ext_of(path), "flac") ? GW_AUDIO_FLAC24 : GW_AUDIO_WAV16;
+gw_status gw_audio_format_for_path(gw_audio_format *out, const char *path, gw_error *err) {
+    const char *e = ext_of(path);
+    if (!strcasecmp(e, "flac")) {
+        *out = GW_AUDIO_FLAC24;
+    } else if (!strcasecmp(e, "wav") || !strcasecmp(e, "wave")) {
+        *out = GW_AUDIO_WAV16;
+    } else {
+        return gw_fail(err, GW_ERR_ARG,
+                       "%s: genwave writes .wav and .flac files, not '%s'; name it .wav or .flac",
+                       path, *e ? e : "(no extension)");
+    }
+    return GW_OK;
 }
 
 int gw_audio_is_audio_ext(const char *path) {

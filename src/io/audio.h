@@ -61,8 +61,10 @@ gw_status gw_audio_write(const char *path, const float *data, size_t frames, int
 /* "wav16", "wav24", "wavf32"/"float", "flac"/"flac16", "flac24";
  * returns GW_ERR_ARG for an unknown name */
 gw_status gw_audio_format_parse(gw_audio_format *out, const char *name, gw_error *err);
-/* format implied by a path's extension (.flac -> FLAC24, anything else WAV16) */
-gw_audio_format gw_audio_format_for_path(const char *path);
+/* format implied by a path's extension: .wav/.wave -> WAV16, .flac ->
+ * FLAC24; any other is GW_ERR_ARG naming it (writing WAV bytes under an .mp3
+ * name would only fool the next program) */
+gw_status gw_audio_format_for_path(gw_audio_format *out, const char *path, gw_error *err);
 /* 1 when libsndfile can probably decode a file with this extension (used by
  * the dataset scanner to pick candidate files; the decoder has the last word) */
 int gw_audio_is_audio_ext(const char *path);

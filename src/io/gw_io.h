@@ -7,6 +7,7 @@
 #include "io/audio.h"
 #include "io/dataset.h"
 #include "io/json.h"
+#include "io/midi.h"
 #include "io/png.h"
 
 #endif

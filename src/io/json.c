@@ -87,48 +87,15 @@ gw_status gw_json_parse(cJSON **out, const char *text, const char *name, gw_erro
 
 gw_status gw_json_load(cJSON **out, const char *path, gw_error *err) {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) return gw_fail(err, GW_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    char *text = NULL;
-    gw_status st = GW_OK;
-    size_t n = 0, cap = 4096;
-    text = malloc(cap);
-    if (!text) {
-        st = gw_fail(err, GW_ERR_NOMEM, "%s: out of memory", path);
-        goto done;
-    }
-    for (;;) {
-        if (n + 1 >= cap) {
-            if (cap >= GW_JSON_MAX_BYTES) {
-                st = gw_fail(err, GW_ERR_FORMAT, "%s: larger than %u MiB, not a preset", path,
-                             GW_JSON_MAX_BYTES >> 20);
-                goto done;
-            }
-            char *nt = realloc(text, cap * 2);
-            if (!nt) {
-                st = gw_fail(err, GW_ERR_NOMEM, "%s: out of memory", path);
-                goto done;
-            }
-            text = nt;
-            cap *= 2;
-        }
-        size_t got = fread(text + n, 1, cap - 1 - n, f);
-        n += got;
-        if (got == 0) break;
-    }
-    if (ferror(f)) {
-        st = gw_fail(err, GW_ERR_IO, "%s: read error: %s", path, strerror(errno));
-        goto done;
-    }
-    text[n] = 0;
-    if (strlen(text) != n) {
+    unsigned char *text = NULL;
+    size_t n = 0;
+    gw_status st = gw_read_file(path, GW_JSON_MAX_BYTES, "preset", &text, &n, err);
+    if (st) return st;
+    if (strlen((const char *)text) != n)
         st = gw_fail(err, GW_ERR_FORMAT, "%s: contains a NUL byte, not a JSON text file", path);
-        goto done;
-    }
-    st = gw_json_parse(out, text, path, err);
-done:
+    else
+        st = gw_json_parse(out, (const char *)text, path, err);
     free(text);
-    fclose(f);
     return st;
 }
 

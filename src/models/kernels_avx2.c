@@ -6,8 +6,8 @@
 #include <stdint.h>
 
 #if defined(__x86_64__) && defined(__GNUC__)
-#pragma GCC push_options
-#pragma GCC target("avx2,fma,f16c")
+/* compiled with -mavx2 -mfma -mf16c (CMakeLists.txt: per-file flags both gcc and clang
+ * accept; a #pragma GCC target would stop clang) */
 #include <immintrin.h>
 
 typedef __m256 V;
@@ -59,17 +59,4 @@ static inline float avx2_hsum(__m256 a) {
 #define SIMD_FN(x) avx2_##x
 
 #include "models/kernels_simd.inc"
-
-#pragma GCC pop_options
-
-const gw_wn_kernels *gw_wn_kernels_avx2(void) {
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-        __builtin_cpu_supports("f16c")) return &avx2_kernels;
-    return NULL;
-}
-#else
-const gw_wn_kernels *gw_wn_kernels_avx2(void) {
-    return NULL;
-}
 #endif

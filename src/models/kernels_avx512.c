@@ -7,8 +7,8 @@
 #include <stdint.h>
 
 #if defined(__x86_64__) && defined(__GNUC__)
-#pragma GCC push_options
-#pragma GCC target("avx2,fma,f16c,avx512f,avx512dq,avx512vl")
+/* compiled with -mavx2 -mfma -mf16c -mavx512f -mavx512dq -mavx512vl (CMakeLists.txt: per-file flags both gcc and clang
+ * accept; a #pragma GCC target would stop clang) */
 #include <immintrin.h>
 
 typedef __m512 V;
@@ -48,18 +48,4 @@ typedef __m512 V;
 #define SIMD_FN(x) avx512_##x
 
 #include "models/kernels_simd.inc"
-
-#pragma GCC pop_options
-
-const gw_wn_kernels *gw_wn_kernels_avx512(void) {
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-        __builtin_cpu_supports("avx512vl"))
-        return &avx512_kernels;
-    return NULL;
-}
-#else
-const gw_wn_kernels *gw_wn_kernels_avx512(void) {
-    return NULL;
-}
 #endif

@@ -163,6 +163,44 @@ const gw_wn_kernels gw_wn_kernels_scalar = {
     .softmax_exp = softmax_exp_scalar,
 };
 
+/* The selectors live here, in a file built for the baseline ISA: the
+ * kernel files are built with their ISA's -m flags, and a selector
+ * compiled with them could itself use an instruction the CPU lacks. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
+
+extern const gw_wn_kernels avx2_kernels, avx512_kernels;
+
+/* CPUID leaf 1, ECX bit 29 (clang's __builtin_cpu_supports has no "f16c") */
+static int has_f16c(void) {
+    unsigned a, b, c, d;
+    return __get_cpuid(1, &a, &b, &c, &d) && (c >> 29 & 1u);
+}
+
+const gw_wn_kernels *gw_wn_kernels_avx2(void) {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && has_f16c())
+        return &avx2_kernels;
+    return NULL;
+}
+
+const gw_wn_kernels *gw_wn_kernels_avx512(void) {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512vl"))
+        return &avx512_kernels;
+    return NULL;
+}
+#else
+const gw_wn_kernels *gw_wn_kernels_avx2(void) {
+    return NULL;
+}
+
+const gw_wn_kernels *gw_wn_kernels_avx512(void) {
+    return NULL;
+}
+#endif
+
 const gw_wn_kernels *gw_wn_kernels_best(void) {
     const char *cap = getenv("GW_WAVENET_ISA");
     if (cap && !strcmp(cap, "scalar")) return &gw_wn_kernels_scalar;

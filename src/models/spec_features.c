@@ -220,15 +220,10 @@ gw_status gw_specfeat_to_audio(gw_specfeat *f, float *audio, const float *img, i
     gw_status st =
         gw_griffin_lim(f->stft, audio, f->mag, f->stft_frames, n, gl_iters, 0.99f, seed, NULL, err);
     if (st) return st;
-    float peak = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         if (!isfinite(audio[i]))
             return gw_fail(err, GW_ERR_NUMERIC, "features: Griffin-Lim gave a non-finite sample");
-        if (fabsf(audio[i]) > peak) peak = fabsf(audio[i]);
-    }
-    if (peak > 0.99f)
-        for (size_t i = 0; i < n; i++)
-            audio[i] *= 0.99f / peak;
+    gw_fit_peak(audio, n, 0.99f);
     return GW_OK;
 }
 

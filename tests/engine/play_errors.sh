@@ -44,6 +44,12 @@ if [[ -x $bin/gw_string_model ]]; then
   # where PortAudio finds no device at all (a container), that is the error
 expect 1 "genwave: (host API 'JACK' has no output device|no audio device)" -- "$tmp/s.gwm" --host-api JACK --note 60 --seconds 1
   expect 1 "genwave: $tmp/none.mid: cannot open" -- "$tmp/s.gwm" --midi "$tmp/none.mid"
+  # D1 of the hostile-input issue: the 31-byte file libsmf read past the end of
+  fuzz=${GW_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/fuzz/corpus/midi
+  expect 1 "d1-truncated-31.mid: truncated: the chunk at byte 14 declares 100 bytes, 9 are left" -- \
+    "$tmp/s.gwm" --midi "$fuzz/d1-truncated-31.mid"
+  expect 1 "d1-length-ffffffff.mid: truncated: the chunk at byte 14 declares 4294967295 bytes" -- \
+    "$tmp/s.gwm" --midi "$fuzz/d1-length-ffffffff.mid"
   # live JACK MIDI with no server: said before any audio device is looked for
   expect 1 "^genwave: --midi-in jack: no JACK server running" -- "$tmp/s.gwm" --midi-in jack
   expect 1 "^genwave: --midi-in jack:a2j:x: no JACK server running" -- "$tmp/s.gwm" --midi-in jack:a2j:x

@@ -353,8 +353,15 @@ static void test_format_names(void **state) {
     assert_int_equal(f, GW_AUDIO_WAV24);
     assert_int_equal(gw_audio_format_parse(&f, "mp4", &err), GW_ERR_ARG);
     assert_non_null(strstr(err.msg, "mp4"));
-    assert_int_equal(gw_audio_format_for_path("x/y.FLAC"), GW_AUDIO_FLAC24);
-    assert_int_equal(gw_audio_format_for_path("x.flac/y"), GW_AUDIO_WAV16);
+    assert_int_equal(gw_audio_format_for_path(&f, "x/y.FLAC", &err), GW_OK);
+    assert_int_equal(f, GW_AUDIO_FLAC24);
+    assert_int_equal(gw_audio_format_for_path(&f, "x.flac/y.wav", &err), GW_OK);
+    assert_int_equal(f, GW_AUDIO_WAV16);
+    /* an extension genwave cannot write is refused, not written as WAV */
+    assert_int_equal(gw_audio_format_for_path(&f, "out/x.mp3", &err), GW_ERR_ARG);
+    assert_non_null(strstr(err.msg, "out/x.mp3: genwave writes .wav and .flac files, not 'mp3'"));
+    assert_int_equal(gw_audio_format_for_path(&f, "x.flac/y", &err), GW_ERR_ARG);
+    assert_non_null(strstr(err.msg, "(no extension)"));
     assert_true(gw_audio_is_audio_ext("a/b.wav"));
     assert_true(gw_audio_is_audio_ext("b.Ogg"));
     assert_false(gw_audio_is_audio_ext("notes.txt"));
