@@ -5,7 +5,12 @@
  *
  *   bench_wavenet_generate [--presets DIR] [--models small,medium]
  *                          [--batches 1,8] [--weights f32,f16,bf16] [--seconds 1]
- *                          [--runs 5]
+ *                          [--runs 5] [--plans TYPE/ISA/PREFETCH,...|measure]
+ *
+ * --plans times the given plans (models/wavenet.h) instead of --weights'
+ * defaults, e.g. bf16/avx512/prefetch,bf16/avx512/noprefetch for the
+ * prefetch A/B, or "measure" for what the planner picks per batch; the
+ * jobs are interleaved run by run. The first line names the CPU.
  *
  * Prints, per model and batch, the median [min..max] of --runs runs (after
  * two warm-up runs) of samples/s per voice, x real time, and GFLOP/s
@@ -31,8 +36,12 @@ static int in_list(const char *list, const char *name) {
     return 0;
 }
 
+enum { MAX_JOBS = 64 };
+
+/* every (plan, batch) job is timed once per round, rounds interleaved, so a
+ * slow spell of the shared machine hits all of them alike (A/B) */
 static int bench_model(const char *presets, const char *model, const int *batches, int n_batches,
-                       const char *weights, double seconds, int runs) {
+                       const char *weights, const char *plans, double seconds, int runs) {
     char path[8192 + 64];
     snprintf(path, sizeof path, "%.8192s/wavenet-%.32s.json", presets, model);
     gw_error err = {0};
@@ -47,59 +56,103 @@ static int bench_model(const char *presets, const char *model, const int *batche
     gw_wavenet_weights_init(&m->w, &m->cfg, &rng);
     const size_t n = (size_t)(seconds * cfg.sample_rate + 0.5);
     const double macs = (double)gw_wavenet_macs_per_sample(&cfg);
-    static const char *const tnames[] = {"f32", "f16", "bf16"};
-    for (int job = 0; job < 3 * n_batches; job++) {
-        int B = batches[job % n_batches];
-        gw_wavenet_weight_type type = (gw_wavenet_weight_type)(job / n_batches);
-        const char *tname = tnames[type];
-        if (!in_list(weights, tname)) continue;
-        gw_wavenet_stream *s = NULL;
-        float *audio = malloc(sizeof(float) * n * (size_t)B);
-        if (!audio || gw_wavenet_stream_create_typed(&s, m, B, type, &err)) {
-            fprintf(stderr, "bench_wavenet_generate: %s\n", audio ? err.msg : "out of memory");
-            free(audio);
-            gw_wavenet_free(m);
-            return 1;
-        }
-        /* wall time is the figure; the thread's CPU time beside it shows how
-         * much of a slow run was the machine being busy with other work */
-        double t[MAX_RUNS], cpu[MAX_RUNS];
-        for (int r = -2; r < runs; r++) {
-            for (int v = 0; v < B; v++) gw_wavenet_stream_reset(s, v);
-            double t0 = bench_clock(CLOCK_MONOTONIC), c0 = bench_clock(CLOCK_THREAD_CPUTIME_ID);
-            gw_wavenet_stream_generate(s, audio, B, n, 1.0f, &rng);
-            if (r >= 0) {
-                t[r] = bench_clock(CLOCK_MONOTONIC) - t0;
-                cpu[r] = bench_clock(CLOCK_THREAD_CPUTIME_ID) - c0;
+    /* the plans: --plans TYPE/ISA/PREFETCH,... or "measure" (the planner's
+     * choice for each batch), else each of --weights with its defaults */
+    gw_wavenet_plan plan[MAX_JOBS];
+    int measured[MAX_JOBS] = {0}, np = 0;
+    if (plans) {
+        char buf[1024];
+        snprintf(buf, sizeof buf, "%s", plans);
+        for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok && np < MAX_JOBS;
+             tok = strtok_r(NULL, ",", &save)) {
+            if (!strcmp(tok, "measure")) {
+                measured[np] = 1, plan[np++] = (gw_wavenet_plan){.prefetch = -1};
+            } else if (gw_wavenet_plan_parse(&plan[np++], tok, &err)) {
+                fprintf(stderr, "bench_wavenet_generate: %s\n", err.msg);
+                gw_wavenet_free(m);
+                return 2;
             }
         }
-        bench_sort(t, runs);
-        bench_sort(cpu, runs);
-        double per_voice_cpu = n / cpu[runs / 2];
-        double med = t[runs / 2], per_voice = n / med;
-        double lo = n / t[runs - 1], hi = n / t[0];
+    } else {
+        static const char *const tn[] = {"f32", "f16", "bf16"};
+        for (int t = 0; t < 3; t++)
+            if (in_list(weights, tn[t]))
+                plan[np++] = (gw_wavenet_plan){.type = (gw_wavenet_weight_type)t, .prefetch = -1};
+    }
+    struct job {
+        gw_wavenet_stream *s;
+        float *audio;
+        int B;
+        double t[MAX_RUNS], cpu[MAX_RUNS];
+    } *jobs = calloc(MAX_JOBS, sizeof *jobs);
+    int nj = 0, rc = 0;
+    for (int p = 0; p < np && !rc; p++)
+        for (int bi = 0; bi < n_batches && nj < MAX_JOBS && !rc; bi++) {
+            struct job *j = &jobs[nj++];
+            j->B = batches[bi];
+            gw_wavenet_plan use = plan[p];
+            if (measured[p]) {
+                gw_wavenet_plan_options o;
+                gw_wavenet_plan_options_default(&o);
+                o.batch = j->B;
+                rc = gw_wavenet_plan_choose(&use, m, &o, NULL, &err) != GW_OK;
+            }
+            j->audio = malloc(sizeof(float) * n * (size_t)j->B);
+            if (rc || !j->audio || gw_wavenet_stream_create_plan(&j->s, m, j->B, &use, &err)) {
+                fprintf(stderr, "bench_wavenet_generate: %s\n", j->audio ? err.msg : "out of memory");
+                rc = 1;
+            }
+        }
+    /* wall time is the figure; the thread's CPU time beside it shows how
+     * much of a slow run was the machine being busy with other work */
+    for (int r = -2; r < runs && !rc; r++)
+        for (int k = 0; k < nj; k++) {
+            struct job *j = &jobs[k];
+            for (int v = 0; v < j->B; v++) gw_wavenet_stream_reset(j->s, v);
+            double t0 = bench_clock(CLOCK_MONOTONIC), c0 = bench_clock(CLOCK_THREAD_CPUTIME_ID);
+            gw_wavenet_stream_generate(j->s, j->audio, j->B, n, 1.0f, &rng);
+            if (r >= 0) {
+                j->t[r] = bench_clock(CLOCK_MONOTONIC) - t0;
+                j->cpu[r] = bench_clock(CLOCK_THREAD_CPUTIME_ID) - c0;
+            }
+        }
+    for (int k = 0; k < nj && !rc; k++) {
+        struct job *j = &jobs[k];
+        const int B = j->B;
+        bench_sort(j->t, runs);
+        bench_sort(j->cpu, runs);
+        double per_voice_cpu = n / j->cpu[runs / 2];
+        double med = j->t[runs / 2], per_voice = n / med;
+        double lo = n / j->t[runs - 1], hi = n / j->t[0];
         double gflops = 2.0 * macs * per_voice * B / 1e9;
-        printf("wavenet-%s generate (%s, %s weights), batch %d, 1 thread: %.0f samples/s per voice "
+        const gw_wavenet_plan used = gw_wavenet_stream_plan(j->s);
+        char name[64];
+        gw_wavenet_plan_name(&used, name, sizeof name);
+        const char *tname = gw_wavenet_weight_type_name(used.type);
+        printf("wavenet-%s generate (%s), batch %d, 1 thread: %.0f samples/s per voice "
                "[%.0f..%.0f] (by CPU time %.0f), %.2fx real time, %.1f GFLOP/s, %.2f us per step\n",
-               model, gw_wavenet_stream_isa(s), tname, B, per_voice, lo, hi, per_voice_cpu,
-               per_voice / cfg.sample_rate,
+               model, name, B, per_voice, lo, hi, per_voice_cpu, per_voice / cfg.sample_rate,
                gflops, 1e6 * med / n);
-        printf("RESULT {\"model\": \"wavenet-%s\", \"mode\": \"generate\", \"impl\": \"genwave-%s-%s\", "
-               "\"threads\": 1, \"batch\": %d, \"samples\": %zu, \"runs\": %d, "
+        printf("RESULT {\"model\": \"wavenet-%s\", \"mode\": \"generate\", \"impl\": \"genwave-%s-%s%s\", "
+               "\"plan\": \"%s\", \"threads\": 1, \"batch\": %d, \"samples\": %zu, \"runs\": %d, "
                "\"samples_per_s_per_voice\": %.1f, \"min\": %.1f, \"max\": %.1f, \"by_cpu_time\": %.1f, "
                "\"x_realtime\": %.4f, \"gflops\": %.2f, \"spec_mac_per_sample\": %.0f}\n",
-               model, gw_wavenet_stream_isa(s), tname, B, n, runs, per_voice, lo, hi, per_voice_cpu,
-               per_voice / cfg.sample_rate, gflops, macs);
+               model, used.isa, tname, plans ? (used.prefetch ? "-pf" : "-nopf") : "", name, B, n,
+               runs, per_voice, lo, hi, per_voice_cpu, per_voice / cfg.sample_rate, gflops, macs);
         fflush(stdout);
-        gw_wavenet_stream_free(s);
-        free(audio);
     }
+    for (int k = 0; k < nj; k++) {
+        gw_wavenet_stream_free(jobs[k].s);
+        free(jobs[k].audio);
+    }
+    free(jobs);
     gw_wavenet_free(m);
-    return 0;
+    return rc;
 }
 
 int main(int argc, char **argv) {
     const char *presets = NULL, *models = "small,medium", *batch_list = "1,8", *weights = "f32,f16,bf16";
+    const char *plans = NULL;
     double seconds = 1.0;
     int runs = 5;
     for (int i = 1; i < argc; i++) {
@@ -109,6 +162,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--models")) models = v;
         else if (!strcmp(a, "--batches")) batch_list = v;
         else if (!strcmp(a, "--weights")) weights = v;
+        else if (!strcmp(a, "--plans")) plans = v;
         else if (!strcmp(a, "--seconds")) seconds = atof(v);
         else if (!strcmp(a, "--runs")) runs = atoi(v);
         else goto usage;
@@ -130,14 +184,16 @@ int main(int argc, char **argv) {
         if (!p) break;
         p++;
     }
-    char buf[256];
+    char buf[256], cpu[96];
+    printf("cpu: %s\n", gw_cpu_model(cpu, sizeof cpu));
     snprintf(buf, sizeof buf, "%s", models);
     int rc = 0;
     for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ","))
-        rc |= bench_model(presets, tok, batches, nb, weights, seconds, runs);
+        rc |= bench_model(presets, tok, batches, nb, weights, plans, seconds, runs);
     return rc;
 usage:
     fprintf(stderr, "usage: bench_wavenet_generate [--presets DIR] [--models small,medium] "
-                    "[--batches 1,8] [--weights f32,f16,bf16] [--seconds S] [--runs N (1..%d)]\n", MAX_RUNS);
+                    "[--batches 1,8] [--weights f32,f16,bf16 | --plans P,P,...] [--seconds S] "
+                    "[--runs N (1..%d)]\n", MAX_RUNS);
     return 2;
 }

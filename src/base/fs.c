@@ -75,3 +75,11 @@ gw_status gw_read_file(const char *path, size_t max, const char *what, unsigned 
     *n_out = n;
     return GW_OK;
 }
+
+const char *gw_wisdom_path(char *buf, size_t cap) {
+    const char *w = getenv("GW_WISDOM"), *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    if (w) return *w ? (snprintf(buf, cap, "%s", w), buf) : NULL;
+    if (xdg && *xdg == '/') return snprintf(buf, cap, "%s/genwave/wisdom", xdg), buf;
+    if (home && *home) return snprintf(buf, cap, "%s/.cache/genwave/wisdom", home), buf;
+    return NULL;
+}

@@ -92,6 +92,17 @@ unsigned gw_denormals_flush(void);
 void gw_denormals_restore(unsigned old);
 int gw_denormals_flushed(void);
 
+/* The generation planner's wisdom file (models/wavenet.h), for programs
+ * (the CLI, the plugin) to pass on; the library never calls this itself:
+ * $GW_WISDOM if set (empty: none), else $XDG_CACHE_HOME/genwave/wisdom,
+ * else ~/.cache/genwave/wisdom; NULL when none can be named. */
+const char *gw_wisdom_path(char *buf, size_t cap);
+
+/* ---- the CPU ---- */
+/* "AMD EPYC (family 25 model 17)": the brand string and the family/model
+ * numbers (two steppings of one name can differ); writes buf, returns it */
+const char *gw_cpu_model(char *buf, size_t cap);
+
 /* ---- folders ---- */
 /* mkdir -p: creates path and every missing parent (mode 0777 less umask).
  * what names the folder's role in the "bad" error ("run directory"). */

@@ -95,3 +95,17 @@ int gw_cli_precision(int *out, const char *cmd, const char *v) {
     *out = (int)t;
     return 1;
 }
+
+int gw_cli_plan(gw_wavenet_plan *plan, int *measure, const char *cmd, const char *v) {
+    if (!strcmp(v, "measure")) {
+        *measure = 1;
+        return 1;
+    }
+    gw_error err = {0};
+    if (gw_wavenet_plan_parse(plan, v, &err)) {
+        fprintf(stderr, "genwave %s: --plan: %s (or 'measure')\n", cmd, err.msg);
+        return 0;
+    }
+    *measure = 0;
+    return 1;
+}

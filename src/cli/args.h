@@ -5,6 +5,7 @@
 #define GW_CLI_ARGS_H
 
 #include "base/gw_base.h"
+#include "models/wavenet.h"
 
 #include <stdio.h>
 
@@ -36,6 +37,10 @@ char *gw_cli_join(const char *prefix, int argc, char **argv);
 /* --precision V of CMD: 1 with the gw_wavenet_weight_type in *out, or 0
  * after printing "genwave CMD: --precision: ..." */
 int gw_cli_precision(int *out, const char *cmd, const char *v);
+
+/* --plan V of CMD: "measure" (*measure = 1) or a plan TYPE/ISA/PREFETCH to
+ * replay (*measure = 0, *plan set); 1, or 0 after printing the error */
+int gw_cli_plan(gw_wavenet_plan *plan, int *measure, const char *cmd, const char *v);
 
 /* mkdir -p; prints the error and returns 1 on failure */
 int gw_cli_mkdirs(const char *dir);

@@ -3,12 +3,14 @@
  * rate, provenance and recorded metrics; any other .gwm gets its metadata
  * and tensor table. */
 #include "base/gw_base.h"
+#include "cli/args.h"
 #include "models/wavenet.h"
 #include "models/wavenet_file.h"
 #include "nn/gwm.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static int has_prefix(const char *s, const char *p) {
     return strncmp(s, p, strlen(p)) == 0;
@@ -55,12 +57,68 @@ static void print_wavenet(const gw_wavenet *m, const gw_gwm *f) {
     print_meta_group(f, "metrics", "metric.");
 }
 
-int gw_cmd_info(int argc, char **argv) {
-    if (argc != 2 || argv[1][0] == '-') {
-        int help = argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"));
-        fprintf(help ? stdout : stderr, "usage: genwave info MODEL.gwm\n");
-        return help ? 0 : 2;
+/* --plan: what the planner measures for this model on this CPU */
+static int print_plan(const gw_wavenet *m, int voices, int measure, int precision) {
+    gw_wavenet_plan_options o;
+    gw_wavenet_plan_options_default(&o);
+    o.batch = voices;
+    o.force_type = precision;
+    char wisdom[4096];
+    o.wisdom = gw_wisdom_path(wisdom, sizeof wisdom);
+    if (measure && o.wisdom) unlink(o.wisdom), o.wisdom = gw_wisdom_path(wisdom, sizeof wisdom);
+    gw_wavenet_plan p;
+    gw_wavenet_plan_report r;
+    gw_error err = {0};
+    if (gw_wavenet_plan_choose(&p, m, &o, &r, &err)) return gw_cli_error(&err);
+    if (r.notice[0]) fprintf(stderr, "genwave info: %s\n", r.notice);
+    printf("plan for %d voice%s on %s%s:\n", o.batch, o.batch == 1 ? "" : "s", r.cpu,
+           r.from_wisdom ? " (from the wisdom file; --measure times it again)" : "");
+    printf("  %-24s %14s %14s %12s\n", "candidate", "1 voice ns", "batch ns", "score ns");
+    for (int i = 0; i < r.n; i++) {
+        char name[64];
+        gw_wavenet_plan_name(&r.cand[i].plan, name, sizeof name);
+        printf("  %-24s %14.0f %14.0f %12.0f%s\n", name, r.cand[i].ns_one, r.cand[i].ns_batch,
+               r.cand[i].ns_one + r.cand[i].ns_batch, i == r.chosen ? "  <- chosen" : "");
     }
+    if (!r.from_wisdom)
+        printf("  %d rounds in %.0f ms%s%s\n", r.rounds, r.ms, o.wisdom ? "; remembered in " : "",
+               o.wisdom ? o.wisdom : "");
+    return 0;
+}
+
+int gw_cmd_info(int argc, char **argv) {
+    const char *path = NULL;
+    int plan = 0, measure = 0, voices = 8, precision = -1;
+    for (int i = 1; i < argc; i++) {
+        long x;
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            printf("usage: genwave info MODEL.gwm [--plan [--voices N] [--precision P] [--measure]]\n"
+                   "  --plan        time the generation candidates on this CPU and show the\n"
+                   "                choice play and the plugin make (read from the wisdom file\n"
+                   "                when it was measured before; --measure times it again)\n");
+            return 0;
+        } else if (!strcmp(argv[i], "--plan")) {
+            plan = 1;
+        } else if (!strcmp(argv[i], "--measure")) {
+            plan = measure = 1;
+        } else if (!strcmp(argv[i], "--voices") && gw_cli_int(i + 1 < argc ? argv[i + 1] : NULL, 1, 256, &x)) {
+            voices = (int)x, i++;
+        } else if (!strcmp(argv[i], "--precision") && i + 1 < argc) {
+            if (!gw_cli_precision(&precision, "info", argv[++i])) return 2;
+        } else if (argv[i][0] != '-' && !path) {
+            path = argv[i];
+        } else {
+            fprintf(stderr, "genwave info: unknown argument '%s'\n"
+                            "usage: genwave info MODEL.gwm [--plan [--voices N] [--precision P] [--measure]]\n",
+                    argv[i]);
+            return 2;
+        }
+    }
+    if (!path) {
+        fprintf(stderr, "usage: genwave info MODEL.gwm [--plan [--voices N] [--precision P] [--measure]]\n");
+        return 2;
+    }
+    argv[1] = (char *)path;
     gw_error err = {0};
     gw_gwm *f = NULL;
     if (gw_gwm_open(&f, argv[1], &err)) {
@@ -77,8 +135,13 @@ int gw_cmd_info(int argc, char **argv) {
             rc = 1;
         } else {
             print_wavenet(m, f);
+            if (plan) rc = print_plan(m, voices, measure, precision);
         }
         gw_wavenet_free(m);
+    } else if (plan) {
+        fprintf(stderr, "genwave: %s: --plan is for WaveNet models (this is '%s')\n", path,
+                kind ? kind : "?");
+        rc = 1;
     } else { /* another kind: show what the file says about itself */
         printf("model:            %s\n", kind ? kind : "(no 'model' metadata)");
         for (size_t i = 0; i < gw_gwm_meta_count(f); i++) {

@@ -49,7 +49,9 @@ enum { MAX_NOTES = 32 };
 typedef struct play_opts {
     const char *model, *device, *host_api, *midi, *midi_in;
     int list, rate, buffer, voices, ahead, velocity, n_notes, quiet;
-    int weights; /* gw_wavenet_weight_type, or -1: the model's default */
+    int weights; /* gw_wavenet_weight_type, or -1: the planner's choice */
+    gw_wavenet_plan plan; /* --plan TYPE/ISA/PREFETCH */
+    int measure;          /* 1 (default): the planner chooses */
     gw_engine_mode mode;
     float notes[MAX_NOTES];
     double seconds, gain, temperature, attack_ms, release_ms, bend_range;
@@ -85,8 +87,12 @@ static void usage(FILE *f) {
             "                        the output is JACK too\n"
             "  --gain G  --temperature T  --attack MS  --release MS   (1, 1, 5, 80)\n"
             "  --bend-range SEMITONES  MIDI pitch bend range (default 2)\n"
-            "  --precision P         weights the voices stream: bf16 (fastest), f16, or f32\n"
-            "                        (exact); default bf16 from 65536 MAC per sample, f32 below\n"
+            "  --precision P         weights the voices stream: bf16, f16, or f32 (exact);\n"
+            "                        default: the planner's choice (f32 below 65536 MAC)\n"
+            "  --plan P              'measure' (default: the fastest format, kernels and\n"
+            "                        prefetch on this CPU, timed once and remembered in\n"
+            "                        ~/.cache/genwave/wisdom), or TYPE/ISA/PREFETCH to replay\n"
+            "                        one, e.g. bf16/avx512/noprefetch\n"
             "  --quiet               no status line\n"
             "Prints a status line while playing and a summary (xruns, load) at the end.\n");
 }
@@ -143,6 +149,8 @@ static int parse_args(int argc, char **argv, play_opts *o) {
             }
         } else if (!strcmp(a, "--precision")) {
             if (!gw_cli_precision(&o->weights, "play", v)) return 2;
+        } else if (!strcmp(a, "--plan")) {
+            if (!gw_cli_plan(&o->plan, &o->measure, "play", v)) return 2;
         } else if (!gw_cli_number(v, &x)) {
             fprintf(stderr, "genwave play: %s: '%s' is not a number\n", a, v);
             return 2;
@@ -596,7 +604,7 @@ static void sleep_ms(long ms) {
 int gw_cmd_play(int argc, char **argv) {
     play_opts o = {.buffer = 256, .voices = 8, .ahead = 4, .velocity = 100, .gain = 1,
                    .temperature = 1, .attack_ms = 5, .release_ms = 80, .bend_range = 2,
-                   .mode = GW_ENGINE_CALLBACK, .weights = -1};
+                   .mode = GW_ENGINE_CALLBACK, .weights = -1, .measure = 1};
     int rc = parse_args(argc, argv, &o);
     if (rc) return rc;
     rc = 1;
@@ -675,8 +683,17 @@ int gw_cmd_play(int argc, char **argv) {
     }
 
     ec.max_voices = o.voices;
-    ec.weights = o.weights >= 0 ? (gw_wavenet_weight_type)o.weights
-                                : gw_wavenet_default_weights(&model->cfg);
+    char wisdom[4096];
+    if (o.measure) { /* the planner: off the audio thread, before the stream opens */
+        ec.plan_measure = 1;
+        ec.plan_force_weights = o.weights >= 0;
+        ec.weights = o.weights >= 0 ? (gw_wavenet_weight_type)o.weights : GW_WAVENET_WEIGHTS_F32;
+        ec.wisdom = gw_wisdom_path(wisdom, sizeof wisdom);
+    } else {
+        ec.weights = o.plan.type;
+        snprintf(ec.plan_isa, sizeof ec.plan_isa, "%s", o.plan.isa);
+        ec.plan_prefetch = o.plan.prefetch;
+    }
     ec.host_rate = rate;
     ec.max_block = o.buffer;
     ec.mode = o.mode;
@@ -689,6 +706,12 @@ int gw_cmd_play(int argc, char **argv) {
     ec.release_ms = (float)o.release_ms;
     ec.seed = (uint64_t)time(NULL);
     if (gw_engine_create(&engine, model, &ec, &err)) goto done;
+    gw_wavenet_plan plan;
+    gw_wavenet_plan_report prep;
+    gw_engine_plan(engine, &plan, &prep);
+    char plan_name[64];
+    gw_wavenet_plan_name(&plan, plan_name, sizeof plan_name);
+    if (prep.notice[0]) fprintf(stderr, "genwave play: %s\n", prep.notice);
     gw_wavenet_free(model); /* the engine packed its own copy */
     model = NULL;
     cb = (cb_ctx){.engine = engine, .channels = out.channelCount, .max_block = o.buffer};
@@ -746,9 +769,10 @@ int gw_cmd_play(int argc, char **argv) {
                         gw_engine_latency_frames(engine) * 1e3 / rate;
     const int tty = isatty(2) && !o.quiet;
     if (!o.quiet)
-        fprintf(stderr, "playing %s on '%s' (%s), %d Hz, %d frames, %d voices, %s mode\n",
+        fprintf(stderr, "playing %s on '%s' (%s), %d Hz, %d frames, %d voices, %s mode, plan %s%s\n",
                 o.model, di->name, hi->name, rate, o.buffer, o.voices,
-                o.mode == GW_ENGINE_THREAD ? "thread" : "callback");
+                o.mode == GW_ENGINE_THREAD ? "thread" : "callback", plan_name,
+                !prep.n ? "" : prep.from_wisdom ? " (from wisdom)" : " (measured)");
     /* the clock is the audio itself: frames the engine has produced */
     double end_s = o.seconds > 0 ? o.seconds : INFINITY, release_s = o.release_ms * 1e-3 + 0.1;
     /* --midi: each event is sent up to song_ahead s before its time and

@@ -37,6 +37,8 @@ typedef struct render_opts {
     int rate;
     double attack_ms, release_ms;
     int weights; /* gw_wavenet_weight_type, or -1: the model's default */
+    gw_wavenet_plan plan; /* --plan TYPE/ISA/PREFETCH (plan_given) */
+    int plan_given, measure, weights_forced;
     int voices;
     double transpose;
     int fit;
@@ -68,6 +70,10 @@ static void usage(FILE *f) {
             "  --precision P    weights generation streams: bf16 (fastest), f16, or f32\n"
             "                   (exact: the model's own logits); default bf16 from 65536\n"
             "                   MAC per sample on, f32 below\n"
+            "  --plan P         how the voices run: by default the precision above with the\n"
+            "                   best kernels this CPU has (the same samples on every run here);\n"
+            "                   'measure': the planner's fastest; or TYPE/ISA/PREFETCH as a\n"
+            "                   previous render printed it, to replay its samples exactly\n"
             "  --format F       wav16, wav24, wavf32, flac16, flac24 (default: from the\n"
             "                   extension, .wav 16-bit, .flac 24-bit)\n");
 }
@@ -239,6 +245,10 @@ int gw_cmd_render(int argc, char **argv) {
             o.format = v;
         } else if (!strcmp(a, "--precision")) {
             if (!gw_cli_precision(&o.weights, "render", v)) return 2;
+            o.weights_forced = 1;
+        } else if (!strcmp(a, "--plan")) {
+            if (!gw_cli_plan(&o.plan, &o.measure, "render", v)) return 2;
+            o.plan_given = 1;
         } else if (!gw_cli_number(v, &x)) {
             fprintf(stderr, "genwave render: %s: '%s' is not a number\n", a, v);
             return 2;
@@ -304,6 +314,7 @@ int gw_cmd_render(int argc, char **argv) {
     gw_engine_song song = {0};
     size_t n = 0, rn = 0, n_notes = 1;
     float *audio = NULL, *res = NULL;
+    char plan_name[64] = "";
     int rc = 1, lo, hi;
     if (gw_gwm_open(&f, o.model, &err) || gw_wavenet_from_gwm(&m, f, &err)) goto fail;
     model_note_range(f, &lo, &hi);
@@ -369,7 +380,26 @@ int gw_cmd_render(int argc, char **argv) {
         cfg.release_ms = (float)o.release_ms;
         cfg.seed = o.seed;
         cfg.weights = (gw_wavenet_weight_type)o.weights;
+        char wisdom[4096];
+        if (o.plan_given && o.measure) {
+            cfg.plan_measure = 1;
+            cfg.plan_force_weights = o.weights_forced;
+            cfg.wisdom = gw_wisdom_path(wisdom, sizeof wisdom);
+        } else if (o.plan_given) {
+            if (o.weights_forced && o.plan.type != cfg.weights) {
+                gw_fail(&err, GW_ERR_ARG, "--precision %s and --plan %s disagree",
+                        gw_wavenet_weight_type_name(cfg.weights),
+                        gw_wavenet_weight_type_name(o.plan.type));
+                goto fail;
+            }
+            cfg.weights = o.plan.type;
+            snprintf(cfg.plan_isa, sizeof cfg.plan_isa, "%s", o.plan.isa);
+            cfg.plan_prefetch = o.plan.prefetch;
+        }
+        gw_wavenet_plan used;
+        song.plan_used = &used;
         if (gw_engine_render_song(&audio, &n, m, &cfg, &song, &err)) goto fail;
+        gw_wavenet_plan_name(&used, plan_name, sizeof plan_name);
     }
     gw_fit_peak(audio, n, 0.99f); /* scaled down only if it would clip */
     char pitch[96] = "";
@@ -390,9 +420,10 @@ int gw_cmd_render(int argc, char **argv) {
         printf("%s: %.2f s at %d Hz, vocoded from the mel spectrogram of %s\n", o.out,
                (double)n / out_rate, out_rate, o.vocode);
     else
-        printf("%s: %.2f s at %d Hz, %zu note%s%s%s\n", o.out, (double)n / out_rate, out_rate,
-               n_notes, n_notes == 1 ? "" : "s", pitch,
-               o.transpose != 0 && o.midi ? (o.fit ? " (fitted by octaves)" : " (transposed)") : "");
+        printf("%s: %.2f s at %d Hz, %zu note%s%s%s, plan %s\n", o.out, (double)n / out_rate,
+               out_rate, n_notes, n_notes == 1 ? "" : "s", pitch,
+               o.transpose != 0 && o.midi ? (o.fit ? " (fitted by octaves)" : " (transposed)") : "",
+               plan_name);
     rc = 0;
 fail:
     if (rc) fprintf(stderr, "genwave: %s\n", err.msg[0] ? err.msg : "render failed: out of memory");

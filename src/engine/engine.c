@@ -60,6 +60,7 @@ enum {
 struct gw_engine_model {
     gw_wavenet_config cfg;
     gw_wavenet_stream *stream;
+    gw_wavenet_plan_report plan_report; /* n == 0: not planned */
     gw_resampler *rs; /* GW_ENGINE_RESAMPLE_SOXR, else NULL */
     gw_sinc *sinc;    /* GW_ENGINE_RESAMPLE_SINC, else NULL; both NULL at the host rate */
     int max_voices, host_rate, max_block;
@@ -80,6 +81,8 @@ typedef struct voice {
 struct gw_engine {
     gw_engine_config cfg;
     gw_engine_model *model;                /* audio side */
+    gw_wavenet_plan first_plan;            /* control side: the first model's plan */
+    gw_wavenet_plan_report first_report;
     gw_engine_model *incoming;             /* audio side: taken, waiting for voices to fade */
     _Atomic(gw_engine_model *) pending;    /* control -> audio */
     _Atomic(gw_engine_model *) retired;    /* audio -> control */
@@ -176,6 +179,7 @@ void gw_engine_config_default(gw_engine_config *c) {
                             .steal_ms = 3.0f,
                             .seed = 1,
                             .weights = GW_WAVENET_WEIGHTS_F32,
+                            .plan_prefetch = -1,
                             .events = 1024};
 }
 
@@ -226,7 +230,18 @@ gw_status gw_engine_model_create(gw_engine_model **out, const gw_wavenet *model,
     m->max_block = cfg->max_block;
     m->ratio = (double)cfg->host_rate / model->cfg.sample_rate;
     m->max_chunk = (int)ceil(cfg->max_block / m->ratio) + 16;
-    st = gw_wavenet_stream_create_typed(&m->stream, model, cfg->max_voices, cfg->weights, err);
+    gw_wavenet_plan plan = {.type = cfg->weights, .prefetch = cfg->plan_prefetch};
+    snprintf(plan.isa, sizeof plan.isa, "%s", cfg->plan_isa);
+    if (cfg->plan_measure) {
+        gw_wavenet_plan_options po;
+        gw_wavenet_plan_options_default(&po);
+        po.batch = cfg->max_voices;
+        po.force_type = cfg->plan_force_weights ? (int)cfg->weights : -1;
+        po.wisdom = cfg->wisdom;
+        st = gw_wavenet_plan_choose(&plan, model, &po, &m->plan_report, err);
+        if (st) goto fail;
+    }
+    st = gw_wavenet_stream_create_plan(&m->stream, model, cfg->max_voices, &plan, err);
     if (st) goto fail;
     if (model->cfg.sample_rate != cfg->host_rate) {
         if (m->ratio > 8.0 || m->ratio < 0.125) {
@@ -263,6 +278,12 @@ const gw_wavenet_config *gw_engine_model_config(const gw_engine_model *m) {
     return &m->cfg;
 }
 
+void gw_engine_model_plan(const gw_engine_model *m, gw_wavenet_plan *plan,
+                          gw_wavenet_plan_report *report) {
+    if (plan) *plan = gw_wavenet_stream_plan(m->stream);
+    if (report) *report = m->plan_report;
+}
+
 /* ---- create / free ---- */
 
 static double model_latency(const gw_engine *e, const gw_engine_model *m) {
@@ -282,6 +303,7 @@ gw_status gw_engine_create(gw_engine **out, const gw_wavenet *model, const gw_en
     e->cfg.events = (int)pow2_at_least((size_t)cfg->events);
     st = gw_engine_model_create(&e->model, model, cfg, err);
     if (st) goto fail;
+    gw_engine_model_plan(e->model, &e->first_plan, &e->first_report);
     atomic_init(&e->pending, NULL);
     atomic_init(&e->retired, NULL);
     const int V = cfg->max_voices;
@@ -382,6 +404,11 @@ void gw_engine_free(gw_engine *e) {
 
 const gw_engine_config *gw_engine_get_config(const gw_engine *e) {
     return &e->cfg;
+}
+
+void gw_engine_plan(const gw_engine *e, gw_wavenet_plan *plan, gw_wavenet_plan_report *report) {
+    if (plan) *plan = e->first_plan;
+    if (report) *report = e->first_report;
 }
 
 /* ---- voices (audio side) ---- */

@@ -121,13 +121,26 @@ typedef struct gw_engine_config {
     float steal_ms;  /* fade of a stolen voice before its new note starts (default 3) */
     uint64_t seed;   /* sampling noise */
     gw_wavenet_weight_type weights;
+    /* how the voices' stream runs (models/wavenet.h, the planner): with
+     * plan_measure 0, `weights` with the kernels and prefetch below (the
+     * default: the best ISA, the format's default prefetch: exactly
+     * reproducible on one machine); with plan_measure 1 the planner times
+     * the candidates for max_voices voices when a model is prepared (off
+     * the audio thread, ~50 ms, or read from the wisdom file) and keeps the
+     * fastest, of the format `weights` when plan_force_weights is set */
+    char plan_isa[8];     /* "" = the best this CPU runs */
+    int plan_prefetch;    /* -1 = the format's default, 0 off, 1 on */
+    int plan_measure;
+    int plan_force_weights;
+    const char *wisdom;   /* the planner's wisdom file (NULL: none); the caller owns the string */
     gw_engine_resampler resampler;
     int events;      /* event ring capacity, rounded up to a power of two (default 1024) */
 } gw_engine_config;
 
 /* max_voices 8, host_rate 48000, max_block 256, callback mode, ahead 4,
  * gain 1, temperature 1, attack 5 ms, release 80 ms, smoothing 20 ms,
- * steal 3 ms, seed 1, f32 weights, sinc resampler, 1024 events */
+ * steal 3 ms, seed 1, f32 weights (best ISA, default prefetch, no
+ * planner), sinc resampler, 1024 events */
 void gw_engine_config_default(gw_engine_config *c);
 
 /* what the audio side publishes (gw_engine_read_meters, gw_engine_poll) */
@@ -153,6 +166,10 @@ gw_status gw_engine_model_create(gw_engine_model **out, const gw_wavenet *model,
                                  const gw_engine_config *cfg, gw_error *err);
 void gw_engine_model_free(gw_engine_model *m);
 const gw_wavenet_config *gw_engine_model_config(const gw_engine_model *m);
+/* the plan its stream runs, and what the planner measured (report->n == 0
+ * when it did not plan); either may be NULL */
+void gw_engine_model_plan(const gw_engine_model *m, gw_wavenet_plan *plan,
+                          gw_wavenet_plan_report *report);
 
 /* Reserves everything for cfg->max_voices voices and blocks of up to
  * cfg->max_block frames and prepares `model` (copied: the caller may free
@@ -216,6 +233,9 @@ void gw_engine_read_meters(const gw_engine *e, gw_engine_meters *m);
  * gw_engine_event.frame F is heard from F + this on. */
 double gw_engine_latency_frames(const gw_engine *e);
 const gw_engine_config *gw_engine_get_config(const gw_engine *e);
+/* the plan of the model the engine was created with, and its report (as
+ * gw_engine_model_plan); control thread */
+void gw_engine_plan(const gw_engine *e, gw_wavenet_plan *plan, gw_wavenet_plan_report *report);
 
 /* ---- MIDI: the one meaning of a MIDI message (midi_map.c) ---------------
  * What play (files, ALSA and JACK input), render and the LV2 plugin all do
@@ -277,6 +297,8 @@ typedef struct gw_engine_song {
     double end_seconds;      /* the song's end */
     float bend_range;        /* semitones at full pitch bend */
     float transpose;         /* semitones added to every note (gw_midi_map.transpose) */
+    gw_wavenet_plan *plan_used; /* if not NULL, set to the plan the voices ran (to print,
+                                   so the render can be replayed with --plan) */
 } gw_engine_song;
 
 uint64_t gw_engine_song_frame(double seconds, int host_rate);

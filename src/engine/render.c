@@ -43,6 +43,7 @@ gw_status gw_engine_render_song(float **out, size_t *n_out, const gw_wavenet *mo
         gw_engine_free(e);
         return st;
     }
+    if (song->plan_used) gw_engine_plan(e, song->plan_used, NULL);
     const size_t offset = gw_engine_song_offset(e);
     const size_t total = gw_engine_song_frames(&c, song->end_seconds);
     const uint64_t end_frame = gw_engine_song_frame(song->end_seconds, c.host_rate);

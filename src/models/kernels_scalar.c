@@ -159,6 +159,9 @@ const gw_wn_kernels gw_wn_kernels_scalar = {
     .matvec = matvec_scalar,
     .matvec_f16 = matvec_f16_scalar,
     .matvec_bf16 = matvec_bf16_scalar,
+    .matvec_pf = matvec_scalar,
+    .matvec_f16_pf = matvec_f16_scalar,
+    .matvec_bf16_pf = matvec_bf16_scalar,
     .gate = gate_scalar,
     .softmax_exp = softmax_exp_scalar,
 };
@@ -208,4 +211,11 @@ const gw_wn_kernels *gw_wn_kernels_best(void) {
     if (!(cap && !strcmp(cap, "avx2"))) k = gw_wn_kernels_avx512();
     if (!k) k = gw_wn_kernels_avx2();
     return k ? k : &gw_wn_kernels_scalar;
+}
+
+const gw_wn_kernels *gw_wn_kernels_named(const char *name) {
+    if (!strcmp(name, "scalar")) return &gw_wn_kernels_scalar;
+    if (!strcmp(name, "avx2")) return gw_wn_kernels_avx2();
+    if (!strcmp(name, "avx512")) return gw_wn_kernels_avx512();
+    return NULL;
 }

@@ -254,9 +254,79 @@ const char *gw_wavenet_weight_type_name(gw_wavenet_weight_type type);
 gw_status gw_wavenet_weight_type_parse(gw_wavenet_weight_type *out, const char *name,
                                        gw_error *err);
 
+/* How a stream runs on this CPU: what the planner (gw_wavenet_plan_choose)
+ * measures and picks, or a caller forces. Only `type` changes the samples
+ * (the weights' rounding); `isa` changes the order of float sums (last-bit
+ * differences that sampling can amplify); `prefetch` changes nothing but
+ * the speed. */
+typedef struct gw_wavenet_plan {
+    gw_wavenet_weight_type type;
+    char isa[8];  /* "avx512", "avx2", "scalar"; "" = the best this CPU runs */
+    int prefetch; /* 1: prefetch the weight stream (non-temporal, 4 KB ahead), 0: not,
+                     -1: the type's default (bf16 on, f32 and f16 off) */
+} gw_wavenet_plan;
+
+/* ---- the planner (wavenet_plan.c) ----
+ * Times the candidate plans on the model's own shapes - each weight format
+ * the model allows (f32 only below GW_WAVENET_BF16_FROM_MACS, as
+ * gw_wavenet_default_weights; or the forced one), each ISA this CPU runs,
+ * prefetch off and on - at one voice and at `batch` voices (at most 16),
+ * round after round within budget_ms, and keeps the one with the least
+ * time for a sample at one voice plus a sample at `batch` voices. Call it
+ * off the audio thread (it allocates and runs for budget_ms). With a
+ * wisdom path, a plan measured before for this CPU model, model shape,
+ * batch and format choice is read from that file instead, and a new one is
+ * added to it (atomically); a corrupt or foreign file is ignored and
+ * rewritten, with a one-line notice in the report. */
+enum { GW_WAVENET_PLAN_MAX = 16 };
+
+typedef struct gw_wavenet_plan_timing {
+    gw_wavenet_plan plan;
+    double ns_one, ns_batch; /* ns per step at one voice and at `batch` voices (the fastest
+                                burst of the rounds) */
+} gw_wavenet_plan_timing;
+
+typedef struct gw_wavenet_plan_report {
+    gw_wavenet_plan_timing cand[GW_WAVENET_PLAN_MAX];
+    int n, chosen;    /* candidates, and the index of the one chosen */
+    int from_wisdom;  /* the plan came from the wisdom file (cand[0], as measured then) */
+    int rounds;       /* timing rounds run */
+    double ms;        /* time spent planning */
+    char cpu[96];     /* gw_cpu_model */
+    char key[96];     /* the model's shape, as the wisdom file keys it */
+    char notice[512]; /* a problem with the wisdom file ("" if none) */
+} gw_wavenet_plan_report;
+
+/* tests: a fake timing of a plan at `voices` voices, in ns per step */
+typedef double (*gw_wavenet_plan_timer)(void *ctx, const gw_wavenet_plan *plan, int voices);
+
+typedef struct gw_wavenet_plan_options {
+    int batch;          /* voices the caller will run (1..; timed at most 16) */
+    double budget_ms;   /* measuring time (default 50) */
+    int force_type;     /* a gw_wavenet_weight_type (--precision), or -1: the planner's choice */
+    const char *wisdom; /* the wisdom file; NULL: none */
+    gw_wavenet_plan_timer timer; /* NULL: measure */
+    void *timer_ctx;
+} gw_wavenet_plan_options;
+
+/* batch 1, budget 50 ms, any format, no wisdom, real timings */
+void gw_wavenet_plan_options_default(gw_wavenet_plan_options *o);
+gw_status gw_wavenet_plan_choose(gw_wavenet_plan *out, const gw_wavenet *model,
+                                 const gw_wavenet_plan_options *o,
+                                 gw_wavenet_plan_report *report, // may be NULL
+                                 gw_error *err);
+/* "bf16/avx512/prefetch" (ISA "best" when unset, prefetch "default" when -1) */
+void gw_wavenet_plan_name(const gw_wavenet_plan *p, char *buf, size_t cap);
+gw_status gw_wavenet_plan_parse(gw_wavenet_plan *out, const char *s, gw_error *err);
+
 /* f32 weights */
 gw_status gw_wavenet_stream_create(gw_wavenet_stream **out, const gw_wavenet *model,
                                    int max_voices, gw_error *err);
+/* the plan's weights, kernels and prefetch; an ISA this CPU lacks is
+ * GW_ERR_UNSUPPORTED */
+gw_status gw_wavenet_stream_create_plan(gw_wavenet_stream **out, const gw_wavenet *model,
+                                        int max_voices, const gw_wavenet_plan *plan,
+                                        gw_error *err);
 gw_status gw_wavenet_stream_create_typed(gw_wavenet_stream **out, const gw_wavenet *model,
                                          int max_voices, gw_wavenet_weight_type type,
                                          gw_error *err);
@@ -265,6 +335,8 @@ int gw_wavenet_stream_max_voices(const gw_wavenet_stream *s);
 gw_wavenet_weight_type gw_wavenet_stream_weight_type(const gw_wavenet_stream *s);
 /* which SIMD kernels the stream runs: "avx512", "avx2" or "scalar" */
 const char *gw_wavenet_stream_isa(const gw_wavenet_stream *s);
+/* the plan it runs (isa and prefetch resolved) */
+gw_wavenet_plan gw_wavenet_stream_plan(const gw_wavenet_stream *s);
 
 /* Restart a voice: zero its conditioning and mel frame, set its next input
  * to GW_WAVENET_SILENCE, and give it a history of silence: the next step

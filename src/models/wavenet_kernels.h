@@ -63,6 +63,19 @@ typedef struct gw_wn_kernels {
     void (*matvec_bf16)(float *y, int y_stride, const uint16_t *W, const float *x, int x_stride,
                         const float *bias, int bias_stride, const float *add, int add_stride,
                         int Mp, int N, int B, int relu);
+    /* the three again, each with a software prefetch of the weights (a
+     * non-temporal hint 4 KB ahead of the loads): the same results, bit for
+     * bit; faster or slower by CPU (kernels_simd.inc), which is why the
+     * planner measures both. The scalar twins have no prefetch. */
+    void (*matvec_pf)(float *y, int y_stride, const float *W, const float *x, int x_stride,
+                      const float *bias, int bias_stride, const float *add, int add_stride,
+                      int Mp, int N, int B, int relu);
+    void (*matvec_f16_pf)(float *y, int y_stride, const uint16_t *W, const float *x,
+                          int x_stride, const float *bias, int bias_stride, const float *add,
+                          int add_stride, int Mp, int N, int B, int relu);
+    void (*matvec_bf16_pf)(float *y, int y_stride, const uint16_t *W, const float *x,
+                           int x_stride, const float *bias, int bias_stride, const float *add,
+                           int add_stride, int Mp, int N, int B, int relu);
     /* gated activation unit (van den Oord et al. 2016, eq. 2):
      * z[v][i] = tanh(h[v][i]) * sigmoid(h[v][Gp + i]), i < Gp (Gp % 16 == 0) */
     void (*gate)(float *z, int z_stride,                   // (B, Gp)
@@ -80,6 +93,9 @@ const gw_wn_kernels *gw_wn_kernels_avx512(void);
 /* the fastest this CPU runs; GW_WAVENET_ISA=scalar|avx2|avx512 in the
  * environment caps it (for benchmarks and debugging) */
 const gw_wn_kernels *gw_wn_kernels_best(void);
+/* the kernels of that name ("avx512", "avx2", "scalar") if this CPU runs
+ * them, else NULL */
+const gw_wn_kernels *gw_wn_kernels_named(const char *name);
 
 /* packs W (M, N) row-major into dst (Mp * N floats, zero padded rows) */
 void gw_wn_pack(float *dst, const float *W, int M, int N);

@@ -25,12 +25,14 @@
 #include "dsp/gw_dsp.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 struct gw_wavenet_stream {
     gw_wavenet_config cfg;
     const gw_wn_kernels *k;
     gw_wavenet_weight_type type;
+    int prefetch; /* the kernels' _pf variants */
     int max_voices;
     int L, R, K, G16, R16, S16, H16, LG2; /* LG2 = L * 2 G16 */
     float *wmem;                          /* weights, packed, one allocation */
@@ -276,7 +278,15 @@ gw_status gw_wavenet_stream_create(gw_wavenet_stream **out, const gw_wavenet *mo
 gw_status gw_wavenet_stream_create_typed(gw_wavenet_stream **out, const gw_wavenet *model,
                                          int max_voices, gw_wavenet_weight_type type,
                                          gw_error *err) {
+    const gw_wavenet_plan plan = {.type = type, .isa = "", .prefetch = -1};
+    return gw_wavenet_stream_create_plan(out, model, max_voices, &plan, err);
+}
+
+gw_status gw_wavenet_stream_create_plan(gw_wavenet_stream **out, const gw_wavenet *model,
+                                        int max_voices, const gw_wavenet_plan *plan,
+                                        gw_error *err) {
     *out = NULL;
+    const gw_wavenet_weight_type type = plan->type;
     const gw_wavenet_config *c = &model->cfg;
     if (max_voices < 1 || max_voices > MAX_VOICES)
         return gw_fail(err, GW_ERR_ARG, "%s: max_voices = %d is outside [1, %d]", c->name,
@@ -288,8 +298,14 @@ gw_status gw_wavenet_stream_create_typed(gw_wavenet_stream **out, const gw_waven
     gw_status st = GW_OK;
     if (!s) return gw_fail(err, GW_ERR_NOMEM, "%s: out of memory creating a stream", c->name);
     s->cfg = *c;
-    s->k = gw_wn_kernels_best();
+    s->k = plan->isa[0] ? gw_wn_kernels_named(plan->isa) : gw_wn_kernels_best();
+    if (!s->k) {
+        gw_free(s);
+        return gw_fail(err, GW_ERR_UNSUPPORTED, "%s: this CPU (or build) cannot run '%s' kernels",
+                       c->name, plan->isa);
+    }
     s->type = type;
+    s->prefetch = plan->prefetch >= 0 ? plan->prefetch != 0 : type == GW_WAVENET_WEIGHTS_BF16;
     s->max_voices = max_voices;
     s->L = c->n_layers, s->R = c->residual, s->K = c->kernel;
     s->G16 = gw_wn_pad16(c->gate), s->R16 = gw_wn_pad16(c->residual);
@@ -341,6 +357,12 @@ gw_wavenet_weight_type gw_wavenet_stream_weight_type(const gw_wavenet_stream *s)
 
 const char *gw_wavenet_stream_isa(const gw_wavenet_stream *s) {
     return s->k->name;
+}
+
+gw_wavenet_plan gw_wavenet_stream_plan(const gw_wavenet_stream *s) {
+    gw_wavenet_plan p = {.type = s->type, .prefetch = s->prefetch};
+    snprintf(p.isa, sizeof p.isa, "%s", s->k->name);
+    return p;
 }
 
 static int voice_ok(const gw_wavenet_stream *s, int v) {
@@ -458,12 +480,16 @@ static inline void copy_floats(float *restrict dst, const float *restrict src, i
 static inline void product(const gw_wavenet_stream *s, float *y, int ys, const void *W,
                            const float *x, int xs, const float *bias, int bs, const float *add,
                            int as, int Mp, int N, int B, int relu) {
+    const gw_wn_kernels *k = s->k;
     if (s->type == GW_WAVENET_WEIGHTS_F16)
-        s->k->matvec_f16(y, ys, W, x, xs, bias, bs, add, as, Mp, N, B, relu);
+        (s->prefetch ? k->matvec_f16_pf : k->matvec_f16)(y, ys, W, x, xs, bias, bs, add, as, Mp,
+                                                          N, B, relu);
     else if (s->type == GW_WAVENET_WEIGHTS_BF16)
-        s->k->matvec_bf16(y, ys, W, x, xs, bias, bs, add, as, Mp, N, B, relu);
+        (s->prefetch ? k->matvec_bf16_pf : k->matvec_bf16)(y, ys, W, x, xs, bias, bs, add, as,
+                                                            Mp, N, B, relu);
     else
-        s->k->matvec(y, ys, W, x, xs, bias, bs, add, as, Mp, N, B, relu);
+        (s->prefetch ? k->matvec_pf : k->matvec)(y, ys, W, x, xs, bias, bs, add, as, Mp, N, B,
+                                                 relu);
 }
 
 /* Fills voice v's rings with the history the model was trained to start

@@ -95,7 +95,17 @@ static void sleep_us(long us) {
 
 /* start, then through note-ons, note-offs, voice stealing, every parameter,
  * all-notes-off and a model swap: not one allocation or free */
+static void run_session_plan(gw_engine_mode mode, gw_engine_resampler resampler,
+                             const gw_engine_config *plan);
+
 static void run_session(gw_engine_mode mode, gw_engine_resampler resampler) {
+    run_session_plan(mode, resampler, NULL);
+}
+
+/* plan: where not NULL, its weights and plan_* settings (the planner, or a
+ * forced format, ISA and prefetch) */
+static void run_session_plan(gw_engine_mode mode, gw_engine_resampler resampler,
+                             const gw_engine_config *plan) {
     gw_wavenet *s, *c;
     gw_error err = {0};
     if (gw_test_string_model(&s, 8000, 55, 67, &err)) fail_msg("%s", err.msg);
@@ -107,6 +117,13 @@ static void run_session(gw_engine_mode mode, gw_engine_resampler resampler) {
     cfg.max_block = 128;
     cfg.mode = mode;
     cfg.resampler = resampler;
+    if (plan) {
+        cfg.weights = plan->weights;
+        memcpy(cfg.plan_isa, plan->plan_isa, sizeof cfg.plan_isa);
+        cfg.plan_prefetch = plan->plan_prefetch;
+        cfg.plan_measure = plan->plan_measure;
+        cfg.plan_force_weights = plan->plan_force_weights;
+    }
     gw_engine *e = NULL;
     gw_engine_model *next = NULL;
     if (gw_engine_create(&e, s, &cfg, &err)) fail_msg("%s", err.msg);
@@ -179,12 +196,31 @@ static void test_thread_mode_allocates_nothing(void **state) {
     run_session(GW_ENGINE_THREAD, GW_ENGINE_RESAMPLE_SINC);
 }
 
+/* every plan the planner may pick runs allocation-free once started: each
+ * format, AVX2 kernels with and without prefetch, and the planner's own
+ * choice (it measures in create, before start) */
+static void test_every_plan_allocates_nothing(void **state) {
+    gw_engine_config p;
+    gw_engine_config_default(&p);
+    for (int t = 0; t < 3; t++)
+        for (int pf = 0; pf < 2; pf++) {
+            p.weights = (gw_wavenet_weight_type)t;
+            snprintf(p.plan_isa, sizeof p.plan_isa, "%s", "avx2");
+            p.plan_prefetch = pf;
+            run_session_plan(GW_ENGINE_CALLBACK, GW_ENGINE_RESAMPLE_SINC, &p);
+        }
+    gw_engine_config_default(&p);
+    p.plan_measure = 1;
+    run_session_plan(GW_ENGINE_CALLBACK, GW_ENGINE_RESAMPLE_SINC, &p);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_interposer_counts),
         cmocka_unit_test(test_callback_mode_allocates_nothing),
         cmocka_unit_test(test_callback_mode_soxr_allocates_nothing),
         cmocka_unit_test(test_thread_mode_allocates_nothing),
+        cmocka_unit_test(test_every_plan_allocates_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

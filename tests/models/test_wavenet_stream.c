@@ -367,6 +367,7 @@ static void check_matvec(const gw_wn_kernels *k, gw_rng *r) {
                 float *x = malloc(sizeof(float) * B * xs), *bias = malloc(sizeof(float) * B * Mp);
                 float *add = malloc(sizeof(float) * B * Mp);
                 float *y0 = calloc((size_t)B * ys, sizeof(float)), *y1 = calloc((size_t)B * ys, sizeof(float));
+                float *y2 = calloc((size_t)B * ys, sizeof(float));
                 fill(W, (size_t)M * N, r, 1.0f), fill(x, (size_t)B * xs, r, 1.0f);
                 fill(bias, (size_t)B * Mp, r, 1.0f), fill(add, (size_t)B * Mp, r, 1.0f);
                 gw_wn_pack(P, W, M, N);
@@ -374,11 +375,16 @@ static void check_matvec(const gw_wn_kernels *k, gw_rng *r) {
                 const float *ad = bi % 3 ? add : NULL;
                 gw_wn_kernels_scalar.matvec(y0, ys, P, x, xs, bias, bs, ad, Mp, Mp, N, B, relu);
                 k->matvec(y1, ys, P, x, xs, bias, bs, ad, Mp, Mp, N, B, relu);
+                /* the prefetching twin (a planner candidate) computes the same bits */
+                k->matvec_pf(y2, ys, P, x, xs, bias, bs, ad, Mp, Mp, N, B, relu);
+                assert_memory_equal(y1, y2, sizeof(float) * (size_t)B * ys);
                 float d = gw_test_max_abs_diff(y0, y1, (size_t)B * ys);
                 uint16_t *H = malloc(sizeof(uint16_t) * Mp * N);
                 gw_wn_pack_f16(H, W, M, N);
                 gw_wn_kernels_scalar.matvec_f16(y0 + 0, ys, H, x, xs, bias, bs, ad, Mp, Mp, N, B, relu);
                 k->matvec_f16(y1, ys, H, x, xs, bias, bs, ad, Mp, Mp, N, B, relu);
+                k->matvec_f16_pf(y2, ys, H, x, xs, bias, bs, ad, Mp, Mp, N, B, relu);
+                assert_memory_equal(y1, y2, sizeof(float) * (size_t)B * ys);
                 float dh = gw_test_max_abs_diff(y0, y1, (size_t)B * ys);
                 if (dh > d) d = dh;
                 free(H);
@@ -386,6 +392,8 @@ static void check_matvec(const gw_wn_kernels *k, gw_rng *r) {
                 gw_wn_pack_bf16(Hb, W, M, N);
                 gw_wn_kernels_scalar.matvec_bf16(y0, ys, Hb, x, xs, bias, bs, ad, Mp, Mp, N, B, relu);
                 k->matvec_bf16(y1, ys, Hb, x, xs, bias, bs, ad, Mp, Mp, N, B, relu);
+                k->matvec_bf16_pf(y2, ys, Hb, x, xs, bias, bs, ad, Mp, Mp, N, B, relu);
+                assert_memory_equal(y1, y2, sizeof(float) * (size_t)B * ys);
                 dh = gw_test_max_abs_diff(y0, y1, (size_t)B * ys);
                 if (dh > d) d = dh;
                 /* the bf16 scalar kernel against the rounded, unpacked matrix */
@@ -411,7 +419,7 @@ static void check_matvec(const gw_wn_kernels *k, gw_rng *r) {
                         if (relu && s < 0) s = 0;
                         assert_true(fabs(s - y0[(size_t)v * ys + o]) < 1e-4);
                     }
-                free(W), free(P), free(x), free(bias), free(add), free(y0), free(y1);
+                free(W), free(P), free(x), free(bias), free(add), free(y0), free(y1), free(y2);
             }
 }
 
