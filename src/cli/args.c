@@ -1,5 +1,6 @@
 /* Option parsing shared by the subcommands: see args.h. */
 #include "cli/args.h"
+#include "nn/gwm.h"
 
 #include "models/wavenet.h"
 
@@ -107,5 +108,48 @@ int gw_cli_plan(gw_wavenet_plan *plan, int *measure, const char *cmd, const char
         return 0;
     }
     *measure = 0;
+    return 1;
+}
+
+int gw_cli_edit_distance(const char *a, const char *b) {
+    enum { MAX = 64 };
+    size_t n = strlen(a), m = strlen(b);
+    if (n >= MAX || m >= MAX) return MAX;
+    int row[MAX + 1];
+    for (size_t j = 0; j <= m; j++) row[j] = (int)j;
+    for (size_t i = 1; i <= n; i++) {
+        int diag = row[0];
+        row[0] = (int)i;
+        for (size_t j = 1; j <= m; j++) {
+            const int up = row[j];
+            const int sub = diag + (a[i - 1] != b[j - 1]);
+            row[j] = sub < up + 1 ? (sub < row[j - 1] + 1 ? sub : row[j - 1] + 1)
+                                  : (up + 1 < row[j - 1] + 1 ? up + 1 : row[j - 1] + 1);
+            diag = up;
+        }
+    }
+    return row[m];
+}
+
+int gw_cli_note_range(const char *s, int *lo, int *hi) {
+    char *end;
+    long a = strtol(s, &end, 10), b = a;
+    if (end == s) return 0;
+    if (*end == '-') {
+        const char *t = end + 1;
+        b = strtol(t, &end, 10);
+        if (end == t) return 0;
+    }
+    if (*end || a < 0 || b > 127 || a > b) return 0;
+    *lo = (int)a, *hi = (int)b;
+    return 1;
+}
+
+int gw_cli_model_notes(const gw_gwm *f, int *lo, int *hi) {
+    const char *a = gw_gwm_meta(f, "train.note_min"), *b = gw_gwm_meta(f, "train.note_max");
+    long x, y;
+    *lo = 0, *hi = 127;
+    if (!a || !b || !gw_cli_int(a, 0, 127, &x) || !gw_cli_int(b, 0, 127, &y) || x > y) return 0;
+    *lo = (int)x, *hi = (int)y;
     return 1;
 }

@@ -42,6 +42,16 @@ int gw_cli_precision(int *out, const char *cmd, const char *v);
  * replay (*measure = 0, *plan set); 1, or 0 after printing the error */
 int gw_cli_plan(gw_wavenet_plan *plan, int *measure, const char *cmd, const char *v);
 
+/* "LO-HI" or "N": MIDI notes 0..127; 1 if valid (*lo, *hi set) */
+int gw_cli_note_range(const char *s, int *lo, int *hi);
+/* the notes a model was trained on (train.note_min/note_max, written by
+ * the trainer): 1 with them, or 0 with 0..127 when absent or malformed */
+struct gw_gwm;
+int gw_cli_model_notes(const struct gw_gwm *f, int *lo, int *hi);
+
+/* Levenshtein distance of two short strings (for "did you mean ...?") */
+int gw_cli_edit_distance(const char *a, const char *b);
+
 /* mkdir -p; prints the error and returns 1 on failure */
 int gw_cli_mkdirs(const char *dir);
 

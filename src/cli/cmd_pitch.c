@@ -51,20 +51,6 @@ static void usage(FILE *f) {
             "  --min-accuracy P  exit 1 when fewer than P percent are in tune\n");
 }
 
-static int parse_range(const char *s, int *lo, int *hi) {
-    char *end;
-    long a = strtol(s, &end, 10), b = a;
-    if (end == s) return 0;
-    if (*end == '-') {
-        const char *t = end + 1;
-        b = strtol(t, &end, 10);
-        if (end == t) return 0;
-    }
-    if (*end || a < 0 || b > 127 || a > b) return 0;
-    *lo = (int)a, *hi = (int)b;
-    return 1;
-}
-
 static int parse_args(pitch_opts *o, int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -81,7 +67,7 @@ static int parse_args(pitch_opts *o, int argc, char **argv) {
         }
         if (!v) goto bad;
         i++;
-        if (!strcmp(a, "--notes") && parse_range(v, &o->note_lo, &o->note_hi)) continue;
+        if (!strcmp(a, "--notes") && gw_cli_note_range(v, &o->note_lo, &o->note_hi)) continue;
         if (!strcmp(a, "--velocity") && gw_cli_int(v, 1, 127, &x) && o->n_vel < MAX_VELOCITIES) {
             o->velocities[o->n_vel++] = (int)x;
             continue;
@@ -116,15 +102,6 @@ static int parse_args(pitch_opts *o, int argc, char **argv) {
     return -1;
 }
 
-/* the trained range from the model's metadata; 0 when absent or malformed */
-static int trained_range(const gw_gwm *f, int *lo, int *hi) {
-    const char *a = gw_gwm_meta(f, "train.note_min"), *b = gw_gwm_meta(f, "train.note_max");
-    long x, y;
-    if (!a || !b || !gw_cli_int(a, 0, 127, &x) || !gw_cli_int(b, 0, 127, &y) || x > y) return 0;
-    *lo = (int)x, *hi = (int)y;
-    return 1;
-}
-
 typedef struct note_result {
     int note, velocity;
     float target, f0, cents, rms;
@@ -155,7 +132,7 @@ int gw_cmd_pitch(int argc, char **argv) {
                 o.model);
         goto done;
     }
-    if (o.note_lo < 0 && !trained_range(file, &o.note_lo, &o.note_hi)) {
+    if (o.note_lo < 0 && !gw_cli_model_notes(file, &o.note_lo, &o.note_hi)) {
         fprintf(stderr, "genwave: %s: no train.note_min/note_max in the model; give --notes LO-HI\n",
                 o.model);
         goto done;

@@ -197,14 +197,6 @@ static gw_status render_vocode(float **audio, size_t *n_audio, const gw_wavenet 
     return st;
 }
 
-/* "train.note_min"/"train.note_max" written by the trainer: the labelled
- * range; absent (unlabelled data, older files) = 0..127 */
-static void model_note_range(const gw_gwm *f, int *lo, int *hi) {
-    const char *a = gw_gwm_meta(f, "train.note_min"), *b = gw_gwm_meta(f, "train.note_max");
-    *lo = a ? atoi(a) : 0;
-    *hi = b ? atoi(b) : 127;
-}
-
 static int output_dir_writable(const char *path) {
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", path);
@@ -317,7 +309,7 @@ int gw_cmd_render(int argc, char **argv) {
     char plan_name[64] = "";
     int rc = 1, lo, hi;
     if (gw_gwm_open(&f, o.model, &err) || gw_wavenet_from_gwm(&m, f, &err)) goto fail;
-    model_note_range(f, &lo, &hi);
+    gw_cli_model_notes(f, &lo, &hi);
     if (o.weights < 0) o.weights = (int)gw_wavenet_default_weights(&m->cfg);
     const int sr = m->cfg.sample_rate;
     const int out_rate = o.rate ? o.rate : sr;

@@ -55,9 +55,14 @@ static int train_wavenet(int argc, char **argv) {
     gw_status st = gw_wavenet_trainer_run(&o, &r, &err);
     free(cmdline);
     if (st && st != GW_ERR_INTERRUPTED) return gw_cli_error(&err);
-    printf("%s: %ld steps, %.0f samples/s; validation %.3f -> %.3f bits/sample%s\n", r.model_path,
-           r.steps, r.samples_per_s, r.val_bits_initial, r.val_bits,
-           st ? " (interrupted; --resume continues)" : "");
+    printf("%s: %ld steps, %.0f samples/s; validation %.3f -> %.3f bits/sample%s%s\n",
+           r.model_path, r.steps, r.samples_per_s, r.val_bits_initial, r.val_bits,
+           r.early_stopped ? " (early stop)" : "", st ? " (interrupted; --resume continues)" : "");
+    if (r.best_path[0])
+        printf("%s: the best held-out model, %.3f bits/sample at step %ld%s\n", r.best_path,
+               r.best_bits, r.best_step,
+               r.val_bits > r.best_bits + 0.3f ? " (the last is 0.3+ bits worse: use this one)" : "");
+    if (r.warnings) printf("%d warning%s above\n", r.warnings, r.warnings == 1 ? "" : "s");
     return st ? 1 : 0;
 }
 
@@ -66,6 +71,17 @@ int gw_cmd_train(int argc, char **argv) {
     if (!strcmp(kind, "wavenet")) return train_wavenet(argc - 1, argv + 1);
     if (!strcmp(kind, "gan") || !strcmp(kind, "vae")) return gw_cli_train_spec(argc - 1, argv + 1);
     int help = !strcmp(kind, "-h") || !strcmp(kind, "--help");
+    /* a typo gets the nearest kind: at most 2 edits (Levenshtein) away */
+    static const char *kinds[] = {"wavenet", "gan", "vae"};
+    for (int k = 0; !help && *kind && *kind != '-' && k < 3; k++)
+        if (gw_cli_edit_distance(kind, kinds[k]) <= 2) {
+            fprintf(stderr, "genwave train: unknown kind '%s'; did you mean %s?\n", kind, kinds[k]);
+            return 2;
+        }
+    if (!help && *kind && *kind != '-') {
+        fprintf(stderr, "genwave train: unknown kind '%s' (wavenet, gan or vae)\n", kind);
+        return 2;
+    }
     fprintf(help ? stdout : stderr,
             "usage: genwave train wavenet|gan|vae --data DIR --preset NAME|FILE --out RUNDIR ...\n"
             "       genwave train <kind> --help   for a kind's options\n");

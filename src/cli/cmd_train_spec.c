@@ -99,5 +99,10 @@ int gw_cli_train_spec(int argc, char **argv) {
                "(floor %.3f), diversity %.2f of the real data's\n",
                r.model_path, r.steps, r.examples_per_s, r.fd_first, r.fd_last, r.fd_floor,
                r.diversity);
+    if (r.best_path[0])
+        printf("%s: the best held-out model, %s %.3f at step %ld%s\n", r.best_path,
+               vae ? "ELBO" : "Frechet distance", r.best, r.best_step,
+               r.early_stopped ? " (early stop)" : "");
+    if (r.warnings) printf("%d warning%s above\n", r.warnings, r.warnings == 1 ? "" : "s");
     return 0;
 }

@@ -14,6 +14,7 @@ int gw_cmd_reconstruct(int argc, char **argv);
 int gw_cmd_eval(int argc, char **argv);
 int gw_cmd_presets(int argc, char **argv);
 int gw_cmd_pitch(int argc, char **argv);
+int gw_cmd_quality(int argc, char **argv);
 int gw_cmd_play(int argc, char **argv);
 
 /* one line per subcommand; keep in the order `genwave help` shows them */
@@ -31,6 +32,7 @@ static const gw_cli_command table[] = {
     {"eval", "measure a GAN or VAE on a folder of sounds (Frechet distance, ELBO ...)", gw_cmd_eval},
     {"presets", "list the presets (architectures, training recipes, synth sounds), checking each", gw_cmd_presets},
     {"pitch", "measure how in tune a pitched WaveNet plays its notes (YIN, cents)", gw_cmd_pitch},
+    {"quality", "measure a pitched WaveNet's notes against recordings: pitch, noise floor, bandwidth, spectrum", gw_cmd_quality},
     {NULL, NULL, NULL},
 };
 

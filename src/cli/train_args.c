@@ -31,6 +31,8 @@ int gw_cli_train_option(gw_cli_train_run *r, const char *a, const char *v) {
         r->lr = (float)d;
     else if (!strcmp(a, "--checkpoint-every") && (ok = gw_cli_int(v, 1, 1L << 30, &x)))
         r->checkpoint_every = (int)x;
+    else if (!strcmp(a, "--early-stop") && (ok = gw_cli_int(v, 1, 1L << 20, &x)))
+        r->early_stop = (int)x;
     else
         return ok ? 0 : -1;
     return v ? 2 : -1;
@@ -48,7 +50,9 @@ void gw_cli_train_usage(FILE *f, const char *kind) {
             "  --seed S         data order and initial weights (default 1)\n"
             "  --resume         continue RUNDIR's checkpoint, bit for bit as if never stopped\n"
             "  --overwrite      start afresh in a RUNDIR that holds a checkpoint\n"
-            "  --batch B, --lr LR, --checkpoint-every N   override the preset's\n",
+            "  --batch B, --lr LR, --checkpoint-every N   override the preset's\n"
+            "  --early-stop N   stop after N validations without a better held-out figure\n"
+            "                   (RUNDIR/best.gwm always holds the best model; model.gwm the last)\n",
             kind);
 }
 

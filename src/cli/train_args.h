@@ -27,6 +27,7 @@ typedef struct gw_cli_train_run {
     int batch;             /* --batch; 0 = preset's */
     float lr;              /* --lr; 0 = preset's */
     int checkpoint_every;  /* --checkpoint-every; 0 = preset's or 500 */
+    int early_stop;        /* --early-stop N: validations without a new best; 0 = never */
 } gw_cli_train_run;
 
 /* the run controls into a trainer's options: gw_wavenet_trainer_opts and
@@ -46,6 +47,7 @@ typedef struct gw_cli_train_run {
         (o)->batch = (r)->batch;                                                                   \
         (o)->lr = (r)->lr;                                                                         \
         (o)->checkpoint_every = (r)->checkpoint_every;                                             \
+        (o)->early_stop = (r)->early_stop;                                                         \
     } while (0)
 
 /* If option a (with the next argument v, NULL at the end of the command

@@ -102,4 +102,47 @@ void gw_resampler_reset(gw_resampler *r);
 /* libsoxr's current delay in output samples (soxr_delay) */
 double gw_resampler_latency(const gw_resampler *r);
 
+/* ---- sound quality of a pitched note (quality.c; docs/wavenet.md,
+ * "Measuring sound quality") ----
+ * One function measures a model's note and a recording of the real
+ * instrument alike. The analysis window is GW_QUALITY_START_S ..
+ * GW_QUALITY_END_S after the onset (sample 0), clamped to the buffer. The
+ * long-term spectrum is the mean power of the Hann-windowed STFT frames
+ * (gw_stft) lying wholly inside the window, with n_fft = sample_rate / 6
+ * rounded to even: bins of GW_QUALITY_BIN_HZ at every rate, so the figures
+ * mean the same at 8, 44.1 and 48 kHz. The partials are k f0, f0 the
+ * measured pitch (the note's when unvoiced), below min(16 kHz, Nyquist).
+ * LTAS bands: b = 0 .. GW_QUALITY_BANDS - 1 spans 50 * 2^(b/6) ..
+ * 50 * 2^((b+1)/6) Hz, the last one cut at 16 kHz. */
+#define GW_QUALITY_START_S 0.25
+#define GW_QUALITY_END_S   1.0
+#define GW_QUALITY_BIN_HZ  6.0
+enum { GW_QUALITY_BANDS = 50 };
+
+typedef struct gw_quality {
+    float f0_hz; /* YIN over the window, searched from 1/2 to 2x the note; 0 = unvoiced */
+    float cents; /* f0 against 440 * 2^((note - 69) / 12); NAN when unvoiced */
+    /* median level halfway between partials, (k + 0.5) f0, re the strongest
+     * partial's power: noise reads as its power in the Hann window's
+     * equivalent noise bandwidth, 1.5 bins = 9 Hz. Only partials below the
+     * sound's bandwidth_hz too count (where there is sound, there is noise
+     * to measure); NAN with fewer than two such partials. */
+    float noise_db;
+    float hnr_db;       /* energy within +-f0/4 of the partials / elsewhere, 50 Hz .. top */
+    float bandwidth_hz; /* 99% of the energy above 20 Hz lies below it; NAN when silent */
+    float ltas_db[GW_QUALITY_BANDS]; /* band level re the strongest band, floored at -90 */
+} gw_quality;
+
+/* fails (GW_ERR_ARG) when the window holds less than one FFT frame (the
+ * sound is shorter than about GW_QUALITY_START_S + 1/6 s), or for a rate
+ * outside 1000..384000 Hz or a note outside 0..127 */
+gw_status gw_quality_measure(gw_quality *out, const float *x, size_t n, int sample_rate, float note,
+                             gw_error *err); // x (n,)
+/* the LTAS distance: RMS over the bands of a->ltas_db - b->ltas_db, dB */
+float gw_quality_ltas_distance(const gw_quality *a, const gw_quality *b);
+/* geometric centre of LTAS band b, Hz */
+float gw_quality_band_hz(int band);
+/* median of the finite values of x (NaNs skipped; NAN when none); reorders x */
+float gw_quality_median(float *x, size_t n);
+
 #endif

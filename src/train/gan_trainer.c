@@ -36,6 +36,7 @@ typedef struct gan_run {
     float *gen;                // (EVAL_N, img)
     float *emb_real, *emb_gen; // (n, 2 M)
     double real_div;
+    double fd_floor; /* real training clips vs held-out */
 } gan_run;
 
 static gw_status gan_step(void *ctx, uint64_t step, gw_rng *rng, double *fig, gw_error *err) {
@@ -132,6 +133,13 @@ static gw_status gan_save_model(gan_run *r, const gw_trainer_result *tr, double 
     return st;
 }
 
+/* RUNDIR/best.gwm: the generator at its best held-out FD */
+static gw_status gan_save_best(void *ctx, const char *path, const gw_trainer_result *so_far,
+                               gw_error *err) {
+    gan_run *r = ctx;
+    return gan_save_model(r, so_far, r->fd_floor, path, err);
+}
+
 gw_status gw_gan_trainer_run(const gw_spec_trainer_opts *o, gw_spec_trainer_result *res,
                              gw_error *err) {
     gan_run r = {.s.o = o};
@@ -193,11 +201,14 @@ gw_status gw_gan_trainer_run(const gw_spec_trainer_opts *o, gw_spec_trainer_resu
     tc.groups[0] = (gw_trainer_group){"G.", r.m->gp, r.m->opt_g, r.m->ema};
     tc.groups[1] = (gw_trainer_group){"D.", r.m->dp, r.m->opt_d, NULL};
     tc.n_groups = 2;
+    tc.best_figure = 0; /* FD, lower is better */
+    r.fd_floor = fd_floor;
     gw_trainer_hooks h = {.ctx = &r,
                           .step = gan_step,
                           .validate = gan_validate,
                           .save = gw_spec_run_save,
-                          .load = gw_spec_run_load};
+                          .load = gw_spec_run_load,
+                          .save_best = gan_save_best};
     gw_trainer_result tr;
     st = gw_trainer_run(&tc, &h, &tr, err);
     if (st && st != GW_ERR_INTERRUPTED) goto done;
@@ -215,6 +226,9 @@ gw_status gw_gan_trainer_run(const gw_spec_trainer_opts *o, gw_spec_trainer_resu
         res->diversity = tr.val_figures[1];
         res->fd_floor = fd_floor;
         snprintf(res->model_path, sizeof res->model_path, "%s", mpath);
+        res->best = tr.best_value, res->best_step = (long)tr.best_step;
+        snprintf(res->best_path, sizeof res->best_path, "%s", tr.best_path);
+        res->warnings = tr.warnings, res->early_stopped = tr.stop == GW_TRAINER_STOP_EARLY;
     }
 done:
     gan_free(&r);

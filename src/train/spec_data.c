@@ -163,6 +163,8 @@ void gw_spec_trainer_config(gw_trainer_config *tc, const gw_spec_trainer_opts *o
     tc->val_every = (uint64_t)sample_every;
     tc->val_at_start = 1;
     tc->checkpoint_every = (uint64_t)(o->checkpoint_every > 0 ? o->checkpoint_every : 500);
+    tc->early_stop = o->early_stop;
+    tc->val_minutes = 2.0; /* a figure at least every 2 minutes */
     tc->progress = o->progress;
     tc->units = "examples";
 }

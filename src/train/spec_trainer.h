@@ -82,6 +82,7 @@ typedef struct gw_spec_trainer_opts {
     float lr;             /* 0 = preset's (GAN: both nets) */
     int sample_every;     /* 0 = preset's: grids, WAVs, validation */
     int checkpoint_every; /* 0 = 500 */
+    int early_stop;       /* stop after N validations without a new best; 0 = never */
     int gl_iters;         /* Griffin-Lim iterations of the WAVs; 0 = 32 */
     /* GAN overrides (NULL / -1 = preset's) */
     const char *loss;
@@ -139,6 +140,12 @@ typedef struct gw_spec_trainer_result {
     double elbo_first, elbo_last;
     int active;
     char model_path[4200];
+    /* the best held-out figure (FD, lower better; ELBO, higher better), its
+     * step and RUNDIR/best.gwm; warnings printed; whether --early-stop ended it */
+    double best;
+    long best_step;
+    char best_path[4200];
+    int warnings, early_stopped;
 } gw_spec_trainer_result;
 
 /* what both trainers set alike in the shared loop's config: run controls,

@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +41,9 @@ gw_trainer_config gw_trainer_defaults(void) {
         .units_per_step = 1.0,
         .handle_signals = 1,
         .write_png = 1,
+        .best_figure = -1,
+        .worse_patience = 3,
+        .grad_figure = -1,
     };
 }
 
@@ -96,6 +101,16 @@ static gw_status check_config(const gw_trainer_config *c, const gw_trainer_hooks
             return gw_fail(err, GW_ERR_ARG,
                            "trainer: figure name %d is empty or has , \" or newline", i);
     }
+    if (c->best_figure >= c->n_val_figures || (c->best_figure >= 0 && !h->save_best))
+        return gw_fail(err, GW_ERR_ARG, "trainer: best figure %d needs a validation figure and a "
+                                        "save_best hook", c->best_figure);
+    if (c->grad_figure >= c->n_figures)
+        return gw_fail(err, GW_ERR_ARG, "trainer: grad figure %d is not a step figure",
+                       c->grad_figure);
+    if (c->early_stop < 0 || c->worse_patience < 1 || !(c->worse_margin >= 0) ||
+        !(c->val_minutes >= 0))
+        return gw_fail(err, GW_ERR_ARG, "trainer: early stop, patience, margin or validation "
+                                        "minutes out of range");
     if (c->n_groups < 0 || c->n_groups > GW_TRAINER_MAX_GROUPS)
         return gw_fail(err, GW_ERR_ARG, "trainer: 0..%d parameter groups", GW_TRAINER_MAX_GROUPS);
     for (int g = 0; g < c->n_groups; g++) {
@@ -124,6 +139,13 @@ typedef struct run {
     FILE *csv;
     int tty;
     double last_line; /* time of the last non-TTY progress line */
+    double last_val;  /* time of the last validation */
+    /* keeping the best and the warnings (trainer.h) */
+    int since_best;         /* validations without a new best */
+    int worse_streak;       /* validations in a row worse than best by the margin */
+    int warned_overfit, warned_untrained, warned_grad;
+    double grad_base, grad_ema; /* steps 50-150 of the session; running mean after */
+    int grad_n;
 } run;
 
 static double elapsed_total(const run *r) {
@@ -242,7 +264,16 @@ static void progress(run *r, const double *figs, const double *vals, int force) 
     do {                                                                                           \
         if (k < sizeof line) k += (size_t)snprintf(line + k, sizeof line - k, __VA_ARGS__);        \
     } while (0)
-    PUT("step %llu/%llu", (unsigned long long)r->step, (unsigned long long)c->max_steps);
+    /* out of how many: the step limit, or where the time limit will stop
+     * the run at this rate when that comes first */
+    uint64_t of = c->max_steps;
+    int approx = 0;
+    if (c->max_minutes > 0 && r->step > r->step0 && t - r->t0 > 0) {
+        double rate = (double)(r->step - r->step0) / (t - r->t0);
+        double at_limit = (double)r->step0 + rate * c->max_minutes * 60;
+        if (at_limit < (double)c->max_steps) of = (uint64_t)at_limit, approx = 1;
+    }
+    PUT("step %llu/%s%llu", (unsigned long long)r->step, approx ? "~" : "", (unsigned long long)of);
     for (int i = 0; figs && i < c->n_figures; i++)
         PUT("  %s %.4g", c->figure_names[i], figs[i]);
     for (int i = 0; vals && i < c->n_val_figures; i++)
@@ -277,6 +308,16 @@ static gw_status write_checkpoint(run *r, gw_error *err) {
         (st = gw_gwm_writer_metaf(w, err, "train.elapsed_s", "%.3f", elapsed_total(r))) ||
         (st = gw_gwm_writer_add(w, "train.step", GW_GWM_U64, 1, (int[]){1}, &r->step, err)) ||
         (st = gw_gwm_writer_add(w, "train.rng", GW_GWM_U64, 1, (int[]){4}, r->rng.s, err)))
+        goto done;
+    /* what outlives a session: the untrained model's figures, the best */
+    char first[GW_TRAINER_MAX_FIGURES * 26 + 1] = "";
+    for (int i = 0, k = 0; i < c->n_val_figures; i++)
+        k += snprintf(first + k, sizeof first - (size_t)k, "%s%.17g", i ? "," : "",
+                      r->res->val_first[i]);
+    if (c->n_val_figures && (st = gw_gwm_writer_meta(w, "train.val_first", first, err))) goto done;
+    if (c->best_figure >= 0 && !isnan(r->res->best_value) &&
+        (st = gw_gwm_writer_metaf(w, err, "train.best", "%.17g %llu %d", r->res->best_value,
+                                  (unsigned long long)r->res->best_step, r->since_best)))
         goto done;
     for (int g = 0; g < c->n_groups; g++) {
         const gw_trainer_group *gr = &c->groups[g];
@@ -315,6 +356,17 @@ static gw_status load_checkpoint(run *r, gw_error *err) {
     double el = 0;
     if (gw_gwm_meta_f64(f, "train.elapsed_s", &el, NULL) == GW_OK && el >= 0)
         r->elapsed_before = el;
+    const char *first = gw_gwm_meta(f, "train.val_first"), *best = gw_gwm_meta(f, "train.best");
+    for (int i = 0; first && i < c->n_val_figures; i++) {
+        char *end;
+        r->res->val_first[i] = strtod(first, &end);
+        first = *end == ',' ? end + 1 : NULL;
+    }
+    unsigned long long bs;
+    if (best && sscanf(best, "%lf %llu %d", &r->res->best_value, &bs, &r->since_best) == 3) {
+        r->res->best_step = bs;
+        snprintf(r->res->best_path, sizeof r->res->best_path, "%s/best.gwm", c->run_dir);
+    }
     r->step = step;
     memcpy(r->rng.s, s, sizeof s);
 done:
@@ -322,15 +374,89 @@ done:
     return st;
 }
 
+/* a warning line on the progress stream (and in the result) */
+static void warn(run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(run *r, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->res->warning, sizeof r->res->warning, fmt, ap);
+    va_end(ap);
+    r->res->warnings++;
+    if (r->cfg->progress) {
+        fprintf(r->cfg->progress, "%swarning: %s\n", r->tty ? "\r\033[K" : "", r->res->warning);
+        fflush(r->cfg->progress);
+    }
+}
+
+/* keeping the best and watching for overfitting (trainer.h) */
+static gw_status judge(run *r, const double *vals, gw_error *err) {
+    const gw_trainer_config *c = r->cfg;
+    gw_trainer_result *res = r->res;
+    const int b = c->best_figure;
+    if (b < 0 || !isfinite(vals[b])) return GW_OK;
+    const char *name = c->val_figure_names[b];
+    const double v = vals[b], sign = c->best_higher ? -1.0 : 1.0; /* sign * (v - best) > 0: worse */
+    if (isnan(res->best_value) || sign * (v - res->best_value) < 0) {
+        res->best_value = v, res->best_step = r->step;
+        r->since_best = r->worse_streak = r->warned_overfit = 0;
+        char path[4200];
+        snprintf(path, sizeof path, "%s/best.gwm", c->run_dir);
+        res->steps = r->step;
+        gw_status st = r->hooks->save_best(r->hooks->ctx, path, res, err);
+        if (st) return st;
+        snprintf(res->best_path, sizeof res->best_path, "%s", path);
+        return GW_OK;
+    }
+    r->since_best++;
+    r->worse_streak = sign * (v - res->best_value) > c->worse_margin ? r->worse_streak + 1 : 0;
+    if (r->worse_streak >= c->worse_patience && !r->warned_overfit) {
+        warn(r, "overfitting: held-out %s %.4g vs best %.4g at step %llu, worse for %d "
+                "validations; best.gwm keeps that model (more data, a smaller preset or "
+                "--early-stop helps)",
+             name, v, res->best_value, (unsigned long long)res->best_step, r->worse_streak);
+        r->warned_overfit = 1;
+    }
+    const double first = res->val_first[b];
+    if (r->step > 0 && isfinite(first) && sign * (v - first) > 0 && !r->warned_untrained) {
+        warn(r, "held-out %s %.4g is worse than the untrained model's %.4g; best.gwm is from "
+                "step %llu",
+             name, v, first, (unsigned long long)res->best_step);
+        r->warned_untrained = 1;
+    }
+    return GW_OK;
+}
+
 static gw_status validate(run *r, double *vals, gw_error *err) {
     const gw_trainer_config *c = r->cfg;
     gw_status st = r->hooks->validate(r->hooks->ctx, r->step, vals, err);
     if (st) return st;
+    r->last_val = now_seconds();
     for (int i = 0; i < c->n_val_figures; i++) {
         r->res->val_figures[i] = vals[i];
         if (isnan(r->res->val_first[i])) r->res->val_first[i] = vals[i];
     }
-    return GW_OK;
+    return judge(r, vals, err);
+}
+
+/* the gradient norm's running mean against that of steps 50-150 */
+static void watch_gradient(run *r, const double *figs) {
+    const gw_trainer_config *c = r->cfg;
+    if (c->grad_figure < 0 || !isfinite(figs[c->grad_figure])) return;
+    const double g = figs[c->grad_figure];
+    const uint64_t k = r->step - r->step0;
+    if (k >= 50 && k < 150) {
+        r->grad_base += g, r->grad_n++;
+        if (k == 149) r->grad_base /= r->grad_n, r->grad_ema = r->grad_base;
+        return;
+    }
+    if (k < 150 || !(r->grad_base > 0)) return;
+    r->grad_ema = 0.99 * r->grad_ema + 0.01 * g;
+    if (r->grad_ema > 10.0 * r->grad_base && !r->warned_grad) {
+        warn(r, "the gradient norm is running away: %.3g on average now, %.3g at steps 50-150 of "
+                "this session; a lower learning rate (train.lr) helps",
+             r->grad_ema, r->grad_base);
+        r->warned_grad = 1;
+    }
 }
 
 static int all_finite_loss(const double *figs) {
@@ -370,10 +496,16 @@ static gw_status loop(run *r, gw_error *err) {
         if (st) return st;
         r->step++;
         memcpy(res->figures, figs, sizeof(double) * (size_t)c->n_figures);
+        watch_gradient(r, figs);
+        const double now = now_seconds();
         int is_last = r->step == c->max_steps;
-        int time_up = c->max_minutes > 0 && now_seconds() - r->t0 >= c->max_minutes * 60;
+        int time_up = c->max_minutes > 0 && now - r->t0 >= c->max_minutes * 60;
         int stop = atomic_load(&stop_requested);
-        int do_val = c->val_every && (r->step % c->val_every == 0 || is_last || time_up);
+        int val_due = c->val_minutes > 0 && now - r->last_val >= c->val_minutes * 60;
+        int do_val = (c->val_every || c->val_minutes > 0) && r->hooks->validate &&
+                     c->n_val_figures &&
+                     ((c->val_every && r->step % c->val_every == 0) || val_due || is_last ||
+                      time_up);
         if (do_val) {
             if ((st = validate(r, vals, err))) return st;
         }
@@ -385,6 +517,15 @@ static gw_status loop(run *r, gw_error *err) {
         }
         if (stop && !is_last) {
             res->stop = GW_TRAINER_STOP_SIGNAL;
+            break;
+        }
+        if (do_val && c->early_stop && r->since_best >= c->early_stop && !is_last) {
+            res->stop = GW_TRAINER_STOP_EARLY;
+            if (c->progress)
+                fprintf(c->progress, "%searly stop: no better held-out %s for %d validations "
+                                     "(best %.4g at step %llu)\n",
+                        r->tty ? "\r\033[K" : "", c->val_figure_names[c->best_figure],
+                        r->since_best, res->best_value, (unsigned long long)res->best_step);
             break;
         }
         if (c->checkpoint_every && r->step % c->checkpoint_every == 0 && !is_last &&
@@ -407,6 +548,7 @@ static gw_status train(const gw_trainer_config *cfg, const gw_trainer_hooks *hoo
     res->stop = GW_TRAINER_STOP_ERROR;
     for (int i = 0; i < GW_TRAINER_MAX_FIGURES; i++)
         res->figures[i] = res->val_figures[i] = res->val_first[i] = NAN;
+    res->best_value = NAN;
     gw_status st = check_config(cfg, hooks, err);
     if (st) return st;
     run r = {.cfg = cfg, .hooks = hooks, .res = res};
@@ -423,6 +565,10 @@ static gw_status train(const gw_trainer_config *cfg, const gw_trainer_hooks *hoo
                            res->checkpoint_path);
         if ((st = load_checkpoint(&r, err))) return st;
         res->resumed_from = r.step;
+        if (cfg->progress)
+            fprintf(cfg->progress, "resumed from step %llu of %llu (%s)\n",
+                    (unsigned long long)r.step, (unsigned long long)cfg->max_steps,
+                    res->checkpoint_path);
     } else if (have_ck && !cfg->overwrite) {
         return gw_fail(err, GW_ERR_ARG,
                        "%s: the run directory already holds a checkpoint; resume it with --resume "
@@ -442,7 +588,7 @@ static gw_status train(const gw_trainer_config *cfg, const gw_trainer_hooks *hoo
         sigaction(SIGTERM, &sa, &old_term);
     }
     atomic_store(&stop_requested, 0);
-    r.t0 = r.last_line = now_seconds();
+    r.t0 = r.last_line = r.last_val = now_seconds();
     r.step0 = r.step;
 
     st = loop(&r, err);

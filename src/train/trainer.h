@@ -60,6 +60,8 @@ typedef struct gw_trainer_group {
     gw_ema *ema;   /* may be NULL */
 } gw_trainer_group;
 
+typedef struct gw_trainer_result gw_trainer_result; /* below */
+
 typedef struct gw_trainer_hooks {
     void *ctx;
     /* One training step: forward, backward, optimiser update. step is the
@@ -74,6 +76,11 @@ typedef struct gw_trainer_hooks {
     /* optional: extra checkpoint state (data order, schedules, metadata) */
     gw_status (*save)(void *ctx, gw_gwm_writer *w, gw_error *err);
     gw_status (*load)(void *ctx, const gw_gwm *f, gw_error *err);
+    /* optional, with cfg.best_figure >= 0: write the model as it is now to
+     * path (RUNDIR/best.gwm), as the trainer writes model.gwm at the end;
+     * so_far holds the run's figures up to this validation */
+    gw_status (*save_best)(void *ctx, const char *path, const gw_trainer_result *so_far,
+                           gw_error *err);
 } gw_trainer_hooks;
 
 typedef struct gw_trainer_config {
@@ -99,6 +106,25 @@ typedef struct gw_trainer_config {
     int n_groups;
     int handle_signals; /* install SIGINT/SIGTERM handlers during the run (default 1) */
     int write_png;      /* plot RUNDIR/loss.png at checkpoints (default 1) */
+    double val_minutes; /* also validate when this much wall time passed since the last
+                           validation (0 = by steps only): a figure every few minutes
+                           whatever a step costs */
+    /* Keeping the best (docs/training.md, "The best model"): validation
+     * figure best_figure (-1 = none) decides, larger better if best_higher.
+     * Each new best is written to RUNDIR/best.gwm (hooks.save_best). A
+     * warning line goes to the progress stream when the figure is worse
+     * than its best by more than worse_margin for worse_patience
+     * validations in a row (overfitting), when it is worse than the
+     * untrained model's, and when figure grad_figure (-1 = none) runs away
+     * (its running mean 10x that of steps 50-150 of the session). With
+     * early_stop N the run stops (with a checkpoint) after N validations
+     * without a new best. */
+    int best_figure;
+    int best_higher;
+    double worse_margin;  /* default 0: any worse counts */
+    int worse_patience;   /* default 3 */
+    int early_stop;       /* 0 = never */
+    int grad_figure;      /* default -1 */
 } gw_trainer_config;
 
 gw_trainer_config gw_trainer_defaults(void);
@@ -109,20 +135,27 @@ typedef enum gw_trainer_stop {
     GW_TRAINER_STOP_SIGNAL,    /* SIGINT/SIGTERM (status GW_ERR_INTERRUPTED) */
     GW_TRAINER_STOP_NUMERIC,   /* NaN/Inf (status GW_ERR_NUMERIC) */
     GW_TRAINER_STOP_ERROR,     /* a callback or I/O failed */
+    GW_TRAINER_STOP_EARLY,     /* early_stop validations without a new best */
 } gw_trainer_stop;
 
-typedef struct gw_trainer_result {
+struct gw_trainer_result {
     uint64_t steps;        /* completed steps (total, including resumed) */
     uint64_t resumed_from; /* step the run resumed at (0 if fresh) */
     gw_trainer_stop stop;
     double figures[GW_TRAINER_MAX_FIGURES];     /* last step's */
     double val_figures[GW_TRAINER_MAX_FIGURES]; /* last validation's (NaN if none) */
-    double val_first[GW_TRAINER_MAX_FIGURES];   /* first validation's of this session */
+    double val_first[GW_TRAINER_MAX_FIGURES];   /* the untrained model's (step 0), kept across
+                                                   resumes; else the session's first */
+    double best_value;                          /* best_figure at its best (NaN if none) */
+    uint64_t best_step;                         /* the step it was reached at */
+    char best_path[4200];                       /* RUNDIR/best.gwm ("" if none written) */
+    int warnings;                               /* warning lines printed */
+    char warning[512];                          /* the last one */
     double seconds;                             /* wall time of this session */
     double units_per_second;                    /* this session's throughput */
     char checkpoint_path[4200];
     char log_path[4200];
-} gw_trainer_result;
+};
 
 /* Runs the loop (see the top of this file). res may be NULL. On
  * GW_ERR_INTERRUPTED a checkpoint of the last completed step was written. */

@@ -125,6 +125,12 @@ static gw_status vae_save_model(vae_run *r, const gw_trainer_result *tr, const c
     return st;
 }
 
+/* RUNDIR/best.gwm: the model at its best held-out ELBO */
+static gw_status vae_save_best(void *ctx, const char *path, const gw_trainer_result *so_far,
+                               gw_error *err) {
+    return vae_save_model(ctx, so_far, path, err);
+}
+
 gw_status gw_vae_trainer_run(const gw_spec_trainer_opts *o, gw_spec_trainer_result *res,
                              gw_error *err) {
     vae_run r = {.s.o = o};
@@ -157,11 +163,14 @@ gw_status gw_vae_trainer_run(const gw_spec_trainer_opts *o, gw_spec_trainer_resu
     tc.n_val_figures = 5;
     tc.groups[0] = (gw_trainer_group){"", r.m->p, r.m->opt, NULL};
     tc.n_groups = 1;
+    tc.best_figure = 0; /* ELBO, higher is better */
+    tc.best_higher = 1;
     gw_trainer_hooks h = {.ctx = &r,
                           .step = vae_step,
                           .validate = vae_validate,
                           .save = gw_spec_run_save,
-                          .load = gw_spec_run_load};
+                          .load = gw_spec_run_load,
+                          .save_best = vae_save_best};
     gw_trainer_result tr;
     st = gw_trainer_run(&tc, &h, &tr, err);
     if (st && st != GW_ERR_INTERRUPTED) goto done;
@@ -178,6 +187,9 @@ gw_status gw_vae_trainer_run(const gw_spec_trainer_opts *o, gw_spec_trainer_resu
         res->elbo_last = tr.val_figures[0];
         res->active = (int)tr.val_figures[3];
         snprintf(res->model_path, sizeof res->model_path, "%s", mpath);
+        res->best = tr.best_value, res->best_step = (long)tr.best_step;
+        snprintf(res->best_path, sizeof res->best_path, "%s", tr.best_path);
+        res->warnings = tr.warnings, res->early_stopped = tr.stop == GW_TRAINER_STOP_EARLY;
     }
 done:
     gw_specvae_free(r.m);

@@ -231,6 +231,8 @@ typedef struct wn_run {
     gw_wavenet_mel *melfx; /* vocoder mode only */
     float *mel;          // (B, T_in, n_mels)
     float *val_mel;      // (n_val_batches, B, T_in, n_mels)
+    const gw_wavenet_trainer_opts *o; /* for best.gwm's provenance */
+    int note_min, note_max;
 } wn_run;
 
 /* the mel rows of B windows (their first T_in samples, what the net reads) */
@@ -355,6 +357,14 @@ static gw_status save_model(const wn_run *r, const gw_wavenet_trainer_opts *o,
     return st;
 }
 
+/* RUNDIR/best.gwm: the model at its best validation, with model.gwm's
+ * provenance and figures */
+static gw_status wn_save_best(void *ctx, const char *path, const gw_trainer_result *so_far,
+                              gw_error *err) {
+    const wn_run *r = ctx;
+    return save_model(r, r->o, so_far, r->note_min, r->note_max, path, err);
+}
+
 gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_trainer_result *res,
                                  gw_error *err) {
     char preset[4096];
@@ -461,7 +471,16 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
     tc.n_val_figures = 1;
     tc.groups[0] = (gw_trainer_group){"", r.m->params, r.adam, NULL};
     tc.n_groups = 1;
-    gw_trainer_hooks h = {.ctx = &r, .step = wn_step, .validate = wn_validate};
+    /* keep the best by held-out bits; warn past 0.1 bit worse for 3
+     * validations; a figure at least every 2 minutes */
+    tc.best_figure = 0;
+    tc.worse_margin = 0.1;
+    tc.early_stop = o->early_stop;
+    tc.grad_figure = 2;
+    tc.val_minutes = 2.0;
+    r.o = o, r.note_min = note_min, r.note_max = note_max;
+    gw_trainer_hooks h = {
+        .ctx = &r, .step = wn_step, .validate = wn_validate, .save_best = wn_save_best};
     gw_trainer_result tr;
     st = gw_trainer_run(&tc, &h, &tr, err);
     if (st && st != GW_ERR_INTERRUPTED) goto done;
@@ -480,6 +499,11 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
         res->val_bits_initial = (float)tr.val_first[0];
         res->samples_per_s = tr.units_per_second;
         snprintf(res->model_path, sizeof res->model_path, "%s", path);
+        res->best_bits = (float)tr.best_value;
+        res->best_step = (long)tr.best_step;
+        snprintf(res->best_path, sizeof res->best_path, "%s", tr.best_path);
+        res->warnings = tr.warnings;
+        res->early_stopped = tr.stop == GW_TRAINER_STOP_EARLY;
     }
     st = run_st; /* GW_ERR_INTERRUPTED still reports the interruption, model saved */
 done:

@@ -56,6 +56,7 @@ typedef struct gw_wavenet_trainer_opts {
     int val_batches;          /* fixed validation windows = val_batches x batch; 0 = 4 */
     int checkpoint_every;     /* 0 = preset's train.checkpoint_every or 500 */
     float clip_norm;          /* 0 = preset's train.clip_norm or 1.0 (<0: off) */
+    int early_stop;           /* stop after N validations without a new best; 0 = never */
     FILE *progress;           /* progress line stream (NULL = silent) */
 } gw_wavenet_trainer_opts;
 
@@ -66,6 +67,11 @@ typedef struct gw_wavenet_trainer_result {
     float val_bits_initial;    /* validation bits/sample before the first step */
     double samples_per_s;      /* target samples per second of training */
     char model_path[4200];     /* RUNDIR/model.gwm */
+    float best_bits;           /* the best validation bits/sample (NaN if none) */
+    long best_step;            /* its step: RUNDIR/best.gwm */
+    char best_path[4200];
+    int warnings;              /* warnings printed (overfitting, worse than untrained, ...) */
+    int early_stopped;
 } gw_wavenet_trainer_result;
 
 gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_trainer_result *res,

@@ -28,6 +28,10 @@ straight_and_resumed() {
         fail "$3resumed run differs: $(diff "$T/$1.csv" "$T/$2.csv" | head -5)"
 }
 straight_and_resumed a b ""
+grep -q "resumed from step 3 of 6" "$T/log" || fail "resume did not say so: $(head -3 "$T/log")"
+# the best held-out model is kept beside the last
+[ -s "$T/a/best.gwm" ] || fail "no best.gwm"
+"$GW" info "$T/a/best.gwm" | grep -q val_bits_per_sample || fail "best.gwm has no held-out figure"
 [ "$(wc -l <"$T/a.csv")" -ge 7 ] || fail "log too short: $(cat "$T/a.csv")"
 # same weights: info of both shows the same final training loss
 "$GW" info "$T/a/model.gwm" | grep train_loss_nats >"$T/la"
@@ -101,4 +105,9 @@ one_line_error "$T/err"
 [ $? -eq 2 ] || fail "bad --steps: want exit 2"
 "$GW" train nosuchkind >/dev/null 2>&1
 [ $? -eq 2 ] || fail "unknown kind: want exit 2"
+"$GW" train wavnet >/dev/null 2>"$T/err"
+[ $? -eq 2 ] || fail "typo kind: want exit 2"
+grep -q "unknown kind 'wavnet'; did you mean wavenet?" "$T/err" || fail "typo kind: $(cat "$T/err")"
+"$GW" train wavenet --data "$T/data" --preset wavenet-tiny-pitch --out "$T/c" --early-stop 0 >/dev/null 2>&1
+[ $? -eq 2 ] || fail "bad --early-stop: want exit 2"
 echo "train_wavenet.sh: ok"

@@ -33,6 +33,10 @@ typedef struct toy {
     float *snapshot;                              /* params before step snapshot_at */
     uint64_t snapshot_at;
     int sleep_us;
+    const double *val_script;         /* validation figures to report in turn (NULL: real) */
+    int val_k;
+    uint64_t best_saved_at[16];       /* steps save_best was called at */
+    int n_best_saved;
     int probe_fp;                     /* record the step thread's and the BLAS pool's FP mode */
     int fp_step, fp_spawned, fp_blas; /* what the first probed step saw (1 = flushed) */
 } toy;
@@ -161,6 +165,10 @@ static gw_status toy_step(void *ctx, uint64_t step, gw_rng *rng, double *figs, g
 
 static gw_status toy_validate(void *ctx, uint64_t step, double *figs, gw_error *err) {
     toy *t = ctx;
+    if (t->val_script) {
+        figs[0] = t->val_script[t->val_k++];
+        return GW_OK;
+    }
     int idx[NDATA];
     for (int i = 0; i < NDATA; i++)
         idx[i] = i;
@@ -180,6 +188,18 @@ static gw_status toy_load(void *ctx, const gw_gwm *f, gw_error *err) {
     gw_status st = gw_gwm_read(f, "data.perm", GW_GWM_I32, 1, (int[]){NDATA}, t->perm, err);
     if (st) return st;
     return gw_gwm_read(f, "data.cursor", GW_GWM_I32, 1, (int[]){1}, &t->cursor, err);
+}
+
+/* best.gwm: a file whose only content is the step, to check which was kept */
+static gw_status toy_save_best(void *ctx, const char *path, const gw_trainer_result *so_far,
+                               gw_error *err) {
+    toy *t = ctx;
+    if (t->n_best_saved < 16) t->best_saved_at[t->n_best_saved++] = so_far->steps;
+    FILE *fp = fopen(path, "wb");
+    if (!fp) return gw_fail(err, GW_ERR_IO, "%s: cannot write", path);
+    fprintf(fp, "%llu", (unsigned long long)so_far->steps);
+    fclose(fp);
+    return GW_OK;
 }
 
 static const char *figs[] = {"loss", "grad_norm"};
@@ -434,6 +454,72 @@ static void test_denormals_flushed_in_every_thread(void **state) {
     rm_run(a);
 }
 
+/* The held-out figure improves, then worsens (a small folder overfitting):
+ * best.gwm is the model of the best validation, a warning says so once the
+ * figure stays worse for 3 validations and once it is worse than the
+ * untrained model's, --early-stop stops the run, and a resumed run keeps
+ * the untrained figure and the best. */
+static void test_best_model_warnings_and_early_stop(void **state) {
+    /* validations at steps 0, 10, 20, ...: 8.0 untrained, best 6.0 at 20 */
+    static const double script[] = {8.0, 7.0, 6.0, 6.5, 7.5, 8.5, 9.0, 9.5, 9.9, 10.0, 10.1};
+    gw_error err = {0};
+    char a[4096], best[4200];
+    run_dir(a, sizeof a, "trainer_best");
+    snprintf(best, sizeof best, "%s/best.gwm", a);
+    toy t;
+    toy_init(&t);
+    t.val_script = script;
+    gw_trainer_config c = toy_config(a, 100, &t);
+    c.best_figure = 0;
+    c.worse_patience = 3;
+    c.early_stop = 6;
+    gw_trainer_hooks h = toy_hooks(&t);
+    h.save_best = toy_save_best;
+    char *log = NULL;
+    size_t log_n = 0;
+    c.progress = open_memstream(&log, &log_n);
+    gw_trainer_result r;
+    assert_int_equal(gw_trainer_run(&c, &h, &r, &err), GW_OK);
+    fclose(c.progress);
+    /* new bests at steps 0, 10, 20; then 6 validations without one: stop at 80 */
+    assert_int_equal(t.n_best_saved, 3);
+    assert_int_equal(t.best_saved_at[2], 20);
+    assert_int_equal(r.stop, GW_TRAINER_STOP_EARLY);
+    assert_int_equal(r.steps, 80);
+    assert_true(r.best_value == 6.0 && r.best_step == 20);
+    assert_string_equal(r.best_path, best);
+    char *kept = slurp(best);
+    assert_string_equal(kept, "20");
+    free(kept);
+    assert_true(r.val_first[0] == 8.0);
+    assert_non_null(strstr(log, "warning: overfitting: held-out val_loss 8.5 vs best 6 at step 20, "
+                                "worse for 3 validations; best.gwm keeps that model"));
+    assert_non_null(strstr(log, "warning: held-out val_loss 8.5 is worse than the untrained "
+                                "model's 8; best.gwm is from step 20"));
+    assert_non_null(strstr(log, "early stop: no better held-out val_loss for 6 validations"));
+    assert_int_equal(r.warnings, 2);
+    free(log);
+    /* resume the same run to 100 steps without early stop: the untrained
+     * figure and the best come from the checkpoint, not this session */
+    t.val_k = 0;
+    static const double later[] = {9.0, 9.1, 9.2};
+    t.val_script = later;
+    c.early_stop = 0;
+    c.resume = 1;
+    log = NULL;
+    c.progress = open_memstream(&log, &log_n);
+    assert_int_equal(gw_trainer_run(&c, &h, &r, &err), GW_OK);
+    fclose(c.progress);
+    assert_true(r.val_first[0] == 8.0);
+    assert_true(r.best_value == 6.0 && r.best_step == 20);
+    assert_int_equal(t.n_best_saved, 3);
+    assert_non_null(strstr(log, "resumed from step 80 of 100"));
+    free(log);
+    unlink(best);
+    toy_free(&t);
+    rm_run(a);
+}
+
 static void test_time_limit_progress_and_plot(void **state) {
     gw_error err = {0};
     char a[4096], nested[4200];
@@ -546,6 +632,7 @@ int main(void) {
         cmocka_unit_test(test_sigint_checkpoints_and_resumes),
         cmocka_unit_test(test_nan_stops_and_keeps_last_checkpoint),
         cmocka_unit_test(test_denormals_flushed_in_every_thread),
+        cmocka_unit_test(test_best_model_warnings_and_early_stop),
         cmocka_unit_test(test_time_limit_progress_and_plot),
         cmocka_unit_test(test_bad_configs),
     };
