@@ -22,6 +22,11 @@
  * clip), else leaves it; returns the gain applied (1 when none) */
 float gw_fit_peak(float *x, size_t n, float ceiling);
 
+/* pre-emphasis in place: x[n] -= a x[n-1] (x[-1] = 0), for a model of
+ * mu-law classes whose noise is to be shaped (wavenet.h, preemphasis);
+ * generation undoes it with y[n] = s[n] + a y[n-1] */
+void gw_preemphasis(float *x, size_t n, float a);
+
 uint8_t gw_mulaw_encode(float x); /* x clipped to [-1, 1] (NaN -> 0) -> 0..255 */
 float gw_mulaw_decode(uint8_t q); /* 0..255 -> [-1, 1] */
 

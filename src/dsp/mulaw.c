@@ -32,3 +32,7 @@ float gw_mulaw_decode(uint8_t q) {
     double ax = expm1(fabs(y) * log1p((double)MULAW_MU)) / MULAW_MU;
     return (float)(y < 0 ? -ax : ax);
 }
+
+void gw_preemphasis(float *x, size_t n, float a) {
+    for (size_t i = n; i-- > 1;) x[i] -= a * x[i - 1];
+}

@@ -86,9 +86,18 @@ typedef struct gw_wavenet_config {
     /* local conditioning */
     int n_mels;                     /* 0 = off */
     int hop;                        /* samples per mel frame (repetition upsampling) */
+    /* output: the model learns the pre-emphasised signal x[n] - a x[n-1]
+     * (a = preemphasis, 0 = off) and generation de-emphasises what it
+     * samples, y[n] = s[n] + a y[n-1]: 8-bit mu-law's white quantisation
+     * noise comes out shaped like 1 / (1 - a z^-1), low under the strong low
+     * partials of an instrument and higher only where the signal was
+     * (LPCNet, Valin and Skoglund 2019, sec. 3.1) */
+    float preemphasis;              /* 0 .. 0.99 */
 } gw_wavenet_config;
 
-/* Preset JSON (presets/wavenet-small.json is an example):
+/* Preset JSON (presets/wavenet-small.json is an example; "output" is
+ * optional and written only when set, so models without it keep their
+ * bytes):
  *   {"model": "wavenet", "name": "...", "sample_rate": 16000, "classes": 256,
  *    "residual_channels": 32, "gate_channels": 32, "skip_channels": 128,
  *    "head_channels": 128, "stacks": 2, "layers_per_stack": 10,
@@ -98,6 +107,7 @@ typedef struct gw_wavenet_config {
  *    "conditioning": {"pitch_features": 0, "velocity": false, "instruments": 0,
  *                     "pitch_encoding": "octave"},   optional: "octave" | "harmonic"
  *    "local_conditioning": {"n_mels": 0, "hop": 256},
+ *    "output": {"preemphasis": 0.85},     optional: 0 (off) .. 0.99
  *    "train": {...}}                     read by the trainer, ignored here
  * Unknown keys are errors (a typo must not silently change a model). */
 gw_status gw_wavenet_config_parse(gw_wavenet_config *cfg, const char *json, const char *source,

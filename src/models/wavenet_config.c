@@ -42,6 +42,12 @@ gw_status gw_wavenet_config_validate(gw_wavenet_config *cfg, const char *source,
     if (cfg->stacks * cfg->layers_per_stack > GW_WAVENET_MAX_LAYERS)
         return gw_fail(err, GW_ERR_ARG, "%s: stacks x layers_per_stack = %d x %d exceeds %d layers",
                        src, cfg->stacks, cfg->layers_per_stack, GW_WAVENET_MAX_LAYERS);
+    if (!(cfg->preemphasis >= 0.0f && cfg->preemphasis <= 0.99f))
+        return gw_fail(err, GW_ERR_ARG, "%s: output.preemphasis = %g is outside [0, 0.99]", src,
+                       (double)cfg->preemphasis);
+    if (cfg->preemphasis > 0 && cfg->n_mels > 0)
+        return gw_fail(err, GW_ERR_UNSUPPORTED,
+                       "%s: output.preemphasis does not go with a mel input (a vocoder)", src);
     if (cfg->n_mels > 0 && (cfg->hop < 1 || cfg->hop > 65536))
         return gw_fail(err, GW_ERR_ARG, "%s: local_conditioning.hop = %d is outside [1, 65536]",
                        src, cfg->hop);
@@ -61,8 +67,9 @@ gw_status gw_wavenet_config_parse(gw_wavenet_config *cfg, const char *json, cons
         "model",          "name",     "sample_rate",      "classes",
         "residual_channels", "gate_channels", "skip_channels", "head_channels",
         "stacks",         "layers_per_stack", "kernel_size", "dilations",
-        "conditioning",   "local_conditioning", "train",
+        "conditioning",   "local_conditioning", "train",  "output",
     };
+    static const char *const out_keys[] = {"preemphasis"};
     static const char *const cond_keys[] = {"pitch_features", "velocity", "instruments",
                                             "pitch_encoding"};
     static const char *const lc_keys[] = {"n_mels", "hop"};
@@ -82,6 +89,7 @@ gw_status gw_wavenet_config_parse(gw_wavenet_config *cfg, const char *json, cons
                                  src, err)) ||
         (st = gw_json_check_keys(root, "conditioning", cond_keys, 4, src, err)) ||
         (st = gw_json_check_keys(root, "local_conditioning", lc_keys, 2, src, err)) ||
+        (st = gw_json_check_keys(root, "output", out_keys, 1, src, err)) ||
         (st = gw_json_str(&model, root, "model", 1, "wavenet", src, err)) ||
         (st = gw_json_str(&name, root, "name", 1, "wavenet", src, err)) ||
         (st = gw_json_int(&c.sample_rate, root, "sample_rate", 1000, 384000, 0, 0, src, err)) ||
@@ -108,6 +116,9 @@ gw_status gw_wavenet_config_parse(gw_wavenet_config *cfg, const char *json, cons
         (st = gw_json_int(&c.n_mels, root, "local_conditioning.n_mels", 0, 512, 1, 0, src, err)) ||
         (st = gw_json_int(&c.hop, root, "local_conditioning.hop", 1, 65536, 1, 256, src, err)))
         goto done;
+    double pre = 0;
+    if ((st = gw_json_num(&pre, root, "output.preemphasis", 0.0, 0.99, 1, 0.0, src, err))) goto done;
+    c.preemphasis = (float)pre;
     const char *enc = NULL;
     if ((st = gw_json_str(&enc, root, "conditioning.pitch_encoding", 1, "octave", src, err)))
         goto done;
@@ -204,6 +215,10 @@ char *gw_wavenet_config_to_json(const gw_wavenet_config *cfg) {
         !(lc = cJSON_AddObjectToObject(root, "local_conditioning")) ||
         !cJSON_AddNumberToObject(lc, "n_mels", cfg->n_mels) ||
         !cJSON_AddNumberToObject(lc, "hop", cfg->hop))
+        goto done;
+    cJSON *o = NULL;
+    if (cfg->preemphasis > 0 && (!(o = cJSON_AddObjectToObject(root, "output")) ||
+                                 !cJSON_AddNumberToObject(o, "preemphasis", cfg->preemphasis)))
         goto done;
     out = cJSON_Print(root);
 done:

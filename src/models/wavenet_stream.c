@@ -60,6 +60,7 @@ struct gw_wavenet_stream {
     float *lc_part;                     /* (V, L 2G16) lc.w mel */
     float *gbias;                       /* (V, L 2G16) dil.b + both parts */
     int input[1024];                    /* (V) next input class; max_voices <= 1024 */
+    float deemph[1024];                 /* (V) last de-emphasised output (cfg.preemphasis) */
     unsigned char fresh[1024];          /* (V) reset since its last step: rings to settle */
     /* scratch */
     float *x, *x2;   /* (V, R16) */
@@ -383,6 +384,7 @@ void gw_wavenet_stream_reset(gw_wavenet_stream *s, int voice) {
     memset(s->lc_part + (size_t)voice * s->LG2, 0, sizeof(float) * s->LG2);
     update_gbias(s, voice);
     s->input[voice] = GW_WAVENET_SILENCE;
+    s->deemph[voice] = 0.0f;
     s->fresh[voice] = 1;
 }
 
@@ -430,6 +432,8 @@ void gw_wavenet_stream_swap_voices(gw_wavenet_stream *s, int a, int b) {
     swap_floats(s->gbias + a * n, s->gbias + b * n, n);
     int t = s->input[a];
     s->input[a] = s->input[b], s->input[b] = t;
+    float d = s->deemph[a];
+    s->deemph[a] = s->deemph[b], s->deemph[b] = d;
     unsigned char f = s->fresh[a];
     s->fresh[a] = s->fresh[b], s->fresh[b] = f;
 }
@@ -573,7 +577,10 @@ void gw_wavenet_stream_step(gw_wavenet_stream *s, float *logits, float *samples,
         int c = sample_with(k, s->p, s->logits + (size_t)v * Q, temperature, uniforms[v]);
         s->input[v] = c;
         if (classes) classes[v] = (uint8_t)c;
-        if (samples) samples[v] = s->mulaw[c];
+        /* a model of the pre-emphasised signal: de-emphasise y = s + a y[-1]
+         * (always run, so the state is right whether or not samples are read) */
+        s->deemph[v] = s->mulaw[c] + s->cfg.preemphasis * s->deemph[v];
+        if (samples) samples[v] = s->deemph[v];
     }
 }
 

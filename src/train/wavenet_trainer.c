@@ -394,6 +394,11 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
     gw_rng vrng;
     if ((st = gw_dataset_load(&r.ds, o->data_dir, &dopts, err))) goto done;
     if ((st = check_labels(r.ds, &cfg, o->data_dir, &note_min, &note_max, err))) goto done;
+    /* a model of the pre-emphasised signal (wavenet.h, preemphasis): each
+     * clip filtered once, from its own start (what comes before is silence) */
+    if (cfg.preemphasis > 0)
+        for (size_t i = 0; i < r.ds->n_clips; i++)
+            gw_preemphasis(r.ds->audio + r.ds->clips[i].offset, r.ds->clips[i].n, cfg.preemphasis);
     r.train_pool = r.ds->train, r.n_train = r.ds->n_train;
     r.val_pool = r.ds->val, r.n_val = r.ds->n_val;
     if (r.n_train == 0) { /* everything held out: train on it all the same */

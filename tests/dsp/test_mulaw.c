@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <math.h>
+#include <string.h>
 
 #include "dsp/gw_dsp.h"
 
@@ -14,6 +15,38 @@ static double compress(double x) {
 
 /* all 256 decoder inputs: each level re-encodes to itself, levels strictly
  * increase, are symmetric about zero and stay inside [-1, 1] */
+/* pre-emphasis then the generator's de-emphasis y[n] = s[n] + a y[n-1] give
+ * the signal back; the filter lowers a low tone and keeps a high one */
+static void test_preemphasis_inverts(void **state) {
+    enum { N = 4000 };
+    static float x[N], y[N];
+    for (int i = 0; i < N; i++)
+        x[i] = 0.5f * sinf(2.0f * 3.14159265f * 100.0f * i / 16000.0f) +
+               0.1f * sinf(2.0f * 3.14159265f * 7000.0f * i / 16000.0f);
+    memcpy(y, x, sizeof x);
+    const float a = 0.85f;
+    gw_preemphasis(y, N, a);
+    float prev = 0.0f, worst = 0.0f;
+    for (int i = 0; i < N; i++) {
+        prev = y[i] + a * prev;
+        worst = fmaxf(worst, fabsf(prev - x[i]));
+    }
+    assert_true(worst < 1e-5f);
+    /* |1 - a e^{-jw}|: 0.16 at 100 Hz, 1.8 at 7 kHz (16 kHz): the low tone
+     * shrinks about 6x, the high one nearly doubles */
+    static float lo[N], hi[N];
+    for (int i = 0; i < N; i++) {
+        lo[i] = sinf(2.0f * 3.14159265f * 100.0f * i / 16000.0f);
+        hi[i] = sinf(2.0f * 3.14159265f * 7000.0f * i / 16000.0f);
+    }
+    gw_preemphasis(lo, N, a);
+    gw_preemphasis(hi, N, a);
+    float plo = 0, phi = 0;
+    for (int i = 100; i < N; i++) plo = fmaxf(plo, fabsf(lo[i])), phi = fmaxf(phi, fabsf(hi[i]));
+    assert_true(plo > 0.14f && plo < 0.18f);
+    assert_true(phi > 1.75f && phi < 1.86f);
+}
+
 static void test_decoder_exhaustive(void **state) {
     for (int q = 0; q < 256; q++) {
         float x = gw_mulaw_decode((uint8_t)q);
@@ -75,6 +108,7 @@ static void test_error_is_relative(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_decoder_exhaustive),
+        cmocka_unit_test(test_preemphasis_inverts),
         cmocka_unit_test(test_encoder_sweep),
         cmocka_unit_test(test_error_is_relative),
     };

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <immintrin.h>
 
+#include "dsp/gw_dsp.h"
 #include "gw_test.h"
 #include "models/wavenet.h"
 #include "models/wavenet_kernels.h"
@@ -559,6 +560,42 @@ static void test_stream_isa_override(void **state) {
     unsetenv("GW_WAVENET_ISA");
 }
 
+/* a model of the pre-emphasised signal: the stream's samples are its
+ * classes' mu-law values run through y[n] = s[n] + a y[n-1], per voice,
+ * from zero at a reset; swapping voices swaps that state too */
+static void test_stream_deemphasis(void **state) {
+    test_cfg t = configs[0];
+    gw_wavenet *m = make_model(&t, 21);
+    m->cfg.preemphasis = 0.7f;
+    gw_wavenet_stream *s = NULL;
+    gw_error err = {0};
+    assert_int_equal(gw_wavenet_stream_create(&s, m, 2, &err), GW_OK);
+    float y[2], prev[2] = {0, 0}, u[2];
+    uint8_t cls[2];
+    gw_rng rng;
+    gw_rng_seed(&rng, 4);
+    for (int step = 0; step < 200; step++) {
+        if (step == 120) { /* swap: each voice's filter goes with it */
+            gw_wavenet_stream_swap_voices(s, 0, 1);
+            float t0 = prev[0];
+            prev[0] = prev[1], prev[1] = t0;
+        }
+        if (step == 150) gw_wavenet_stream_reset(s, 1), prev[1] = 0;
+        u[0] = gw_rng_uniform(&rng), u[1] = gw_rng_uniform(&rng);
+        gw_wavenet_stream_step(s, NULL, y, cls, 2, 1.0f, u);
+        for (int v = 0; v < 2; v++) {
+            prev[v] = gw_mulaw_decode(cls[v]) + 0.7f * prev[v];
+            assert_true(fabsf(y[v] - prev[v]) < 1e-6f);
+        }
+    }
+    gw_wavenet_stream_free(s);
+    /* and a vocoder cannot have it */
+    m->cfg.n_mels = 8, m->cfg.hop = 4;
+    assert_int_equal(gw_wavenet_config_validate(&m->cfg, "v", &err), GW_ERR_UNSUPPORTED);
+    assert_non_null(strstr(err.msg, "preemphasis does not go with a mel input"));
+    gw_wavenet_free(m);
+}
+
 static void test_sampling(void **state) {
     float logits[256];
     for (int i = 0; i < 256; i++) logits[i] = -1e3f;
@@ -639,6 +676,19 @@ static void test_presets_and_config_errors(void **state) {
     assert_int_equal(gw_wavenet_config_load(&c, path, &err), GW_OK);
     assert_int_equal(gw_wavenet_receptive_field(&c), 3070);
     assert_int_equal(gw_wavenet_macs_per_sample(&c), 1236992);
+    /* the pre-emphasis option: read, written back, refused out of range or
+     * with a mel input; a model without it has no "output" key */
+    snprintf(path, sizeof path, "%s/presets/wavenet-default-preemph.json", src ? src : ".");
+    assert_int_equal(gw_wavenet_config_load(&c, path, &err), GW_OK);
+    assert_true(fabsf(c.preemphasis - 0.85f) < 1e-7f);
+    json = gw_wavenet_config_to_json(&c);
+    assert_int_equal(gw_wavenet_config_parse(&back, json, "round trip", &err), GW_OK);
+    assert_memory_equal(&c, &back, sizeof c);
+    free(json);
+    c.preemphasis = 0;
+    json = gw_wavenet_config_to_json(&c);
+    assert_null(strstr(json, "output"));
+    free(json);
     assert_int_not_equal(gw_wavenet_config_load(&c, "/nonexistent/w.json", &err), GW_OK);
     assert_non_null(strstr(err.msg, "/nonexistent/w.json"));
 
@@ -681,6 +731,7 @@ int main(void) {
         cmocka_unit_test(test_helpers),
         cmocka_unit_test(test_presets_and_config_errors),
         cmocka_unit_test(test_sampling),
+        cmocka_unit_test(test_stream_deemphasis),
         cmocka_unit_test(test_half_conversions),
         cmocka_unit_test(test_bf16_conversions),
         cmocka_unit_test(test_simd_kernels_equal_scalar),
