@@ -27,3 +27,17 @@ const char *gw_status_name(gw_status s) {
     }
     return "unknown error";
 }
+
+const char *gw_printable(char *buf, size_t cap, const char *s) {
+    size_t k = 0;
+    if (!cap) return buf;
+    for (; *s && k + 5 < cap; s++) {
+        const unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c == 0x7f || c == '\\')
+            k += (size_t)snprintf(buf + k, cap - k, c == '\\' ? "\\\\" : "\\x%02x", c);
+        else
+            buf[k++] = (char)c;
+    }
+    buf[k] = 0;
+    return buf;
+}

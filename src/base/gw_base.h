@@ -45,6 +45,10 @@ typedef struct gw_error {
 gw_status gw_fail(gw_error *err, gw_status status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 const char *gw_status_name(gw_status s);
+/* s with control bytes (ESC, newline ...) and backslashes escaped as \xNN
+ * and \\, so a file name printed to a terminal runs no escape sequence and
+ * splits no line (D11); truncated to fit buf */
+const char *gw_printable(char *buf, size_t cap, const char *s);
 
 /* ---- seeded random numbers (xoshiro256**) ---- */
 typedef struct gw_rng {

@@ -85,14 +85,14 @@ int gw_cmd_dataset(int argc, char **argv) {
                "rate", "ch", "note", "side", "file");
         for (size_t i = 0; i < r->n_files; i++) {
             const gw_dataset_file *f = &r->files[i];
-            char note[16] = "-";
+            char note[16] = "-", name[1024];
             if (f->note >= 0) snprintf(note, sizeof note, "%d", f->note);
             printf("  %-10s %8.3f %8.3f %6d %4d %4s %-5s %s\n", status[f->status], f->seconds,
                    f->trimmed_seconds, f->sample_rate, f->channels, note,
                    f->status != GW_FILE_OK ? "-"
                    : f->is_val             ? "val"
                                            : "train",
-                   f->rel);
+                   gw_printable(name, sizeof name, f->rel));
         }
     }
     int rc = 0;

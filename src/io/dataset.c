@@ -504,7 +504,8 @@ static const char *channel_word(int c) {
 }
 
 void gw_dataset_report_write(const gw_dataset_report *r, FILE *out) {
-    fprintf(out, "dataset %s\n", r->root);
+    char line[2048];
+    fprintf(out, "dataset %s\n", gw_printable(line, sizeof line, r->root));
     fprintf(out, "  audio files      %zu (%zu other files ignored)\n", r->n_files, r->n_ignored);
     fprintf(out, "  readable         %zu, total %.1f s\n", r->n_files - r->n_unreadable,
             r->total_seconds);
@@ -533,7 +534,7 @@ void gw_dataset_report_write(const gw_dataset_report *r, FILE *out) {
     if (r->n_warnings) {
         fprintf(out, "warnings:\n");
         for (size_t i = 0; i < r->n_warnings; i++)
-            fprintf(out, "  %s\n", r->warnings[i]);
+            fprintf(out, "  %s\n", gw_printable(line, sizeof line, r->warnings[i]));
     }
 }
 

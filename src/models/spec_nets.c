@@ -134,7 +134,7 @@ gw_status gw_downnet_declare(gw_downnet *n, gw_params *p, const char *prefix,
             snprintf(name, sizeof name, "conv%d", i);
         char t[40];
         snprintf(t, sizeof t, "%s.w", name);
-        int wshape[4] = {n->ch[i], cin, n->K, n->K};
+        int wshape[4] = {last ? 0 : n->ch[i], cin, n->K, n->K}; /* ch[L] is past the array */
         int fshape[2] = {out_dim, n->fin};
         if ((st =
                  declare(p, &n->w_idx[i], prefix, t, last ? 2 : 4, last ? fshape : wshape, 0, err)))

@@ -153,6 +153,15 @@ gw_status gw_wavenet_config_parse(gw_wavenet_config *cfg, const char *json, cons
             goto done;
         }
     }
+    /* the default 1, 2, 4, ... doubles per layer: past 17 layers a stack it
+     * would pass GW_WAVENET_MAX_DILATION (and 2^31 overflows an int) */
+    if (!n_dil && c.layers_per_stack > 17) {
+        st = gw_fail(err, GW_ERR_FORMAT,
+                     "%s: layers_per_stack = %d without 'dilations' doubles the dilation up to "
+                     "2^%d, past the most a layer may have (%d); give 'dilations'",
+                     src, c.layers_per_stack, c.layers_per_stack - 1, GW_WAVENET_MAX_DILATION);
+        goto done;
+    }
     for (int l = 0; l < n_layers; l++)
         c.dilations[l] = n_dil ? dil[l % n_dil] : default_dilation(l, c.layers_per_stack);
     st = gw_wavenet_config_validate(&c, src, err);

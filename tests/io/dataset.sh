@@ -65,4 +65,13 @@ one_line_error "$T/err"
 [ $? -eq 2 ] || fail "no folder: wrong exit"
 "$GW" dataset "$T/ds" --bogus >/dev/null 2>&1
 [ $? -eq 2 ] || fail "unknown option: wrong exit"
+# D11: a file name with an escape sequence or a newline is printed escaped:
+# no terminal control runs, no row splits
+mkdir -p "$T/names"
+wav "$T/names/a"$'\033'"[31mred.wav" 16000 8000 /dev/urandom
+wav "$T/names/two"$'\n'"lines.wav" 16000 8000 /dev/urandom
+"$GW" dataset "$T/names" --list >"$T/names.out" 2>&1 || fail "names: $(cat "$T/names.out")"
+grep -q $'\033' "$T/names.out" && fail "a raw ESC byte reached the terminal"
+grep -qF 'a\x1b[31mred.wav' "$T/names.out" || fail "ESC not escaped: $(cat -A "$T/names.out")"
+grep -qF 'two\x0alines.wav' "$T/names.out" || fail "newline not escaped: $(cat -A "$T/names.out")"
 echo "dataset CLI ok"

@@ -172,6 +172,33 @@ static void test_losses(void **state) {
     assert_float_equal(gw_gan_d_loss(NULL, NULL, &z, &z, 1, GW_GAN_LOSS_HINGE), 2.0f, 1e-6);
 }
 
+/* D2 of the hostile-input issue: a preset with the most conv layers (8)
+ * read the discriminator's channel list one past its end (UBSan abort):
+ * now it builds (checked under ASan/UBSan in CI) */
+static void test_eight_conv_layers(void **state) {
+    const char *text =
+        "{\"model\": \"specgan\", \"name\": \"d2\", \"features\": {\"sample_rate\": 16000, "
+        "\"clip_samples\": 65536, \"n_fft\": 4096, \"hop\": 256, \"n_mels\": 256, "
+        "\"frames\": 256, \"fmin\": 0, \"fmax\": 8000, \"clip_std\": 3}, \"z_dim\": 8, "
+        "\"g_channels\": [8, 8, 8, 8, 8, 8, 8, 8], \"d_channels\": [4, 4, 4, 4, 4, 4, 4, 4]}";
+    cJSON *root = cJSON_Parse(text);
+    assert_non_null(root);
+    gw_specgan_config cfg;
+    gw_error err = {0};
+    gw_specgan_config_default(&cfg);
+    gw_status st = gw_specgan_config_from_json(&cfg, root, "d2.json", &err);
+    cJSON_Delete(root);
+    if (st) fprintf(stderr, "%s\n", err.msg);
+    assert_int_equal(st, GW_OK);
+    gw_specgan *m = NULL;
+    gw_rng rng;
+    gw_rng_seed(&rng, 1);
+    st = gw_specgan_create(&m, &cfg, 1, &rng, &err);
+    if (st) fprintf(stderr, "%s\n", err.msg);
+    assert_int_equal(st, GW_OK);
+    gw_specgan_free(m);
+}
+
 static void test_reference_shapes(void **state) {
     gw_specgan_config cfg, fromfile;
     gw_specgan_config_default(&cfg);
@@ -293,6 +320,7 @@ int main(void) {
         cmocka_unit_test(test_discriminator_mbstd_gradients),
         cmocka_unit_test(test_losses),
         cmocka_unit_test(test_reference_shapes),
+        cmocka_unit_test(test_eight_conv_layers),
         cmocka_unit_test(test_train_steps),
         cmocka_unit_test(test_file_round_trip),
     };

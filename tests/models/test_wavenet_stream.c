@@ -691,6 +691,13 @@ static void test_presets_and_config_errors(void **state) {
     free(json);
     assert_int_not_equal(gw_wavenet_config_load(&c, "/nonexistent/w.json", &err), GW_OK);
     assert_non_null(strstr(err.msg, "/nonexistent/w.json"));
+    /* D3 of the hostile-input issue: 32 layers a stack and no dilations
+     * shifted 1 by 31 (undefined); now a one-line error */
+    const char *d3 = "{\"sample_rate\": 16000, \"residual_channels\": 8, \"gate_channels\": 8, "
+                     "\"skip_channels\": 8, \"head_channels\": 8, \"stacks\": 1, "
+                     "\"layers_per_stack\": 32}";
+    assert_int_equal(gw_wavenet_config_parse(&c, d3, "d3.json", &err), GW_ERR_FORMAT);
+    assert_non_null(strstr(err.msg, "d3.json: layers_per_stack = 32 without 'dilations'"));
 
     const char *base = "\"sample_rate\": 16000, \"residual_channels\": 8, \"gate_channels\": 8, "
                        "\"skip_channels\": 8, \"head_channels\": 8, \"stacks\": 2, \"layers_per_stack\": 3";
