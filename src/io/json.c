@@ -297,3 +297,38 @@ gw_status gw_json_check_keys(const cJSON *root, const char *key, const char *con
     }
     return GW_OK;
 }
+
+static void diff_into(const cJSON *a, const cJSON *b, const char *prefix, char *buf, size_t cap,
+                      size_t *used, int *n) {
+    /* every key of a, then the keys only b has */
+    for (int pass = 0; pass < 2; pass++) {
+        const cJSON *x = pass ? b : a, *y = pass ? a : b;
+        for (const cJSON *it = x ? x->child : NULL; it; it = it->next) {
+            const cJSON *other = cJSON_GetObjectItemCaseSensitive(y, it->string);
+            if (pass && other) continue; /* seen in the first pass */
+            char key[256];
+            snprintf(key, sizeof key, "%s%s%s", prefix, *prefix ? "." : "", it->string);
+            if (other && cJSON_IsObject(it) && cJSON_IsObject(other)) {
+                diff_into(it, other, key, buf, cap, used, n);
+                continue;
+            }
+            if (other && cJSON_Compare(it, other, 1)) continue;
+            char *va = cJSON_PrintUnformatted(pass ? other : it);
+            char *vb = cJSON_PrintUnformatted(pass ? it : other);
+            if (*used < cap)
+                *used += (size_t)snprintf(buf + *used, cap - *used, "%s%s %s vs %s",
+                                          *n ? ", " : "", key, va ? va : "(none)",
+                                          vb ? vb : "(none)");
+            free(va), free(vb);
+            (*n)++;
+        }
+    }
+}
+
+int gw_json_diff(const cJSON *a, const cJSON *b, char *buf, size_t cap) {
+    size_t used = 0;
+    int n = 0;
+    if (cap) buf[0] = 0;
+    diff_into(a, b, "", buf, cap, &used, &n);
+    return n;
+}

@@ -20,6 +20,11 @@ gw_status gw_json_parse(cJSON **out, const char *text, const char *name, gw_erro
 /* write pretty-printed, atomically */
 gw_status gw_json_save(const char *path, const cJSON *root, gw_error *err);
 
+/* The dotted keys whose values differ between two JSON objects (nested
+ * objects compared key by key, anything else by value), as "key A vs B"
+ * items joined by ", " into buf (truncated to fit); returns how many. */
+int gw_json_diff(const cJSON *a, const cJSON *b, char *buf, size_t cap);
+
 /* the item at a dotted key, or NULL */
 const cJSON *gw_json_find(const cJSON *root, const char *key);
 

@@ -344,6 +344,9 @@ static gw_status load_checkpoint(run *r, gw_error *err) {
     if ((st = gw_gwm_read(f, "train.step", GW_GWM_U64, 1, (int[]){1}, &step, err)) ||
         (st = gw_gwm_read(f, "train.rng", GW_GWM_U64, 1, (int[]){4}, s, err)))
         goto done;
+    /* the trainer's own state first: it can say what differs (another
+     * preset) before a tensor's shape does */
+    if (r->hooks->load && (st = r->hooks->load(r->hooks->ctx, f, err))) goto done;
     for (int g = 0; g < c->n_groups; g++) {
         const gw_trainer_group *gr = &c->groups[g];
         const char *px = gr->prefix ? gr->prefix : "";
@@ -352,7 +355,6 @@ static gw_status load_checkpoint(run *r, gw_error *err) {
             (gr->ema && (st = gw_ema_load(gr->ema, f, px, err))))
             goto done;
     }
-    if (r->hooks->load && (st = r->hooks->load(r->hooks->ctx, f, err))) goto done;
     double el = 0;
     if (gw_gwm_meta_f64(f, "train.elapsed_s", &el, NULL) == GW_OK && el >= 0)
         r->elapsed_before = el;

@@ -357,6 +357,36 @@ static gw_status save_model(const wn_run *r, const gw_wavenet_trainer_opts *o,
     return st;
 }
 
+/* The preset a checkpoint was trained with travels in it, and a resume
+ * with another one is refused, naming what differs (D10 of the hostile-
+ * input issue: a changed preset silently changed the architecture). */
+static gw_status wn_save(void *ctx, gw_gwm_writer *w, gw_error *err) {
+    const wn_run *r = ctx;
+    char *json = gw_wavenet_config_to_json(&r->m->cfg);
+    if (!json) return gw_fail(err, GW_ERR_NOMEM, "train wavenet: out of memory");
+    gw_status st = gw_gwm_writer_meta(w, "wavenet.config", json, err);
+    free(json);
+    return st;
+}
+
+static gw_status wn_load(void *ctx, const gw_gwm *f, gw_error *err) {
+    const wn_run *r = ctx;
+    const char *was = gw_gwm_meta(f, "wavenet.config");
+    if (!was) return GW_OK; /* a checkpoint from before this check: the tensors were checked */
+    char *now = gw_wavenet_config_to_json(&r->m->cfg);
+    cJSON *a = cJSON_Parse(was), *b = now ? cJSON_Parse(now) : NULL;
+    char diff[400] = "";
+    int n = a && b ? gw_json_diff(a, b, diff, sizeof diff) : -1;
+    cJSON_Delete(a), cJSON_Delete(b), free(now);
+    if (n < 0) return gw_fail(err, GW_ERR_NOMEM, "train wavenet: out of memory");
+    if (n > 0)
+        return gw_fail(err, GW_ERR_ARG,
+                       "%s/checkpoint.gwm was trained with another preset (%s); resume with the "
+                       "same preset, or start a new run in another folder",
+                       r->o->out_dir, diff);
+    return GW_OK;
+}
+
 /* RUNDIR/best.gwm: the model at its best validation, with model.gwm's
  * provenance and figures */
 static gw_status wn_save_best(void *ctx, const char *path, const gw_trainer_result *so_far,
@@ -484,8 +514,12 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
     tc.grad_figure = 2;
     tc.val_minutes = 2.0;
     r.o = o, r.note_min = note_min, r.note_max = note_max;
-    gw_trainer_hooks h = {
-        .ctx = &r, .step = wn_step, .validate = wn_validate, .save_best = wn_save_best};
+    gw_trainer_hooks h = {.ctx = &r,
+                          .step = wn_step,
+                          .validate = wn_validate,
+                          .save = wn_save,
+                          .load = wn_load,
+                          .save_best = wn_save_best};
     gw_trainer_result tr;
     st = gw_trainer_run(&tc, &h, &tr, err);
     if (st && st != GW_ERR_INTERRUPTED) goto done;

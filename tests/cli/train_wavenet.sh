@@ -94,6 +94,16 @@ grep -q "no-such-preset" "$T/err" || fail "bad preset not named: $(cat "$T/err")
 [ $? -eq 1 ] || fail "unlabelled data: wrong exit"
 one_line_error "$T/err"
 grep -q "no note" "$T/err" || fail "unlabelled: $(cat "$T/err")"
+# D10: resuming with another preset is refused, naming what differs (the
+# checkpoint of $T/b was trained with wavenet-tiny-pitch)
+sed 's/"pitch_features": 5, "velocity": true/"pitch_features": 0, "velocity": false/' \
+    "${GW_SOURCE_DIR:-$(dirname "$0")/../..}/presets/wavenet-tiny-pitch.json" >"$T/other.json"
+"$GW" train wavenet --data "$T/data" --preset "$T/other.json" --out "$T/b" --steps 9 --resume \
+    >/dev/null 2>"$T/err"
+[ $? -eq 1 ] || fail "resume with another preset: want exit 1"
+one_line_error "$T/err"
+grep -q "b/checkpoint.gwm was trained with another preset (conditioning.pitch_features 5 vs 0, conditioning.velocity true vs false)" "$T/err" ||
+    fail "resume with another preset: $(cat "$T/err")"
 # a finished run is not silently overwritten
 train --out "$T/a" --steps 6 >/dev/null 2>"$T/err"
 [ $? -eq 1 ] || fail "existing run: want exit 1"
