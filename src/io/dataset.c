@@ -921,3 +921,29 @@ void gw_batcher_next(gw_batcher *b, size_t *idx, size_t batch) {
         idx[k] = b->order[b->pos++];
     }
 }
+
+void gw_dataset_report_brief(const gw_dataset_report *r, FILE *out, const char *what) {
+    if (!out) return;
+    char line[2048];
+    fprintf(out, "%s: %zu usable files, %.1f s (%zu train / %zu held out)", what, r->n_ok,
+            r->usable_seconds, r->n_train_files, r->n_val_files);
+    if (r->n_unreadable + r->n_silent + r->n_short)
+        fprintf(out, "; skipped %zu unreadable, %zu silent, %zu too short", r->n_unreadable,
+                r->n_silent, r->n_short);
+    fprintf(out, "\n");
+    /* skipped files first: they are what a user loses */
+    size_t shown = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < r->n_warnings && shown < 10; i++)
+            if ((strstr(r->warnings[i], "skipped") != NULL) == !pass) {
+                fprintf(out, "warning: %s\n", gw_printable(line, sizeof line, r->warnings[i]));
+                shown++;
+            }
+    if (r->n_warnings > 10)
+        fprintf(out, "warning: ... and %zu more (genwave dataset %s lists them all)\n",
+                r->n_warnings - 10, gw_printable(line, sizeof line, r->root));
+    if (r->n_val_files == 0)
+        fprintf(out, "warning: no file is held out (%zu usable): the held-out figures are measured "
+                     "on training data and cannot show overfitting; add files\n",
+                r->n_ok);
+}

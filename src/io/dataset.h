@@ -105,6 +105,12 @@ gw_status gw_dataset_scan(gw_dataset_report **out, const char *dir, const gw_dat
 void gw_dataset_report_free(gw_dataset_report *r);
 /* human-readable report (what `genwave dataset` prints) to a caller's stream */
 void gw_dataset_report_write(const gw_dataset_report *r, FILE *out);
+/* What a trainer says about its data before it starts (D8): one line
+ * "WHAT: N usable files, S s (T train / V held out); skipped ...", then
+ * each warning (a skipped or rejected file, named) as "warning: ..." and,
+ * when no file is held out, that the held-out figure then measures
+ * training data. */
+void gw_dataset_report_brief(const gw_dataset_report *r, FILE *out, const char *what);
 
 typedef struct gw_clip {
     size_t offset; /* into gw_dataset.audio */

@@ -194,6 +194,7 @@ gw_status gw_gan_trainer_run(const gw_spec_trainer_opts *o, gw_spec_trainer_resu
     gw_trainer_config tc;
     gw_spec_trainer_config(&tc, o, c.sample_every);
     tc.units_per_step = (double)r.s.B * c.d_steps;
+    tc.intro = r.s.intro;
     tc.figure_names = figs;
     tc.n_figures = 4;
     tc.val_figure_names = vfigs;

@@ -202,6 +202,8 @@ gw_status gw_spec_run_open(gw_spec_run *r, const gw_spec_trainer_opts *o, gw_spe
     if ((st = gw_spec_data_load(&r->data, o->data_dir, feat, 1, o->seed, err)) ||
         (st = gw_spec_batcher_create(&r->batcher, r->data, o->seed, err)))
         return st;
+    FILE *im = open_memstream(&r->intro, &r->intro_n);
+    if (im) gw_dataset_report_brief(r->data->ds->report, im, what), fclose(im);
     r->B = B;
     r->img = r->data->img;
     r->gl_iters = o->gl_iters > 0 ? o->gl_iters : 32;
@@ -217,7 +219,7 @@ gw_status gw_spec_run_open(gw_spec_run *r, const gw_spec_trainer_opts *o, gw_spe
 void gw_spec_run_close(gw_spec_run *r) {
     gw_spec_data_free(r->data);
     gw_batcher_free(r->batcher);
-    free(r->batch), free(r->idx), free(r->wav);
+    free(r->batch), free(r->idx), free(r->wav), free(r->intro);
     memset(r, 0, sizeof *r);
 }
 

@@ -110,6 +110,8 @@ typedef struct gw_spec_run {
     size_t *idx;  // (B)
     float *wav;   // (clip_samples)
     char samples[4200];
+    char *intro;  /* the data's summary (gw_trainer_config.intro) */
+    size_t intro_n;
 } gw_spec_run;
 
 /* loads o->data_dir through feat (fitting its band statistics), makes the

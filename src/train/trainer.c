@@ -577,6 +577,7 @@ static gw_status train(const gw_trainer_config *cfg, const gw_trainer_hooks *hoo
                        "or choose another output directory",
                        res->checkpoint_path);
     }
+    if (cfg->progress && cfg->intro) fputs(cfg->intro, cfg->progress);
     /* only now: a refused --resume must not leave an empty run directory behind */
     if ((st = gw_mkdirs(cfg->run_dir, "run directory", err))) return st;
     if ((st = open_log(&r, cfg->resume, err))) return st;

@@ -106,6 +106,9 @@ typedef struct gw_trainer_config {
     int n_groups;
     int handle_signals; /* install SIGINT/SIGTERM handlers during the run (default 1) */
     int write_png;      /* plot RUNDIR/loss.png at checkpoints (default 1) */
+    const char *intro;  /* printed to the progress stream when the run really starts (after
+                           the checkpoint checks, so a refused run says only its error):
+                           what the data is, what was skipped */
     double val_minutes; /* also validate when this much wall time passed since the last
                            validation (0 = by steps only): a figure every few minutes
                            whatever a step costs */

@@ -157,6 +157,7 @@ gw_status gw_vae_trainer_run(const gw_spec_trainer_opts *o, gw_spec_trainer_resu
     gw_trainer_config tc;
     gw_spec_trainer_config(&tc, o, c.sample_every);
     tc.units_per_step = (double)r.s.B;
+    tc.intro = r.s.intro;
     tc.figure_names = figs;
     tc.n_figures = 5;
     tc.val_figure_names = vfigs;

@@ -397,6 +397,8 @@ static gw_status wn_save_best(void *ctx, const char *path, const gw_trainer_resu
 
 gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_trainer_result *res,
                                  gw_error *err) {
+    char *intro = NULL; /* the data's summary, printed when the run starts */
+    size_t intro_n = 0;
     char preset[4096];
     gw_wavenet_config cfg;
     train_settings ts;
@@ -424,6 +426,8 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
     gw_rng vrng;
     if ((st = gw_dataset_load(&r.ds, o->data_dir, &dopts, err))) goto done;
     if ((st = check_labels(r.ds, &cfg, o->data_dir, &note_min, &note_max, err))) goto done;
+    FILE *im = open_memstream(&intro, &intro_n);
+    if (im) gw_dataset_report_brief(r.ds->report, im, "train wavenet"), fclose(im);
     /* a model of the pre-emphasised signal (wavenet.h, preemphasis): each
      * clip filtered once, from its own start (what comes before is silence) */
     if (cfg.preemphasis > 0)
@@ -498,6 +502,7 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
     tc.val_at_start = 1;
     tc.checkpoint_every = (uint64_t)ts.checkpoint_every;
     tc.progress = o->progress;
+    tc.intro = intro;
     tc.units = "samples";
     tc.units_per_step = (double)ts.batch * ts.targets;
     tc.figure_names = figs;
@@ -546,6 +551,7 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
     }
     st = run_st; /* GW_ERR_INTERRUPTED still reports the interruption, model saved */
 done:
+    free(intro);
     free(r.window), free(r.cond), free(r.scratch), free(r.val_window), free(r.val_cond);
     free(r.mel), free(r.val_mel);
     gw_wavenet_mel_free(r.melfx);

@@ -94,6 +94,15 @@ grep -q "no-such-preset" "$T/err" || fail "bad preset not named: $(cat "$T/err")
 [ $? -eq 1 ] || fail "unlabelled data: wrong exit"
 one_line_error "$T/err"
 grep -q "no note" "$T/err" || fail "unlabelled: $(cat "$T/err")"
+# D8: train names the files it skips, and says when nothing is held out
+mkdir -p "$T/d8"
+cp "$T/data/tone_n57_v90.wav" "$T/d8/"
+echo "not audio" >"$T/d8/broken.wav"
+"$GW" train wavenet --data "$T/d8" --preset wavenet-tiny-pitch --out "$T/d8run" --steps 1 >"$T/d8.log" 2>&1 ||
+    fail "d8 run: $(tail -2 "$T/d8.log")"
+grep -q "skipped 1 unreadable" "$T/d8.log" || fail "no skip count: $(head -3 "$T/d8.log")"
+grep -q "^warning: broken.wav: unreadable, skipped" "$T/d8.log" || fail "skip not named: $(head -3 "$T/d8.log")"
+grep -q "^warning: no file is held out" "$T/d8.log" || fail "no held-out warning: $(head -4 "$T/d8.log")"
 # D10: resuming with another preset is refused, naming what differs (the
 # checkpoint of $T/b was trained with wavenet-tiny-pitch)
 sed 's/"pitch_features": 5, "velocity": true/"pitch_features": 0, "velocity": false/' \
