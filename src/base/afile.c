@@ -1,7 +1,10 @@
 #define _POSIX_C_SOURCE 200809L
 #include "base/gw_base.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -60,4 +63,29 @@ void gw_afile_abort(gw_afile *af) {
         af->fp = NULL;
     }
     if (af->tmp_path[0]) remove(af->tmp_path);
+}
+
+int gw_afile_clean_stale(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int removed = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        /* NAME.tmp.PID, as gw_afile_open names it */
+        const char *t = strstr(e->d_name, ".tmp.");
+        if (!t || t == e->d_name) continue;
+        const char *digits = t + 5;
+        char *end;
+        errno = 0;
+        long pid = strtol(digits, &end, 10);
+        if (end == digits || *end || pid <= 0 || errno) continue;
+        /* a live process may be writing it (even this one): leave it; only a
+         * pid nobody has (ESRCH) marks a writer killed mid-write */
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
+        char p[8192];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        removed += unlink(p) == 0;
+    }
+    closedir(d);
+    return removed;
 }

@@ -85,6 +85,11 @@ gw_status gw_afile_open(gw_afile *af, const char *path, gw_error *err);
 gw_status gw_afile_commit(gw_afile *af, gw_error *err);
 /* close and remove the temp file; safe to call after a failed commit */
 void gw_afile_abort(gw_afile *af);
+/* Removes the NAME.tmp.PID files in dir whose writer is gone (no process
+ * has that pid: killed mid-write, D7), never one a live process may be
+ * writing; returns how many. Called where atomic files are written: a run
+ * folder when a run starts, the cache folder when it is saved to. */
+int gw_afile_clean_stale(const char *dir);
 
 /* ---- floating-point mode of the calling thread (fpenv.c) ----
  * Denormals cost Intel cores ~100 cycles per operation and AMD's hardly

@@ -60,6 +60,7 @@ gw_status gw_cache_save_blob(const char *dir, const char *name, uint64_t key, co
     if (!dir || !*dir) return GW_OK; /* caching is off */
     gw_status st = gw_mkdirs(dir, "cache folder", err);
     if (st) return st;
+    gw_afile_clean_stale(dir);
     char path[8192];
     cache_path(path, sizeof path, dir, name, key);
     gw_afile af;

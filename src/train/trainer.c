@@ -578,6 +578,7 @@ static gw_status train(const gw_trainer_config *cfg, const gw_trainer_hooks *hoo
                        res->checkpoint_path);
     }
     if (cfg->progress && cfg->intro) fputs(cfg->intro, cfg->progress);
+    gw_afile_clean_stale(cfg->run_dir); /* checkpoints a killed run left half-written */
     /* only now: a refused --resume must not leave an empty run directory behind */
     if ((st = gw_mkdirs(cfg->run_dir, "run directory", err))) return st;
     if ((st = open_log(&r, cfg->resume, err))) return st;
