@@ -83,3 +83,24 @@ const char *gw_wisdom_path(char *buf, size_t cap) {
     if (home && *home) return snprintf(buf, cap, "%s/.cache/genwave/wisdom", home), buf;
     return NULL;
 }
+
+const char *gw_cache_path(char *buf, size_t cap, const char *data_dir) {
+    const char *g = getenv("GW_CACHE"), *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    char root[4096];
+    if (g && *g)
+        snprintf(root, sizeof root, "%s", g);
+    else if (xdg && *xdg == '/')
+        snprintf(root, sizeof root, "%s/genwave", xdg);
+    else if (home && *home)
+        snprintf(root, sizeof root, "%s/.cache/genwave", home);
+    else
+        return NULL;
+    /* one folder per dataset folder (its real path, hashed: FNV-1a 64), so
+     * two datasets never evict each other's entries */
+    char real[4096];
+    const char *key = realpath(data_dir, real) ? real : data_dir;
+    uint64_t h = 14695981039346656037ull;
+    for (const char *p = key; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    snprintf(buf, cap, "%s/datasets/%016llx", root, (unsigned long long)h);
+    return buf;
+}

@@ -107,6 +107,12 @@ int gw_denormals_flushed(void);
  * else ~/.cache/genwave/wisdom; NULL when none can be named. */
 const char *gw_wisdom_path(char *buf, size_t cap);
 
+/* The processed-audio cache folder of a dataset folder, for programs to
+ * pass on (never the sound folder itself): $GW_CACHE, else
+ * $XDG_CACHE_HOME/genwave, else ~/.cache/genwave, then
+ * /datasets/<hash of data_dir's real path>; NULL when none can be named. */
+const char *gw_cache_path(char *buf, size_t cap, const char *data_dir);
+
 /* ---- the CPU ---- */
 /* "AMD EPYC (family 25 model 17)": the brand string and the family/model
  * numbers (two steppings of one name can differ); writes buf, returns it */

@@ -155,9 +155,11 @@ int gw_cmd_eval(int argc, char **argv) {
         if (s && !gw_cli_int(s, 0, 0x7fffffffL, &split)) split = 1;
     }
     gw_spec_data *d = NULL;
+    char cache[4200];
     gw_error err = {0};
     int rc;
-    if (gw_spec_data_load(&d, data, m.feat, 0, (uint64_t)split, &err)) {
+    if (gw_spec_data_load(&d, data, gw_cache_path(cache, sizeof cache, data), m.feat, 0,
+                          (uint64_t)split, &err)) {
         rc = gw_cli_error(&err);
     } else if (m.gan && d->n_val < 2) {
         fprintf(stderr, "genwave: %s: need at least 2 held-out clips\n", data);

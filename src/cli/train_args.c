@@ -33,6 +33,8 @@ int gw_cli_train_option(gw_cli_train_run *r, const char *a, const char *v) {
         r->checkpoint_every = (int)x;
     else if (!strcmp(a, "--early-stop") && (ok = gw_cli_int(v, 1, 1L << 20, &x)))
         r->early_stop = (int)x;
+    else if (!strcmp(a, "--cache") && (ok = v && *v))
+        r->cache_dir = v;
     else
         return ok ? 0 : -1;
     return v ? 2 : -1;
@@ -51,6 +53,8 @@ void gw_cli_train_usage(FILE *f, const char *kind) {
             "  --resume         continue RUNDIR's checkpoint, bit for bit as if never stopped\n"
             "  --overwrite      start afresh in a RUNDIR that holds a checkpoint\n"
             "  --batch B, --lr LR, --checkpoint-every N   override the preset's\n"
+            "  --cache DIR      where the processed audio is cached (default:\n"
+            "                   ~/.cache/genwave/datasets/..., never inside --data)\n"
             "  --early-stop N   stop after N validations without a better held-out figure\n"
             "                   (RUNDIR/best.gwm always holds the best model; model.gwm the last)\n",
             kind);

@@ -28,6 +28,8 @@ typedef struct gw_cli_train_run {
     float lr;              /* --lr; 0 = preset's */
     int checkpoint_every;  /* --checkpoint-every; 0 = preset's or 500 */
     int early_stop;        /* --early-stop N: validations without a new best; 0 = never */
+    const char *cache_dir; /* --cache DIR; NULL = the user's cache (gw_cache_path) */
+    char cache_buf[4200];
 } gw_cli_train_run;
 
 /* the run controls into a trainer's options: gw_wavenet_trainer_opts and
@@ -48,6 +50,9 @@ typedef struct gw_cli_train_run {
         (o)->lr = (r)->lr;                                                                         \
         (o)->checkpoint_every = (r)->checkpoint_every;                                             \
         (o)->early_stop = (r)->early_stop;                                                         \
+        (o)->cache_dir = (r)->cache_dir ? (r)->cache_dir                                           \
+                                        : gw_cache_path((r)->cache_buf, sizeof (r)->cache_buf,     \
+                                                        (r)->data_dir);                            \
     } while (0)
 
 /* If option a (with the next argument v, NULL at the end of the command

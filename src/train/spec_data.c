@@ -56,7 +56,8 @@ static float *gather(const float *lm, const size_t *idx, size_t n, size_t img) {
     return o;
 }
 
-gw_status gw_spec_data_load(gw_spec_data **out, const char *dir, gw_specfeat *feat, int fit,
+gw_status gw_spec_data_load(gw_spec_data **out, const char *dir, const char *cache_dir,
+                            gw_specfeat *feat, int fit,
                             uint64_t split_seed, gw_error *err) {
     *out = NULL;
     const gw_specfeat_config *c = gw_specfeat_cfg(feat);
@@ -67,6 +68,7 @@ gw_status gw_spec_data_load(gw_spec_data **out, const char *dir, gw_specfeat *fe
     o.sample_rate = c->sample_rate;
     o.clip_samples = (size_t)c->clip_samples;
     o.split_seed = split_seed;
+    o.cache_dir = cache_dir;
     float *lm = NULL;
     gw_status st = gw_dataset_load(&d->ds, dir, &o, err);
     if (st) goto fail;
@@ -199,7 +201,7 @@ gw_status gw_spec_run_open(gw_spec_run *r, const gw_spec_trainer_opts *o, gw_spe
     memset(r, 0, sizeof *r);
     r->o = o;
     gw_status st;
-    if ((st = gw_spec_data_load(&r->data, o->data_dir, feat, 1, o->seed, err)) ||
+    if ((st = gw_spec_data_load(&r->data, o->data_dir, o->cache_dir, feat, 1, o->seed, err)) ||
         (st = gw_spec_batcher_create(&r->batcher, r->data, o->seed, err)))
         return st;
     FILE *im = open_memstream(&r->intro, &r->intro_n);

@@ -46,7 +46,8 @@ typedef struct gw_spec_data {
 /* Loads DIR and makes the images. fit != 0 fits feat's band statistics on the
  * training clips first (training); 0 uses feat's (evaluating a model). Log-mels
  * are cached beside the dataset's audio cache. */
-gw_status gw_spec_data_load(gw_spec_data **out, const char *dir, gw_specfeat *feat, int fit,
+gw_status gw_spec_data_load(gw_spec_data **out, const char *dir, const char *cache_dir,
+                            gw_specfeat *feat, int fit,
                             uint64_t split_seed, gw_error *err);
 void gw_spec_data_free(gw_spec_data *d);
 
@@ -83,6 +84,7 @@ typedef struct gw_spec_trainer_opts {
     int sample_every;     /* 0 = preset's: grids, WAVs, validation */
     int checkpoint_every; /* 0 = 500 */
     int early_stop;       /* stop after N validations without a new best; 0 = never */
+    const char *cache_dir; /* processed-audio cache; NULL = DATA/.genwave-cache */
     int gl_iters;         /* Griffin-Lim iterations of the WAVs; 0 = 32 */
     /* GAN overrides (NULL / -1 = preset's) */
     const char *loss;

@@ -422,6 +422,7 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
     gw_dataset_opts_default(&dopts);
     dopts.sample_rate = cfg.sample_rate;
     dopts.split_seed = o->seed;
+    dopts.cache_dir = o->cache_dir;
     int note_min, note_max;
     gw_rng vrng;
     if ((st = gw_dataset_load(&r.ds, o->data_dir, &dopts, err))) goto done;

@@ -57,6 +57,7 @@ typedef struct gw_wavenet_trainer_opts {
     int checkpoint_every;     /* 0 = preset's train.checkpoint_every or 500 */
     float clip_norm;          /* 0 = preset's train.clip_norm or 1.0 (<0: off) */
     int early_stop;           /* stop after N validations without a new best; 0 = never */
+    const char *cache_dir;    /* processed-audio cache; NULL = DATA/.genwave-cache */
     FILE *progress;           /* progress line stream (NULL = silent) */
 } gw_wavenet_trainer_opts;
 

@@ -94,6 +94,15 @@ grep -q "no-such-preset" "$T/err" || fail "bad preset not named: $(cat "$T/err")
 [ $? -eq 1 ] || fail "unlabelled data: wrong exit"
 one_line_error "$T/err"
 grep -q "no note" "$T/err" || fail "unlabelled: $(cat "$T/err")"
+# issue 14: the processed-audio cache never goes into the sound folder: the
+# user's cache ($GW_CACHE here, else ~/.cache/genwave), or --cache DIR
+[ -e "$T/data/.genwave-cache" ] && fail "a cache was written into the data folder"
+if [ -n "${GW_CACHE:-}" ]; then
+    ls "$GW_CACHE"/datasets/*/dataset-*.bin >/dev/null 2>&1 || fail "no cache under \$GW_CACHE"
+fi
+"$GW" train wavenet --data "$T/data" --preset wavenet-tiny-pitch --out "$T/cached" --steps 1 \
+    --cache "$T/mycache" >/dev/null 2>&1 || fail "--cache run failed"
+ls "$T/mycache"/dataset-*.bin >/dev/null 2>&1 || fail "--cache DIR holds no cache: $(ls -a "$T/mycache")"
 # D8: train names the files it skips, and says when nothing is held out
 mkdir -p "$T/d8"
 cp "$T/data/tone_n57_v90.wav" "$T/d8/"

@@ -60,7 +60,7 @@ static void test_vae_learns(void **state) {
     memcpy(gw_specfeat_mean(u->feat), gw_specfeat_mean(m->feat), m->cfg.feat.n_mels * sizeof(float));
     memcpy(gw_specfeat_std(u->feat), gw_specfeat_std(m->feat), m->cfg.feat.n_mels * sizeof(float));
     gw_spec_data *d = NULL;
-    assert_int_equal(gw_spec_data_load(&d, data, m->feat, 0, o.seed, &err), GW_OK);
+    assert_int_equal(gw_spec_data_load(&d, data, NULL, m->feat, 0, o.seed, &err), GW_OK);
     gw_specvae_eval em, eu;
     assert_int_equal(gw_specvae_evaluate(m, &em, NULL, d->val, d->n_val, 1, &err), GW_OK);
     assert_int_equal(gw_specvae_evaluate(u, &eu, NULL, d->val, d->n_val, 1, &err), GW_OK);
