@@ -45,6 +45,10 @@ gw_status gw_wavenet_from_gwm(gw_wavenet **out, const gw_gwm *f, gw_error *err) 
     gw_params *p = gw_params_create();
     if (!p) return gw_fail(err, GW_ERR_NOMEM, "%s: out of memory", path);
     st = gw_wavenet_params_declare(p, &cfg, err);
+    /* every tensor the config implies is in the file with its shape, before
+     * anything the size of the model is allocated: an 8 KB file whose config
+     * claims 512 channels x 64 layers is refused, not 850 MB later (D6) */
+    if (!st) st = gw_gwm_load_layout(f, p, NULL, "", "", 0, err);
     if (!st) st = gw_params_alloc(p, err);
     if (!st) st = gw_gwm_load_params(f, p, "", err);
     if (st) {
