@@ -16,6 +16,7 @@ int gw_cmd_presets(int argc, char **argv);
 int gw_cmd_pitch(int argc, char **argv);
 int gw_cmd_quality(int argc, char **argv);
 int gw_cmd_play(int argc, char **argv);
+int gw_cmd_lv2_preset(int argc, char **argv);
 
 /* one line per subcommand; keep in the order `genwave help` shows them */
 static const gw_cli_command table[] = {
@@ -24,6 +25,7 @@ static const gw_cli_command table[] = {
     {"train", "train a model (wavenet, gan, vae) on a folder of sounds", gw_cmd_train},
     {"render", "render a note or a MIDI file with a WaveNet model to a sound file", gw_cmd_render},
     {"play", "play a WaveNet live: notes, a MIDI file or MIDI input, through PortAudio", gw_cmd_play},
+    {"lv2-preset", "an LV2 preset that loads a model, so any plugin host can choose it", gw_cmd_lv2_preset},
     {"info", "describe a model file: architecture, size, provenance, metrics", gw_cmd_info},
     {"sample", "new sounds from a spectrogram GAN or VAE: WAVs and a spectrogram grid", gw_cmd_sample},
     {"interpolate", "walk a GAN's or VAE's latent space between two seeds or sounds", gw_cmd_interpolate},

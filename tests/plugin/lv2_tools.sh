@@ -37,6 +37,17 @@ val=$(lv2_validate "$bundle"/manifest.ttl "$bundle"/genwave.ttl "${presets[@]}" 
 grep -q "Found 0 errors" <<<"$val" || fail "lv2_validate: $val"
 echo "lv2_tools: lv2_validate: $(tail -1 <<<"$val")"
 
+# a user preset from `genwave lv2-preset` is listed and valid
+user=$(mktemp -d "${GW_TEST_TMP:-/tmp}/lv2user.XXXXXX")
+"$1" lv2-preset "${GW_SOURCE_DIR:-$build/..}/models/default.gwm" --name "Lv2 tools test" --dir "$user" >/dev/null ||
+  fail "genwave lv2-preset failed"
+LV2_PATH=$LV2_PATH:$user lv2info "$uri" 2>&1 | grep -q "Lv2 tools test" || fail "lv2info does not list the user preset"
+val=$(lv2_validate "$bundle"/manifest.ttl "$bundle"/genwave.ttl "${presets[@]}" "$user"/*/*.ttl 2>&1 | grep -v "^Skipping") ||
+  fail "lv2_validate of the user preset failed: $val"
+grep -q "Found 0 errors" <<<"$val" || fail "lv2_validate (user preset): $val"
+rm -rf "$user"
+echo "lv2_tools: genwave lv2-preset: listed by lv2info, $(tail -1 <<<"$val")"
+
 bench=$(lv2bench -b 256 -n 48000 "$uri" 2>&1) || fail "lv2bench failed: $bench"
 grep -q "$uri" <<<"$bench" || fail "lv2bench did not run the plugin: $bench"
 echo "lv2_tools: lv2bench: $(grep "$uri" <<<"$bench")"

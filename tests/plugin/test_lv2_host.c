@@ -422,6 +422,40 @@ static void test_state_roundtrip(void **state) {
     }
 }
 
+/* issue "Your own sounds": `genwave lv2-preset` writes a preset any host
+ * lists; restored like any preset, it loads that model and plays */
+static void test_user_preset(void **state) {
+    char cmd[16384], file[8192];
+    snprintf(cmd, sizeof cmd,
+             "'%s/genwave' lv2-preset '%s' --name 'My trained model' --dir '%s/user' >/dev/null",
+             GW_LV2_BUILD_DIR, g_model2, g_dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(file, sizeof file, "%s/user/genwave-My-trained-model.preset.lv2/My-trained-model.ttl",
+             g_dir);
+    for (int with_worker = 1; with_worker >= 0; with_worker--) {
+        host *B = host_new(48000, 256, with_worker);
+        LilvState *ld = lilv_state_new_from_file(B->world, &B->map, NULL, file);
+        assert_non_null(ld);
+        assert_string_equal(lilv_state_get_label(ld), "My trained model");
+        const LV2_Feature *rf[3] = {&B->f_map, with_worker ? &B->f_sched : NULL, NULL};
+        lilv_state_restore(ld, B->inst, set_port_value, B, 0, rf);
+        lilv_state_free(ld);
+        host_play(B, NULL, 1, 1, NULL, 0);
+        long n = 4800;
+        float *a = calloc((size_t)n, sizeof *a);
+        event e[2] = {get_model(0), note_on(10, 60, 100)};
+        host_play(B, a, n, 256, e, 2);
+        host_play(B, NULL, 1, 1, NULL, 0);
+        char got[PATH_MAX], want[PATH_MAX];
+        if (!realpath(B->notified_path, got) || !realpath(g_model2, want) || strcmp(got, want))
+            fail_msg("preset loaded '%s', want %s; log: %s", B->notified_path, g_model2,
+                     B->log_text);
+        assert_true(rms(a, 1000, n) > 0.005);
+        free(a);
+        host_free(B);
+    }
+}
+
 /* lilv sees what genwave.ttl declares: an instrument, the model as a
  * patch:writable parameter, the latency port */
 static void test_description(void **state) {
@@ -573,6 +607,7 @@ int main(void) {
         cmocka_unit_test(test_model_swap_while_playing),
         cmocka_unit_test(test_state_roundtrip),
         cmocka_unit_test(test_presets),
+        cmocka_unit_test(test_user_preset),
         cmocka_unit_test(test_pedal_and_voice_limit),
         cmocka_unit_test(test_run_allocates_nothing),
     };
