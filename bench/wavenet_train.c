@@ -19,6 +19,7 @@
 #include "models/wavenet.h"
 #include "models/wavenet_train.h"
 #include "nn/optim.h"
+#include "train/trainer.h"
 #include "train/wavenet_trainer.h"
 #include "nn/blas.h"
 #include "bench_util.h"

@@ -14,6 +14,7 @@
 #include "models/specgan.h"
 #include "models/specvae.h"
 #include "models/wavenet.h"
+#include "train/trainer.h"
 #include "train/wavenet_trainer.h"
 
 #include <dirent.h>

@@ -15,7 +15,6 @@
 #include "io/midi.h"
 #include "models/wavenet.h"
 #include "models/wavenet_file.h"
-#include "train/wavenet_trainer.h"
 #include "nn/gwm.h"
 
 #include <errno.h>
@@ -152,7 +151,7 @@ static void song_from_note(gw_engine_song *song, gw_midi_event ev[2], const rend
                              .transpose = (float)(o->note - key)};
 }
 
-/* vocoder mode: the file's mel rows (train/wavenet_trainer.h's features)
+/* vocoder mode: the file's mel rows (models/wavenet.h's gw_wavenet_mel)
  * drive one voice, one row per sample */
 static gw_status render_vocode(float **audio, size_t *n_audio, const gw_wavenet *m,
                                const render_opts *o, gw_error *err) {

@@ -37,8 +37,6 @@ gw_status gw_stft_create(gw_stft **out, int n_fft, int hop, gw_error *err);
 void gw_stft_free(gw_stft *s);
 int gw_stft_frames(const gw_stft *s, size_t n_samples);
 int gw_stft_bins(const gw_stft *s); /* n_fft / 2 + 1 */
-int gw_stft_n_fft(const gw_stft *s);
-int gw_stft_hop(const gw_stft *s);
 /* spec: (frames, bins) complex as interleaved re,im floats */
 void gw_stft_forward(gw_stft *s, float *spec, const float *x, size_t n_samples);
 /* weighted overlap-add inverse; writes n_samples samples */

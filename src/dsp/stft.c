@@ -103,14 +103,6 @@ int gw_stft_bins(const gw_stft *s) {
     return s->bins;
 }
 
-int gw_stft_n_fft(const gw_stft *s) {
-    return s->n_fft;
-}
-
-int gw_stft_hop(const gw_stft *s) {
-    return s->hop;
-}
-
 /* sample at (possibly out-of-range) index i of x mirrored about its first
  * and last samples, repeating with period 2 (n - 1) for very short signals */
 static float reflect_at(const float *x, long n, long i) {

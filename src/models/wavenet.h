@@ -341,7 +341,6 @@ gw_status gw_wavenet_stream_create_typed(gw_wavenet_stream **out, const gw_waven
                                          int max_voices, gw_wavenet_weight_type type,
                                          gw_error *err);
 void gw_wavenet_stream_free(gw_wavenet_stream *s);
-int gw_wavenet_stream_max_voices(const gw_wavenet_stream *s);
 gw_wavenet_weight_type gw_wavenet_stream_weight_type(const gw_wavenet_stream *s);
 /* which SIMD kernels the stream runs: "avx512", "avx2" or "scalar" */
 const char *gw_wavenet_stream_isa(const gw_wavenet_stream *s);
@@ -384,5 +383,18 @@ void gw_wavenet_stream_step(gw_wavenet_stream *s, float *logits, // (n_voices, 2
  * voice order): audio (n_voices, n), voice-major. Allocates nothing. */
 void gw_wavenet_stream_generate(gw_wavenet_stream *s, float *audio, // (n_voices, n)
                                 int n_voices, size_t n, float temperature, gw_rng *rng);
+
+/* ---- local conditioning (vocoder mode, n_mels > 0; wavenet_mel.c) ----
+ * The mel input of a model with n_mels bands and hop h: log(mel + 1e-5) of
+ * a centred STFT with a periodic Hann window of n_fft = 4 h, hop h, and
+ * Slaney mel bands from 0 Hz to the Nyquist frequency (dsp/gw_dsp.h), frame
+ * f held for samples f h .. f h + h - 1 (repetition upsampling). Training
+ * computes it on each window, `genwave render --vocode` on the whole file. */
+typedef struct gw_wavenet_mel gw_wavenet_mel;
+gw_status gw_wavenet_mel_create(gw_wavenet_mel **out, const gw_wavenet_config *cfg,
+                                size_t max_samples, gw_error *err);
+void gw_wavenet_mel_free(gw_wavenet_mel *m);
+/* one mel row per sample of x: rows (n, n_mels); n <= max_samples */
+void gw_wavenet_mel_rows(gw_wavenet_mel *m, float *rows, const float *x, size_t n);
 
 #endif

@@ -348,10 +348,6 @@ void gw_wavenet_stream_free(gw_wavenet_stream *s) {
     gw_free(s);
 }
 
-int gw_wavenet_stream_max_voices(const gw_wavenet_stream *s) {
-    return s->max_voices;
-}
-
 gw_wavenet_weight_type gw_wavenet_stream_weight_type(const gw_wavenet_stream *s) {
     return s->type;
 }

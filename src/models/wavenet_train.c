@@ -499,10 +499,6 @@ int gw_wavenet_train_input_len(const gw_wavenet_train *t) {
     return t->T_in;
 }
 
-size_t gw_wavenet_train_arena_bytes(const gw_wavenet_train *t) {
-    return t->arena_bytes;
-}
-
 const float *gw_wavenet_train_logits(const gw_wavenet_train *t) {
     return t->n_shards > 1 ? NULL : t->logits;
 }

@@ -82,8 +82,6 @@ int gw_wavenet_train_simd(void);
 int gw_wavenet_train_window_len(const gw_wavenet_train *t);
 /* T_in = window - 1: rows of the mel argument per item */
 int gw_wavenet_train_input_len(const gw_wavenet_train *t);
-/* bytes held by the arena (activations and their gradients) */
-size_t gw_wavenet_train_arena_bytes(const gw_wavenet_train *t);
 
 /* Forward over B windows. *loss = mean cross-entropy over the B*N targets in
  * nats (divide by ln 2 for bits per sample). cond: (B, C_g) or NULL (zeros);

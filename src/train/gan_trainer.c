@@ -4,7 +4,6 @@
 #include "models/specgan.h"
 #include "train/spec_trainer.h"
 #include "train/trainer.h"
-#include "train/wavenet_trainer.h"
 
 #include <errno.h>
 #include <math.h>

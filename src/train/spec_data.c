@@ -4,7 +4,7 @@
 
 #include "io/audio.h"
 #include "io/png.h"
-#include "train/wavenet_trainer.h"
+#include "train/trainer.h"
 
 #include <stdlib.h>
 #include <string.h>

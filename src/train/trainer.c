@@ -5,6 +5,7 @@
 #include "nn/blas.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -26,10 +27,6 @@ static void on_signal(int sig) {
         signal(sig, SIG_DFL);
         raise(sig);
     }
-}
-
-void gw_trainer_request_stop(void) {
-    atomic_store(&stop_requested, 1);
 }
 
 gw_trainer_config gw_trainer_defaults(void) {
@@ -625,4 +622,64 @@ gw_status gw_trainer_run(const gw_trainer_config *cfg, const gw_trainer_hooks *h
     gw_status st = train(cfg, hooks, res, err);
     gw_denormals_restore(fp_mode);
     return st;
+}
+
+/* ---- presets ---------------------------------------------------------------- */
+
+static int is_file(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+gw_status gw_train_find_preset(char *path, size_t cap, const char *name, gw_error *err) {
+    if (!name || !*name) return gw_fail(err, GW_ERR_ARG, "--preset: empty name");
+    size_t len = strlen(name);
+    int looks_like_file = strchr(name, '/') || (len > 5 && !strcmp(name + len - 5, ".json"));
+    if (is_file(name) || looks_like_file) {
+        if (!is_file(name)) return gw_fail(err, GW_ERR_IO, "%s: preset file not found", name);
+        snprintf(path, cap, "%s", name);
+        return GW_OK;
+    }
+    char exe[PATH_MAX] = "";
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) *slash = 0;
+    }
+    const char *env = getenv("GW_PRESETS_DIR"), *src = getenv("GW_SOURCE_DIR");
+    char dirs[6][PATH_MAX + 32];
+    int nd = 0;
+    if (env && *env) snprintf(dirs[nd++], sizeof dirs[0], "%s", env);
+    snprintf(dirs[nd++], sizeof dirs[0], "presets");
+    if (*exe) {
+        snprintf(dirs[nd++], sizeof dirs[0], "%s/presets", exe);
+        snprintf(dirs[nd++], sizeof dirs[0], "%s/../presets", exe);
+        snprintf(dirs[nd++], sizeof dirs[0], "%s/../share/genwave/presets", exe);
+    }
+    if (src && *src) snprintf(dirs[nd++], sizeof dirs[0], "%s/presets", src);
+    for (int i = 0; i < nd; i++) {
+        snprintf(path, cap, "%s/%s.json", dirs[i], name);
+        if (is_file(path)) return GW_OK;
+    }
+    return gw_fail(err, GW_ERR_ARG,
+                   "--preset %s: no such preset (looked for %s.json in $GW_PRESETS_DIR, ./presets "
+                   "and beside the executable)",
+                   name, name);
+}
+
+void gw_train_git_commit(char *out, size_t cap) {
+    snprintf(out, cap, "unknown");
+    FILE *p = popen("git rev-parse HEAD 2>/dev/null", "r");
+    if (!p) return;
+    char line[128] = "";
+    if (fgets(line, sizeof line, p)) {
+        line[strcspn(line, "\r\n")] = 0;
+        size_t n = strlen(line);
+        int hex = n == 40;
+        for (size_t i = 0; i < n && hex; i++)
+            hex = strchr("0123456789abcdef", line[i]) != NULL;
+        if (hex) snprintf(out, cap, "%s", line);
+    }
+    pclose(p);
 }

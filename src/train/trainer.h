@@ -165,10 +165,6 @@ struct gw_trainer_result {
 gw_status gw_trainer_run(const gw_trainer_config *cfg, const gw_trainer_hooks *hooks,
                          gw_trainer_result *res, gw_error *err);
 
-/* Asks a running loop to checkpoint and stop after the current step, as
- * SIGINT does (async-signal-safe: it only sets an atomic flag). */
-void gw_trainer_request_stop(void);
-
 /* Step decay of the learning rate: lr * factor^k at `step` (0-based), k the
  * number of entries of decay_steps (ascending) that are <= step. A function
  * of the step alone, so a resumed run follows the same schedule. */
@@ -176,5 +172,15 @@ double gw_train_lr_at(double lr, const int *decay_steps, int n, double factor, u
 
 /* "12m05s" style durations for progress lines */
 char *gw_trainer_format_duration(char *buf, size_t cap, double seconds);
+
+/* ---- what every trainer's CLI and provenance need ---- */
+/* Resolves a preset given as a file path or a bare NAME: NAME.json in
+ * $GW_PRESETS_DIR, ./presets, the presets/ folder beside or above the running
+ * executable (build trees), then $GW_SOURCE_DIR/presets. Any kind of preset
+ * (WaveNet, GAN, VAE) works. */
+gw_status gw_train_find_preset(char *path, size_t cap, const char *name_or_file, gw_error *err);
+
+/* "git rev-parse HEAD" of the current directory's repository, or "unknown" */
+void gw_train_git_commit(char *out, size_t cap);
 
 #endif

@@ -3,7 +3,6 @@
 #include "models/specvae.h"
 #include "train/spec_trainer.h"
 #include "train/trainer.h"
-#include "train/wavenet_trainer.h"
 
 #include <math.h>
 #include <stdlib.h>

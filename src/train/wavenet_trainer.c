@@ -16,66 +16,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* ---- presets ---------------------------------------------------------------- */
-
-static int is_file(const char *p) {
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-gw_status gw_train_find_preset(char *path, size_t cap, const char *name, gw_error *err) {
-    if (!name || !*name) return gw_fail(err, GW_ERR_ARG, "--preset: empty name");
-    size_t len = strlen(name);
-    int looks_like_file = strchr(name, '/') || (len > 5 && !strcmp(name + len - 5, ".json"));
-    if (is_file(name) || looks_like_file) {
-        if (!is_file(name)) return gw_fail(err, GW_ERR_IO, "%s: preset file not found", name);
-        snprintf(path, cap, "%s", name);
-        return GW_OK;
-    }
-    char exe[PATH_MAX] = "";
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash) *slash = 0;
-    }
-    const char *env = getenv("GW_PRESETS_DIR"), *src = getenv("GW_SOURCE_DIR");
-    char dirs[6][PATH_MAX + 32];
-    int nd = 0;
-    if (env && *env) snprintf(dirs[nd++], sizeof dirs[0], "%s", env);
-    snprintf(dirs[nd++], sizeof dirs[0], "presets");
-    if (*exe) {
-        snprintf(dirs[nd++], sizeof dirs[0], "%s/presets", exe);
-        snprintf(dirs[nd++], sizeof dirs[0], "%s/../presets", exe);
-        snprintf(dirs[nd++], sizeof dirs[0], "%s/../share/genwave/presets", exe);
-    }
-    if (src && *src) snprintf(dirs[nd++], sizeof dirs[0], "%s/presets", src);
-    for (int i = 0; i < nd; i++) {
-        snprintf(path, cap, "%s/%s.json", dirs[i], name);
-        if (is_file(path)) return GW_OK;
-    }
-    return gw_fail(err, GW_ERR_ARG,
-                   "--preset %s: no such preset (looked for %s.json in $GW_PRESETS_DIR, ./presets "
-                   "and beside the executable)",
-                   name, name);
-}
-
-void gw_train_git_commit(char *out, size_t cap) {
-    snprintf(out, cap, "unknown");
-    FILE *p = popen("git rev-parse HEAD 2>/dev/null", "r");
-    if (!p) return;
-    char line[128] = "";
-    if (fgets(line, sizeof line, p)) {
-        line[strcspn(line, "\r\n")] = 0;
-        size_t n = strlen(line);
-        int hex = n == 40;
-        for (size_t i = 0; i < n && hex; i++)
-            hex = strchr("0123456789abcdef", line[i]) != NULL;
-        if (hex) snprintf(out, cap, "%s", line);
-    }
-    pclose(p);
-}
-
 /* ---- data windows ------------------------------------------------------------ */
 
 void gw_wavenet_draw_windows(uint8_t *window, float *cond, const gw_dataset *ds, const size_t *pool,
@@ -99,65 +39,6 @@ void gw_wavenet_draw_windows(uint8_t *window, float *cond, const gw_dataset *ds,
     }
     for (size_t i = 0; i < (size_t)B * W; i++)
         window[i] = gw_mulaw_encode(scratch[i]);
-}
-
-/* ---- local conditioning ---------------------------------------------------- */
-
-struct gw_wavenet_mel {
-    gw_stft *stft;
-    gw_mel *mel;
-    int n_mels, hop, bins;
-    size_t max_frames;
-    float *mag;  // (max_frames, bins)
-    float *melf; // (max_frames, n_mels)
-};
-
-gw_status gw_wavenet_mel_create(gw_wavenet_mel **out, const gw_wavenet_config *cfg,
-                                size_t max_samples, gw_error *err) {
-    *out = NULL;
-    if (cfg->n_mels < 1) return gw_fail(err, GW_ERR_ARG, "%s: model has no mel input", cfg->name);
-    gw_wavenet_mel *m = calloc(1, sizeof *m);
-    if (!m) return gw_fail(err, GW_ERR_NOMEM, "mel features: out of memory");
-    m->n_mels = cfg->n_mels, m->hop = cfg->hop;
-    int n_fft = 4 * cfg->hop;
-    gw_status st = gw_stft_create(&m->stft, n_fft, cfg->hop, err);
-    if (!st)
-        st = gw_mel_create(&m->mel, cfg->sample_rate, n_fft, cfg->n_mels, 0.0f,
-                           0.5f * cfg->sample_rate, err);
-    if (!st) {
-        m->bins = gw_stft_bins(m->stft);
-        m->max_frames = (size_t)gw_stft_frames(m->stft, max_samples);
-        m->mag = malloc(m->max_frames * m->bins * sizeof(float));
-        m->melf = malloc(m->max_frames * m->n_mels * sizeof(float));
-        if (!m->mag || !m->melf) st = gw_fail(err, GW_ERR_NOMEM, "mel features: out of memory");
-    }
-    if (st) {
-        gw_wavenet_mel_free(m);
-        return st;
-    }
-    *out = m;
-    return GW_OK;
-}
-
-void gw_wavenet_mel_free(gw_wavenet_mel *m) {
-    if (!m) return;
-    gw_stft_free(m->stft);
-    gw_mel_free(m->mel);
-    free(m->mag);
-    free(m->melf);
-    free(m);
-}
-
-void gw_wavenet_mel_rows(gw_wavenet_mel *m, float *rows, const float *x, size_t n) {
-    int frames = gw_stft_frames(m->stft, n);
-    gw_stft_magnitude(m->stft, m->mag, x, n);
-    gw_mel_apply(m->mel, m->melf, m->mag, frames);
-    gw_log_mel(m->melf, m->melf, (size_t)frames * m->n_mels);
-    for (size_t i = 0; i < n; i++) {
-        size_t f = i / (size_t)m->hop;
-        if (f >= (size_t)frames) f = (size_t)frames - 1;
-        memcpy(rows + i * m->n_mels, m->melf + f * m->n_mels, (size_t)m->n_mels * sizeof(float));
-    }
 }
 
 /* ---- the run ------------------------------------------------------------------ */

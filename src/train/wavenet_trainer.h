@@ -29,14 +29,6 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* Resolves a preset given as a file path or a bare NAME: NAME.json in
- * $GW_PRESETS_DIR, ./presets, the presets/ folder beside or above the running
- * executable (build trees), then $GW_SOURCE_DIR/presets. Any kind of preset
- * (WaveNet, GAN, VAE) works. */
-gw_status gw_train_find_preset(char *path, size_t cap, const char *name_or_file, gw_error *err);
-
-/* "git rev-parse HEAD" of the current directory's repository, or "unknown" */
-void gw_train_git_commit(char *out, size_t cap);
 
 typedef struct gw_wavenet_trainer_opts {
     const char *data_dir;
@@ -88,18 +80,5 @@ void gw_wavenet_draw_windows(uint8_t *window, // (B, W)
                              const gw_dataset *ds, const size_t *pool, size_t n_pool,
                              const gw_wavenet_config *cfg, int B, int W, gw_rng *rng,
                              float *scratch); // (B, W) floats
-
-/* ---- local conditioning (vocoder mode, n_mels > 0) ----
- * The mel input of a model with n_mels bands and hop h: log(mel + 1e-5) of
- * a centred STFT with a periodic Hann window of n_fft = 4 h, hop h, and
- * Slaney mel bands from 0 Hz to the Nyquist frequency (dsp/gw_dsp.h), frame
- * f held for samples f h .. f h + h - 1 (repetition upsampling). Training
- * computes it on each window, `genwave render --vocode` on the whole file. */
-typedef struct gw_wavenet_mel gw_wavenet_mel;
-gw_status gw_wavenet_mel_create(gw_wavenet_mel **out, const gw_wavenet_config *cfg,
-                                size_t max_samples, gw_error *err);
-void gw_wavenet_mel_free(gw_wavenet_mel *m);
-/* one mel row per sample of x: rows (n, n_mels); n <= max_samples */
-void gw_wavenet_mel_rows(gw_wavenet_mel *m, float *rows, const float *x, size_t n);
 
 #endif
