@@ -5,7 +5,7 @@
  * Threads (LV2 threading classes, written above every callback):
  *   instantiation  instantiate, activate, deactivate, cleanup, restore
  *   audio          run, work_response
- *   worker         work: loads .gwm files into banks (engine + interpolator),
+ *   worker         work: loads .gwm files into banks (an engine each),
  *                  frees the banks run() no longer plays
  *   save           save: may run beside run(), so it reads the current
  *                  model path through a sequence-checked double buffer
@@ -14,25 +14,27 @@
  * A patch:Set of it in run() only schedules a request; the worker loads the
  * file (gw_wavenet_load) and builds a "bank" around it: an engine of its own
  * (gw_engine_create, everything for GWP_MAX_VOICES voices allocated there)
- * running at the model's rate, and this file's interpolator to the host
- * rate. work_response makes the new bank the playing one: the held notes
- * restart on it while the old bank fades out over GWP_FADE_MS, and the old
- * bank goes back to the worker to be freed. A whole engine per model (not
- * gw_engine_swap_model) because models of any rate can then follow each
- * other, and because the interpolator needs the engine at the model rate
- * (see the resampling note below). Nothing in run() allocates, locks, logs
- * or touches a file; denormals are flushed (MXCSR FTZ/DAZ) for the whole of
- * run(), the interpolator included (the engine does the same inside
- * gw_engine_process).
+ * at the host's rate: the engine's own sinc resampler (engine/sinc.h) takes
+ * the model's samples there, as it does for `play` and `render`. The MIDI
+ * meaning is the engine's too (gw_midi_map). work_response makes the new
+ * bank the playing one: the held notes restart on it (gw_midi_map_replay)
+ * while the old bank fades out over GWP_FADE_MS, and the old bank goes back
+ * to the worker to be freed. A whole engine per model (not
+ * gw_engine_swap_model) so that models of any rate can follow each other.
+ * Nothing in run() allocates, locks, logs or touches a file; denormals are
+ * flushed (MXCSR FTZ/DAZ) for the whole of run() (the engine does the same
+ * inside gw_engine_process).
  *
  * instantiate (the bundled default) and restore (a saved session or preset)
  * load in place: the LV2 threading rules keep them apart from run(). So a
  * host without work:schedule (lv2bench, minimal hosts) still plays the
  * default model and restores sessions; only patch:Set needs the worker.
  *
- * Events are rendered sample-accurately: run() renders the engine up to each
- * event's frame, then applies the event, at any block size (blocks longer
- * than the engine's max_block are rendered in pieces).
+ * Events are sample-accurate: run() renders up to each event's frame and
+ * sends the event stamped with that frame (gw_engine_event.frame), which the
+ * engine applies at the model sample that frame maps to, whatever its
+ * resampler has buffered: the delay from an event to its sound is the
+ * resampler's, constant at any block size (the latency port reports it).
  */
 #include "engine/gw_engine.h"
 #include "models/wavenet_file.h"
@@ -100,33 +102,13 @@ typedef struct gwp_uris {
     LV2_URID bufsz_max_block, atom_int;
 } gwp_uris;
 
-/* Resampling happens here, not in the engine: the engine runs at the
- * model's own rate (so it renders exactly the samples asked for) and this
- * windowed-sinc interpolator takes them to the host rate. That keeps the
- * delay from an event to its sound constant, GWP_HALF model samples, at any
- * block size: an event at host frame F is applied at model sample
- * ceil(F * mr / hr), and the engine's own resampler would instead apply it
- * after whatever its FIFO already held. */
-enum {
-    GWP_TAPS = 32,           /* model samples per output frame */
-    GWP_HALF = GWP_TAPS / 2, /* the interpolator's delay, model samples */
-    GWP_PHASES = 256,        /* kernel table resolution (linear between phases) */
-    GWP_HIST = 8192,         /* model-sample history ring (power of two) */
-};
-
-/* One model playing: its engine at the model rate, the interpolator's
- * history and kernel table, and the clocks that map host frames to model
- * samples. Made in the worker (or instantiate/restore), rendered in run(),
- * freed in the worker. */
+/* One model playing: its engine at the host's rate (the engine's sinc
+ * resampler takes the model's samples there) and the host frames it has
+ * output, the clock its events are stamped on. Made in the worker (or
+ * instantiate/restore), rendered in run(), freed in the worker. */
 typedef struct gwp_bank {
     gw_engine *engine;
-    int64_t mr, hr;   /* model and host rate */
-    int64_t m;        /* model samples generated */
     int64_t h;        /* host frames output */
-    bool passthrough; /* mr == hr: no interpolation, no delay */
-    float *hist;      // (GWP_HIST) model samples, ring
-    float *chunk;     // (max_block) one engine call's output
-    float *table;     // (GWP_PHASES + 1, GWP_TAPS) kernels by fractional phase
     int max_block;
     bool is_default;
     char path[]; /* absolute path of the .gwm */
@@ -229,25 +211,10 @@ static int gwp_default_model_path(const char *bundle, char *out, size_t cap) {
 static void gwp_bank_free(gwp_bank *b) {
     if (!b) return;
     gw_engine_free(b->engine);
-    free(b->hist);
-    free(b->chunk);
-    free(b->table);
     free(b);
 }
 
-/* the interpolation kernel, u in model samples from the output instant:
- * a sinc low-passed at c (fraction of the model's Nyquist; below the host's
- * when the host rate is lower), Blackman-windowed over GWP_TAPS samples,
- * scaled by c so the passband gain is 1 */
-static double gwp_kernel(double u, double c) {
-    double x = u / GWP_HALF;
-    if (fabs(x) >= 1.0) return 0.0;
-    double w = 0.42 + 0.5 * cos(M_PI * x) + 0.08 * cos(2.0 * M_PI * x);
-    double a = M_PI * c * u;
-    return c * (fabs(a) < 1e-9 ? 1.0 : sin(a) / a) * w;
-}
-
-/* Loads path into a bank with its own engine at the model's rate. Logs and
+/* Loads path into a bank with its own engine at the host's rate. Logs and
  * returns NULL on failure, naming the file. */
 static gwp_bank *gwp_load(gwp_plugin *self, const char *path, bool is_default) {
     gw_error err = {0};
@@ -262,7 +229,7 @@ static gwp_bank *gwp_load(gwp_plugin *self, const char *path, bool is_default) {
     b->is_default = is_default;
     if (gw_wavenet_load(&wn, path, &err) != GW_OK) goto fail;
     gw_engine_config cfg = self->cfg;
-    cfg.host_rate = wn->cfg.sample_rate; /* the engine renders at the model rate */
+    cfg.host_rate = self->host_rate; /* the engine resamples (engine/sinc.h) */
     /* One voice streams every weight once per sample, so speed is set by
      * their bytes: generation's default, bf16 past a small size, halves them
      * against f32 (models/wavenet.h: ~2x faster, logits within ~1% of f32's) */
@@ -273,34 +240,16 @@ static gwp_bank *gwp_load(gwp_plugin *self, const char *path, bool is_default) {
     char wisdom[4096];
     cfg.plan_measure = 1;
     cfg.wisdom = gw_wisdom_path(wisdom, sizeof wisdom);
-    b->mr = wn->cfg.sample_rate;
-    b->hr = self->host_rate;
-    b->passthrough = b->mr == b->hr;
     b->max_block = cfg.max_block;
-    b->hist = calloc(GWP_HIST, sizeof *b->hist);
-    b->chunk = calloc((size_t)cfg.max_block, sizeof *b->chunk);
-    b->table = calloc((GWP_PHASES + 1) * GWP_TAPS, sizeof *b->table);
-    if (!b->hist || !b->chunk || !b->table) {
-        gw_fail(&err, GW_ERR_NOMEM, "%s: out of memory", path);
-        goto fail;
-    }
-    /* a host block of GWP_MAX_BLOCK frames needs at most this many model
-     * samples of history: refuse rates the ring cannot hold */
-    if ((GWP_MAX_BLOCK + 1) * b->mr / b->hr + GWP_TAPS + 2 > GWP_HIST) {
-        gw_fail(&err, GW_ERR_UNSUPPORTED, "%s: model rate %d Hz is too high for host rate %d Hz",
-                path, (int)b->mr, (int)b->hr);
-        goto fail;
-    }
-    double c = b->hr < b->mr ? 0.92 * (double)b->hr / (double)b->mr : 0.92;
-    for (int p = 0; p <= GWP_PHASES; p++)
-        for (int j = 0; j < GWP_TAPS; j++)
-            b->table[p * GWP_TAPS + j] =
-                (float)gwp_kernel(j - GWP_HALF + (double)p / GWP_PHASES, c);
     /* started once here (callback mode: nothing runs on its own) and stopped
      * by gw_engine_free in the worker */
     if (gw_engine_create(&b->engine, wn, &cfg, &err) != GW_OK ||
-        gw_engine_start(b->engine, &err) != GW_OK)
+        gw_engine_start(b->engine, &err) != GW_OK) {
+        gw_error named = err; /* the engine names the model; the log names the file */
+        gw_fail(&err, named.status, "%s: %s", path, named.msg);
         goto fail;
+    }
+    const int model_rate = wn->cfg.sample_rate;
     gw_wavenet_free(wn);
     gw_wavenet_plan plan;
     gw_wavenet_plan_report rep;
@@ -308,7 +257,7 @@ static gwp_bank *gwp_load(gwp_plugin *self, const char *path, bool is_default) {
     char plan_name[64];
     gw_wavenet_plan_name(&plan, plan_name, sizeof plan_name);
     if (rep.notice[0]) lv2_log_warning(&self->logger, "genwave: %s\n", rep.notice);
-    lv2_log_note(&self->logger, "genwave: loaded model %s (%d Hz), plan %s%s\n", path, (int)b->mr,
+    lv2_log_note(&self->logger, "genwave: loaded model %s (%d Hz), plan %s%s\n", path, model_rate,
                  plan_name, rep.from_wisdom ? " (from wisdom)" : " (measured)");
     return b;
 fail:
@@ -322,59 +271,20 @@ fail:
 
 /* ---- banks: rendering (audio class) ----------------------------------- */
 
-/* generates model samples until b->m == upto */
-static void gwp_bank_generate(gwp_bank *b, int64_t upto) {
-    while (b->m < upto) {
-        int k = upto - b->m < b->max_block ? (int)(upto - b->m) : b->max_block;
-        gw_engine_process(b->engine, b->chunk, k);
-        for (int i = 0; i < k; i++)
-            b->hist[(b->m + i) & (GWP_HIST - 1)] = b->chunk[i];
-        b->m += k;
-    }
-}
-
-/* ceil(h * mr / hr): the model sample an event at host frame h acts on */
-static int64_t gwp_model_index(const gwp_bank *b, int64_t h) {
-    return (h * b->mr + b->hr - 1) / b->hr;
-}
-
-/* before an event: the model has rendered exactly what precedes it */
-static void gwp_bank_sync(gwp_bank *b) {
-    gwp_bank_generate(b, b->passthrough ? b->h : gwp_model_index(b, b->h));
-}
-
-/* n host frames (n <= GWP_MAX_BLOCK) into out */
+/* n host frames into out, in engine blocks */
 static void gwp_bank_render(gwp_bank *b, float *out, uint32_t n) {
-    if (b->passthrough) {
-        gwp_bank_generate(b, b->h + n);
-        for (uint32_t i = 0; i < n; i++)
-            out[i] = b->hist[(b->h + i) & (GWP_HIST - 1)];
-        b->h += n;
-        return;
-    }
-    /* frame h needs model samples up to floor(h * mr / hr) */
-    gwp_bank_generate(b, (b->h + n - 1) * b->mr / b->hr + 1);
-    for (uint32_t i = 0; i < n; i++) {
-        int64_t pos = (b->h + i) * b->mr; /* model time * hr */
-        int64_t base = pos / b->hr;
-        float frac = (float)(pos - base * b->hr) / (float)b->hr * GWP_PHASES;
-        int p = (int)frac;
-        if (p >= GWP_PHASES) p = GWP_PHASES - 1;
-        float t = frac - (float)p;
-        const float *k0 = b->table + p * GWP_TAPS, *k1 = k0 + GWP_TAPS;
-        float acc = 0.0f;
-        for (int j = 0; j < GWP_TAPS; j++) {
-            float x = b->hist[(base - j) & (GWP_HIST - 1)]; /* before t = 0: zeros */
-            acc += x * (k0[j] + t * (k1[j] - k0[j]));
-        }
-        out[i] = acc;
+    for (uint32_t done = 0; done < n;) {
+        int k = n - done < (uint32_t)b->max_block ? (int)(n - done) : b->max_block;
+        gw_engine_process(b->engine, out + done, k);
+        done += (uint32_t)k;
     }
     b->h += n;
 }
 
-/* host frames from an event to the first output it can change */
+/* host frames from an event to the first output it can change: the
+ * engine's resampler */
 static float gwp_bank_latency(const gwp_bank *b) {
-    return b->passthrough ? 0.0f : (float)(GWP_HALF * b->hr) / (float)b->mr;
+    return (float)gw_engine_latency_frames(b->engine);
 }
 
 /* ---- installing a bank (audio class, or instantiation class when no
@@ -604,7 +514,9 @@ static void gwp_send_params(gwp_plugin *self) {
  * the voices port bounds held notes (the oldest yields) */
 static void gwp_midi(gwp_plugin *self, const uint8_t *msg, uint32_t size) {
     self->midi.voice_limit = (int)gwp_ctl(self, GWP_PORT_VOICES, 1.0f, GWP_MAX_VOICES, 16.0f);
-    gw_midi_map_send(&self->midi, self->bank->engine, msg, size, 0);
+    /* stamped with the frame the bank has rendered up to: the engine applies
+     * it at that frame's model sample, whatever its resampler holds */
+    gw_midi_map_send(&self->midi, self->bank->engine, msg, size, (uint64_t)self->bank->h);
 }
 
 /* audio class: a LOAD request for the worker (the host copies it) */
@@ -696,7 +608,6 @@ static void gwp_run(LV2_Handle h, uint32_t n_frames) {
             }
             if (ev->body.type == u->midi_event) {
                 if (self->bank) {
-                    gwp_bank_sync(self->bank);
                     gwp_midi(self, (const uint8_t *)(ev + 1), ev->body.size);
                 }
             } else if (ev->body.type == u->atom_object || ev->body.type == u->atom_blank) {
