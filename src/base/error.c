@@ -5,10 +5,25 @@
 
 gw_status gw_fail(gw_error *err, gw_status status, const char *fmt, ...) {
     if (err) {
+        /* formatted aside first (an argument may be err->msg itself), then
+         * copied with control bytes escaped: a message quotes file names
+         * and file contents, and must stay one line that runs no terminal
+         * escape (the fuzzers found presets and models whose strings held
+         * newlines) */
+        char raw[GW_ERROR_MSG_MAX];
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        vsnprintf(raw, sizeof raw, fmt, ap);
         va_end(ap);
+        size_t k = 0;
+        for (const char *p = raw; *p && k + 5 < sizeof err->msg; p++) {
+            const unsigned char c = (unsigned char)*p;
+            if (c < 0x20 || c == 0x7f)
+                k += (size_t)snprintf(err->msg + k, sizeof err->msg - k, "\\x%02x", c);
+            else
+                err->msg[k++] = (char)c;
+        }
+        err->msg[k] = 0;
         err->status = status;
     }
     return status;

@@ -91,6 +91,11 @@ gw_status gw_gwm_open(gw_gwm **out, const char *path, gw_error *err);
 gw_status gw_gwm_open_memory(gw_gwm **out, const void *buf, size_t n, const char *name,
                              gw_error *err);
 void gw_gwm_free(gw_gwm *f); /* NULL is fine */
+/* For fuzzing (tests/fuzz/fuzz_gwm.c): recomputes, in place and best effort,
+ * every checksum and the declared size of a .gwm image, so mutated bytes
+ * reach the parsers behind the checksums. Reads nothing out of bounds,
+ * whatever b holds. */
+void gw_gwm_fix_checksums(unsigned char *b, size_t n);
 const char *gw_gwm_path(const gw_gwm *f);
 
 /* metadata: value for key, NULL if absent */

@@ -1,0 +1,35 @@
+/* libFuzzer target: JSON presets (io/json.h) through the WaveNet, GAN and
+ * VAE preset parsers. Any text must parse or give a one-line error naming
+ * the file, never crash, hang or leak. */
+#include "io/json.h"
+#include "models/specgan.h"
+#include "models/specvae.h"
+#include "models/wavenet.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    char *text = malloc(size + 1);
+    if (!text) return 0;
+    memcpy(text, data, size);
+    text[size] = 0;
+    gw_error err = {0};
+    gw_wavenet_config wc;
+    if (gw_wavenet_config_parse(&wc, text, "fuzz.json", &err) != GW_OK &&
+        (strncmp(err.msg, "fuzz.json", 9) != 0 || strchr(err.msg, '\n')))
+        fprintf(stderr, "not a one-line error naming the file: '%s'\n", err.msg), abort();
+    cJSON *root = NULL;
+    if (gw_json_parse(&root, text, "fuzz.json", &err) == GW_OK) {
+        gw_specgan_config g;
+        gw_specvae_config v;
+        gw_specgan_config_default(&g);
+        gw_specvae_config_default(&v);
+        gw_specgan_config_from_json(&g, root, "fuzz.json", &err);
+        gw_specvae_config_from_json(&v, root, "fuzz.json", &err);
+        cJSON_Delete(root);
+    }
+    free(text);
+    return 0;
+}
