@@ -331,6 +331,25 @@ static gw_status analyse(gw_dataset_file *f, const char *path, const gw_dataset_
     for (size_t i = 0; i < a->frames; i++)
         peak = fmaxf(peak, fabsf(a->data[i]));
     f->peak_db = peak > 0 ? 20.0f * log10f(peak) : -INFINITY;
+    /* D9: what no sound card plays is rejected here, named, instead of
+     * stopping the whole run later in the resampler or the STFT */
+    const char *bad = NULL;
+    char why[128];
+    if (a->sample_rate < 1000 || a->sample_rate > 768000) {
+        snprintf(why, sizeof why, "a sample rate of %d Hz (1000..768000 Hz is audio)",
+                 a->sample_rate);
+        bad = why;
+    } else if (!(peak <= 1000.0f)) { /* NaN, Inf, or 60 dB over full scale */
+        snprintf(why, sizeof why, "samples up to %g: not audio in [-1, 1] (a float file gone wrong?)",
+                 (double)peak);
+        bad = why;
+    }
+    if (bad) {
+        f->status = GW_FILE_UNREADABLE;
+        snprintf(f->reason, sizeof f->reason, "rejected: %s", bad);
+        gw_audio_free(a);
+        return GW_OK;
+    }
     const float thr = powf(10.0f, o->silence_db / 20.0f);
     size_t b = 0, e2 = a->frames;
     if (o->trim) {
@@ -361,7 +380,9 @@ static gw_status analyse(gw_dataset_file *f, const char *path, const gw_dataset_
                 *audio = x, *n_audio = e2 - b;
             }
         } else {
-            st = gw_resample(audio, n_audio, a->data + b, e2 - b, a->sample_rate, rate, err);
+            gw_error re = {0};
+            st = gw_resample(audio, n_audio, a->data + b, e2 - b, a->sample_rate, rate, &re);
+            if (st) st = gw_fail(err, st, "%s: %s", path, re.msg); /* name the file */
         }
     }
     gw_audio_free(a);

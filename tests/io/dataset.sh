@@ -65,6 +65,19 @@ one_line_error "$T/err"
 [ $? -eq 2 ] || fail "no folder: wrong exit"
 "$GW" dataset "$T/ds" --bogus >/dev/null 2>&1
 [ $? -eq 2 ] || fail "unknown option: wrong exit"
+# D9: a 1 Hz WAV and a float WAV of 1e30 samples are rejected by name (they
+# stopped whole runs later, unnamed); the good file is still used
+mkdir -p "$T/d9"
+wav "$T/d9/onehz.wav" 1 100 /dev/urandom
+wav "$T/d9/good.wav" 16000 8000 /dev/urandom
+{
+    printf "RIFF$(le32 $((36 + 3200)))WAVEfmt $(le32 16)$(le16 3)$(le16 1)$(le32 8000)$(le32 32000)$(le16 4)$(le16 32)data$(le32 3200)"
+    for ((i = 0; i < 800; i++)); do printf '\xca\xf2\x49\x71'; done
+} >"$T/d9/huge.wav"
+"$GW" dataset "$T/d9" >"$T/d9.out" 2>&1 || fail "d9: $(cat "$T/d9.out")"
+grep -q "onehz.wav: unreadable, skipped: rejected: a sample rate of 1 Hz" "$T/d9.out" || fail "1 Hz: $(cat "$T/d9.out")"
+grep -q "huge.wav: unreadable, skipped: rejected: samples up to 1e+30" "$T/d9.out" || fail "1e30: $(cat "$T/d9.out")"
+grep -q "usable *1," "$T/d9.out" || fail "the good file: $(cat "$T/d9.out")"
 # D11: a file name with an escape sequence or a newline is printed escaped:
 # no terminal control runs, no row splits
 mkdir -p "$T/names"
