@@ -104,3 +104,10 @@ const char *gw_cache_path(char *buf, size_t cap, const char *data_dir) {
     snprintf(buf, cap, "%s/datasets/%016llx", root, (unsigned long long)h);
     return buf;
 }
+
+gw_status gw_check_regular(const char *path, gw_error *err) {
+    struct stat sb;
+    if (stat(path, &sb) != 0) return gw_fail(err, GW_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    if (!S_ISREG(sb.st_mode)) return gw_fail(err, GW_ERR_IO, "%s: not a regular file", path);
+    return GW_OK;
+}

@@ -129,6 +129,10 @@ gw_status gw_mkdirs(const char *path, const char *what, gw_error *err);
  * WHAT"). */
 gw_status gw_read_file(const char *path, size_t max, const char *what, unsigned char **out,
                        size_t *n, gw_error *err);
+/* "PATH: cannot open: ..." or "PATH: not a regular file" (a FIFO, a device,
+ * a folder), found by stat, which never blocks, before a reader's open
+ * would wait on a FIFO forever (D5) */
+gw_status gw_check_regular(const char *path, gw_error *err);
 
 /* ---- small helpers ---- */
 static inline size_t gw_align64(size_t n) {

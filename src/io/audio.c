@@ -29,6 +29,9 @@ static const char *sf_reason(SNDFILE *sf) {
 
 static gw_status open_read(SNDFILE **sf, SF_INFO *info, const char *path, gw_error *err) {
     memset(info, 0, sizeof *info);
+    *sf = NULL;
+    gw_status st = gw_check_regular(path, err); /* a FIFO would block sf_open */
+    if (st) return st;
     *sf = sf_open(path, SFM_READ, info);
     if (!*sf) {
         /* libsndfile's message does not tell "absent" from "not audio" */

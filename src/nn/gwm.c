@@ -429,6 +429,7 @@ gw_status gw_gwm_open(gw_gwm **out, const char *path, gw_error *err) {
     FILE *fp = NULL;
     struct stat sb;
     if (!f) return gw_fail(err, GW_ERR_NOMEM, "%s: out of memory", path);
+    if ((st = gw_check_regular(path, err))) goto fail; /* a FIFO would block fopen */
     fp = fopen(path, "rb");
     if (!fp) {
         st = gw_fail(err, GW_ERR_IO, "%s: cannot open: %s", path, strerror(errno));

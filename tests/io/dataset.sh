@@ -78,6 +78,15 @@ wav "$T/d9/good.wav" 16000 8000 /dev/urandom
 grep -q "onehz.wav: unreadable, skipped: rejected: a sample rate of 1 Hz" "$T/d9.out" || fail "1 Hz: $(cat "$T/d9.out")"
 grep -q "huge.wav: unreadable, skipped: rejected: samples up to 1e+30" "$T/d9.out" || fail "1e30: $(cat "$T/d9.out")"
 grep -q "usable *1," "$T/d9.out" || fail "the good file: $(cat "$T/d9.out")"
+# D5: info and spectrogram on a FIFO say so at once instead of waiting
+mkfifo "$T/fifo.wav" "$T/fifo.gwm"
+timeout 10 "$GW" info "$T/fifo.gwm" >/dev/null 2>"$T/err"
+[ $? -eq 1 ] || fail "info on a FIFO: want exit 1 (124 = hung)"
+grep -q "fifo.gwm: not a regular file" "$T/err" || fail "info on a FIFO: $(cat "$T/err")"
+timeout 10 "$GW" spectrogram "$T/fifo.wav" -o "$T/x.png" >/dev/null 2>"$T/err"
+[ $? -eq 1 ] || fail "spectrogram on a FIFO: want exit 1 (124 = hung)"
+grep -q "fifo.wav: not a regular file" "$T/err" || fail "spectrogram on a FIFO: $(cat "$T/err")"
+rm -f "$T/fifo.wav" "$T/fifo.gwm"
 # D11: a file name with an escape sequence or a newline is printed escaped:
 # no terminal control runs, no row splits
 mkdir -p "$T/names"
