@@ -6,7 +6,11 @@
 #      unit tests (the slow learning runs are too slow under ASan and are the
 #      same code the unit tests cover); the unit tests include every fuzz
 #      target's regression pass over its corpus and crash reproducers
-#   4. a short libFuzzer run of each fuzz target (scripts/fuzz.sh, clang,
+#   4. a ThreadSanitizer build in build-tsan/ running the threaded tests: the
+#      engine (generator thread, rings), the MIDI map, the LV2 plugin through
+#      liblilv (worker, state), the WaveNet stream and trainer (shard
+#      threads) and the training loop (OpenBLAS's pool)
+#   5. a short libFuzzer run of each fuzz target (scripts/fuzz.sh, clang,
 #      30 s each; the long campaign is the same script with a longer time)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +30,14 @@ echo "test: running the unit tests under ASan/UBSan"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 OPENBLAS_NUM_THREADS=1 \
   ctest --output-on-failure -j"$jobs" -L unit)
+echo "test: building with -fsanitize=thread in build-tsan/"
+tsan_tests=(engine_test_engine engine_test_engine_noalloc engine_test_midi_map plugin_test_lv2_host
+            models_test_wavenet_stream models_test_wavenet_train train_test_trainer)
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGW_TSAN=ON >/dev/null
+cmake --build build-tsan -j"$jobs" --target "${tsan_tests[@]}" genwave_lv2 genwave_cli
+echo "test: running the threaded tests under TSan"
+(cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 OPENBLAS_NUM_THREADS=2 \
+  ctest --output-on-failure -j"$jobs" -R "^($(IFS='|'; echo "${tsan_tests[*]}"))\$")
 echo "test: fuzzing each target for 30 s (scripts/fuzz.sh)"
 scripts/fuzz.sh 30
 echo "test: all passed"

@@ -54,7 +54,9 @@ int __wrap_posix_memalign(void **p, size_t al, size_t n) {
     return __real_posix_memalign(p, al, n);
 }
 
-#if !defined(__SANITIZE_ADDRESS__)
+/* ASan and TSan bring their own allocators (TSan crashes at start-up
+ * under a second malloc): the interposer is for plain builds */
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
 extern void *__libc_realloc(void *, size_t);

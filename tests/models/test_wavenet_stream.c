@@ -22,7 +22,9 @@
 #include "models/wavenet_kernels.h"
 
 /* ---- counting allocations (not under ASan, which owns malloc) ---- */
-#if !defined(__SANITIZE_ADDRESS__)
+/* ASan and TSan bring their own allocators (TSan crashes at start-up
+ * under a second malloc): the interposer is for plain builds */
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 #define COUNT_ALLOCS 1
 extern void *__libc_malloc(size_t n);
 extern void *__libc_calloc(size_t n, size_t m);

@@ -59,7 +59,7 @@ static void write_model(const char *path, uint64_t seed) {
  * shared object, the dlopen'ed plugin included. Calls made while
  * lh_in_audio is set (inside run and work_response) are counted. Not under
  * AddressSanitizer, which owns malloc itself. */
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) /* their own allocators */
 #define GW_COUNT_ALLOCS 0
 #else
 #define GW_COUNT_ALLOCS 1
