@@ -169,7 +169,8 @@ static gw_status parse_synth(synth_preset *p, const cJSON *root, const char *pat
         gw_json_find(root, "envelope.release_ms") ? "envelope.release_ms" : "release_ms";
     if ((st = gw_json_num(&p->attack_ms, root, ak, 0.5, 10000, 1, 5, path, err))) return st;
     if ((st = gw_json_num(&p->release_ms, root, rk, 0.5, 10000, 1, 60, path, err))) return st;
-    if ((st = gw_json_int(&p->voices, root, "voices", 1, 64, 1, 16, path, err))) return st;
+    /* 32: the plugin's most (plugin/genwave.c GWP_MAX_VOICES, genwave.ttl) */
+    if ((st = gw_json_int(&p->voices, root, "voices", 1, 32, 1, 16, path, err))) return st;
     if ((st = gw_json_num(&p->bend_range, root, "bend_range", 0, 24, 1, 2, path, err))) return st;
     return GW_OK;
 }
