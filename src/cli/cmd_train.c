@@ -61,7 +61,10 @@ static int train_wavenet(int argc, char **argv) {
     if (r.best_path[0])
         printf("%s: the best held-out model, %.3f bits/sample at step %ld%s\n", r.best_path,
                r.best_bits, r.best_step,
-               r.val_bits > r.best_bits + 0.3f ? " (the last is 0.3+ bits worse: use this one)" : "");
+               r.val_bits > r.best_bits + 0.3f
+                   ? " (the last is 0.3+ bits worse on the held-out files; compare both with "
+                     "genwave pitch and by ear)"
+                   : "");
     if (r.warnings) printf("%d warning%s above\n", r.warnings, r.warnings == 1 ? "" : "s");
     return st ? 1 : 0;
 }
