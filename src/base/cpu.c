@@ -22,8 +22,10 @@ const char *gw_cpu_model(char *buf, size_t cap) {
     }
     /* trim the padding some vendors put around the name */
     char *s = brand, *e = brand + strlen(brand);
-    while (*s == ' ') s++;
-    while (e > s && e[-1] == ' ') *--e = 0;
+    while (*s == ' ')
+        s++;
+    while (e > s && e[-1] == ' ')
+        *--e = 0;
     unsigned family = 0, model = 0;
     if (__get_cpuid(1, &a, &b, &c, &d)) {
         family = (a >> 8) & 0xF, model = (a >> 4) & 0xF;

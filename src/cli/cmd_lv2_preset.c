@@ -94,7 +94,8 @@ int gw_cmd_lv2_preset(int argc, char **argv) {
     const int vocoder = m->cfg.n_mels > 0;
     gw_wavenet_free(m);
     if (vocoder) {
-        fprintf(stderr, "genwave: %s: is a vocoder WaveNet (mel input); the instrument plays notes\n",
+        fprintf(stderr,
+                "genwave: %s: is a vocoder WaveNet (mel input); the instrument plays notes\n",
                 model);
         return 1;
     }

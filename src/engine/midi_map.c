@@ -55,11 +55,10 @@ static void note_off(gw_midi_map *m, gw_engine *e, int key, uint64_t frame) {
     }
 }
 
-int gw_midi_map_send(gw_midi_map *m, gw_engine *e, const uint8_t *msg, size_t len,
-                     uint64_t frame) {
+int gw_midi_map_send(gw_midi_map *m, gw_engine *e, const uint8_t *msg, size_t len, uint64_t frame) {
     if (len < 1 || msg[0] < 0x80 || msg[0] >= 0xF0) return 0;
     const int status = msg[0] & 0xF0, channel = msg[0] & 0x0F;
-    if (channel == 9) return 0; /* General MIDI percussion */
+    if (channel == 9) return 0;                        /* General MIDI percussion */
     if (len < 3 || (msg[1] | msg[2]) & 0x80) return 0; /* every message used has 2 data bytes */
     const int a = msg[1], b = msg[2];
     switch (status) {

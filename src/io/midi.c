@@ -22,8 +22,8 @@ typedef struct cursor {
 static gw_status bad(const cursor *c, gw_error *err, const char *what) {
     if (c->track < 0)
         return gw_fail(err, GW_ERR_FORMAT, "%s: not a Standard MIDI File: %s", c->name, what);
-    return gw_fail(err, GW_ERR_FORMAT, "%s: track %d, byte %zu: %s", c->name, c->track + 1,
-                   c->pos, what);
+    return gw_fail(err, GW_ERR_FORMAT, "%s: track %d, byte %zu: %s", c->name, c->track + 1, c->pos,
+                   what);
 }
 
 static uint32_t be32(const uint8_t *p) {
@@ -34,7 +34,8 @@ static uint32_t be32(const uint8_t *p) {
 static gw_status vlq(cursor *c, uint32_t *v, gw_error *err) {
     uint32_t x = 0;
     for (int i = 0; i < 4; i++) {
-        if (c->pos >= c->end) return bad(c, err, "a length or delta time runs past the track's end");
+        if (c->pos >= c->end)
+            return bad(c, err, "a length or delta time runs past the track's end");
         const uint8_t b = c->d[c->pos++];
         x = x << 7 | (b & 0x7Fu);
         if (!(b & 0x80)) {
@@ -69,7 +70,8 @@ typedef struct parse {
 static int grow(void **p, size_t *cap, size_t need, size_t item) {
     if (need <= *cap) return 1;
     size_t c = *cap ? *cap * 2 : 256;
-    while (c < need) c *= 2;
+    while (c < need)
+        c *= 2;
     void *q = realloc(*p, c * item);
     if (!q) return 0;
     *p = q;
@@ -96,7 +98,8 @@ static gw_status track(parse *p, cursor *c, gw_error *err) {
         }
         if (status < 0xF0) {
             const int len = (status & 0xE0) == 0xC0 ? 2 : 3; /* Cx, Dx: one data byte */
-            if (c->end - c->pos < (size_t)len - 1) return bad(c, err, "a channel message is cut off");
+            if (c->end - c->pos < (size_t)len - 1)
+                return bad(c, err, "a channel message is cut off");
             raw_event r = {.e = {.tick = tick, .len = (uint8_t)len, .track = (uint16_t)c->track},
                            .seq = p->seq++};
             r.e.msg[0] = status;
@@ -115,7 +118,8 @@ static gw_status track(parse *p, cursor *c, gw_error *err) {
         } else if (status == 0xF0 || status == 0xF7) { /* SysEx: length, bytes */
             uint32_t len = 0;
             if ((st = vlq(c, &len, err))) return st;
-            if (len > c->end - c->pos) return bad(c, err, "a SysEx message runs past the track's end");
+            if (len > c->end - c->pos)
+                return bad(c, err, "a SysEx message runs past the track's end");
             c->pos += len;
         } else if (status == 0xFF) { /* meta: type, length, bytes */
             if (c->pos >= c->end) return bad(c, err, "a meta event is cut off");

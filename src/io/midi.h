@@ -28,11 +28,11 @@ enum {
 };
 
 typedef struct gw_midi_event {
-    double seconds;  /* from the start of the song */
-    uint64_t tick;   /* in the file's division */
-    uint8_t msg[3];  /* status (0x80..0xEF, with its channel), data bytes (msg[2] = 0 if absent) */
-    uint8_t len;     /* 2 or 3 */
-    uint16_t track;  /* 0-based, the order of the MTrk chunks */
+    double seconds; /* from the start of the song */
+    uint64_t tick;  /* in the file's division */
+    uint8_t msg[3]; /* status (0x80..0xEF, with its channel), data bytes (msg[2] = 0 if absent) */
+    uint8_t len;    /* 2 or 3 */
+    uint16_t track; /* 0-based, the order of the MTrk chunks */
 } gw_midi_event;
 
 typedef struct gw_midi_file {

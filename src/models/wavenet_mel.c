@@ -64,4 +64,3 @@ void gw_wavenet_mel_rows(gw_wavenet_mel *m, float *rows, const float *x, size_t 
         memcpy(rows + i * m->n_mels, m->melf + f * m->n_mels, (size_t)m->n_mels * sizeof(float));
     }
 }
-

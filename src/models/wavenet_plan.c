@@ -29,23 +29,32 @@ void gw_wavenet_plan_options_default(gw_wavenet_plan_options *o) {
 
 void gw_wavenet_plan_name(const gw_wavenet_plan *p, char *buf, size_t cap) {
     snprintf(buf, cap, "%s/%s/%s", (unsigned)p->type <= 2 ? type_names[p->type] : "?",
-             p->isa[0] ? p->isa : "best", p->prefetch > 0 ? "prefetch" : p->prefetch == 0 ? "noprefetch" : "default");
+             p->isa[0] ? p->isa : "best",
+             p->prefetch > 0    ? "prefetch"
+             : p->prefetch == 0 ? "noprefetch"
+                                : "default");
 }
 
 gw_status gw_wavenet_plan_parse(gw_wavenet_plan *out, const char *s, gw_error *err) {
     char t[8], isa[8], pf[16];
     if (sscanf(s, "%7[^/]/%7[^/]/%15s", t, isa, pf) != 3)
-        return gw_fail(err, GW_ERR_ARG, "plan '%s' is not TYPE/ISA/PREFETCH (e.g. bf16/avx512/prefetch)", s);
+        return gw_fail(err, GW_ERR_ARG,
+                       "plan '%s' is not TYPE/ISA/PREFETCH (e.g. bf16/avx512/prefetch)", s);
     gw_wavenet_plan p = {.prefetch = -1};
     gw_status st = gw_wavenet_weight_type_parse(&p.type, t, err);
     if (st) return st;
-    if (strcmp(isa, "avx512") && strcmp(isa, "avx2") && strcmp(isa, "scalar") && strcmp(isa, "best"))
-        return gw_fail(err, GW_ERR_ARG, "plan '%s': ISA '%s' is not one of avx512, avx2, scalar, best", s, isa);
+    if (strcmp(isa, "avx512") && strcmp(isa, "avx2") && strcmp(isa, "scalar") &&
+        strcmp(isa, "best"))
+        return gw_fail(err, GW_ERR_ARG,
+                       "plan '%s': ISA '%s' is not one of avx512, avx2, scalar, best", s, isa);
     snprintf(p.isa, sizeof p.isa, "%s", strcmp(isa, "best") ? isa : "");
-    if (!strcmp(pf, "prefetch")) p.prefetch = 1;
-    else if (!strcmp(pf, "noprefetch")) p.prefetch = 0;
+    if (!strcmp(pf, "prefetch"))
+        p.prefetch = 1;
+    else if (!strcmp(pf, "noprefetch"))
+        p.prefetch = 0;
     else if (strcmp(pf, "default"))
-        return gw_fail(err, GW_ERR_ARG, "plan '%s': '%s' is not prefetch, noprefetch or default", s, pf);
+        return gw_fail(err, GW_ERR_ARG, "plan '%s': '%s' is not prefetch, noprefetch or default", s,
+                       pf);
     *out = p;
     return GW_OK;
 }
@@ -53,7 +62,8 @@ gw_status gw_wavenet_plan_parse(gw_wavenet_plan *out, const char *s, gw_error *e
 /* what fixes a plan's speed: the product shapes, not the weights' values */
 static void shape_key(const gw_wavenet_config *c, char *buf, size_t cap) {
     uint32_t h = 2166136261u; /* FNV-1a over the dilations: ring sizes */
-    for (int l = 0; l < c->n_layers; l++) h = (h ^ (uint32_t)c->dilations[l]) * 16777619u;
+    for (int l = 0; l < c->n_layers; l++)
+        h = (h ^ (uint32_t)c->dilations[l]) * 16777619u;
     snprintf(buf, cap, "r%d.g%d.s%d.h%d.l%d.k%d.c%d.m%d.d%08x", c->residual, c->gate, c->skip,
              c->head, c->n_layers, c->kernel, c->cond_dim, c->n_mels, h);
 }
@@ -107,7 +117,8 @@ static void wisdom_read(wisdom *w, const char *path, char *notice, size_t cap) {
     strtok_r(t, "\n", &save); /* the header */
     for (char *l; (l = strtok_r(NULL, "\n", &save));) {
         int tabs = 0;
-        for (const char *q = l; *q; q++) tabs += *q == '\t';
+        for (const char *q = l; *q; q++)
+            tabs += *q == '\t';
         if (tabs != 6) {
             snprintf(notice, cap, "%s: a malformed line: ignored (measuring again)", path);
             wisdom_free(w);
@@ -173,7 +184,8 @@ static void wisdom_write(const wisdom *w, const char *path, const char *prefix,
     char name[64];
     gw_wavenet_plan_name(&t->plan, name, sizeof name);
     fprintf(af.fp, "%s%s\t%.1f\t%.1f\n", prefix, name, t->ns_one, t->ns_batch);
-    if (gw_afile_commit(&af, &e)) snprintf(notice, cap, "%.400s (the plan is not remembered)", e.msg);
+    if (gw_afile_commit(&af, &e))
+        snprintf(notice, cap, "%.400s (the plan is not remembered)", e.msg);
 }
 
 /* ---- measuring ---- */
@@ -186,7 +198,8 @@ typedef struct bench {
 /* ns per step of `voices` voices: best of one burst of `steps` */
 static double burst(bench *b, int voices, int steps) {
     const double t0 = now_ns();
-    for (int i = 0; i < steps; i++) gw_wavenet_stream_step(b->s, NULL, b->y, NULL, voices, 1.0f, b->u);
+    for (int i = 0; i < steps; i++)
+        gw_wavenet_stream_step(b->s, NULL, b->y, NULL, voices, 1.0f, b->u);
     return (now_ns() - t0) / steps;
 }
 
@@ -201,7 +214,8 @@ static gw_status measure(gw_wavenet_plan_timing *cand, int n, const gw_wavenet *
             b[i].y = calloc((size_t)batch, sizeof(float));
             if (!b[i].u || !b[i].y) st = gw_fail(err, GW_ERR_NOMEM, "planner: out of memory");
         }
-        for (int v = 0; !st && v < batch; v++) b[i].u[v] = 0.5f;
+        for (int v = 0; !st && v < batch; v++)
+            b[i].u[v] = 0.5f;
     }
     if (!st) {
         /* warm every candidate once (page faults, caches), then size a burst
@@ -213,7 +227,8 @@ static gw_status measure(gw_wavenet_plan_timing *cand, int n, const gw_wavenet *
         }
         const double burst_ns = budget_ms * 1e6 / 40.0 / (n > 0 ? n : 1) / 2.0;
         const int steps_one = (int)fmax(1.0, burst_ns / fmax(1.0, one / n / 2.0));
-        for (int i = 0; i < n; i++) cand[i].ns_one = cand[i].ns_batch = INFINITY;
+        for (int i = 0; i < n; i++)
+            cand[i].ns_one = cand[i].ns_batch = INFINITY;
         /* rounds over all candidates in turn, each keeping its fastest burst:
          * a neighbour's time slice or a frequency change hits one burst, not
          * one candidate */
@@ -285,7 +300,8 @@ gw_status gw_wavenet_plan_choose(gw_wavenet_plan *out, const gw_wavenet *m,
         for (int i = 0; i < ni; i++)
             for (int pf = 0; pf <= (strcmp(isas[i], "scalar") ? 1 : 0); pf++) {
                 gw_wavenet_plan_timing *c = &rep->cand[rep->n++];
-                c->plan = (gw_wavenet_plan){.type = (gw_wavenet_weight_type)types[t], .prefetch = pf};
+                c->plan =
+                    (gw_wavenet_plan){.type = (gw_wavenet_weight_type)types[t], .prefetch = pf};
                 snprintf(c->plan.isa, sizeof c->plan.isa, "%s", isas[i]);
             }
 
@@ -296,8 +312,7 @@ gw_status gw_wavenet_plan_choose(gw_wavenet_plan *out, const gw_wavenet *m,
             rep->cand[i].ns_batch = o->timer(o->timer_ctx, &rep->cand[i].plan, batch);
         }
     } else {
-        st = measure(rep->cand, rep->n, m, batch, o->budget_ms > 0 ? o->budget_ms : 50.0, rep,
-                     err);
+        st = measure(rep->cand, rep->n, m, batch, o->budget_ms > 0 ? o->budget_ms : 50.0, rep, err);
     }
     if (st) {
         wisdom_free(&w);
@@ -312,8 +327,8 @@ gw_status gw_wavenet_plan_choose(gw_wavenet_plan *out, const gw_wavenet *m,
             best = i;
     rep->chosen = best;
     *out = rep->cand[best].plan;
-    if (o->wisdom) wisdom_write(&w, o->wisdom, prefix, &rep->cand[best], rep->notice,
-                                             sizeof rep->notice);
+    if (o->wisdom)
+        wisdom_write(&w, o->wisdom, prefix, &rep->cand[best], rep->notice, sizeof rep->notice);
     wisdom_free(&w);
     rep->ms = (now_ns() - t_start) / 1e6;
     return GW_OK;

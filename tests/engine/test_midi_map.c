@@ -31,7 +31,8 @@ static void rig_open(rig *r, int voice_limit) {
     c.host_rate = RATE;
     c.max_block = BLOCK;
     c.smooth_ms = 0.0f; /* parameters jump: levels are exact */
-    if (gw_engine_create(&r->e, r->m, &c, &err) || gw_engine_start(r->e, &err)) fail_msg("%s", err.msg);
+    if (gw_engine_create(&r->e, r->m, &c, &err) || gw_engine_start(r->e, &err))
+        fail_msg("%s", err.msg);
     gw_midi_map_init(&r->map, 2.0f, voice_limit);
 }
 
@@ -47,7 +48,8 @@ static void midi(rig *r, int status, int a, int b) {
 
 /* n frames; returns the last sample */
 static float play(rig *r, int n) {
-    for (int t = 0; t < n; t += BLOCK) gw_engine_process(r->e, r->buf, BLOCK);
+    for (int t = 0; t < n; t += BLOCK)
+        gw_engine_process(r->e, r->buf, BLOCK);
     return r->buf[BLOCK - 1];
 }
 
@@ -93,7 +95,8 @@ static void test_retrigger_and_voice_limit(void **state) {
     midi(&r, 0x90, 60, 50); /* the same key again: one voice releases, one starts */
     play(&r, 320);
     assert_int_equal(held(&r, k), 1);
-    for (int i = 1; i <= 3; i++) midi(&r, 0x90, 60 + i, 100); /* four held, limit three */
+    for (int i = 1; i <= 3; i++)
+        midi(&r, 0x90, 60 + i, 100); /* four held, limit three */
     play(&r, 320);
     assert_int_equal(held(&r, k), 3);
     assert_false(has(k, 3, 60)); /* the oldest yielded */
@@ -108,8 +111,8 @@ static void test_volume_percussion_and_ignored(void **state) {
     rig r;
     rig_open(&r, 0);
     float k[16];
-    midi(&r, 0x99, 36, 100); /* channel 10: General MIDI percussion */
-    midi(&r, 0xC0, 5, 0);    /* program change: no instruments yet */
+    midi(&r, 0x99, 36, 100);             /* channel 10: General MIDI percussion */
+    midi(&r, 0xC0, 5, 0);                /* program change: no instruments yet */
     uint8_t bad[3] = {0x90, 0x80, 0x10}; /* a data byte above 127 */
     assert_int_equal(gw_midi_map_send(&r.map, r.e, bad, 3, 0), 0);
     assert_int_equal(gw_midi_map_send(&r.map, r.e, bad, 2, 0), 0); /* too short */

@@ -37,8 +37,10 @@ static void putvlq(buf *b, uint32_t v) {
     uint8_t t[5];
     int n = 0;
     t[n++] = v & 0x7F;
-    while (v >>= 7) t[n++] = 0x80 | (v & 0x7F);
-    while (n) put8(b, t[--n]);
+    while (v >>= 7)
+        t[n++] = 0x80 | (v & 0x7F);
+    while (n)
+        put8(b, t[--n]);
 }
 static void header(buf *b, int format, int tracks, unsigned division) {
     put(b, "MThd", 4), put32(b, 6), put16(b, (unsigned)format), put16(b, (unsigned)tracks),
@@ -70,15 +72,15 @@ static void song(buf *b) {
     putvlq(b, 0), put8(b, 0xFF), put8(b, 0x2F), put8(b, 0);
     track_end(b, t0);
     size_t t1 = track_begin(b);
-    putvlq(b, 0), put8(b, 0xC0), put8(b, 71);                    /* program change */
-    putvlq(b, 0), put8(b, 0x90), put8(b, 60), put8(b, 100);      /* t = 0 */
-    putvlq(b, 480), put8(b, 64), put8(b, 90);                    /* running status, 0.5 s */
+    putvlq(b, 0), put8(b, 0xC0), put8(b, 71);               /* program change */
+    putvlq(b, 0), put8(b, 0x90), put8(b, 60), put8(b, 100); /* t = 0 */
+    putvlq(b, 480), put8(b, 64), put8(b, 90);               /* running status, 0.5 s */
     putvlq(b, 0), put8(b, 0xF0), putvlq(b, 3), put8(b, 1), put8(b, 2), put8(b, 0xF7);
     putvlq(b, 0), put8(b, 0xFF), put8(b, 0x01), putvlq(b, 4), put(b, "abcd", 4);
-    putvlq(b, 480), put8(b, 0x80), put8(b, 60), put8(b, 0);      /* 1.0 s */
-    putvlq(b, 480), put8(b, 0x90), put8(b, 64), put8(b, 0);      /* 2.0 s (60 bpm) */
-    putvlq(b, 480), put8(b, 0xFF), put8(b, 0x2F), put8(b, 0);    /* end: 3.0 s */
-    put8(b, 0x90); /* after End of Track: ignored */
+    putvlq(b, 480), put8(b, 0x80), put8(b, 60), put8(b, 0);   /* 1.0 s */
+    putvlq(b, 480), put8(b, 0x90), put8(b, 64), put8(b, 0);   /* 2.0 s (60 bpm) */
+    putvlq(b, 480), put8(b, 0xFF), put8(b, 0x2F), put8(b, 0); /* end: 3.0 s */
+    put8(b, 0x90);                                            /* after End of Track: ignored */
     track_end(b, t1);
 }
 
@@ -92,8 +94,8 @@ static void test_parses_times_running_status_and_tempo(void **state) {
     assert_int_equal(m.n_tracks, 2);
     assert_int_equal(m.n, 5);
     const double want_s[] = {0, 0, 0.5, 1.0, 2.0};
-    const uint8_t want[][3] = {{0xC0, 71, 0}, {0x90, 60, 100}, {0x90, 64, 90}, {0x80, 60, 0},
-                               {0x90, 64, 0}};
+    const uint8_t want[][3] = {
+        {0xC0, 71, 0}, {0x90, 60, 100}, {0x90, 64, 90}, {0x80, 60, 0}, {0x90, 64, 0}};
     for (size_t i = 0; i < m.n; i++) {
         assert_true(fabs(m.events[i].seconds - want_s[i]) < 1e-9);
         assert_memory_equal(m.events[i].msg, want[i], 3);
@@ -224,10 +226,18 @@ static void test_every_truncation_and_mutants(void **state) {
         for (int k = 0; k < edits; k++) {
             const size_t at = (size_t)gw_rng_below(&rng, n);
             switch (gw_rng_below(&rng, 4)) {
-            case 0: m[at] ^= (uint8_t)(1u << gw_rng_below(&rng, 8)); break;
-            case 1: m[at] = (const uint8_t[]){0x00, 0x7F, 0x80, 0xFF}[gw_rng_below(&rng, 4)]; break;
-            case 2: memmove(m + at + 1, m + at, n - at), m[at] = (uint8_t)gw_rng_u64(&rng), n++; break;
-            default: memmove(m + at, m + at + 1, n - at - 1), n--; break;
+            case 0:
+                m[at] ^= (uint8_t)(1u << gw_rng_below(&rng, 8));
+                break;
+            case 1:
+                m[at] = (const uint8_t[]){0x00, 0x7F, 0x80, 0xFF}[gw_rng_below(&rng, 4)];
+                break;
+            case 2:
+                memmove(m + at + 1, m + at, n - at), m[at] = (uint8_t)gw_rng_u64(&rng), n++;
+                break;
+            default:
+                memmove(m + at, m + at + 1, n - at - 1), n--;
+                break;
             }
         }
         gw_midi_file f;
@@ -235,8 +245,10 @@ static void test_every_truncation_and_mutants(void **state) {
         gw_status st = gw_midi_parse(&f, m, n, "mut.mid", &err);
         if (st == GW_OK) {
             ok++;
-            for (size_t e = 1; e < f.n; e++) assert_true(f.events[e].seconds >= f.events[e - 1].seconds);
-            for (size_t e = 0; e < f.n; e++) assert_true(isfinite(f.events[e].seconds));
+            for (size_t e = 1; e < f.n; e++)
+                assert_true(f.events[e].seconds >= f.events[e - 1].seconds);
+            for (size_t e = 0; e < f.n; e++)
+                assert_true(isfinite(f.events[e].seconds));
         } else {
             assert_true(!strncmp(err.msg, "mut.mid: ", 9));
         }
@@ -255,7 +267,8 @@ static void test_many_notes(void **state) {
     memcpy(d, "MThd\0\0\0\6\0\0\0\1\1\xE0", 14), n = 14;
     memcpy(d + n, "MTrk\0\0\0\0", 8), n += 8;
     for (int i = 0; i < NOTES; i++) {
-        const uint8_t ev[] = {0x00, 0x90, (uint8_t)(40 + i % 40), 100, 0x10, 0x80, (uint8_t)(40 + i % 40), 0};
+        const uint8_t ev[] = {0x00, 0x90, (uint8_t)(40 + i % 40), 100,
+                              0x10, 0x80, (uint8_t)(40 + i % 40), 0};
         memcpy(d + n, ev, sizeof ev), n += sizeof ev;
     }
     const uint32_t len = (uint32_t)(n - 22);

@@ -26,11 +26,10 @@ static void test_config_checked_against_tensors_first(void **state) {
     char dir[4096], path[4200];
     gw_test_tmpdir(dir, sizeof dir, "wnfile");
     snprintf(path, sizeof path, "%s/big-claim.gwm", dir);
-    const char *cfg =
-        "{\"model\": \"wavenet\", \"name\": \"huge\", \"sample_rate\": 16000, "
-        "\"residual_channels\": 512, \"gate_channels\": 512, \"skip_channels\": 512, "
-        "\"head_channels\": 512, \"stacks\": 4, \"layers_per_stack\": 16, "
-        "\"dilations\": [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1, 2, 4, 8, 16, 32]}";
+    const char *cfg = "{\"model\": \"wavenet\", \"name\": \"huge\", \"sample_rate\": 16000, "
+                      "\"residual_channels\": 512, \"gate_channels\": 512, \"skip_channels\": 512, "
+                      "\"head_channels\": 512, \"stacks\": 4, \"layers_per_stack\": 16, "
+                      "\"dilations\": [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1, 2, 4, 8, 16, 32]}";
     gw_gwm_writer *w = NULL;
     gw_error err = {0};
     float tiny[16] = {0};

@@ -25,7 +25,8 @@ static gw_wavenet *model(int big) {
     c.residual = c.gate = big ? 64 : 16;
     c.skip = c.head = big ? 128 : 32;
     c.stacks = big ? 2 : 1, c.layers_per_stack = 6, c.kernel = 2;
-    for (int l = 0; l < c.stacks * c.layers_per_stack; l++) c.dilations[l] = 1 << (l % 6);
+    for (int l = 0; l < c.stacks * c.layers_per_stack; l++)
+        c.dilations[l] = 1 << (l % 6);
     c.pitch_features = 8, c.hop = 1;
     gw_wavenet *m = NULL;
     gw_error err = {0};
@@ -73,7 +74,8 @@ static void test_fake_timings_pick_the_fastest(void **state) {
     char name[64];
     gw_wavenet_plan_name(&p, name, sizeof name);
     int has_avx2 = 0;
-    for (int i = 0; i < r.n; i++) has_avx2 |= !strcmp(r.cand[i].plan.isa, "avx2");
+    for (int i = 0; i < r.n; i++)
+        has_avx2 |= !strcmp(r.cand[i].plan.isa, "avx2");
     if (has_avx2) assert_string_equal(name, "f16/avx2/prefetch");
     assert_int_equal(f.calls, 2 * r.n); /* one voice and the batch, each candidate */
     assert_false(r.from_wisdom);
@@ -81,12 +83,14 @@ static void test_fake_timings_pick_the_fastest(void **state) {
     /* a forced format: only its candidates */
     o.force_type = GW_WAVENET_WEIGHTS_BF16;
     assert_int_equal(gw_wavenet_plan_choose(&p, big, &o, &r, &err), GW_OK);
-    for (int i = 0; i < r.n; i++) assert_int_equal(r.cand[i].plan.type, GW_WAVENET_WEIGHTS_BF16);
+    for (int i = 0; i < r.n; i++)
+        assert_int_equal(r.cand[i].plan.type, GW_WAVENET_WEIGHTS_BF16);
     assert_int_equal(p.type, GW_WAVENET_WEIGHTS_BF16);
     /* below GW_WAVENET_BF16_FROM_MACS exact weights are kept: f32 only */
     o.force_type = -1;
     assert_int_equal(gw_wavenet_plan_choose(&p, small, &o, &r, &err), GW_OK);
-    for (int i = 0; i < r.n; i++) assert_int_equal(r.cand[i].plan.type, GW_WAVENET_WEIGHTS_F32);
+    for (int i = 0; i < r.n; i++)
+        assert_int_equal(r.cand[i].plan.type, GW_WAVENET_WEIGHTS_F32);
     o.force_type = 7;
     assert_int_equal(gw_wavenet_plan_choose(&p, big, &o, &r, &err), GW_ERR_ARG);
     gw_wavenet_free(big);
@@ -134,7 +138,8 @@ static void test_wisdom_remembers_and_survives_corruption(void **state) {
     assert_false(r.from_wisdom);
     /* a foreign file, and one with a malformed line: ignored with a notice,
      * measured again, rewritten whole */
-    const char *bad[] = {"PK\3\4 not wisdom at all\n", "genwave wisdom 1\ncpu\tonly three\tfields\n"};
+    const char *bad[] = {"PK\3\4 not wisdom at all\n",
+                         "genwave wisdom 1\ncpu\tonly three\tfields\n"};
     const char *want[] = {"not a genwave wisdom file", "a malformed line"};
     for (int k = 0; k < 2; k++) {
         FILE *fp = fopen(path, "wb");
@@ -179,7 +184,8 @@ static void test_measured_plan_runs(void **state) {
     assert_int_equal(q.prefetch, p.prefetch);
     float u[3] = {0.5f, 0.5f, 0.5f}, y[3];
     gw_wavenet_stream_step(s, NULL, y, NULL, 3, 1.0f, u);
-    for (int v = 0; v < 3; v++) assert_true(y[v] >= -1.0f && y[v] <= 1.0f);
+    for (int v = 0; v < 3; v++)
+        assert_true(y[v] >= -1.0f && y[v] <= 1.0f);
     gw_wavenet_stream_free(s);
     /* names round-trip; bad ones are refused with the choices */
     char name[64];
