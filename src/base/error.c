@@ -3,6 +3,23 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+/* s into buf (cap > 0) with control bytes as \xNN, and backslashes as \\
+ * when asked: the one escaping of messages and printed names */
+static void escape(char *buf, size_t cap, const char *s, int backslash) {
+    size_t k = 0;
+    if (!cap) return;
+    for (; *s && k + 5 < cap; s++) {
+        const unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c == 0x7f)
+            k += (size_t)snprintf(buf + k, cap - k, "\\x%02x", c);
+        else if (c == '\\' && backslash)
+            k += (size_t)snprintf(buf + k, cap - k, "\\\\");
+        else
+            buf[k++] = (char)c;
+    }
+    buf[k] = 0;
+}
+
 gw_status gw_fail(gw_error *err, gw_status status, const char *fmt, ...) {
     if (err) {
         /* formatted aside first (an argument may be err->msg itself), then
@@ -15,15 +32,7 @@ gw_status gw_fail(gw_error *err, gw_status status, const char *fmt, ...) {
         va_start(ap, fmt);
         vsnprintf(raw, sizeof raw, fmt, ap);
         va_end(ap);
-        size_t k = 0;
-        for (const char *p = raw; *p && k + 5 < sizeof err->msg; p++) {
-            const unsigned char c = (unsigned char)*p;
-            if (c < 0x20 || c == 0x7f)
-                k += (size_t)snprintf(err->msg + k, sizeof err->msg - k, "\\x%02x", c);
-            else
-                err->msg[k++] = (char)c;
-        }
-        err->msg[k] = 0;
+        escape(err->msg, sizeof err->msg, raw, 0);
         err->status = status;
     }
     return status;
@@ -44,15 +53,6 @@ const char *gw_status_name(gw_status s) {
 }
 
 const char *gw_printable(char *buf, size_t cap, const char *s) {
-    size_t k = 0;
-    if (!cap) return buf;
-    for (; *s && k + 5 < cap; s++) {
-        const unsigned char c = (unsigned char)*s;
-        if (c < 0x20 || c == 0x7f || c == '\\')
-            k += (size_t)snprintf(buf + k, cap - k, c == '\\' ? "\\\\" : "\\x%02x", c);
-        else
-            buf[k++] = (char)c;
-    }
-    buf[k] = 0;
+    escape(buf, cap, s, 1);
     return buf;
 }
