@@ -31,7 +31,12 @@ static void print_wavenet(const gw_wavenet *m, const gw_gwm *f) {
     const gw_wavenet_config *c = &m->cfg;
     int rf = gw_wavenet_receptive_field(c);
     printf("model:            WaveNet '%s'\n", c->name);
-    printf("sample rate:      %d Hz, %d mu-law classes\n", c->sample_rate, c->classes);
+    const int sr = gw_wavenet_step_rate(c);
+    if (c->distribution == GW_WAVENET_DIST_LOGISTIC)
+        printf("sample rate:      %d Hz, %d PQMF band%s x %d logistics (16-bit), %d steps/s\n",
+               c->sample_rate, c->bands, c->bands > 1 ? "s" : "", c->mixtures, sr);
+    else
+        printf("sample rate:      %d Hz, %d mu-law classes\n", c->sample_rate, c->classes);
     printf("layers:           %d stacks x %d, kernel %d, dilations", c->stacks, c->layers_per_stack,
            c->kernel);
     for (int l = 0; l < c->n_layers && l < c->layers_per_stack; l++) printf(" %d", c->dilations[l]);
@@ -49,10 +54,11 @@ static void print_wavenet(const gw_wavenet *m, const gw_gwm *f) {
         printf("conditioning:     none\n");
     if (c->n_mels > 0) printf("local cond.:      %d mel bands, hop %d\n", c->n_mels, c->hop);
     printf("parameters:       %zu\n", gw_params_numel(m->params));
-    printf("receptive field:  %d samples (%.1f ms)\n", rf, 1e3 * rf / c->sample_rate);
-    printf("cost:             %zu MAC per generated sample (%.2f GMAC per second of audio)\n",
-           gw_wavenet_macs_per_sample(c),
-           (double)gw_wavenet_macs_per_sample(c) * c->sample_rate / 1e9);
+    const char *unit = c->bands > 1 ? "steps" : "samples";
+    printf("receptive field:  %d %s (%.1f ms)\n", rf, unit, 1e3 * rf / sr);
+    printf("cost:             %zu MAC per %s (%.2f GMAC per second of audio)\n",
+           gw_wavenet_macs_per_sample(c), c->bands > 1 ? "step" : "generated sample",
+           (double)gw_wavenet_macs_per_sample(c) * sr / 1e9);
     print_meta_group(f, "provenance", "train.");
     print_meta_group(f, "metrics", "metric.");
 }

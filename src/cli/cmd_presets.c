@@ -120,10 +120,14 @@ static void summarize_wavenet(char *s, size_t cap, const gw_wavenet_config *c) {
                  c->instruments ? "+instrument" : "");
     else
         snprintf(cond, sizeof cond, "unconditioned");
-    snprintf(s, cap, "%g kHz, %d x %d layers, %d residual channels, receptive field %d (%.0f ms), %s, %.2f GMAC per s of audio",
-             c->sample_rate / 1000.0, c->stacks, c->layers_per_stack, c->residual, rf,
-             1e3 * rf / c->sample_rate, cond,
-             (double)gw_wavenet_macs_per_sample(c) * c->sample_rate / 1e9);
+    const int sr = gw_wavenet_step_rate(c);
+    char out[64] = "";
+    if (c->distribution == GW_WAVENET_DIST_LOGISTIC)
+        snprintf(out, sizeof out, " in %d band%s (16-bit logistics)", c->bands,
+                 c->bands > 1 ? "s" : "");
+    snprintf(s, cap, "%g kHz%s, %d x %d layers, %d residual channels, receptive field %d (%.0f ms), %s, %.2f GMAC per s of audio",
+             c->sample_rate / 1000.0, out, c->stacks, c->layers_per_stack, c->residual, rf,
+             1e3 * rf / sr, cond, (double)gw_wavenet_macs_per_sample(c) * sr / 1e9);
 }
 
 static int widths(char *s, size_t cap, const gw_specnet_shape *sh) {

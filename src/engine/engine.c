@@ -97,7 +97,9 @@ struct gw_engine {
     float coef;                            /* one-pole smoothing per model sample */
     unsigned cond_tick;
     gw_rng rng;
-    float *uniforms, *y;                   /* (max_voices) */
+    float *uniforms, *y;                   /* (max_voices, GW_WAVENET_MAX_BANDS) */
+    int phase;                             /* sample of the present step a multi-band
+                                              model's voices are at (0: step next) */
     float *cond;                           /* (C_g max over models: 256 + velocity + instruments) */
     int cond_cap;
     float *mix;                            /* (mix_cap) model rate */
@@ -315,8 +317,8 @@ gw_status gw_engine_create(gw_engine **out, const gw_wavenet *model, const gw_en
     e->fifo_cap = (size_t)cfg->max_block * 4 + 1024;
     e->event_mem = calloc((size_t)e->cfg.events, sizeof *e->event_mem);
     e->meter_mem = calloc(METER_RING, sizeof *e->meter_mem);
-    e->uniforms = calloc((size_t)V, sizeof(float));
-    e->y = calloc((size_t)V, sizeof(float));
+    e->uniforms = calloc((size_t)V * GW_WAVENET_MAX_BANDS, sizeof(float));
+    e->y = calloc((size_t)V * GW_WAVENET_MAX_BANDS, sizeof(float));
     e->cond = calloc((size_t)e->cond_cap, sizeof(float));
     e->fifo = calloc(e->fifo_cap, sizeof(float));
     e->block = calloc((size_t)cfg->max_block, sizeof(float));
@@ -427,6 +429,8 @@ static void start_voice(gw_engine *e, int i, float note, float velocity) {
     *v = (voice){.note = note, .velocity = velocity, .level = 0.0f, .stage = ST_ATTACK,
                  .order = ++e->order};
     gw_wavenet_stream_reset(e->model->stream, i);
+    /* started within a multi-band step: silent until the next step */
+    memset(e->y + (size_t)i * e->model->cfg.bands, 0, sizeof(float) * e->model->cfg.bands);
     send_cond(e, i);
 }
 
@@ -435,6 +439,8 @@ static void retire_voice(gw_engine *e, int i) {
     if (i != last) {
         gw_wavenet_stream_swap_voices(e->model->stream, i, last);
         e->voices[i] = e->voices[last];
+        const int nb = e->model->cfg.bands;
+        memcpy(e->y + (size_t)i * nb, e->y + (size_t)last * nb, sizeof(float) * nb);
     }
 }
 
@@ -566,6 +572,7 @@ static void take_model(gw_engine *e) {
     e->model = e->incoming;
     e->incoming = NULL;
     e->coef = 0.0f; /* recomputed for the new rate */
+    e->phase = 0;   /* every voice restarts on the new model */
     for (int i = e->n_active - 1; i >= 0; i--)
         if (!e->voices[i].pending) retire_voice(e, i);
     for (int i = 0; i < e->n_active; i++)
@@ -586,7 +593,7 @@ static void render(gw_engine *e, float *out, int n) { // out (n)
         e->coef = e->cfg.smooth_ms > 0.0f ? 1.0f - expf(-1.0f / (e->cfg.smooth_ms * 1e-3f * sr))
                                           : 1.0f;
     const float steal_step = 1.0f / fmaxf(1.0f, e->cfg.steal_ms * 1e-3f * sr);
-    const int vel_in_model = m->cfg.velocity;
+    const int vel_in_model = m->cfg.velocity, NB = m->cfg.bands;
     for (int t = 0; t < n; t++) {
         if (e->has_held && e->m_done >= e->held_at) apply_due(e);
         e->m_done++;
@@ -606,11 +613,18 @@ static void render(gw_engine *e, float *out, int n) { // out (n)
         const int nv = e->n_active;
         if (nv == 0) {
             out[t] = 0.0f;
+            e->phase = 0;
             continue;
         }
-        for (int i = 0; i < nv; i++) e->uniforms[i] = gw_rng_uniform(&e->rng);
-        gw_wavenet_stream_step(m->stream, NULL, e->y, NULL, nv,
-                               e->value[GW_ENGINE_PARAM_TEMPERATURE], e->uniforms);
+        /* a step gives NB samples per voice (a multi-band model, wavenet.h):
+         * step at the first, then play them out one per sample */
+        if (e->phase == 0) {
+            for (int i = 0; i < nv * NB; i++) e->uniforms[i] = gw_rng_uniform(&e->rng);
+            gw_wavenet_stream_step(m->stream, NULL, e->y, NULL, nv,
+                                   e->value[GW_ENGINE_PARAM_TEMPERATURE], e->uniforms);
+        }
+        const int ph = e->phase;
+        e->phase = ph + 1 == NB ? 0 : ph + 1;
         float acc = 0.0f;
         for (int i = 0; i < nv; i++) {
             voice *v = &e->voices[i];
@@ -629,7 +643,7 @@ static void render(gw_engine *e, float *out, int n) { // out (n)
                 break;
             }
             /* a model without a velocity input plays velocity as loudness */
-            acc += e->y[i] * v->level * (vel_in_model ? 1.0f : v->velocity);
+            acc += e->y[(size_t)i * NB + ph] * v->level * (vel_in_model ? 1.0f : v->velocity);
         }
         out[t] = acc * (e->value[GW_ENGINE_PARAM_GAIN] * e->value[GW_ENGINE_PARAM_VOLUME]);
         for (int i = e->n_active - 1; i >= 0; i--) {
@@ -731,7 +745,7 @@ static void warm_up(gw_engine *e) {
     unsigned csr = gw_denormals_flush();
     gw_engine_model *m = e->model;
     if (e->n_active == 0) {
-        for (int i = 0; i < e->cfg.max_voices; i++) e->uniforms[i] = 0.5f;
+        for (int i = 0; i < e->cfg.max_voices * m->cfg.bands; i++) e->uniforms[i] = 0.5f;
         gw_wavenet_stream_step(m->stream, NULL, e->y, NULL, e->cfg.max_voices, 1.0f,
                                e->uniforms);
         for (int i = 0; i < e->cfg.max_voices; i++) gw_wavenet_stream_reset(m->stream, i);

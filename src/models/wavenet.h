@@ -39,6 +39,26 @@
  *   wavenet.head1.b              (H)
  *   wavenet.out.w                (256, H)
  *   wavenet.out.b                (256)
+ *
+ * Multi-band models with a mixture-of-logistics output (output.distribution
+ * "logistic", docs/wavenet.md "48 kHz"): the audio at sample_rate is split by
+ * a PQMF bank (dsp/gw_dsp.h) into `bands` sub-bands at sample_rate / bands,
+ * and one step predicts the next sample of every band at once (multi-band
+ * WaveRNN in DurIAN, Yu et al. 2019; multi-band MelGAN, Yang et al. 2021),
+ * so a 48 kHz model steps at 48/bands kHz. A step's input is the bands'
+ * present values (continuous, in [-1, 1]) through a linear map instead of
+ * the class embedding,
+ *   a_0(t)  = x_t Win + bin                                  // (R)
+ * and each band's next value follows a discretised mixture of M logistics
+ * over 65536 levels (PixelCNN++, Salimans et al. 2017; nn/layers.h
+ * gw_loss_dmol), whose 3M parameters per band the output layer gives:
+ *   params  = Wout relu(...) + bout                          // (bands, 3M)
+ *   row of a band = [mixture logits (M) | means (M) | log scales (M)].
+ * There are no 256 classes and no 8-bit floor. Tensors that differ:
+ *   wavenet.input.w              (bands, R)  instead of wavenet.embed
+ *   wavenet.input.b              (R)
+ *   wavenet.out.w                (bands 3M, H)
+ *   wavenet.out.b                (bands 3M)
  */
 #ifndef GW_MODELS_WAVENET_H
 #define GW_MODELS_WAVENET_H
@@ -57,7 +77,18 @@ enum {
     GW_WAVENET_MAX_CHANNELS = 4096,
     GW_WAVENET_MAX_DILATION = 1 << 16,
     GW_WAVENET_NAME_MAX = 64,
+    GW_WAVENET_MAX_BANDS = 16,
+    GW_WAVENET_MAX_MIXTURES = 16,
+    GW_WAVENET_LEVELS = 65536, /* the logistic output's resolution: 16 bits */
 };
+
+/* the logistic output's smallest scale, exp(-9) ~ 1.2e-4 (8 of the 16-bit
+ * levels): PixelCNN++ clamps at -7 for 8-bit pixels; finer audio needs a
+ * finer floor, and a floor keeps a confident model's likelihood finite */
+#define GW_WAVENET_LOG_SCALE_MIN (-9.0f)
+
+/* the output distribution */
+enum { GW_WAVENET_DIST_MULAW = 0, GW_WAVENET_DIST_LOGISTIC = 1 };
 
 /* ---- configuration ---------------------------------------------------- */
 
@@ -93,6 +124,10 @@ typedef struct gw_wavenet_config {
      * partials of an instrument and higher only where the signal was
      * (LPCNet, Valin and Skoglund 2019, sec. 3.1) */
     float preemphasis;              /* 0 .. 0.99 */
+    int distribution;               /* GW_WAVENET_DIST_MULAW or GW_WAVENET_DIST_LOGISTIC */
+    int bands;                      /* audio samples per step (PQMF sub-bands); 1 = none */
+    int mixtures;                   /* M: logistics per band (logistic output) */
+    int n_out;                      /* outputs per step, derived: 256 or bands * 3M */
 } gw_wavenet_config;
 
 /* Preset JSON (presets/wavenet-small.json is an example; "output" is
@@ -108,6 +143,10 @@ typedef struct gw_wavenet_config {
  *                     "pitch_encoding": "octave"},   optional: "octave" | "harmonic"
  *    "local_conditioning": {"n_mels": 0, "hop": 256},
  *    "output": {"preemphasis": 0.85},     optional: 0 (off) .. 0.99
+ *    "output": {"distribution": "logistic", "bands": 4, "mixtures": 4},
+ *                                        optional: "mulaw" (the default, 1 band)
+ *                                        or "logistic" (1..16 bands dividing
+ *                                        sample_rate, 1..16 mixtures)
  *    "train": {...}}                     read by the trainer, ignored here
  * Unknown keys are errors (a typo must not silently change a model). */
 gw_status gw_wavenet_config_parse(gw_wavenet_config *cfg, const char *json, const char *source,
@@ -118,9 +157,17 @@ gw_status gw_wavenet_config_validate(gw_wavenet_config *cfg, const char *source,
 /* the config as preset JSON (malloc'ed string, caller frees); NULL on no memory */
 char *gw_wavenet_config_to_json(const gw_wavenet_config *cfg);
 
-/* (K - 1) * sum(dilations) + 1 */
+/* steps per second: sample_rate / bands */
+int gw_wavenet_step_rate(const gw_wavenet_config *cfg);
+/* uniforms one step of one voice draws: bands (one per value) */
+static inline int gw_wavenet_uniforms(const gw_wavenet_config *cfg) {
+    return cfg->bands;
+}
+
+/* (K - 1) * sum(dilations) + 1, in steps */
 int gw_wavenet_receptive_field(const gw_wavenet_config *cfg);
-/* multiply-adds per generated sample, spec count: every layer's dilated,
+/* multiply-adds per step (one sample, or one of each band), spec count:
+ * the input map of a logistic model, every layer's dilated,
  * residual and skip products plus the head (conditioning excluded: it is
  * computed once per note / mel frame, not per sample) */
 size_t gw_wavenet_macs_per_sample(const gw_wavenet_config *cfg);
@@ -165,12 +212,14 @@ typedef struct gw_wavenet_layer {
 } gw_wavenet_layer;
 
 typedef struct gw_wavenet_weights {
-    float *embed;   // (256, R)
+    float *embed;   // (256, R); NULL for a logistic output
+    float *in_w;    // (bands, R): logistic output only, else NULL
+    float *in_b;    // (R)
     gw_wavenet_layer layer[GW_WAVENET_MAX_LAYERS];
     float *head1_w; // (H, S)
     float *head1_b; // (H)
-    float *out_w;   // (256, H)
-    float *out_b;   // (256)
+    float *out_w;   // (n_out, H)
+    float *out_b;   // (n_out)
 } gw_wavenet_weights;
 
 /* declares every tensor of cfg (names and shapes as listed at the top of
@@ -214,6 +263,13 @@ gw_status gw_wavenet_forward_reference(const gw_wavenet *m, float *logits, // (T
                                        const float *cond,                  // (C_g) or NULL
                                        const float *mel,                   // (T, n_mels) or NULL
                                        int T, gw_error *err);
+/* the same for a logistic-output model: input (T, bands) band values in
+ * [-1, 1] (history before t = 0: zeros), out (T, n_out) the mixture
+ * parameters; out[t] predicts input[t+1] */
+gw_status gw_wavenet_forward_reference_bands(const gw_wavenet *m, float *out, // (T, n_out)
+                                             const float *input,             // (T, bands)
+                                             const float *cond, const float *mel, int T,
+                                             gw_error *err);
 
 /* ---- sampling ----------------------------------------------------------
  * Softmax of logits / temperature, inverse CDF at u in [0, 1): the first
@@ -361,26 +417,32 @@ void gw_wavenet_stream_set_cond(gw_wavenet_stream *s, int voice, const float *c)
  * NULL = zeros. Ignored by a model with n_mels = 0. */
 void gw_wavenet_stream_set_mel(gw_wavenet_stream *s, int voice, const float *mel);
 /* override the class fed to the voice's next step (teacher forcing, priming
- * with recorded audio); step sets it to the class it samples */
+ * with recorded audio); step sets it to the class it samples. Mu-law models. */
 void gw_wavenet_stream_set_input(gw_wavenet_stream *s, int voice, int cls);
+/* the same for a logistic-output model: the bands' values (bands) */
+void gw_wavenet_stream_set_input_bands(gw_wavenet_stream *s, int voice, const float *x);
 /* exchange the whole state of two voices (to keep active voices packed at
  * 0..n-1; costs a copy of both voices' rings) */
 void gw_wavenet_stream_swap_voices(gw_wavenet_stream *s, int a, int b);
 
 /* One step of voices 0..n_voices-1 (n_voices <= max_voices): feeds each
- * voice's current input, writes logits (n_voices, 256) if not NULL, samples
+ * voice's current input, writes logits (n_voices, n_out) if not NULL, samples
  * a class per voice at temperature with uniforms[v] in [0, 1), writes
  * it to classes (n_voices, may be NULL) and its mu-law decoded value in
  * [-1, 1] to samples (n_voices, may be NULL), and makes it the voice's next
- * input. */
-void gw_wavenet_stream_step(gw_wavenet_stream *s, float *logits, // (n_voices, 256) or NULL
-                            float *samples,                      // (n_voices) or NULL
+ * input. A logistic-output model draws every band's value (uniforms
+ * (n_voices, bands)), makes them the next input, leaves classes alone and
+ * writes the `bands` audio samples the PQMF synthesis makes of them to
+ * samples (n_voices, bands): a step is `bands` samples at sample_rate. */
+void gw_wavenet_stream_step(gw_wavenet_stream *s, float *logits, // (n_voices, n_out) or NULL
+                            float *samples,                      // (n_voices, bands) or NULL
                             uint8_t *classes,                    // (n_voices) or NULL
                             int n_voices, float temperature,
-                            const float *uniforms); // (n_voices)
+                            const float *uniforms); // (n_voices, bands)
 
-/* n steps of voices 0..n_voices-1 with uniforms from rng (n_voices per step,
- * voice order): audio (n_voices, n), voice-major. Allocates nothing. */
+/* n audio samples (at sample_rate) of voices 0..n_voices-1, with uniforms
+ * from rng (n_voices x bands per step, voice order): audio (n_voices, n),
+ * voice-major. Allocates nothing. */
 void gw_wavenet_stream_generate(gw_wavenet_stream *s, float *audio, // (n_voices, n)
                                 int n_voices, size_t n, float temperature, gw_rng *rng);
 

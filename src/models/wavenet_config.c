@@ -16,6 +16,7 @@ static int default_dilation(int i, int layers_per_stack) {
 
 gw_status gw_wavenet_config_validate(gw_wavenet_config *cfg, const char *source, gw_error *err) {
     const char *src = source ? source : "wavenet config";
+    if (cfg->bands == 0) cfg->bands = 1; /* a config built by hand before bands existed */
     struct {
         const char *key;
         int value, lo, hi;
@@ -48,6 +49,37 @@ gw_status gw_wavenet_config_validate(gw_wavenet_config *cfg, const char *source,
     if (cfg->preemphasis > 0 && cfg->n_mels > 0)
         return gw_fail(err, GW_ERR_UNSUPPORTED,
                        "%s: output.preemphasis does not go with a mel input (a vocoder)", src);
+    if (cfg->distribution == GW_WAVENET_DIST_MULAW) {
+        if (cfg->bands != 1)
+            return gw_fail(err, GW_ERR_UNSUPPORTED,
+                           "%s: output.bands = %d needs output.distribution \"logistic\" (a "
+                           "mu-law output has one band)",
+                           src, cfg->bands);
+        cfg->mixtures = 0;
+        cfg->n_out = GW_WAVENET_CLASSES;
+    } else if (cfg->distribution == GW_WAVENET_DIST_LOGISTIC) {
+        if (cfg->bands < 1 || cfg->bands > GW_WAVENET_MAX_BANDS ||
+            cfg->sample_rate % cfg->bands != 0)
+            return gw_fail(err, GW_ERR_ARG,
+                           "%s: output.bands = %d must be in [1, %d] and divide sample_rate %d",
+                           src, cfg->bands, GW_WAVENET_MAX_BANDS, cfg->sample_rate);
+        if (cfg->mixtures < 1 || cfg->mixtures > GW_WAVENET_MAX_MIXTURES)
+            return gw_fail(err, GW_ERR_ARG, "%s: output.mixtures = %d is outside [1, %d]", src,
+                           cfg->mixtures, GW_WAVENET_MAX_MIXTURES);
+        if (cfg->preemphasis > 0)
+            return gw_fail(err, GW_ERR_UNSUPPORTED,
+                           "%s: output.preemphasis shapes mu-law noise; a logistic output has "
+                           "none to shape",
+                           src);
+        if (cfg->n_mels > 0)
+            return gw_fail(err, GW_ERR_UNSUPPORTED,
+                           "%s: a logistic output does not go with a mel input (a vocoder) yet",
+                           src);
+        cfg->n_out = cfg->bands * 3 * cfg->mixtures;
+    } else {
+        return gw_fail(err, GW_ERR_ARG, "%s: unknown output distribution %d", src,
+                       cfg->distribution);
+    }
     if (cfg->n_mels > 0 && (cfg->hop < 1 || cfg->hop > 65536))
         return gw_fail(err, GW_ERR_ARG, "%s: local_conditioning.hop = %d is outside [1, 65536]",
                        src, cfg->hop);
@@ -69,7 +101,7 @@ gw_status gw_wavenet_config_parse(gw_wavenet_config *cfg, const char *json, cons
         "stacks",         "layers_per_stack", "kernel_size", "dilations",
         "conditioning",   "local_conditioning", "train",  "output",
     };
-    static const char *const out_keys[] = {"preemphasis"};
+    static const char *const out_keys[] = {"preemphasis", "distribution", "bands", "mixtures"};
     static const char *const cond_keys[] = {"pitch_features", "velocity", "instruments",
                                             "pitch_encoding"};
     static const char *const lc_keys[] = {"n_mels", "hop"};
@@ -89,7 +121,7 @@ gw_status gw_wavenet_config_parse(gw_wavenet_config *cfg, const char *json, cons
                                  src, err)) ||
         (st = gw_json_check_keys(root, "conditioning", cond_keys, 4, src, err)) ||
         (st = gw_json_check_keys(root, "local_conditioning", lc_keys, 2, src, err)) ||
-        (st = gw_json_check_keys(root, "output", out_keys, 1, src, err)) ||
+        (st = gw_json_check_keys(root, "output", out_keys, 4, src, err)) ||
         (st = gw_json_str(&model, root, "model", 1, "wavenet", src, err)) ||
         (st = gw_json_str(&name, root, "name", 1, "wavenet", src, err)) ||
         (st = gw_json_int(&c.sample_rate, root, "sample_rate", 1000, 384000, 0, 0, src, err)) ||
@@ -119,6 +151,20 @@ gw_status gw_wavenet_config_parse(gw_wavenet_config *cfg, const char *json, cons
     double pre = 0;
     if ((st = gw_json_num(&pre, root, "output.preemphasis", 0.0, 0.99, 1, 0.0, src, err))) goto done;
     c.preemphasis = (float)pre;
+    const char *dist = NULL;
+    if ((st = gw_json_str(&dist, root, "output.distribution", 1, "mulaw", src, err)) ||
+        (st = gw_json_int(&c.bands, root, "output.bands", 1, GW_WAVENET_MAX_BANDS, 1, 1, src,
+                          err)) ||
+        (st = gw_json_int(&c.mixtures, root, "output.mixtures", 1, GW_WAVENET_MAX_MIXTURES, 1, 4,
+                          src, err)))
+        goto done;
+    if (!strcmp(dist, "logistic"))
+        c.distribution = GW_WAVENET_DIST_LOGISTIC;
+    else if (strcmp(dist, "mulaw") != 0) {
+        st = gw_fail(err, GW_ERR_FORMAT,
+                     "%s: output.distribution is '%s', expected 'mulaw' or 'logistic'", src, dist);
+        goto done;
+    }
     const char *enc = NULL;
     if ((st = gw_json_str(&enc, root, "conditioning.pitch_encoding", 1, "octave", src, err)))
         goto done;
@@ -229,6 +275,12 @@ char *gw_wavenet_config_to_json(const gw_wavenet_config *cfg) {
     if (cfg->preemphasis > 0 && (!(o = cJSON_AddObjectToObject(root, "output")) ||
                                  !cJSON_AddNumberToObject(o, "preemphasis", cfg->preemphasis)))
         goto done;
+    if (cfg->distribution == GW_WAVENET_DIST_LOGISTIC &&
+        (!(o = cJSON_AddObjectToObject(root, "output")) ||
+         !cJSON_AddStringToObject(o, "distribution", "logistic") ||
+         !cJSON_AddNumberToObject(o, "bands", cfg->bands) ||
+         !cJSON_AddNumberToObject(o, "mixtures", cfg->mixtures)))
+        goto done;
     out = cJSON_Print(root);
 done:
     cJSON_Delete(root);
@@ -245,7 +297,13 @@ size_t gw_wavenet_macs_per_sample(const gw_wavenet_config *cfg) {
     size_t R = (size_t)cfg->residual, G = (size_t)cfg->gate, S = (size_t)cfg->skip;
     size_t H = (size_t)cfg->head, K = (size_t)cfg->kernel;
     size_t layer = 2 * G * K * R + R * G + S * G;
-    return (size_t)cfg->n_layers * layer + S * H + H * GW_WAVENET_CLASSES;
+    size_t out = cfg->n_out > 0 ? (size_t)cfg->n_out : GW_WAVENET_CLASSES;
+    size_t in = cfg->distribution == GW_WAVENET_DIST_LOGISTIC ? (size_t)cfg->bands * R : 0;
+    return in + (size_t)cfg->n_layers * layer + S * H + H * out;
+}
+
+int gw_wavenet_step_rate(const gw_wavenet_config *cfg) {
+    return cfg->sample_rate / (cfg->bands > 0 ? cfg->bands : 1);
 }
 
 void gw_wavenet_cond_features(const gw_wavenet_config *cfg, float *c, float midi_note,

@@ -10,7 +10,7 @@
 #include <string.h>
 
 /* One table drives declaring and binding, so the two cannot disagree. */
-enum { MAX_TENSORS = 4 + 8 * GW_WAVENET_MAX_LAYERS + 4 };
+enum { MAX_TENSORS = 5 + 8 * GW_WAVENET_MAX_LAYERS + 4 };
 
 typedef struct tensor_spec {
     char name[48];
@@ -36,7 +36,12 @@ static int add_spec(tensor_spec *t, int n, size_t field, unsigned flags, int ndi
 
 static int tensor_specs(const gw_wavenet_config *c, tensor_spec *t) {
     int n = 0, R = c->residual, G2 = 2 * c->gate, G = c->gate, S = c->skip, H = c->head;
-    n = add_spec(t, n, FIELD(embed), 0, 2, GW_WAVENET_CLASSES, R, 1, "wavenet.embed", 0);
+    if (c->distribution == GW_WAVENET_DIST_LOGISTIC) {
+        n = add_spec(t, n, FIELD(in_w), 0, 2, c->bands, R, 1, "wavenet.input.w", 0);
+        n = add_spec(t, n, FIELD(in_b), GW_PARAM_NO_DECAY, 1, R, 1, 1, "wavenet.input.b", 0);
+    } else {
+        n = add_spec(t, n, FIELD(embed), 0, 2, GW_WAVENET_CLASSES, R, 1, "wavenet.embed", 0);
+    }
     for (int l = 0; l < c->n_layers; l++) {
         n = add_spec(t, n, LFIELD(l, dil_w), 0, 3, G2, c->kernel, R, "wavenet.layer%02d.dil.w", l);
         n = add_spec(t, n, LFIELD(l, dil_b), GW_PARAM_NO_DECAY, 1, G2, 1, 1, "wavenet.layer%02d.dil.b", l);
@@ -51,8 +56,8 @@ static int tensor_specs(const gw_wavenet_config *c, tensor_spec *t) {
     }
     n = add_spec(t, n, FIELD(head1_w), 0, 2, H, S, 1, "wavenet.head1.w", 0);
     n = add_spec(t, n, FIELD(head1_b), GW_PARAM_NO_DECAY, 1, H, 1, 1, "wavenet.head1.b", 0);
-    n = add_spec(t, n, FIELD(out_w), 0, 2, GW_WAVENET_CLASSES, H, 1, "wavenet.out.w", 0);
-    n = add_spec(t, n, FIELD(out_b), GW_PARAM_NO_DECAY, 1, GW_WAVENET_CLASSES, 1, 1, "wavenet.out.b", 0);
+    n = add_spec(t, n, FIELD(out_w), 0, 2, c->n_out, H, 1, "wavenet.out.w", 0);
+    n = add_spec(t, n, FIELD(out_b), GW_PARAM_NO_DECAY, 1, c->n_out, 1, 1, "wavenet.out.b", 0);
     return n;
 }
 
@@ -95,8 +100,12 @@ static void init_uniform(float *w, size_t n, size_t fan_in, gw_rng *rng) {
 
 void gw_wavenet_weights_init(gw_wavenet_weights *w, const gw_wavenet_config *c, gw_rng *rng) {
     size_t R = (size_t)c->residual, G = (size_t)c->gate, S = (size_t)c->skip, H = (size_t)c->head;
-    size_t K = (size_t)c->kernel, Q = GW_WAVENET_CLASSES;
-    gw_params_init_normal(w->embed, Q * R, 0.0f, 1.0f, rng);
+    size_t K = (size_t)c->kernel, Q = (size_t)c->n_out;
+    if (w->embed) gw_params_init_normal(w->embed, GW_WAVENET_CLASSES * R, 0.0f, 1.0f, rng);
+    if (w->in_w) { /* a 1x1 conv from the bands: PyTorch's default, as the others */
+        init_uniform(w->in_w, (size_t)c->bands * R, (size_t)c->bands, rng);
+        init_uniform(w->in_b, R, (size_t)c->bands, rng);
+    }
     for (int l = 0; l < c->n_layers; l++) {
         gw_wavenet_layer *L = &w->layer[l];
         init_uniform(L->dil_w, 2 * G * K * R, K * R, rng);

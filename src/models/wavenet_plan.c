@@ -64,8 +64,10 @@ static void shape_key(const gw_wavenet_config *c, char *buf, size_t cap) {
     uint32_t h = 2166136261u; /* FNV-1a over the dilations: ring sizes */
     for (int l = 0; l < c->n_layers; l++)
         h = (h ^ (uint32_t)c->dilations[l]) * 16777619u;
-    snprintf(buf, cap, "r%d.g%d.s%d.h%d.l%d.k%d.c%d.m%d.d%08x", c->residual, c->gate, c->skip,
-             c->head, c->n_layers, c->kernel, c->cond_dim, c->n_mels, h);
+    int n = snprintf(buf, cap, "r%d.g%d.s%d.h%d.l%d.k%d.c%d.m%d.d%08x", c->residual, c->gate,
+                     c->skip, c->head, c->n_layers, c->kernel, c->cond_dim, c->n_mels, h);
+    if (c->n_out != GW_WAVENET_CLASSES && n > 0 && (size_t)n < cap) /* a logistic output */
+        snprintf(buf + n, cap - (size_t)n, ".o%d.b%d", c->n_out, c->bands);
 }
 
 static double now_ns(void) {
@@ -210,11 +212,11 @@ static gw_status measure(gw_wavenet_plan_timing *cand, int n, const gw_wavenet *
     for (int i = 0; i < n && !st; i++) {
         st = gw_wavenet_stream_create_plan(&b[i].s, m, batch, &cand[i].plan, err);
         if (!st) {
-            b[i].u = calloc((size_t)batch, sizeof(float));
-            b[i].y = calloc((size_t)batch, sizeof(float));
+            b[i].u = calloc((size_t)batch * m->cfg.bands, sizeof(float));
+            b[i].y = calloc((size_t)batch * m->cfg.bands, sizeof(float));
             if (!b[i].u || !b[i].y) st = gw_fail(err, GW_ERR_NOMEM, "planner: out of memory");
         }
-        for (int v = 0; !st && v < batch; v++)
+        for (int v = 0; !st && v < batch * m->cfg.bands; v++)
             b[i].u[v] = 0.5f;
     }
     if (!st) {

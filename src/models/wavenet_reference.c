@@ -12,24 +12,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-gw_status gw_wavenet_forward_reference(const gw_wavenet *m, float *logits, const uint8_t *input_,
-                                       const float *cond, const float *mel_, int T_,
-                                       gw_error *err) {
+/* classes (T_) for a mu-law model, or band values (T_, bands) for a
+ * logistic one: the first layer's input either way */
+static gw_status forward(const gw_wavenet *m, float *logits, const uint8_t *classes,
+                         const float *values, const float *cond, const float *mel_, int T_,
+                         gw_error *err) {
     const gw_wavenet_config *c = &m->cfg;
     const gw_wavenet_weights *w = &m->w;
     const int R = c->residual, G = c->gate, S = c->skip, H = c->head, K = c->kernel;
-    const int Q = GW_WAVENET_CLASSES, Cg = c->cond_dim, M = c->n_mels;
+    const int Q = c->n_out, Cg = c->cond_dim, M = c->n_mels, NB = c->bands;
     if (T_ < 1) return gw_fail(err, GW_ERR_ARG, "%s: reference forward of %d samples", c->name, T_);
+    if ((values != NULL) != (c->distribution == GW_WAVENET_DIST_LOGISTIC))
+        return gw_fail(err, GW_ERR_ARG, "%s: reference forward with the wrong kind of input",
+                       c->name);
     const int P = gw_wavenet_receptive_field(c) - 1, T = P + T_;
     size_t t_ = (size_t)T;
-    uint8_t *input = malloc(t_);
     float *mel = mel_ ? malloc(t_ * (size_t)M * sizeof *mel) : NULL;
-    if (!input || (mel_ && !mel)) {
-        free(input), free(mel);
+    if (mel_ && !mel)
         return gw_fail(err, GW_ERR_NOMEM, "%s: out of memory in reference forward (T = %d)", c->name, T_);
-    }
-    memset(input, GW_WAVENET_SILENCE, (size_t)P);
-    memcpy(input + P, input_, (size_t)T_);
     for (int t = 0; mel && t < T; t++)
         memcpy(mel + (size_t)t * M, mel_ + (size_t)(t < P ? 0 : t - P) * M, (size_t)M * sizeof *mel);
     float *a = malloc(t_ * R * sizeof *a), *a_next = malloc(t_ * R * sizeof *a);
@@ -41,7 +41,20 @@ gw_status gw_wavenet_forward_reference(const gw_wavenet *m, float *logits, const
         st = gw_fail(err, GW_ERR_NOMEM, "%s: out of memory in reference forward (T = %d)", c->name, T);
         goto done;
     }
-    for (int t = 0; t < T; t++) memcpy(a + (size_t)t * R, w->embed + (size_t)input[t] * R, R * sizeof *a);
+    for (int t = 0; t < T; t++) { /* before t = 0: silence (class 128, or zeros) */
+        float *at = a + (size_t)t * R;
+        if (classes) {
+            memcpy(at, w->embed + (size_t)(t < P ? GW_WAVENET_SILENCE : classes[t - P]) * R,
+                   R * sizeof *a);
+            continue;
+        }
+        for (int o = 0; o < R; o++) {
+            double s = w->in_b[o];
+            for (int b = 0; t >= P && b < NB; b++)
+                s += (double)values[(size_t)(t - P) * NB + b] * w->in_w[(size_t)b * R + o];
+            at[o] = (float)s;
+        }
+    }
     for (int l = 0; l < c->n_layers; l++) {
         const gw_wavenet_layer *L = &w->layer[l];
         int d = c->dilations[l];
@@ -92,6 +105,17 @@ gw_status gw_wavenet_forward_reference(const gw_wavenet *m, float *logits, const
     }
 done:
     free(a), free(a_next), free(z), free(skip), free(h), free(h1);
-    free(input), free(mel);
+    free(mel);
     return st;
+}
+
+gw_status gw_wavenet_forward_reference(const gw_wavenet *m, float *logits, const uint8_t *input,
+                                       const float *cond, const float *mel, int T, gw_error *err) {
+    return forward(m, logits, input, NULL, cond, mel, T, err);
+}
+
+gw_status gw_wavenet_forward_reference_bands(const gw_wavenet *m, float *out, const float *input,
+                                             const float *cond, const float *mel, int T,
+                                             gw_error *err) {
+    return forward(m, out, NULL, input, cond, mel, T, err);
 }

@@ -12,17 +12,25 @@
  *   per layer: dilated conv (2G16, K R), residual 1x1 (R16, G16);
  *   all skip 1x1s as one product (S16, L G16) over the concatenated gated
  *   outputs Z (the last layer's residual is never needed);
- *   head 1x1 (H16, S); output 1x1 (256, H).
+ *   head 1x1 (H16, S); output 1x1 (n_out, H): 256 logits, or a logistic
+ *   model's mixture parameters for every band.
  * Gate rows are padded per half (filter rows at 0.., gate rows at G16..) so
  * the gate kernel works on whole registers; padded rows have zero weights and
  * bias, give z = tanh(0) sigmoid(0) = 0, and meet zero columns downstream.
  * Biases are folded into the products; the dilated conv's bias is per voice:
  * dil.b + cond.w c + lc.w mel, recomputed only when c or the mel frame
- * changes (once per note / per hop samples, not per sample). */
+ * changes (once per note / per hop samples, not per sample).
+ *
+ * A logistic-output model (wavenet.h) feeds each voice's band values
+ * through the input map instead of the embedding, draws the next value of
+ * every band from its mixture (gw_dmol_sample, one uniform each) and turns
+ * the bands into `bands` audio samples with a PQMF synthesis whose state is
+ * kept per voice, so a step yields `bands` samples at sample_rate. */
 #include "models/wavenet.h"
 #include "models/wavenet_kernels.h"
 
 #include "dsp/gw_dsp.h"
+#include "nn/layers.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -35,6 +43,10 @@ struct gw_wavenet_stream {
     int prefetch; /* the kernels' _pf variants */
     int max_voices;
     int L, R, K, G16, R16, S16, H16, LG2; /* LG2 = L * 2 G16 */
+    int NB, O16;                          /* bands; outputs rounded up to 16 */
+    int logistic;                         /* cfg.distribution == LOGISTIC */
+    gw_pqmf *pqmf;                        /* the bands' synthesis (logistic models) */
+    size_t pq_len;                        /* floats of synthesis state per voice */
     float *wmem;                          /* weights, packed, one allocation */
     float *smem;                          /* state and scratch, one allocation */
     /* packed weights, float or half (type) */
@@ -42,15 +54,17 @@ struct gw_wavenet_stream {
     const void *res_w[GW_WAVENET_MAX_LAYERS]; /* (R16, G16) */
     const void *skip_w;                       /* (S16, L G16) */
     const void *head1_w;                      /* (H16, S) */
-    const void *out_w;                        /* (256, H) */
+    const void *out_w;                        /* (n_out, H) */
     const float *cond_w;                       /* (L 2G16, C_g) or NULL */
     const float *lc_w;                         /* (L 2G16, n_mels) or NULL */
-    const float *embed;                        /* (256, R) */
+    const float *embed;                        /* (256, R), mu-law */
+    const float *in_w;                         /* (bands, R), logistic */
+    const float *in_b;                         /* (R), logistic */
     const float *dil_b;                        /* (L, 2G16) */
     const float *res_b;                        /* (L, R16) */
     const float *skip_b;                       /* (S16): sum over layers */
     const float *head1_b;                      /* (H16) */
-    const float *out_b;                        /* (256) */
+    const float *out_b;                        /* (O16) */
     float mulaw[GW_WAVENET_CLASSES];
     /* per-voice state */
     float *ring[GW_WAVENET_MAX_LAYERS]; /* (slots, V, R) */
@@ -59,6 +73,8 @@ struct gw_wavenet_stream {
     float *cond_part;                   /* (V, L 2G16) cond.w c */
     float *lc_part;                     /* (V, L 2G16) lc.w mel */
     float *gbias;                       /* (V, L 2G16) dil.b + both parts */
+    float *vals;                        /* (V, bands) next input values (logistic) */
+    float *pq;                          /* (V, pq_len) synthesis state (logistic) */
     int input[1024];                    /* (V) next input class; max_voices <= 1024 */
     float deemph[1024];                 /* (V) last de-emphasised output (cfg.preemphasis) */
     unsigned char fresh[1024];          /* (V) reset since its last step: rings to settle */
@@ -69,9 +85,10 @@ struct gw_wavenet_stream {
     float *Z;        /* (V, L G16) gated outputs of all layers */
     float *skip;     /* (V, S16) */
     float *h1;       /* (V, H16) */
-    float *logits;   /* (V, 256) */
+    float *logits;   /* (V, O16) */
     float *p;        /* (256) */
-    float *uniforms; /* (V) */
+    float *uniforms; /* (V, bands) */
+    float *frame;    /* (V, bands) audio of one step (generate) */
 };
 
 enum { MAX_VOICES = 1024 };
@@ -127,7 +144,7 @@ static gw_status pack_weights(gw_wavenet_stream *s, const gw_wavenet *m, float *
     const gw_wavenet_config *c = &s->cfg;
     const gw_wavenet_weights *w = &m->w;
     const int L = s->L, R = s->R, K = s->K, G = c->gate, G16 = s->G16, S = c->skip, H = c->head;
-    const int Q = GW_WAVENET_CLASSES, Cg = c->cond_dim, M = c->n_mels;
+    const int Q = c->n_out, Cg = c->cond_dim, M = c->n_mels;
     float *base = s->wmem;
     size_t off = 0;
     gw_status st;
@@ -180,9 +197,16 @@ static gw_status pack_weights(gw_wavenet_stream *s, const gw_wavenet *m, float *
         else
             s->cond_w = pw;
     }
-    float *emb = base + take(&off, (size_t)Q * R);
-    memcpy(emb, w->embed, sizeof(float) * Q * R);
-    s->embed = emb;
+    if (s->logistic) {
+        float *iw = base + take(&off, (size_t)s->NB * R), *ib = base + take(&off, (size_t)R);
+        memcpy(iw, w->in_w, sizeof(float) * s->NB * R);
+        memcpy(ib, w->in_b, sizeof(float) * R);
+        s->in_w = iw, s->in_b = ib;
+    } else {
+        float *emb = base + take(&off, (size_t)GW_WAVENET_CLASSES * R);
+        memcpy(emb, w->embed, sizeof(float) * GW_WAVENET_CLASSES * R);
+        s->embed = emb;
+    }
     float *db = base + take(&off, (size_t)s->LG2);
     float *rb = base + take(&off, (size_t)L * s->R16);
     float *sb = base + take(&off, (size_t)s->S16);
@@ -195,7 +219,7 @@ static gw_status pack_weights(gw_wavenet_stream *s, const gw_wavenet *m, float *
     float *hb = base + take(&off, (size_t)s->H16);
     memcpy(hb, w->head1_b, sizeof(float) * H);
     s->head1_b = hb;
-    float *ob = base + take(&off, (size_t)Q);
+    float *ob = base + take(&off, (size_t)s->O16);
     memcpy(ob, w->out_b, sizeof(float) * Q);
     s->out_b = ob;
     return GW_OK;
@@ -210,15 +234,20 @@ static size_t weights_size(const gw_wavenet_stream *s) {
     }
     take(&off, packed_floats(s, c->skip, s->L * s->G16));
     take(&off, packed_floats(s, c->head, c->skip));
-    take(&off, packed_floats(s, GW_WAVENET_CLASSES, c->head));
+    take(&off, packed_floats(s, c->n_out, c->head));
     if (c->cond_dim) take(&off, gw_wn_packed_size(s->LG2, c->cond_dim));
     if (c->n_mels) take(&off, gw_wn_packed_size(s->LG2, c->n_mels));
-    take(&off, (size_t)GW_WAVENET_CLASSES * s->R);
+    if (s->logistic) {
+        take(&off, (size_t)s->NB * s->R);
+        take(&off, (size_t)s->R);
+    } else {
+        take(&off, (size_t)GW_WAVENET_CLASSES * s->R);
+    }
     take(&off, (size_t)s->LG2);
     take(&off, (size_t)s->L * s->R16);
     take(&off, (size_t)s->S16);
     take(&off, (size_t)s->H16);
-    take(&off, GW_WAVENET_CLASSES);
+    take(&off, (size_t)s->O16);
     return off;
 }
 
@@ -236,6 +265,8 @@ static size_t state_layout(gw_wavenet_stream *s, float *mem) {
     PLACE(cond_part, V * s->LG2);
     PLACE(lc_part, V * s->LG2);
     PLACE(gbias, V * s->LG2);
+    PLACE(vals, V * s->NB);
+    PLACE(pq, V * (s->pq_len ? s->pq_len : 1));
     PLACE(x, V * s->R16);
     PLACE(x2, V * s->R16);
     PLACE(xin, V * s->K * s->R);
@@ -243,9 +274,10 @@ static size_t state_layout(gw_wavenet_stream *s, float *mem) {
     PLACE(Z, V * s->L * s->G16);
     PLACE(skip, V * s->S16);
     PLACE(h1, V * s->H16);
-    PLACE(logits, V * GW_WAVENET_CLASSES);
+    PLACE(logits, V * s->O16);
     PLACE(p, GW_WAVENET_CLASSES);
-    PLACE(uniforms, V);
+    PLACE(uniforms, V * s->NB);
+    PLACE(frame, V * s->NB);
 #undef PLACE
     return off;
 }
@@ -312,6 +344,12 @@ gw_status gw_wavenet_stream_create_plan(gw_wavenet_stream **out, const gw_wavene
     s->G16 = gw_wn_pad16(c->gate), s->R16 = gw_wn_pad16(c->residual);
     s->S16 = gw_wn_pad16(c->skip), s->H16 = gw_wn_pad16(c->head);
     s->LG2 = s->L * 2 * s->G16;
+    s->NB = c->bands, s->O16 = gw_wn_pad16(c->n_out);
+    s->logistic = c->distribution == GW_WAVENET_DIST_LOGISTIC;
+    if (s->logistic) {
+        if ((st = gw_pqmf_create(&s->pqmf, s->NB, err))) goto fail;
+        s->pq_len = gw_pqmf_state_len(s->pqmf);
+    }
     for (int l = 0; l < s->L; l++) s->slots[l] = (s->K - 1) * c->dilations[l];
     /* the largest dense matrix packed: dilated conv, residual, all skips,
      * head, output, conditioning */
@@ -345,6 +383,7 @@ void gw_wavenet_stream_free(gw_wavenet_stream *s) {
     if (!s) return;
     gw_free(s->wmem);
     gw_free(s->smem);
+    gw_pqmf_free(s->pqmf);
     gw_free(s);
 }
 
@@ -381,6 +420,8 @@ void gw_wavenet_stream_reset(gw_wavenet_stream *s, int voice) {
     update_gbias(s, voice);
     s->input[voice] = GW_WAVENET_SILENCE;
     s->deemph[voice] = 0.0f;
+    memset(s->vals + (size_t)voice * s->NB, 0, sizeof(float) * s->NB);
+    if (s->pqmf) gw_pqmf_synth_reset(s->pqmf, s->pq + (size_t)voice * s->pq_len);
     s->fresh[voice] = 1;
 }
 
@@ -409,6 +450,12 @@ void gw_wavenet_stream_set_input(gw_wavenet_stream *s, int voice, int cls) {
     s->input[voice] = cls < 0 ? 0 : cls >= GW_WAVENET_CLASSES ? GW_WAVENET_CLASSES - 1 : cls;
 }
 
+void gw_wavenet_stream_set_input_bands(gw_wavenet_stream *s, int voice, const float *x) {
+    if (!voice_ok(s, voice) || !s->logistic) return;
+    for (int b = 0; b < s->NB; b++)
+        s->vals[(size_t)voice * s->NB + b] = !(x[b] >= -1.0f) ? -1.0f : x[b] > 1.0f ? 1.0f : x[b];
+}
+
 static void swap_floats(float *a, float *b, size_t n) {
     for (size_t i = 0; i < n; i++) {
         float t = a[i];
@@ -430,6 +477,8 @@ void gw_wavenet_stream_swap_voices(gw_wavenet_stream *s, int a, int b) {
     s->input[a] = s->input[b], s->input[b] = t;
     float d = s->deemph[a];
     s->deemph[a] = s->deemph[b], s->deemph[b] = d;
+    swap_floats(s->vals + (size_t)a * s->NB, s->vals + (size_t)b * s->NB, (size_t)s->NB);
+    swap_floats(s->pq + a * s->pq_len, s->pq + b * s->pq_len, s->pq_len);
     unsigned char f = s->fresh[a];
     s->fresh[a] = s->fresh[b], s->fresh[b] = f;
 }
@@ -503,7 +552,7 @@ static void settle(gw_wavenet_stream *s, int v) {
     const size_t V = (size_t)s->max_voices;
     float *x = s->x, *x2 = s->x2;
     memset(x, 0, sizeof(float) * R16);
-    copy_floats(x, s->embed + (size_t)GW_WAVENET_SILENCE * R, R);
+    copy_floats(x, s->logistic ? s->in_b : s->embed + (size_t)GW_WAVENET_SILENCE * R, R);
     for (int l = 0; l < L; l++) {
         for (int j = 0; j < s->slots[l]; j++) copy_floats(s->ring[l] + ((size_t)j * V + v) * R, x, R);
         for (int t = 0; t < K; t++) copy_floats(s->xin + (size_t)t * R, x, R);
@@ -524,13 +573,23 @@ void gw_wavenet_stream_step(gw_wavenet_stream *s, float *logits, float *samples,
     const gw_wn_kernels *k = s->k;
     const int B = n_voices < 0 ? 0 : n_voices > s->max_voices ? s->max_voices : n_voices;
     const int L = s->L, R = s->R, K = s->K, KR = K * R, G16 = s->G16, R16 = s->R16;
-    const int LG16 = L * G16, Q = GW_WAVENET_CLASSES;
+    const int LG16 = L * G16, O16 = s->O16, NB = s->NB;
     const size_t V = (size_t)s->max_voices;
     if (B == 0) return;
     for (int v = 0; v < B; v++)
         if (s->fresh[v]) settle(s, v);
     float *x = s->x, *x2 = s->x2;
-    for (int v = 0; v < B; v++) copy_floats(x + (size_t)v * R16, s->embed + (size_t)s->input[v] * R, R);
+    if (s->logistic) /* a_0 = x Win + bin */
+        for (int v = 0; v < B; v++) {
+            float *xv = x + (size_t)v * R16;
+            const float *val = s->vals + (size_t)v * NB;
+            copy_floats(xv, s->in_b, R);
+            for (int b = 0; b < NB; b++)
+                for (int r = 0; r < R; r++) xv[r] += val[b] * s->in_w[(size_t)b * R + r];
+        }
+    else
+        for (int v = 0; v < B; v++)
+            copy_floats(x + (size_t)v * R16, s->embed + (size_t)s->input[v] * R, R);
     for (int l = 0; l < L; l++) {
         /* taps oldest first (tap k sees t - (K-1-k) d), then the present;
          * the oldest slot is then overwritten with the present input */
@@ -567,10 +626,27 @@ void gw_wavenet_stream_step(gw_wavenet_stream *s, float *logits, float *samples,
     const int S = s->cfg.skip, H = s->cfg.head;
     product(s, s->skip, s->S16, s->skip_w, s->Z, LG16, s->skip_b, 0, NULL, 0, s->S16, LG16, B, 1);
     product(s, s->h1, s->H16, s->head1_w, s->skip, s->S16, s->head1_b, 0, NULL, 0, s->H16, S, B, 1);
-    product(s, s->logits, Q, s->out_w, s->h1, s->H16, s->out_b, 0, NULL, 0, Q, H, B, 0);
-    if (logits) memcpy(logits, s->logits, sizeof(float) * Q * B);
+    product(s, s->logits, O16, s->out_w, s->h1, s->H16, s->out_b, 0, NULL, 0, O16, H, B, 0);
+    const int n_out = s->cfg.n_out;
+    if (logits)
+        for (int v = 0; v < B; v++)
+            memcpy(logits + (size_t)v * n_out, s->logits + (size_t)v * O16, sizeof(float) * n_out);
+    if (s->logistic) {
+        const int M = s->cfg.mixtures;
+        for (int v = 0; v < B; v++) {
+            float *val = s->vals + (size_t)v * NB;
+            for (int b = 0; b < NB; b++)
+                val[b] = gw_dmol_sample(s->logits + (size_t)v * O16 + (size_t)b * 3 * M, M,
+                                        GW_WAVENET_LOG_SCALE_MIN, GW_WAVENET_LEVELS, temperature,
+                                        uniforms[(size_t)v * NB + b]);
+            float out[GW_WAVENET_MAX_BANDS];
+            gw_pqmf_synth_step(s->pqmf, s->pq + (size_t)v * s->pq_len, out, val);
+            if (samples) memcpy(samples + (size_t)v * NB, out, sizeof(float) * NB);
+        }
+        return;
+    }
     for (int v = 0; v < B; v++) {
-        int c = sample_with(k, s->p, s->logits + (size_t)v * Q, temperature, uniforms[v]);
+        int c = sample_with(k, s->p, s->logits + (size_t)v * O16, temperature, uniforms[v]);
         s->input[v] = c;
         if (classes) classes[v] = (uint8_t)c;
         /* a model of the pre-emphasised signal: de-emphasise y = s + a y[-1]
@@ -583,10 +659,12 @@ void gw_wavenet_stream_step(gw_wavenet_stream *s, float *logits, float *samples,
 void gw_wavenet_stream_generate(gw_wavenet_stream *s, float *audio, int n_voices, size_t n,
                                 float temperature, gw_rng *rng) {
     const int B = n_voices < 0 ? 0 : n_voices > s->max_voices ? s->max_voices : n_voices;
-    float out[MAX_VOICES];
-    for (size_t t = 0; t < n; t++) {
-        for (int v = 0; v < B; v++) s->uniforms[v] = gw_rng_uniform(rng);
-        gw_wavenet_stream_step(s, NULL, out, NULL, B, temperature, s->uniforms);
-        for (int v = 0; v < B; v++) audio[(size_t)v * n + t] = out[v];
+    const int NB = s->NB;
+    for (size_t t = 0; t < n; t += (size_t)NB) {
+        for (int i = 0; i < B * NB; i++) s->uniforms[i] = gw_rng_uniform(rng);
+        gw_wavenet_stream_step(s, NULL, s->frame, NULL, B, temperature, s->uniforms);
+        for (int v = 0; v < B; v++)
+            for (int j = 0; j < NB && t + (size_t)j < n; j++)
+                audio[(size_t)v * n + t + (size_t)j] = s->frame[(size_t)v * NB + j];
     }
 }

@@ -24,6 +24,7 @@
 struct gw_wavenet_train {
     gw_wavenet *m;
     int B, N, T_in, L, K, R, G, S, H, Cg, M;
+    int NB, n_out, logistic; /* bands, outputs per position, logistic output */
     int T[GW_WAVENET_MAX_LAYERS + 1]; /* T[l]: input length of layer l; T[L] = N */
     float *x[GW_WAVENET_MAX_LAYERS];  // (B, T[l], R) input of layer l
     float *act[GW_WAVENET_MAX_LAYERS]; // (B, T[l+1], 2G) [tanh | sigmoid], dh in backward
@@ -39,8 +40,8 @@ struct gw_wavenet_train {
     float *dwskip;  // (S, L*G)
     float *skip;    // (B*N, S) relu(sum of skips)
     float *h1;      // (B*N, H) relu(head1)
-    float *logits;  // (B*N, 256)
-    float *dlogits; // (B*N, 256)
+    float *logits;  // (B*N, n_out)
+    float *dlogits; // (B*N, n_out)
     float *dh1;     // (B*N, H)
     float *dskip;   // (B*N, S)
     float *gbias;   // (L, B, 2G) dil bias + Vg c of each item
@@ -49,6 +50,8 @@ struct gw_wavenet_train {
     float *cond;    // (B, C_g) copy of the conditioning
     int32_t *in_idx; // (B, T_in)
     int32_t *tgt;    // (B, N)
+    float *in_vals;  // (B, T_in, bands) logistic inputs
+    float *tgt_vals; // (B, N, bands) logistic targets
     const float *mel; // (B, T_in, M) caller's, or NULL
     void *arena;
     size_t arena_bytes;
@@ -409,6 +412,8 @@ gw_status gw_wavenet_train_create(gw_wavenet_train **out, gw_wavenet *model, int
     t->B = batch, t->N = n_targets, t->T_in = n_targets + rf - 1;
     t->L = c->n_layers, t->K = c->kernel, t->R = c->residual, t->G = c->gate, t->S = c->skip;
     t->H = c->head, t->Cg = c->cond_dim, t->M = c->n_mels;
+    t->NB = c->bands, t->n_out = c->n_out;
+    t->logistic = c->distribution == GW_WAVENET_DIST_LOGISTIC;
     t->T[0] = t->T_in;
     for (int l = 0; l < t->L; l++) t->T[l + 1] = t->T[l] - (t->K - 1) * c->dilations[l];
 
@@ -433,8 +438,8 @@ gw_status gw_wavenet_train_create(gw_wavenet_train **out, gw_wavenet *model, int
     sizes[n++] = (size_t)t->S * LG * sizeof(float);          // dwskip
     sizes[n++] = BN * t->S * sizeof(float);                  // skip
     sizes[n++] = BN * t->H * sizeof(float);                  // h1
-    sizes[n++] = BN * GW_WAVENET_CLASSES * sizeof(float);    // logits
-    sizes[n++] = BN * GW_WAVENET_CLASSES * sizeof(float);    // dlogits
+    sizes[n++] = BN * t->n_out * sizeof(float);              // logits
+    sizes[n++] = BN * t->n_out * sizeof(float);              // dlogits
     sizes[n++] = BN * t->H * sizeof(float);                  // dh1
     sizes[n++] = BN * t->S * sizeof(float);                  // dskip
     sizes[n++] = (size_t)t->L * B * G2 * sizeof(float);      // gbias
@@ -443,12 +448,14 @@ gw_status gw_wavenet_train_create(gw_wavenet_train **out, gw_wavenet *model, int
     sizes[n++] = B * (size_t)(t->Cg > 0 ? t->Cg : 1) * sizeof(float); // cond
     sizes[n++] = B * t->T_in * sizeof(int32_t);              // in_idx
     sizes[n++] = BN * sizeof(int32_t);                       // tgt
+    sizes[n++] = B * t->T_in * (t->logistic ? t->NB : 0) * sizeof(float); // in_vals
+    sizes[n++] = BN * (t->logistic ? t->NB : 0) * sizeof(float);          // tgt_vals
     size_t pack = KR * G2;                                   // pack: the largest (K, N)
     if ((size_t)t->M * G2 > pack) pack = (size_t)t->M * G2;
     if (LG * t->S > pack) pack = LG * t->S;
     if ((size_t)t->G * t->R > pack) pack = (size_t)t->G * t->R;
     if ((size_t)t->H * t->S > pack) pack = (size_t)t->H * t->S;  /* head1 */
-    if ((size_t)GW_WAVENET_CLASSES * t->H > pack) pack = (size_t)GW_WAVENET_CLASSES * t->H;
+    if ((size_t)t->n_out * t->H > pack) pack = (size_t)t->n_out * t->H;
     sizes[n++] = pack * sizeof(float);
     size_t total = 0;
     for (size_t i = 0; i < n; i++) total += gw_align64(sizes[i]);
@@ -467,7 +474,8 @@ gw_status gw_wavenet_train_create(gw_wavenet_train **out, gw_wavenet *model, int
                      (void **)&t->logits, (void **)&t->dlogits, (void **)&t->dh1,
                      (void **)&t->dskip,  (void **)&t->gbias,  (void **)&t->dsum,
                      (void **)&t->dbskip, (void **)&t->cond,   (void **)&t->in_idx,
-                     (void **)&t->tgt,    (void **)&t->pack};
+                     (void **)&t->tgt,    (void **)&t->in_vals, (void **)&t->tgt_vals,
+                     (void **)&t->pack};
     size_t k = 0;
     for (int l = 0; l < t->L; l++) {
         t->x[l] = (float *)p, p += gw_align64(sizes[k++]);
@@ -511,7 +519,8 @@ double gw_wavenet_train_forward_macs(const gw_wavenet_config *c, int batch, int 
         macs += len * 2 * G * (c->kernel * R + c->n_mels) + N * S * G;
         if (l < c->n_layers - 1) macs += len * R * G;
     }
-    macs += N * (S * H + H * GW_WAVENET_CLASSES);
+    macs += N * (S * H + H * (c->n_out > 0 ? c->n_out : GW_WAVENET_CLASSES));
+    if (c->distribution == GW_WAVENET_DIST_LOGISTIC) macs += (N + gw_wavenet_receptive_field(c) - 1) * c->bands * R;
     return batch * macs;
 }
 
@@ -535,9 +544,36 @@ static void jitter_inputs(gw_wavenet_train *t) {
     }
 }
 
-static gw_status shard_forward(gw_wavenet_train *t, float *loss, const uint8_t *window,
+/* the first layer's input of a logistic model: x_0 = v Win + bin over the
+ * B*T_in positions (bands is small: a plain loop) */
+static void input_map_forward(float *x0, const float *v, const float *in_w, const float *in_b,
+                              size_t n, int NB, int R) {
+    for (size_t i = 0; i < n; i++) {
+        float *o = x0 + i * R;
+        const float *vi = v + i * NB;
+        memcpy(o, in_b, (size_t)R * sizeof(float));
+        for (int b = 0; b < NB; b++)
+            for (int r = 0; r < R; r++) o[r] += vi[b] * in_w[(size_t)b * R + r];
+    }
+}
+
+static void input_map_backward(float *d_in_w, float *d_in_b, const float *dx0, const float *v,
+                               size_t n, int NB, int R) {
+    for (size_t i = 0; i < n; i++) {
+        const float *d = dx0 + i * R;
+        const float *vi = v + i * NB;
+        for (int r = 0; r < R; r++) d_in_b[r] += d[r];
+        for (int b = 0; b < NB; b++)
+            for (int r = 0; r < R; r++) d_in_w[(size_t)b * R + r] += vi[b] * d[r];
+    }
+}
+
+/* window: (B, W) classes, or (B, W, bands) values for a logistic model */
+static gw_status shard_forward(gw_wavenet_train *t, float *loss, const void *window_,
                                const float *cond, const float *mel, int want_grad,
                                gw_error *err) {
+    const uint8_t *window = window_;
+    const float *vwin = window_;
     const gw_wavenet_weights *w = &t->m->w;
     const gw_wavenet_config *c = &t->m->cfg;
     const int B = t->B, N = t->N, T_in = t->T_in, L = t->L, K = t->K, R = t->R, G = t->G;
@@ -546,20 +582,34 @@ static gw_status shard_forward(gw_wavenet_train *t, float *loss, const uint8_t *
     const size_t BN = (size_t)B * N;
     t->have_grad = 0;
     t->mel = M > 0 ? mel : NULL;
-    for (int b = 0; b < B; b++) {
-        for (int i = 0; i < T_in; i++) t->in_idx[(size_t)b * T_in + i] = window[(size_t)b * W + i];
-        for (int i = 0; i < N; i++) t->tgt[(size_t)b * N + i] = window[(size_t)b * W + rf + i];
+    const int NB = t->NB, n_out = t->n_out;
+    if (t->logistic) {
+        for (int b = 0; b < B; b++) {
+            const float *wb = vwin + (size_t)b * W * NB;
+            memcpy(t->in_vals + (size_t)b * T_in * NB, wb, (size_t)T_in * NB * sizeof(float));
+            memcpy(t->tgt_vals + (size_t)b * N * NB, wb + (size_t)rf * NB,
+                   (size_t)N * NB * sizeof(float));
+        }
+    } else {
+        for (int b = 0; b < B; b++) {
+            for (int i = 0; i < T_in; i++)
+                t->in_idx[(size_t)b * T_in + i] = window[(size_t)b * W + i];
+            for (int i = 0; i < N; i++) t->tgt[(size_t)b * N + i] = window[(size_t)b * W + rf + i];
+        }
+        if (want_grad && t->jitter_p > 0) jitter_inputs(t);
     }
-    if (want_grad && t->jitter_p > 0) jitter_inputs(t);
     if (Cg > 0) {
         if (cond)
             memcpy(t->cond, cond, (size_t)B * Cg * sizeof(float));
         else
             memset(t->cond, 0, (size_t)B * Cg * sizeof(float));
     }
-    gw_status st = gw_embedding_forward(t->x[0], w->embed, t->in_idx, B * T_in,
-                                        GW_WAVENET_CLASSES, R, err);
-    if (st) return st;
+    gw_status st = GW_OK;
+    if (t->logistic)
+        input_map_forward(t->x[0], t->in_vals, w->in_w, w->in_b, (size_t)B * T_in, NB, R);
+    else if ((st = gw_embedding_forward(t->x[0], w->embed, t->in_idx, B * T_in,
+                                        GW_WAVENET_CLASSES, R, err)))
+        return st;
 
     for (int l = 0; l < L; l++) {
         const gw_wavenet_layer *ly = &w->layer[l];
@@ -614,17 +664,21 @@ static gw_status shard_forward(gw_wavenet_train *t, float *loss, const uint8_t *
     relu_inplace(skip, BN * S);
     dense_forward(t, t->h1, skip, w->head1_w, w->head1_b, (int)BN, S, H);
     relu_inplace(t->h1, BN * H);
-    dense_forward(t, t->logits, t->h1, w->out_w, w->out_b, (int)BN, H, GW_WAVENET_CLASSES);
+    dense_forward(t, t->logits, t->h1, w->out_w, w->out_b, (int)BN, H, n_out);
     float *dl = NULL;
     if (want_grad) {
-        memset(t->dlogits, 0, BN * GW_WAVENET_CLASSES * sizeof(float));
+        memset(t->dlogits, 0, BN * n_out * sizeof(float));
         dl = t->dlogits;
     }
-    st = gw_loss_softmax_xent(loss, dl, t->logits, t->tgt, (int)BN, GW_WAVENET_CLASSES,
-                              "wavenet logits", err);
+    if (t->logistic) /* rows of 3M per band value: the mean over all B N bands values */
+        st = gw_loss_dmol(loss, dl, t->logits, t->tgt_vals, (int)(BN * NB), c->mixtures,
+                          GW_WAVENET_LEVELS, GW_WAVENET_LOG_SCALE_MIN, "wavenet mixture", err);
+    else
+        st = gw_loss_softmax_xent(loss, dl, t->logits, t->tgt, (int)BN, GW_WAVENET_CLASSES,
+                                  "wavenet logits", err);
     if (st) return st;
     if (dl && t->grad_scale != 1.0f)
-        for (size_t i = 0; i < BN * GW_WAVENET_CLASSES; i++) dl[i] *= t->grad_scale;
+        for (size_t i = 0; i < BN * n_out; i++) dl[i] *= t->grad_scale;
     t->have_grad = want_grad;
     return GW_OK;
 }
@@ -641,7 +695,7 @@ static void shard_backward(gw_wavenet_train *t, const gw_wavenet_weights *gw) {
 
     /* head */
     dense_backward(t, t->dh1, gw->out_w, gw->out_b, t->dlogits, t->h1, w->out_w, (int)BN, H,
-                   GW_WAVENET_CLASSES);
+                   t->n_out);
     relu_mask(t->dh1, t->h1, BN * H);
     dense_backward(t, t->dskip, gw->head1_w, gw->head1_b, t->dh1, t->skip, w->head1_w, (int)BN, S,
                    H);
@@ -710,7 +764,10 @@ static void shard_backward(gw_wavenet_train *t, const gw_wavenet_weights *gw) {
         dxc = dxc == t->dxa ? t->dxb : t->dxa;
     }
     /* dxn now holds dx_0 (B, T_in, R): scatter into the embedding rows */
-    gw_embedding_backward(gw->embed, dxn, t->in_idx, B * T_in, GW_WAVENET_CLASSES, R, NULL);
+    if (t->logistic)
+        input_map_backward(gw->in_w, gw->in_b, dxn, t->in_vals, (size_t)B * T_in, t->NB, R);
+    else
+        gw_embedding_backward(gw->embed, dxn, t->in_idx, B * T_in, GW_WAVENET_CLASSES, R, NULL);
     t->have_grad = 0;
 }
 
@@ -763,7 +820,7 @@ int gw_wavenet_train_threads(const gw_wavenet_train *t) {
 typedef struct shard_job {
     gw_wavenet_train *t;
     const gw_wavenet_weights *gview;
-    const uint8_t *window;
+    const void *window;
     const float *cond, *mel;
     int want_grad, backward;
     float loss;
@@ -803,15 +860,15 @@ void gw_wavenet_train_set_input_noise(gw_wavenet_train *t, float p, uint64_t see
             gw_wavenet_train_set_input_noise(t->shard[i], p, seed + 0x9E3779B97F4A7C15ull * (i + 1));
 }
 
-gw_status gw_wavenet_train_forward(gw_wavenet_train *t, float *loss, const uint8_t *window,
-                                   const float *cond, const float *mel, int want_grad,
-                                   gw_error *err) {
+static gw_status forward_any(gw_wavenet_train *t, float *loss, const void *window,
+                             const float *cond, const float *mel, int want_grad, gw_error *err) {
     if (t->n_shards <= 1) return shard_forward(t, loss, window, cond, mel, want_grad, err);
     const int n = t->n_shards, b = t->B / n, W = t->T_in + 1;
+    const size_t item = t->logistic ? (size_t)W * t->NB * sizeof(float) : (size_t)W;
     shard_job jobs[GW_WAVENET_TRAIN_MAX_THREADS];
     for (int i = 0; i < n; i++)
         jobs[i] = (shard_job){.t = t->shard[i],
-                              .window = window + (size_t)i * b * W,
+                              .window = (const char *)window + (size_t)i * b * item,
                               .cond = cond && t->Cg ? cond + (size_t)i * b * t->Cg : NULL,
                               .mel = mel && t->M ? mel + (size_t)i * b * t->T_in * t->M : NULL,
                               .want_grad = want_grad};
@@ -827,6 +884,23 @@ gw_status gw_wavenet_train_forward(gw_wavenet_train *t, float *loss, const uint8
     *loss = (float)(sum / n);
     t->have_grad = want_grad;
     return GW_OK;
+}
+
+gw_status gw_wavenet_train_forward(gw_wavenet_train *t, float *loss, const uint8_t *window,
+                                   const float *cond, const float *mel, int want_grad,
+                                   gw_error *err) {
+    if (t->logistic)
+        return gw_fail(err, GW_ERR_ARG, "%s: a logistic-output model trains on band values",
+                       t->m->cfg.name);
+    return forward_any(t, loss, window, cond, mel, want_grad, err);
+}
+
+gw_status gw_wavenet_train_forward_bands(gw_wavenet_train *t, float *loss, const float *window,
+                                         const float *cond, const float *mel, int want_grad,
+                                         gw_error *err) {
+    if (!t->logistic)
+        return gw_fail(err, GW_ERR_ARG, "%s: a mu-law model trains on classes", t->m->cfg.name);
+    return forward_any(t, loss, window, cond, mel, want_grad, err);
 }
 
 void gw_wavenet_train_backward(gw_wavenet_train *t) {

@@ -100,11 +100,19 @@ gw_status gw_wavenet_train_forward(gw_wavenet_train *t, float *loss,
                                    const float *mel,      // (B, T_in, n_mels) or NULL
                                    int want_grad, gw_error *err);
 
+/* the same for a logistic-output model (wavenet.h): window (B, N + RF,
+ * bands) band values in [-1, 1]; *loss = mean -ln P over the B N bands
+ * values (nats per band value, 16-bit bins: gw_loss_dmol) */
+gw_status gw_wavenet_train_forward_bands(gw_wavenet_train *t, float *loss,
+                                         const float *window, // (B, N + RF, bands)
+                                         const float *cond, const float *mel, int want_grad,
+                                         gw_error *err);
+
 /* Backward of the last forward (which had want_grad = 1): ACCUMULATES every
  * parameter's gradient into model->g. */
 void gw_wavenet_train_backward(gw_wavenet_train *t);
 
-/* the last forward's logits, (B, N, 256): row (b, n) predicts target n */
+/* the last forward's logits, (B, N, n_out): row (b, n) predicts target n */
 const float *gw_wavenet_train_logits(const gw_wavenet_train *t);
 
 /* multiply-adds of one forward over (B, N) windows (the peers' count:

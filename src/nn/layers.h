@@ -193,4 +193,50 @@ void gw_reparam_backward(float *dmu,          // (n) or NULL
                          const float *eps,    // (n)
                          size_t n);
 
+/* discretised mixture of logistics (PixelCNN++, Salimans et al. 2017,
+ * sec. 2.1; the 16-bit audio output of Parallel WaveNet, van den Oord et al.
+ * 2018), in nn/dmol.c. A parameter row of 3M floats is
+ * [logit_pi (M) | mu (M) | log_s (M)]; log_s is clamped below at
+ * log_scale_min (no gradient where the clamp binds). x in [-1, 1] falls in
+ * one of `levels` bins (65536 for 16 bits): bin i has centre
+ * c_i = -1 + 2 i / (levels - 1) and half-width h = 1 / (levels - 1), and the
+ * first and last bins extend to -inf and +inf. With s = exp(log_s),
+ * plus = (c_i - mu + h) / s, minus = (c_i - mu - h) / s, mid = (c_i - mu) / s:
+ *   ln P_k(i) = ln sigmoid(plus)                        first bin
+ *             = -softplus(minus)                        last bin
+ *             = ln(sigmoid(plus) - sigmoid(minus))      if that is > 1e-5
+ *             = mid - log_s - 2 softplus(mid) + ln(2h)  else (midpoint rule)
+ *   ln P(i)   = logsumexp_k(logit_pi_k + ln P_k(i)) - logsumexp_k(logit_pi_k)
+ * computed in double. M is 1..GW_DMOL_MAX_M (scratch lives on the stack). */
+enum { GW_DMOL_MAX_M = 64 };
+
+/* mean over N of -ln P(bin of targets[n]) in nats; ADDS the gradient / N
+ * into dparams (the softmax gradient pi - r on the logits, and each
+ * component's responsibility r_k times d ln P_k / d(mu, log_s), of the
+ * branch used). GW_ERR_ARG for N < 1, M outside 1..GW_DMOL_MAX_M,
+ * levels < 2 or a target that is NaN or outside [-1, 1]. Single-threaded,
+ * allocation-free. */
+gw_status gw_loss_dmol(float *loss,
+                       float *dparams,       // (N, 3M) or NULL
+                       const float *params,  // (N, 3M)
+                       const float *targets, // (N), each in [-1, 1]
+                       int N, int M, int levels, float log_scale_min, const char *what,
+                       gw_error *err);
+
+/* ln P(bin of x) for one parameter row (x beyond [-1, 1] counts in an edge
+ * bin; NaN for a NaN x or M, levels out of range) */
+double gw_dmol_log_prob(const float *params, int M, int levels, float log_scale_min, float x);
+
+/* one draw from a single uniform u in [0, 1): u against the cumulative
+ * mixture weights picks the component, and u's position within that
+ * component's stretch is the uniform of the logistic's inverse CDF
+ * mu + s ln(v / (1 - v)); one uniform per value is what the real-time engine
+ * can afford. The draw is rounded to its bin centre (edge bins taking the
+ * tails), so draws follow the discretised distribution exactly, up to u's
+ * 24-bit resolution. temperature scales s (1: the model's distribution);
+ * temperature <= 0 gives the mean of the most probable component, rounded.
+ * A NaN parameter gives the bin nearest 0 (silence). */
+float gw_dmol_sample(const float *params, // (3M)
+                     int M, float log_scale_min, int levels, float temperature, float u);
+
 #endif

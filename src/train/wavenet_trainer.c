@@ -18,6 +18,13 @@
 
 /* ---- data windows ------------------------------------------------------------ */
 
+/* a clip's conditioning: unlabelled clips play note 60 at velocity 100 */
+static void clip_cond(float *cond, const gw_wavenet_config *cfg, const gw_clip *c) {
+    float note = c->note >= 0 ? (float)c->note : 60.0f;
+    float vel = c->velocity > 0 ? (float)c->velocity : 100.0f;
+    gw_wavenet_cond_features(cfg, cond, note, vel / 127.0f, 0);
+}
+
 void gw_wavenet_draw_windows(uint8_t *window, float *cond, const gw_dataset *ds, const size_t *pool,
                              size_t n_pool, const gw_wavenet_config *cfg, int B, int W, gw_rng *rng,
                              float *scratch) {
@@ -27,18 +34,100 @@ void gw_wavenet_draw_windows(uint8_t *window, float *cond, const gw_dataset *ds,
         int nb = B - b0 < 64 ? B - b0 : 64;
         gw_dataset_random_windows(scratch + (size_t)b0 * W, clip, ds, pool, n_pool, (size_t)nb,
                                   (size_t)W, (size_t)rf, rng);
-        for (int b = 0; b < nb; b++) {
-            const gw_clip *c = &ds->clips[clip[b]];
-            if (cond && cfg->cond_dim > 0) {
-                float note = c->note >= 0 ? (float)c->note : 60.0f;
-                float vel = c->velocity > 0 ? (float)c->velocity : 100.0f;
-                gw_wavenet_cond_features(cfg, cond + (size_t)(b0 + b) * cfg->cond_dim, note,
-                                         vel / 127.0f, 0);
-            }
-        }
+        for (int b = 0; cond && cfg->cond_dim > 0 && b < nb; b++)
+            clip_cond(cond + (size_t)(b0 + b) * cfg->cond_dim, cfg, &ds->clips[clip[b]]);
     }
     for (size_t i = 0; i < (size_t)B * W; i++)
         window[i] = gw_mulaw_encode(scratch[i]);
+}
+
+void gw_wavenet_draw_windows_bands(float *window, float *cond, const gw_dataset *const *bands,
+                                   const size_t *pool, size_t n_pool,
+                                   const gw_wavenet_config *cfg, int B, int W, gw_rng *rng,
+                                   float *scratch) {
+    const int NB = cfg->bands, rf = gw_wavenet_receptive_field(cfg);
+    size_t clip[64];
+    gw_rng start = *rng, r = start;
+    for (int k = 0; k < NB; k++) {
+        r = start; /* every band draws the same positions */
+        for (int b0 = 0; b0 < B; b0 += 64) {
+            int nb = B - b0 < 64 ? B - b0 : 64;
+            gw_dataset_random_windows(scratch + (size_t)b0 * W, clip, bands[k], pool, n_pool,
+                                      (size_t)nb, (size_t)W, (size_t)rf, &r);
+            for (int b = 0; k == 0 && cond && cfg->cond_dim > 0 && b < nb; b++)
+                clip_cond(cond + (size_t)(b0 + b) * cfg->cond_dim, cfg, &bands[0]->clips[clip[b]]);
+        }
+        for (size_t i = 0; i < (size_t)B * W; i++) window[i * NB + k] = scratch[i];
+    }
+    *rng = r;
+}
+
+gw_status gw_wavenet_band_data_create(gw_wavenet_band_data **out, const gw_dataset *ds,
+                                      int bands, gw_error *err) {
+    *out = NULL;
+    gw_wavenet_band_data *bd = calloc(1, sizeof *bd);
+    gw_pqmf *pq = NULL;
+    gw_status st = GW_OK;
+    if (!bd) return gw_fail(err, GW_ERR_NOMEM, "band data: out of memory");
+    if ((st = gw_pqmf_create(&pq, bands, err))) goto fail;
+    size_t frames = 0, longest = 0;
+    for (size_t i = 0; i < ds->n_clips; i++) {
+        size_t f = (ds->clips[i].n + (size_t)bands - 1) / (size_t)bands;
+        frames += f;
+        if (ds->clips[i].n > longest) longest = ds->clips[i].n;
+    }
+    bd->clips = malloc((ds->n_clips ? ds->n_clips : 1) * sizeof *bd->clips);
+    bd->planes = malloc((frames ? frames : 1) * (size_t)bands * sizeof(float));
+    float *tmp = malloc(((longest + (size_t)bands - 1) / (size_t)bands + 1) * (size_t)bands *
+                        sizeof(float));
+    if (!bd->clips || !bd->planes || !tmp) {
+        free(tmp);
+        st = gw_fail(err, GW_ERR_NOMEM, "band data: out of memory for %zu frames", frames);
+        goto fail;
+    }
+    size_t at = 0;
+    for (size_t i = 0; i < ds->n_clips; i++) {
+        gw_clip c = ds->clips[i];
+        size_t f = (c.n + (size_t)bands - 1) / (size_t)bands;
+        /* each clip from its own start (before it: silence, as the windows see it) */
+        gw_pqmf_analysis(pq, tmp, ds->audio + c.offset, c.n);
+        for (int k = 0; k < bands; k++)
+            for (size_t j = 0; j < f; j++) {
+                float v = tmp[j * (size_t)bands + (size_t)k];
+                if (!(v >= -1.0f)) v = -1.0f; /* NaN too; the dataset refused such files */
+                if (v > 1.0f) v = 1.0f, bd->clamped++;
+                if (v == -1.0f) bd->clamped++;
+                bd->planes[(size_t)k * frames + at + j] = v;
+            }
+        c.offset = at;
+        c.n = f;
+        c.valid = (c.valid + (size_t)bands - 1) / (size_t)bands;
+        bd->clips[i] = c;
+        at += f;
+    }
+    free(tmp);
+    for (int k = 0; k < bands; k++) {
+        bd->view[k] = *ds;
+        bd->view[k].sample_rate = ds->sample_rate / bands;
+        bd->view[k].audio = bd->planes + (size_t)k * frames;
+        bd->view[k].audio_n = frames;
+        bd->view[k].clips = bd->clips;
+        bd->ptr[k] = &bd->view[k];
+    }
+    gw_pqmf_free(pq);
+    *out = bd;
+    return GW_OK;
+fail:
+    gw_pqmf_free(pq);
+    gw_wavenet_band_data_free(bd);
+    return st;
+}
+
+void gw_wavenet_band_data_free(gw_wavenet_band_data *bd) {
+    if (!bd) return;
+    free(bd->clips);
+    free(bd->planes);
+    free(bd);
 }
 
 /* ---- the run ------------------------------------------------------------------ */
@@ -108,6 +197,9 @@ typedef struct wn_run {
     float *scratch;  // (B, W)
     int n_val_batches;
     uint8_t *val_window; // (n_val_batches, B, W) fixed validation windows
+    gw_wavenet_band_data *bands; /* a logistic-output model's data */
+    float *bwindow;              // (B, W, bands)
+    float *val_bwindow;          // (n_val_batches, B, W, bands)
     float *val_cond;     // (n_val_batches, B, C_g)
     gw_wavenet_mel *melfx; /* vocoder mode only */
     float *mel;          // (B, T_in, n_mels)
@@ -127,8 +219,12 @@ static void windows_mel(wn_run *r, float *mel, const float *audio) { // audio (B
 static gw_status wn_step(void *ctx, uint64_t step, gw_rng *rng, double *fig, gw_error *err) {
     wn_run *r = ctx;
     const gw_wavenet_config *c = &r->m->cfg;
-    gw_wavenet_draw_windows(r->window, c->cond_dim ? r->cond : NULL, r->ds, r->train_pool,
-                            r->n_train, c, r->B, r->W, rng, r->scratch);
+    if (r->bands)
+        gw_wavenet_draw_windows_bands(r->bwindow, c->cond_dim ? r->cond : NULL, r->bands->ptr,
+                                      r->train_pool, r->n_train, c, r->B, r->W, rng, r->scratch);
+    else
+        gw_wavenet_draw_windows(r->window, c->cond_dim ? r->cond : NULL, r->ds, r->train_pool,
+                                r->n_train, c, r->B, r->W, rng, r->scratch);
     if (r->melfx) windows_mel(r, r->mel, r->scratch);
     /* drawn only when on, so runs without it keep their random stream */
     if (r->ts->input_noise > 0)
@@ -136,7 +232,10 @@ static gw_status wn_step(void *ctx, uint64_t step, gw_rng *rng, double *fig, gw_
                                          gw_rng_below(rng, UINT64_MAX));
     gw_params_zero_grad(r->m->params);
     float loss;
-    gw_status st = gw_wavenet_train_forward(r->arena, &loss, r->window,
+    gw_status st =
+        r->bands ? gw_wavenet_train_forward_bands(r->arena, &loss, r->bwindow,
+                                                  c->cond_dim ? r->cond : NULL, NULL, 1, err)
+                 : gw_wavenet_train_forward(r->arena, &loss, r->window,
                                             c->cond_dim ? r->cond : NULL, r->mel, 1, err);
     if (st) return st;
     gw_wavenet_train_backward(r->arena);
@@ -157,7 +256,14 @@ static gw_status wn_validate(void *ctx, uint64_t step, double *fig, gw_error *er
     double sum = 0;
     for (int v = 0; v < r->n_val_batches; v++) {
         float loss;
+        const float *vc = cg ? r->val_cond + (size_t)v * r->B * cg : NULL;
         gw_status st =
+            r->bands
+                ? gw_wavenet_train_forward_bands(
+                      r->arena, &loss,
+                      r->val_bwindow + (size_t)v * r->B * r->W * r->m->cfg.bands, vc, NULL, 0,
+                      err)
+                :
             gw_wavenet_train_forward(r->arena, &loss, r->val_window + (size_t)v * r->B * r->W,
                                      cg ? r->val_cond + (size_t)v * r->B * cg : NULL,
             r->val_mel ? r->val_mel + (size_t)v * r->B * (r->W - 1) * r->m->cfg.n_mels : NULL, 0,
@@ -341,6 +447,15 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
     r.scratch = malloc(bw * sizeof(float));
     r.val_window = malloc(bw * r.n_val_batches);
     r.val_cond = malloc((size_t)r.n_val_batches * r.B * cg * sizeof(float));
+    if (cfg.distribution == GW_WAVENET_DIST_LOGISTIC) { /* PQMF sub-bands of every clip */
+        if ((st = gw_wavenet_band_data_create(&r.bands, r.ds, cfg.bands, err))) goto done;
+        r.bwindow = malloc(bw * cfg.bands * sizeof(float));
+        r.val_bwindow = malloc(bw * cfg.bands * r.n_val_batches * sizeof(float));
+        if (!r.bwindow || !r.val_bwindow) {
+            st = gw_fail(err, GW_ERR_NOMEM, "train wavenet: out of memory for band windows");
+            goto done;
+        }
+    }
     if (!r.window || !r.cond || !r.scratch || !r.val_window || !r.val_cond) {
         st = gw_fail(err, GW_ERR_NOMEM, "train wavenet: out of memory for %d windows of %d", r.B,
                      r.W);
@@ -359,6 +474,13 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
     /* the held-out windows are drawn once, from their own seed */
     gw_rng_seed(&vrng, o->seed ^ 0x76616c6964617465ULL);
     for (int v = 0; v < r.n_val_batches; v++) {
+        if (r.bands) {
+            gw_wavenet_draw_windows_bands(r.val_bwindow + (size_t)v * bw * cfg.bands,
+                                          cfg.cond_dim ? r.val_cond + (size_t)v * r.B * cg : NULL,
+                                          r.bands->ptr, r.val_pool, r.n_val, &cfg, r.B, r.W,
+                                          &vrng, r.scratch);
+            continue;
+        }
         gw_wavenet_draw_windows(r.val_window + (size_t)v * bw,
                                 cfg.cond_dim ? r.val_cond + (size_t)v * r.B * cg : NULL, r.ds,
                                 r.val_pool, r.n_val, &cfg, r.B, r.W, &vrng, r.scratch);
@@ -436,6 +558,8 @@ done:
     free(intro);
     free(r.window), free(r.cond), free(r.scratch), free(r.val_window), free(r.val_cond);
     free(r.mel), free(r.val_mel);
+    free(r.bwindow), free(r.val_bwindow);
+    gw_wavenet_band_data_free(r.bands);
     gw_wavenet_mel_free(r.melfx);
     gw_adam_free(r.adam);
     gw_wavenet_train_free(r.arena);

@@ -81,4 +81,29 @@ void gw_wavenet_draw_windows(uint8_t *window, // (B, W)
                              const gw_wavenet_config *cfg, int B, int W, gw_rng *rng,
                              float *scratch); // (B, W) floats
 
+/* A logistic-output model's data (wavenet.h): every clip split by the PQMF
+ * bank into `bands` sub-bands at sample_rate / bands (each clip from its own
+ * start), values clamped to [-1, 1] (counted in `clamped`). view[k] is the
+ * dataset with band k's plane as its audio and the clips in frames, so the
+ * dataset's window drawing works on it unchanged; ptr[k] = &view[k]. */
+typedef struct gw_wavenet_band_data {
+    gw_dataset view[GW_WAVENET_MAX_BANDS];
+    const gw_dataset *ptr[GW_WAVENET_MAX_BANDS];
+    gw_clip *clips;
+    float *planes; // (bands, frames)
+    size_t clamped;
+} gw_wavenet_band_data;
+gw_status gw_wavenet_band_data_create(gw_wavenet_band_data **out, const gw_dataset *ds,
+                                      int bands, gw_error *err);
+void gw_wavenet_band_data_free(gw_wavenet_band_data *bd);
+
+/* B random windows of band values (B, W, bands), each band's drawn at the
+ * same positions (bands: gw_wavenet_band_data.ptr), plus conditioning as
+ * gw_wavenet_draw_windows */
+void gw_wavenet_draw_windows_bands(float *window, // (B, W, bands)
+                                   float *cond,   // (B, C_g) or NULL
+                                   const gw_dataset *const *bands, const size_t *pool,
+                                   size_t n_pool, const gw_wavenet_config *cfg, int B, int W,
+                                   gw_rng *rng, float *scratch); // (B, W) floats
+
 #endif
