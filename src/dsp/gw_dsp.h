@@ -154,22 +154,25 @@ float gw_quality_median(float *x, size_t n);
  * and the synthesis turns them into K samples at the full rate. The bands
  * are cosine-modulated copies of one lowpass prototype of 16 K taps, a
  * Kaiser-windowed sinc (beta 8.8) whose cutoff create chooses for power
- * complementarity (Lin and Vaidyanathan 1998). Band k covers k pi/K ..
+ * complementarity (Lin and Vaidyanathan 1998), then refines into a
+ * weighted sum of 11 such sincs (Gauss-Newton least squares on the power
+ * complementarity and the near stopband). Band k covers k pi/K ..
  * (k+1) pi/K; decimation leaves the odd bands spectrally inverted.
  * Analysis then synthesis gives x delayed by gw_pqmf_delay, with an
- * amplitude ripple of +-1.03e-3 (0.009 dB) left by the prototype: the error
- * is -64.5 dB (K = 2) .. -64.9 dB (K = 16) of the energy of white noise,
- * and -59.6 .. -59.9 dB for a lone sine at the worst frequencies. A sine at a band's
- * centre puts at least 89.6 dB more energy in its band than in any other.
+ * amplitude ripple of +-2.3e-5 (0.0002 dB) left by the prototype, and
+ * aliasing through a stopband that peaks at -92 dB: over K = 2..16 the
+ * error is -94.2 .. -97.0 dB (K = 2) of the energy of white noise, and
+ * -89.6 .. -92.9 dB for a lone sine at the worst frequencies. A sine at a band's
+ * centre puts at least 91.9 dB more energy in its band than in any other.
  * Scale: a pass band has gain 1, so a full-scale sine at a band's centre
  * reads 1.000 in its band (one at a crossover 0.71 in both), and noise
  * uniform in [-1, 1] (rms 1/sqrt(3)) has rms 1/sqrt(3K) per band and, over
- * one second at 48 kHz, peaks at 1.38 (K = 2), 1.22 (3), 1.02 (4), 0.90
- * (6), 0.74 (8), 0.60 (16): a model of values in [-1, 1] clips rare noise
+ * one second at 48 kHz, peaks at 1.37 (K = 2), 1.21 (3), 1.00 (4), 0.90
+ * (6), 0.75 (8), 0.60 (16): a model of values in [-1, 1] clips rare noise
  * peaks at K <= 4. ---- */
 typedef struct gw_pqmf gw_pqmf;
 /* bands 1..16 (1 is the identity: no filtering, delay 0); the prototype is
- * designed at create (under 2 ms for 16 bands); other counts fail with GW_ERR_ARG */
+ * designed at create (about 2 ms CPU for 16 bands); other counts fail with GW_ERR_ARG */
 gw_status gw_pqmf_create(gw_pqmf **out, int bands, gw_error *err);
 void gw_pqmf_free(gw_pqmf *p); /* NULL is fine */
 int gw_pqmf_bands(const gw_pqmf *p);

@@ -275,6 +275,35 @@ gw_status gw_json_int_array(int *out, int *n, int cap, const cJSON *root, const 
     return GW_OK;
 }
 
+gw_status gw_json_num_array(double *out, int *n, int cap, const cJSON *root, const char *key,
+                            double lo, double hi, const char *path, gw_error *err) {
+    const cJSON *item;
+    *n = 0;
+    gw_status st = lookup(&item, root, key, 0, path, err);
+    if (st) return st;
+    if (!cJSON_IsArray(item))
+        return gw_fail(err, GW_ERR_FORMAT, "%s: key '%s' must be an array of numbers", path, key);
+    int count = cJSON_GetArraySize(item);
+    if (count > cap)
+        return gw_fail(err, GW_ERR_FORMAT, "%s: key '%s' has %d entries, at most %d allowed", path,
+                       key, count, cap);
+    int i = 0;
+    const cJSON *el;
+    cJSON_ArrayForEach(el, item) {
+        double v = cJSON_IsNumber(el) ? el->valuedouble : NAN;
+        if (!(v >= lo && v <= hi)) {
+            char got[48];
+            show_value(got, sizeof got, el);
+            return gw_fail(err, GW_ERR_FORMAT,
+                           "%s: key '%s[%d]' must be a number in [%g, %g] (got %s)", path, key, i,
+                           lo, hi, got);
+        }
+        out[i++] = v;
+    }
+    *n = count;
+    return GW_OK;
+}
+
 gw_status gw_json_check_keys(const cJSON *root, const char *key, const char *const *allowed,
                              int n_allowed, const char *path, gw_error *err) {
     const cJSON *obj = gw_json_find(root, key);

@@ -44,6 +44,9 @@ gw_status gw_json_str(const char **out, const cJSON *root, const char *key, int 
  * <= cap (else an error) */
 gw_status gw_json_int_array(int *out, int *n, int cap, const cJSON *root, const char *key, int lo,
                             int hi, const char *path, gw_error *err);
+/* array of numbers in [lo, hi], as gw_json_int_array */
+gw_status gw_json_num_array(double *out, int *n, int cap, const cJSON *root, const char *key,
+                            double lo, double hi, const char *path, gw_error *err);
 /* every member of the object at `key` (NULL/"" = root) must be in
  * allowed[0..n_allowed); a typo gives "PATH: unknown key 'resdual_channels'" */
 gw_status gw_json_check_keys(const cJSON *root, const char *key, const char *const *allowed,

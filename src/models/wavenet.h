@@ -48,7 +48,7 @@
  * so a 48 kHz model steps at 48/bands kHz. A step's input is the bands'
  * present values (continuous, in [-1, 1]) through a linear map instead of
  * the class embedding,
- *   a_0(t)  = x_t Win + bin                                  // (R)
+ *   a_0(t)  = (y_t * in_scale) Win + bin                     // (R)
  * and each band's next value follows a discretised mixture of M logistics
  * over 65536 levels (PixelCNN++, Salimans et al. 2017; nn/layers.h
  * gw_loss_dmol), whose 3M parameters per band the output layer gives:
@@ -82,10 +82,13 @@ enum {
     GW_WAVENET_LEVELS = 65536, /* the logistic output's resolution: 16 bits */
 };
 
-/* the logistic output's smallest scale, exp(-9) ~ 1.2e-4 (8 of the 16-bit
- * levels): PixelCNN++ clamps at -7 for 8-bit pixels; finer audio needs a
- * finer floor, and a floor keeps a confident model's likelihood finite */
+/* the logistic output's default smallest ln scale: exp(-9) ~ 1.2e-4 (8 of
+ * the 16-bit levels); PixelCNN++ clamps at -7 for 8-bit pixels. A floor
+ * keeps a confident model's likelihood and gradients finite */
 #define GW_WAVENET_LOG_SCALE_MIN (-9.0f)
+/* the smallest band gain the trainer sets (a band quieter than this is
+ * digital silence) */
+#define GW_WAVENET_GAIN_MIN 1e-6f
 
 /* the output distribution */
 enum { GW_WAVENET_DIST_MULAW = 0, GW_WAVENET_DIST_LOGISTIC = 1 };
@@ -128,6 +131,21 @@ typedef struct gw_wavenet_config {
     int bands;                      /* audio samples per step (PQMF sub-bands); 1 = none */
     int mixtures;                   /* M: logistics per band (logistic output) */
     int n_out;                      /* outputs per step, derived: 256 or bands * 3M */
+    /* band k's values are modelled as x_k / band_gain[k] (the loudest value
+     * of the band in the training data, so every band spans [-1, 1]: see
+     * docs/wavenet.md "Band gains" for why each band needs its own); 0 = not
+     * yet set: the trainer measures them, generation reads 0 as 1 */
+    float band_gain[GW_WAVENET_MAX_BANDS];
+    /* derived: the input map reads band k as y_k in_scale[k], in_scale[k] =
+     * band_gain[k] / the largest gain, i.e. at its real level relative to
+     * the loudest band. The targets are scaled per band (every band's
+     * mixture works in [-1, 1]), the inputs are not: a band that holds
+     * only the recording's noise, raised to full scale, would otherwise fill
+     * the network's input with noise no gradient can turn off (its weights'
+     * gradients average zero) */
+    float in_scale[GW_WAVENET_MAX_BANDS];
+    float log_scale_min;            /* the logistics' smallest ln scale (output.log_scale_min,
+                                       default GW_WAVENET_LOG_SCALE_MIN) */
 } gw_wavenet_config;
 
 /* Preset JSON (presets/wavenet-small.json is an example; "output" is
@@ -143,7 +161,9 @@ typedef struct gw_wavenet_config {
  *                     "pitch_encoding": "octave"},   optional: "octave" | "harmonic"
  *    "local_conditioning": {"n_mels": 0, "hop": 256},
  *    "output": {"preemphasis": 0.85},     optional: 0 (off) .. 0.99
- *    "output": {"distribution": "logistic", "bands": 4, "mixtures": 4},
+ *    "output": {"distribution": "logistic", "bands": 4, "mixtures": 4,
+ *               "band_gain": [0.5, ...]},   band_gain optional: `bands` numbers
+ *                                        in [1e-6, 16], else the trainer's
  *                                        optional: "mulaw" (the default, 1 band)
  *                                        or "logistic" (1..16 bands dividing
  *                                        sample_rate, 1..16 mixtures)
@@ -233,6 +253,18 @@ gw_status gw_wavenet_weights_bind(gw_wavenet_weights *w, gw_params *p,
 /* PyTorch-default initialisation: conv weights and biases
  * U(-1/sqrt(fan_in), 1/sqrt(fan_in)), embedding N(0, 1) */
 void gw_wavenet_weights_init(gw_wavenet_weights *w, const gw_wavenet_config *cfg, gw_rng *rng);
+
+/* Data-dependent start for a logistic-output model (as weight
+ * normalisation's initialisation, Salimans and Kingma 2016, fits the first
+ * activations to the data): with band_rms[k] the RMS of band k's (scaled)
+ * values in the training data (floored at 1e-4), the mean rows of band k's
+ * output are scaled by rms, its log-scale biases start at
+ * ln(rms sqrt(3) / pi) (a logistic of the band's spread) and its means
+ * spread over +-rms. Without it every band starts at scale 1 and a quiet
+ * band needs thousands of Adam steps of lr size to reach its spread. Call
+ * after gw_wavenet_weights_init; no-op for mu-law. */
+void gw_wavenet_init_band_scales(gw_wavenet_weights *w, const gw_wavenet_config *cfg,
+                                 const float *band_rms); // (bands)
 
 /* ---- the model: config + weights -------------------------------------- */
 

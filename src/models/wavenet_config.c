@@ -75,6 +75,23 @@ gw_status gw_wavenet_config_validate(gw_wavenet_config *cfg, const char *source,
             return gw_fail(err, GW_ERR_UNSUPPORTED,
                            "%s: a logistic output does not go with a mel input (a vocoder) yet",
                            src);
+        int set = 0;
+        for (int k = 0; k < cfg->bands; k++) set += cfg->band_gain[k] > 0;
+        if (set != 0 && set != cfg->bands)
+            return gw_fail(err, GW_ERR_ARG, "%s: output.band_gain is set for %d of %d bands", src,
+                           set, cfg->bands);
+        for (int k = 0; k < cfg->bands; k++)
+            if (!(cfg->band_gain[k] >= 0 && cfg->band_gain[k] <= 16))
+                return gw_fail(err, GW_ERR_ARG, "%s: output.band_gain[%d] = %g is outside (0, 16]",
+                               src, k, (double)cfg->band_gain[k]);
+        if (cfg->log_scale_min == 0) cfg->log_scale_min = GW_WAVENET_LOG_SCALE_MIN; /* by hand */
+        if (!(cfg->log_scale_min >= -16 && cfg->log_scale_min < 0))
+            return gw_fail(err, GW_ERR_ARG, "%s: output.log_scale_min = %g is outside [-16, 0)",
+                           src, (double)cfg->log_scale_min);
+        float top = 0;
+        for (int k = 0; k < cfg->bands; k++) top = fmaxf(top, cfg->band_gain[k]);
+        for (int k = 0; k < GW_WAVENET_MAX_BANDS; k++)
+            cfg->in_scale[k] = k < cfg->bands && top > 0 ? cfg->band_gain[k] / top : 1.0f;
         cfg->n_out = cfg->bands * 3 * cfg->mixtures;
     } else {
         return gw_fail(err, GW_ERR_ARG, "%s: unknown output distribution %d", src,
@@ -101,7 +118,8 @@ gw_status gw_wavenet_config_parse(gw_wavenet_config *cfg, const char *json, cons
         "stacks",         "layers_per_stack", "kernel_size", "dilations",
         "conditioning",   "local_conditioning", "train",  "output",
     };
-    static const char *const out_keys[] = {"preemphasis", "distribution", "bands", "mixtures"};
+    static const char *const out_keys[] = {"preemphasis", "distribution", "bands", "mixtures",
+                                           "band_gain", "log_scale_min"};
     static const char *const cond_keys[] = {"pitch_features", "velocity", "instruments",
                                             "pitch_encoding"};
     static const char *const lc_keys[] = {"n_mels", "hop"};
@@ -121,7 +139,7 @@ gw_status gw_wavenet_config_parse(gw_wavenet_config *cfg, const char *json, cons
                                  src, err)) ||
         (st = gw_json_check_keys(root, "conditioning", cond_keys, 4, src, err)) ||
         (st = gw_json_check_keys(root, "local_conditioning", lc_keys, 2, src, err)) ||
-        (st = gw_json_check_keys(root, "output", out_keys, 4, src, err)) ||
+        (st = gw_json_check_keys(root, "output", out_keys, 6, src, err)) ||
         (st = gw_json_str(&model, root, "model", 1, "wavenet", src, err)) ||
         (st = gw_json_str(&name, root, "name", 1, "wavenet", src, err)) ||
         (st = gw_json_int(&c.sample_rate, root, "sample_rate", 1000, 384000, 0, 0, src, err)) ||
@@ -158,6 +176,25 @@ gw_status gw_wavenet_config_parse(gw_wavenet_config *cfg, const char *json, cons
         (st = gw_json_int(&c.mixtures, root, "output.mixtures", 1, GW_WAVENET_MAX_MIXTURES, 1, 4,
                           src, err)))
         goto done;
+    double lsm = GW_WAVENET_LOG_SCALE_MIN;
+    if ((st = gw_json_num(&lsm, root, "output.log_scale_min", -16.0, 0.0, 1,
+                          GW_WAVENET_LOG_SCALE_MIN, src, err)))
+        goto done;
+    c.log_scale_min = (float)lsm;
+    if (gw_json_find(root, "output.band_gain")) {
+        double g[GW_WAVENET_MAX_BANDS];
+        int n_g = 0;
+        if ((st = gw_json_num_array(g, &n_g, GW_WAVENET_MAX_BANDS, root, "output.band_gain", 1e-6,
+                                    16.0, src, err)))
+            goto done;
+        if (n_g != c.bands) {
+            st = gw_fail(err, GW_ERR_FORMAT,
+                         "%s: key 'output.band_gain' has %d entries; expected output.bands (%d)",
+                         src, n_g, c.bands);
+            goto done;
+        }
+        for (int k = 0; k < n_g; k++) c.band_gain[k] = (float)g[k];
+    }
     if (!strcmp(dist, "logistic"))
         c.distribution = GW_WAVENET_DIST_LOGISTIC;
     else if (strcmp(dist, "mulaw") != 0) {
@@ -279,8 +316,16 @@ char *gw_wavenet_config_to_json(const gw_wavenet_config *cfg) {
         (!(o = cJSON_AddObjectToObject(root, "output")) ||
          !cJSON_AddStringToObject(o, "distribution", "logistic") ||
          !cJSON_AddNumberToObject(o, "bands", cfg->bands) ||
-         !cJSON_AddNumberToObject(o, "mixtures", cfg->mixtures)))
+         !cJSON_AddNumberToObject(o, "mixtures", cfg->mixtures) ||
+         !cJSON_AddNumberToObject(o, "log_scale_min", cfg->log_scale_min)))
         goto done;
+    if (cfg->distribution == GW_WAVENET_DIST_LOGISTIC && cfg->band_gain[0] > 0) {
+        double g[GW_WAVENET_MAX_BANDS];
+        for (int k = 0; k < cfg->bands; k++) g[k] = cfg->band_gain[k];
+        cJSON *arr = cJSON_CreateDoubleArray(g, cfg->bands);
+        if (!arr) goto done;
+        cJSON_AddItemToObject(o, "band_gain", arr);
+    }
     out = cJSON_Print(root);
 done:
     cJSON_Delete(root);

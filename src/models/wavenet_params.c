@@ -123,6 +123,22 @@ void gw_wavenet_weights_init(gw_wavenet_weights *w, const gw_wavenet_config *c, 
     init_uniform(w->out_b, Q, H, rng);
 }
 
+void gw_wavenet_init_band_scales(gw_wavenet_weights *w, const gw_wavenet_config *c,
+                                 const float *band_rms) {
+    if (c->distribution != GW_WAVENET_DIST_LOGISTIC) return;
+    const int H = c->head, M = c->mixtures;
+    for (int k = 0; k < c->bands; k++) {
+        const float rms = fmaxf(band_rms[k], 1e-4f);
+        float *row = w->out_w + (size_t)k * 3 * M * H, *bias = w->out_b + (size_t)k * 3 * M;
+        for (int j = 0; j < M; j++) {
+            bias[j] = 0.0f; /* equal mixture weights */
+            for (int i = 0; i < H; i++) row[(size_t)(M + j) * H + i] *= rms;
+            bias[M + j] = M > 1 ? rms * (2.0f * j / (M - 1) - 1.0f) : 0.0f;
+            bias[2 * M + j] = logf(rms * 0.5513289f); /* sqrt(3) / pi */
+        }
+    }
+}
+
 gw_status gw_wavenet_create_from(gw_wavenet **out, const gw_wavenet_config *cfg,
                                  gw_params *params, gw_error *err) {
     *out = NULL;

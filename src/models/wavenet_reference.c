@@ -51,7 +51,8 @@ static gw_status forward(const gw_wavenet *m, float *logits, const uint8_t *clas
         for (int o = 0; o < R; o++) {
             double s = w->in_b[o];
             for (int b = 0; t >= P && b < NB; b++)
-                s += (double)values[(size_t)(t - P) * NB + b] * w->in_w[(size_t)b * R + o];
+                s += (double)values[(size_t)(t - P) * NB + b] * c->in_scale[b] *
+                     w->in_w[(size_t)b * R + o];
             at[o] = (float)s;
         }
     }

@@ -47,6 +47,7 @@ struct gw_wavenet_stream {
     int logistic;                         /* cfg.distribution == LOGISTIC */
     gw_pqmf *pqmf;                        /* the bands' synthesis (logistic models) */
     size_t pq_len;                        /* floats of synthesis state per voice */
+    float gain[GW_WAVENET_MAX_BANDS];     /* band_gain (1 where unset) */
     float *wmem;                          /* weights, packed, one allocation */
     float *smem;                          /* state and scratch, one allocation */
     /* packed weights, float or half (type) */
@@ -349,6 +350,7 @@ gw_status gw_wavenet_stream_create_plan(gw_wavenet_stream **out, const gw_wavene
     if (s->logistic) {
         if ((st = gw_pqmf_create(&s->pqmf, s->NB, err))) goto fail;
         s->pq_len = gw_pqmf_state_len(s->pqmf);
+        for (int b = 0; b < s->NB; b++) s->gain[b] = c->band_gain[b] > 0 ? c->band_gain[b] : 1.0f;
     }
     for (int l = 0; l < s->L; l++) s->slots[l] = (s->K - 1) * c->dilations[l];
     /* the largest dense matrix packed: dilated conv, residual, all skips,
@@ -585,7 +587,8 @@ void gw_wavenet_stream_step(gw_wavenet_stream *s, float *logits, float *samples,
             const float *val = s->vals + (size_t)v * NB;
             copy_floats(xv, s->in_b, R);
             for (int b = 0; b < NB; b++)
-                for (int r = 0; r < R; r++) xv[r] += val[b] * s->in_w[(size_t)b * R + r];
+                for (int r = 0; r < R; r++)
+                    xv[r] += val[b] * s->cfg.in_scale[b] * s->in_w[(size_t)b * R + r];
         }
     else
         for (int v = 0; v < B; v++)
@@ -637,10 +640,11 @@ void gw_wavenet_stream_step(gw_wavenet_stream *s, float *logits, float *samples,
             float *val = s->vals + (size_t)v * NB;
             for (int b = 0; b < NB; b++)
                 val[b] = gw_dmol_sample(s->logits + (size_t)v * O16 + (size_t)b * 3 * M, M,
-                                        GW_WAVENET_LOG_SCALE_MIN, GW_WAVENET_LEVELS, temperature,
+                                        s->cfg.log_scale_min, GW_WAVENET_LEVELS, temperature,
                                         uniforms[(size_t)v * NB + b]);
-            float out[GW_WAVENET_MAX_BANDS];
-            gw_pqmf_synth_step(s->pqmf, s->pq + (size_t)v * s->pq_len, out, val);
+            float out[GW_WAVENET_MAX_BANDS], band[GW_WAVENET_MAX_BANDS];
+            for (int b = 0; b < NB; b++) band[b] = val[b] * s->gain[b];
+            gw_pqmf_synth_step(s->pqmf, s->pq + (size_t)v * s->pq_len, out, band);
             if (samples) memcpy(samples + (size_t)v * NB, out, sizeof(float) * NB);
         }
         return;

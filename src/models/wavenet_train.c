@@ -546,25 +546,25 @@ static void jitter_inputs(gw_wavenet_train *t) {
 
 /* the first layer's input of a logistic model: x_0 = v Win + bin over the
  * B*T_in positions (bands is small: a plain loop) */
-static void input_map_forward(float *x0, const float *v, const float *in_w, const float *in_b,
-                              size_t n, int NB, int R) {
+static void input_map_forward(float *x0, const float *v, const float *scale, const float *in_w,
+                              const float *in_b, size_t n, int NB, int R) {
     for (size_t i = 0; i < n; i++) {
         float *o = x0 + i * R;
         const float *vi = v + i * NB;
         memcpy(o, in_b, (size_t)R * sizeof(float));
         for (int b = 0; b < NB; b++)
-            for (int r = 0; r < R; r++) o[r] += vi[b] * in_w[(size_t)b * R + r];
+            for (int r = 0; r < R; r++) o[r] += vi[b] * scale[b] * in_w[(size_t)b * R + r];
     }
 }
 
 static void input_map_backward(float *d_in_w, float *d_in_b, const float *dx0, const float *v,
-                               size_t n, int NB, int R) {
+                               const float *scale, size_t n, int NB, int R) {
     for (size_t i = 0; i < n; i++) {
         const float *d = dx0 + i * R;
         const float *vi = v + i * NB;
         for (int r = 0; r < R; r++) d_in_b[r] += d[r];
         for (int b = 0; b < NB; b++)
-            for (int r = 0; r < R; r++) d_in_w[(size_t)b * R + r] += vi[b] * d[r];
+            for (int r = 0; r < R; r++) d_in_w[(size_t)b * R + r] += vi[b] * scale[b] * d[r];
     }
 }
 
@@ -606,7 +606,8 @@ static gw_status shard_forward(gw_wavenet_train *t, float *loss, const void *win
     }
     gw_status st = GW_OK;
     if (t->logistic)
-        input_map_forward(t->x[0], t->in_vals, w->in_w, w->in_b, (size_t)B * T_in, NB, R);
+        input_map_forward(t->x[0], t->in_vals, c->in_scale, w->in_w, w->in_b, (size_t)B * T_in, NB,
+                          R);
     else if ((st = gw_embedding_forward(t->x[0], w->embed, t->in_idx, B * T_in,
                                         GW_WAVENET_CLASSES, R, err)))
         return st;
@@ -672,7 +673,7 @@ static gw_status shard_forward(gw_wavenet_train *t, float *loss, const void *win
     }
     if (t->logistic) /* rows of 3M per band value: the mean over all B N bands values */
         st = gw_loss_dmol(loss, dl, t->logits, t->tgt_vals, (int)(BN * NB), c->mixtures,
-                          GW_WAVENET_LEVELS, GW_WAVENET_LOG_SCALE_MIN, "wavenet mixture", err);
+                          GW_WAVENET_LEVELS, c->log_scale_min, "wavenet mixture", err);
     else
         st = gw_loss_softmax_xent(loss, dl, t->logits, t->tgt, (int)BN, GW_WAVENET_CLASSES,
                                   "wavenet logits", err);
@@ -765,7 +766,8 @@ static void shard_backward(gw_wavenet_train *t, const gw_wavenet_weights *gw) {
     }
     /* dxn now holds dx_0 (B, T_in, R): scatter into the embedding rows */
     if (t->logistic)
-        input_map_backward(gw->in_w, gw->in_b, dxn, t->in_vals, (size_t)B * T_in, t->NB, R);
+        input_map_backward(gw->in_w, gw->in_b, dxn, t->in_vals, c->in_scale, (size_t)B * T_in,
+                           t->NB, R);
     else
         gw_embedding_backward(gw->embed, dxn, t->in_idx, B * T_in, GW_WAVENET_CLASSES, R, NULL);
     t->have_grad = 0;

@@ -94,10 +94,7 @@ gw_status gw_wavenet_band_data_create(gw_wavenet_band_data **out, const gw_datas
         for (int k = 0; k < bands; k++)
             for (size_t j = 0; j < f; j++) {
                 float v = tmp[j * (size_t)bands + (size_t)k];
-                if (!(v >= -1.0f)) v = -1.0f; /* NaN too; the dataset refused such files */
-                if (v > 1.0f) v = 1.0f, bd->clamped++;
-                if (v == -1.0f) bd->clamped++;
-                bd->planes[(size_t)k * frames + at + j] = v;
+                bd->planes[(size_t)k * frames + at + j] = v == v ? v : 0.0f;
             }
         c.offset = at;
         c.n = f;
@@ -121,6 +118,45 @@ fail:
     gw_pqmf_free(pq);
     gw_wavenet_band_data_free(bd);
     return st;
+}
+
+void gw_wavenet_band_peak(float *peak, const gw_wavenet_band_data *bd, const size_t *pool,
+                          size_t n_pool) {
+    for (int k = 0; k < GW_WAVENET_MAX_BANDS && bd->ptr[k]; k++) {
+        float p = 0;
+        for (size_t i = 0; i < n_pool; i++) {
+            const gw_clip *c = &bd->clips[pool[i]];
+            const float *x = bd->view[k].audio + c->offset;
+            for (size_t j = 0; j < c->n; j++) p = fmaxf(p, fabsf(x[j]));
+        }
+        peak[k] = p;
+    }
+}
+
+void gw_wavenet_band_data_scale(gw_wavenet_band_data *bd, const float *gain) {
+    for (int k = 0; k < GW_WAVENET_MAX_BANDS && bd->ptr[k]; k++) {
+        float *x = bd->planes + (size_t)k * bd->view[k].audio_n;
+        const float inv = gain[k] > 0 ? 1.0f / gain[k] : 1.0f;
+        for (size_t j = 0; j < bd->view[k].audio_n; j++) {
+            float v = x[j] * inv;
+            if (v > 1.0f || v < -1.0f) v = v > 0 ? 1.0f : -1.0f, bd->clamped++;
+            x[j] = v;
+        }
+    }
+}
+
+void gw_wavenet_band_rms(float *rms, const gw_wavenet_band_data *bd, const size_t *pool,
+                         size_t n_pool) {
+    for (int k = 0; k < GW_WAVENET_MAX_BANDS && bd->ptr[k]; k++) {
+        double sum = 0, n = 0;
+        for (size_t i = 0; i < n_pool; i++) {
+            const gw_clip *c = &bd->clips[pool[i]];
+            const float *x = bd->view[k].audio + c->offset;
+            for (size_t j = 0; j < c->n; j++) sum += (double)x[j] * x[j];
+            n += (double)c->n;
+        }
+        rms[k] = n > 0 ? (float)sqrt(sum / n) : 0.0f;
+    }
 }
 
 void gw_wavenet_band_data_free(gw_wavenet_band_data *bd) {
@@ -429,6 +465,15 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
     if (r.n_val == 0) /* one file: validate on training windows (still a fixed set) */
         r.val_pool = r.train_pool, r.n_val = r.n_train;
 
+    if (cfg.distribution == GW_WAVENET_DIST_LOGISTIC) { /* PQMF sub-bands of every clip */
+        if ((st = gw_wavenet_band_data_create(&r.bands, r.ds, cfg.bands, err))) goto done;
+        if (!(cfg.band_gain[0] > 0)) { /* each band's loudest value becomes 1 (wavenet.h) */
+            gw_wavenet_band_peak(cfg.band_gain, r.bands, r.train_pool, r.n_train);
+            for (int k = 0; k < cfg.bands; k++)
+                cfg.band_gain[k] = fminf(16.0f, fmaxf(GW_WAVENET_GAIN_MIN, cfg.band_gain[k]));
+        }
+        gw_wavenet_band_data_scale(r.bands, cfg.band_gain);
+    }
     if ((st = gw_wavenet_create(&r.m, &cfg, err))) goto done;
     gw_rng init;
     gw_rng_seed(&init, o->seed ^ 0x9e3779b97f4a7c15ULL);
@@ -447,8 +492,12 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
     r.scratch = malloc(bw * sizeof(float));
     r.val_window = malloc(bw * r.n_val_batches);
     r.val_cond = malloc((size_t)r.n_val_batches * r.B * cg * sizeof(float));
-    if (cfg.distribution == GW_WAVENET_DIST_LOGISTIC) { /* PQMF sub-bands of every clip */
-        if ((st = gw_wavenet_band_data_create(&r.bands, r.ds, cfg.bands, err))) goto done;
+    if (r.bands) {
+        /* the bands' spread sets the model's start (gw_wavenet_init_band_scales);
+         * a resumed run loads its weights over it */
+        float rms[GW_WAVENET_MAX_BANDS];
+        gw_wavenet_band_rms(rms, r.bands, r.train_pool, r.n_train);
+        gw_wavenet_init_band_scales(&r.m->w, &r.m->cfg, rms);
         r.bwindow = malloc(bw * cfg.bands * sizeof(float));
         r.val_bwindow = malloc(bw * cfg.bands * r.n_val_batches * sizeof(float));
         if (!r.bwindow || !r.val_bwindow) {

@@ -83,7 +83,8 @@ void gw_wavenet_draw_windows(uint8_t *window, // (B, W)
 
 /* A logistic-output model's data (wavenet.h): every clip split by the PQMF
  * bank into `bands` sub-bands at sample_rate / bands (each clip from its own
- * start), values clamped to [-1, 1] (counted in `clamped`). view[k] is the
+ * start); gw_wavenet_band_data_scale then divides band k by gain[k] and
+ * clamps to [-1, 1] (counted in `clamped`). view[k] is the
  * dataset with band k's plane as its audio and the clips in frames, so the
  * dataset's window drawing works on it unchanged; ptr[k] = &view[k]. */
 typedef struct gw_wavenet_band_data {
@@ -96,6 +97,13 @@ typedef struct gw_wavenet_band_data {
 gw_status gw_wavenet_band_data_create(gw_wavenet_band_data **out, const gw_dataset *ds,
                                       int bands, gw_error *err);
 void gw_wavenet_band_data_free(gw_wavenet_band_data *bd);
+/* the largest |value| of each band over the clips in pool: peak (bands) */
+void gw_wavenet_band_peak(float *peak, const gw_wavenet_band_data *bd, const size_t *pool,
+                          size_t n_pool);
+void gw_wavenet_band_data_scale(gw_wavenet_band_data *bd, const float *gain); // (bands)
+/* RMS of each band's values over the clips in pool: rms (bands) */
+void gw_wavenet_band_rms(float *rms, const gw_wavenet_band_data *bd, const size_t *pool,
+                         size_t n_pool);
 
 /* B random windows of band values (B, W, bands), each band's drawn at the
  * same positions (bands: gw_wavenet_band_data.ptr), plus conditioning as

@@ -60,11 +60,13 @@ static void test_reconstruction(void **state) {
         gw_pqmf *p = make(KS[i]);
         double en = round_trip_db(p, noise, n), es = round_trip_db(p, sines, n);
         /* a bank that reconstructs anything sits far below -60 dB only if the
-         * delay and the gain are right: one sample off gives about +3 dB */
+         * delay and the gain are right (one sample off gives about +3 dB);
+         * -65 dB also needs the refined prototype (the Kaiser design alone
+         * gives -64.5 dB for noise) */
         fprintf(stderr, "K = %2d: taps %3d, delay %3d, error white noise %.1f dB, sines %.1f dB\n",
                 KS[i], gw_pqmf_taps(p), gw_pqmf_delay(p), en, es);
-        assert_true(en < -60);
-        assert_true(es < -60);
+        assert_true(en < -65);
+        assert_true(es < -65);
         gw_pqmf_free(p);
     }
     free(noise), free(sines);
@@ -72,7 +74,9 @@ static void test_reconstruction(void **state) {
 
 /* a lone sine meets the bank's amplitude ripple undiluted: sweep the
  * distance from a band's centre over 0 .. pi/2K (the ripple repeats every
- * pi/K and is even about a centre) and report the worst frequency */
+ * pi/K and is even about a centre) and report the worst frequency; the
+ * Kaiser design alone (ripple +-1.03e-3) gives -59.6 dB, the refined one
+ * about -90 dB */
 static void test_lone_sine(void **state) {
     const size_t n = RATE / 10;
     float *x = malloc(sizeof(float) * n);
@@ -87,7 +91,7 @@ static void test_lone_sine(void **state) {
             if (e > worst) worst = e, at = hz;
         }
         fprintf(stderr, "K = %2d: worst lone sine %.1f dB at %.0f Hz\n", KS[i], worst, at);
-        assert_true(worst < -58);
+        assert_true(worst < -65);
         gw_pqmf_free(p);
     }
     free(x);
@@ -171,7 +175,7 @@ static void test_band_separation(void **state) {
             worst_k = fmin(worst_k, db(e[k] / other));
         }
         fprintf(stderr, "K = %2d: band centre sine, worst separation %.1f dB\n", (int)K, worst_k);
-        assert_true(worst_k > 30);
+        assert_true(worst_k > 80);
         worst = fmin(worst, worst_k);
         gw_pqmf_free(p);
     }

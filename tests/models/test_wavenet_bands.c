@@ -29,7 +29,8 @@ static const char *BANDS4 =
     " \"residual_channels\": 5, \"gate_channels\": 3, \"skip_channels\": 6,"
     " \"head_channels\": 7, \"stacks\": 2, \"layers_per_stack\": 3, \"kernel_size\": 2,"
     " \"conditioning\": {\"pitch_features\": 3, \"velocity\": true},"
-    " \"output\": {\"distribution\": \"logistic\", \"bands\": 4, \"mixtures\": 3}}";
+    " \"output\": {\"distribution\": \"logistic\", \"bands\": 4, \"mixtures\": 3,"
+    " \"band_gain\": [0.5, 0.25, 0.125, 2.0]}}";
 /* one band (a plain 16-bit logistic WaveNet), kernel 3, no conditioning */
 static const char *BANDS1 =
     "{\"model\": \"wavenet\", \"name\": \"tiny-bands1\", \"sample_rate\": 16000,"
@@ -67,6 +68,8 @@ static void test_config(void **state) {
     free(json);
     assert_int_equal(back.bands, 4), assert_int_equal(back.mixtures, 3);
     assert_int_equal(back.distribution, GW_WAVENET_DIST_LOGISTIC);
+    for (int k = 0; k < 4; k++) assert_true(back.band_gain[k] == c.band_gain[k]);
+    assert_true(c.band_gain[3] == 2.0f);
     /* a mu-law preset keeps one band and 256 outputs */
     static const char *mu = "{\"model\": \"wavenet\", \"sample_rate\": 8000, "
                             "\"residual_channels\": 2, \"gate_channels\": 2, \"skip_channels\": 2,"
@@ -83,6 +86,9 @@ static void test_config(void **state) {
         {", \"output\": {\"distribution\": \"logistic\", \"bands\": 17}", "bands"},
         {", \"output\": {\"distribution\": \"logistic\", \"mixtures\": 0}", "mixtures"},
         {", \"output\": {\"distribution\": \"gauss\"}", "gauss"},
+        {", \"output\": {\"distribution\": \"logistic\", \"bands\": 2, \"band_gain\": [1]}",
+         "band_gain"},
+        {", \"output\": {\"distribution\": \"logistic\", \"band_gain\": [0]}", "band_gain"},
         {", \"output\": {\"distribution\": \"logistic\", \"preemphasis\": 0.5}", "preemphasis"},
         {", \"output\": {\"distribution\": \"logistic\"}, \"local_conditioning\": {\"n_mels\": 4}",
          "mel"},
@@ -141,7 +147,7 @@ static double mean_nll(const loss_ctx *c) {
             for (int k = 0; k < NB; k++) {
                 float x = c->b->window[((size_t)i * c->b->W + c->rf + n) * NB + k];
                 nll -= gw_dmol_log_prob(out + ((size_t)i * c->N + n) * n_out + (size_t)k * 3 * M, M,
-                                        GW_WAVENET_LEVELS, GW_WAVENET_LOG_SCALE_MIN, x);
+                                        GW_WAVENET_LEVELS, c->m->cfg.log_scale_min, x);
             }
     return nll / ((double)c->b->B * c->N * NB);
 }
@@ -273,7 +279,7 @@ static void stream_case(const char *json, int B, int T, gw_wavenet_weight_type t
             float *d = drawn + ((size_t)v * T + step) * NB;
             for (int k = 0; k < NB; k++)
                 d[k] = gw_dmol_sample(o + (size_t)v * n_out + (size_t)k * 3 * M, M,
-                                      GW_WAVENET_LOG_SCALE_MIN, GW_WAVENET_LEVELS, 1.0f,
+                                      c->log_scale_min, GW_WAVENET_LEVELS, 1.0f,
                                       u[v * NB + k]);
             if (step + 1 < T) memcpy(in + ((size_t)v * T + step + 1) * NB, d, NB * sizeof(float));
         }
@@ -293,6 +299,8 @@ static void stream_case(const char *json, int B, int T, gw_wavenet_weight_type t
             if (!(d <= worst)) worst = d;
         }
         /* the audio is the PQMF synthesis of the values drawn */
+        for (int i = 0; i < T * NB; i++) /* the model's values times each band's gain */
+            drawn[(size_t)v * T * NB + i] *= c->band_gain[i % NB] > 0 ? c->band_gain[i % NB] : 1.0f;
         gw_pqmf_synthesis(pq, synth, drawn + (size_t)v * T * NB, (size_t)T);
         for (int i = 0; i < T * NB; i++) {
             float d = fabsf(synth[i] - audio[(size_t)v * T * NB + i]);
