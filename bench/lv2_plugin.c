@@ -1,8 +1,9 @@
 /* bench_lv2_plugin [SECONDS [DIR]] - CPU per voice inside genwave.lv2, measured
  * through liblilv as a DAW runs it (tests/plugin/lv2_host.h): 48 kHz host,
- * blocks of 64 and 256 frames, wavenet-small (16 kHz) and wavenet-medium
- * (24 kHz) with random weights (the cost does not depend on the values),
- * 0, 1, 4 and 8 notes held.
+ * blocks of 64 and 256 frames, wavenet-small (16 kHz), wavenet-medium
+ * (24 kHz) and wavenet-48k-bands (48 kHz in 6 bands: no resampling) with
+ * random weights (the cost does not depend on the values), 0, 1, 4, 8 and
+ * 16 notes held.
  *
  * For each case it reports the real-time load, CPU time / audio time, of
  * SECONDS (default 3) of audio after a 0.2 s warm-up, and the CPU per voice:
@@ -44,7 +45,7 @@ static int write_model(const char *preset, const char *path) {
 /* load of `voices` held notes: CPU seconds per second of audio */
 static double measure(const char *model, int block, int voices, double seconds) {
     host *H = host_new(48000, block, 1);
-    event e[2 + 8];
+    event e[2 + 16];
     e[0] = set_model(0, model);
     host_play(H, NULL, 1, 1, e, 1);
     /* notes a minor third apart from C3 */
@@ -70,19 +71,20 @@ int main(int argc, char **argv) {
     char tmp[] = "/tmp/bench_lv2.XXXXXX";
     const char *dir = argc > 2 ? argv[2] : mkdtemp(tmp);
     if (!dir) return 1;
-    const char *presets[2] = {"wavenet-small", "wavenet-medium"};
+    const char *presets[] = {"wavenet-small", "wavenet-medium", "wavenet-48k-bands"};
+    const int n_presets = (int)(sizeof presets / sizeof *presets);
     const int blocks[2] = {64, 256};
-    const int voices[4] = {0, 1, 4, 8};
+    const int voices[5] = {0, 1, 4, 8, 16};
     printf("genwave.lv2 at 48 kHz, %.1f s per case, one thread\n", seconds);
     printf("%-15s %6s %7s %10s %14s\n", "model", "block", "voices", "load %", "CPU/voice %");
     int rc = 0;
-    for (int p = 0; p < 2 && !rc; p++) {
+    for (int p = 0; p < n_presets && !rc; p++) {
         char path[4200];
         snprintf(path, sizeof path, "%s/%s.gwm", dir, presets[p]);
         if ((rc = write_model(presets[p], path))) break;
         for (int b = 0; b < 2; b++) {
             double idle = 0;
-            for (int k = 0; k < 4; k++) {
+            for (int k = 0; k < 5; k++) {
                 double load = measure(path, blocks[b], voices[k], seconds);
                 if (voices[k] == 0) idle = load;
                 if (voices[k] == 0)
