@@ -6,7 +6,7 @@
 #
 #   scripts/datasets/instrument-notes.sh OUT_DIR [--programs "0"] [--notes 48-72]
 #       [--velocities "64 100"] [--rate 16000] [--hold 1.5] [--tail 0.5] [--cut S]
-#       [--fade MS] [--soundfont NAME|PATH] [--prefix P]
+#       [--fade MS] [--soundfont NAME|PATH] [--prefix P] [--split train|val]
 #
 # --soundfont picks another General MIDI soundfont Debian ships: fluid
 # (FluidR3_GM, the default), musescore (MuseScore_General, from
@@ -14,7 +14,9 @@
 # timgm6mb-soundfont), or a path. The same instrument from several
 # soundfonts is varied data; holding one soundfont out for validation makes
 # "held-out" mean unseen recordings. --prefix P starts every file name with
-# P (so folders from several soundfonts can be merged).
+# P (so folders from several soundfonts can be merged), and --split val
+# (or train) writes a 4th manifest column that puts every file of this run
+# on that side of the training split (docs/training-your-own-sounds.md).
 #
 # fluidsynth renders each note until its release has died away (about 4.4 s
 # for the piano), so a file ends in seconds of near-silence. --cut S keeps
@@ -37,7 +39,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=${1:?usage: instrument-notes.sh OUT_DIR [options]}
 shift
 programs="0" notes="48-72" vels="64 100" rate=16000 hold=1.5 tail=0.5 cut=0 fade=10
-soundfont=fluid prefix=
+soundfont=fluid prefix= split=
 while (($#)); do
   case $1 in
     --programs) programs=$2; shift 2 ;;
@@ -50,6 +52,8 @@ while (($#)); do
     --fade) fade=$2; shift 2 ;;
     --soundfont) soundfont=$2; shift 2 ;;
     --prefix) prefix=$2; shift 2 ;;
+    --split) split=$2; shift 2
+      [[ $split == train || $split == val ]] || { echo "instrument-notes.sh: --split is train or val" >&2; exit 2; } ;;
     *) echo "instrument-notes.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -74,7 +78,7 @@ fi
 lo=${notes%-*} hi=${notes#*-}
 mkdir -p "$out"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-echo "file,note,velocity" > "$out/manifest.csv.tmp"
+if [[ -n $split ]]; then echo "file,note,velocity,split"; else echo "file,note,velocity"; fi > "$out/manifest.csv.tmp"
 count=0
 for prog in $programs; do
   for ((n = lo; n <= hi; n++)); do
@@ -102,7 +106,7 @@ dst = wave.open(sys.argv[2], "wb")
 dst.setnchannels(1); dst.setsampwidth(2); dst.setframerate(fr)
 dst.writeframes(mono.tobytes()); dst.close()
 PY
-      echo "$name,$n,$v" >> "$out/manifest.csv.tmp"
+      echo "$name,$n,$v${split:+,$split}" >> "$out/manifest.csv.tmp"
       count=$((count + 1))
     done
   done

@@ -199,8 +199,10 @@ static gw_dataset_file *find_file(gw_dataset_report *r, const char *rel) {
 
 /* manifest.csv rows win over file-name tokens */
 static gw_status apply_labels(gw_dataset_report *r, const char *dir, gw_error *err) {
-    for (size_t i = 0; i < r->n_files; i++)
+    for (size_t i = 0; i < r->n_files; i++) {
         gw_dataset_label_from_name(r->files[i].rel, &r->files[i].note, &r->files[i].velocity);
+        r->files[i].split = -1;
+    }
     char path[8192];
     snprintf(path, sizeof path, "%s/%s", dir, MANIFEST);
     FILE *f = fopen(path, "r");
@@ -215,10 +217,12 @@ static gw_status apply_labels(gw_dataset_report *r, const char *dir, gw_error *e
         char *s = trim_field(line);
         if (!*s || *s == '#') continue;
         char *c1 = strchr(s, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
+        char *c3 = c2 ? strchr(c2 + 1, ',') : NULL;
         if (c1) *c1 = 0;
         if (c2) *c2 = 0;
+        if (c3) *c3 = 0;
         char *file = trim_field(s), *ns = c1 ? trim_field(c1 + 1) : "",
-             *vs = c2 ? trim_field(c2 + 1) : "";
+             *vs = c2 ? trim_field(c2 + 1) : "", *sp = c3 ? trim_field(c3 + 1) : "";
         int note = -1, vel = -1;
         int pn = parse_int_field(ns, 0, 127, &note), pv = parse_int_field(vs, 1, 127, &vel);
         if (!seen_header) { /* the header line: "file,note,velocity" */
@@ -239,6 +243,19 @@ static gw_status apply_labels(gw_dataset_report *r, const char *dir, gw_error *e
                          vs);
             break;
         }
+        /* an optional 4th column puts the file on a side of the split (e.g.
+         * every file of one recording held out, so that "held-out" means
+         * sounds the model has never heard, not neighbours of training ones) */
+        int split = -1;
+        if (!strcmp(sp, "train"))
+            split = 0;
+        else if (!strcmp(sp, "val"))
+            split = 1;
+        else if (*sp) {
+            st = gw_fail(err, GW_ERR_FORMAT, "%s:%ld: split '%s' is not 'train' or 'val'", path,
+                         lineno, sp);
+            break;
+        }
         while (file[0] == '.' && file[1] == '/')
             file += 2;
         gw_dataset_file *df = find_file(r, file);
@@ -249,6 +266,7 @@ static gw_status apply_labels(gw_dataset_report *r, const char *dir, gw_error *e
         }
         df->note = pn > 0 ? note : -1;
         df->velocity = pn > 0 && pv > 0 ? vel : -1;
+        df->split = split;
     }
     free(line);
     fclose(f);
@@ -274,19 +292,21 @@ int gw_dataset_split_is_val(const char *rel, uint64_t seed, double val_fraction)
 }
 
 static void assign_split(gw_dataset_report *r, const gw_dataset_opts *o) {
-    size_t n_ok = 0, n_val = 0, lo = 0, hi = 0;
+    size_t n_ok = 0, n_val = 0, lo = 0, hi = 0, forced = 0;
     uint64_t hlo = UINT64_MAX, hhi = 0;
     for (size_t i = 0; i < r->n_files; i++) {
         gw_dataset_file *f = &r->files[i];
         f->is_val = f->status == GW_FILE_OK &&
-                    gw_dataset_split_is_val(f->rel, o->split_seed, o->val_fraction);
+                    (f->split >= 0 ? f->split == 1
+                                   : gw_dataset_split_is_val(f->rel, o->split_seed, o->val_fraction));
         if (f->status != GW_FILE_OK) continue;
+        if (f->split >= 0) forced++;
         n_ok++, n_val += f->is_val;
         uint64_t h = split_hash(f->rel, o->split_seed);
         if (h <= hlo) hlo = h, lo = i;
         if (h >= hhi) hhi = h, hi = i;
     }
-    if (n_ok >= 2 && o->val_fraction > 0) {
+    if (n_ok >= 2 && o->val_fraction > 0 && forced == 0) { /* a manifest's split stands */
         if (n_val == 0) r->files[lo].is_val = 1, n_val = 1;
         if (n_val == n_ok) r->files[hi].is_val = 0, n_val--;
     }

@@ -75,6 +75,7 @@ typedef struct gw_dataset_file {
     float peak_db;          /* peak level, dBFS */
     int note, velocity;     /* -1 when unlabelled */
     int is_val;             /* split side */
+    int split;              /* manifest.csv's 4th column: -1 none (hashed), 0 train, 1 val */
     int padded;             /* clip mode: shorter than a clip, padded */
     int64_t size, mtime_ns; /* for the cache key */
 } gw_dataset_file;

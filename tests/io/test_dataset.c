@@ -203,6 +203,20 @@ static void test_labels(void **state) {
     assert_int_equal(file_named(r, "c_n50_v20.wav")->note, 50); /* name as fallback */
     assert_true(has_warning(r, "manifest.csv:4", "missing.wav"));
     gw_dataset_report_free(r);
+    /* a 4th column puts files on a side of the split; it stands as given */
+    const char *split = "file,note,velocity,split\na_n40.wav,72,64,val\nb.wav,61,,train\n"
+                        "c_n50_v20.wav,50,20,train\n";
+    put_file(dir, "manifest.csv", split, strlen(split));
+    assert_int_equal(gw_dataset_scan(&r, dir, NULL, &err), GW_OK);
+    assert_int_equal(file_named(r, "a_n40.wav")->is_val, 1);
+    assert_int_equal(file_named(r, "b.wav")->is_val, 0);
+    assert_int_equal(file_named(r, "c_n50_v20.wav")->is_val, 0);
+    assert_int_equal(r->n_val_files, 1);
+    gw_dataset_report_free(r);
+    const char *badsplit = "file,note,velocity,split\nb.wav,61,1,test\n";
+    put_file(dir, "manifest.csv", badsplit, strlen(badsplit));
+    assert_int_equal(gw_dataset_scan(&r, dir, NULL, &err), GW_ERR_FORMAT);
+    assert_non_null(strstr(err.msg, "manifest.csv:2: split 'test' is not 'train' or 'val'"));
     const char *bad = "file,note,velocity\nb.wav,200,1\n";
     put_file(dir, "manifest.csv", bad, strlen(bad));
     assert_int_equal(gw_dataset_scan(&r, dir, NULL, &err), GW_ERR_FORMAT);
