@@ -143,6 +143,9 @@ gw_status gw_quality_measure(gw_quality *out, const float *x, size_t n, int samp
                              gw_error *err); // x (n,)
 /* the LTAS distance: RMS over the bands of a->ltas_db - b->ltas_db, dB */
 float gw_quality_ltas_distance(const gw_quality *a, const gw_quality *b);
+/* the same over the bands whose centre lies in [lo_hz, hi_hz) (NAN if none) */
+float gw_quality_ltas_distance_in(const gw_quality *a, const gw_quality *b, float lo_hz,
+                                  float hi_hz);
 /* geometric centre of LTAS band b, Hz */
 float gw_quality_band_hz(int band);
 /* median of the finite values of x (NaNs skipped; NAN when none); reorders x */

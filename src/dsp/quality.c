@@ -58,12 +58,21 @@ float gw_quality_band_hz(int band) {
 }
 
 float gw_quality_ltas_distance(const gw_quality *a, const gw_quality *b) {
+    return gw_quality_ltas_distance_in(a, b, 0.0f, 1e9f);
+}
+
+float gw_quality_ltas_distance_in(const gw_quality *a, const gw_quality *b, float lo_hz,
+                                  float hi_hz) {
     double s = 0;
+    int n = 0;
     for (int i = 0; i < GW_QUALITY_BANDS; i++) {
+        const float hz = gw_quality_band_hz(i);
+        if (hz < lo_hz || hz >= hi_hz) continue;
         const double d = (double)a->ltas_db[i] - b->ltas_db[i];
         s += d * d;
+        n++;
     }
-    return (float)sqrt(s / GW_QUALITY_BANDS);
+    return n ? (float)sqrt(s / n) : NAN;
 }
 
 /* P (bins): mean power of the frames of x (m >= n_fft samples) that lie

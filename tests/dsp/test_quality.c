@@ -135,6 +135,12 @@ static void test_ltas_distance(void **state) {
     assert_true(self == 0.0f);
     assert_true(other < 2.0f);
     assert_true(tilted > 3.0f);
+    /* over a range of bands: the whole range is the plain distance; the
+     * tilt (a first difference: +6 dB per octave) is larger above 4 kHz than
+     * below 1 kHz once both are levelled to the strongest band */
+    assert_true(fabsf(gw_quality_ltas_distance_in(&qx, &qt, 0, 1e9f) - tilted) < 1e-4f);
+    assert_true(isnan(gw_quality_ltas_distance_in(&qx, &qt, 20000, 30000)));
+    assert_true(gw_quality_ltas_distance_in(&qx, &qy, 4000, 16000) < 2.0f);
     float top = -1000;
     for (int b = 0; b < GW_QUALITY_BANDS; b++) {
         assert_true(qx.ltas_db[b] >= -90.0f && qx.ltas_db[b] <= 0.0f);
