@@ -12,6 +12,7 @@
 #include "cli/args.h"
 #include "io/json.h"
 #include "models/specgan.h"
+#include "models/pixelcnn.h"
 #include "models/specvae.h"
 #include "models/wavenet.h"
 #include "train/trainer.h"
@@ -205,7 +206,7 @@ static gw_status describe(const char *path, const char **kind, char *summary, si
                      path, k);
     } else if (!model) {
         st = gw_fail(err, GW_ERR_FORMAT,
-                     "%s: neither \"model\" (wavenet, specgan, specvae) nor \"kind\": \"synth\"",
+                     "%s: neither \"model\" (wavenet, specgan, specvae, pixelcnn) nor \"kind\": \"synth\"",
                      path);
     } else if (!strcmp(model, "wavenet")) {
         gw_wavenet_config c;
@@ -236,9 +237,19 @@ static gw_status describe(const char *path, const char **kind, char *summary, si
         summarize_feat(feat, sizeof feat, &c.feat);
         widths(e, sizeof e, &c.enc);
         snprintf(summary, cap, "%s, z %d, encoder %s, beta %g", feat, c.z_dim, e, c.beta);
+    } else if (!strcmp(model, GW_PIXELCNN_KIND)) {
+        gw_pixelcnn_config c;
+        if ((st = gw_pixelcnn_config_from_json(&c, root, path, err))) goto done;
+        *kind = "pixelcnn";
+        char feat[128];
+        summarize_feat(feat, sizeof feat, &c.feat);
+        snprintf(summary, cap, "%s, gated, %d layers of %d channels%s, %.2f MMAC per image", feat,
+                 c.layers + 1, c.channels, c.classes ? ", class-conditioned" : "",
+                 (double)gw_pixelcnn_macs_per_pixel(&c) * c.height * c.width / 1e6);
     } else {
         st = gw_fail(err, GW_ERR_FORMAT,
-                     "%s: unknown model '%s' (expected wavenet, specgan or specvae)", path, model);
+                     "%s: unknown model '%s' (expected wavenet, specgan, specvae or pixelcnn)",
+                     path, model);
     }
 done:
     cJSON_Delete(root);

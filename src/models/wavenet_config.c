@@ -57,6 +57,8 @@ gw_status gw_wavenet_config_validate(gw_wavenet_config *cfg, const char *source,
                            src, cfg->bands);
         cfg->mixtures = 0;
         cfg->n_out = GW_WAVENET_CLASSES;
+        cfg->log_scale_min = GW_WAVENET_LOG_SCALE_MIN;
+        for (int k = 0; k < GW_WAVENET_MAX_BANDS; k++) cfg->band_gain[k] = 0, cfg->in_scale[k] = 1;
     } else if (cfg->distribution == GW_WAVENET_DIST_LOGISTIC) {
         if (cfg->bands < 1 || cfg->bands > GW_WAVENET_MAX_BANDS ||
             cfg->sample_rate % cfg->bands != 0)
@@ -201,6 +203,16 @@ gw_status gw_wavenet_config_parse(gw_wavenet_config *cfg, const char *json, cons
         st = gw_fail(err, GW_ERR_FORMAT,
                      "%s: output.distribution is '%s', expected 'mulaw' or 'logistic'", src, dist);
         goto done;
+    } else {
+        static const char *const logistic_only[] = {"output.mixtures", "output.band_gain",
+                                                    "output.log_scale_min"};
+        for (int i = 0; i < 3; i++)
+            if (gw_json_find(root, logistic_only[i])) {
+                st = gw_fail(err, GW_ERR_FORMAT,
+                             "%s: %s applies to output.distribution \"logistic\" only", src,
+                             logistic_only[i]);
+                goto done;
+            }
     }
     const char *enc = NULL;
     if ((st = gw_json_str(&enc, root, "conditioning.pitch_encoding", 1, "octave", src, err)))

@@ -20,7 +20,7 @@ want=$(find "$P" -maxdepth 2 -name '*.json' \( -path "$P/*.json" -o -path "$P/sy
 for f in "$P"/*.json "$P"/synth/*.json; do
     [ -e "$f" ] || continue
     stem=$(basename "$f" .json)
-    grep -Eq "^$stem +(wavenet|specgan|specvae|synth) +[^ ]" "$T/out" ||
+    grep -Eq "^$stem +(wavenet|specgan|specvae|pixelcnn|synth) +[^ ]" "$T/out" ||
         fail "no line for $f in: $(cat "$T/out")"
 done
 # every architecture the issue names is shipped

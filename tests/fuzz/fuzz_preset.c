@@ -20,6 +20,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (gw_wavenet_config_parse(&wc, text, "fuzz.json", &err) != GW_OK &&
         (strncmp(err.msg, "fuzz.json", 9) != 0 || strchr(err.msg, '\n')))
         fprintf(stderr, "not a one-line error naming the file: '%s'\n", err.msg), abort();
+    else if (err.status == GW_OK) { /* what parses, writes back as itself */
+        char *json = gw_wavenet_config_to_json(&wc);
+        gw_wavenet_config back;
+        if (json && gw_wavenet_config_parse(&back, json, "round trip", &err) != GW_OK)
+            fprintf(stderr, "written preset does not parse: %s\n%s\n", err.msg, json), abort();
+        if (json && memcmp(&back, &wc, sizeof wc) != 0)
+            fprintf(stderr, "preset changed in a round trip:\n%s\n", json), abort();
+        free(json);
+    }
     cJSON *root = NULL;
     if (gw_json_parse(&root, text, "fuzz.json", &err) == GW_OK) {
         gw_specgan_config g;
