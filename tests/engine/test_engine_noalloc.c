@@ -106,11 +106,17 @@ static void run_session(gw_engine_mode mode, gw_engine_resampler resampler) {
 
 /* plan: where not NULL, its weights and plan_* settings (the planner, or a
  * forced format, ISA and prefetch) */
+/* the session's first model: the string model, or (use_bands) a 48 kHz
+ * model of 6 bands, so voices start, steal and end within a step's frame */
+static int use_bands;
+
 static void run_session_plan(gw_engine_mode mode, gw_engine_resampler resampler,
                              const gw_engine_config *plan) {
     gw_wavenet *s, *c;
     gw_error err = {0};
-    if (gw_test_string_model(&s, 8000, 55, 67, &err)) fail_msg("%s", err.msg);
+    if (use_bands ? gw_test_band_model(&s, 48000, 6, 3, &err)
+                  : gw_test_string_model(&s, 8000, 55, 67, &err))
+        fail_msg("%s", err.msg);
     assert_int_equal(gw_test_const_model(&c, 8000, 240, 11, NULL), GW_OK);
     gw_engine_config cfg;
     gw_engine_config_default(&cfg);
@@ -216,6 +222,15 @@ static void test_every_plan_allocates_nothing(void **state) {
     run_session_plan(GW_ENGINE_CALLBACK, GW_ENGINE_RESAMPLE_SINC, &p);
 }
 
+/* a multi-band model (6 samples per step) and the swap from it to a one-band
+ * model, in both modes */
+static void test_band_model_allocates_nothing(void **state) {
+    use_bands = 1;
+    run_session(GW_ENGINE_CALLBACK, GW_ENGINE_RESAMPLE_SINC);
+    run_session(GW_ENGINE_THREAD, GW_ENGINE_RESAMPLE_SOXR);
+    use_bands = 0;
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_interposer_counts),
@@ -223,6 +238,7 @@ int main(void) {
         cmocka_unit_test(test_callback_mode_soxr_allocates_nothing),
         cmocka_unit_test(test_thread_mode_allocates_nothing),
         cmocka_unit_test(test_every_plan_allocates_nothing),
+        cmocka_unit_test(test_band_model_allocates_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

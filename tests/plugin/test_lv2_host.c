@@ -24,6 +24,7 @@
 #include <lv2/presets/presets.h>
 
 #include "dsp/gw_dsp.h"
+#include "engine/engine_models.h"
 #include "engine/string_model.h"
 #include "gw_test.h"
 #include "models/wavenet.h"
@@ -33,6 +34,7 @@
 
 /* ---- the test model ---------------------------------------------------- */
 static char g_dir[4096], g_model[4200], g_model2[4200], g_string[4200], g_trained[4200];
+static char g_bands[4200]; /* a 48 kHz model of 6 bands (random weights) */
 
 static void write_model(const char *path, uint64_t seed) {
     gw_wavenet_config cfg;
@@ -116,6 +118,11 @@ static int setup(void **state) {
     gw_error err = {0};
     if (gw_test_string_model(&ks, 16000, 48, 72, &err) != GW_OK ||
         gw_wavenet_save(ks, g_string, &err) != GW_OK)
+        fail_msg("%s", err.msg);
+    gw_wavenet_free(ks);
+    snprintf(g_bands, sizeof g_bands, "%s/bands.gwm", g_dir);
+    if (gw_test_band_model(&ks, 48000, 6, 5, &err) != GW_OK ||
+        gw_wavenet_save(ks, g_bands, &err) != GW_OK)
         fail_msg("%s", err.msg);
     gw_wavenet_free(ks);
     /* GW_LV2_TEST_MODEL names another trained model to check instead */
@@ -598,6 +605,39 @@ static void test_run_allocates_nothing(void **state) {
 #endif
 }
 
+/* a multi-band model (6 samples a step) plays in the plugin at its own rate
+ * and resampled, in blocks that cut steps in odd places, without
+ * allocating in run() */
+static void test_band_model(void **state) {
+    const int rates[2] = {48000, 44100}, blocks[2] = {64, 37};
+    for (int i = 0; i < 2; i++) {
+        host *H = host_with_model(rates[i], blocks[i], g_bands);
+        event e[] = {note_on(5, 60, 100), note_on(333, 67, 80), note_off(7001, 60),
+                     note_on(9001, 72, 110), control_change(12001, 123, 0)};
+        long n = rates[i] / 3;
+        float *a = calloc((size_t)n, sizeof *a);
+#if GW_COUNT_ALLOCS
+        host_play(H, NULL, 256, blocks[i], NULL, 0); /* the worker has loaded the model */
+        g_audio_allocs = 0;
+#endif
+        host_play(H, a, n, blocks[i], e, (int)(sizeof e / sizeof e[0]));
+#if GW_COUNT_ALLOCS
+        if (g_audio_allocs != 0) fail_msg("%ld allocator calls inside run()", (long)g_audio_allocs);
+#endif
+        double energy = 0;
+        for (long k = 0; k < n; k++) {
+            assert_true(isfinite(a[k]));
+            energy += (double)a[k] * a[k];
+        }
+        print_message("6-band model at %d Hz, blocks of %d: rms %.4f\n", rates[i], blocks[i],
+                      sqrt(energy / n));
+        assert_true(energy > 0);
+        assert_string_equal(H->notified_path, g_bands);
+        free(a);
+        host_free(H);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_description),
@@ -610,6 +650,7 @@ int main(void) {
         cmocka_unit_test(test_user_preset),
         cmocka_unit_test(test_pedal_and_voice_limit),
         cmocka_unit_test(test_run_allocates_nothing),
+        cmocka_unit_test(test_band_model),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
