@@ -1,5 +1,6 @@
 /* genwave eval MODEL.gwm --data DIR: measure a spectrogram model on a folder
- * of sounds, without pretrained networks (docs/gan.md, docs/vae.md).
+ * of sounds, without pretrained networks (docs/gan.md, docs/vae.md,
+ * docs/pixelcnn.md).
  * The folder is split exactly as training split it (the seed recorded in the
  * model, train.seed), so "held-out" means clips the model never saw.
  *   GAN: Frechet distance between Gaussian fits of clip embeddings (per-band
@@ -11,7 +12,11 @@
  *        reference.
  *   VAE: held-out ELBO in nats per clip and per dimension, reconstruction
  *        log-spectral distance in dB, active latent dims; the same for an
- *        untrained model of the same shape. */
+ *        untrained model of the same shape.
+ *   PixelCNN: held-out bits per dimension (the exact likelihood of the
+ *        quantised images), and the GAN's figures for its samples, each
+ *        generated clip taking the class of a held-out clip in turn; both
+ *        also for an untrained model of the same shape. */
 #include "cli/spec_cli.h"
 
 #include "models/spec_metrics.h"
@@ -20,66 +25,181 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <time.h>
+
 static void usage(FILE *f) {
     fprintf(f, "usage: genwave eval MODEL.gwm --data DIR [-n N] [--seed S] [--split-seed S]\n"
-               "  -n N            generated clips for the GAN figures (default 256)\n"
+               "  -n N            generated clips for the GAN and PixelCNN figures\n"
+               "                  (default 256 GAN, 64 PixelCNN)\n"
                "  --seed S        seed of the latents / posterior samples (default 1)\n"
                "  --split-seed S  train/held-out split (default: the model's train.seed)\n");
 }
 
-static int eval_gan(gw_spec_model *m, const gw_spec_data *d, int n, uint64_t seed) {
-    int rc = 1, Z = m->z_dim, E = 2 * m->M;
-    size_t nt = d->n_train < (size_t)n ? d->n_train : (size_t)n;
-    float *z = malloc((size_t)n * Z * sizeof(float)),
-          *gen = malloc((size_t)n * m->img * sizeof(float));
+/* The figures of n generated images gen (n, M, T) against d: Frechet
+ * distance to the held-out clips beside the floor (training clips) and the
+ * ceiling (untrained (n), an untrained model's images), nearest-neighbour
+ * distances. Prints them, or the error. */
+static int report_generated(const gw_spec_data *d, const float *gen, const float *untrained, int n,
+                            int M, int T, const char *what) {
+    const int E = 2 * M;
+    const size_t img = (size_t)M * T, nt = d->n_train < (size_t)n ? d->n_train : (size_t)n;
     float *eg = malloc((size_t)n * E * sizeof(float)), *ev = malloc(d->n_val * E * sizeof(float));
     float *et = malloc(nt * E * sizeof(float));
-    gw_specgan *untrained = NULL;
     gw_error err = {0};
-    if (!z || !gen || !eg || !ev || !et) {
+    int rc = 1;
+    if (!eg || !ev || !et) {
         fprintf(stderr, "genwave: out of memory\n");
         goto done;
     }
     double fd, fd_floor, fd_ceil;
-    gw_rng rng;
-    gw_rng_seed(&rng, seed);
-    gw_specgan_sample_z(z, (size_t)n * Z, 0, &rng);
-    gw_spec_embed(ev, d->val, d->n_val, m->M, m->T);
-    gw_spec_embed(et, d->train, nt, m->M, m->T);
-    if (gw_spec_frechet(&fd_floor, et, nt, ev, d->n_val, E, &err)) goto fail;
-    /* the ceiling: the same architecture, freshly initialised */
-    gw_rng init;
-    gw_rng_seed(&init, seed);
-    if (gw_specgan_create(&untrained, &m->gan->cfg, 64, &init, &err)) goto fail;
-    gw_specgan_generate(untrained, gen, z, n);
-    gw_spec_embed(eg, gen, (size_t)n, m->M, m->T);
-    if (gw_spec_frechet(&fd_ceil, eg, (size_t)n, ev, d->n_val, E, &err)) goto fail;
-    gw_specgan_generate(m->gan, gen, z, n);
-    gw_spec_embed(eg, gen, (size_t)n, m->M, m->T);
-    if (gw_spec_frechet(&fd, eg, (size_t)n, ev, d->n_val, E, &err)) goto fail;
-    double nn_train = gw_spec_mean_nn(gen, (size_t)n, d->train, d->n_train, m->img);
-    double nn_gen = gw_spec_mean_nn(gen, (size_t)n, gen, (size_t)n, m->img);
-    double nn_real = gw_spec_mean_nn(d->val, d->n_val, d->train, d->n_train, m->img);
-    printf("clips: %zu training, %zu held out%s; %d generated\n", d->n_train,
-           d->val_is_train ? d->n_train : d->n_val,
-           d->val_is_train ? " (under 2 held out: using training clips)" : "", n);
+    gw_spec_embed(ev, d->val, d->n_val, M, T);
+    /* the floor from as many training clips as generated ones, spread over
+     * the set (it is sorted by file name: the first ones are of one kind) */
+    for (size_t i = 0; i < nt; i++)
+        gw_spec_embed(et + i * E, d->train + i * d->n_train / nt * img, 1, M, T);
+    gw_spec_embed(eg, untrained, (size_t)n, M, T);
+    if (gw_spec_frechet(&fd_floor, et, nt, ev, d->n_val, E, &err) ||
+        gw_spec_frechet(&fd_ceil, eg, (size_t)n, ev, d->n_val, E, &err)) {
+        rc = gw_cli_error(&err);
+        goto done;
+    }
+    gw_spec_embed(eg, gen, (size_t)n, M, T);
+    if (gw_spec_frechet(&fd, eg, (size_t)n, ev, d->n_val, E, &err)) {
+        rc = gw_cli_error(&err);
+        goto done;
+    }
+    double nn_train = gw_spec_mean_nn(gen, (size_t)n, d->train, d->n_train, img);
+    double nn_gen = gw_spec_mean_nn(gen, (size_t)n, gen, (size_t)n, img);
+    double nn_real = gw_spec_mean_nn(d->val, d->n_val, d->train, d->n_train, img);
     printf("Frechet distance (embedding: per-band mean and std of the normalised log-mel, %d "
            "values)\n",
            E);
     printf("  generated vs held-out          %10.4f\n", fd);
     printf("  floor: training vs held-out    %10.4f\n", fd_floor);
-    printf("  ceiling: untrained generator   %10.4f\n", fd_ceil);
+    printf("  ceiling: untrained %-11s %10.4f\n", what, fd_ceil);
     printf("nearest-neighbour distance (RMS per pixel of the normalised log-mel)\n");
     printf("  generated -> training          %10.4f  (near 0: memorised)\n", nn_train);
     printf("  generated -> generated         %10.4f  (near 0: collapsed)\n", nn_gen);
     printf("  held-out -> training (real)    %10.4f\n", nn_real);
     rc = 0;
+done:
+    free(eg), free(ev), free(et);
+    return rc;
+}
+
+static void print_clips(const gw_spec_data *d, int n) {
+    printf("clips: %zu training, %zu held out%s; %d generated\n", d->n_train,
+           d->val_is_train ? d->n_train : d->n_val,
+           d->val_is_train ? " (under 2 held out: using training clips)" : "", n);
+}
+
+static int eval_gan(gw_spec_model *m, const gw_spec_data *d, int n, uint64_t seed) {
+    int rc = 1, Z = m->z_dim;
+    float *z = malloc((size_t)n * Z * sizeof(float)),
+          *gen = malloc((size_t)n * m->img * sizeof(float)),
+          *ceil = malloc((size_t)n * m->img * sizeof(float));
+    gw_specgan *untrained = NULL;
+    gw_error err = {0};
+    if (!z || !gen || !ceil) {
+        fprintf(stderr, "genwave: out of memory\n");
+        goto done;
+    }
+    gw_rng rng;
+    gw_rng_seed(&rng, seed);
+    gw_specgan_sample_z(z, (size_t)n * Z, 0, &rng);
+    /* the ceiling: the same architecture, freshly initialised */
+    gw_rng init;
+    gw_rng_seed(&init, seed);
+    if (gw_specgan_create(&untrained, &m->gan->cfg, 64, &init, &err)) {
+        rc = gw_cli_error(&err);
+        goto done;
+    }
+    gw_specgan_generate(untrained, ceil, z, n);
+    gw_specgan_generate(m->gan, gen, z, n);
+    print_clips(d, n);
+    rc = report_generated(d, gen, ceil, n, m->M, m->T, "generator");
+done:
+    gw_specgan_free(untrained);
+    free(z), free(gen), free(ceil);
+    return rc;
+}
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* bits/dim of the held-out images q (nv, H, W) under net (arena batch 16) */
+static gw_status pixelcnn_bits(double *bits, gw_pixelcnn *net, const uint8_t *q,
+                               const int32_t *labels, size_t nv, gw_error *err) {
+    gw_pixelcnn_train *t = NULL;
+    gw_status st = gw_pixelcnn_train_create(&t, net, nv < 16 ? (int)nv : 16, err);
+    if (!st) st = gw_pixelcnn_bits_per_dim(bits, NULL, t, q, labels, nv, err);
+    gw_pixelcnn_train_free(t);
+    return st;
+}
+
+static int eval_pixelcnn(gw_pixelcnn_model *m, const gw_spec_data *d, int n, uint64_t seed,
+                         const char *path) {
+    const gw_pixelcnn_config *c = &m->net->cfg;
+    const int M = c->width, T = c->height;
+    const size_t img = (size_t)M * T, nv = d->n_val;
+    uint8_t *q = malloc(nv * img);
+    int32_t *lv = calloc(nv, sizeof(int32_t)), *lg = calloc((size_t)n, sizeof(int32_t));
+    float *gen = malloc((size_t)n * img * sizeof(float)),
+          *ceil = malloc((size_t)n * img * sizeof(float));
+    gw_pixelcnn *untrained = NULL;
+    gw_error err = {0};
+    int rc = 1;
+    if (!q || !lv || !lg || !gen || !ceil) {
+        fprintf(stderr, "genwave: out of memory\n");
+        goto done;
+    }
+    for (size_t i = 0; i < nv; i++) {
+        gw_pixelcnn_quantise(q + i * img, d->val + i * img, M, T);
+        if (!c->classes) continue;
+        char name[256], list[2048];
+        const char *file = gw_spec_data_file(d, 1, i);
+        gw_spec_class_of(name, sizeof name, file);
+        if ((lv[i] = gw_pixelcnn_model_class(m, name)) < 0) {
+            fprintf(stderr, "genwave: %s/%s: class '%s' is not one %s knows (%s)\n",
+                    d->ds->report->root, file, name, path,
+                    gw_pixelcnn_model_class_list(m, list, sizeof list));
+            goto done;
+        }
+    }
+    /* each generated clip takes a held-out clip's class in turn */
+    for (int k = 0; k < n; k++)
+        lg[k] = lv[(size_t)k % nv];
+    const int32_t *labels = c->classes ? lv : NULL, *glabels = c->classes ? lg : NULL;
+    double bits, bits_u;
+    gw_rng init, rng;
+    gw_rng_seed(&init, seed);
+    if (gw_pixelcnn_create(&untrained, c, &err)) goto fail;
+    gw_pixelcnn_weights_init(&untrained->w, &untrained->cfg, &init);
+    if (pixelcnn_bits(&bits, m->net, q, labels, nv, &err) ||
+        pixelcnn_bits(&bits_u, untrained, q, labels, nv, &err))
+        goto fail;
+    gw_rng_seed(&rng, seed);
+    const double t0 = now_seconds();
+    if (gw_pixelcnn_generate(gen, m->net, n, glabels, 1.0f, &rng, &err)) goto fail;
+    const double per = (now_seconds() - t0) / n;
+    gw_rng_seed(&rng, seed);
+    if (gw_pixelcnn_generate(ceil, untrained, n, glabels, 1.0f, &rng, &err)) goto fail;
+    print_clips(d, n);
+    printf("held-out bits per dimension (exact, %d x %d pixels of 256 levels; uniform = 8)\n", T,
+           M);
+    printf("  model                          %10.4f\n", bits);
+    printf("  untrained model                %10.4f\n", bits_u);
+    printf("sampling (cached, temperature 1): %.3f s per image\n", per);
+    rc = report_generated(d, gen, ceil, n, M, T, "model");
     goto done;
 fail:
     rc = gw_cli_error(&err);
 done:
-    gw_specgan_free(untrained);
-    free(z), free(gen), free(eg), free(ev), free(et);
+    gw_pixelcnn_free(untrained);
+    free(q), free(lv), free(lg), free(gen), free(ceil);
     return rc;
 }
 
@@ -117,7 +237,7 @@ static int eval_vae(gw_spec_model *m, const gw_spec_data *d, uint64_t seed) {
 
 int gw_cmd_eval(int argc, char **argv) {
     const char *model = NULL, *data = NULL;
-    long n = 256, seed = 1, split = -1;
+    long n = -1, seed = 1, split = -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -147,27 +267,45 @@ int gw_cmd_eval(int argc, char **argv) {
         usage(stderr);
         return 2;
     }
-    gw_spec_model m;
-    if (gw_spec_model_open(&m, model, 64)) return 1;
+    gw_error err = {0};
+    gw_gwm *f = NULL;
+    if (gw_gwm_open(&f, model, &err)) return gw_cli_error(&err);
     if (split < 0) {
-        const char *s = gw_gwm_meta(m.file, "train.seed");
+        const char *s = gw_gwm_meta(f, "train.seed");
         split = 1;
         if (s && !gw_cli_int(s, 0, 0x7fffffffL, &split)) split = 1;
     }
+    const char *kind = gw_gwm_meta(f, "model");
+    gw_pixelcnn_model pm = {0};
+    gw_spec_model m = {0};
+    gw_specfeat *feat;
+    int rc = 1;
+    if (kind && !strcmp(kind, GW_PIXELCNN_KIND)) {
+        if (gw_spec_pixelcnn_load(&pm, f)) goto done;
+        feat = pm.feat;
+    } else {
+        const int owned = gw_spec_model_from(&m, f, 64); /* m owns f from here */
+        f = NULL;
+        if (owned) goto done;
+        feat = m.feat;
+    }
     gw_spec_data *d = NULL;
     char cache[4200];
-    gw_error err = {0};
-    int rc;
-    if (gw_spec_data_load(&d, data, gw_cache_path(cache, sizeof cache, data), m.feat, 0,
+    if (gw_spec_data_load(&d, data, gw_cache_path(cache, sizeof cache, data), feat, 0,
                           (uint64_t)split, &err)) {
         rc = gw_cli_error(&err);
-    } else if (m.gan && d->n_val < 2) {
+    } else if (!m.vae && d->n_val < 2) {
         fprintf(stderr, "genwave: %s: need at least 2 held-out clips\n", data);
-        rc = 1;
+    } else if (pm.net) {
+        rc = eval_pixelcnn(&pm, d, n > 0 ? (int)n : 64, (uint64_t)seed, model);
     } else {
-        rc = m.gan ? eval_gan(&m, d, (int)n, (uint64_t)seed) : eval_vae(&m, d, (uint64_t)seed);
+        rc = m.gan ? eval_gan(&m, d, n > 0 ? (int)n : 256, (uint64_t)seed)
+                   : eval_vae(&m, d, (uint64_t)seed);
     }
     gw_spec_data_free(d);
+done:
+    gw_pixelcnn_model_free(&pm);
     gw_spec_model_close(&m);
+    gw_gwm_free(f);
     return rc;
 }

@@ -1,9 +1,11 @@
 /* genwave info MODEL.gwm: what a model file holds. A WaveNet gets its
  * architecture, parameter count, receptive field, cost per sample, sample
- * rate, provenance and recorded metrics; any other .gwm gets its metadata
- * and tensor table. */
+ * rate, provenance and recorded metrics; a PixelCNN its image, layers,
+ * classes, receptive field and cost per image, provenance and metrics; any
+ * other .gwm gets its metadata and tensor table. */
 #include "base/gw_base.h"
 #include "cli/args.h"
+#include "models/pixelcnn_file.h"
 #include "models/wavenet.h"
 #include "models/wavenet_file.h"
 #include "nn/gwm.h"
@@ -59,6 +61,36 @@ static void print_wavenet(const gw_wavenet *m, const gw_gwm *f) {
     printf("cost:             %zu MAC per %s (%.2f GMAC per second of audio)\n",
            gw_wavenet_macs_per_sample(c), c->bands > 1 ? "step" : "generated sample",
            (double)gw_wavenet_macs_per_sample(c) * sr / 1e9);
+    print_meta_group(f, "provenance", "train.");
+    print_meta_group(f, "metrics", "metric.");
+}
+
+static void print_pixelcnn(const gw_pixelcnn_model *m, const gw_gwm *f) {
+    const gw_pixelcnn_config *c = &m->net->cfg;
+    const gw_specfeat_config *s = &c->feat;
+    const int L = c->layers;
+    char list[2048];
+    printf("model:            Gated PixelCNN '%s'\n", c->name);
+    printf("image:            %d frames x %d mel bands of 256 levels, generated frame by frame,\n"
+           "                  low band to high band\n",
+           c->height, c->width);
+    printf("features:         %d Hz, clips of %d samples (%.3f s), n_fft %d, hop %d, %g-%g Hz\n",
+           s->sample_rate, s->clip_samples, (double)s->clip_samples / s->sample_rate, s->n_fft,
+           s->hop, (double)s->fmin, (double)s->fmax);
+    printf("layers:           1 type A (vertical 4x7, horizontal 1x4) + %d type B (2x3, 1x2),\n"
+           "                  %d channels, gated tanh*sigmoid; head %d -> 256 logits\n",
+           L, c->channels, c->head);
+    if (c->classes)
+        printf("conditioning:     %d classes: %s\n", c->classes,
+               gw_pixelcnn_model_class_list(m, list, sizeof list));
+    else
+        printf("conditioning:     none\n");
+    printf("parameters:       %zu\n", gw_params_numel(m->net->params));
+    printf("receptive field:  the %d frames before (bands +-%d) and %d bands below in the frame\n",
+           4 + L, 3 + L, 4 + L);
+    const size_t macs = gw_pixelcnn_macs_per_pixel(c);
+    printf("cost:             %zu MAC per pixel, %.3f GMAC per image (a training forward)\n", macs,
+           (double)macs * c->height * c->width / 1e9);
     print_meta_group(f, "provenance", "train.");
     print_meta_group(f, "metrics", "metric.");
 }
@@ -144,6 +176,15 @@ int gw_cmd_info(int argc, char **argv) {
             if (plan) rc = print_plan(m, voices, measure, precision);
         }
         gw_wavenet_free(m);
+    } else if (kind && !strcmp(kind, GW_PIXELCNN_KIND) && !plan) {
+        gw_pixelcnn_model m;
+        if (gw_pixelcnn_model_from_gwm(&m, f, &err)) {
+            fprintf(stderr, "genwave: %s\n", err.msg);
+            rc = 1;
+        } else {
+            print_pixelcnn(&m, f);
+        }
+        gw_pixelcnn_model_free(&m);
     } else if (plan) {
         fprintf(stderr, "genwave: %s: --plan is for WaveNet models (this is '%s')\n", path,
                 kind ? kind : "?");

@@ -130,7 +130,7 @@ int gw_cmd_interpolate(int argc, char **argv) {
         slerp(z + k * Z, ends, ends + Z, Z, (float)k / (float)(steps - 1), linear);
     gw_spec_model_decode(&m, img, z, (int)steps);
     if (gw_cli_mkdirs(out)) goto done;
-    rc = gw_spec_write_set(out, "interp", &m, img, (int)steps, (int)gl, 1);
+    rc = gw_spec_write_set(out, "interp", m.feat, img, (int)steps, (int)gl, 1);
     if (!rc)
         printf("wrote %ld steps (%s) and %s/interp-grid.png\n", steps,
                linear ? "linear" : "spherical", out);

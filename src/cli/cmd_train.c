@@ -1,5 +1,5 @@
 /* genwave train <model> ...: dispatches by model kind. `wavenet` is here;
- * `gan` and `vae` live in cmd_train_spec.c. Another kind is one more branch
+ * `gan`, `vae` and `pixelcnn` live in cmd_train_spec.c. Another kind is one more branch
  * in gw_cmd_train. Progress goes to stderr; Ctrl-C checkpoints and stops
  * (continue with --resume). */
 #include "cli/spec_cli.h"
@@ -72,21 +72,23 @@ static int train_wavenet(int argc, char **argv) {
 int gw_cmd_train(int argc, char **argv) {
     const char *kind = argc > 1 ? argv[1] : "";
     if (!strcmp(kind, "wavenet")) return train_wavenet(argc - 1, argv + 1);
-    if (!strcmp(kind, "gan") || !strcmp(kind, "vae")) return gw_cli_train_spec(argc - 1, argv + 1);
+    if (!strcmp(kind, "gan") || !strcmp(kind, "vae") || !strcmp(kind, "pixelcnn"))
+        return gw_cli_train_spec(argc - 1, argv + 1);
     int help = !strcmp(kind, "-h") || !strcmp(kind, "--help");
     /* a typo gets the nearest kind: at most 2 edits (Levenshtein) away */
-    static const char *kinds[] = {"wavenet", "gan", "vae"};
-    for (int k = 0; !help && *kind && *kind != '-' && k < 3; k++)
+    static const char *kinds[] = {"wavenet", "gan", "vae", "pixelcnn"};
+    for (int k = 0; !help && *kind && *kind != '-' && k < 4; k++)
         if (gw_cli_edit_distance(kind, kinds[k]) <= 2) {
             fprintf(stderr, "genwave train: unknown kind '%s'; did you mean %s?\n", kind, kinds[k]);
             return 2;
         }
     if (!help && *kind && *kind != '-') {
-        fprintf(stderr, "genwave train: unknown kind '%s' (wavenet, gan or vae)\n", kind);
+        fprintf(stderr, "genwave train: unknown kind '%s' (wavenet, gan, vae or pixelcnn)\n", kind);
         return 2;
     }
     fprintf(help ? stdout : stderr,
-            "usage: genwave train wavenet|gan|vae --data DIR --preset NAME|FILE --out RUNDIR ...\n"
+            "usage: genwave train wavenet|gan|vae|pixelcnn --data DIR --preset NAME|FILE\n"
+            "                     --out RUNDIR ...\n"
             "       genwave train <kind> --help   for a kind's options\n");
     return help ? 0 : 2;
 }

@@ -1,7 +1,7 @@
-/* genwave train gan|vae --data DIR --preset NAME|FILE --out RUNDIR [...]:
- * the spectrogram GAN and VAE trainers (train/spec_trainer.h) behind the
- * `train` command. Progress goes to stderr; Ctrl-C checkpoints and stops
- * (resume with --resume). */
+/* genwave train gan|vae|pixelcnn --data DIR --preset NAME|FILE --out RUNDIR
+ * [...]: the spectrogram GAN, VAE and PixelCNN trainers
+ * (train/spec_trainer.h) behind the `train` command. Progress goes to stderr; Ctrl-C checkpoints
+ * and stops (resume with --resume). */
 #include "cli/spec_cli.h"
 #include "cli/train_args.h"
 
@@ -14,10 +14,18 @@ static void usage(FILE *f, const char *kind) {
     gw_cli_train_usage(f, kind);
     fprintf(f,
             "%s options:\n"
-            "  --sample-every N sample grids, WAVs and validation every N steps\n"
+            "  --sample-every N sample grids, WAVs and validation every N steps%s\n"
             "  --gl-iters N     Griffin-Lim iterations of the sample WAVs (default 32)\n",
-            strcmp(kind, "gan") ? "VAE" : "GAN");
-    if (!strcmp(kind, "gan"))
+            !strcmp(kind, "gan")   ? "GAN"
+            : !strcmp(kind, "vae") ? "VAE"
+                                   : "PixelCNN",
+            !strcmp(kind, "pixelcnn") ? " (default 500)" : "");
+    if (!strcmp(kind, "pixelcnn"))
+        fprintf(f, "A preset with \"classes\": N > 0 conditions the model on each file's class:\n"
+                   "its first folder (kick/01.wav) or its name up to '_', ' ' or '.'\n"
+                   "(kick_01.wav); sample with --class NAME.\n"
+                   "Presets: pixelcnn-small (the reference), pixelcnn-tiny.\n");
+    else if (!strcmp(kind, "gan"))
         fprintf(f, "  --loss L         minimax, nonsaturating or hinge\n"
                    "  --d-steps N      discriminator steps per generator step\n"
                    "  --spectral-norm on|off   spectral normalisation of the discriminator\n"
@@ -72,13 +80,21 @@ static int vae_option(void *ctx, const char *a, const char *v) {
     return 1;
 }
 
+static int pixelcnn_option(void *ctx, const char *a, const char *v) {
+    return spec_option(ctx, a, v);
+}
+
 int gw_cli_train_spec(int argc, char **argv) {
-    int vae = !strcmp(argv[0], "vae");
+    int vae = !strcmp(argv[0], "vae"), pcnn = !strcmp(argv[0], "pixelcnn");
     gw_spec_trainer_opts o;
     gw_spec_trainer_opts_default(&o);
     o.progress = stderr;
     gw_cli_train_run run = {.seed = o.seed};
-    int rc = gw_cli_train_args(&run, argc, argv, vae ? vae_option : gan_option, &o, usage);
+    int rc = gw_cli_train_args(&run, argc, argv,
+                               pcnn  ? pixelcnn_option
+                               : vae ? vae_option
+                                     : gan_option,
+                               &o, usage);
     if (rc >= 0) return rc;
     GW_CLI_TRAIN_RUN_APPLY(&o, &run);
     /* the command line, recorded in the model file */
@@ -87,10 +103,15 @@ int gw_cli_train_spec(int argc, char **argv) {
     o.command_line = cmdline;
     gw_spec_trainer_result r;
     gw_error err = {0};
-    gw_status st = vae ? gw_vae_trainer_run(&o, &r, &err) : gw_gan_trainer_run(&o, &r, &err);
+    gw_status st = pcnn  ? gw_pixelcnn_trainer_run(&o, &r, &err)
+                   : vae ? gw_vae_trainer_run(&o, &r, &err)
+                         : gw_gan_trainer_run(&o, &r, &err);
     free(cmdline);
     if (st) return gw_cli_error(&err);
-    if (vae)
+    if (pcnn)
+        printf("%s: %ld steps, %.1f examples/s; held-out %.4f -> %.4f bits/dim (%d classes)\n",
+               r.model_path, r.steps, r.examples_per_s, r.bits_first, r.bits_last, r.classes);
+    else if (vae)
         printf("%s: %ld steps, %.1f examples/s; held-out ELBO %.2f -> %.2f nats/clip, %d active "
                "latent dims\n",
                r.model_path, r.steps, r.examples_per_s, r.elbo_first, r.elbo_last, r.active);
@@ -101,8 +122,10 @@ int gw_cli_train_spec(int argc, char **argv) {
                r.diversity);
     if (r.best_path[0])
         printf("%s: the best held-out model, %s %.3f at step %ld%s\n", r.best_path,
-               vae ? "ELBO" : "Frechet distance", r.best, r.best_step,
-               r.early_stopped ? " (early stop)" : "");
+               pcnn  ? "bits/dim"
+               : vae ? "ELBO"
+                     : "Frechet distance",
+               r.best, r.best_step, r.early_stopped ? " (early stop)" : "");
     if (r.warnings) printf("%d warning%s above\n", r.warnings, r.warnings == 1 ? "" : "s");
     return 0;
 }

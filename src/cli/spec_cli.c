@@ -10,7 +10,16 @@
 int gw_spec_model_open(gw_spec_model *m, const char *path, int B_max) {
     memset(m, 0, sizeof *m);
     gw_error err = {0};
-    if (gw_gwm_open(&m->file, path, &err)) return gw_cli_error(&err);
+    gw_gwm *f = NULL;
+    if (gw_gwm_open(&f, path, &err)) return gw_cli_error(&err);
+    return gw_spec_model_from(m, f, B_max);
+}
+
+int gw_spec_model_from(gw_spec_model *m, gw_gwm *f, int B_max) {
+    memset(m, 0, sizeof *m);
+    m->file = f;
+    gw_error err = {0};
+    const char *path = gw_gwm_path(f);
     const char *kind = gw_gwm_meta(m->file, "model");
     gw_status st;
     if (kind && !strcmp(kind, GW_SPECGAN_KIND)) {
@@ -21,8 +30,11 @@ int gw_spec_model_open(gw_spec_model *m, const char *path, int B_max) {
         if (!st) m->feat = m->vae->feat, m->z_dim = m->vae->cfg.z_dim;
     } else {
         st = gw_fail(&err, GW_ERR_FORMAT,
-                     "%s: is a '%s' model; this command needs a spectrogram GAN or VAE", path,
-                     kind ? kind : "unknown");
+                     "%s: is a '%s' model; this command needs a spectrogram GAN or VAE%s", path,
+                     kind ? kind : "unknown",
+                     kind && !strcmp(kind, GW_PIXELCNN_KIND)
+                         ? " (a PixelCNN works with sample, eval, complete and info)"
+                         : "");
     }
     if (st) {
         gw_spec_model_close(m);
@@ -81,19 +93,21 @@ void gw_spec_clips_free(gw_spec_clips *c) {
     memset(c, 0, sizeof *c);
 }
 
-int gw_spec_write_set(const char *dir, const char *name, gw_spec_model *m, const float *img, int n,
+int gw_spec_write_set(const char *dir, const char *name, gw_specfeat *feat, const float *img, int n,
                       int gl_iters, uint64_t seed) {
     gw_error err = {0};
     char path[4400];
-    float *wav = malloc((size_t)m->clip_samples * sizeof(float));
+    const gw_specfeat_config *c = gw_specfeat_cfg(feat);
+    const size_t isz = gw_specfeat_image_size(feat);
+    float *wav = malloc((size_t)c->clip_samples * sizeof(float));
     if (!wav) {
         fprintf(stderr, "genwave: out of memory\n");
         return 1;
     }
     for (int i = 0; i < n; i++) {
         snprintf(path, sizeof path, "%s/%s-%03d.wav", dir, name, i);
-        if (gw_spec_write_wav(path, m->feat, img + (size_t)i * m->img, gl_iters, seed + (uint64_t)i,
-                              wav, &err)) {
+        if (gw_spec_write_wav(path, feat, img + (size_t)i * isz, gl_iters, seed + (uint64_t)i, wav,
+                              &err)) {
             free(wav);
             return gw_cli_error(&err);
         }
@@ -101,6 +115,29 @@ int gw_spec_write_set(const char *dir, const char *name, gw_spec_model *m, const
     free(wav);
     snprintf(path, sizeof path, "%s/%s-grid.png", dir, name);
     int cols = n < 4 ? n : n <= 16 ? 4 : 8;
-    if (gw_spec_write_grid(path, img, n, m->M, m->T, cols, &err)) return gw_cli_error(&err);
+    if (gw_spec_write_grid(path, img, n, c->n_mels, c->frames, cols, &err))
+        return gw_cli_error(&err);
     return 0;
+}
+
+int gw_spec_pixelcnn_load(gw_pixelcnn_model *m, const gw_gwm *f) {
+    gw_error err = {0};
+    if (gw_pixelcnn_model_from_gwm(m, f, &err)) return gw_cli_error(&err);
+    return 0;
+}
+
+int gw_spec_pixelcnn_label(int *label, const gw_pixelcnn_model *m, const char *name,
+                           const char *path) {
+    *label = -1;
+    if (!name) return 0;
+    char list[2048];
+    if (!m->classes) {
+        fprintf(stderr, "genwave: %s: --class %s: the model is not conditioned on classes\n", path,
+                name);
+        return 1;
+    }
+    if ((*label = gw_pixelcnn_model_class(m, name)) >= 0) return 0;
+    fprintf(stderr, "genwave: %s: no class '%s'; the model knows %s\n", path, name,
+            gw_pixelcnn_model_class_list(m, list, sizeof list));
+    return 1;
 }

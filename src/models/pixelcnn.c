@@ -80,13 +80,15 @@ gw_status gw_pixelcnn_config_from_json(gw_pixelcnn_config *c, const cJSON *root,
     const char *model, *name;
     double lr, b1, b2;
     gw_status st;
-    if ((st = gw_json_check_keys(root, NULL, keys, 8, src, err)) ||
-        (st = gw_json_check_keys(root, "train", tkeys, 4, src, err)) ||
-        (st = gw_json_str(&model, root, "model", 0, NULL, src, err)))
-        return st;
+    /* the kind first: another model's preset is named as such, not by its
+     * first key a PixelCNN lacks */
+    if ((st = gw_json_str(&model, root, "model", 0, NULL, src, err))) return st;
     if (strcmp(model, GW_PIXELCNN_KIND))
         return gw_fail(err, GW_ERR_FORMAT, "%s: key 'model' is '%s', not '%s'", src, model,
                        GW_PIXELCNN_KIND);
+    if ((st = gw_json_check_keys(root, NULL, keys, 8, src, err)) ||
+        (st = gw_json_check_keys(root, "train", tkeys, 4, src, err)))
+        return st;
     if ((st = gw_json_str(&name, root, "name", 1, GW_PIXELCNN_KIND, src, err)) ||
         (st = gw_specfeat_config_read(&d.feat, root, src, err)) ||
         (st = gw_json_int(&d.channels, root, "channels", 1, GW_PIXELCNN_MAX_CHANNELS, 1, d.channels,
@@ -282,27 +284,29 @@ fail:
     return st;
 }
 
-gw_status gw_pixelcnn_create(gw_pixelcnn **out, const gw_pixelcnn_config *cfg, gw_error *err) {
-    *out = NULL;
+gw_status gw_pixelcnn_params_declare(gw_params *p, const gw_pixelcnn_config *cfg, gw_error *err) {
     gw_pixelcnn_config c = *cfg;
     gw_status st = gw_pixelcnn_config_validate(&c, cfg->name, err);
     if (st) return st;
-    gw_params *p = gw_params_create();
     tensor_spec *t = malloc(sizeof(tensor_spec) * MAX_TENSORS);
-    if (!p || !t) {
-        free(t);
-        gw_params_free(p);
-        return gw_fail(err, GW_ERR_NOMEM, "%s: out of memory creating the model", c.name);
-    }
+    if (!t) return gw_fail(err, GW_ERR_NOMEM, "%s: out of memory declaring the model", c.name);
     int n = tensor_specs(&c, t);
     for (int i = 0; i < n && !st; i++)
         st = gw_params_add(p, t[i].name, t[i].ndim, t[i].shape, t[i].flags, NULL, err);
     free(t);
+    return st;
+}
+
+gw_status gw_pixelcnn_create(gw_pixelcnn **out, const gw_pixelcnn_config *cfg, gw_error *err) {
+    *out = NULL;
+    gw_params *p = gw_params_create();
+    if (!p) return gw_fail(err, GW_ERR_NOMEM, "%s: out of memory creating the model", cfg->name);
+    gw_status st = gw_pixelcnn_params_declare(p, cfg, err);
     if (st || (st = gw_params_alloc(p, err))) {
         gw_params_free(p);
         return st;
     }
-    return gw_pixelcnn_create_from(out, &c, p, err);
+    return gw_pixelcnn_create_from(out, cfg, p, err);
 }
 
 void gw_pixelcnn_free(gw_pixelcnn *m) {
@@ -853,4 +857,75 @@ void gw_pixelcnn_train_backward(gw_pixelcnn_train *t) {
         gw_pixelcnn_conv_backward(l ? t->dv : t->dx, gy->v_w, gy->v_b, t->dP, vin, y->v_w,
                                   &t->vg[l], t->work);
     }
+}
+
+/* ---- the image and the held-out figure ---------------------------------- */
+
+void gw_pixelcnn_quantise(uint8_t *q, const float *img, int n_mels, int frames) {
+    for (int b = 0; b < n_mels; b++)
+        for (int f = 0; f < frames; f++) {
+            /* fmaxf/fminf also map a NaN to a bound, so q is always a class */
+            const float x = fminf(fmaxf(img[(size_t)b * frames + f], -1.0f), 1.0f);
+            q[(size_t)f * n_mels + b] = (uint8_t)lrintf((x + 1.0f) * 127.5f);
+        }
+}
+
+void gw_pixelcnn_dequantise(float *img, const uint8_t *q, int n_mels, int frames) {
+    for (int b = 0; b < n_mels; b++)
+        for (int f = 0; f < frames; f++)
+            img[(size_t)b * frames + f] = q[(size_t)f * n_mels + b] / 127.5f - 1.0f;
+}
+
+/* sum over the hw pixels of one image of -log softmax(logits)[q], in nats */
+static double image_nll(const float *logits, const uint8_t *q, size_t hw) {
+    double nll = 0;
+    for (size_t p = 0; p < hw; p++) {
+        const float *l = logits + p * GW_PIXELCNN_LEVELS;
+        float mx = l[0];
+        for (int k = 1; k < GW_PIXELCNN_LEVELS; k++)
+            mx = fmaxf(mx, l[k]);
+        double s = 0;
+        for (int k = 0; k < GW_PIXELCNN_LEVELS; k++)
+            s += expf(l[k] - mx);
+        nll += (double)mx + log(s) - (double)l[q[p]];
+    }
+    return nll;
+}
+
+gw_status gw_pixelcnn_bits_per_dim(double *bits, double *per_image, gw_pixelcnn_train *t,
+                                   const uint8_t *q, const int32_t *labels, size_t n,
+                                   gw_error *err) {
+    const gw_pixelcnn_config *c = &t->m->cfg;
+    const size_t B = (size_t)t->B, hw = t->hw;
+    *bits = NAN;
+    if (n == 0) return gw_fail(err, GW_ERR_ARG, "%s: no images to measure", c->name);
+    /* the last batch is padded with copies of its last image */
+    uint8_t *qb = malloc(B * hw);
+    int32_t *lb = malloc(B * sizeof(int32_t));
+    if (!qb || !lb) {
+        free(qb), free(lb);
+        return gw_fail(err, GW_ERR_NOMEM, "%s: out of memory", c->name);
+    }
+    double total = 0;
+    gw_status st = GW_OK;
+    for (size_t i0 = 0; i0 < n && !st; i0 += B) {
+        const size_t k = n - i0 < B ? n - i0 : B;
+        for (size_t j = 0; j < B; j++) {
+            const size_t src = i0 + (j < k ? j : k - 1);
+            memcpy(qb + j * hw, q + src * hw, hw);
+            lb[j] = labels ? labels[src] : 0;
+        }
+        st = gw_pixelcnn_train_forward(t, NULL, qb, labels ? lb : NULL, 0, err);
+        for (size_t j = 0; j < k && !st; j++) {
+            const double nll = image_nll(t->logits + j * hw * GW_PIXELCNN_LEVELS, qb + j * hw, hw);
+            if (!isfinite(nll))
+                st = gw_fail(err, GW_ERR_NUMERIC, "%s: the log-likelihood of image %zu is %g",
+                             c->name, i0 + j, nll);
+            total += nll;
+            if (per_image) per_image[i0 + j] = nll / (hw * M_LN2);
+        }
+    }
+    free(qb), free(lb);
+    if (!st) *bits = total / ((double)n * hw * M_LN2);
+    return st;
 }

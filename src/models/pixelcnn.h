@@ -146,6 +146,10 @@ typedef struct gw_pixelcnn {
 
 /* validates a copy of cfg, declares and allocates zeroed tensors */
 gw_status gw_pixelcnn_create(gw_pixelcnn **out, const gw_pixelcnn_config *cfg, gw_error *err);
+/* declares cfg's tensors (the names and shapes above) in p without
+ * allocating them: what a loader checks a file against before it allocates
+ * anything the size of the model (pixelcnn_file.h) */
+gw_status gw_pixelcnn_params_declare(gw_params *p, const gw_pixelcnn_config *cfg, gw_error *err);
 /* takes ownership of an allocated group (a model file's), freeing it on
  * failure; every tensor is checked against cfg's shapes */
 gw_status gw_pixelcnn_create_from(gw_pixelcnn **out, const gw_pixelcnn_config *cfg,
@@ -253,6 +257,25 @@ float *gw_pixelcnn_train_dlogits(gw_pixelcnn_train *t);
 /* the last backward's gradient wrt the network input x = q / 127.5 - 1,
  * (B, H, W) */
 const float *gw_pixelcnn_train_dinput(const gw_pixelcnn_train *t);
+
+/* Held-out figure: the mean negative log-likelihood of n images q
+ * (n, H, W) with labels (n; NULL unconditioned) in bits per pixel
+ * (nats / ln 2; 8 is a uniform guess over the 256 levels), through the
+ * arena t, its batch at a time (a last short batch is padded with copies
+ * that do not count). per_image (n), if not NULL, gets each image's. The
+ * arena's activations are overwritten: a forward with want_grad must come
+ * before the next backward. */
+gw_status gw_pixelcnn_bits_per_dim(double *bits, double *per_image, gw_pixelcnn_train *t,
+                                   const uint8_t *q, const int32_t *labels, size_t n,
+                                   gw_error *err);
+
+/* ---- the image ----------------------------------------------------------
+ * A feature image img (n_mels, frames) of spec_features.h (row = band) to
+ * the PixelCNN's q (frames, n_mels) (row = frame): transposed, clamped to
+ * [-1, 1] and quantised to q = round((x + 1) / 2 * 255); and back, with
+ * x = q / 127.5 - 1, the value the network reads. */
+void gw_pixelcnn_quantise(uint8_t *q, const float *img, int n_mels, int frames);
+void gw_pixelcnn_dequantise(float *img, const uint8_t *q, int n_mels, int frames);
 
 /* ---- sampling ----------------------------------------------------------
  * Both samplers fill q (H, W) in raster order from pixel `keep` on; pixels

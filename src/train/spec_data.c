@@ -239,3 +239,16 @@ gw_status gw_spec_run_save(void *ctx, gw_gwm_writer *w, gw_error *err) {
 gw_status gw_spec_run_load(void *ctx, const gw_gwm *f, gw_error *err) {
     return gw_spec_batcher_load(((gw_spec_run *)ctx)->batcher, f, err);
 }
+
+void gw_spec_class_of(char *name, size_t cap, const char *rel) {
+    const char *slash = strchr(rel, '/');
+    size_t n = slash ? (size_t)(slash - rel) : strcspn(rel, "_ .");
+    if (n == 0) n = strlen(rel); /* "_x.wav", ".x.wav": the whole name rather than nothing */
+    snprintf(name, cap, "%.*s", (int)n, rel);
+}
+
+const char *gw_spec_data_file(const gw_spec_data *d, int val, size_t i) {
+    const gw_dataset *ds = d->ds;
+    const size_t clip = val && !d->val_is_train ? ds->val[i] : ds->train[i];
+    return ds->report->files[ds->clips[clip].file].rel;
+}

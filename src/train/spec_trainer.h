@@ -1,6 +1,7 @@
-/* spec_trainer.h - training the spectrogram GAN and VAE on a folder of
- * sounds (`genwave train gan|vae`), on the shared trainer loop (trainer.h),
- * plus the data pipeline and sample writers that eval/sample commands reuse.
+/* spec_trainer.h - training the spectrogram GAN, VAE and PixelCNN on a
+ * folder of sounds (`genwave train gan|vae|pixelcnn`), on the shared trainer
+ * loop (trainer.h), plus the data pipeline and sample writers that
+ * eval/sample commands reuse.
  *
  * Data: the folder is loaded as a dataset (io/dataset.h) at the model's
  * rate in clip mode: clips of clip_samples (silence trimmed; a file shorter
@@ -19,6 +20,11 @@
  *   VAE: recon-NNNNNNN.png, held-out inputs (odd rows) above their
  *        reconstructions (even rows), and a reconstructed WAV; and
  *        kl_per_dim.csv, the KL of every latent dim at each validation.
+ *   PixelCNN: step-NNNNNNN.png, a grid of images sampled (cached sampler,
+ *        fixed seed; a conditioned model's classes in turn), and
+ *        step-NNNNNNN-K.wav for the first few. Its model.gwm adds the class
+ *        names (models/pixelcnn_file.h); held-out bits per dimension is the
+ *        validation figure that picks best.gwm.
  */
 #ifndef GW_TRAIN_SPEC_TRAINER_H
 #define GW_TRAIN_SPEC_TRAINER_H
@@ -143,8 +149,12 @@ typedef struct gw_spec_trainer_result {
      * active latent dims at the last */
     double elbo_first, elbo_last;
     int active;
+    /* PixelCNN: held-out bits per dimension at the first and last
+     * validation, and the classes it is conditioned on (0 = none) */
+    double bits_first, bits_last;
+    int classes;
     char model_path[4200];
-    /* the best held-out figure (FD, lower better; ELBO, higher better), its
+    /* the best held-out figure (FD, bits/dim: lower better; ELBO, higher better), its
      * step and RUNDIR/best.gwm; warnings printed; whether --early-stop ended it */
     double best;
     long best_step;
@@ -165,5 +175,20 @@ gw_status gw_gan_trainer_run(const gw_spec_trainer_opts *o, gw_spec_trainer_resu
                              gw_error *err);
 gw_status gw_vae_trainer_run(const gw_spec_trainer_opts *o, gw_spec_trainer_result *res,
                              gw_error *err);
+/* the Gated PixelCNN (docs/pixelcnn.md): images quantised to 256 levels,
+ * Adam on the mean cross-entropy; a preset with classes > 0 conditions it
+ * on each file's class (gw_spec_class_of), as many classes as the data has
+ * and at most the preset's */
+gw_status gw_pixelcnn_trainer_run(const gw_spec_trainer_opts *o, gw_spec_trainer_result *res,
+                                  gw_error *err);
+
+/* ---- classes of files (class-conditioned models) ---- */
+/* The class of a file from its path relative to the data folder: its first
+ * folder when it sits in one ("kick/a.wav" -> "kick"), else its name up to
+ * the first '_', ' ' or '.' ("snare_03.wav" -> "snare"). Truncated to cap. */
+void gw_spec_class_of(char *name, size_t cap, const char *rel);
+/* the relative path of the file image i of d's training (val = 0) or
+ * held-out (val = 1) images comes from */
+const char *gw_spec_data_file(const gw_spec_data *d, int val, size_t i);
 
 #endif

@@ -1,6 +1,6 @@
 #!/bin/bash
 # The run controls every `genwave train KIND` shares (src/cli/train_args.c),
-# for each of wavenet, gan and vae: a bad, missing or out-of-range value, an
+# for each of wavenet, gan, vae and pixelcnn: a bad, missing or out-of-range value, an
 # unknown option, another kind's option and a missing required option are bad
 # usage (exit 2, the first stderr line names the option, then the usage, no
 # run folder made); --help prints the run controls and the kind's own options
@@ -17,10 +17,13 @@ export GW_SOURCE_DIR=${GW_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 mkdir -p "$T/notes" "$T/clips"
 for n in 57 60 64 67; do wav "$T/notes/tone_n${n}_v90.wav" 8000 5000 /dev/urandom; done
 for i in 1 2 3 4 5 6; do wav "$T/clips/c$i.wav" 16000 6000 /dev/urandom; done
-declare -A data=([wavenet]=$T/notes [gan]=$T/clips [vae]=$T/clips)
-declare -A preset=([wavenet]=wavenet-tiny-pitch [gan]=specgan-tiny [vae]=specvae-tiny)
-declare -A own=([wavenet]="--window 64" [gan]="--d-steps 2" [vae]="--beta 2")
-declare -A foreign=([wavenet]="--loss hinge" [gan]="--beta 2" [vae]="--window 64")
+declare -A data=([wavenet]=$T/notes [gan]=$T/clips [vae]=$T/clips [pixelcnn]=$T/clips)
+declare -A preset=([wavenet]=wavenet-tiny-pitch [gan]=specgan-tiny [vae]=specvae-tiny
+    [pixelcnn]=pixelcnn-tiny)
+declare -A own=([wavenet]="--window 64" [gan]="--d-steps 2" [vae]="--beta 2"
+    [pixelcnn]="--sample-every 5")
+declare -A foreign=([wavenet]="--loss hinge" [gan]="--beta 2" [vae]="--window 64"
+    [pixelcnn]="--beta 2")
 
 # usage KIND WANT ARGS...: `train KIND ARGS...` exits 2, the first stderr line
 # is "genwave train KIND: WANT", the usage follows, and nothing is written
@@ -37,7 +40,7 @@ usage_error() {
     [ ! -e "$T/run" ] || fail "train $kind $*: made the run folder"
 }
 
-for kind in wavenet gan vae; do
+for kind in wavenet gan vae pixelcnn; do
     base=(--data "${data[$kind]}" --preset "${preset[$kind]}" --out "$T/run")
     # each run control with a value out of its range, or not a number
     for bad in "--steps -3" "--steps 0" "--steps 1.5" "--steps 12abc" "--minutes -1" \
@@ -75,7 +78,7 @@ for kind in wavenet gan vae; do
     "$GW" train $kind "${base[@]}" --steps 2 --resume ${own[$kind]} >/dev/null 2>"$T/err"
     rc=$?
     [ $rc -eq 1 ] || fail "train $kind --resume without a checkpoint: exit $rc, want 1: $(cat "$T/err")"
-    # (the GAN and VAE trainers print their data summary first: progress)
+    # (the spectrogram trainers print their data summary first: progress)
     [ "$(grep -c '^genwave: ' "$T/err")" -eq 1 ] || fail "train $kind --resume: $(cat "$T/err")"
     tail -1 "$T/err" | grep -q "^genwave: $T/run/checkpoint.gwm: no checkpoint to resume from$" ||
         fail "train $kind --resume: $(cat "$T/err")"
