@@ -250,18 +250,27 @@ gw_status gw_json_str(const char **out, const cJSON *root, const char *key, int 
     return GW_OK;
 }
 
+/* the array at key, of at most cap entries (what = "integers", "numbers") */
+static gw_status array_at(const cJSON **item, int *count, int cap, const cJSON *root,
+                          const char *key, const char *what, const char *path, gw_error *err) {
+    gw_status st = lookup(item, root, key, 0, path, err);
+    if (st) return st;
+    if (!cJSON_IsArray(*item))
+        return gw_fail(err, GW_ERR_FORMAT, "%s: key '%s' must be an array of %s", path, key, what);
+    *count = cJSON_GetArraySize(*item);
+    if (*count > cap)
+        return gw_fail(err, GW_ERR_FORMAT, "%s: key '%s' has %d entries, at most %d allowed", path,
+                       key, *count, cap);
+    return GW_OK;
+}
+
 gw_status gw_json_int_array(int *out, int *n, int cap, const cJSON *root, const char *key, int lo,
                             int hi, const char *path, gw_error *err) {
     const cJSON *item;
+    int count;
     *n = 0;
-    gw_status st = lookup(&item, root, key, 0, path, err);
+    gw_status st = array_at(&item, &count, cap, root, key, "integers", path, err);
     if (st) return st;
-    if (!cJSON_IsArray(item))
-        return gw_fail(err, GW_ERR_FORMAT, "%s: key '%s' must be an array of integers", path, key);
-    int count = cJSON_GetArraySize(item);
-    if (count > cap)
-        return gw_fail(err, GW_ERR_FORMAT, "%s: key '%s' has %d entries, at most %d allowed", path,
-                       key, count, cap);
     int i = 0;
     const cJSON *el;
     cJSON_ArrayForEach(el, item) {
@@ -278,15 +287,10 @@ gw_status gw_json_int_array(int *out, int *n, int cap, const cJSON *root, const 
 gw_status gw_json_num_array(double *out, int *n, int cap, const cJSON *root, const char *key,
                             double lo, double hi, const char *path, gw_error *err) {
     const cJSON *item;
+    int count;
     *n = 0;
-    gw_status st = lookup(&item, root, key, 0, path, err);
+    gw_status st = array_at(&item, &count, cap, root, key, "numbers", path, err);
     if (st) return st;
-    if (!cJSON_IsArray(item))
-        return gw_fail(err, GW_ERR_FORMAT, "%s: key '%s' must be an array of numbers", path, key);
-    int count = cJSON_GetArraySize(item);
-    if (count > cap)
-        return gw_fail(err, GW_ERR_FORMAT, "%s: key '%s' has %d entries, at most %d allowed", path,
-                       key, count, cap);
     int i = 0;
     const cJSON *el;
     cJSON_ArrayForEach(el, item) {

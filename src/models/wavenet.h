@@ -179,11 +179,6 @@ char *gw_wavenet_config_to_json(const gw_wavenet_config *cfg);
 
 /* steps per second: sample_rate / bands */
 int gw_wavenet_step_rate(const gw_wavenet_config *cfg);
-/* uniforms one step of one voice draws: bands (one per value) */
-static inline int gw_wavenet_uniforms(const gw_wavenet_config *cfg) {
-    return cfg->bands;
-}
-
 /* (K - 1) * sum(dilations) + 1, in steps */
 int gw_wavenet_receptive_field(const gw_wavenet_config *cfg);
 /* multiply-adds per step (one sample, or one of each band), spec count:

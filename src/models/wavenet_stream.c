@@ -59,7 +59,7 @@ struct gw_wavenet_stream {
     const float *cond_w;                       /* (L 2G16, C_g) or NULL */
     const float *lc_w;                         /* (L 2G16, n_mels) or NULL */
     const float *embed;                        /* (256, R), mu-law */
-    const float *in_w;                         /* (bands, R), logistic */
+    const float *in_w;                         /* (bands, R) times in_scale, logistic */
     const float *in_b;                         /* (R), logistic */
     const float *dil_b;                        /* (L, 2G16) */
     const float *res_b;                        /* (L, R16) */
@@ -200,7 +200,10 @@ static gw_status pack_weights(gw_wavenet_stream *s, const gw_wavenet *m, float *
     }
     if (s->logistic) {
         float *iw = base + take(&off, (size_t)s->NB * R), *ib = base + take(&off, (size_t)R);
-        memcpy(iw, w->in_w, sizeof(float) * s->NB * R);
+        /* the input scales folded in once, not per step */
+        for (int b = 0; b < s->NB; b++)
+            for (int r = 0; r < R; r++)
+                iw[(size_t)b * R + r] = w->in_w[(size_t)b * R + r] * c->in_scale[b];
         memcpy(ib, w->in_b, sizeof(float) * R);
         s->in_w = iw, s->in_b = ib;
     } else {
@@ -588,7 +591,7 @@ void gw_wavenet_stream_step(gw_wavenet_stream *s, float *logits, float *samples,
             copy_floats(xv, s->in_b, R);
             for (int b = 0; b < NB; b++)
                 for (int r = 0; r < R; r++)
-                    xv[r] += val[b] * s->cfg.in_scale[b] * s->in_w[(size_t)b * R + r];
+                    xv[r] += val[b] * s->in_w[(size_t)b * R + r];
         }
     else
         for (int v = 0; v < B; v++)

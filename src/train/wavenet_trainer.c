@@ -139,7 +139,7 @@ void gw_wavenet_band_data_scale(gw_wavenet_band_data *bd, const float *gain) {
         const float inv = gain[k] > 0 ? 1.0f / gain[k] : 1.0f;
         for (size_t j = 0; j < bd->view[k].audio_n; j++) {
             float v = x[j] * inv;
-            if (v > 1.0f || v < -1.0f) v = v > 0 ? 1.0f : -1.0f, bd->clamped++;
+            if (v > 1.0f || v < -1.0f) v = v > 0 ? 1.0f : -1.0f;
             x[j] = v;
         }
     }

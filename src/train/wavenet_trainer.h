@@ -84,7 +84,7 @@ void gw_wavenet_draw_windows(uint8_t *window, // (B, W)
 /* A logistic-output model's data (wavenet.h): every clip split by the PQMF
  * bank into `bands` sub-bands at sample_rate / bands (each clip from its own
  * start); gw_wavenet_band_data_scale then divides band k by gain[k] and
- * clamps to [-1, 1] (counted in `clamped`). view[k] is the
+ * clamps to [-1, 1]. view[k] is the
  * dataset with band k's plane as its audio and the clips in frames, so the
  * dataset's window drawing works on it unchanged; ptr[k] = &view[k]. */
 typedef struct gw_wavenet_band_data {
@@ -92,7 +92,6 @@ typedef struct gw_wavenet_band_data {
     const gw_dataset *ptr[GW_WAVENET_MAX_BANDS];
     gw_clip *clips;
     float *planes; // (bands, frames)
-    size_t clamped;
 } gw_wavenet_band_data;
 gw_status gw_wavenet_band_data_create(gw_wavenet_band_data **out, const gw_dataset *ds,
                                       int bands, gw_error *err);
