@@ -22,7 +22,9 @@ gw_status gw_audio_read_mono(float **out, size_t *n, int *file_rate, const char 
         gw_audio_free(a);
         return GW_OK;
     }
-    st = gw_resample(out, n, a->data, a->frames, a->sample_rate, rate, err);
+    gw_error re = {0};
+    st = gw_resample(out, n, a->data, a->frames, a->sample_rate, rate, &re);
+    if (st) st = gw_fail(err, st, "%s: %s", path, re.msg); /* name the file (a 1 Hz WAV) */
     gw_audio_free(a);
     return st;
 }

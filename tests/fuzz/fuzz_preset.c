@@ -1,7 +1,8 @@
-/* libFuzzer target: JSON presets (io/json.h) through the WaveNet, GAN and
- * VAE preset parsers. Any text must parse or give a one-line error naming
+/* libFuzzer target: JSON presets (io/json.h) through the WaveNet, GAN, VAE
+ * and PixelCNN preset parsers. Any text must parse or give a one-line error naming
  * the file, never crash, hang or leak. */
 #include "io/json.h"
+#include "models/pixelcnn.h"
 #include "models/specgan.h"
 #include "models/specvae.h"
 #include "models/wavenet.h"
@@ -35,8 +36,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         gw_specvae_config v;
         gw_specgan_config_default(&g);
         gw_specvae_config_default(&v);
-        gw_specgan_config_from_json(&g, root, "fuzz.json", &err);
-        gw_specvae_config_from_json(&v, root, "fuzz.json", &err);
+        gw_pixelcnn_config p;
+        gw_pixelcnn_config_default(&p);
+        gw_error e[3] = {{0}, {0}, {0}};
+        gw_specgan_config_from_json(&g, root, "fuzz.json", &e[0]);
+        gw_specvae_config_from_json(&v, root, "fuzz.json", &e[1]);
+        gw_pixelcnn_config_from_json(&p, root, "fuzz.json", &e[2]);
+        for (int i = 0; i < 3; i++)
+            if (e[i].status != GW_OK &&
+                (strncmp(e[i].msg, "fuzz.json", 9) != 0 || strchr(e[i].msg, '\n')))
+                fprintf(stderr, "not a one-line error naming the file: '%s'\n", e[i].msg), abort();
         cJSON_Delete(root);
     }
     free(text);
