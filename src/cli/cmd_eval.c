@@ -160,8 +160,8 @@ static int eval_pixelcnn(gw_pixelcnn_model *m, const gw_spec_data *d, int n, uin
         gw_pixelcnn_quantise(q + i * img, d->val + i * img, M, T);
         if (!c->classes) continue;
         char name[256], list[2048];
-        const char *file = gw_spec_data_file(d, 1, i);
-        gw_spec_class_of(name, sizeof name, file);
+        const char *file = gw_spec_data_file(d, 1, i)->rel;
+        gw_spec_class_of(name, sizeof name, gw_spec_data_file(d, 1, i));
         if ((lv[i] = gw_pixelcnn_model_class(m, name)) < 0) {
             fprintf(stderr, "genwave: %s/%s: class '%s' is not one %s knows (%s)\n",
                     d->ds->report->root, file, name, path,

@@ -197,11 +197,63 @@ static gw_dataset_file *find_file(gw_dataset_report *r, const char *rel) {
     return bsearch(&key, r->files, r->n_files, sizeof key, by_rel);
 }
 
+/* manifest.csv's columns. A first line with a column "file" is a header
+ * that names them, in any order (file is required; the others optional): "file,class" labels
+ * one-shots, "file,note,velocity,split" a pitched instrument. Without such a
+ * header the columns are positional, file,note,velocity[,split], and a first
+ * line whose note is not a number is skipped as a header, as before. */
+enum { COL_FILE, COL_NOTE, COL_VELOCITY, COL_SPLIT, COL_CLASS, N_COLS, MAX_FIELDS = 16 };
+static const char *const col_names[N_COLS] = {"file", "note", "velocity", "split", "class"};
+
+/* splits s at commas, in place, into at most MAX_FIELDS trimmed fields;
+ * returns their count, or -1 if there are more */
+static int split_fields(char *s, char **fields) {
+    int n = 0;
+    for (char *p = s;; n++) {
+        if (n == MAX_FIELDS) return -1;
+        char *c = strchr(p, ',');
+        if (c) *c = 0;
+        fields[n] = trim_field(p);
+        if (!c) return n + 1;
+        p = c + 1;
+    }
+}
+
+/* the header's column map into col[] (-1: absent); 0 if the line is no
+ * named header, 1 if it is, or an error naming the column */
+static gw_status parse_header(int *named, int col[N_COLS], char **fields, int nf, const char *path,
+                              long lineno, gw_error *err) {
+    *named = 0;
+    int has_file = 0;
+    for (int i = 0; i < nf; i++)
+        has_file |= !strcmp(fields[i], "file");
+    if (!has_file) return GW_OK;
+    for (int c = 0; c < N_COLS; c++)
+        col[c] = -1;
+    for (int i = 0; i < nf; i++) {
+        int c = 0;
+        while (c < N_COLS && strcmp(fields[i], col_names[c]))
+            c++;
+        if (c == N_COLS)
+            return gw_fail(
+                err, GW_ERR_FORMAT,
+                "%s:%ld: unknown column '%s' (known: file, note, velocity, split, class)", path,
+                lineno, fields[i]);
+        if (col[c] >= 0)
+            return gw_fail(err, GW_ERR_FORMAT, "%s:%ld: column '%s' named twice", path, lineno,
+                           fields[i]);
+        col[c] = i;
+    }
+    *named = 1;
+    return GW_OK;
+}
+
 /* manifest.csv rows win over file-name tokens */
 static gw_status apply_labels(gw_dataset_report *r, const char *dir, gw_error *err) {
     for (size_t i = 0; i < r->n_files; i++) {
         gw_dataset_label_from_name(r->files[i].rel, &r->files[i].note, &r->files[i].velocity);
         r->files[i].split = -1;
+        r->files[i].class_name[0] = 0;
     }
     char path[8192];
     snprintf(path, sizeof path, "%s/%s", dir, MANIFEST);
@@ -211,62 +263,98 @@ static gw_status apply_labels(gw_dataset_report *r, const char *dir, gw_error *e
     size_t cap = 0;
     long lineno = 0;
     gw_status st = GW_OK;
-    int seen_header = 0;
+    int seen_header = 0, named = 0, n_named = 0;
+    int col[N_COLS] = {COL_FILE, COL_NOTE, COL_VELOCITY, COL_SPLIT, -1}; /* positional */
     while (!st && getline(&line, &cap, f) > 0) {
         lineno++;
         char *s = trim_field(line);
         if (!*s || *s == '#') continue;
-        char *c1 = strchr(s, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
-        char *c3 = c2 ? strchr(c2 + 1, ',') : NULL;
-        if (c1) *c1 = 0;
-        if (c2) *c2 = 0;
-        if (c3) *c3 = 0;
-        char *file = trim_field(s), *ns = c1 ? trim_field(c1 + 1) : "",
-             *vs = c2 ? trim_field(c2 + 1) : "", *sp = c3 ? trim_field(c3 + 1) : "";
-        int note = -1, vel = -1;
-        int pn = parse_int_field(ns, 0, 127, &note), pv = parse_int_field(vs, 1, 127, &vel);
-        if (!seen_header) { /* the header line: "file,note,velocity" */
-            seen_header = 1;
-            if (pn <= 0) continue;
-        }
-        if (!c1) {
-            st = gw_fail(err, GW_ERR_FORMAT, "%s:%ld: expected 'file,note,velocity'", path, lineno);
+        char *fields[MAX_FIELDS];
+        int nf = split_fields(s, fields);
+        if (nf < 0) {
+            st = gw_fail(err, GW_ERR_FORMAT, "%s:%ld: more than %d columns", path, lineno,
+                         MAX_FIELDS);
             break;
         }
+        const int first = !seen_header;
+        if (first) {
+            seen_header = 1;
+            if ((st = parse_header(&named, col, fields, nf, path, lineno, err))) break;
+            if (named) {
+                n_named = nf;
+                continue;
+            }
+        }
+        if (named ? nf > n_named : nf < 2) {
+            if (named)
+                st = gw_fail(err, GW_ERR_FORMAT, "%s:%ld: %d columns where the header names %d",
+                             path, lineno, nf, n_named);
+            else
+                st = gw_fail(err, GW_ERR_FORMAT, "%s:%ld: expected 'file,note,velocity'", path,
+                             lineno);
+            break;
+        }
+        const char *v[N_COLS];
+        for (int c = 0; c < N_COLS; c++)
+            v[c] = col[c] >= 0 && col[c] < nf ? fields[col[c]] : "";
+        int note = -1, vel = -1;
+        int pn = parse_int_field(v[COL_NOTE], 0, 127, &note);
+        int pv = parse_int_field(v[COL_VELOCITY], 1, 127, &vel);
+        if (!named && first && pn <= 0) continue; /* a header of other names */
         if (pn < 0) {
             st = gw_fail(err, GW_ERR_FORMAT, "%s:%ld: note '%s' is not a MIDI note 0..127", path,
-                         lineno, ns);
+                         lineno, v[COL_NOTE]);
             break;
         }
         if (pv < 0) {
             st = gw_fail(err, GW_ERR_FORMAT, "%s:%ld: velocity '%s' is not 1..127", path, lineno,
-                         vs);
+                         v[COL_VELOCITY]);
             break;
         }
-        /* an optional 4th column puts the file on a side of the split (e.g.
-         * every file of one recording held out, so that "held-out" means
-         * sounds the model has never heard, not neighbours of training ones) */
+        /* the split column puts the file on a side of the split (e.g. every
+         * file of one recording held out, so that "held-out" means sounds the
+         * model has never heard, not neighbours of training ones) */
         int split = -1;
-        if (!strcmp(sp, "train"))
+        if (!strcmp(v[COL_SPLIT], "train"))
             split = 0;
-        else if (!strcmp(sp, "val"))
+        else if (!strcmp(v[COL_SPLIT], "val"))
             split = 1;
-        else if (*sp) {
+        else if (*v[COL_SPLIT]) {
             st = gw_fail(err, GW_ERR_FORMAT, "%s:%ld: split '%s' is not 'train' or 'val'", path,
-                         lineno, sp);
+                         lineno, v[COL_SPLIT]);
             break;
         }
+        const char *cls = v[COL_CLASS];
+        size_t cl = strlen(cls);
+        if (cl >= sizeof r->files[0].class_name) {
+            st = gw_fail(err, GW_ERR_FORMAT, "%s:%ld: class '%.40s...' is longer than %zu bytes",
+                         path, lineno, cls, sizeof r->files[0].class_name - 1);
+            break;
+        }
+        for (size_t k = 0; k < cl && !st; k++)
+            if ((unsigned char)cls[k] < 0x20 || cls[k] == 0x7f)
+                st = gw_fail(err, GW_ERR_FORMAT, "%s:%ld: class '%s' holds a control character",
+                             path, lineno, cls);
+        if (st) break;
+        const char *file = v[COL_FILE];
         while (file[0] == '.' && file[1] == '/')
             file += 2;
+        if (!*file) {
+            st = gw_fail(err, GW_ERR_FORMAT, "%s:%ld: no file name", path, lineno);
+            break;
+        }
         gw_dataset_file *df = find_file(r, file);
         if (!df) {
             st = add_warning(r, err, "%s:%ld: no audio file '%s' in the dataset", MANIFEST, lineno,
                              file);
             continue;
         }
-        df->note = pn > 0 ? note : -1;
-        df->velocity = pn > 0 && pv > 0 ? vel : -1;
+        if (col[COL_NOTE] >= 0) {
+            df->note = pn > 0 ? note : -1;
+            df->velocity = pn > 0 && pv > 0 ? vel : -1;
+        }
         df->split = split;
+        snprintf(df->class_name, sizeof df->class_name, "%s", cls);
     }
     free(line);
     fclose(f);
@@ -296,9 +384,10 @@ static void assign_split(gw_dataset_report *r, const gw_dataset_opts *o) {
     uint64_t hlo = UINT64_MAX, hhi = 0;
     for (size_t i = 0; i < r->n_files; i++) {
         gw_dataset_file *f = &r->files[i];
-        f->is_val = f->status == GW_FILE_OK &&
-                    (f->split >= 0 ? f->split == 1
-                                   : gw_dataset_split_is_val(f->rel, o->split_seed, o->val_fraction));
+        f->is_val =
+            f->status == GW_FILE_OK &&
+            (f->split >= 0 ? f->split == 1
+                           : gw_dataset_split_is_val(f->rel, o->split_seed, o->val_fraction));
         if (f->status != GW_FILE_OK) continue;
         if (f->split >= 0) forced++;
         n_ok++, n_val += f->is_val;
@@ -360,8 +449,8 @@ static gw_status analyse(gw_dataset_file *f, const char *path, const gw_dataset_
                  a->sample_rate);
         bad = why;
     } else if (!(peak <= 1000.0f)) { /* NaN, Inf, or 60 dB over full scale */
-        snprintf(why, sizeof why, "samples up to %g: not audio in [-1, 1] (a float file gone wrong?)",
-                 (double)peak);
+        snprintf(why, sizeof why,
+                 "samples up to %g: not audio in [-1, 1] (a float file gone wrong?)", (double)peak);
         bad = why;
     }
     if (bad) {
@@ -984,7 +1073,8 @@ void gw_dataset_report_brief(const gw_dataset_report *r, FILE *out, const char *
         fprintf(out, "warning: ... and %zu more (genwave dataset %s lists them all)\n",
                 r->n_warnings - 10, gw_printable(line, sizeof line, r->root));
     if (r->n_val_files == 0)
-        fprintf(out, "warning: no file is held out (%zu usable): the held-out figures are measured "
-                     "on training data and cannot show overfitting; add files\n",
+        fprintf(out,
+                "warning: no file is held out (%zu usable): the held-out figures are measured "
+                "on training data and cannot show overfitting; add files\n",
                 r->n_ok);
 }

@@ -14,9 +14,13 @@
  * Unreadable or truncated files are skipped with one warning line each in
  * report->warnings; library code never prints.
  *
- * Labels (optional): DIR/manifest.csv with a header line and rows
- * "file,note,velocity" (file relative to DIR; velocity may be empty) wins;
- * otherwise the file name may carry tokens "n<NOTE>" and "v<VEL>" separated by
+ * Labels (optional): DIR/manifest.csv wins, one row per file (relative to
+ * DIR). A first line with a column "file" names the columns in any order:
+ * file, note, velocity, split (train|val) and class (a name, for models
+ * conditioned on classes), all but file optional, e.g. "file,class" for
+ * one-shots. Without such a header the columns are file,note,velocity[,split]
+ * (velocity may be empty) and the first line is skipped as a header.
+ * Otherwise the file name may carry tokens "n<NOTE>" and "v<VEL>" separated by
  * '_', '-', '.' or ' ', e.g. "piano_n60_v100.wav" (note 0..127, velocity
  * 1..127). Unlabelled: note = velocity = -1.
  *
@@ -75,7 +79,8 @@ typedef struct gw_dataset_file {
     float peak_db;          /* peak level, dBFS */
     int note, velocity;     /* -1 when unlabelled */
     int is_val;             /* split side */
-    int split;              /* manifest.csv's 4th column: -1 none (hashed), 0 train, 1 val */
+    int split;              /* manifest.csv's split column: -1 none (hashed), 0 train, 1 val */
+    char class_name[64];    /* manifest.csv's class column; "" when none */
     int padded;             /* clip mode: shorter than a clip, padded */
     int64_t size, mtime_ns; /* for the cache key */
 } gw_dataset_file;

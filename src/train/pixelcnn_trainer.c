@@ -139,7 +139,7 @@ static gw_status find_classes(char (**out)[GW_PIXELCNN_CLASS_NAME_MAX], int *n_o
     for (size_t i = 0; i < rep->n_files; i++) {
         if (rep->files[i].status != GW_FILE_OK) continue;
         char name[NAME_BUF];
-        gw_spec_class_of(name, sizeof name, rep->files[i].rel);
+        gw_spec_class_of(name, sizeof name, &rep->files[i]);
         if (strlen(name) >= GW_PIXELCNN_CLASS_NAME_MAX) {
             free(names);
             return gw_fail(err, GW_ERR_ARG, "%s/%s: class '%.40s...' is longer than %d bytes",
@@ -154,7 +154,8 @@ static gw_status find_classes(char (**out)[GW_PIXELCNN_CLASS_NAME_MAX], int *n_o
         gw_status st =
             gw_fail(err, GW_ERR_ARG,
                     "%s: %zu classes (%s, %s%s) where the preset allows %d; a file's class is "
-                    "its first folder or the start of its name (docs/pixelcnn.md)",
+                    "manifest.csv's class column, else its first folder or the start of its name "
+                    "(docs/pixelcnn.md)",
                     rep->root, u, names[0], names[1], u > 2 ? ", ..." : "", max);
         free(names);
         return st;

@@ -57,8 +57,7 @@ static float *gather(const float *lm, const size_t *idx, size_t n, size_t img) {
 }
 
 gw_status gw_spec_data_load(gw_spec_data **out, const char *dir, const char *cache_dir,
-                            gw_specfeat *feat, int fit,
-                            uint64_t split_seed, gw_error *err) {
+                            gw_specfeat *feat, int fit, uint64_t split_seed, gw_error *err) {
     *out = NULL;
     const gw_specfeat_config *c = gw_specfeat_cfg(feat);
     gw_spec_data *d = calloc(1, sizeof *d);
@@ -240,15 +239,19 @@ gw_status gw_spec_run_load(void *ctx, const gw_gwm *f, gw_error *err) {
     return gw_spec_batcher_load(((gw_spec_run *)ctx)->batcher, f, err);
 }
 
-void gw_spec_class_of(char *name, size_t cap, const char *rel) {
-    const char *slash = strchr(rel, '/');
+void gw_spec_class_of(char *name, size_t cap, const gw_dataset_file *f) {
+    if (f->class_name[0]) { /* manifest.csv's class column */
+        snprintf(name, cap, "%s", f->class_name);
+        return;
+    }
+    const char *rel = f->rel, *slash = strchr(rel, '/');
     size_t n = slash ? (size_t)(slash - rel) : strcspn(rel, "_ .");
     if (n == 0) n = strlen(rel); /* "_x.wav", ".x.wav": the whole name rather than nothing */
     snprintf(name, cap, "%.*s", (int)n, rel);
 }
 
-const char *gw_spec_data_file(const gw_spec_data *d, int val, size_t i) {
+const gw_dataset_file *gw_spec_data_file(const gw_spec_data *d, int val, size_t i) {
     const gw_dataset *ds = d->ds;
     const size_t clip = val && !d->val_is_train ? ds->val[i] : ds->train[i];
-    return ds->report->files[ds->clips[clip].file].rel;
+    return &ds->report->files[ds->clips[clip].file];
 }

@@ -183,12 +183,13 @@ gw_status gw_pixelcnn_trainer_run(const gw_spec_trainer_opts *o, gw_spec_trainer
                                   gw_error *err);
 
 /* ---- classes of files (class-conditioned models) ---- */
-/* The class of a file from its path relative to the data folder: its first
- * folder when it sits in one ("kick/a.wav" -> "kick"), else its name up to
- * the first '_', ' ' or '.' ("snare_03.wav" -> "snare"). Truncated to cap. */
-void gw_spec_class_of(char *name, size_t cap, const char *rel);
-/* the relative path of the file image i of d's training (val = 0) or
- * held-out (val = 1) images comes from */
-const char *gw_spec_data_file(const gw_spec_data *d, int val, size_t i);
+/* The class of a file: manifest.csv's class column when it names one, else
+ * from its path relative to the data folder: its first folder when it sits
+ * in one ("kick/a.wav" -> "kick"), else its name up to the first '_', ' ' or
+ * '.' ("snare_03.wav" -> "snare"). Truncated to cap. */
+void gw_spec_class_of(char *name, size_t cap, const gw_dataset_file *f);
+/* the file image i of d's training (val = 0) or held-out (val = 1) images
+ * comes from */
+const gw_dataset_file *gw_spec_data_file(const gw_spec_data *d, int val, size_t i);
 
 #endif

@@ -35,6 +35,29 @@ grep -q "bits/dim (0 classes)" "$T/out" || fail "train pixelcnn summary: $(cat "
     --sample-every 2 --batch 4 >"$T/out" 2>"$T/err" || fail "train conditioned: $(tail -3 "$T/err")"
 grep -q "conditioned on 2 classes: hat, kick" "$T/err" || fail "classes not reported: $(cat "$T/err")"
 grep -q "(2 classes)" "$T/out" || fail "train conditioned summary: $(cat "$T/out")"
+# manifest.csv's class column wins over the names: every kick "low", the
+# hats split into "high" and "air" (a "file,class" manifest)
+cp -r "$T/data" "$T/mdata"
+{
+    echo "file,class"
+    for i in $(seq 1 6); do echo "kick_$i.wav,low"; done
+    for i in 1 2 3; do echo "hat_$i.wav,high"; done
+    for i in 4 5 6; do echo "hat_$i.wav,air"; done
+} >"$T/mdata/manifest.csv"
+"$GW" train pixelcnn --data "$T/mdata" --preset "$T/cond.json" --out "$T/m" --steps 1 --batch 4 \
+    >/dev/null 2>"$T/err" || fail "train on a class manifest: $(tail -3 "$T/err")"
+grep -q "conditioned on 3 classes: air, high, low" "$T/err" ||
+    fail "manifest classes not used: $(cat "$T/err")"
+# with only hat_1 relabelled there are 3 classes again (hat, kick, odd)...
+printf 'file,class\nhat_1.wav,odd\n' >"$T/mdata/manifest.csv"
+"$GW" train pixelcnn --data "$T/mdata" --preset "$T/cond.json" --out "$T/m" --steps 1 --batch 4 \
+    --overwrite >/dev/null 2>"$T/err" || fail "train on a partial class manifest: $(tail -3 "$T/err")"
+grep -q "conditioned on 3 classes: hat, kick, odd" "$T/err" ||
+    fail "partial manifest classes: $(cat "$T/err")"
+# ... and over the preset's one class it is refused, saying where classes come from
+"$GW" train pixelcnn --data "$T/mdata" --preset "$T/cond1.json" --out "$T/m1" --steps 1 \
+    >/dev/null 2>"$T/err" && fail "3 classes over a preset of 1 accepted"
+grep -q "manifest.csv's class column" "$T/err" || fail "class limit message: $(cat "$T/err")"
 # the same run directory again without --resume is refused; --resume continues
 "$GW" train pixelcnn --data "$T/data" --preset "$T/cond.json" --out "$T/c" --steps 3 >/dev/null 2>"$T/err" &&
     fail "train into a run with a checkpoint without --resume succeeded"

@@ -221,6 +221,43 @@ static void test_labels(void **state) {
     put_file(dir, "manifest.csv", bad, strlen(bad));
     assert_int_equal(gw_dataset_scan(&r, dir, NULL, &err), GW_ERR_FORMAT);
     assert_non_null(strstr(err.msg, "manifest.csv:2: note '200' is not a MIDI note"));
+    /* a named header: columns in any order, a class column, no note column
+     * (names then keep labelling notes) */
+    const char *named = "# one-shots\nclass,file\nkick,a_n40.wav\n\"hat\",b.wav\n";
+    put_file(dir, "manifest.csv", named, strlen(named));
+    assert_int_equal(gw_dataset_scan(&r, dir, NULL, &err), GW_OK);
+    assert_string_equal(file_named(r, "b.wav")->class_name, "hat");
+    gw_dataset_report_free(r);
+    named = "# one-shots\nfile,class\na_n40.wav,kick\n\"b.wav\",\"hat\"\nc_n50_v20.wav\n";
+    put_file(dir, "manifest.csv", named, strlen(named));
+    assert_int_equal(gw_dataset_scan(&r, dir, NULL, &err), GW_OK);
+    assert_string_equal(file_named(r, "a_n40.wav")->class_name, "kick");
+    assert_string_equal(file_named(r, "b.wav")->class_name, "hat");
+    assert_string_equal(file_named(r, "c_n50_v20.wav")->class_name, "");
+    assert_int_equal(file_named(r, "a_n40.wav")->note, 40); /* from the name */
+    assert_int_equal(file_named(r, "c_n50_v20.wav")->velocity, 20);
+    gw_dataset_report_free(r);
+    const char *reordered = "file,split,velocity,note,class\nb.wav,val,90,61,snare\n";
+    put_file(dir, "manifest.csv", reordered, strlen(reordered));
+    assert_int_equal(gw_dataset_scan(&r, dir, NULL, &err), GW_OK);
+    assert_int_equal(file_named(r, "b.wav")->note, 61);
+    assert_int_equal(file_named(r, "b.wav")->velocity, 90);
+    assert_int_equal(file_named(r, "b.wav")->is_val, 1);
+    assert_string_equal(file_named(r, "b.wav")->class_name, "snare");
+    gw_dataset_report_free(r);
+    const char *refused[][2] = {
+        {"file,note,pitch\nb.wav,60,1\n", "manifest.csv:1: unknown column 'pitch'"},
+        {"file,class,class\nb.wav,a,b\n", "manifest.csv:1: column 'class' named twice"},
+        {"file,class\nb.wav,kick,extra\n", "manifest.csv:2: 3 columns where the header names 2"},
+        {"file,class\nb.wav,kick\x01\n", "holds a control character"},
+        {"file,class\n,kick\n", "manifest.csv:2: no file name"},
+    };
+    for (size_t k = 0; k < sizeof refused / sizeof refused[0]; k++) {
+        put_file(dir, "manifest.csv", refused[k][0], strlen(refused[k][0]));
+        assert_int_equal(gw_dataset_scan(&r, dir, NULL, &err), GW_ERR_FORMAT);
+        if (!strstr(err.msg, refused[k][1])) fail_msg("%s: '%s'", refused[k][1], err.msg);
+        assert_null(strchr(err.msg, '\n'));
+    }
     rm_rf(dir);
 }
 

@@ -636,6 +636,19 @@ static void test_band_model(void **state) {
         free(a);
         host_free(H);
     }
+    /* a host rate the 48 kHz model cannot reach (the engine converts by at
+     * most 8x): one line naming the file, and the previous model plays on */
+    host *H = host_with_model(4000, 64, g_model);
+    H->log_text[0] = 0;
+    float *a = calloc(4000, sizeof *a);
+    event e[3] = {set_model(10, g_bands), get_model(100), note_on(200, 60, 100)};
+    host_play(H, a, 4000, 64, e, 3);
+    if (!strstr(H->log_text, g_bands) || !strstr(H->log_text, "cannot play at 4000 Hz"))
+        fail_msg("log does not refuse %s at 4000 Hz: %s", g_bands, H->log_text);
+    assert_string_equal(H->notified_path, g_model);
+    assert_true(rms(a, 1000, 4000) > 0.01);
+    free(a);
+    host_free(H);
 }
 
 int main(void) {
