@@ -11,8 +11,11 @@
  *        generated (diversity), with held-out -> training as the real
  *        reference.
  *   VAE: held-out ELBO in nats per clip and per dimension, reconstruction
- *        log-spectral distance in dB, active latent dims; the same for an
- *        untrained model of the same shape.
+ *        log-spectral distance in dB, active latent dims; the ELBO as a
+ *        bound in bits per dimension on the PixelCNN's 256-level pixels
+ *        (gw_specvae_discrete_bits, with the decoder's variance and with
+ *        one fitted on the training clips); the GAN's figures for clips
+ *        decoded from the prior; all also for an untrained model.
  *   PixelCNN: held-out bits per dimension (the exact likelihood of the
  *        quantised images), and the GAN's figures for its samples, each
  *        generated clip taking the class of a held-out clip in turn; both
@@ -29,8 +32,8 @@
 
 static void usage(FILE *f) {
     fprintf(f, "usage: genwave eval MODEL.gwm --data DIR [-n N] [--seed S] [--split-seed S]\n"
-               "  -n N            generated clips for the GAN and PixelCNN figures\n"
-               "                  (default 256 GAN, 64 PixelCNN)\n"
+               "  -n N            generated clips for the Frechet and nearest-neighbour\n"
+               "                  figures (default 256 GAN and VAE, 64 PixelCNN)\n"
                "  --seed S        seed of the latents / posterior samples (default 1)\n"
                "  --split-seed S  train/held-out split (default: the model's train.seed)\n");
 }
@@ -93,6 +96,12 @@ static void print_clips(const gw_spec_data *d, int n) {
            d->val_is_train ? " (under 2 held out: using training clips)" : "", n);
 }
 
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static int eval_gan(gw_spec_model *m, const gw_spec_data *d, int n, uint64_t seed) {
     int rc = 1, Z = m->z_dim;
     float *z = malloc((size_t)n * Z * sizeof(float)),
@@ -115,19 +124,16 @@ static int eval_gan(gw_spec_model *m, const gw_spec_data *d, int n, uint64_t see
         goto done;
     }
     gw_specgan_generate(untrained, ceil, z, n);
+    const double t0 = now_seconds();
     gw_specgan_generate(m->gan, gen, z, n);
+    const double per = (now_seconds() - t0) / n;
     print_clips(d, n);
+    printf("sampling (generator at z from the prior): %.5f s per clip\n", per);
     rc = report_generated(d, gen, ceil, n, m->M, m->T, "generator");
 done:
     gw_specgan_free(untrained);
     free(z), free(gen), free(ceil);
     return rc;
-}
-
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* bits/dim of the held-out images q (nv, H, W) under net (arena batch 16) */
@@ -209,30 +215,74 @@ static void print_vae(const char *what, const gw_specvae_eval *e, int D, int Z) 
            what, e->elbo, e->elbo_per_dim, D, e->lsd_db, e->active, Z);
 }
 
-static int eval_vae(gw_spec_model *m, const gw_spec_data *d, uint64_t seed) {
+/* bits/dim of the held-out clips as the VAE's discretised bound, with the
+ * decoder's own variance and with the one fitted on the training clips */
+static gw_status vae_bits(gw_specvae *v, const gw_spec_data *d, uint64_t seed, double bits[2],
+                          double *var_fit, gw_error *err) {
+    gw_status st =
+        gw_specvae_discrete_bits(v, &bits[1], var_fit, 0, d->train, d->n_train, seed, err);
+    if (!st) st = gw_specvae_discrete_bits(v, &bits[0], NULL, 0, d->val, d->n_val, seed, err);
+    if (!st)
+        st = gw_specvae_discrete_bits(v, &bits[1], NULL, *var_fit, d->val, d->n_val, seed, err);
+    return st;
+}
+
+static int eval_vae(gw_spec_model *m, const gw_spec_data *d, int n, uint64_t seed) {
     gw_error err = {0};
     gw_specvae_eval e, u;
     gw_specvae *untrained = NULL;
-    gw_rng init;
+    const int Z = m->z_dim;
+    float *z = malloc((size_t)n * Z * sizeof(float)),
+          *gen = malloc((size_t)n * m->img * sizeof(float)),
+          *ceil = malloc((size_t)n * m->img * sizeof(float));
+    double bits[2], bits_u[2], var, var_u;
+    int rc = 1;
+    gw_rng init, rng;
     gw_rng_seed(&init, seed);
-    if (gw_specvae_evaluate(m->vae, &e, NULL, d->val, d->n_val, seed, &err) ||
-        gw_specvae_create(&untrained, &m->vae->cfg, 64, &init, &err)) {
-        gw_specvae_free(untrained);
-        return gw_cli_error(&err);
+    if (!z || !gen || !ceil) {
+        fprintf(stderr, "genwave: out of memory\n");
+        goto done;
     }
+    if (gw_specvae_evaluate(m->vae, &e, NULL, d->val, d->n_val, seed, &err) ||
+        vae_bits(m->vae, d, seed, bits, &var, &err) ||
+        gw_specvae_create(&untrained, &m->vae->cfg, 64, &init, &err))
+        goto fail;
     /* the untrained model shares the trained one's feature statistics */
     memcpy(gw_specfeat_mean(untrained->feat), gw_specfeat_mean(m->feat),
            (size_t)m->M * sizeof(float));
     memcpy(gw_specfeat_std(untrained->feat), gw_specfeat_std(m->feat),
            (size_t)m->M * sizeof(float));
-    gw_status st = gw_specvae_evaluate(untrained, &u, NULL, d->val, d->n_val, seed, &err);
-    gw_specvae_free(untrained);
-    if (st) return gw_cli_error(&err);
-    printf("clips: %zu held out%s\n", d->val_is_train ? d->n_train : d->n_val,
-           d->val_is_train ? " (under 2 held out: using training clips)" : "");
+    if (gw_specvae_evaluate(untrained, &u, NULL, d->val, d->n_val, seed, &err) ||
+        vae_bits(untrained, d, seed, bits_u, &var_u, &err))
+        goto fail;
+    /* new clips: the decoder at z drawn from the prior N(0, I) */
+    gw_rng_seed(&rng, seed);
+    for (size_t i = 0; i < (size_t)n * Z; i++)
+        z[i] = gw_rng_normal(&rng);
+    const double t0 = now_seconds();
+    gw_specvae_decode(m->vae, gen, z, n);
+    const double per = (now_seconds() - t0) / n;
+    gw_specvae_decode(untrained, ceil, z, n);
+    print_clips(d, n);
     print_vae("model", &e, (int)m->img, m->z_dim);
     print_vae("untrained", &u, (int)m->img, m->z_dim);
-    return 0;
+    printf("held-out bits per dimension (the ELBO as a bound on the same %d-level pixels as a "
+           "PixelCNN's; uniform = 8)\n",
+           GW_SPEC_LEVELS);
+    printf("  model, decoder variance %.3f   %10.4f\n", (double)m->vae->cfg.dec_var, bits[0]);
+    printf("  model, variance fitted %.5f  %10.4f\n", var, bits[1]);
+    printf("  untrained model (fitted %.4f) %10.4f\n", var_u, bits_u[1]);
+    printf("  (fitted: the training clips' mean squared error, the decoder variance that makes "
+           "them likeliest)\n");
+    printf("sampling (decoder at z from the prior): %.5f s per clip\n", per);
+    rc = report_generated(d, gen, ceil, n, m->M, m->T, "decoder");
+    goto done;
+fail:
+    rc = gw_cli_error(&err);
+done:
+    gw_specvae_free(untrained);
+    free(z), free(gen), free(ceil);
+    return rc;
 }
 
 int gw_cmd_eval(int argc, char **argv) {
@@ -300,7 +350,7 @@ int gw_cmd_eval(int argc, char **argv) {
         rc = eval_pixelcnn(&pm, d, n > 0 ? (int)n : 64, (uint64_t)seed, model);
     } else {
         rc = m.gan ? eval_gan(&m, d, n > 0 ? (int)n : 256, (uint64_t)seed)
-                   : eval_vae(&m, d, (uint64_t)seed);
+                   : eval_vae(&m, d, n > 0 ? (int)n : 256, (uint64_t)seed);
     }
     gw_spec_data_free(d);
 done:

@@ -864,9 +864,7 @@ void gw_pixelcnn_train_backward(gw_pixelcnn_train *t) {
 void gw_pixelcnn_quantise(uint8_t *q, const float *img, int n_mels, int frames) {
     for (int b = 0; b < n_mels; b++)
         for (int f = 0; f < frames; f++) {
-            /* fmaxf/fminf also map a NaN to a bound, so q is always a class */
-            const float x = fminf(fmaxf(img[(size_t)b * frames + f], -1.0f), 1.0f);
-            q[(size_t)f * n_mels + b] = (uint8_t)lrintf((x + 1.0f) * 127.5f);
+            q[(size_t)f * n_mels + b] = (uint8_t)gw_spec_level(img[(size_t)b * frames + f]);
         }
 }
 

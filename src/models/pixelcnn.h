@@ -77,7 +77,7 @@
 #define GW_PIXELCNN_KIND "pixelcnn"
 
 enum {
-    GW_PIXELCNN_LEVELS = 256, /* classes per pixel */
+    GW_PIXELCNN_LEVELS = GW_SPEC_LEVELS, /* classes per pixel (spec_features.h) */
     GW_PIXELCNN_MAX_LAYERS = 64,
     GW_PIXELCNN_MAX_CHANNELS = 1024,
     GW_PIXELCNN_MAX_CLASSES = 65536,

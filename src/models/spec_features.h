@@ -24,6 +24,7 @@
 #include "nn/gwm.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 
 typedef struct gw_specfeat_config {
     int sample_rate;  /* Hz */
@@ -64,6 +65,16 @@ void gw_specfeat_fit(gw_specfeat *f, const float *logmels, size_t n);
 /* image (n_mels, frames) <-> log-mel (n_mels, frames); in place is fine */
 void gw_specfeat_normalise(const gw_specfeat *f, float *img, const float *logmel);
 void gw_specfeat_denormalise(const gw_specfeat *f, float *logmel, const float *img);
+/* The 256 levels of a normalised value, shared by the PixelCNN's pixels and
+ * the VAE's discretised bound (so their bits/dim compare): x clamped to
+ * [-1, 1] (a NaN to a bound), level round((x + 1) 127.5); level k stands
+ * for the bin k / 127.5 - 1 +- 1 / 255. */
+enum { GW_SPEC_LEVELS = 256 };
+static inline int gw_spec_level(float x) {
+    x = fminf(fmaxf(x, -1.0f), 1.0f);
+    return (int)lrintf((x + 1.0f) * 127.5f);
+}
+
 /* clip -> image */
 void gw_specfeat_image(gw_specfeat *f, float *img, const float *clip);
 /* image -> clip_samples of audio by mel inversion and gl_iters iterations of

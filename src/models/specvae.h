@@ -119,6 +119,23 @@ typedef struct gw_specvae_eval {
 gw_status gw_specvae_evaluate(gw_specvae *m, gw_specvae_eval *ev, float *kl_dim, const float *img,
                               size_t n, uint64_t seed, gw_error *err);
 
+/* The ELBO as a bound on the likelihood of the same 256-level pixels the
+ * PixelCNN models (gw_spec_level), so the two compare in bits per dimension:
+ * the decoder N(xhat(z), var) discretised, each level taking the Gaussian's
+ * mass over its bin (the end levels their whole tail, as PixelCNN++ does
+ * for its logistics), one posterior sample per clip (seeded as in
+ * gw_specvae_evaluate):
+ *   bits = -(E_q[sum_d log P(level_d | z)] - KL) / (D ln 2), mean over clips.
+ * var <= 0 uses the model's own cfg.dec_var. mse (may be NULL) gets the mean
+ * of (x - xhat(z))^2 over every value: the var that maximises the Gaussian
+ * likelihood of these clips with the decoder as it is. */
+gw_status gw_specvae_discrete_bits(gw_specvae *m, double *bits, double *mse, double var,
+                                   const float *img, size_t n, uint64_t seed, gw_error *err);
+
+/* log of the N(mu, sigma^2) mass of level k's bin (the end levels: their
+ * tails), natural log */
+double gw_specvae_level_log_mass(int k, double mu, double sigma);
+
 gw_status gw_specvae_write(gw_specvae *m, gw_gwm_writer *w, gw_error *err);
 gw_status gw_specvae_from_gwm(gw_specvae **out, const gw_gwm *f, int B_max, gw_error *err);
 

@@ -70,6 +70,13 @@ grep -q "log-spectral distance" "$T/out" || fail "reconstruct summary"
 grep -q "ceiling: untrained generator" "$T/out" || fail "eval gan output: $(cat "$T/out")"
 "$GW" eval "$T/vae/model.gwm" --data "$T/data" >"$T/out" 2>"$T/err" || fail "eval vae: $(cat "$T/err")"
 grep -q "active dims" "$T/out" || fail "eval vae output: $(cat "$T/out")"
+grep -q "ceiling: untrained decoder" "$T/out" || fail "eval vae samples: $(cat "$T/out")"
+# the discretised bound: finite bits per dimension, the fitted variance's
+# below the untrained model's
+b=$(awk '/model, variance fitted/ {print $NF}' "$T/out")
+bu=$(awk '/untrained model \(fitted/ {print $NF}' "$T/out")
+awk -v b="$b" -v u="$bu" 'BEGIN { exit !(b > 0 && b < u) }' ||
+    fail "eval vae bits/dim $b vs untrained $bu: $(cat "$T/out")"
 
 # ---- bad input: one error line, non-zero exit ----
 expect_error() { # expect_error CODE ARGS...

@@ -133,19 +133,27 @@ static void test_reference_shapes_and_constants(void **state) {
     assert_float_equal(gw_specvae_beta_at(&cfg, 500), 2.0f, 0);
 }
 
+/* a small model ready to train on a fixed batch x (4 images of 64 values)
+ * of stripes, drawing from rng */
+static gw_specvae *striped_batch(float x[4 * 64], gw_specvae_config *cfg, gw_rng *rng) {
+    small_config(cfg);
+    gw_rng_seed(rng, 6);
+    gw_specvae *m = NULL;
+    gw_error err = {0};
+    assert_int_equal(gw_specvae_create(&m, cfg, 4, rng, &err), GW_OK);
+    assert_int_equal(gw_specvae_train_begin(m, &err), GW_OK);
+    for (int i = 0; i < 4 * 64; i++)
+        x[i] = ((i / 8) % 2) ? 0.7f : -0.5f;
+    return m;
+}
+
 /* training lowers the objective on a fixed batch */
 static void test_train_steps(void **state) {
     gw_specvae_config cfg;
-    small_config(&cfg);
     gw_rng rng;
-    gw_rng_seed(&rng, 6);
-    gw_specvae *m = NULL;
     gw_error err = {0};
-    assert_int_equal(gw_specvae_create(&m, &cfg, 4, &rng, &err), GW_OK);
-    assert_int_equal(gw_specvae_train_begin(m, &err), GW_OK);
     float x[4 * 64];
-    for (int i = 0; i < 4 * 64; i++)
-        x[i] = ((i / 8) % 2) ? 0.7f : -0.5f;
+    gw_specvae *m = striped_batch(x, &cfg, &rng);
     gw_specvae_stats st, first;
     for (int s = 0; s < 60; s++) {
         assert_int_equal(gw_specvae_train_step(m, &st, x, 4, 1.0f, &rng, &err), GW_OK);
@@ -153,6 +161,54 @@ static void test_train_steps(void **state) {
     }
     assert_true(st.loss < 0.5f * first.loss);
     assert_true(st.elbo > first.elbo);
+    gw_specvae_free(m);
+}
+
+/* The discretised bound: every level's mass sums to 1 whatever mu and sigma
+ * (far tails included), a wide Gaussian gives density x bin width, and on a
+ * trained model the bound is finite, positive, below the uniform 8 bits with
+ * the fitted variance, and its mse is evaluate()'s reconstruction term. */
+static void test_discrete_bits(void **state) {
+    const double cases[][2] = {{0, 0.7},  {0.95, 0.01}, {-3, 0.05},
+                               {5, 1e-3}, {0.3, 1e-4},  {-0.2, 30}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        double sum = 0;
+        for (int k = 0; k < GW_SPEC_LEVELS; k++) {
+            double lm = gw_specvae_level_log_mass(k, cases[c][0], cases[c][1]);
+            assert_true(isfinite(lm) && lm <= 1e-12);
+            sum += exp(lm);
+        }
+        if (fabs(sum - 1.0) > 1e-9) fail_msg("case %zu: masses sum to %.12f", c, sum);
+    }
+    for (int k = 1; k < GW_SPEC_LEVELS - 1; k += 37) {
+        const double x = k / 127.5 - 1.0, sigma = 0.5, z = (x - 0.1) / sigma;
+        const double approx = -0.5 * z * z - log(sigma * sqrt(2 * M_PI)) + log(2.0 / 255.0);
+        assert_float_equal(gw_specvae_level_log_mass(k, 0.1, sigma), approx, 1e-4);
+    }
+    assert_int_equal(gw_spec_level(-2.0f), 0);
+    assert_int_equal(gw_spec_level(1.0f), 255);
+    assert_int_equal(gw_spec_level(NAN) >= 0 && gw_spec_level(NAN) <= 255, 1);
+
+    gw_specvae_config cfg;
+    gw_rng rng;
+    gw_error err = {0};
+    float x[4 * 64];
+    gw_specvae *m = striped_batch(x, &cfg, &rng);
+    gw_specvae_stats st;
+    for (int s = 0; s < 200; s++)
+        assert_int_equal(gw_specvae_train_step(m, &st, x, 4, 1.0f, &rng, &err), GW_OK);
+    double bits_own, bits_fit, mse, mse2;
+    assert_int_equal(gw_specvae_discrete_bits(m, &bits_own, &mse, 0, x, 4, 3, &err), GW_OK);
+    assert_int_equal(gw_specvae_discrete_bits(m, &bits_fit, &mse2, mse, x, 4, 3, &err), GW_OK);
+    gw_specvae_eval ev;
+    assert_int_equal(gw_specvae_evaluate(m, &ev, NULL, x, 4, 3, &err), GW_OK);
+    print_message("bits/dim: %.4f (sigma^2 %.2f), %.4f (fitted %.5f)\n", bits_own,
+                  (double)cfg.dec_var, bits_fit, mse);
+    assert_true(isfinite(bits_own) && bits_own > 0 && isfinite(bits_fit) && bits_fit > 0);
+    assert_true(mse == mse2); /* the same posterior samples */
+    assert_float_equal(mse, ev.recon * 2.0 * cfg.dec_var / 64.0, 1e-4 * mse);
+    assert_true(bits_fit < bits_own);
+    assert_true(bits_fit < 8.0);
     gw_specvae_free(m);
 }
 
@@ -194,6 +250,7 @@ int main(void) {
         cmocka_unit_test(test_gradients_beta_free_bits),
         cmocka_unit_test(test_reference_shapes_and_constants),
         cmocka_unit_test(test_train_steps),
+        cmocka_unit_test(test_discrete_bits),
         cmocka_unit_test(test_file_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
