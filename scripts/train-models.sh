@@ -8,7 +8,8 @@
 # the card records how many); the default WaveNet by steps, because its
 # learning-rate schedule is in steps (about 75 min on one quiet core here).
 #
-#   scripts/train-models.sh [all | default | drums-gan | drums-vae]... [--work DIR]
+#   scripts/train-models.sh [all | default | drums-gan | drums-vae | drums-pixelcnn]...
+#       [--work DIR]
 #       [--minutes M] [--threads T] [--cards-only]
 #
 #   default    pitch-conditioned WaveNet (presets/wavenet-default-harmonic.json) on
@@ -18,6 +19,8 @@
 #   drums-gan  spectrogram GAN (presets/specgan-tiny.json) on the
 #              hydrogen-drumkits one-shots; evaluated with `genwave eval`
 #   drums-vae  spectrogram VAE (presets/specvae-tiny.json), same data
+#   drums-pixelcnn  Gated PixelCNN (presets/pixelcnn-drums.json: the drum
+#              models' 32 x 32 feature), same data, same 12 minutes
 #
 # --minutes overrides every model's budget (for a quick smoke run; the card
 # shows the budget in its command). --cards-only re-evaluates the models in
@@ -37,13 +40,13 @@ while (($#)); do
     --minutes) minutes=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
     --cards-only) cards_only=1; shift ;;
-    all) want+=(default drums-gan drums-vae); shift ;;
-    default|drums-gan|drums-vae) want+=("$1"); shift ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    all) want+=(default drums-gan drums-vae drums-pixelcnn); shift ;;
+    default|drums-gan|drums-vae|drums-pixelcnn) want+=("$1"); shift ;;
+    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
     *) echo "train-models.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
 done
-((${#want[@]})) || want=(default drums-gan drums-vae)
+((${#want[@]})) || want=(default drums-gan drums-vae drums-pixelcnn)
 gw=${GENWAVE:-$root/build/genwave}   # GENWAVE=path/to/genwave uses another build
 if [[ ! -x $gw ]]; then
   scripts/setup.sh
@@ -248,6 +251,8 @@ model_spec() {
   local what figures
   if [[ $kind == gan ]]; then
     what="A spectrogram GAN (DCGAN-style generator and discriminator on log-mel images, docs/gan.md) that invents drum hits; \`genwave sample\` turns its spectrograms into sound with Griffin-Lim."
+  elif [[ $kind == pixelcnn ]]; then
+    what="A Gated PixelCNN (docs/pixelcnn.md) of drum hits: an exact likelihood of their log-mel images, frame by frame in time order; \`genwave sample\` draws new ones and \`genwave complete\` continues the first frames of your own. The three drum models side by side: docs/pixelcnn.md, \"Three models of the same drums\"."
   else
     what="A spectrogram VAE (docs/vae.md) of drum hits: \`genwave sample\` draws new ones from the prior, \`encode\`/\`reconstruct\`/\`interpolate\` work on your own."
   fi
@@ -284,5 +289,6 @@ for w in "${want[@]}"; do
     default) model_default ;;
     drums-gan) model_spec gan drums-gan presets/specgan-tiny.json ;;
     drums-vae) model_spec vae drums-vae presets/specvae-tiny.json ;;
+    drums-pixelcnn) model_spec pixelcnn drums-pixelcnn presets/pixelcnn-drums.json ;;
   esac
 done
