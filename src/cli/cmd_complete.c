@@ -5,7 +5,16 @@
  * starts at the first pixel after them (models/pixelcnn.h, "sampling").
  * The GAN and the VAE have no such conditional. The whole completed image
  * becomes sound through the features' inverse and Griffin-Lim, as samples
- * do. */
+ * do.
+ *
+ * --fill A-B draws frames A..B-1 anew and keeps the rest. The model samples
+ * in time order, so it cannot condition on the frames after the gap
+ * directly; sampling-importance-resampling does (Rubin 1988, "Using the SIR
+ * algorithm to simulate posterior distributions"): K candidates for the gap
+ * from p(gap | before), each weighted by the exact likelihood of the kept
+ * frames after it, p(after | before, gap), and one drawn in proportion to
+ * its weight. As K grows the pick follows p(gap | before, after); the
+ * effective sample size (sum w)^2 / sum w^2 says how far from that K is. */
 #include "cli/spec_cli.h"
 
 #include "io/audio.h"
@@ -16,10 +25,15 @@
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: genwave complete MODEL.gwm IN.wav --keep-frames N -o OUT.wav [--class NAME]\n"
-            "                        [--temperature T] [--seed S] [--gl-iters N] [--png FILE]\n"
+            "usage: genwave complete MODEL.gwm IN.wav --keep-frames N | --fill A-B -o OUT.wav\n"
+            "                        [--class NAME] [--temperature T] [--seed S] [--gl-iters N]\n"
+            "                        [--candidates K] [--png FILE]\n"
             "  --keep-frames N  frames of IN.wav's image kept (1 .. the model's frames; one\n"
-            "                   frame is one hop of the model's features)\n"
+            "                   frame is one hop of the model's features); the rest is new\n"
+            "  --fill A-B       draw frames A..B-1 anew and keep the others (0 <= A < B <\n"
+            "                   the model's frames): K candidates for the gap, one picked in\n"
+            "                   proportion to the likelihood of the frames after it\n"
+            "  --candidates K   gap candidates for --fill, 1..1024 (default 16)\n"
             "  --class NAME     the class to continue as (required by a class-conditioned model)\n"
             "  --temperature T  softmax temperature of each pixel (default 1)\n"
             "  --seed S         sampling seed (default 1)\n"
@@ -30,7 +44,8 @@ static void usage(FILE *f) {
 
 /* the first clip of path at the model's rate as a feature image (M, T);
  * refuses a sound shorter than keep frames */
-static int read_image(float *img, const gw_pixelcnn_model *m, const char *path, int keep) {
+static int read_image(float *img, const gw_pixelcnn_model *m, const char *path, int keep,
+                      const char *why) {
     const gw_specfeat_config *c = &m->net->cfg.feat;
     gw_error err = {0};
     float *x = NULL, *clip = calloc((size_t)c->clip_samples, sizeof(float));
@@ -47,9 +62,9 @@ static int read_image(float *img, const gw_pixelcnn_model *m, const char *path, 
     const size_t need = (size_t)keep * c->hop;
     if (n < need) {
         fprintf(stderr,
-                "genwave: %s: %.3f s is %zu frames of hop %d at %d Hz; --keep-frames %d needs "
+                "genwave: %s: %.3f s is %zu frames of hop %d at %d Hz; %s needs %d frames, "
                 "%.3f s\n",
-                path, (double)n / c->sample_rate, n / c->hop, c->hop, c->sample_rate, keep,
+                path, (double)n / c->sample_rate, n / c->hop, c->hop, c->sample_rate, why, keep,
                 (double)need / c->sample_rate);
         free(x), free(clip);
         return 1;
@@ -60,20 +75,70 @@ static int read_image(float *img, const gw_pixelcnn_model *m, const char *path, 
     return 0;
 }
 
+/* SIR over K candidates qs (K, H W) whose frames from `after` on are the
+ * kept ones: the index of the pick, drawn from rng in proportion to
+ * p(kept frames | all before them), with the pick's bits per kept pixel,
+ * their range and the effective sample size */
+static int pick_candidate(int *pick, double fig[4], gw_pixelcnn *net, const uint8_t *qs, int K,
+                          int label, size_t after, gw_rng *rng) {
+    gw_error err = {0};
+    gw_pixelcnn_train *t = NULL;
+    double *b = malloc((size_t)K * sizeof(double)), *w = malloc((size_t)K * sizeof(double)), bits;
+    int32_t *labels = malloc((size_t)K * sizeof(int32_t));
+    int rc = 1;
+    if (!b || !w || !labels) {
+        fprintf(stderr, "genwave: out of memory\n");
+        goto done;
+    }
+    for (int k = 0; k < K; k++)
+        labels[k] = label < 0 ? 0 : label;
+    if (gw_pixelcnn_train_create(&t, net, K < 16 ? K : 16, &err) ||
+        gw_pixelcnn_bits_per_dim_from(&bits, b, t, qs, label < 0 ? NULL : labels, (size_t)K, after,
+                                      &err)) {
+        rc = gw_cli_error(&err);
+        goto done;
+    }
+    const double pixels = (double)(net->cfg.height * net->cfg.width) - (double)after;
+    double lo = b[0], hi = b[0], sum = 0, sum2 = 0;
+    for (int k = 1; k < K; k++)
+        lo = b[k] < lo ? b[k] : lo, hi = b[k] > hi ? b[k] : hi;
+    for (int k = 0; k < K; k++) { /* log w = -bits ln 2 per pixel, relative to the best */
+        w[k] = exp(-(b[k] - lo) * pixels * M_LN2);
+        sum += w[k], sum2 += w[k] * w[k];
+    }
+    double u = gw_rng_uniform(rng) * sum;
+    *pick = K - 1;
+    for (int k = 0; k < K; k++)
+        if ((u -= w[k]) < 0) {
+            *pick = k;
+            break;
+        }
+    fig[0] = b[*pick], fig[1] = lo, fig[2] = hi, fig[3] = sum * sum / sum2;
+    rc = 0;
+done:
+    gw_pixelcnn_train_free(t);
+    free(b), free(w), free(labels);
+    return rc;
+}
+
 static int complete(const gw_gwm *f, const char *in, const char *out, const char *png, int keep,
-                    const char *cls, double temperature, uint64_t seed, int gl) {
+                    int fill_end, int K, const char *cls, double temperature, uint64_t seed,
+                    int gl) {
     gw_pixelcnn_model m;
     if (gw_spec_pixelcnn_load(&m, f)) return 1;
     const gw_pixelcnn_config *c = &m.net->cfg;
     const size_t hw = (size_t)c->height * c->width;
     const char *path = gw_gwm_path(f);
     int rc = 1, label;
+    gw_status st;
     char list[2048];
+    const int fill = fill_end > 0;
+    if (!fill) K = 1;
     float *img = malloc(2 * hw * sizeof(float)), *wav = NULL;
-    uint8_t *q = malloc(hw);
+    uint8_t *q = malloc(hw), *qs = malloc((size_t)K * hw);
     gw_pixelcnn_sampler *s = NULL;
     gw_error err = {0};
-    if (!img || !q) {
+    if (!img || !q || !qs) {
         fprintf(stderr, "genwave: out of memory\n");
         goto done;
     }
@@ -84,22 +149,42 @@ static int complete(const gw_gwm *f, const char *in, const char *out, const char
                 path, gw_pixelcnn_model_class_list(&m, list, sizeof list));
         goto done;
     }
-    if (keep > c->height) {
-        fprintf(stderr, "genwave: --keep-frames %d: %s's images have %d frames\n", keep, path,
-                c->height);
+    if (keep > c->height || fill_end >= c->height) {
+        if (fill)
+            fprintf(stderr,
+                    "genwave: --fill %d-%d: %s's images have %d frames; the gap must end before "
+                    "the last (--keep-frames %d continues to the end)\n",
+                    keep, fill_end, path, c->height, keep);
+        else
+            fprintf(stderr, "genwave: --keep-frames %d: %s's images have %d frames\n", keep, path,
+                    c->height);
         goto done;
     }
-    if (read_image(img, &m, in, keep)) goto done;
+    /* the sound must reach the kept frames: those before the gap, and for
+     * --fill at least the first one after it */
+    char why[64];
+    if (fill)
+        snprintf(why, sizeof why, "--fill %d-%d", keep, fill_end);
+    else
+        snprintf(why, sizeof why, "--keep-frames %d", keep);
+    if (read_image(img, &m, in, fill ? fill_end + 1 : keep, why)) goto done;
     gw_pixelcnn_quantise(q, img, c->width, c->height);
     gw_rng rng;
     gw_rng_seed(&rng, seed);
-    if (gw_pixelcnn_sampler_create(&s, m.net, &err) ||
-        gw_pixelcnn_sampler_run(s, q, keep * c->width, label < 0 ? 0 : label, (float)temperature,
-                                &rng, NULL, &err)) {
-        rc = gw_cli_error(&err);
-        goto done;
+    if ((st = gw_pixelcnn_sampler_create(&s, m.net, &err))) goto fail;
+    const size_t after = fill ? (size_t)fill_end * c->width : hw;
+    for (int k = 0; k < K; k++) {
+        uint8_t *qk = qs + (size_t)k * hw;
+        memcpy(qk, q, hw);
+        if ((st = gw_pixelcnn_sampler_run(s, qk, keep * c->width, label < 0 ? 0 : label,
+                                          (float)temperature, &rng, NULL, &err)))
+            goto fail;
+        memcpy(qk + after, q + after, hw - after); /* the kept frames after the gap */
     }
-    gw_pixelcnn_dequantise(img + hw, q, c->width, c->height);
+    int pick = 0;
+    double fig[4] = {0};
+    if (fill && pick_candidate(&pick, fig, m.net, qs, K, label, after, &rng)) goto done;
+    gw_pixelcnn_dequantise(img + hw, qs + (size_t)pick * hw, c->width, c->height);
     /* the input image as the model sees it (quantised), beside the completion */
     gw_pixelcnn_quantise(q, img, c->width, c->height);
     gw_pixelcnn_dequantise(img, q, c->width, c->height);
@@ -112,22 +197,34 @@ static int complete(const gw_gwm *f, const char *in, const char *out, const char
         rc = gw_cli_error(&err);
         goto done;
     }
-    printf("%s: the first %d of %d frames (%.3f s) of %s, continued by %s (%s%s, temperature "
-           "%g)\n",
-           out, keep, c->height, (double)keep * c->feat.hop / c->feat.sample_rate, in, path,
-           label >= 0 ? "class " : "unconditioned", label >= 0 ? m.classes[label] : "",
-           temperature);
+    if (fill)
+        printf("%s: frames %d-%d of %d of %s drawn anew by %s (%s%s, temperature %g): candidate "
+               "%d of %d, picked in proportion to the likelihood of the %d frames after the gap "
+               "(%.3f bits per pixel there; the candidates %.3f..%.3f; effective sample size "
+               "%.1f)\n",
+               out, keep, fill_end - 1, c->height, in, path,
+               label >= 0 ? "class " : "unconditioned", label >= 0 ? m.classes[label] : "",
+               temperature, pick + 1, K, c->height - fill_end, fig[0], fig[1], fig[2], fig[3]);
+    else
+        printf("%s: the first %d of %d frames (%.3f s) of %s, continued by %s (%s%s, temperature "
+               "%g)\n",
+               out, keep, c->height, (double)keep * c->feat.hop / c->feat.sample_rate, in, path,
+               label >= 0 ? "class " : "unconditioned", label >= 0 ? m.classes[label] : "",
+               temperature);
     rc = 0;
+    goto done;
+fail:
+    rc = gw_cli_error(&err);
 done:
     gw_pixelcnn_sampler_free(s);
-    free(img), free(q), free(wav);
+    free(img), free(q), free(qs), free(wav);
     gw_pixelcnn_model_free(&m);
     return rc;
 }
 
 int gw_cmd_complete(int argc, char **argv) {
     const char *model = NULL, *in = NULL, *out = NULL, *cls = NULL, *png = NULL;
-    long keep = -1, seed = 1, gl = 64;
+    long keep = -1, seed = 1, gl = 64, fill_a = -1, fill_b = -1, K = 16;
     double temperature = 1.0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -142,6 +239,16 @@ int gw_cmd_complete(int argc, char **argv) {
             cls = v, i++;
         } else if (!strcmp(a, "--keep-frames") && v) {
             if (!gw_cli_int(v, 1, 1L << 20, &keep)) goto bad;
+            i++;
+        } else if (!strcmp(a, "--fill") && v) {
+            char *dash = strchr(v, '-');
+            if (!dash || dash == v || !gw_cli_int(dash + 1, 1, 1L << 20, &fill_b)) goto bad;
+            char first[32];
+            snprintf(first, sizeof first, "%.*s", (int)(dash - v), v);
+            if (!gw_cli_int(first, 0, 1L << 20, &fill_a) || fill_a >= fill_b) goto bad;
+            i++;
+        } else if (!strcmp(a, "--candidates") && v) {
+            if (!gw_cli_int(v, 1, 1024, &K)) goto bad;
             i++;
         } else if (!strcmp(a, "--temperature") && v) {
             if (!gw_cli_double(v, 0.0, 100.0, &temperature)) goto bad;
@@ -163,14 +270,18 @@ int gw_cmd_complete(int argc, char **argv) {
     bad:
         return gw_cli_bad_value("complete", a, v);
     }
-    if (!model || !in || !out || keep < 0) {
+    if (!model || !in || !out || (keep < 0) == (fill_a < 0)) {
+        if (keep >= 0 && fill_a >= 0)
+            fprintf(stderr, "genwave complete: --keep-frames or --fill, not both\n");
         usage(stderr);
         return 2;
     }
+    if (fill_a >= 0) keep = fill_a;
     gw_error err = {0};
     gw_gwm *f = NULL;
     if (gw_gwm_open(&f, model, &err)) return gw_cli_error(&err);
-    int rc = complete(f, in, out, png, (int)keep, cls, temperature, (uint64_t)seed, (int)gl);
+    int rc = complete(f, in, out, png, (int)keep, fill_a >= 0 ? (int)fill_b : -1, (int)K, cls,
+                      temperature, (uint64_t)seed, (int)gl);
     gw_gwm_free(f);
     return rc;
 }

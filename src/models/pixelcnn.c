@@ -893,10 +893,18 @@ static double image_nll(const float *logits, const uint8_t *q, size_t hw) {
 gw_status gw_pixelcnn_bits_per_dim(double *bits, double *per_image, gw_pixelcnn_train *t,
                                    const uint8_t *q, const int32_t *labels, size_t n,
                                    gw_error *err) {
+    return gw_pixelcnn_bits_per_dim_from(bits, per_image, t, q, labels, n, 0, err);
+}
+
+gw_status gw_pixelcnn_bits_per_dim_from(double *bits, double *per_image, gw_pixelcnn_train *t,
+                                        const uint8_t *q, const int32_t *labels, size_t n,
+                                        size_t from, gw_error *err) {
     const gw_pixelcnn_config *c = &t->m->cfg;
-    const size_t B = (size_t)t->B, hw = t->hw;
+    const size_t B = (size_t)t->B, hw = t->hw, m = hw - from;
     *bits = NAN;
     if (n == 0) return gw_fail(err, GW_ERR_ARG, "%s: no images to measure", c->name);
+    if (from >= hw)
+        return gw_fail(err, GW_ERR_ARG, "%s: pixel %zu is past the image's %zu", c->name, from, hw);
     /* the last batch is padded with copies of its last image */
     uint8_t *qb = malloc(B * hw);
     int32_t *lb = malloc(B * sizeof(int32_t));
@@ -915,15 +923,16 @@ gw_status gw_pixelcnn_bits_per_dim(double *bits, double *per_image, gw_pixelcnn_
         }
         st = gw_pixelcnn_train_forward(t, NULL, qb, labels ? lb : NULL, 0, err);
         for (size_t j = 0; j < k && !st; j++) {
-            const double nll = image_nll(t->logits + j * hw * GW_PIXELCNN_LEVELS, qb + j * hw, hw);
+            const double nll =
+                image_nll(t->logits + (j * hw + from) * GW_PIXELCNN_LEVELS, qb + j * hw + from, m);
             if (!isfinite(nll))
                 st = gw_fail(err, GW_ERR_NUMERIC, "%s: the log-likelihood of image %zu is %g",
                              c->name, i0 + j, nll);
             total += nll;
-            if (per_image) per_image[i0 + j] = nll / (hw * M_LN2);
+            if (per_image) per_image[i0 + j] = nll / (m * M_LN2);
         }
     }
     free(qb), free(lb);
-    if (!st) *bits = total / ((double)n * hw * M_LN2);
+    if (!st) *bits = total / ((double)n * m * M_LN2);
     return st;
 }

@@ -268,6 +268,12 @@ const float *gw_pixelcnn_train_dinput(const gw_pixelcnn_train *t);
 gw_status gw_pixelcnn_bits_per_dim(double *bits, double *per_image, gw_pixelcnn_train *t,
                                    const uint8_t *q, const int32_t *labels, size_t n,
                                    gw_error *err);
+/* the same over pixels from .. H W - 1 only: each image's
+ * -log p(q_from, ... | q_<from), the likelihood of its end given its start
+ * (per pixel measured), as `complete --fill` weighs its candidates */
+gw_status gw_pixelcnn_bits_per_dim_from(double *bits, double *per_image, gw_pixelcnn_train *t,
+                                        const uint8_t *q, const int32_t *labels, size_t n,
+                                        size_t from, gw_error *err);
 
 /* ---- the image ----------------------------------------------------------
  * A feature image img (n_mels, frames) of spec_features.h (row = band) to

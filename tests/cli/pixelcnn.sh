@@ -100,6 +100,15 @@ for t in 1 0.5; do
         --temperature $t >/dev/null 2>"$T/err" || fail "complete all frames: $(cat "$T/err")"
 done
 cmp -s "$T/all1.wav" "$T/all0.5.wav" || fail "complete changed kept frames"
+# fill-in: frames 4-9 anew, the best-weighted of 4 candidates; the same seed
+# gives the same sound
+for k in a b; do
+    "$GW" complete "$T/c/model.gwm" "$T/long.wav" --fill 4-10 --candidates 4 --class hat \
+        -o "$T/fill$k.wav" --gl-iters 4 >"$T/out" 2>"$T/err" || fail "complete --fill: $(cat "$T/err")"
+done
+grep -q "frames 4-9 of 32 .* drawn anew .* candidate [1-4] of 4, .* 22 frames after the gap .* effective sample size" \
+    "$T/out" || fail "complete --fill summary: $(cat "$T/out")"
+cmp -s "$T/filla.wav" "$T/fillb.wav" || fail "complete --fill is not reproducible"
 
 # ---- bad input: one error line, non-zero exit, nothing written ----
 expect_error() { # expect_error CODE ARGS...
@@ -132,6 +141,13 @@ expect_error 1 complete "$T/c/model.gwm" "$T/short.wav" --keep-frames 8 --class 
 grep -q "needs" "$T/err" || fail "too-short reference: $(cat "$T/err")"
 expect_error 1 complete "$T/c/model.gwm" "$T/long.wav" --keep-frames 40 --class hat -o "$T/x8.wav"
 expect_error 1 complete "$T/c/model.gwm" "$T/long.wav" --keep-frames 8 -o "$T/x9.wav"
+expect_error 2 complete "$T/c/model.gwm" "$T/long.wav" --fill 6-3 --class hat -o "$T/x10.wav"
+expect_error 2 complete "$T/c/model.gwm" "$T/long.wav" --fill 2-5 --keep-frames 2 --class hat \
+    -o "$T/x11.wav"
+expect_error 1 complete "$T/c/model.gwm" "$T/long.wav" --fill 2-32 --class hat -o "$T/x12.wav"
+grep -q "gap must end before the last" "$T/err" || fail "fill to the end: $(cat "$T/err")"
+expect_error 1 complete "$T/c/model.gwm" "$T/short.wav" --fill 1-8 --class hat -o "$T/x13.wav"
+grep -q -- "--fill 1-8 needs 9 frames" "$T/err" || fail "fill past a short sound: $(cat "$T/err")"
 expect_error 1 complete "$T/c/model.gwm" "$T/long.wav" --keep-frames 8 --class hat -o "$T/nodir/x.wav"
 expect_error 2 complete "$T/c/model.gwm" "$T/long.wav" -o "$T/x10.wav"
 expect_error 2 complete "$T/c/model.gwm" "$T/long.wav" --keep-frames 0 -o "$T/x10.wav"

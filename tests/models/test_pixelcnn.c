@@ -352,6 +352,52 @@ static float check_sampler(int H, int W, int C, int L, int classes, int label, i
     return worst;
 }
 
+/* bits per dimension over pixels from .. HW - 1 (complete --fill's weights):
+ * from 0 is the whole-image figure; each image's figure from any pixel is
+ * the mean of -log2 softmax(logits)[q] over those pixels, summed here from
+ * the logits in double */
+static void test_bits_from(void **state) {
+    const int B = 3, H = 6, W = 5;
+    gw_pixelcnn *m = make_model(H, W, 4, 2, 8, 0, 3, 1.0f);
+    gw_pixelcnn_train *t = NULL;
+    gw_error err = {0};
+    assert_int_equal(gw_pixelcnn_train_create(&t, m, 2, &err), GW_OK);
+    const size_t hw = (size_t)H * W;
+    uint8_t *q = random_image((size_t)B * hw, 5);
+    double whole, whole0, per[3], per0[3];
+    assert_int_equal(gw_pixelcnn_bits_per_dim(&whole, per, t, q, NULL, B, &err), GW_OK);
+    assert_int_equal(gw_pixelcnn_bits_per_dim_from(&whole0, per0, t, q, NULL, B, 0, &err), GW_OK);
+    assert_true(whole == whole0 && !memcmp(per, per0, sizeof per));
+    const size_t froms[] = {1, 7, hw - 1};
+    for (size_t f = 0; f < 3; f++) {
+        double b, pb[3];
+        assert_int_equal(gw_pixelcnn_bits_per_dim_from(&b, pb, t, q, NULL, B, froms[f], &err),
+                         GW_OK);
+        for (int i = 0; i < B; i++) { /* batch 2: image 2 is in the second, padded batch */
+            uint8_t pair[2 * 30];
+            memcpy(pair, q + (size_t)i * hw, hw);
+            memcpy(pair + hw, q + (size_t)i * hw, hw);
+            assert_int_equal(gw_pixelcnn_train_forward(t, NULL, pair, NULL, 0, &err), GW_OK);
+            const float *lg = gw_pixelcnn_train_logits(t);
+            double nll = 0;
+            for (size_t p = froms[f]; p < hw; p++) {
+                double mx = -INFINITY, z = 0;
+                for (int k = 0; k < 256; k++)
+                    mx = fmax(mx, lg[p * 256 + k]);
+                for (int k = 0; k < 256; k++)
+                    z += exp(lg[p * 256 + k] - mx);
+                nll += log(z) + mx - lg[p * 256 + q[(size_t)i * hw + p]];
+            }
+            assert_float_equal(pb[i], nll / ((double)(hw - froms[f]) * M_LN2), 1e-5);
+        }
+    }
+    double b;
+    assert_int_equal(gw_pixelcnn_bits_per_dim_from(&b, NULL, t, q, NULL, B, hw, &err), GW_ERR_ARG);
+    free(q);
+    gw_pixelcnn_train_free(t);
+    gw_pixelcnn_free(m);
+}
+
 static void test_cached_equals_naive(void **state) {
     check_sampler(7, 9, 4, 1, 0, 0, 0, 1.0f, 21);         /* one type-B layer, from nothing */
     check_sampler(8, 6, 5, 3, 3, 2, 2 * 6 + 3, 0.9f, 22); /* conditioned, part of a row kept */
@@ -524,6 +570,7 @@ int main(void) {
         cmocka_unit_test(test_gradcheck_conditioned),
         cmocka_unit_test(test_ops_match_naive),
         cmocka_unit_test(test_masks),
+        cmocka_unit_test(test_bits_from),
         cmocka_unit_test(test_cached_equals_naive),
         cmocka_unit_test(test_config),
         cmocka_unit_test(test_refusals),
