@@ -8,7 +8,8 @@
 # the card records how many); the default WaveNet by steps, because its
 # learning-rate schedule is in steps (about 75 min on one quiet core here).
 #
-#   scripts/train-models.sh [all | default | drums-gan | drums-vae | drums-pixelcnn]...
+#   scripts/train-models.sh [all | default | clarinet-48k | drums-gan | drums-vae |
+#       drums-pixelcnn]...
 #       [--work DIR]
 #       [--minutes M] [--threads T] [--cards-only]
 #
@@ -16,6 +17,9 @@
 #              General MIDI clarinet notes 48-72 at 7 velocities 32-127 (the
 #              first 0.99 s of each), 50,000 steps on one thread; evaluated
 #              with `genwave pitch`
+#   clarinet-48k  the 48 kHz recipe (presets/wavenet-48k-bands-wide.json) on
+#              the clarinet of three soundfonts (one held out), notes 50-86
+#              at 4 velocities, 50,000 steps; evaluated with `genwave quality`
 #   drums-gan  spectrogram GAN (presets/specgan-tiny.json) on the
 #              hydrogen-drumkits one-shots; evaluated with `genwave eval`
 #   drums-vae  spectrogram VAE (presets/specvae-tiny.json), same data
@@ -40,13 +44,13 @@ while (($#)); do
     --minutes) minutes=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
     --cards-only) cards_only=1; shift ;;
-    all) want+=(default drums-gan drums-vae drums-pixelcnn); shift ;;
-    default|drums-gan|drums-vae|drums-pixelcnn) want+=("$1"); shift ;;
-    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
+    all) want+=(default clarinet-48k drums-gan drums-vae drums-pixelcnn); shift ;;
+    default|clarinet-48k|drums-gan|drums-vae|drums-pixelcnn) want+=("$1"); shift ;;
+    -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
     *) echo "train-models.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
 done
-((${#want[@]})) || want=(default drums-gan drums-vae drums-pixelcnn)
+((${#want[@]})) || want=(default clarinet-48k drums-gan drums-vae drums-pixelcnn)
 gw=${GENWAVE:-$root/build/genwave}   # GENWAVE=path/to/genwave uses another build
 if [[ ! -x $gw ]]; then
   scripts/setup.sh
@@ -233,6 +237,84 @@ EOF
   echo "train-models: models/default.gwm ($size), $acc"
 }
 
+# clarinet-48k: the 48 kHz recipe (issue "Studio-grade sound"): the clarinet
+# of two soundfonts for training and a third held out, notes 50-86 (three
+# octaves) at 4 velocities, PQMF sub-bands and a mixture of logistics
+c48_notes=50-86 c48_velocities="40 64 90 115" c48_steps=50000
+c48_data() {
+  c48=$work/data/clarinet-48k
+  ((cards_only)) || [[ -f $c48/manifest.csv ]] || {
+    local sf split
+    rm -rf "$c48.tmp" && mkdir -p "$c48.tmp/all"
+    echo "file,note,velocity,split" >"$c48.tmp/all/manifest.csv"
+    for sf in fluid musescore timgm; do
+      split=train && [[ $sf == timgm ]] && split=val
+      scripts/datasets/instrument-notes.sh "$c48.tmp/$sf" --programs 71 --notes $c48_notes \
+        --velocities "$c48_velocities" --rate 48000 --hold 1.2 --cut 0.99 --fade 0 \
+        --soundfont $sf --prefix "${sf}_" --split $split
+      mv "$c48.tmp/$sf"/*.wav "$c48.tmp/all/"
+      tail -n +2 "$c48.tmp/$sf/manifest.csv" >>"$c48.tmp/all/manifest.csv"
+    done
+    mv "$c48.tmp/all" "$c48" && rm -rf "$c48.tmp"
+  }
+  # the reference recordings the card measures against: FluidR3's notes at
+  # the issue's two velocities, held 1.5 s
+  c48ref=$work/data/clarinet-48k-reference
+  ((cards_only)) || [[ -f $c48ref/manifest.csv ]] ||
+    scripts/datasets/instrument-notes.sh "$c48ref" --programs 71 --notes $c48_notes \
+      --velocities "64 100" --rate 48000 --hold 1.5 --cut 1.2 --fade 0
+}
+
+model_clarinet48() {
+  local name=clarinet-48k
+  c48_data
+  train wavenet $name presets/wavenet-48k-bands-wide.json "$c48" steps:$c48_steps 1
+  local m=models/$name.gwm
+  provenance "$m" $name
+  "$gw" quality "$m" --reference "$c48ref" --notes $c48_notes --velocity 64 --velocity 100 \
+    --seeds 1,2,3 --csv "models/$name-quality.csv" --png "models/$name-ltas.png" \
+    >"$work/$name-quality.txt"
+  local size
+  size=$(du -h "$m" | cut -f1)
+  cat >"models/$name.md" <<EOF
+# models/$name.gwm - a 48 kHz clarinet
+
+A pitch-conditioned WaveNet that plays a clarinet (General MIDI program 71)
+at 48 kHz over three octaves, MIDI notes $c48_notes: the recipe of issue
+"Studio-grade sound" (docs/fidelity.md). \`genwave render $m --note 60\`,
+\`genwave play $m\`, or choose it in the LV2 plugin. Built by
+\`scripts/train-models.sh $name\`.
+
+| | |
+| --- | --- |
+| architecture | \`presets/wavenet-48k-bands-wide.json\`: 48 kHz in 6 PQMF sub-bands stepped at 8 kHz, each band's sample from a mixture of 4 discretised logistics over 16-bit levels; one stack of 10 dilated layers (1..512), 48 residual / 48 gate / 96 skip / 192 head channels; conditioned on pitch (19 features, "harmonic") and velocity; receptive field $("$gw" info $m | sed -n 's/^receptive field: *//p') |
+| parameters | $("$gw" info $m | awk '/^parameters:/ {print $2}') ($size on disk) |
+| data | the clarinet of FluidR3 (\`fluid-soundfont-gm\`) and MuseScore General (\`musescore-general-soundfont-lossless\`) for training, TimGM6mb (\`timgm6mb-soundfont\`) held out, so the held-out figure is a clarinet the model never heard; every note $c48_notes at velocities $c48_velocities, rendered by fluidsynth at 48 kHz and cut hard after 0.99 s; split: $(meta $m files) |
+| rebuild the data | \`scripts/datasets/instrument-notes.sh DIR --programs 71 --notes $c48_notes --velocities "$c48_velocities" --rate 48000 --hold 1.2 --cut 0.99 --fade 0 --soundfont S --prefix S_ --split train\|val\` for S = fluid, musescore (train) and timgm (val), merged into one folder and one manifest.csv (what the script does) |
+| command | \`genwave train wavenet --data DIR --preset presets/wavenet-48k-bands-wide.json --out RUN --steps $c48_steps --threads 1 --seed 1\`. The file's own record: \`$cmd\` |
+| seed | $seed |
+| steps | $steps (batch $(meta $m batch), Adam lr $(meta $m lr), x 0.25 at 25,000 and 40,000) |
+| wall time | $wall on $machine; $(meta $m samples_per_second) target samples/s |
+| commit | $(meta $m commit) (card written at $commit) |
+| validation | $(meta $m val_bits_first) bits/sample untrained -> $(meta $m val_bits_per_sample) bits/sample (the held-out soundfont) |
+
+## Measured (\`genwave quality\`)
+
+Every note $c48_notes at velocities 64 and 100, sampling seeds 1-3,
+temperature 1, rendered at 48 kHz through the engine and compared with
+FluidR3's recording of the same note and velocity (per-note figures in
+[$name-quality.csv]($name-quality.csv); the long-term spectra of the median
+note in [$name-ltas.png]($name-ltas.png)):
+
+\`\`\`
+$(sed -n '/^summary/,$p' "$work/$name-quality.txt")
+\`\`\`
+
+Training curve: [$name-loss.png]($name-loss.png).
+EOF
+  echo "train-models: $m ($size)"
+}
+
 # drum one-shots: five small kits of hydrogen-drumkits, acoustic and electronic
 drum_data() {
   drums=$work/data/drum-one-shots
@@ -287,6 +369,7 @@ EOF
 for w in "${want[@]}"; do
   case $w in
     default) model_default ;;
+    clarinet-48k) model_clarinet48 ;;
     drums-gan) model_spec gan drums-gan presets/specgan-tiny.json ;;
     drums-vae) model_spec vae drums-vae presets/specvae-tiny.json ;;
     drums-pixelcnn) model_spec pixelcnn drums-pixelcnn presets/pixelcnn-drums.json ;;
