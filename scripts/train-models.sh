@@ -58,6 +58,8 @@ fi
 mkdir -p "$work" models
 commit=$(git rev-parse HEAD 2>/dev/null || echo unknown)
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+# a bare "AMD EPYC" names no generation: add the family and model numbers
+cpu+=" (family $(grep -m1 '^cpu family' /proc/cpuinfo | cut -d: -f2 | tr -d ' ') model $(grep -m1 '^model[[:space:]]*:' /proc/cpuinfo | cut -d: -f2 | tr -d ' '))"
 machine="$(nproc) cores ($cpu), shared with other jobs while training"
 
 # meta FILE KEY: a provenance/metric value from `genwave info`
@@ -75,6 +77,14 @@ provenance() {
   [[ -n $secs ]] || secs=$(cat "$work/runs/$name.wall" 2>/dev/null || true)
   secs=${secs%.*}
   if [[ -n $secs ]]; then wall="$((secs / 60)) min $((secs % 60)) s"; else wall="not recorded"; fi
+  wall+=" on $machine"
+  # a card rewritten without training keeps the time and machine it
+  # recorded when the model was trained (the model file holds neither)
+  local old
+  if ((cards_only)) && [[ -f models/$name.md ]] &&
+    old=$(sed -n 's/^| wall time | \(.*\) |$/\1/p' "models/$name.md") && [[ -n $old ]]; then
+    wall=${old%%; *target samples/s}
+  fi
 }
 
 # train KIND NAME PRESET DATA BUDGET SEED: runs (or resumes) the training
@@ -147,7 +157,7 @@ issue's 90% target), measured as below.
 | command | \`genwave train wavenet --data DIR --preset presets/wavenet-default-harmonic.json --out RUN --steps $default_steps --threads 1 --seed 1\` (what \`scripts/train-models.sh default\` runs). The file's own record: \`$cmd\` |
 | seed | $seed |
 | steps | $steps (batch $(meta $m batch), Adam lr $(meta $m lr)) |
-| wall time | $wall on $machine; $(meta $m samples_per_second) target samples/s |
+| wall time | $wall; $(meta $m samples_per_second) target samples/s |
 | commit | $(meta $m commit) (card written at $commit) |
 | validation | $(meta $m val_bits_first) bits/sample untrained -> $(meta $m val_bits_per_sample) bits/sample (held-out files) |
 | final training loss | $(meta $m train_loss_nats) nats/sample |
@@ -294,7 +304,7 @@ at 48 kHz over three octaves, MIDI notes $c48_notes: the recipe of issue
 | command | \`genwave train wavenet --data DIR --preset presets/wavenet-48k-bands-wide.json --out RUN --steps $c48_steps --threads 1 --seed 1\`. The file's own record: \`$cmd\` |
 | seed | $seed |
 | steps | $steps (batch $(meta $m batch), Adam lr $(meta $m lr), x 0.25 at 25,000 and 40,000) |
-| wall time | $wall on $machine; $(meta $m samples_per_second) target samples/s |
+| wall time | $wall; $(meta $m samples_per_second) target samples/s |
 | commit | $(meta $m commit) (card written at $commit) |
 | validation | $(meta $m val_bits_first) bits/sample untrained -> $(meta $m val_bits_per_sample) bits/sample (the held-out soundfont) |
 
@@ -327,7 +337,7 @@ model_spec() {
   train "$kind" "$name" "$preset" "$drums" "${minutes:-12}" 1
   local m=models/$name.gwm
   provenance "$m" "$name"
-  "$gw" eval "$m" --data "$drums" >"$work/$name-eval.txt" 2>&1
+  "$gw" eval "$m" --data "$drums" -n 256 >"$work/$name-eval.txt" 2>&1
   local size
   size=$(du -h "$m" | cut -f1)
   local what figures
@@ -352,7 +362,7 @@ $what Built by \`scripts/train-models.sh $name\`.
 | command | \`$cmd\` |
 | seed | $seed |
 | steps | $steps |
-| wall time | $wall on $machine |
+| wall time | $wall |
 | commit | $(meta $m commit) (card written at $commit) |
 
 ## Evaluation (\`genwave eval $m --data DIR\`)
