@@ -17,7 +17,7 @@
 #include "base/gw_base.h"
 #include "dsp/gw_dsp.h"
 #include "models/wavenet.h"
-#include "models/wavenet_train.h"
+#include "models/wavenet_backprop.h"
 #include "nn/optim.h"
 #include "train/trainer.h"
 #include "train/wavenet_trainer.h"
@@ -46,10 +46,12 @@ static double median(double *v, int n) {
 /* plausible audio like the peer's: a few random partials plus a little noise */
 static void synth_window(uint8_t *out, int n, int sr, gw_rng *rng) {
     float f[4], a[4];
-    for (int k = 0; k < 4; k++) f[k] = 80 + 1500 * gw_rng_uniform(rng), a[k] = 0.2f * gw_rng_uniform(rng);
+    for (int k = 0; k < 4; k++)
+        f[k] = 80 + 1500 * gw_rng_uniform(rng), a[k] = 0.2f * gw_rng_uniform(rng);
     for (int i = 0; i < n; i++) {
         float x = 0.01f * gw_rng_normal(rng);
-        for (int k = 0; k < 4; k++) x += a[k] * sinf(2 * (float)M_PI * f[k] * i / sr);
+        for (int k = 0; k < 4; k++)
+            x += a[k] * sinf(2 * (float)M_PI * f[k] * i / sr);
         out[i] = gw_mulaw_encode(x);
     }
 }
@@ -84,7 +86,8 @@ static int bench_one(const char *model, int threads, int shards, int B, int N, i
     ta = malloc(sizeof(double) * steps), tt = malloc(sizeof(double) * steps);
     tc = malloc(sizeof(double) * steps);
     if (!win || !tf || !tb || !ta || !tt || !tc) goto done;
-    for (int b = 0; b < B; b++) synth_window(win + (size_t)b * W, W, cfg.sample_rate, &rng);
+    for (int b = 0; b < B; b++)
+        synth_window(win + (size_t)b * W, W, cfg.sample_rate, &rng);
     gw_blas_setup(shards ? 1 : threads); /* denormals off in every thread, as training runs */
     gw_wavenet_train_set_gemm(t, shards ? GW_WAVENET_GEMM_AUTO : GW_WAVENET_GEMM_BLAS);
     if (shards && gw_wavenet_train_set_threads(t, threads, &err)) goto done;
@@ -117,7 +120,8 @@ static int bench_one(const char *model, int threads, int shards, int B, int N, i
     printf("RESULT {\"bench\": \"wavenet_train\", \"model\": \"%s\", \"threads\": %d, "
            "\"mode\": \"%s\", \"ms_per_step\": %.2f, \"cpu_ms_per_step\": %.2f, "
            "\"target_samples_per_s\": %.0f, \"ratio_to_pytorch\": %.3f}\n",
-           cfg.name, threads, shards ? "kernel" : "blas", ms, cpu_ms, sps, peer > 0 ? sps / peer : 0.0);
+           cfg.name, threads, shards ? "kernel" : "blas", ms, cpu_ms, sps,
+           peer > 0 ? sps / peer : 0.0);
     fflush(stdout);
     rc = 0;
 done:
@@ -133,13 +137,20 @@ int main(int argc, char **argv) {
     const char *models = "small,medium", *threads = "1,2", *mode = "both";
     int steps = 10, warmup = 3, N = 4096, B = 4;
     for (int i = 1; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--models")) models = argv[i + 1];
-        else if (!strcmp(argv[i], "--threads")) threads = argv[i + 1];
-        else if (!strcmp(argv[i], "--steps")) steps = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--warmup")) warmup = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--targets")) N = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--batch")) B = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--mode")) mode = argv[i + 1];
+        if (!strcmp(argv[i], "--models"))
+            models = argv[i + 1];
+        else if (!strcmp(argv[i], "--threads"))
+            threads = argv[i + 1];
+        else if (!strcmp(argv[i], "--steps"))
+            steps = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--warmup"))
+            warmup = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--targets"))
+            N = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--batch"))
+            B = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--mode"))
+            mode = argv[i + 1];
         else {
             fprintf(stderr, "bench_wavenet_train: unknown option %s\n", argv[i]);
             return 2;
@@ -155,8 +166,7 @@ int main(int argc, char **argv) {
         snprintf(full, sizeof full, "%s%s", strncmp(mname, "wavenet-", 8) ? "wavenet-" : "", mname);
         char tbuf[64];
         snprintf(tbuf, sizeof tbuf, "%s", threads);
-        for (char *s2 = NULL, *th = strtok_r(tbuf, ",", &s2); th; th = strtok_r(NULL, ",", &s2))
-        {
+        for (char *s2 = NULL, *th = strtok_r(tbuf, ",", &s2); th; th = strtok_r(NULL, ",", &s2)) {
             int T = atoi(th);
             if (T < 1) T = 1;
             if (strcmp(mode, "blas")) rc |= bench_one(full, T, 1, B, N, warmup, steps);

@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 # build tools and libraries of the library, CLI, plugin and tests
 pkgs=(build-essential cmake pkg-config
       libopenblas-dev libfftw3-dev libsndfile1-dev libsoxr-dev libpng-dev
-      libcjson-dev portaudio19-dev libcmocka-dev)
+      libcjson-dev portaudio19-dev libcmocka-dev
+      libcairo2-dev fonts-dejavu-core)
 # extra packages later parts need are listed in scripts/packages.txt
 if [[ -f scripts/packages.txt ]]; then
   while read -r p _; do [[ -n $p && $p != \#* ]] && pkgs+=("$p"); done < scripts/packages.txt

@@ -66,6 +66,10 @@ uint64_t gw_rng_below(gw_rng *rng, uint64_t n);
 float gw_rng_normal(gw_rng *rng);
 void gw_rng_fill_normal(gw_rng *rng, float *out, size_t n, float mean, float std);
 void gw_rng_fill_uniform(gw_rng *rng, float *out, size_t n, float lo, float hi);
+/* splitmix64's finaliser: a bijection of 64-bit words that spreads every
+ * input bit over the output (for hashes with weak low bits, and for deriving
+ * seeds from (seed, counter) pairs) */
+uint64_t gw_mix64(uint64_t z);
 
 /* ---- memory ---- */
 /* 64-byte aligned, zeroed allocation of n bytes; free with gw_free. */
@@ -74,9 +78,9 @@ void gw_free(void *p);
 
 /* ---- atomic file writes ---- */
 typedef struct gw_afile {
-    FILE *fp;             /* write through this */
-    char path[4096];      /* final path */
-    char tmp_path[4096];  /* path.tmp.PID */
+    FILE *fp;            /* write through this */
+    char path[4096];     /* final path */
+    char tmp_path[4096]; /* path.tmp.PID */
 } gw_afile;
 
 gw_status gw_afile_open(gw_afile *af, const char *path, gw_error *err);

@@ -4,11 +4,14 @@
 
 #include <math.h>
 
-static uint64_t splitmix64(uint64_t *x) {
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+uint64_t gw_mix64(uint64_t z) {
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
     return z ^ (z >> 31);
+}
+
+static uint64_t splitmix64(uint64_t *x) {
+    return gw_mix64(*x += 0x9e3779b97f4a7c15ull);
 }
 
 static inline uint64_t rotl(uint64_t x, int k) {
@@ -17,7 +20,8 @@ static inline uint64_t rotl(uint64_t x, int k) {
 
 void gw_rng_seed(gw_rng *rng, uint64_t seed) {
     uint64_t x = seed;
-    for (int i = 0; i < 4; i++) rng->s[i] = splitmix64(&x);
+    for (int i = 0; i < 4; i++)
+        rng->s[i] = splitmix64(&x);
 }
 
 uint64_t gw_rng_u64(gw_rng *rng) {
@@ -41,7 +45,8 @@ uint64_t gw_rng_below(gw_rng *rng, uint64_t n) {
     /* rejection keeps the draw unbiased when n does not divide 2^64 */
     uint64_t limit = UINT64_MAX - UINT64_MAX % n;
     uint64_t x;
-    do x = gw_rng_u64(rng);
+    do
+        x = gw_rng_u64(rng);
     while (x >= limit);
     return x % n;
 }
@@ -54,9 +59,11 @@ float gw_rng_normal(gw_rng *rng) {
 }
 
 void gw_rng_fill_normal(gw_rng *rng, float *out, size_t n, float mean, float std) {
-    for (size_t i = 0; i < n; i++) out[i] = mean + std * gw_rng_normal(rng);
+    for (size_t i = 0; i < n; i++)
+        out[i] = mean + std * gw_rng_normal(rng);
 }
 
 void gw_rng_fill_uniform(gw_rng *rng, float *out, size_t n, float lo, float hi) {
-    for (size_t i = 0; i < n; i++) out[i] = lo + (hi - lo) * gw_rng_uniform(rng);
+    for (size_t i = 0; i < n; i++)
+        out[i] = lo + (hi - lo) * gw_rng_uniform(rng);
 }

@@ -363,16 +363,10 @@ static gw_status apply_labels(gw_dataset_report *r, const char *dir, gw_error *e
 
 /* ---- split ---- */
 
-/* splitmix64's finaliser: FNV-1a's low bits are weak, this spreads them */
-static uint64_t mix64(uint64_t z) {
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
+/* FNV-1a's low bits are weak: splitmix64's finaliser (gw_mix64) spreads them */
 static uint64_t split_hash(const char *rel, uint64_t seed) {
     uint64_t h = gw_hash64(GW_HASH_INIT, &seed, sizeof seed);
-    return mix64(gw_hash64(h, rel, strlen(rel)));
+    return gw_mix64(gw_hash64(h, rel, strlen(rel)));
 }
 
 int gw_dataset_split_is_val(const char *rel, uint64_t seed, double val_fraction) {
@@ -1001,54 +995,6 @@ void gw_dataset_random_windows(float *out, size_t *clip_idx, const gw_dataset *d
             int64_t s = start + (int64_t)t;
             w[t] = s >= 0 && s < (int64_t)c->n ? ds->audio[c->offset + (size_t)s] : 0.0f;
         }
-    }
-}
-
-gw_status gw_batcher_create(gw_batcher **out, const size_t *pool, size_t n, uint64_t seed,
-                            gw_error *err) {
-    *out = NULL;
-    gw_batcher *b = calloc(1, sizeof *b);
-    if (!b) return gw_fail(err, GW_ERR_NOMEM, "batcher: out of memory");
-    b->pool = malloc((n ? n : 1) * sizeof *b->pool);
-    b->order = malloc((n ? n : 1) * sizeof *b->order);
-    if (!b->pool || !b->order) {
-        gw_batcher_free(b);
-        return gw_fail(err, GW_ERR_NOMEM, "batcher: out of memory for %zu items", n);
-    }
-    if (n) memcpy(b->pool, pool, n * sizeof *pool);
-    b->n = n;
-    b->seed = seed;
-    gw_batcher_seek(b, 0, 0);
-    *out = b;
-    return GW_OK;
-}
-
-void gw_batcher_free(gw_batcher *b) {
-    if (!b) return;
-    free(b->pool);
-    free(b->order);
-    free(b);
-}
-
-void gw_batcher_seek(gw_batcher *b, uint64_t epoch, size_t pos) {
-    b->epoch = epoch;
-    b->pos = pos < b->n ? pos : 0;
-    memcpy(b->order, b->pool, b->n * sizeof *b->order);
-    gw_rng r;
-    gw_rng_seed(&r, mix64(b->seed ^ mix64(epoch + 0x9e3779b97f4a7c15ULL)));
-    for (size_t i = b->n; i > 1; i--) { /* Fisher-Yates */
-        size_t j = (size_t)gw_rng_below(&r, i);
-        size_t t = b->order[i - 1];
-        b->order[i - 1] = b->order[j];
-        b->order[j] = t;
-    }
-}
-
-void gw_batcher_next(gw_batcher *b, size_t *idx, size_t batch) {
-    if (b->n == 0) return;
-    for (size_t k = 0; k < batch; k++) {
-        if (b->pos == b->n) gw_batcher_seek(b, b->epoch + 1, 0);
-        idx[k] = b->order[b->pos++];
     }
 }
 

@@ -166,24 +166,6 @@ void gw_dataset_random_windows(float *out, size_t *clip_idx, const gw_dataset *d
                                const size_t *pool, size_t n_pool, size_t batch, size_t len,
                                size_t left_context, gw_rng *rng); // out (batch, len)
 
-/* Seeded shuffled mini-batches over a pool of clip indices. The order of
- * epoch e is a Fisher-Yates shuffle seeded by (seed, e), so (epoch, pos) is
- * the whole data-order state a checkpoint needs. */
-typedef struct gw_batcher {
-    size_t *pool;  /* (n) copy of the caller's indices */
-    size_t *order; /* (n) this epoch's order */
-    size_t n;
-    uint64_t seed, epoch;
-    size_t pos;
-} gw_batcher;
-
-gw_status gw_batcher_create(gw_batcher **out, const size_t *pool, size_t n, uint64_t seed,
-                            gw_error *err);
-void gw_batcher_free(gw_batcher *b);
-/* next batch clip indices, wrapping into the next (reshuffled) epoch */
-void gw_batcher_next(gw_batcher *b, size_t *idx, size_t batch); // idx (batch)
-void gw_batcher_seek(gw_batcher *b, uint64_t epoch, size_t pos);
-
 /* ---- helpers, public for tests and for other feature caches ---- */
 /* filename label tokens; returns 1 when a note was found */
 int gw_dataset_label_from_name(const char *name, int *note, int *velocity);

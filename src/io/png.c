@@ -1,5 +1,5 @@
-/* PNG files (libpng's simplified API), colour maps and spectrogram images
- * (see png.h). */
+/* PNG files (libpng's simplified API) and colour maps (see png.h); the
+ * pictures drawn into them, spectrograms and plots, are in plot.c. */
 #include "io/png.h"
 
 #include <math.h>
@@ -113,86 +113,4 @@ done:
     free(buf);
     fclose(f);
     return st;
-}
-
-void gw_spec_style_default(gw_spec_style *s) {
-    memset(s, 0, sizeof *s);
-    s->cmap = GW_CMAP_MAGMA;
-    s->scale = 1;
-}
-
-/* the colour range: fixed, or the data's, floored dynamic_range below max */
-static void value_range(float *lo, float *hi, const float *x, size_t n, const gw_spec_style *s) {
-    if (s->vmin < s->vmax) {
-        *lo = s->vmin;
-        *hi = s->vmax;
-        return;
-    }
-    float mn = INFINITY, mx = -INFINITY;
-    for (size_t i = 0; i < n; i++)
-        if (isfinite(x[i])) {
-            if (x[i] < mn) mn = x[i];
-            if (x[i] > mx) mx = x[i];
-        }
-    if (!(mn <= mx)) mn = 0, mx = 1; /* nothing finite */
-    if (s->dynamic_range > 0 && mn < mx - s->dynamic_range) mn = mx - s->dynamic_range;
-    if (mx - mn < 1e-12f) mn = mx - 1;
-    *lo = mn;
-    *hi = mx;
-}
-
-/* one tile into the canvas at (x0, y0): time left to right, band 0 at the
- * bottom, as spectrograms are read */
-static void draw_spec(uint8_t *img, int img_w, int x0, int y0, const float *spec, int frames,
-                      int bands, int scale, float lo, float hi, gw_cmap cmap) {
-    const float inv = 1.0f / (hi - lo);
-    for (int f = 0; f < frames; f++)
-        for (int b = 0; b < bands; b++) {
-            uint8_t c[3];
-            gw_cmap_rgb(c, cmap, (spec[(size_t)f * bands + b] - lo) * inv);
-            int py = y0 + (bands - 1 - b) * scale, px = x0 + f * scale;
-            for (int dy = 0; dy < scale; dy++)
-                for (int dx = 0; dx < scale; dx++)
-                    memcpy(img + 3 * ((size_t)(py + dy) * img_w + px + dx), c, 3);
-        }
-}
-
-gw_status gw_png_write_spectrogram_grid(const char *path, const float *specs, int count, int frames,
-                                        int bands, int cols, const gw_spec_style *style,
-                                        gw_error *err) {
-    gw_spec_style def;
-    if (!style) {
-        gw_spec_style_default(&def);
-        style = &def;
-    }
-    int scale = style->scale < 1 ? 1 : style->scale;
-    if (count < 1 || frames < 1 || bands < 1)
-        return gw_fail(err, GW_ERR_ARG, "%s: empty spectrogram (%d x %d x %d)", path, count, frames,
-                       bands);
-    if (cols < 1 || cols > count) cols = count;
-    const int gap = count > 1 ? 2 : 0;
-    int rows = (count + cols - 1) / cols;
-    long w = (long)cols * frames * scale + (long)(cols - 1) * gap;
-    long h = (long)rows * bands * scale + (long)(rows - 1) * gap;
-    if (w > 65535 || h > 65535)
-        return gw_fail(err, GW_ERR_ARG, "%s: image would be %ld x %ld pixels, too large", path, w,
-                       h);
-    uint8_t *img = malloc((size_t)w * h * 3);
-    if (!img) return gw_fail(err, GW_ERR_NOMEM, "%s: out of memory", path);
-    memset(img, 32, (size_t)w * h * 3); /* dark grey gaps */
-    float lo, hi;
-    value_range(&lo, &hi, specs, (size_t)count * frames * bands, style);
-    for (int i = 0; i < count; i++) {
-        int x0 = (i % cols) * (frames * scale + gap), y0 = (i / cols) * (bands * scale + gap);
-        draw_spec(img, (int)w, x0, y0, specs + (size_t)i * frames * bands, frames, bands, scale, lo,
-                  hi, style->cmap);
-    }
-    gw_status st = gw_png_write_rgb(path, img, (int)w, (int)h, err);
-    free(img);
-    return st;
-}
-
-gw_status gw_png_write_spectrogram(const char *path, const float *spec, int frames, int bands,
-                                   const gw_spec_style *style, gw_error *err) {
-    return gw_png_write_spectrogram_grid(path, spec, 1, frames, bands, 1, style, err);
 }

@@ -1,6 +1,10 @@
-/* png.h - PNG images through libpng: spectrograms, grids of spectrograms and
- * line plots of training curves. Every writer is atomic (temp + fsync +
- * rename, gw_afile) and returns GW_ERR_IO naming the path on failure.
+/* png.h - PNG images: spectrograms, grids of spectrograms and line plots of
+ * training curves. Pixels are encoded by libpng; figures with axes, text, a
+ * legend or a colour bar are drawn with cairo (antialiased lines, real
+ * fonts through fontconfig, "sans-serif") into an image surface whose
+ * pixels then go through the same encoder. Every writer is atomic (temp +
+ * fsync + rename, gw_afile) and returns GW_ERR_IO naming the path on
+ * failure.
  *
  * Colour maps are computed, not tabulated: a smooth polynomial fit of the
  * perceptually uniform matplotlib maps (magma, viridis; van der Walt and
@@ -39,25 +43,45 @@ typedef struct gw_spec_style {
     float vmin, vmax;
     float dynamic_range; /* used only with automatic range; 0 = full data range */
     int scale;           /* each value drawn as scale x scale pixels (>= 1) */
+    /* Axes. All zero / NULL (as gw_spec_style_default leaves them): none,
+     * the raw image of exactly frames*scale x bands*scale pixels per tile.
+     * Any of them set: a figure on white with a time axis under the tiles,
+     * a frequency (or band) axis beside them, a colour bar with its value
+     * scale on the right, and the title above. Each value then covers at
+     * least scale pixels each way, more along either axis until the tiles
+     * fill at least 320 x 200 pixels, so small spectrograms stay legible.
+     * A grid gets the time axis under its bottom row, the band axis beside
+     * its left column and one colour bar for the shared range. */
+    float frame_seconds;    /* seconds per frame (hop / rate): time axis in s; 0 = frame numbers */
+    const float *band_hz;   /* (bands) centre frequency of each band, increasing (mel or
+                               linear), for ticks in Hz; NULL = band numbers */
+    const char *band_label; /* NULL: "frequency (Hz)" with band_hz, else "band" */
+    const char *units;      /* colour bar label, e.g. "dB"; NULL = none */
+    const char *title;      /* NULL = none */
 } gw_spec_style;
-void gw_spec_style_default(gw_spec_style *s); /* magma, auto range, no floor, scale 1 */
+void gw_spec_style_default(gw_spec_style *s); /* magma, auto range, no floor, scale 1, no axes */
 
 gw_status gw_png_write_spectrogram(const char *path, const float *spec, int frames, int bands,
                                    const gw_spec_style *style,
                                    gw_error *err); // spec (frames, bands)
 
 /* count spectrograms of one shape laid out in rows of `cols`, separated by a
- * 2-pixel dark gap; one shared colour range (so tiles compare), computed over
- * all tiles when automatic */
+ * 2-pixel dark gap (a 4-pixel white one with axes); one shared colour range
+ * (so tiles compare), computed over all tiles when automatic */
 gw_status gw_png_write_spectrogram_grid(const char *path, const float *specs, int count, int frames,
                                         int bands, int cols, const gw_spec_style *style,
                                         gw_error *err); // specs (count, frames, bands)
 
-/* line plots: several series on shared axes, tick labels and a legend drawn
- * with a built-in 5x7 bitmap font (letters, digits, common punctuation; any
- * other character draws as a hollow box). Non-finite points (empty CSV
- * cells, a figure logged only every N steps) are skipped and the line joins
- * their finite neighbours; a sparse series also gets a marker per point. */
+/* line plots: several series on shared axes drawn with cairo: antialiased
+ * lines, "nice" ticks (1, 2, 5 x 10^k) with a light grid, tick labels, the
+ * axis labels (put the units in them: "time (s)"), a title and a legend in
+ * the corner the curves leave most free (left out where it would cover most
+ * of a thumbnail). Text is UTF-8. On a log y axis the ticks are decades
+ * (written 10^k on an axis reaching outside 0.001 .. 10000) with unlabelled
+ * minor ticks at 2..9 x 10^k. Non-finite points (empty CSV cells, a figure
+ * logged only every N steps) are skipped and the line joins their finite
+ * neighbours; a sparse series also gets a marker per point. Fonts and lines
+ * follow the picture's size (0.8 to 3 times those at 800 x 480). */
 typedef struct gw_plot_series {
     const char *name;
     const float *x; /* (n) or NULL for 0, 1, 2, ... */

@@ -8,8 +8,9 @@
  * than a clip is zero padded), split by file into training and held-out.
  * Each clip becomes a normalised log-mel image (spec_features.h); the
  * per-band statistics are fitted on the training clips and travel in the
- * model file. Mini-batches come from a seeded shuffler whose (epoch, pos) is
- * saved in checkpoints, so --resume continues with the same batches.
+ * model file. Mini-batches come from a seeded shuffler (batcher.h) whose
+ * (epoch, pos) is saved in checkpoints, so --resume continues with the same
+ * batches.
  *
  * RUNDIR gets: model.gwm (the final model with provenance metadata
  * train.command, train.data, train.seed, train.steps, train.commit, metric.*;
@@ -33,6 +34,7 @@
 #include "io/dataset.h"
 #include "models/spec_features.h"
 #include "nn/gwm.h"
+#include "train/batcher.h"
 #include "train/trainer.h"
 
 #include <stdint.h>
@@ -53,8 +55,7 @@ typedef struct gw_spec_data {
  * training clips first (training); 0 uses feat's (evaluating a model). Log-mels
  * are cached beside the dataset's audio cache. */
 gw_status gw_spec_data_load(gw_spec_data **out, const char *dir, const char *cache_dir,
-                            gw_specfeat *feat, int fit,
-                            uint64_t split_seed, gw_error *err);
+                            gw_specfeat *feat, int fit, uint64_t split_seed, gw_error *err);
 void gw_spec_data_free(gw_spec_data *d);
 
 /* spectrogram grid PNG of n images (n, M, T), cols per row; the images are
@@ -84,14 +85,14 @@ typedef struct gw_spec_trainer_opts {
     int threads;              /* 0 = 1 */
     uint64_t seed;
     int resume;
-    int overwrite;        /* start afresh in a RUNDIR that holds a checkpoint */
-    int batch;            /* 0 = preset's */
-    float lr;             /* 0 = preset's (GAN: both nets) */
-    int sample_every;     /* 0 = preset's: grids, WAVs, validation */
-    int checkpoint_every; /* 0 = 500 */
-    int early_stop;       /* stop after N validations without a new best; 0 = never */
+    int overwrite;         /* start afresh in a RUNDIR that holds a checkpoint */
+    int batch;             /* 0 = preset's */
+    float lr;              /* 0 = preset's (GAN: both nets) */
+    int sample_every;      /* 0 = preset's: grids, WAVs, validation */
+    int checkpoint_every;  /* 0 = 500 */
+    int early_stop;        /* stop after N validations without a new best; 0 = never */
     const char *cache_dir; /* processed-audio cache; NULL = DATA/.genwave-cache */
-    int gl_iters;         /* Griffin-Lim iterations of the WAVs; 0 = 32 */
+    int gl_iters;          /* Griffin-Lim iterations of the WAVs; 0 = 32 */
     /* GAN overrides (NULL / -1 = preset's) */
     const char *loss;
     int d_steps;
@@ -118,7 +119,7 @@ typedef struct gw_spec_run {
     size_t *idx;  // (B)
     float *wav;   // (clip_samples)
     char samples[4200];
-    char *intro;  /* the data's summary (gw_trainer_config.intro) */
+    char *intro; /* the data's summary (gw_trainer_config.intro) */
     size_t intro_n;
 } gw_spec_run;
 

@@ -3,6 +3,7 @@
 
 #include "io/png.h"
 #include "nn/blas.h"
+#include "train/report.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -45,7 +46,8 @@ gw_trainer_config gw_trainer_defaults(void) {
 }
 
 double gw_train_lr_at(double lr, const int *decay_steps, int n, double factor, uint64_t step) {
-    for (int i = 0; i < n && (uint64_t)decay_steps[i] <= step; i++) lr *= factor;
+    for (int i = 0; i < n && (uint64_t)decay_steps[i] <= step; i++)
+        lr *= factor;
     return lr;
 }
 
@@ -99,15 +101,18 @@ static gw_status check_config(const gw_trainer_config *c, const gw_trainer_hooks
                            "trainer: figure name %d is empty or has , \" or newline", i);
     }
     if (c->best_figure >= c->n_val_figures || (c->best_figure >= 0 && !h->save_best))
-        return gw_fail(err, GW_ERR_ARG, "trainer: best figure %d needs a validation figure and a "
-                                        "save_best hook", c->best_figure);
+        return gw_fail(err, GW_ERR_ARG,
+                       "trainer: best figure %d needs a validation figure and a "
+                       "save_best hook",
+                       c->best_figure);
     if (c->grad_figure >= c->n_figures)
         return gw_fail(err, GW_ERR_ARG, "trainer: grad figure %d is not a step figure",
                        c->grad_figure);
     if (c->early_stop < 0 || c->worse_patience < 1 || !(c->worse_margin >= 0) ||
         !(c->val_minutes >= 0))
-        return gw_fail(err, GW_ERR_ARG, "trainer: early stop, patience, margin or validation "
-                                        "minutes out of range");
+        return gw_fail(err, GW_ERR_ARG,
+                       "trainer: early stop, patience, margin or validation "
+                       "minutes out of range");
     if (c->n_groups < 0 || c->n_groups > GW_TRAINER_MAX_GROUPS)
         return gw_fail(err, GW_ERR_ARG, "trainer: 0..%d parameter groups", GW_TRAINER_MAX_GROUPS);
     for (int g = 0; g < c->n_groups; g++) {
@@ -138,8 +143,8 @@ typedef struct run {
     double last_line; /* time of the last non-TTY progress line */
     double last_val;  /* time of the last validation */
     /* keeping the best and the warnings (trainer.h) */
-    int since_best;         /* validations without a new best */
-    int worse_streak;       /* validations in a row worse than best by the margin */
+    int since_best;   /* validations without a new best */
+    int worse_streak; /* validations in a row worse than best by the margin */
     int warned_overfit, warned_untrained, warned_grad;
     double grad_base, grad_ema; /* steps 50-150 of the session; running mean after */
     int grad_n;
@@ -244,6 +249,10 @@ static void plot(run *r) {
     /* a plot is a convenience: a failure is reported, never fatal */
     if (gw_png_plot_csv(r->png_path, r->res->log_path, "step", cols, cols[1] ? 2 : 1, &style, &e) &&
         c->progress)
+        fprintf(c->progress, "%s%s\n", r->tty ? "\r\033[K" : "", e.msg);
+    /* RUNDIR/report.html, a page to watch the run in (train/report.h) */
+    e = (gw_error){0};
+    if (gw_train_report_write(c, r->res, r->step, elapsed_total(r), &e) && c->progress)
         fprintf(c->progress, "%s%s\n", r->tty ? "\r\033[K" : "", e.msg);
 }
 
@@ -409,16 +418,18 @@ static gw_status judge(run *r, const double *vals, gw_error *err) {
     r->since_best++;
     r->worse_streak = sign * (v - res->best_value) > c->worse_margin ? r->worse_streak + 1 : 0;
     if (r->worse_streak >= c->worse_patience && !r->warned_overfit) {
-        warn(r, "overfitting: held-out %s %.4g vs best %.4g at step %llu, worse for %d "
-                "validations; best.gwm keeps that model (more data, a smaller preset or "
-                "--early-stop helps)",
+        warn(r,
+             "overfitting: held-out %s %.4g vs best %.4g at step %llu, worse for %d "
+             "validations; best.gwm keeps that model (more data, a smaller preset or "
+             "--early-stop helps)",
              name, v, res->best_value, (unsigned long long)res->best_step, r->worse_streak);
         r->warned_overfit = 1;
     }
     const double first = res->val_first[b];
     if (r->step > 0 && isfinite(first) && sign * (v - first) > 0 && !r->warned_untrained) {
-        warn(r, "held-out %s %.4g is worse than the untrained model's %.4g; best.gwm is from "
-                "step %llu",
+        warn(r,
+             "held-out %s %.4g is worse than the untrained model's %.4g; best.gwm is from "
+             "step %llu",
              name, v, first, (unsigned long long)res->best_step);
         r->warned_untrained = 1;
     }
@@ -451,8 +462,9 @@ static void watch_gradient(run *r, const double *figs) {
     if (k < 150 || !(r->grad_base > 0)) return;
     r->grad_ema = 0.99 * r->grad_ema + 0.01 * g;
     if (r->grad_ema > 10.0 * r->grad_base && !r->warned_grad) {
-        warn(r, "the gradient norm is running away: %.3g on average now, %.3g at steps 50-150 of "
-                "this session; a lower learning rate (train.lr) helps",
+        warn(r,
+             "the gradient norm is running away: %.3g on average now, %.3g at steps 50-150 of "
+             "this session; a lower learning rate (train.lr) helps",
              r->grad_ema, r->grad_base);
         r->warned_grad = 1;
     }
@@ -501,10 +513,9 @@ static gw_status loop(run *r, gw_error *err) {
         int time_up = c->max_minutes > 0 && now - r->t0 >= c->max_minutes * 60;
         int stop = atomic_load(&stop_requested);
         int val_due = c->val_minutes > 0 && now - r->last_val >= c->val_minutes * 60;
-        int do_val = (c->val_every || c->val_minutes > 0) && r->hooks->validate &&
-                     c->n_val_figures &&
-                     ((c->val_every && r->step % c->val_every == 0) || val_due || is_last ||
-                      time_up);
+        int do_val =
+            (c->val_every || c->val_minutes > 0) && r->hooks->validate && c->n_val_figures &&
+            ((c->val_every && r->step % c->val_every == 0) || val_due || is_last || time_up);
         if (do_val) {
             if ((st = validate(r, vals, err))) return st;
         }
@@ -521,8 +532,9 @@ static gw_status loop(run *r, gw_error *err) {
         if (do_val && c->early_stop && r->since_best >= c->early_stop && !is_last) {
             res->stop = GW_TRAINER_STOP_EARLY;
             if (c->progress)
-                fprintf(c->progress, "%searly stop: no better held-out %s for %d validations "
-                                     "(best %.4g at step %llu)\n",
+                fprintf(c->progress,
+                        "%searly stop: no better held-out %s for %d validations "
+                        "(best %.4g at step %llu)\n",
                         r->tty ? "\r\033[K" : "", c->val_figure_names[c->best_figure],
                         r->since_best, res->best_value, (unsigned long long)res->best_step);
             break;

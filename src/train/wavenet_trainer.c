@@ -3,6 +3,7 @@
 #include "train/wavenet_trainer.h"
 
 #include "dsp/gw_dsp.h"
+#include "io/audio.h"
 #include "io/json.h"
 #include "models/wavenet_file.h"
 #include "nn/optim.h"
@@ -42,9 +43,8 @@ void gw_wavenet_draw_windows(uint8_t *window, float *cond, const gw_dataset *ds,
 }
 
 void gw_wavenet_draw_windows_bands(float *window, float *cond, const gw_dataset *const *bands,
-                                   const size_t *pool, size_t n_pool,
-                                   const gw_wavenet_config *cfg, int B, int W, gw_rng *rng,
-                                   float *scratch) {
+                                   const size_t *pool, size_t n_pool, const gw_wavenet_config *cfg,
+                                   int B, int W, gw_rng *rng, float *scratch) {
     const int NB = cfg->bands, rf = gw_wavenet_receptive_field(cfg);
     size_t clip[64];
     gw_rng start = *rng, r = start;
@@ -57,13 +57,14 @@ void gw_wavenet_draw_windows_bands(float *window, float *cond, const gw_dataset 
             for (int b = 0; k == 0 && cond && cfg->cond_dim > 0 && b < nb; b++)
                 clip_cond(cond + (size_t)(b0 + b) * cfg->cond_dim, cfg, &bands[0]->clips[clip[b]]);
         }
-        for (size_t i = 0; i < (size_t)B * W; i++) window[i * NB + k] = scratch[i];
+        for (size_t i = 0; i < (size_t)B * W; i++)
+            window[i * NB + k] = scratch[i];
     }
     *rng = r;
 }
 
-gw_status gw_wavenet_band_data_create(gw_wavenet_band_data **out, const gw_dataset *ds,
-                                      int bands, gw_error *err) {
+gw_status gw_wavenet_band_data_create(gw_wavenet_band_data **out, const gw_dataset *ds, int bands,
+                                      gw_error *err) {
     *out = NULL;
     gw_wavenet_band_data *bd = calloc(1, sizeof *bd);
     gw_pqmf *pq = NULL;
@@ -78,8 +79,8 @@ gw_status gw_wavenet_band_data_create(gw_wavenet_band_data **out, const gw_datas
     }
     bd->clips = malloc((ds->n_clips ? ds->n_clips : 1) * sizeof *bd->clips);
     bd->planes = malloc((frames ? frames : 1) * (size_t)bands * sizeof(float));
-    float *tmp = malloc(((longest + (size_t)bands - 1) / (size_t)bands + 1) * (size_t)bands *
-                        sizeof(float));
+    float *tmp =
+        malloc(((longest + (size_t)bands - 1) / (size_t)bands + 1) * (size_t)bands * sizeof(float));
     if (!bd->clips || !bd->planes || !tmp) {
         free(tmp);
         st = gw_fail(err, GW_ERR_NOMEM, "band data: out of memory for %zu frames", frames);
@@ -127,7 +128,8 @@ void gw_wavenet_band_peak(float *peak, const gw_wavenet_band_data *bd, const siz
         for (size_t i = 0; i < n_pool; i++) {
             const gw_clip *c = &bd->clips[pool[i]];
             const float *x = bd->view[k].audio + c->offset;
-            for (size_t j = 0; j < c->n; j++) p = fmaxf(p, fabsf(x[j]));
+            for (size_t j = 0; j < c->n; j++)
+                p = fmaxf(p, fabsf(x[j]));
         }
         peak[k] = p;
     }
@@ -152,7 +154,8 @@ void gw_wavenet_band_rms(float *rms, const gw_wavenet_band_data *bd, const size_
         for (size_t i = 0; i < n_pool; i++) {
             const gw_clip *c = &bd->clips[pool[i]];
             const float *x = bd->view[k].audio + c->offset;
-            for (size_t j = 0; j < c->n; j++) sum += (double)x[j] * x[j];
+            for (size_t j = 0; j < c->n; j++)
+                sum += (double)x[j] * x[j];
             n += (double)c->n;
         }
         rms[k] = n > 0 ? (float)sqrt(sum / n) : 0.0f;
@@ -183,9 +186,11 @@ static gw_status read_train_settings(train_settings *s, const char *path, gw_err
     cJSON *root = NULL;
     gw_status st = gw_json_load(&root, path, err);
     if (st) return st;
-    static const char *const keys[] = {
-        "steps", "batch", "targets", "lr", "val_every", "checkpoint_every", "clip_norm",
-        "input_noise", "lr_decay_steps", "lr_decay_factor"};
+    static const char *const keys[] = {"steps",          "batch",
+                                       "targets",        "lr",
+                                       "val_every",      "checkpoint_every",
+                                       "clip_norm",      "input_noise",
+                                       "lr_decay_steps", "lr_decay_factor"};
     int steps = 2000;
     const cJSON *tr = gw_json_find(root, "train");
     if (tr && !cJSON_IsObject(tr))
@@ -201,8 +206,7 @@ static gw_status read_train_settings(train_settings *s, const char *path, gw_err
         st = gw_json_int(&s->checkpoint_every, root, "train.checkpoint_every", 1, 1 << 30, 1, 500,
                          path, err);
     if (!st) st = gw_json_num(&s->clip_norm, root, "train.clip_norm", 0, 1e6, 1, 1.0, path, err);
-    if (!st)
-        st = gw_json_num(&s->input_noise, root, "train.input_noise", 0, 1, 1, 0.0, path, err);
+    if (!st) st = gw_json_num(&s->input_noise, root, "train.input_noise", 0, 1, 1, 0.0, path, err);
     s->n_lr_decays = 0;
     if (!st && gw_json_find(root, "train.lr_decay_steps"))
         st = gw_json_int_array(s->lr_decay_steps, &s->n_lr_decays, MAX_LR_DECAYS, root,
@@ -228,20 +232,22 @@ typedef struct wn_run {
     size_t n_train, n_val;
     int B, W;
     const train_settings *ts; /* lr (before any decay), its schedule, input_noise */
-    uint8_t *window; // (B, W)
-    float *cond;     // (B, C_g)
-    float *scratch;  // (B, W)
+    uint8_t *window;          // (B, W)
+    float *cond;              // (B, C_g)
+    float *scratch;           // (B, W)
     int n_val_batches;
-    uint8_t *val_window; // (n_val_batches, B, W) fixed validation windows
-    gw_wavenet_band_data *bands; /* a logistic-output model's data */
-    float *bwindow;              // (B, W, bands)
-    float *val_bwindow;          // (n_val_batches, B, W, bands)
-    float *val_cond;     // (n_val_batches, B, C_g)
-    gw_wavenet_mel *melfx; /* vocoder mode only */
-    float *mel;          // (B, T_in, n_mels)
-    float *val_mel;      // (n_val_batches, B, T_in, n_mels)
+    uint8_t *val_window;              // (n_val_batches, B, W) fixed validation windows
+    gw_wavenet_band_data *bands;      /* a logistic-output model's data */
+    float *bwindow;                   // (B, W, bands)
+    float *val_bwindow;               // (n_val_batches, B, W, bands)
+    float *val_cond;                  // (n_val_batches, B, C_g)
+    gw_wavenet_mel *melfx;            /* vocoder mode only */
+    float *mel;                       // (B, T_in, n_mels)
+    float *val_mel;                   // (n_val_batches, B, T_in, n_mels)
     const gw_wavenet_trainer_opts *o; /* for best.gwm's provenance */
     int note_min, note_max;
+    uint64_t checkpoint_every, last_preview; /* previews: at most one per checkpoint interval */
+    int previewed;
 } wn_run;
 
 /* the mel rows of B windows (their first T_in samples, what the net reads) */
@@ -268,15 +274,16 @@ static gw_status wn_step(void *ctx, uint64_t step, gw_rng *rng, double *fig, gw_
                                          gw_rng_below(rng, UINT64_MAX));
     gw_params_zero_grad(r->m->params);
     float loss;
-    gw_status st =
-        r->bands ? gw_wavenet_train_forward_bands(r->arena, &loss, r->bwindow,
-                                                  c->cond_dim ? r->cond : NULL, NULL, 1, err)
-                 : gw_wavenet_train_forward(r->arena, &loss, r->window,
-                                            c->cond_dim ? r->cond : NULL, r->mel, 1, err);
+    gw_status st = r->bands
+                       ? gw_wavenet_train_forward_bands(r->arena, &loss, r->bwindow,
+                                                        c->cond_dim ? r->cond : NULL, NULL, 1, err)
+                       : gw_wavenet_train_forward(r->arena, &loss, r->window,
+                                                  c->cond_dim ? r->cond : NULL, r->mel, 1, err);
     if (st) return st;
     gw_wavenet_train_backward(r->arena);
-    st = gw_adam_step(r->adam, gw_train_lr_at((float)r->ts->lr, r->ts->lr_decay_steps, r->ts->n_lr_decays,
-                                              r->ts->lr_decay_factor, step),
+    st = gw_adam_step(r->adam,
+                      gw_train_lr_at((float)r->ts->lr, r->ts->lr_decay_steps, r->ts->n_lr_decays,
+                                     r->ts->lr_decay_factor, step),
                       err);
     if (st) return st;
     fig[0] = loss;
@@ -286,8 +293,51 @@ static gw_status wn_step(void *ctx, uint64_t step, gw_rng *rng, double *fig, gw_
 }
 
 /* mean NLL of the fixed held-out windows, in bits per sample */
+/* A sound to listen to in RUNDIR/report.html: RUNDIR/samples/step-N.wav,
+ * 0.6 s of the middle note of the data at velocity 100 (an unconditioned
+ * model plays its own sound), from silence at temperature 1 and a fixed
+ * seed, as `render` would play it. At most one per checkpoint interval: a
+ * 48 kHz model takes about a second of one core for it. Vocoders (a mel
+ * input) get none. */
+static gw_status wn_preview(wn_run *r, uint64_t step, gw_error *err) {
+    const gw_wavenet_config *c = &r->m->cfg;
+    if (c->n_mels > 0 || (r->previewed && step < r->last_preview + r->checkpoint_every))
+        return GW_OK;
+    r->previewed = 1, r->last_preview = step;
+    const size_t n = (size_t)(0.6 * c->sample_rate) / (size_t)c->bands * (size_t)c->bands;
+    float *audio = malloc(n * sizeof *audio), *cond = calloc((size_t)c->cond_dim + 1, sizeof *cond);
+    gw_wavenet_stream *s = NULL;
+    gw_status st = GW_OK;
+    if (!audio || !cond) {
+        st = gw_fail(err, GW_ERR_NOMEM, "preview: out of memory");
+        goto done;
+    }
+    if ((st = gw_wavenet_stream_create(&s, r->m, 1, err))) goto done;
+    gw_wavenet_stream_reset(s, 0);
+    if (c->cond_dim > 0) {
+        gw_wavenet_cond_features(c, cond, 0.5f * (float)(r->note_min + r->note_max), 100.0f, 0);
+        gw_wavenet_stream_set_cond(s, 0, cond);
+    }
+    gw_rng rng;
+    gw_rng_seed(&rng, 1);
+    gw_wavenet_stream_generate(s, audio, 1, n, 1.0f, &rng);
+    for (size_t i = 1; c->preemphasis > 0 && i < n; i++) /* as the engine de-emphasises */
+        audio[i] += c->preemphasis * audio[i - 1];
+    char dir[4200], path[4300];
+    snprintf(dir, sizeof dir, "%s/samples", r->o->out_dir);
+    snprintf(path, sizeof path, "%s/step-%07llu.wav", dir, (unsigned long long)step);
+    if (!(st = gw_mkdirs(dir, "samples folder", err)))
+        st = gw_audio_write(path, audio, n, 1, c->sample_rate, GW_AUDIO_WAV16, err);
+done:
+    gw_wavenet_stream_free(s);
+    free(audio), free(cond);
+    return st;
+}
+
 static gw_status wn_validate(void *ctx, uint64_t step, double *fig, gw_error *err) {
     wn_run *r = ctx;
+    gw_status pst = wn_preview(r, step, err);
+    if (pst) return pst;
     const int cg = r->m->cfg.cond_dim;
     double sum = 0;
     for (int v = 0; v < r->n_val_batches; v++) {
@@ -296,14 +346,14 @@ static gw_status wn_validate(void *ctx, uint64_t step, double *fig, gw_error *er
         gw_status st =
             r->bands
                 ? gw_wavenet_train_forward_bands(
-                      r->arena, &loss,
-                      r->val_bwindow + (size_t)v * r->B * r->W * r->m->cfg.bands, vc, NULL, 0,
-                      err)
-                :
-            gw_wavenet_train_forward(r->arena, &loss, r->val_window + (size_t)v * r->B * r->W,
-                                     cg ? r->val_cond + (size_t)v * r->B * cg : NULL,
-            r->val_mel ? r->val_mel + (size_t)v * r->B * (r->W - 1) * r->m->cfg.n_mels : NULL, 0,
-            err);
+                      r->arena, &loss, r->val_bwindow + (size_t)v * r->B * r->W * r->m->cfg.bands,
+                      vc, NULL, 0, err)
+                : gw_wavenet_train_forward(r->arena, &loss, r->val_window + (size_t)v * r->B * r->W,
+                                           cg ? r->val_cond + (size_t)v * r->B * cg : NULL,
+                                           r->val_mel ? r->val_mel + (size_t)v * r->B * (r->W - 1) *
+                                                                         r->m->cfg.n_mels
+                                                      : NULL,
+                                           0, err);
         if (st) return st;
         sum += loss;
     }
@@ -357,8 +407,8 @@ static gw_status save_model(const wn_run *r, const gw_wavenet_trainer_opts *o,
             used += (size_t)snprintf(sched + used, sizeof sched - used, "%s%d", i ? ", " : "",
                                      r->ts->lr_decay_steps[i]);
         if (r->ts->n_lr_decays)
-            st = gw_gwm_writer_metaf(w, err, "train.lr", "%g (x %g from steps %s)", (float)r->ts->lr,
-                                     r->ts->lr_decay_factor, sched);
+            st = gw_gwm_writer_metaf(w, err, "train.lr", "%g (x %g from steps %s)",
+                                     (float)r->ts->lr, r->ts->lr_decay_factor, sched);
         else
             st = gw_gwm_writer_metaf(w, err, "train.lr", "%g", (float)r->ts->lr);
     }
@@ -526,8 +576,8 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
         if (r.bands) {
             gw_wavenet_draw_windows_bands(r.val_bwindow + (size_t)v * bw * cfg.bands,
                                           cfg.cond_dim ? r.val_cond + (size_t)v * r.B * cg : NULL,
-                                          r.bands->ptr, r.val_pool, r.n_val, &cfg, r.B, r.W,
-                                          &vrng, r.scratch);
+                                          r.bands->ptr, r.val_pool, r.n_val, &cfg, r.B, r.W, &vrng,
+                                          r.scratch);
             continue;
         }
         gw_wavenet_draw_windows(r.val_window + (size_t)v * bw,
@@ -572,6 +622,7 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
     tc.grad_figure = 2;
     tc.val_minutes = 2.0;
     r.o = o, r.note_min = note_min, r.note_max = note_max;
+    r.checkpoint_every = tc.checkpoint_every ? tc.checkpoint_every : tc.val_every;
     gw_trainer_hooks h = {.ctx = &r,
                           .step = wn_step,
                           .validate = wn_validate,

@@ -1,6 +1,6 @@
 /* wavenet_trainer.h - training a WaveNet on a folder of sounds
  * (`genwave train wavenet`), on top of the teacher-forced pass in
- * models/wavenet_train.h and the shared trainer loop.
+ * models/wavenet_backprop.h and the shared trainer loop.
  *
  * Data: the dataset (io/dataset.h) is loaded at the model's rate as whole
  * files and split by file into training and validation. A training step
@@ -24,11 +24,10 @@
 #include "base/gw_base.h"
 #include "io/dataset.h"
 #include "models/wavenet.h"
-#include "models/wavenet_train.h"
+#include "models/wavenet_backprop.h"
 
 #include <stdint.h>
 #include <stdio.h>
-
 
 typedef struct gw_wavenet_trainer_opts {
     const char *data_dir;
@@ -40,30 +39,30 @@ typedef struct gw_wavenet_trainer_opts {
     int threads;              /* 0 = 1 */
     uint64_t seed;
     int resume;
-    int overwrite;            /* start afresh even if RUNDIR holds a checkpoint */
-    int batch;                /* 0 = preset's train.batch or 4 */
-    int targets;              /* N per window; 0 = preset's train.targets or 4096 */
-    float lr;                 /* 0 = preset's train.lr or 1e-3 */
-    int val_every;            /* 0 = preset's train.val_every or 200 */
-    int val_batches;          /* fixed validation windows = val_batches x batch; 0 = 4 */
-    int checkpoint_every;     /* 0 = preset's train.checkpoint_every or 500 */
-    float clip_norm;          /* 0 = preset's train.clip_norm or 1.0 (<0: off) */
-    int early_stop;           /* stop after N validations without a new best; 0 = never */
-    const char *cache_dir;    /* processed-audio cache; NULL = DATA/.genwave-cache */
-    FILE *progress;           /* progress line stream (NULL = silent) */
+    int overwrite;         /* start afresh even if RUNDIR holds a checkpoint */
+    int batch;             /* 0 = preset's train.batch or 4 */
+    int targets;           /* N per window; 0 = preset's train.targets or 4096 */
+    float lr;              /* 0 = preset's train.lr or 1e-3 */
+    int val_every;         /* 0 = preset's train.val_every or 200 */
+    int val_batches;       /* fixed validation windows = val_batches x batch; 0 = 4 */
+    int checkpoint_every;  /* 0 = preset's train.checkpoint_every or 500 */
+    float clip_norm;       /* 0 = preset's train.clip_norm or 1.0 (<0: off) */
+    int early_stop;        /* stop after N validations without a new best; 0 = never */
+    const char *cache_dir; /* processed-audio cache; NULL = DATA/.genwave-cache */
+    FILE *progress;        /* progress line stream (NULL = silent) */
 } gw_wavenet_trainer_opts;
 
 typedef struct gw_wavenet_trainer_result {
-    long steps;                /* completed steps */
-    float train_loss;          /* last training loss, nats */
-    float val_bits;            /* last validation bits/sample */
-    float val_bits_initial;    /* validation bits/sample before the first step */
-    double samples_per_s;      /* target samples per second of training */
-    char model_path[4200];     /* RUNDIR/model.gwm */
-    float best_bits;           /* the best validation bits/sample (NaN if none) */
-    long best_step;            /* its step: RUNDIR/best.gwm */
+    long steps;             /* completed steps */
+    float train_loss;       /* last training loss, nats */
+    float val_bits;         /* last validation bits/sample */
+    float val_bits_initial; /* validation bits/sample before the first step */
+    double samples_per_s;   /* target samples per second of training */
+    char model_path[4200];  /* RUNDIR/model.gwm */
+    float best_bits;        /* the best validation bits/sample (NaN if none) */
+    long best_step;         /* its step: RUNDIR/best.gwm */
     char best_path[4200];
-    int warnings;              /* warnings printed (overfitting, worse than untrained, ...) */
+    int warnings; /* warnings printed (overfitting, worse than untrained, ...) */
     int early_stopped;
 } gw_wavenet_trainer_result;
 
@@ -93,8 +92,8 @@ typedef struct gw_wavenet_band_data {
     gw_clip *clips;
     float *planes; // (bands, frames)
 } gw_wavenet_band_data;
-gw_status gw_wavenet_band_data_create(gw_wavenet_band_data **out, const gw_dataset *ds,
-                                      int bands, gw_error *err);
+gw_status gw_wavenet_band_data_create(gw_wavenet_band_data **out, const gw_dataset *ds, int bands,
+                                      gw_error *err);
 void gw_wavenet_band_data_free(gw_wavenet_band_data *bd);
 /* the largest |value| of each band over the clips in pool: peak (bands) */
 void gw_wavenet_band_peak(float *peak, const gw_wavenet_band_data *bd, const size_t *pool,

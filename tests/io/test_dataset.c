@@ -448,45 +448,6 @@ static void test_cache(void **state) {
     rm_rf(dir);
 }
 
-static void test_batcher(void **state) {
-    size_t pool[10];
-    for (int i = 0; i < 10; i++)
-        pool[i] = 100 + i;
-    gw_batcher *a = NULL, *b = NULL;
-    gw_error err = {0};
-    assert_int_equal(gw_batcher_create(&a, pool, 10, 5, &err), GW_OK);
-    assert_int_equal(gw_batcher_create(&b, pool, 10, 5, &err), GW_OK);
-    size_t x[30], y[30];
-    gw_batcher_next(a, x, 30);
-    gw_batcher_next(b, y, 30);
-    assert_memory_equal(x, y, sizeof x);
-    /* each epoch is a permutation of the pool, and epochs differ */
-    for (int e = 0; e < 3; e++) {
-        int seen[10] = {0};
-        for (int k = 0; k < 10; k++)
-            seen[x[e * 10 + k] - 100]++;
-        for (int k = 0; k < 10; k++)
-            assert_int_equal(seen[k], 1);
-    }
-    assert_true(memcmp(x, x + 10, 10 * sizeof *x) != 0);
-    assert_int_equal(a->epoch, 2);
-    /* (epoch, pos) is the whole state: seek and continue identically */
-    size_t p1[7], p2[7];
-    gw_batcher_seek(b, 1, 4);
-    gw_batcher_next(b, p1, 7);
-    assert_memory_equal(p1, x + 14, sizeof p1);
-    gw_batcher_seek(a, 1, 4);
-    gw_batcher_next(a, p2, 7);
-    assert_memory_equal(p1, p2, sizeof p1);
-    gw_batcher_free(a);
-    gw_batcher_free(b);
-    assert_int_equal(gw_batcher_create(&a, pool, 10, 6, &err), GW_OK);
-    gw_batcher_next(a, y, 10);
-    assert_true(memcmp(x, y, 10 * sizeof *x) != 0); /* another seed, another order */
-    gw_batcher_free(a);
-    gw_batcher_free(NULL);
-}
-
 static void test_random_windows(void **state) {
     /* a hand-built dataset: clip 0 = 1..100, clip 1 = 1001..1010 */
     gw_dataset ds;
@@ -539,7 +500,6 @@ int main(void) {
         cmocka_unit_test(test_split_determinism),
         cmocka_unit_test(test_load_clips_and_whole_files),
         cmocka_unit_test(test_cache),
-        cmocka_unit_test(test_batcher),
         cmocka_unit_test(test_random_windows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

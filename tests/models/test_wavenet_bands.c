@@ -13,7 +13,7 @@
 #include "gw_test.h"
 #include "models/wavenet.h"
 #include "models/wavenet_file.h"
-#include "models/wavenet_train.h"
+#include "models/wavenet_backprop.h"
 #include "nn/layers.h"
 
 #include <math.h>
@@ -68,7 +68,8 @@ static void test_config(void **state) {
     free(json);
     assert_int_equal(back.bands, 4), assert_int_equal(back.mixtures, 3);
     assert_int_equal(back.distribution, GW_WAVENET_DIST_LOGISTIC);
-    for (int k = 0; k < 4; k++) assert_true(back.band_gain[k] == c.band_gain[k]);
+    for (int k = 0; k < 4; k++)
+        assert_true(back.band_gain[k] == c.band_gain[k]);
     assert_true(c.band_gain[3] == 2.0f);
     /* a mu-law preset keeps one band and 256 outputs */
     static const char *mu = "{\"model\": \"wavenet\", \"sample_rate\": 8000, "
@@ -279,8 +280,7 @@ static void stream_case(const char *json, int B, int T, gw_wavenet_weight_type t
             float *d = drawn + ((size_t)v * T + step) * NB;
             for (int k = 0; k < NB; k++)
                 d[k] = gw_dmol_sample(o + (size_t)v * n_out + (size_t)k * 3 * M, M,
-                                      c->log_scale_min, GW_WAVENET_LEVELS, 1.0f,
-                                      u[v * NB + k]);
+                                      c->log_scale_min, GW_WAVENET_LEVELS, 1.0f, u[v * NB + k]);
             if (step + 1 < T) memcpy(in + ((size_t)v * T + step + 1) * NB, d, NB * sizeof(float));
         }
     }

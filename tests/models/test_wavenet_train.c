@@ -10,7 +10,7 @@
 #include "gw_test.h"
 #include "models/wavenet.h"
 #include "models/wavenet_file.h"
-#include "models/wavenet_train.h"
+#include "models/wavenet_backprop.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -29,7 +29,8 @@ static gw_wavenet *make_model(const char *json, uint64_t seed, float scale) {
     gw_rng_seed(&rng, seed);
     gw_wavenet_weights_init(&m->w, &m->cfg, &rng);
     /* larger than default weights so that every path carries signal */
-    for (size_t i = 0; i < m->params->total; i++) m->params->data[i] *= scale;
+    for (size_t i = 0; i < m->params->total; i++)
+        m->params->data[i] *= scale;
     return m;
 }
 
@@ -59,7 +60,8 @@ static batch make_batch(const gw_wavenet *m, gw_wavenet_train *t, int B, uint64_
     gw_rng rng;
     gw_rng_seed(&rng, seed);
     b.window = malloc((size_t)B * b.W);
-    for (int i = 0; i < B * b.W; i++) b.window[i] = (uint8_t)gw_rng_below(&rng, 256);
+    for (int i = 0; i < B * b.W; i++)
+        b.window[i] = (uint8_t)gw_rng_below(&rng, 256);
     if (m->cfg.cond_dim > 0) {
         b.cond = malloc((size_t)B * m->cfg.cond_dim * sizeof(float));
         for (int i = 0; i < B; i++)
@@ -94,8 +96,10 @@ static double mean_nll(const float *logits, const batch *b, int N, int rf) {
         for (int n = 0; n < N; n++) {
             const float *a = logits + ((size_t)i * N + n) * 256;
             double mx = a[0], sum = 0;
-            for (int c = 1; c < 256; c++) mx = fmax(mx, a[c]);
-            for (int c = 0; c < 256; c++) sum += exp(a[c] - mx);
+            for (int c = 1; c < 256; c++)
+                mx = fmax(mx, a[c]);
+            for (int c = 0; c < 256; c++)
+                sum += exp(a[c] - mx);
             nll += mx + log(sum) - a[b->window[i * b->W + rf + n]];
         }
     return nll / ((double)b->B * N);
@@ -127,8 +131,8 @@ static void gradcheck_config(const char *json, int B, int N) {
     for (size_t i = 0; i < m->params->count; i++) {
         gw_param *p = gw_params_at(m->params, i);
         /* the last layer's residual 1x1 feeds nothing: its gradient is 0 */
-        double e = gw_test_gradcheck(p->name, p->data, p->grad, p->numel, train_loss, &ctx, 1e-3f,
-                                     60);
+        double e =
+            gw_test_gradcheck(p->name, p->data, p->grad, p->numel, train_loss, &ctx, 1e-3f, 60);
         if (e > worst) worst = e;
         if (e > 1e-3) fail_msg("%s: gradient error %.3g", p->name, e);
     }
@@ -137,10 +141,12 @@ static void gradcheck_config(const char *json, int B, int N) {
     assert_non_null(emb);
     int seen[256] = {0};
     for (int i = 0; i < B; i++)
-        for (int k = 0; k < b.T_in; k++) seen[b.window[i * b.W + k]] = 1;
+        for (int k = 0; k < b.T_in; k++)
+            seen[b.window[i * b.W + k]] = 1;
     for (int c = 0; c < 256; c++)
         if (!seen[c])
-            for (int r = 0; r < m->cfg.residual; r++) assert_true(emb->grad[c * m->cfg.residual + r] == 0);
+            for (int r = 0; r < m->cfg.residual; r++)
+                assert_true(emb->grad[c * m->cfg.residual + r] == 0);
     print_message("%s: worst gradient error %.2e\n", m->cfg.name, worst);
     free_batch(&b);
     gw_wavenet_train_free(t);
@@ -171,7 +177,8 @@ static void test_backward_accumulates(void **state) {
     memcpy(once, m->params->grad, n * sizeof(float));
     assert_int_equal(gw_wavenet_train_forward(t, &loss, b.window, b.cond, b.mel, 1, &err), GW_OK);
     gw_wavenet_train_backward(t);
-    for (size_t i = 0; i < n; i++) assert_true(fabsf(m->params->grad[i] - 2 * once[i]) <= 1e-5f + 1e-5f * fabsf(once[i]));
+    for (size_t i = 0; i < n; i++)
+        assert_true(fabsf(m->params->grad[i] - 2 * once[i]) <= 1e-5f + 1e-5f * fabsf(once[i]));
     free(once);
     free_batch(&b);
     gw_wavenet_train_free(t);
@@ -186,14 +193,16 @@ static void test_gemm_kernel_matches_naive(void **state) {
         print_message("no AVX-512 on this CPU: the kernel is the naive loops\n");
         skip();
     }
-    static const int shapes[][3] = {{6, 64, 64}, {25, 32, 7}, {13, 100, 300}, {7, 17, 1},
-                                    {64, 64, 600}, {1, 1, 1}, {40, 130, 33}};
+    static const int shapes[][3] = {{6, 64, 64},   {25, 32, 7}, {13, 100, 300}, {7, 17, 1},
+                                    {64, 64, 600}, {1, 1, 1},   {40, 130, 33}};
     gw_rng rng;
     gw_rng_seed(&rng, 31);
     for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
         int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2], ldb = N + 3, ldc = N + 5;
-        float *A = malloc((size_t)M * K * sizeof(float)), *B = malloc((size_t)K * ldb * sizeof(float));
-        float *C1 = malloc((size_t)M * ldc * sizeof(float)), *C2 = malloc((size_t)M * ldc * sizeof(float));
+        float *A = malloc((size_t)M * K * sizeof(float)),
+              *B = malloc((size_t)K * ldb * sizeof(float));
+        float *C1 = malloc((size_t)M * ldc * sizeof(float)),
+              *C2 = malloc((size_t)M * ldc * sizeof(float));
         gw_rng_fill_normal(&rng, A, (size_t)M * K, 0, 1);
         gw_rng_fill_normal(&rng, B, (size_t)K * ldb, 0, 1);
         for (int ta = 0; ta < 2; ta++)

@@ -1,4 +1,4 @@
-/* wavenet_train.h - teacher-forced training pass of the WaveNet (wavenet.h):
+/* wavenet_backprop.h - teacher-forced training pass of the WaveNet (wavenet.h):
  * the full forward over a batch of windows and its backward.
  *
  * A window is one receptive field of context plus N target samples, as in
@@ -29,8 +29,8 @@
  * Threads: data-parallel shards (gw_wavenet_train_set_threads), or
  * OpenBLAS's own threads in BLAS mode.
  */
-#ifndef GW_MODELS_WAVENET_TRAIN_H
-#define GW_MODELS_WAVENET_TRAIN_H
+#ifndef GW_MODELS_WAVENET_BACKPROP_H
+#define GW_MODELS_WAVENET_BACKPROP_H
 
 #include "base/gw_base.h"
 #include "models/wavenet.h"
@@ -74,8 +74,7 @@ void gw_wavenet_train_set_gemm(gw_wavenet_train *t, gw_wavenet_gemm which);
  * row-major with ldb. simd = 0 runs the naive reference loops; simd = 1 the
  * AVX-512 kernel when the CPU has it (gw_wavenet_train_simd()). */
 void gw_wavenet_train_gemm(float *C, int ldc, const float *A, size_t sam, size_t sak,
-                           const float *B, int ldb, int M, int N, int K, int accumulate,
-                           int simd);
+                           const float *B, int ldb, int M, int N, int K, int accumulate, int simd);
 int gw_wavenet_train_simd(void);
 
 /* samples per window: n_targets + receptive field */

@@ -1,5 +1,5 @@
-/* wavenet_train.c - teacher-forced WaveNet forward and backward over (B, T)
- * windows with "valid" dilated convolutions (see wavenet_train.h; the math is
+/* wavenet_backprop.c - teacher-forced WaveNet forward and backward over (B, T)
+ * windows with "valid" dilated convolutions (see wavenet_backprop.h; the math is
  * in docs/wavenet.md, "Training").
  *
  * Layout: channels-last, one item after another. Layer l reads x_l
@@ -10,7 +10,7 @@
  * input come from. The last layer leaves T_L = N positions, the skip and head
  * run on those.
  */
-#include "models/wavenet_train.h"
+#include "models/wavenet_backprop.h"
 
 #include "nn/layers.h"
 #include "nn/vmath.h"
@@ -24,34 +24,34 @@
 struct gw_wavenet_train {
     gw_wavenet *m;
     int B, N, T_in, L, K, R, G, S, H, Cg, M;
-    int NB, n_out, logistic; /* bands, outputs per position, logistic output */
-    int T[GW_WAVENET_MAX_LAYERS + 1]; /* T[l]: input length of layer l; T[L] = N */
-    float *x[GW_WAVENET_MAX_LAYERS];  // (B, T[l], R) input of layer l
+    int NB, n_out, logistic;           /* bands, outputs per position, logistic output */
+    int T[GW_WAVENET_MAX_LAYERS + 1];  /* T[l]: input length of layer l; T[L] = N */
+    float *x[GW_WAVENET_MAX_LAYERS];   // (B, T[l], R) input of layer l
     float *act[GW_WAVENET_MAX_LAYERS]; // (B, T[l+1], 2G) [tanh | sigmoid], dh in backward
-    float *col;     // (B, T[1], K*R) the K taps of each output side by side (im2col)
-    float *dcol;    // (B, T[1], K*R)
-    float *z;       // (B, T[1], G) gated outputs of the current layer
-    float *dz;      // (B, T[1], G)
-    float *dxa;     // (B, T_in, R) ping
-    float *dxb;     // (B, T_in, R) pong
-    float *zall;    // (B*N, L*G) every layer's gated outputs at the N output positions
-    float *dzall;   // (B*N, L*G)
-    float *wskip;   // (S, L*G) every layer's skip 1x1 side by side
-    float *dwskip;  // (S, L*G)
-    float *skip;    // (B*N, S) relu(sum of skips)
-    float *h1;      // (B*N, H) relu(head1)
-    float *logits;  // (B*N, n_out)
-    float *dlogits; // (B*N, n_out)
-    float *dh1;     // (B*N, H)
-    float *dskip;   // (B*N, S)
-    float *gbias;   // (L, B, 2G) dil bias + Vg c of each item
-    float *dsum;    // (B, 2G) column sums of dh per item
-    float *dbskip;  // (S) column sums of dskip
-    float *cond;    // (B, C_g) copy of the conditioning
-    int32_t *in_idx; // (B, T_in)
-    int32_t *tgt;    // (B, N)
-    float *in_vals;  // (B, T_in, bands) logistic inputs
-    float *tgt_vals; // (B, N, bands) logistic targets
+    float *col;       // (B, T[1], K*R) the K taps of each output side by side (im2col)
+    float *dcol;      // (B, T[1], K*R)
+    float *z;         // (B, T[1], G) gated outputs of the current layer
+    float *dz;        // (B, T[1], G)
+    float *dxa;       // (B, T_in, R) ping
+    float *dxb;       // (B, T_in, R) pong
+    float *zall;      // (B*N, L*G) every layer's gated outputs at the N output positions
+    float *dzall;     // (B*N, L*G)
+    float *wskip;     // (S, L*G) every layer's skip 1x1 side by side
+    float *dwskip;    // (S, L*G)
+    float *skip;      // (B*N, S) relu(sum of skips)
+    float *h1;        // (B*N, H) relu(head1)
+    float *logits;    // (B*N, n_out)
+    float *dlogits;   // (B*N, n_out)
+    float *dh1;       // (B*N, H)
+    float *dskip;     // (B*N, S)
+    float *gbias;     // (L, B, 2G) dil bias + Vg c of each item
+    float *dsum;      // (B, 2G) column sums of dh per item
+    float *dbskip;    // (S) column sums of dskip
+    float *cond;      // (B, C_g) copy of the conditioning
+    int32_t *in_idx;  // (B, T_in)
+    int32_t *tgt;     // (B, N)
+    float *in_vals;   // (B, T_in, bands) logistic inputs
+    float *tgt_vals;  // (B, N, bands) logistic targets
     const float *mel; // (B, T_in, M) caller's, or NULL
     void *arena;
     size_t arena_bytes;
@@ -136,21 +136,25 @@ static void residual_forward(float *xn,      // (To, R)
                              int To, int shift, int R) {
     const float *xs = x + (size_t)shift * R;
     for (int t = 0; t < To; t++)
-        for (int r = 0; r < R; r++) xn[(size_t)t * R + r] = xs[(size_t)t * R + r] + b[r];
+        for (int r = 0; r < R; r++)
+            xn[(size_t)t * R + r] = xs[(size_t)t * R + r] + b[r];
 }
 
 static void colsum_add(float *sum, const float *a, size_t rows, int C) { // a (rows, C)
     for (size_t i = 0; i < rows; i++)
-        for (int c = 0; c < C; c++) sum[c] += a[i * C + c];
+        for (int c = 0; c < C; c++)
+            sum[c] += a[i * C + c];
 }
 
 static void relu_inplace(float *a, size_t n) {
-    for (size_t i = 0; i < n; i++) a[i] = a[i] > 0.0f ? a[i] : 0.0f;
+    for (size_t i = 0; i < n; i++)
+        a[i] = a[i] > 0.0f ? a[i] : 0.0f;
 }
 
 /* dout *= (out > 0): ReLU backward in place, from the ReLU's output */
 static void relu_mask(float *d, const float *out, size_t n) {
-    for (size_t i = 0; i < n; i++) d[i] = out[i] > 0.0f ? d[i] : 0.0f;
+    for (size_t i = 0; i < n; i++)
+        d[i] = out[i] > 0.0f ? d[i] : 0.0f;
 }
 
 /* ---- products ---------------------------------------------------------------
@@ -169,7 +173,8 @@ static void gemm_naive(float *C, int ldc, const float *A, size_t sam, size_t sak
     for (int m = 0; m < M; m++)
         for (int n = 0; n < N; n++) {
             float s = accumulate ? C[(size_t)m * ldc + n] : 0.0f;
-            for (int k = 0; k < K; k++) s += A[m * sam + k * sak] * B[(size_t)k * ldb + n];
+            for (int k = 0; k < K; k++)
+                s += A[m * sam + k * sak] * B[(size_t)k * ldb + n];
             C[(size_t)m * ldc + n] = s;
         }
 }
@@ -201,7 +206,8 @@ tile_avx512(float *C, int ldc, const float *A, size_t sam, size_t sak, const flo
                                       : _mm512_maskz_loadu_ps(last, bk + 16 * j);
         for (int r = 0; r < TILE_M; r++) {
             __m512 av = _mm512_set1_ps(ak[r * sam]);
-            for (int j = 0; j < NV; j++) acc[r][j] = _mm512_fmadd_ps(av, b[j], acc[r][j]);
+            for (int j = 0; j < NV; j++)
+                acc[r][j] = _mm512_fmadd_ps(av, b[j], acc[r][j]);
         }
     }
     for (int r = 0; r < TILE_M; r++)
@@ -238,22 +244,38 @@ panel_avx512(float *C, int ldc, const float *A, size_t sam, size_t sak, const fl
              int M, int n0, int NV, __mmask16 last, int k0, int kw, int load_c) {
     int m0 = 0;
     for (; m0 + TILE_M <= M; m0 += TILE_M) {
-#define GW_TILE(nv, full) \
+#define GW_TILE(nv, full)                                                                          \
     tile_avx512(C, ldc, A, sam, sak, B, ldb, m0, n0, nv, full, last, k0, kw, load_c)
         /* constant NV and edge: the tile's loops unroll into registers */
         if (last == 0xFFFF) {
             switch (NV) {
-            case 1: GW_TILE(1, 1); break;
-            case 2: GW_TILE(2, 1); break;
-            case 3: GW_TILE(3, 1); break;
-            default: GW_TILE(4, 1); break;
+            case 1:
+                GW_TILE(1, 1);
+                break;
+            case 2:
+                GW_TILE(2, 1);
+                break;
+            case 3:
+                GW_TILE(3, 1);
+                break;
+            default:
+                GW_TILE(4, 1);
+                break;
             }
         } else {
             switch (NV) {
-            case 1: GW_TILE(1, 0); break;
-            case 2: GW_TILE(2, 0); break;
-            case 3: GW_TILE(3, 0); break;
-            default: GW_TILE(4, 0); break;
+            case 1:
+                GW_TILE(1, 0);
+                break;
+            case 2:
+                GW_TILE(2, 0);
+                break;
+            case 3:
+                GW_TILE(3, 0);
+                break;
+            default:
+                GW_TILE(4, 0);
+                break;
             }
         }
 #undef GW_TILE
@@ -261,12 +283,14 @@ panel_avx512(float *C, int ldc, const float *A, size_t sam, size_t sak, const fl
     if (m0 < M) rows_avx512(C, ldc, A, sam, sak, B, ldb, m0, M - m0, n0, NV, last, k0, kw, load_c);
 }
 
-__attribute__((target("avx512f"))) static void
-gemm_avx512(float *C, int ldc, const float *A, size_t sam, size_t sak, const float *B, int ldb,
-            int M, int N, int K, int accumulate) {
+__attribute__((target("avx512f"))) static void gemm_avx512(float *C, int ldc, const float *A,
+                                                           size_t sam, size_t sak, const float *B,
+                                                           int ldb, int M, int N, int K,
+                                                           int accumulate) {
     if (K == 0) {
         if (!accumulate)
-            for (int m = 0; m < M; m++) memset(C + (size_t)m * ldc, 0, (size_t)N * sizeof(float));
+            for (int m = 0; m < M; m++)
+                memset(C + (size_t)m * ldc, 0, (size_t)N * sizeof(float));
         return;
     }
     for (int n0 = 0; n0 < N; n0 += 16 * TILE_V) {
@@ -294,8 +318,7 @@ int gw_wavenet_train_simd(void) {
 }
 
 void gw_wavenet_train_gemm(float *C, int ldc, const float *A, size_t sam, size_t sak,
-                           const float *B, int ldb, int M, int N, int K, int accumulate,
-                           int simd) {
+                           const float *B, int ldb, int M, int N, int K, int accumulate, int simd) {
 #ifdef GW_HAVE_AVX512_GEMM
     if (simd && gw_wavenet_train_simd()) {
         gemm_avx512(C, ldc, A, sam, sak, B, ldb, M, N, K, accumulate);
@@ -309,18 +332,19 @@ void gw_wavenet_train_gemm(float *C, int ldc, const float *A, size_t sam, size_t
 static void gemm(gw_wavenet_train *t, int ta, int tb, int M, int N, int K, const float *A, int lda,
                  const float *Bm, int ldb, float beta, float *C, int ldc) {
     if (t->own_gemm) {
-        if (tb) { /* B given as (N, K): the kernel reads it as (K, N), packed once */
+        if (tb) {               /* B given as (N, K): the kernel reads it as (K, N), packed once */
             float *p = t->pack; /* sized at create for the largest such operand */
             for (int n = 0; n < N; n++)
-                for (int k = 0; k < K; k++) p[(size_t)k * N + n] = Bm[(size_t)n * ldb + k];
+                for (int k = 0; k < K; k++)
+                    p[(size_t)k * N + n] = Bm[(size_t)n * ldb + k];
             Bm = p, ldb = N;
         }
         size_t sam = ta ? 1 : (size_t)lda, sak = ta ? (size_t)lda : 1;
         gw_wavenet_train_gemm(C, ldc, A, sam, sak, Bm, ldb, M, N, K, beta != 0.0f, 1);
         return;
     }
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M,
-                N, K, 1.0f, A, lda, Bm, ldb, beta, C, ldc);
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N,
+                K, 1.0f, A, lda, Bm, ldb, beta, C, ldc);
 }
 
 /* the head's 1x1 convs (nn/layers.h's dense, out = inp w^T + b) through the
@@ -330,7 +354,8 @@ static void dense_forward(gw_wavenet_train *t, float *out, // (N, Out)
                           const float *w,                  // (Out, In)
                           const float *b,                  // (Out)
                           int N, int In, int Out) {
-    for (int n = 0; n < N; n++) memcpy(out + (size_t)n * Out, b, (size_t)Out * sizeof(float));
+    for (int n = 0; n < N; n++)
+        memcpy(out + (size_t)n * Out, b, (size_t)Out * sizeof(float));
     gemm(t, 0, 1, N, Out, In, inp, In, w, In, 1.0f, out, Out);
 }
 
@@ -360,7 +385,8 @@ static void im2col_taps(float *col,     // (B, To, K*R)
             for (int k = 0; k < K; k++) { /* a loop, not memcpy: R is small (32, 64) */
                 const float *src = x + ((size_t)b * Ti + t + (size_t)k * d) * R;
                 float *o = dst + (size_t)k * R;
-                for (int r = 0; r < R; r++) o[r] = src[r];
+                for (int r = 0; r < R; r++)
+                    o[r] = src[r];
             }
         }
 }
@@ -385,7 +411,8 @@ static void col2im_taps(float *dx,         // (B, Ti, R)
             for (int k = 0; k < K; k++) {
                 float *o = dxb + ((size_t)t + (size_t)k * d) * R;
                 const float *s = src + (size_t)k * R;
-                for (int r = 0; r < R; r++) o[r] += s[r];
+                for (int r = 0; r < R; r++)
+                    o[r] += s[r];
             }
         }
     }
@@ -415,7 +442,8 @@ gw_status gw_wavenet_train_create(gw_wavenet_train **out, gw_wavenet *model, int
     t->NB = c->bands, t->n_out = c->n_out;
     t->logistic = c->distribution == GW_WAVENET_DIST_LOGISTIC;
     t->T[0] = t->T_in;
-    for (int l = 0; l < t->L; l++) t->T[l + 1] = t->T[l] - (t->K - 1) * c->dilations[l];
+    for (int l = 0; l < t->L; l++)
+        t->T[l + 1] = t->T[l] - (t->K - 1) * c->dilations[l];
 
     /* one allocation, every tensor at a 64-byte boundary */
     size_t B = (size_t)batch, BN = B * (size_t)n_targets, G2 = 2 * (size_t)t->G;
@@ -426,56 +454,56 @@ gw_status gw_wavenet_train_create(gw_wavenet_train **out, gw_wavenet *model, int
     }
     size_t first = n;
     size_t KR = (size_t)t->K * t->R, LG = (size_t)t->L * t->G;
-    sizes[n++] = B * t->T[1] * KR * sizeof(float);          // col
-    sizes[n++] = B * t->T[1] * KR * sizeof(float);          // dcol
-    sizes[n++] = B * t->T[1] * t->G * sizeof(float);         // z
-    sizes[n++] = B * t->T[1] * t->G * sizeof(float);         // dz
-    sizes[n++] = B * t->T_in * t->R * sizeof(float);         // dxa
-    sizes[n++] = B * t->T_in * t->R * sizeof(float);         // dxb
-    sizes[n++] = BN * LG * sizeof(float);                    // zall
-    sizes[n++] = BN * LG * sizeof(float);                    // dzall
-    sizes[n++] = (size_t)t->S * LG * sizeof(float);          // wskip
-    sizes[n++] = (size_t)t->S * LG * sizeof(float);          // dwskip
-    sizes[n++] = BN * t->S * sizeof(float);                  // skip
-    sizes[n++] = BN * t->H * sizeof(float);                  // h1
-    sizes[n++] = BN * t->n_out * sizeof(float);              // logits
-    sizes[n++] = BN * t->n_out * sizeof(float);              // dlogits
-    sizes[n++] = BN * t->H * sizeof(float);                  // dh1
-    sizes[n++] = BN * t->S * sizeof(float);                  // dskip
-    sizes[n++] = (size_t)t->L * B * G2 * sizeof(float);      // gbias
-    sizes[n++] = B * G2 * sizeof(float);                     // dsum
-    sizes[n++] = (size_t)t->S * sizeof(float);               // dbskip
-    sizes[n++] = B * (size_t)(t->Cg > 0 ? t->Cg : 1) * sizeof(float); // cond
-    sizes[n++] = B * t->T_in * sizeof(int32_t);              // in_idx
-    sizes[n++] = BN * sizeof(int32_t);                       // tgt
+    sizes[n++] = B * t->T[1] * KR * sizeof(float);                        // col
+    sizes[n++] = B * t->T[1] * KR * sizeof(float);                        // dcol
+    sizes[n++] = B * t->T[1] * t->G * sizeof(float);                      // z
+    sizes[n++] = B * t->T[1] * t->G * sizeof(float);                      // dz
+    sizes[n++] = B * t->T_in * t->R * sizeof(float);                      // dxa
+    sizes[n++] = B * t->T_in * t->R * sizeof(float);                      // dxb
+    sizes[n++] = BN * LG * sizeof(float);                                 // zall
+    sizes[n++] = BN * LG * sizeof(float);                                 // dzall
+    sizes[n++] = (size_t)t->S * LG * sizeof(float);                       // wskip
+    sizes[n++] = (size_t)t->S * LG * sizeof(float);                       // dwskip
+    sizes[n++] = BN * t->S * sizeof(float);                               // skip
+    sizes[n++] = BN * t->H * sizeof(float);                               // h1
+    sizes[n++] = BN * t->n_out * sizeof(float);                           // logits
+    sizes[n++] = BN * t->n_out * sizeof(float);                           // dlogits
+    sizes[n++] = BN * t->H * sizeof(float);                               // dh1
+    sizes[n++] = BN * t->S * sizeof(float);                               // dskip
+    sizes[n++] = (size_t)t->L * B * G2 * sizeof(float);                   // gbias
+    sizes[n++] = B * G2 * sizeof(float);                                  // dsum
+    sizes[n++] = (size_t)t->S * sizeof(float);                            // dbskip
+    sizes[n++] = B * (size_t)(t->Cg > 0 ? t->Cg : 1) * sizeof(float);     // cond
+    sizes[n++] = B * t->T_in * sizeof(int32_t);                           // in_idx
+    sizes[n++] = BN * sizeof(int32_t);                                    // tgt
     sizes[n++] = B * t->T_in * (t->logistic ? t->NB : 0) * sizeof(float); // in_vals
     sizes[n++] = BN * (t->logistic ? t->NB : 0) * sizeof(float);          // tgt_vals
-    size_t pack = KR * G2;                                   // pack: the largest (K, N)
+    size_t pack = KR * G2; // pack: the largest (K, N)
     if ((size_t)t->M * G2 > pack) pack = (size_t)t->M * G2;
     if (LG * t->S > pack) pack = LG * t->S;
     if ((size_t)t->G * t->R > pack) pack = (size_t)t->G * t->R;
-    if ((size_t)t->H * t->S > pack) pack = (size_t)t->H * t->S;  /* head1 */
+    if ((size_t)t->H * t->S > pack) pack = (size_t)t->H * t->S; /* head1 */
     if ((size_t)t->n_out * t->H > pack) pack = (size_t)t->n_out * t->H;
     sizes[n++] = pack * sizeof(float);
     size_t total = 0;
-    for (size_t i = 0; i < n; i++) total += gw_align64(sizes[i]);
+    for (size_t i = 0; i < n; i++)
+        total += gw_align64(sizes[i]);
     char *p = gw_alloc(total);
     if (!p) {
         free(t);
-        return gw_fail(err, GW_ERR_NOMEM, "wavenet training: cannot allocate %.1f MB of activations",
-                       total / 1e6);
+        return gw_fail(err, GW_ERR_NOMEM,
+                       "wavenet training: cannot allocate %.1f MB of activations", total / 1e6);
     }
     t->arena = p;
     t->arena_bytes = total;
-    void **slot[] = {(void **)&t->col,    (void **)&t->dcol,   (void **)&t->z,
-                     (void **)&t->dz,     (void **)&t->dxa,    (void **)&t->dxb,
-                     (void **)&t->zall,   (void **)&t->dzall,  (void **)&t->wskip,
-                     (void **)&t->dwskip, (void **)&t->skip,   (void **)&t->h1,
-                     (void **)&t->logits, (void **)&t->dlogits, (void **)&t->dh1,
-                     (void **)&t->dskip,  (void **)&t->gbias,  (void **)&t->dsum,
-                     (void **)&t->dbskip, (void **)&t->cond,   (void **)&t->in_idx,
-                     (void **)&t->tgt,    (void **)&t->in_vals, (void **)&t->tgt_vals,
-                     (void **)&t->pack};
+    void **slot[] = {
+        (void **)&t->col,    (void **)&t->dcol,    (void **)&t->z,       (void **)&t->dz,
+        (void **)&t->dxa,    (void **)&t->dxb,     (void **)&t->zall,    (void **)&t->dzall,
+        (void **)&t->wskip,  (void **)&t->dwskip,  (void **)&t->skip,    (void **)&t->h1,
+        (void **)&t->logits, (void **)&t->dlogits, (void **)&t->dh1,     (void **)&t->dskip,
+        (void **)&t->gbias,  (void **)&t->dsum,    (void **)&t->dbskip,  (void **)&t->cond,
+        (void **)&t->in_idx, (void **)&t->tgt,     (void **)&t->in_vals, (void **)&t->tgt_vals,
+        (void **)&t->pack};
     size_t k = 0;
     for (int l = 0; l < t->L; l++) {
         t->x[l] = (float *)p, p += gw_align64(sizes[k++]);
@@ -520,7 +548,8 @@ double gw_wavenet_train_forward_macs(const gw_wavenet_config *c, int batch, int 
         if (l < c->n_layers - 1) macs += len * R * G;
     }
     macs += N * (S * H + H * (c->n_out > 0 ? c->n_out : GW_WAVENET_CLASSES));
-    if (c->distribution == GW_WAVENET_DIST_LOGISTIC) macs += (N + gw_wavenet_receptive_field(c) - 1) * c->bands * R;
+    if (c->distribution == GW_WAVENET_DIST_LOGISTIC)
+        macs += (N + gw_wavenet_receptive_field(c) - 1) * c->bands * R;
     return batch * macs;
 }
 
@@ -553,7 +582,8 @@ static void input_map_forward(float *x0, const float *v, const float *scale, con
         const float *vi = v + i * NB;
         memcpy(o, in_b, (size_t)R * sizeof(float));
         for (int b = 0; b < NB; b++)
-            for (int r = 0; r < R; r++) o[r] += vi[b] * scale[b] * in_w[(size_t)b * R + r];
+            for (int r = 0; r < R; r++)
+                o[r] += vi[b] * scale[b] * in_w[(size_t)b * R + r];
     }
 }
 
@@ -562,16 +592,17 @@ static void input_map_backward(float *d_in_w, float *d_in_b, const float *dx0, c
     for (size_t i = 0; i < n; i++) {
         const float *d = dx0 + i * R;
         const float *vi = v + i * NB;
-        for (int r = 0; r < R; r++) d_in_b[r] += d[r];
+        for (int r = 0; r < R; r++)
+            d_in_b[r] += d[r];
         for (int b = 0; b < NB; b++)
-            for (int r = 0; r < R; r++) d_in_w[(size_t)b * R + r] += vi[b] * scale[b] * d[r];
+            for (int r = 0; r < R; r++)
+                d_in_w[(size_t)b * R + r] += vi[b] * scale[b] * d[r];
     }
 }
 
 /* window: (B, W) classes, or (B, W, bands) values for a logistic model */
 static gw_status shard_forward(gw_wavenet_train *t, float *loss, const void *window_,
-                               const float *cond, const float *mel, int want_grad,
-                               gw_error *err) {
+                               const float *cond, const float *mel, int want_grad, gw_error *err) {
     const uint8_t *window = window_;
     const float *vwin = window_;
     const gw_wavenet_weights *w = &t->m->w;
@@ -594,7 +625,8 @@ static gw_status shard_forward(gw_wavenet_train *t, float *loss, const void *win
         for (int b = 0; b < B; b++) {
             for (int i = 0; i < T_in; i++)
                 t->in_idx[(size_t)b * T_in + i] = window[(size_t)b * W + i];
-            for (int i = 0; i < N; i++) t->tgt[(size_t)b * N + i] = window[(size_t)b * W + rf + i];
+            for (int i = 0; i < N; i++)
+                t->tgt[(size_t)b * N + i] = window[(size_t)b * W + rf + i];
         }
         if (want_grad && t->jitter_p > 0) jitter_inputs(t);
     }
@@ -608,8 +640,8 @@ static gw_status shard_forward(gw_wavenet_train *t, float *loss, const void *win
     if (t->logistic)
         input_map_forward(t->x[0], t->in_vals, c->in_scale, w->in_w, w->in_b, (size_t)B * T_in, NB,
                           R);
-    else if ((st = gw_embedding_forward(t->x[0], w->embed, t->in_idx, B * T_in,
-                                        GW_WAVENET_CLASSES, R, err)))
+    else if ((st = gw_embedding_forward(t->x[0], w->embed, t->in_idx, B * T_in, GW_WAVENET_CLASSES,
+                                        R, err)))
         return st;
 
     for (int l = 0; l < L; l++) {
@@ -630,18 +662,19 @@ static gw_status shard_forward(gw_wavenet_train *t, float *loss, const void *win
             float *hb = t->act[l] + (size_t)b * To * G2; // (To, 2G)
             float *zb = t->z + (size_t)b * To * G;       // (To, G)
             if (t->mel) /* local conditioning: mel row of the output's absolute time */
-                gemm(t, 0, 1, To, G2, M, t->mel + ((size_t)b * T_in + off) * M, M, ly->lc_w, M, 1.0f,
-                     hb, G2);
+                gemm(t, 0, 1, To, G2, M, t->mel + ((size_t)b * T_in + off) * M, M, ly->lc_w, M,
+                     1.0f, hb, G2);
             gate_forward(hb, zb, gb + (size_t)b * G2, To, G);
             /* the N output positions feed the skip products, all layers at once below */
             for (int n = 0; n < N; n++) {
                 float *o = t->zall + ((size_t)b * N + n) * LG + (size_t)l * G;
                 const float *src = zb + (size_t)(To - N + n) * G;
-                for (int g = 0; g < G; g++) o[g] = src[g];
+                for (int g = 0; g < G; g++)
+                    o[g] = src[g];
             }
             if (l < L - 1)
-                residual_forward(t->x[l + 1] + (size_t)b * To * R,
-                                 t->x[l] + (size_t)b * Ti * R, ly->res_b, To, (K - 1) * d, R);
+                residual_forward(t->x[l + 1] + (size_t)b * To * R, t->x[l] + (size_t)b * Ti * R,
+                                 ly->res_b, To, (K - 1) * d, R);
         }
         if (l < L - 1) /* the rows of z and x_l+1 line up: one product for the batch */
             gemm(t, 0, 1, B * To, R, G, t->z, G, ly->res_w, G, 1.0f, t->x[l + 1], R);
@@ -658,7 +691,8 @@ static gw_status shard_forward(gw_wavenet_train *t, float *loss, const void *win
             t->dbskip[s] += w->layer[l].skip_b[s];
         }
     }
-    for (size_t i = 0; i < BN; i++) memcpy(skip + i * S, t->dbskip, (size_t)S * sizeof(float));
+    for (size_t i = 0; i < BN; i++)
+        memcpy(skip + i * S, t->dbskip, (size_t)S * sizeof(float));
     gemm(t, 0, 1, (int)BN, S, LG, t->zall, LG, t->wskip, LG, 1.0f, skip, S);
 
     /* head: relu -> 1x1 S->H -> relu -> 1x1 H->256 */
@@ -679,7 +713,8 @@ static gw_status shard_forward(gw_wavenet_train *t, float *loss, const void *win
                                   "wavenet logits", err);
     if (st) return st;
     if (dl && t->grad_scale != 1.0f)
-        for (size_t i = 0; i < BN * n_out; i++) dl[i] *= t->grad_scale;
+        for (size_t i = 0; i < BN * n_out; i++)
+            dl[i] *= t->grad_scale;
     t->have_grad = want_grad;
     return GW_OK;
 }
@@ -710,7 +745,8 @@ static void shard_backward(gw_wavenet_train *t, const gw_wavenet_weights *gw) {
         float *gs = gw->layer[l].skip_w; // (S, G)
         for (int s = 0; s < S; s++) {
             const float *src = t->dwskip + (size_t)s * LG + (size_t)l * G;
-            for (int g = 0; g < G; g++) gs[(size_t)s * G + g] += src[g];
+            for (int g = 0; g < G; g++)
+                gs[(size_t)s * G + g] += src[g];
             gw->layer[l].skip_b[s] += t->dbskip[s];
         }
     }
@@ -732,20 +768,21 @@ static void shard_backward(gw_wavenet_train *t, const gw_wavenet_weights *gw) {
             for (int n = 0; n < N; n++) {
                 float *o = t->dz + ((size_t)b * To + To - N + n) * G;
                 const float *s = t->dzall + ((size_t)b * N + n) * LG + (size_t)l * G;
-                for (int g = 0; g < G; g++) o[g] += s[g];
+                for (int g = 0; g < G; g++)
+                    o[g] += s[g];
             }
 
         /* gate: act[l] becomes dh in place */
         memset(t->dsum, 0, (size_t)B * G2 * sizeof(float));
         for (int b = 0; b < B; b++)
             gate_backward(t->act[l] + (size_t)b * To * G2, t->z + (size_t)b * To * G,
-                          t->dsum + (size_t)b * G2,
-                          t->dz + (size_t)b * To * G, To, G);
+                          t->dsum + (size_t)b * G2, t->dz + (size_t)b * To * G, To, G);
         if (dxn) /* the residual 1x1's weight gradient, with z from the gate pass */
             gemm(t, 1, 0, R, G, B * To, dxn, R, t->z, G, 1.0f, gl->res_w, G);
         for (int b = 0; b < B; b++) {
             const float *ds = t->dsum + (size_t)b * G2;
-            for (int j = 0; j < G2; j++) gl->dil_b[j] += ds[j];
+            for (int j = 0; j < G2; j++)
+                gl->dil_b[j] += ds[j];
             if (Cg > 0) /* dVg += dsum_b c_b^T */
                 cblas_sger(CblasRowMajor, G2, Cg, 1.0f, ds, 1, t->cond + (size_t)b * Cg, 1,
                            gl->cond_w, Cg);
@@ -784,7 +821,8 @@ gw_status gw_wavenet_train_set_threads(gw_wavenet_train *t, int threads, gw_erro
     t->n_shards = 0;
     if (threads > GW_WAVENET_TRAIN_MAX_THREADS) threads = GW_WAVENET_TRAIN_MAX_THREADS;
     if (threads > t->B) threads = t->B;
-    while (threads > 1 && t->B % threads) threads--; /* equal shards keep the mean exact */
+    while (threads > 1 && t->B % threads)
+        threads--; /* equal shards keep the mean exact */
     if (threads <= 1) return GW_OK;
     gw_status st = GW_OK;
     for (int i = 0; i < threads && !st; i++) {
@@ -793,7 +831,8 @@ gw_status gw_wavenet_train_set_threads(gw_wavenet_train *t, int threads, gw_erro
         if (!st) t->shard[i]->own_gemm = t->own_gemm;
         if (!st && i > 0) {
             t->shard_grad[i] = gw_params_create();
-            if (!t->shard_grad[i]) st = gw_fail(err, GW_ERR_NOMEM, "wavenet training: out of memory");
+            if (!t->shard_grad[i])
+                st = gw_fail(err, GW_ERR_NOMEM, "wavenet training: out of memory");
             if (!st) st = gw_wavenet_params_declare(t->shard_grad[i], &t->m->cfg, err);
             if (!st) st = gw_params_alloc(t->shard_grad[i], err);
             if (!st)
@@ -809,10 +848,11 @@ gw_status gw_wavenet_train_set_threads(gw_wavenet_train *t, int threads, gw_erro
 }
 
 void gw_wavenet_train_set_gemm(gw_wavenet_train *t, gw_wavenet_gemm which) {
-    t->own_gemm = which == GW_WAVENET_GEMM_OWN ? 1
+    t->own_gemm = which == GW_WAVENET_GEMM_OWN    ? 1
                   : which == GW_WAVENET_GEMM_BLAS ? 0
                                                   : gw_wavenet_train_simd();
-    for (int i = 0; i < t->n_shards; i++) t->shard[i]->own_gemm = t->own_gemm;
+    for (int i = 0; i < t->n_shards; i++)
+        t->shard[i]->own_gemm = t->own_gemm;
 }
 
 int gw_wavenet_train_threads(const gw_wavenet_train *t) {
@@ -844,7 +884,8 @@ static void *shard_run(void *p) {
 static void run_shards(shard_job *jobs, int n) {
     pthread_t th[GW_WAVENET_TRAIN_MAX_THREADS];
     int started[GW_WAVENET_TRAIN_MAX_THREADS] = {0};
-    for (int i = 1; i < n; i++) started[i] = pthread_create(&th[i], NULL, shard_run, &jobs[i]) == 0;
+    for (int i = 1; i < n; i++)
+        started[i] = pthread_create(&th[i], NULL, shard_run, &jobs[i]) == 0;
     shard_run(&jobs[0]);
     for (int i = 1; i < n; i++) {
         if (started[i])
@@ -859,7 +900,8 @@ void gw_wavenet_train_set_input_noise(gw_wavenet_train *t, float p, uint64_t see
     t->jitter_seed = seed;
     for (int i = 0; i < t->n_shards; i++)
         if (t->shard[i])
-            gw_wavenet_train_set_input_noise(t->shard[i], p, seed + 0x9E3779B97F4A7C15ull * (i + 1));
+            gw_wavenet_train_set_input_noise(t->shard[i], p,
+                                             seed + 0x9E3779B97F4A7C15ull * (i + 1));
 }
 
 static gw_status forward_any(gw_wavenet_train *t, float *loss, const void *window,
@@ -915,9 +957,8 @@ void gw_wavenet_train_backward(gw_wavenet_train *t) {
     shard_job jobs[GW_WAVENET_TRAIN_MAX_THREADS];
     for (int i = 0; i < n; i++) {
         if (i > 0) gw_params_zero_grad(t->shard_grad[i]);
-        jobs[i] = (shard_job){.t = t->shard[i],
-                              .gview = i ? &t->shard_gview[i] : &t->m->g,
-                              .backward = 1};
+        jobs[i] = (shard_job){
+            .t = t->shard[i], .gview = i ? &t->shard_gview[i] : &t->m->g, .backward = 1};
     }
     run_shards(jobs, n);
     /* each shard's gradient already counts 1/n (grad_scale); shard 0 added
@@ -925,7 +966,8 @@ void gw_wavenet_train_backward(gw_wavenet_train *t) {
     float *g = t->m->params->grad;
     for (int i = 1; i < n; i++) {
         const float *gi = t->shard_grad[i]->grad;
-        for (size_t k = 0; k < t->m->params->total; k++) g[k] += gi[k];
+        for (size_t k = 0; k < t->m->params->total; k++)
+            g[k] += gi[k];
     }
     t->have_grad = 0;
 }
