@@ -16,8 +16,11 @@
  * 3. Note-on-to-sound latency per mode: frames from the block in which a
  *    note-on is sent to the first output sample it changes, host buffering
  *    excluded.
- * Prints a markdown table per part and one "RESULT {json}" line per figure. */
+ * Prints a markdown table per part and one "RESULT {json}" line per figure.
+ * GW_WAVENET_ISA=avx2|scalar caps the voices' kernels (default: the best
+ * here; read once here and handed to the engine as its plan's ISA). */
 #include "engine/gw_engine.h"
+#include "models/wavenet_kernels.h"
 #include "bench_util.h"
 
 #include <math.h>
@@ -39,6 +42,7 @@ typedef struct run_result {
 } run_result;
 
 static gw_engine_resampler resampler = GW_ENGINE_RESAMPLE_SINC;
+static char isa_cap[8]; /* $GW_WAVENET_ISA's kernel set ("" = the best), set in main */
 
 static gw_engine *make(const gw_wavenet *m, int voices, int block, gw_engine_mode mode,
                        gw_wavenet_weight_type wt) {
@@ -49,6 +53,7 @@ static gw_engine *make(const gw_wavenet *m, int voices, int block, gw_engine_mod
     c.max_block = block;
     c.mode = mode;
     c.weights = wt;
+    snprintf(c.plan_isa, sizeof c.plan_isa, "%s", isa_cap);
     c.resampler = resampler;
     c.thread_priority = 1; /* best effort, as genwave play does */
     gw_engine *e = NULL;
@@ -165,6 +170,8 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
+    const char *cap = getenv("GW_WAVENET_ISA");
+    if (cap && *cap) snprintf(isa_cap, sizeof isa_cap, "%s", gw_wn_kernels_capped(cap)->name);
     char dir[4096];
     if (!presets) {
         const char *src = getenv("GW_SOURCE_DIR");

@@ -16,8 +16,11 @@
  * two warm-up runs) of samples/s per voice, x real time, and GFLOP/s
  * counting 2 FLOP per multiply-add of the spec's count
  * (gw_wavenet_macs_per_sample), and one "RESULT {json}" line each.
- * GW_WAVENET_ISA=avx2|scalar caps the kernels (default: the best here). */
+ * GW_WAVENET_ISA=avx2|scalar caps the kernels of the plans that leave the
+ * ISA to the library (default: the best here): read once here, the capped
+ * set's name goes into those plans (the library reads no environment). */
 #include "models/wavenet.h"
+#include "models/wavenet_kernels.h"
 #include "bench_util.h"
 
 #include <stdio.h>
@@ -37,6 +40,9 @@ static int in_list(const char *list, const char *name) {
 }
 
 enum { MAX_JOBS = 64 };
+
+/* the kernel set $GW_WAVENET_ISA caps to ("" = none), set once in main */
+static char isa_cap[8];
 
 /* every (plan, batch) job is timed once per round, rounds interleaved, so a
  * slow spell of the shared machine hits all of them alike (A/B) */
@@ -96,6 +102,8 @@ static int bench_model(const char *presets, const char *model, const int *batche
                 gw_wavenet_plan_options_default(&o);
                 o.batch = j->B;
                 rc = gw_wavenet_plan_choose(&use, m, &o, NULL, &err) != GW_OK;
+            } else if (!use.isa[0]) {
+                snprintf(use.isa, sizeof use.isa, "%s", isa_cap);
             }
             j->audio = malloc(sizeof(float) * n * (size_t)j->B);
             if (rc || !j->audio || gw_wavenet_stream_create_plan(&j->s, m, j->B, &use, &err)) {
@@ -169,6 +177,8 @@ int main(int argc, char **argv) {
         i++;
     }
     if (runs < 1 || runs > MAX_RUNS || !(seconds > 0 && seconds < 600)) goto usage;
+    const char *cap = getenv("GW_WAVENET_ISA");
+    if (cap && *cap) snprintf(isa_cap, sizeof isa_cap, "%s", gw_wn_kernels_capped(cap)->name);
     char dir[4096];
     if (!presets) { /* from a build directory inside the source tree, or GW_SOURCE_DIR */
         const char *src = getenv("GW_SOURCE_DIR");

@@ -70,7 +70,13 @@ static int bench_one(const char *model, int threads, int shards, int B, int N, i
     uint8_t *win = NULL;
     double *tf = NULL, *tb = NULL, *ta = NULL, *tt = NULL, *tc = NULL;
     int rc = 1;
-    if (gw_train_find_preset(path, sizeof path, model, &err) ||
+    /* the reference presets: the source tree's (bench/run.sh sets
+     * GW_SOURCE_DIR), else ./presets or ../presets (a build folder inside it) */
+    char src_presets[4096];
+    const char *src = getenv("GW_SOURCE_DIR");
+    snprintf(src_presets, sizeof src_presets, "%s/presets", src ? src : "");
+    const char *dirs[] = {src ? src_presets : NULL, "presets", "../presets"};
+    if (gw_train_find_preset_in(path, sizeof path, model, dirs, 3, &err) ||
         gw_wavenet_config_load(&cfg, path, &err) || gw_wavenet_create(&m, &cfg, &err))
         goto done;
     gw_rng rng;

@@ -3,12 +3,16 @@
 #include "nn/gwm.h"
 
 #include "models/wavenet.h"
+#include "models/wavenet_kernels.h"
+#include "train/trainer.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int gw_cli_error(const gw_error *err) {
     fprintf(stderr, "genwave: %s\n", err->msg);
@@ -109,6 +113,37 @@ int gw_cli_plan(gw_wavenet_plan *plan, int *measure, const char *cmd, const char
     }
     *measure = 0;
     return 1;
+}
+
+gw_status gw_cli_find_preset(char *path, size_t cap, const char *name_or_file, gw_error *err) {
+    enum { N_DIRS = 6, DIR_MAX = PATH_MAX + 32 };
+    char exe[PATH_MAX] = "", buf[N_DIRS][DIR_MAX];
+    const char *dirs[N_DIRS];
+    int nd = 0;
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) *slash = 0;
+    }
+    const char *env = getenv("GW_PRESETS_DIR"), *src = getenv("GW_SOURCE_DIR");
+    if (env && *env) snprintf(buf[nd++], DIR_MAX, "%s", env);
+    snprintf(buf[nd++], DIR_MAX, "presets");
+    if (*exe) {
+        snprintf(buf[nd++], DIR_MAX, "%s/presets", exe);
+        snprintf(buf[nd++], DIR_MAX, "%s/../presets", exe);
+        snprintf(buf[nd++], DIR_MAX, "%s/../share/genwave/presets", exe);
+    }
+    if (src && *src) snprintf(buf[nd++], DIR_MAX, "%s/presets", src);
+    for (int i = 0; i < nd; i++)
+        dirs[i] = buf[i];
+    return gw_train_find_preset_in(path, cap, name_or_file, dirs, nd, err);
+}
+
+void gw_cli_isa_cap(char *isa, size_t cap) {
+    const char *want = getenv("GW_WAVENET_ISA");
+    if (!cap || isa[0] || !want || !*want) return;
+    snprintf(isa, cap, "%s", gw_wn_kernels_capped(want)->name);
 }
 
 int gw_cli_edit_distance(const char *a, const char *b) {

@@ -42,6 +42,23 @@ int gw_cli_precision(int *out, const char *cmd, const char *v);
  * replay (*measure = 0, *plan set); 1, or 0 after printing the error */
 int gw_cli_plan(gw_wavenet_plan *plan, int *measure, const char *cmd, const char *v);
 
+/* The programs, not the library, read the environment (the library is
+ * handed the values). These two are genwave's variables for it. */
+
+/* --preset NAME|FILE: a FILE as is, else NAME.json in the first of
+ * $GW_PRESETS_DIR, ./presets, presets/ beside the executable, above it (a
+ * build tree) and in ../share/genwave/presets (an install), then
+ * $GW_SOURCE_DIR/presets (train/trainer.h's gw_train_find_preset_in over
+ * those folders) */
+gw_status gw_cli_find_preset(char *path, size_t cap, const char *name_or_file, gw_error *err);
+
+/* $GW_WAVENET_ISA=scalar|avx2|avx512 caps the WaveNet kernels for
+ * benchmarks and debugging (models/wavenet_kernels.h gw_wn_kernels_capped):
+ * when isa (a plan's, cap bytes) is "" - the best this CPU runs - and the
+ * variable is set, isa becomes the name of the best set at or below the
+ * cap; an ISA already chosen (--plan, the planner) stays. */
+void gw_cli_isa_cap(char *isa, size_t cap);
+
 /* "LO-HI" or "N": MIDI notes 0..127; 1 if valid (*lo, *hi set) */
 int gw_cli_note_range(const char *s, int *lo, int *hi);
 /* the notes a model was trained on (train.note_min/note_max, written by

@@ -159,7 +159,9 @@ int gw_cmd_pitch(int argc, char **argv) {
                 n);
         goto done;
     }
-    if (gw_wavenet_stream_create(&s, m, voices, &err)) {
+    gw_wavenet_plan plan = {.type = GW_WAVENET_WEIGHTS_F32, .prefetch = -1};
+    gw_cli_isa_cap(plan.isa, sizeof plan.isa);
+    if (gw_wavenet_stream_create_plan(&s, m, voices, &plan, &err)) {
         gw_cli_error(&err);
         goto done;
     }

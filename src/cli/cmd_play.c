@@ -692,6 +692,7 @@ int gw_cmd_play(int argc, char **argv) {
     } else {
         ec.weights = o.plan.type;
         snprintf(ec.plan_isa, sizeof ec.plan_isa, "%s", o.plan.isa);
+        gw_cli_isa_cap(ec.plan_isa, sizeof ec.plan_isa);
         ec.plan_prefetch = o.plan.prefetch;
     }
     ec.host_rate = rate;

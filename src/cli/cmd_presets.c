@@ -15,7 +15,6 @@
 #include "models/pixelcnn.h"
 #include "models/specvae.h"
 #include "models/wavenet.h"
-#include "train/trainer.h"
 #include "train/wavenet_trainer.h"
 
 #include <dirent.h>
@@ -43,11 +42,11 @@ static int is_dir(const char *p) {
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* The folder `--preset NAME` searches (gw_train_find_preset's order), found
+/* The folder `--preset NAME` searches (gw_cli_find_preset's order), found
  * through a reference preset every install ships, so the two never differ. */
 static int find_presets_dir(char *out, size_t cap) {
     gw_error err = {0};
-    if (gw_train_find_preset(out, cap, "wavenet-small", &err)) return 0;
+    if (gw_cli_find_preset(out, cap, "wavenet-small", &err)) return 0;
     char *slash = strrchr(out, '/');
     if (slash) *slash = 0;
     else snprintf(out, cap, ".");
@@ -295,7 +294,8 @@ int gw_cmd_presets(int argc, char **argv) {
         if (!dir) {
             if (!find_presets_dir(found, sizeof found)) {
                 fprintf(stderr, "genwave: no presets folder found (looked in $GW_PRESETS_DIR, "
-                                "./presets and beside the executable); use --dir DIR\n");
+                                "./presets, beside and above the executable and in "
+                                "$GW_SOURCE_DIR/presets); use --dir DIR\n");
                 return 1;
             }
             dir = found;

@@ -189,6 +189,7 @@ static gw_status render_note(float **audio, size_t *n, const gw_wavenet *m, int 
     cfg.release_ms = 60.0f;
     cfg.seed = (uint64_t)seed;
     cfg.weights = gw_wavenet_default_weights(&m->cfg);
+    gw_cli_isa_cap(cfg.plan_isa, sizeof cfg.plan_isa);
     gw_status st = gw_engine_render_song(audio, n, m, &cfg, &song, err);
     if (!st) gw_fit_peak(*audio, *n, 0.99f);
     return st;

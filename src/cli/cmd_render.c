@@ -163,8 +163,9 @@ static gw_status render_vocode(float **audio, size_t *n_audio, const gw_wavenet 
     gw_status st = gw_audio_read_mono(&x, &n, NULL, o->vocode, c->sample_rate, err);
     if (!st && n == 0) st = gw_fail(err, GW_ERR_FORMAT, "%s: no samples", o->vocode);
     if (!st) st = gw_wavenet_mel_create(&mf, c, n, err);
-    if (!st) st = gw_wavenet_stream_create_typed(&s, m, 1, (gw_wavenet_weight_type)o->weights,
-                                                         err);
+    gw_wavenet_plan plan = {.type = (gw_wavenet_weight_type)o->weights, .prefetch = -1};
+    gw_cli_isa_cap(plan.isa, sizeof plan.isa);
+    if (!st) st = gw_wavenet_stream_create_plan(&s, m, 1, &plan, err);
     if (!st) {
         rows = malloc(n * c->n_mels * sizeof(float));
         out = malloc(n * sizeof(float));
@@ -387,6 +388,7 @@ int gw_cmd_render(int argc, char **argv) {
             snprintf(cfg.plan_isa, sizeof cfg.plan_isa, "%s", o.plan.isa);
             cfg.plan_prefetch = o.plan.prefetch;
         }
+        if (!cfg.plan_measure) gw_cli_isa_cap(cfg.plan_isa, sizeof cfg.plan_isa);
         gw_wavenet_plan used;
         song.plan_used = &used;
         if (gw_engine_render_song(&audio, &n, m, &cfg, &song, &err)) goto fail;

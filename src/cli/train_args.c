@@ -84,5 +84,9 @@ int gw_cli_train_args(gw_cli_train_run *r, int argc, char **argv, gw_cli_train_o
         usage(stderr, kind);
         return 2;
     }
+    gw_error err = {0};
+    if (gw_cli_find_preset(r->preset_buf, sizeof r->preset_buf, r->preset, &err))
+        return gw_cli_error(&err);
+    r->preset = r->preset_buf;
     return -1;
 }

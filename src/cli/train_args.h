@@ -17,7 +17,7 @@
 
 typedef struct gw_cli_train_run {
     const char *data_dir;  /* --data DIR (required) */
-    const char *preset;    /* --preset NAME|FILE (required) */
+    const char *preset;    /* --preset NAME|FILE (required); the FILE once parsed */
     const char *out_dir;   /* --out RUNDIR (required) */
     long steps;            /* --steps: total, a resumed run's included; 0 = trainer's */
     double minutes;        /* --minutes: wall time of this session; 0 = no limit */
@@ -30,6 +30,7 @@ typedef struct gw_cli_train_run {
     int early_stop;        /* --early-stop N: validations without a new best; 0 = never */
     const char *cache_dir; /* --cache DIR; NULL = the user's cache (gw_cache_path) */
     char cache_buf[4200];
+    char preset_buf[4200]; /* where a --preset NAME was found (gw_cli_find_preset) */
 } gw_cli_train_run;
 
 /* the run controls into a trainer's options: gw_wavenet_trainer_opts and
@@ -70,11 +71,13 @@ void gw_cli_train_usage(FILE *f, const char *kind);
 typedef int (*gw_cli_train_option_fn)(void *ctx, const char *a, const char *v);
 
 /* Parses `genwave train KIND ...` (argv[0] = KIND): run controls into *r,
- * every other option with a value through option(ctx, a, v). Returns -1 when
- * the command line is good (go on and train), else the exit code: 0 after
- * --help (usage(stdout, KIND)); 2 for an unknown option, a bad or missing
- * value, or a missing --data/--preset/--out ("genwave train KIND: ..." and
- * usage(stderr, KIND)). */
+ * every other option with a value through option(ctx, a, v), and resolves
+ * --preset to a file (r->preset then names it: the trainers take files).
+ * Returns -1 when the command line is good (go on and train), else the exit
+ * code: 0 after --help (usage(stdout, KIND)); 2 for an unknown option, a bad
+ * or missing value, or a missing --data/--preset/--out ("genwave train KIND:
+ * ..." and usage(stderr, KIND)); 1 for a preset that is not there
+ * ("genwave: --preset NAME: no such preset ..."). */
 int gw_cli_train_args(gw_cli_train_run *r, int argc, char **argv, gw_cli_train_option_fn option,
                       void *ctx, void (*usage)(FILE *f, const char *kind));
 

@@ -204,13 +204,16 @@ const gw_wn_kernels *gw_wn_kernels_avx512(void) {
 }
 #endif
 
-const gw_wn_kernels *gw_wn_kernels_best(void) {
-    const char *cap = getenv("GW_WAVENET_ISA");
+const gw_wn_kernels *gw_wn_kernels_capped(const char *cap) {
     if (cap && !strcmp(cap, "scalar")) return &gw_wn_kernels_scalar;
     const gw_wn_kernels *k = NULL;
     if (!(cap && !strcmp(cap, "avx2"))) k = gw_wn_kernels_avx512();
     if (!k) k = gw_wn_kernels_avx2();
     return k ? k : &gw_wn_kernels_scalar;
+}
+
+const gw_wn_kernels *gw_wn_kernels_best(void) {
+    return gw_wn_kernels_capped(NULL);
 }
 
 const gw_wn_kernels *gw_wn_kernels_named(const char *name) {

@@ -90,9 +90,14 @@ extern const gw_wn_kernels gw_wn_kernels_scalar;
 /* NULL when the CPU (or the build) lacks the instructions */
 const gw_wn_kernels *gw_wn_kernels_avx2(void);
 const gw_wn_kernels *gw_wn_kernels_avx512(void);
-/* the fastest this CPU runs; GW_WAVENET_ISA=scalar|avx2|avx512 in the
- * environment caps it (for benchmarks and debugging) */
+/* the fastest this CPU runs */
 const gw_wn_kernels *gw_wn_kernels_best(void);
+/* the fastest this CPU runs at or below cap ("scalar" < "avx2" < "avx512";
+ * NULL, "" or another name: no cap, the best), for benchmarks and
+ * debugging: the programs read it from $GW_WAVENET_ISA and put the set's
+ * name in a plan (cli/args.h gw_cli_isa_cap); the library reads no
+ * environment */
+const gw_wn_kernels *gw_wn_kernels_capped(const char *cap);
 /* the kernels of that name ("avx512", "avx2", "scalar") if this CPU runs
  * them, else NULL */
 const gw_wn_kernels *gw_wn_kernels_named(const char *name);

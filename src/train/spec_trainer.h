@@ -77,7 +77,7 @@ gw_status gw_spec_batcher_load(gw_batcher *b, const gw_gwm *f, gw_error *err);
 /* ---- training ---- */
 typedef struct gw_spec_trainer_opts {
     const char *data_dir;
-    const char *preset;       /* NAME or FILE */
+    const char *preset;       /* a FILE (a program resolves a NAME: gw_train_find_preset_in) */
     const char *out_dir;      /* RUNDIR */
     const char *command_line; /* recorded in the model file */
     long steps;               /* 0 = 2000 */

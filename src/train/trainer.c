@@ -643,7 +643,8 @@ static int is_file(const char *p) {
     return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-gw_status gw_train_find_preset(char *path, size_t cap, const char *name, gw_error *err) {
+gw_status gw_train_find_preset_in(char *path, size_t cap, const char *name, const char *const *dirs,
+                                  int n_dirs, gw_error *err) {
     if (!name || !*name) return gw_fail(err, GW_ERR_ARG, "--preset: empty name");
     size_t len = strlen(name);
     int looks_like_file = strchr(name, '/') || (len > 5 && !strcmp(name + len - 5, ".json"));
@@ -652,32 +653,31 @@ gw_status gw_train_find_preset(char *path, size_t cap, const char *name, gw_erro
         snprintf(path, cap, "%s", name);
         return GW_OK;
     }
-    char exe[PATH_MAX] = "";
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash) *slash = 0;
-    }
-    const char *env = getenv("GW_PRESETS_DIR"), *src = getenv("GW_SOURCE_DIR");
-    char dirs[6][PATH_MAX + 32];
-    int nd = 0;
-    if (env && *env) snprintf(dirs[nd++], sizeof dirs[0], "%s", env);
-    snprintf(dirs[nd++], sizeof dirs[0], "presets");
-    if (*exe) {
-        snprintf(dirs[nd++], sizeof dirs[0], "%s/presets", exe);
-        snprintf(dirs[nd++], sizeof dirs[0], "%s/../presets", exe);
-        snprintf(dirs[nd++], sizeof dirs[0], "%s/../share/genwave/presets", exe);
-    }
-    if (src && *src) snprintf(dirs[nd++], sizeof dirs[0], "%s/presets", src);
-    for (int i = 0; i < nd; i++) {
+    /* the folders searched, for the message: "A, B, C" (cut short at the
+     * message's length) */
+    char where[GW_ERROR_MSG_MAX] = "";
+    size_t used = 0;
+    for (int i = 0; i < n_dirs; i++) {
+        if (!dirs[i] || !*dirs[i]) continue;
         snprintf(path, cap, "%s/%s.json", dirs[i], name);
         if (is_file(path)) return GW_OK;
+        if (used < sizeof where) {
+            int w = snprintf(where + used, sizeof where - used, "%s%s", used ? ", " : "", dirs[i]);
+            used += w > 0 ? (size_t)w : 0;
+        }
     }
-    return gw_fail(err, GW_ERR_ARG,
-                   "--preset %s: no such preset (looked for %s.json in $GW_PRESETS_DIR, ./presets "
-                   "and beside the executable)",
-                   name, name);
+    if (cap) *path = 0;
+    if (!used)
+        return gw_fail(err, GW_ERR_ARG,
+                       "--preset %s: no such preset file (a bare NAME needs presets folders to "
+                       "search; give a path to a .json file)",
+                       name);
+    return gw_fail(err, GW_ERR_ARG, "--preset %s: no such preset (looked for %s.json in %s)", name,
+                   name, where);
+}
+
+gw_status gw_train_find_preset(char *path, size_t cap, const char *file, gw_error *err) {
+    return gw_train_find_preset_in(path, cap, file, NULL, 0, err);
 }
 
 void gw_train_git_commit(char *out, size_t cap) {

@@ -174,11 +174,19 @@ double gw_train_lr_at(double lr, const int *decay_steps, int n, double factor, u
 char *gw_trainer_format_duration(char *buf, size_t cap, double seconds);
 
 /* ---- what every trainer's CLI and provenance need ---- */
-/* Resolves a preset given as a file path or a bare NAME: NAME.json in
- * $GW_PRESETS_DIR, ./presets, the presets/ folder beside or above the running
- * executable (build trees), then $GW_SOURCE_DIR/presets. Any kind of preset
- * (WaveNet, GAN, VAE) works. */
-gw_status gw_train_find_preset(char *path, size_t cap, const char *name_or_file, gw_error *err);
+/* Resolves a preset given as a file path or a bare NAME: NAME.json in the
+ * first of dirs[0..n_dirs) that holds it (NULL or empty entries are
+ * skipped). The library reads no environment: the program decides where
+ * presets live (genwave's order - $GW_PRESETS_DIR, ./presets, presets/
+ * beside or above the executable, $GW_SOURCE_DIR/presets - is built by the
+ * CLI's gw_cli_find_preset, cli/args.h). A missing NAME is GW_ERR_ARG with
+ * the folders searched in the message. Any kind of preset (WaveNet, GAN,
+ * VAE, PixelCNN) works. */
+gw_status gw_train_find_preset_in(char *path, size_t cap, const char *name_or_file,
+                                  const char *const *dirs, int n_dirs, gw_error *err);
+/* the same with no folders: a preset FILE only, checked - what the trainers
+ * take (the program resolves a NAME before they run) */
+gw_status gw_train_find_preset(char *path, size_t cap, const char *file, gw_error *err);
 
 /* "git rev-parse HEAD" of the current directory's repository, or "unknown" */
 void gw_train_git_commit(char *out, size_t cap);

@@ -31,7 +31,7 @@
 
 typedef struct gw_wavenet_trainer_opts {
     const char *data_dir;
-    const char *preset;       /* NAME or FILE */
+    const char *preset;       /* a FILE (a program resolves a NAME: gw_train_find_preset_in) */
     const char *out_dir;      /* RUNDIR, created if missing */
     const char *command_line; /* recorded in the model file */
     long steps;               /* 0 = preset's train.steps or 2000 */

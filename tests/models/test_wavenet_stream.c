@@ -132,8 +132,9 @@ static const char *type_name(gw_wavenet_weight_type type) {
     return type == GW_WAVENET_WEIGHTS_BF16 ? "bf16" : type == GW_WAVENET_WEIGHTS_F16 ? "f16" : "f32";
 }
 
-static float stream_vs_reference_typed(const test_cfg *t, int teacher, uint64_t seed,
-                                       gw_wavenet_weight_type type) {
+static float stream_vs_reference_plan(const test_cfg *t, int teacher, uint64_t seed,
+                                      const gw_wavenet_plan *plan) {
+    const gw_wavenet_weight_type type = plan->type;
     gw_wavenet *m = make_model(t, seed);
     gw_wavenet *exact = type != GW_WAVENET_WEIGHTS_F32 ? make_model(t, seed) : NULL;
     if (exact) round_weights(m, type);
@@ -143,7 +144,8 @@ static float stream_vs_reference_typed(const test_cfg *t, int teacher, uint64_t 
     gw_error err = {0};
     gw_wavenet_stream *s = NULL;
     /* the f16/bf16 stream is made from the unrounded model: it must round alike */
-    assert_int_equal(gw_wavenet_stream_create_typed(&s, exact ? exact : m, B + 1, type, &err), GW_OK);
+    assert_int_equal(gw_wavenet_stream_create_plan(&s, exact ? exact : m, B + 1, plan, &err),
+                     GW_OK);
     float *logits = malloc(sizeof(float) * (size_t)T * B * Q);
     float *ref = malloc(sizeof(float) * (size_t)T * Q);
     uint8_t *inputs = malloc((size_t)B * T);
@@ -220,6 +222,12 @@ static float stream_vs_reference_typed(const test_cfg *t, int teacher, uint64_t 
     gw_wavenet_free(m);
     gw_wavenet_free(exact);
     return worst;
+}
+
+static float stream_vs_reference_typed(const test_cfg *t, int teacher, uint64_t seed,
+                                       gw_wavenet_weight_type type) {
+    const gw_wavenet_plan plan = {.type = type, .isa = "", .prefetch = -1};
+    return stream_vs_reference_plan(t, teacher, seed, &plan);
 }
 
 static float stream_vs_reference(const test_cfg *t, int teacher, uint64_t seed) {
@@ -552,14 +560,30 @@ static void test_simd_kernels_equal_scalar(void **state) {
     fprintf(stderr, "  best kernels here: %s (%d SIMD sets tested)\n", gw_wn_kernels_best()->name, ran);
 }
 
-/* all three kernel sets drive the stream to the same logits */
+/* the best set at or below a cap; no cap (NULL, "", an unknown name): the
+ * best. Nothing comes from the environment. */
+static void test_kernels_capped(void **state) {
+    const gw_wn_kernels *best = gw_wn_kernels_best();
+    assert_ptr_equal(gw_wn_kernels_capped(NULL), best);
+    assert_ptr_equal(gw_wn_kernels_capped(""), best);
+    assert_ptr_equal(gw_wn_kernels_capped("avx512"), best);
+    assert_ptr_equal(gw_wn_kernels_capped("scalar"), &gw_wn_kernels_scalar);
+    assert_string_not_equal(gw_wn_kernels_capped("avx2")->name, "avx512");
+    setenv("GW_WAVENET_ISA", "scalar", 1);
+    assert_ptr_equal(gw_wn_kernels_best(), best);
+    unsetenv("GW_WAVENET_ISA");
+}
+
+/* all three kernel sets drive the stream to the same logits: each given
+ * through the plan, capped to what this CPU runs (as the programs do with
+ * $GW_WAVENET_ISA) */
 static void test_stream_isa_override(void **state) {
     const char *isas[] = {"scalar", "avx2", "avx512"};
     for (int i = 0; i < 3; i++) {
-        setenv("GW_WAVENET_ISA", isas[i], 1);
-        assert_true(stream_vs_reference(&configs[1], 0, 300) < 1e-4f);
+        gw_wavenet_plan plan = {.type = GW_WAVENET_WEIGHTS_F32, .prefetch = -1};
+        snprintf(plan.isa, sizeof plan.isa, "%s", gw_wn_kernels_capped(isas[i])->name);
+        assert_true(stream_vs_reference_plan(&configs[1], 0, 300, &plan) < 1e-4f);
     }
-    unsetenv("GW_WAVENET_ISA");
 }
 
 /* a model of the pre-emphasised signal: the stream's samples are its
@@ -746,6 +770,7 @@ int main(void) {
         cmocka_unit_test(test_simd_kernels_equal_scalar),
         cmocka_unit_test(test_check_is_sensitive),
         cmocka_unit_test(test_stream_equals_reference),
+        cmocka_unit_test(test_kernels_capped),
         cmocka_unit_test(test_stream_isa_override),
         cmocka_unit_test(test_reset_and_swap),
         cmocka_unit_test(test_step_allocates_nothing),

@@ -26,6 +26,7 @@
 #include "io/audio.h"
 #include "models/wavenet.h"
 #include "models/wavenet_file.h"
+#include "train/trainer.h"
 #include "train/wavenet_trainer.h"
 
 #include <math.h>
@@ -86,8 +87,16 @@ typedef struct result {
  * note's reference tone */
 static result train_and_measure(const char *preset, const char *data, const char *run,
                                 const gw_quality *ref) {
+    /* the trainer takes a file: the preset is found in the source tree
+     * (ctest sets GW_SOURCE_DIR), as the CLI would find it */
+    char presets[4096], file[4200];
+    const char *src = getenv("GW_SOURCE_DIR");
+    snprintf(presets, sizeof presets, "%s/presets", src ? src : ".");
+    const char *dirs[] = {presets};
+    gw_error err = {0};
+    if (gw_train_find_preset_in(file, sizeof file, preset, dirs, 1, &err)) fail_msg("%s", err.msg);
     gw_wavenet_trainer_opts o = {.data_dir = data,
-                                 .preset = preset,
+                                 .preset = file,
                                  .out_dir = run,
                                  .command_line = "slow_wavenet_48k",
                                  .steps = 100000, /* the time limit ends the run */
@@ -97,7 +106,6 @@ static result train_and_measure(const char *preset, const char *data, const char
                                  .val_every = 200,
                                  .progress = stderr};
     gw_wavenet_trainer_result r;
-    gw_error err = {0};
     if (gw_wavenet_trainer_run(&o, &r, &err)) fail_msg("train %s: %s", preset, err.msg);
     result out = {.val_first = r.val_bits_initial, .val_last = r.val_bits};
     gw_wavenet *m = NULL;

@@ -17,6 +17,7 @@
 #include "io/audio.h"
 #include "models/wavenet.h"
 #include "models/wavenet_file.h"
+#include "train/trainer.h"
 #include "train/wavenet_trainer.h"
 
 #include <math.h>
@@ -72,8 +73,18 @@ static void test_wavenet_learns_pitches(void **state) {
     gw_rng_seed(&rng, 2024);
     make_dataset(data, &rng);
 
+    /* the trainer takes a file: the preset is found in the source tree
+     * (ctest sets GW_SOURCE_DIR), as the CLI would find it */
+    char presets[4096], preset[4200];
+    const char *src = getenv("GW_SOURCE_DIR");
+    snprintf(presets, sizeof presets, "%s/presets", src ? src : ".");
+    const char *dirs[] = {presets};
+    gw_error err = {0};
+    if (gw_train_find_preset_in(preset, sizeof preset, "wavenet-tiny-pitch", dirs, 1, &err))
+        fail_msg("%s", err.msg);
+
     gw_wavenet_trainer_opts o = {.data_dir = data,
-                                 .preset = "wavenet-tiny-pitch",
+                                 .preset = preset,
                                  .out_dir = run,
                                  .command_line = "slow_wavenet_learns",
                                  .steps = 100000, /* the time limit ends the run */
@@ -83,7 +94,6 @@ static void test_wavenet_learns_pitches(void **state) {
                                  .val_every = 100,
                                  .progress = stderr};
     gw_wavenet_trainer_result r;
-    gw_error err = {0};
     if (gw_wavenet_trainer_run(&o, &r, &err)) fail_msg("train: %s", err.msg);
     print_message("%ld steps, %.0f samples/s, validation %.3f -> %.3f bits/sample\n", r.steps,
                   r.samples_per_s, r.val_bits_initial, r.val_bits);

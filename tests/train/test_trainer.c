@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -626,6 +627,45 @@ static void test_bad_configs(void **state) {
     rm_run(a);
 }
 
+/* presets are searched in the folders given, in order, and nowhere else:
+ * the library reads no environment (the CLI builds genwave's order) */
+static void test_find_preset_in_given_folders(void **state) {
+    char a[4096], b[4200], f[4300], path[4400];
+    gw_error err = {0};
+    gw_test_tmpdir(a, sizeof a, "find_preset");
+    snprintf(b, sizeof b, "%s/b", a);
+    assert_int_equal(mkdir(b, 0755), 0);
+    snprintf(f, sizeof f, "%s/only-in-b.json", b);
+    FILE *fp = fopen(f, "w");
+    assert_non_null(fp);
+    fputs("{}\n", fp);
+    fclose(fp);
+    const char *dirs[] = {a, NULL, "", b};
+    assert_int_equal(gw_train_find_preset_in(path, sizeof path, "only-in-b", dirs, 4, &err), GW_OK);
+    assert_string_equal(path, f);
+    /* a file is taken as is, folders or not */
+    assert_int_equal(gw_train_find_preset_in(path, sizeof path, f, NULL, 0, &err), GW_OK);
+    assert_string_equal(path, f);
+    assert_int_equal(gw_train_find_preset(path, sizeof path, f, &err), GW_OK);
+    assert_string_equal(path, f);
+    /* a NAME no folder holds names the folders searched */
+    assert_int_equal(gw_train_find_preset_in(path, sizeof path, "nowhere", dirs, 4, &err),
+                     GW_ERR_ARG);
+    assert_non_null(strstr(err.msg, "--preset nowhere: no such preset"));
+    assert_non_null(strstr(err.msg, b));
+    /* a NAME with no folders is not looked for anywhere (not beside the
+     * executable, not in $GW_PRESETS_DIR) */
+    setenv("GW_PRESETS_DIR", b, 1);
+    assert_int_equal(gw_train_find_preset(path, sizeof path, "only-in-b", &err), GW_ERR_ARG);
+    unsetenv("GW_PRESETS_DIR");
+    assert_int_equal(gw_train_find_preset(path, sizeof path, "/nonexistent/x.json", &err),
+                     GW_ERR_IO);
+    assert_int_equal(gw_train_find_preset(path, sizeof path, "", &err), GW_ERR_ARG);
+    unlink(f);
+    rmdir(b);
+    rmdir(a);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_resume_is_bit_exact),
@@ -635,6 +675,7 @@ int main(void) {
         cmocka_unit_test(test_best_model_warnings_and_early_stop),
         cmocka_unit_test(test_time_limit_progress_and_plot),
         cmocka_unit_test(test_bad_configs),
+        cmocka_unit_test(test_find_preset_in_given_folders),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
