@@ -22,6 +22,15 @@ static size_t fl64(size_t n) {
 
 /* ---- configuration ---------------------------------------------------- */
 
+/* "train", in the order it is written (spec_config.h) */
+static const gw_spec_key train_keys[] = {
+    {.key = "batch"},
+    {.key = "lr"},
+    {.key = "beta1"},
+    {.key = "beta2"},
+};
+enum { N_TRAIN_KEYS = sizeof train_keys / sizeof *train_keys };
+
 void gw_pixelcnn_config_default(gw_pixelcnn_config *c) {
     memset(c, 0, sizeof *c);
     snprintf(c->name, sizeof c->name, "pixelcnn-small");
@@ -34,6 +43,7 @@ void gw_pixelcnn_config_default(gw_pixelcnn_config *c) {
     c->lr = 1e-3f;
     c->beta1 = 0.9f;
     c->beta2 = 0.999f;
+    c->sample_every = 500;
     c->height = c->feat.frames;
     c->width = c->feat.n_mels;
 }
@@ -71,14 +81,12 @@ gw_status gw_pixelcnn_config_from_json(gw_pixelcnn_config *c, const cJSON *root,
                                        gw_error *err) {
     static const char *const keys[] = {"model",  "name",          "features", "channels",
                                        "layers", "head_channels", "classes",  "train"};
-    static const char *const tkeys[] = {"batch", "lr", "beta1", "beta2"};
     const char *src = source ? source : "pixelcnn config";
     if (!cJSON_IsObject(root))
         return gw_fail(err, GW_ERR_FORMAT, "%s: a PixelCNN preset must be a JSON object", src);
     gw_pixelcnn_config d;
     gw_pixelcnn_config_default(&d);
-    const char *model, *name;
-    double lr, b1, b2;
+    const char *model;
     gw_status st;
     /* the kind first: another model's preset is named as such, not by its
      * first key a PixelCNN lacks */
@@ -87,10 +95,8 @@ gw_status gw_pixelcnn_config_from_json(gw_pixelcnn_config *c, const cJSON *root,
         return gw_fail(err, GW_ERR_FORMAT, "%s: key 'model' is '%s', not '%s'", src, model,
                        GW_PIXELCNN_KIND);
     if ((st = gw_json_check_keys(root, NULL, keys, 8, src, err)) ||
-        (st = gw_json_check_keys(root, "train", tkeys, 4, src, err)))
-        return st;
-    if ((st = gw_json_str(&name, root, "name", 1, GW_PIXELCNN_KIND, src, err)) ||
-        (st = gw_specfeat_config_read(&d.feat, root, src, err)) ||
+        (st = gw_spec_train_check(train_keys, N_TRAIN_KEYS, root, src, err)) ||
+        (st = gw_spec_common_read(&d.common, GW_PIXELCNN_KIND, root, src, err)) ||
         (st = gw_json_int(&d.channels, root, "channels", 1, GW_PIXELCNN_MAX_CHANNELS, 1, d.channels,
                           src, err)) ||
         (st = gw_json_int(&d.layers, root, "layers", 0, GW_PIXELCNN_MAX_LAYERS, 1, d.layers, src,
@@ -98,14 +104,9 @@ gw_status gw_pixelcnn_config_from_json(gw_pixelcnn_config *c, const cJSON *root,
         (st = gw_json_int(&d.head, root, "head_channels", 1, 4096, 1, d.head, src, err)) ||
         (st = gw_json_int(&d.classes, root, "classes", 0, GW_PIXELCNN_MAX_CLASSES, 1, 0, src,
                           err)) ||
-        (st = gw_json_int(&d.batch, root, "train.batch", 1, 4096, 1, d.batch, src, err)) ||
-        (st = gw_json_num(&lr, root, "train.lr", 1e-8, 1, 1, d.lr, src, err)) ||
-        (st = gw_json_num(&b1, root, "train.beta1", 0, 0.9999, 1, d.beta1, src, err)) ||
-        (st = gw_json_num(&b2, root, "train.beta2", 0, 0.99999, 1, d.beta2, src, err)))
+        (st = gw_spec_train_read(&d, train_keys, N_TRAIN_KEYS, root, src, err)) ||
+        (st = gw_pixelcnn_config_validate(&d, src, err)))
         return st;
-    snprintf(d.name, sizeof d.name, "%s", name);
-    d.lr = (float)lr, d.beta1 = (float)b1, d.beta2 = (float)b2;
-    if ((st = gw_pixelcnn_config_validate(&d, src, err))) return st;
     *c = d;
     return GW_OK;
 }
@@ -130,20 +131,14 @@ gw_status gw_pixelcnn_config_load(gw_pixelcnn_config *c, const char *path, gw_er
 }
 
 char *gw_pixelcnn_config_to_json(const gw_pixelcnn_config *c) {
-    cJSON *r = cJSON_CreateObject(), *t = NULL;
+    cJSON *r = cJSON_CreateObject();
     char *out = NULL;
-    if (!r || !cJSON_AddStringToObject(r, "model", GW_PIXELCNN_KIND) ||
-        !cJSON_AddStringToObject(r, "name", c->name) ||
-        gw_specfeat_config_write(&c->feat, r, NULL) ||
+    if (!r || gw_spec_common_write(&c->common, GW_PIXELCNN_KIND, r) ||
         !cJSON_AddNumberToObject(r, "channels", c->channels) ||
         !cJSON_AddNumberToObject(r, "layers", c->layers) ||
         !cJSON_AddNumberToObject(r, "head_channels", c->head) ||
         !cJSON_AddNumberToObject(r, "classes", c->classes) ||
-        !(t = cJSON_AddObjectToObject(r, "train")) ||
-        !cJSON_AddNumberToObject(t, "batch", c->batch) ||
-        !cJSON_AddNumberToObject(t, "lr", c->lr) ||
-        !cJSON_AddNumberToObject(t, "beta1", c->beta1) ||
-        !cJSON_AddNumberToObject(t, "beta2", c->beta2))
+        gw_spec_train_write(c, train_keys, N_TRAIN_KEYS, r))
         goto done;
     out = cJSON_Print(r);
 done:

@@ -67,6 +67,7 @@
 #define GW_MODELS_PIXELCNN_H
 
 #include "base/gw_base.h"
+#include "models/spec_config.h"
 #include "models/spec_features.h"
 #include "nn/params.h"
 
@@ -81,22 +82,19 @@ enum {
     GW_PIXELCNN_MAX_LAYERS = 64,
     GW_PIXELCNN_MAX_CHANNELS = 1024,
     GW_PIXELCNN_MAX_CLASSES = 65536,
-    GW_PIXELCNN_NAME_MAX = 64,
+    GW_PIXELCNN_NAME_MAX = GW_SPEC_NAME_MAX,
 };
 
 /* ---- configuration ---------------------------------------------------- */
 
 typedef struct gw_pixelcnn_config {
-    char name[GW_PIXELCNN_NAME_MAX];
-    gw_specfeat_config feat; /* the log-mel image */
-    int height, width;       /* derived: feat.frames rows, feat.n_mels columns */
-    int channels;            /* C */
-    int layers;              /* L: type-B layers after the type-A layer */
-    int head;                /* hidden width of the output head */
-    int classes;             /* labels for conditioning; 0 = unconditioned */
-    /* training (read by the trainer) */
-    int batch;
-    float lr, beta1, beta2;
+    GW_SPEC_COMMON;    /* first: name, feat, batch, lr, beta1, beta2 (spec_config.h);
+                          sample_every 500, not a preset key */
+    int height, width; /* derived: feat.frames rows, feat.n_mels columns */
+    int channels;      /* C */
+    int layers;        /* L: type-B layers after the type-A layer */
+    int head;          /* hidden width of the output head */
+    int classes;       /* labels for conditioning; 0 = unconditioned */
 } gw_pixelcnn_config;
 
 void gw_pixelcnn_config_default(gw_pixelcnn_config *c); /* pixelcnn-small */

@@ -33,48 +33,37 @@ gw_status gw_specnet_read_channels(gw_specnet_shape *s, const cJSON *root, const
     return gw_json_int_array(s->ch, &s->L, GW_SPECNET_MAX_LAYERS, root, key, 1, 4096, path, err);
 }
 
-gw_status gw_specnet_common_read(const gw_specnet_common *c, const cJSON *root, const char *path,
-                                 gw_error *err) {
+gw_status gw_specnet_pair_read(gw_specnet_shape *a, gw_specnet_shape *b, int *z_dim, float *slope,
+                               const char *const keys[2], const gw_specfeat_config *feat,
+                               const cJSON *root, const char *path, gw_error *err) {
     gw_status st;
-    const char *s;
-    if ((st = gw_json_str(&s, root, "model", 0, NULL, path, err))) return st;
-    if (strcmp(s, c->kind))
-        return gw_fail(err, GW_ERR_ARG, "%s: key 'model' is '%s', not '%s'", path, s, c->kind);
-    if ((st = gw_json_str(&s, root, "name", 1, c->kind, path, err))) return st;
-    snprintf(c->name, 64, "%s", s);
-    if ((st = gw_specfeat_config_read(c->feat, root, path, err))) return st;
-    double slope;
+    double s;
     int k;
-    if ((st = gw_json_int(c->z_dim, root, "z_dim", 1, 4096, 1, *c->z_dim, path, err)) ||
+    if ((st = gw_json_int(z_dim, root, "z_dim", 1, 4096, 1, *z_dim, path, err)) ||
         (st = gw_json_int(&k, root, "kernel", 3, 15, 1, 5, path, err)) ||
-        (st = gw_json_num(&slope, root, "lrelu_slope", 0, 1, 1, 0.2, path, err)))
+        (st = gw_json_num(&s, root, "lrelu_slope", 0, 1, 1, 0.2, path, err)))
         return st;
-    *c->slope = (float)slope;
-    if (gw_json_find(root, c->a_key) &&
-        (st = gw_specnet_read_channels(c->a, root, c->a_key, path, err)))
+    *slope = (float)s;
+    if (gw_json_find(root, keys[0]) && (st = gw_specnet_read_channels(a, root, keys[0], path, err)))
         return st;
-    if (gw_json_find(root, c->b_key) &&
-        (st = gw_specnet_read_channels(c->b, root, c->b_key, path, err)))
+    if (gw_json_find(root, keys[1]) && (st = gw_specnet_read_channels(b, root, keys[1], path, err)))
         return st;
-    if (c->a->L != c->b->L)
-        return gw_fail(err, GW_ERR_ARG, "%s: %s has %d layers but %s %d", path, c->a_key, c->a->L,
-                       c->b_key, c->b->L);
-    c->a->K = c->b->K = k;
-    c->a->H = c->b->H = c->feat->n_mels;
-    c->a->W = c->b->W = c->feat->frames;
+    if (a->L != b->L)
+        return gw_fail(err, GW_ERR_ARG, "%s: %s has %d layers but %s %d", path, keys[0], a->L,
+                       keys[1], b->L);
+    a->K = b->K = k;
+    a->H = b->H = feat->n_mels;
+    a->W = b->W = feat->frames;
     return GW_OK;
 }
 
-int gw_specnet_common_write(const gw_specnet_common *c, cJSON *root) {
-    cJSON_AddStringToObject(root, "model", c->kind);
-    cJSON_AddStringToObject(root, "name", c->name);
-    if (gw_specfeat_config_write(c->feat, root, NULL)) return 1;
-    cJSON_AddNumberToObject(root, "z_dim", *c->z_dim);
-    cJSON_AddItemToObject(root, c->a_key, cJSON_CreateIntArray(c->a->ch, c->a->L));
-    cJSON_AddItemToObject(root, c->b_key, cJSON_CreateIntArray(c->b->ch, c->b->L));
-    cJSON_AddNumberToObject(root, "kernel", c->a->K);
-    cJSON_AddNumberToObject(root, "lrelu_slope", *c->slope);
-    return 0;
+void gw_specnet_pair_write(cJSON *root, const gw_specnet_shape *a, const gw_specnet_shape *b,
+                           int z_dim, float slope, const char *const keys[2]) {
+    cJSON_AddNumberToObject(root, "z_dim", z_dim);
+    cJSON_AddItemToObject(root, keys[0], cJSON_CreateIntArray(a->ch, a->L));
+    cJSON_AddItemToObject(root, keys[1], cJSON_CreateIntArray(b->ch, b->L));
+    cJSON_AddNumberToObject(root, "kernel", a->K);
+    cJSON_AddNumberToObject(root, "lrelu_slope", slope);
 }
 
 static gw_status declare(gw_params *p, size_t *idx, const char *prefix, const char *name, int ndim,

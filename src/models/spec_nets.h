@@ -114,27 +114,17 @@ gw_status gw_specnet_shape_check(const gw_specnet_shape *s, const char *what, gw
 gw_status gw_specnet_read_channels(gw_specnet_shape *s, const cJSON *root, const char *key,
                                    const char *path, gw_error *err);
 
-/* What a GAN and a VAE config share, as pointers into either config: the
- * name, the features, the latent size, the leaky ReLU slope and the two nets
- * (a = G or encoder, b = D or decoder) with the preset keys of their widths. */
-typedef struct gw_specnet_common {
-    const char *kind;          /* GW_SPECGAN_KIND or GW_SPECVAE_KIND */
-    const char *a_key, *b_key; /* "g_channels" / "d_channels", ... */
-    char *name;                /* (64) */
-    gw_specfeat_config *feat;
-    int *z_dim;
-    float *slope;
-    gw_specnet_shape *a, *b;
-} gw_specnet_common;
-
-/* reads the shared keys "model" (must be kind), "name" (default: kind),
- * "features", "z_dim", "kernel", "lrelu_slope" and the two channel lists
- * (same depth); sets both nets' kernel and image size from the features.
- * Absent keys keep the values already there (the preset defaults). */
-gw_status gw_specnet_common_read(const gw_specnet_common *c, const cJSON *root, const char *path,
-                                 gw_error *err);
-/* writes them into root in that order; nonzero when the features fail */
-int gw_specnet_common_write(const gw_specnet_common *c, cJSON *root);
+/* The net keys a GAN and a VAE share (beside gw_spec_common, spec_config.h):
+ * "z_dim", "kernel", "lrelu_slope" and the widths of net a (G, encoder) at
+ * keys[0] and of net b (D, decoder) at keys[1], of the same depth. Both
+ * nets take the kernel and feat's image size. Absent keys keep the values
+ * already there (the preset defaults). */
+gw_status gw_specnet_pair_read(gw_specnet_shape *a, gw_specnet_shape *b, int *z_dim, float *slope,
+                               const char *const keys[2], const gw_specfeat_config *feat,
+                               const cJSON *root, const char *path, gw_error *err);
+/* writes them into root: z_dim, the two widths, kernel, lrelu_slope */
+void gw_specnet_pair_write(cJSON *root, const gw_specnet_shape *a, const gw_specnet_shape *b,
+                           int z_dim, float slope, const char *const keys[2]);
 
 /* declare tensors "<prefix>.conv<i>.w/.b", "<prefix>.fc.w/.b" into p */
 gw_status gw_downnet_declare(gw_downnet *n, gw_params *p, const char *prefix,

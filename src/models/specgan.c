@@ -4,17 +4,26 @@
 #include "io/json.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* the keys a GAN config shares with a VAE config (spec_nets.h) */
-static gw_specnet_common common(gw_specgan_config *c) {
-    gw_specnet_common cm = {.kind = GW_SPECGAN_KIND, .a_key = "g_channels", .b_key = "d_channels"};
-    cm.name = c->name, cm.feat = &c->feat, cm.z_dim = &c->z_dim, cm.slope = &c->slope;
-    cm.a = &c->g, cm.b = &c->d;
-    return cm;
-}
+/* the keys of G's and D's widths (spec_nets.h) */
+static const char *const net_keys[2] = {"g_channels", "d_channels"};
+
+/* "train", in the order it is written (spec_config.h) */
+static const gw_spec_key train_keys[] = {
+    {.key = "batch"},
+    {"lr_g", GW_SPEC_KEY_FLOAT, 1e-8, 1, offsetof(gw_specgan_config, lr_g)},
+    {"lr_d", GW_SPEC_KEY_FLOAT, 1e-8, 1, offsetof(gw_specgan_config, lr_d)},
+    {.key = "beta1"},
+    {.key = "beta2"},
+    {"d_steps", GW_SPEC_KEY_INT, 1, 100, offsetof(gw_specgan_config, d_steps)},
+    {"ema_decay", GW_SPEC_KEY_FLOAT, 0, 0.999999, offsetof(gw_specgan_config, ema_decay)},
+    {.key = "sample_every"},
+};
+enum { N_TRAIN_KEYS = sizeof train_keys / sizeof *train_keys };
 
 const char *gw_gan_loss_name(gw_gan_loss l) {
     switch (l) {
@@ -67,14 +76,12 @@ gw_status gw_specgan_config_from_json(gw_specgan_config *c, const cJSON *root, c
     static const char *const keys[] = {"model",      "name",          "features", "z_dim",
                                        "g_channels", "d_channels",    "kernel",   "lrelu_slope",
                                        "loss",       "spectral_norm", "train",    "minibatch_std"};
-    static const char *const tkeys[] = {"batch", "lr_g",    "lr_d",      "beta1",
-                                        "beta2", "d_steps", "ema_decay", "sample_every"};
     gw_status st;
     const char *s;
-    double v;
-    gw_specnet_common cm = common(c);
     if ((st = gw_json_check_keys(root, NULL, keys, 12, path, err)) ||
-        (st = gw_specnet_common_read(&cm, root, path, err)))
+        (st = gw_spec_common_read(&c->common, GW_SPECGAN_KIND, root, path, err)) ||
+        (st = gw_specnet_pair_read(&c->g, &c->d, &c->z_dim, &c->slope, net_keys, &c->feat, root,
+                                   path, err)))
         return st;
     if ((st = gw_json_str(&s, root, "loss", 1, "nonsaturating", path, err))) return st;
     if (gw_gan_loss_parse(&c->loss, s, NULL))
@@ -83,27 +90,10 @@ gw_status gw_specgan_config_from_json(gw_specgan_config *c, const cJSON *root, c
     if ((st = gw_json_bool(&c->spectral_norm, root, "spectral_norm", 1,
                            c->loss == GW_GAN_LOSS_HINGE, path, err)))
         return st;
-    if ((st = gw_json_int(&c->mbstd, root, "minibatch_std", 0, 4096, 1, 0, path, err))) return st;
-    if (gw_json_find(root, "train") &&
-        (st = gw_json_check_keys(root, "train", tkeys, 8, path, err)))
+    if ((st = gw_json_int(&c->mbstd, root, "minibatch_std", 0, 4096, 1, 0, path, err)) ||
+        (st = gw_spec_train_read(c, train_keys, N_TRAIN_KEYS, root, path, err)) ||
+        (st = gw_specnet_shape_check(&c->g, path, err)))
         return st;
-    if ((st = gw_json_int(&c->batch, root, "train.batch", 1, 4096, 1, c->batch, path, err)) ||
-        (st = gw_json_int(&c->d_steps, root, "train.d_steps", 1, 100, 1, 1, path, err)) ||
-        (st = gw_json_int(&c->sample_every, root, "train.sample_every", 1, 1 << 30, 1,
-                          c->sample_every, path, err)))
-        return st;
-    if ((st = gw_json_num(&v, root, "train.lr_g", 1e-8, 1, 1, c->lr_g, path, err))) return st;
-    c->lr_g = (float)v;
-    if ((st = gw_json_num(&v, root, "train.lr_d", 1e-8, 1, 1, c->lr_d, path, err))) return st;
-    c->lr_d = (float)v;
-    if ((st = gw_json_num(&v, root, "train.beta1", 0, 0.9999, 1, c->beta1, path, err))) return st;
-    c->beta1 = (float)v;
-    if ((st = gw_json_num(&v, root, "train.beta2", 0, 0.99999, 1, c->beta2, path, err))) return st;
-    c->beta2 = (float)v;
-    if ((st = gw_json_num(&v, root, "train.ema_decay", 0, 0.999999, 1, c->ema_decay, path, err)))
-        return st;
-    c->ema_decay = (float)v;
-    if ((st = gw_specnet_shape_check(&c->g, path, err))) return st;
     return gw_specnet_shape_check(&c->d, path, err);
 }
 
@@ -117,28 +107,16 @@ gw_status gw_specgan_config_load(gw_specgan_config *c, const char *path, gw_erro
 }
 
 char *gw_specgan_config_to_json(const gw_specgan_config *c) {
-    cJSON *r = cJSON_CreateObject(), *t = cJSON_CreateObject();
+    cJSON *r = cJSON_CreateObject();
     char *out = NULL;
-    if (!r || !t) goto done;
-    gw_specgan_config copy = *c;
-    gw_specnet_common cm = common(&copy);
-    if (gw_specnet_common_write(&cm, r)) goto done;
+    if (!r || gw_spec_common_write(&c->common, GW_SPECGAN_KIND, r)) goto done;
+    gw_specnet_pair_write(r, &c->g, &c->d, c->z_dim, c->slope, net_keys);
     cJSON_AddStringToObject(r, "loss", gw_gan_loss_name(c->loss));
     cJSON_AddBoolToObject(r, "spectral_norm", c->spectral_norm);
     cJSON_AddNumberToObject(r, "minibatch_std", c->mbstd);
-    cJSON_AddNumberToObject(t, "batch", c->batch);
-    cJSON_AddNumberToObject(t, "lr_g", c->lr_g);
-    cJSON_AddNumberToObject(t, "lr_d", c->lr_d);
-    cJSON_AddNumberToObject(t, "beta1", c->beta1);
-    cJSON_AddNumberToObject(t, "beta2", c->beta2);
-    cJSON_AddNumberToObject(t, "d_steps", c->d_steps);
-    cJSON_AddNumberToObject(t, "ema_decay", c->ema_decay);
-    cJSON_AddNumberToObject(t, "sample_every", c->sample_every);
-    cJSON_AddItemToObject(r, "train", t);
-    t = NULL;
+    if (gw_spec_train_write(c, train_keys, N_TRAIN_KEYS, r)) goto done;
     out = cJSON_PrintUnformatted(r);
 done:
-    cJSON_Delete(t);
     cJSON_Delete(r);
     return out;
 }

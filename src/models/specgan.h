@@ -26,6 +26,7 @@
 #ifndef GW_MODELS_SPECGAN_H
 #define GW_MODELS_SPECGAN_H
 
+#include "models/spec_config.h"
 #include "models/spec_features.h"
 #include "models/spec_nets.h"
 #include "nn/gwm.h"
@@ -44,17 +45,16 @@ const char *gw_gan_loss_name(gw_gan_loss l);
 gw_status gw_gan_loss_parse(gw_gan_loss *out, const char *name, gw_error *err);
 
 typedef struct gw_specgan_config {
-    char name[64];
-    gw_specfeat_config feat;
+    GW_SPEC_COMMON; /* first: name, feat, batch, beta1, beta2, sample_every (spec_config.h) */
     int z_dim;
     gw_specnet_shape g, d;
     float slope;
     gw_gan_loss loss;
     int spectral_norm;
     int mbstd; /* minibatch-stddev group size in D (spec_nets.h), 0 = off */
-    /* training */
-    int batch, d_steps, sample_every;
-    float lr_g, lr_d, beta1, beta2, ema_decay;
+    /* training, the GAN's own */
+    int d_steps;
+    float lr_g, lr_d, ema_decay;
 } gw_specgan_config;
 
 /* specgan-small */

@@ -6,18 +6,26 @@
 #include "nn/layers.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* the keys a VAE config shares with a GAN config (spec_nets.h) */
-static gw_specnet_common common(gw_specvae_config *c) {
-    gw_specnet_common cm = {
-        .kind = GW_SPECVAE_KIND, .a_key = "enc_channels", .b_key = "dec_channels"};
-    cm.name = c->name, cm.feat = &c->feat, cm.z_dim = &c->z_dim, cm.slope = &c->slope;
-    cm.a = &c->enc, cm.b = &c->dec;
-    return cm;
-}
+/* the keys of the encoder's and the decoder's widths (spec_nets.h) */
+static const char *const net_keys[2] = {"enc_channels", "dec_channels"};
+
+/* "train", in the order it is written (spec_config.h) */
+static const gw_spec_key train_keys[] = {
+    {.key = "batch"},
+    {.key = "lr"},
+    {.key = "beta1"},
+    {.key = "beta2"},
+    {"beta", GW_SPEC_KEY_FLOAT, 0, 1000, offsetof(gw_specvae_config, beta)},
+    {"kl_warmup", GW_SPEC_KEY_INT, 0, 1 << 30, offsetof(gw_specvae_config, kl_warmup)},
+    {"free_bits", GW_SPEC_KEY_FLOAT, 0, 100, offsetof(gw_specvae_config, free_bits)},
+    {.key = "sample_every"},
+};
+enum { N_TRAIN_KEYS = sizeof train_keys / sizeof *train_keys };
 
 void gw_specvae_config_default(gw_specvae_config *c) {
     memset(c, 0, sizeof *c);
@@ -49,35 +57,18 @@ gw_status gw_specvae_config_from_json(gw_specvae_config *c, const cJSON *root, c
     static const char *const keys[] = {
         "model",  "name",        "features",         "z_dim", "enc_channels", "dec_channels",
         "kernel", "lrelu_slope", "decoder_variance", "train"};
-    static const char *const tkeys[] = {"batch", "lr",        "beta1",     "beta2",
-                                        "beta",  "kl_warmup", "free_bits", "sample_every"};
     gw_status st;
     double v;
-    gw_specnet_common cm = common(c);
     if ((st = gw_json_check_keys(root, NULL, keys, 10, path, err)) ||
-        (st = gw_specnet_common_read(&cm, root, path, err)))
+        (st = gw_spec_common_read(&c->common, GW_SPECVAE_KIND, root, path, err)) ||
+        (st = gw_specnet_pair_read(&c->enc, &c->dec, &c->z_dim, &c->slope, net_keys, &c->feat, root,
+                                   path, err)))
         return st;
     if ((st = gw_json_num(&v, root, "decoder_variance", 1e-6, 1e6, 1, 0.5, path, err))) return st;
     c->dec_var = (float)v;
-    if (gw_json_find(root, "train") &&
-        (st = gw_json_check_keys(root, "train", tkeys, 8, path, err)))
+    if ((st = gw_spec_train_read(c, train_keys, N_TRAIN_KEYS, root, path, err)) ||
+        (st = gw_specnet_shape_check(&c->enc, path, err)))
         return st;
-    if ((st = gw_json_int(&c->batch, root, "train.batch", 1, 4096, 1, c->batch, path, err)) ||
-        (st = gw_json_int(&c->kl_warmup, root, "train.kl_warmup", 0, 1 << 30, 1, 0, path, err)) ||
-        (st = gw_json_int(&c->sample_every, root, "train.sample_every", 1, 1 << 30, 1,
-                          c->sample_every, path, err)))
-        return st;
-    if ((st = gw_json_num(&v, root, "train.lr", 1e-8, 1, 1, c->lr, path, err))) return st;
-    c->lr = (float)v;
-    if ((st = gw_json_num(&v, root, "train.beta1", 0, 0.9999, 1, c->beta1, path, err))) return st;
-    c->beta1 = (float)v;
-    if ((st = gw_json_num(&v, root, "train.beta2", 0, 0.99999, 1, c->beta2, path, err))) return st;
-    c->beta2 = (float)v;
-    if ((st = gw_json_num(&v, root, "train.beta", 0, 1000, 1, c->beta, path, err))) return st;
-    c->beta = (float)v;
-    if ((st = gw_json_num(&v, root, "train.free_bits", 0, 100, 1, 0, path, err))) return st;
-    c->free_bits = (float)v;
-    if ((st = gw_specnet_shape_check(&c->enc, path, err))) return st;
     return gw_specnet_shape_check(&c->dec, path, err);
 }
 
@@ -91,26 +82,14 @@ gw_status gw_specvae_config_load(gw_specvae_config *c, const char *path, gw_erro
 }
 
 char *gw_specvae_config_to_json(const gw_specvae_config *c) {
-    cJSON *r = cJSON_CreateObject(), *t = cJSON_CreateObject();
+    cJSON *r = cJSON_CreateObject();
     char *out = NULL;
-    if (!r || !t) goto done;
-    gw_specvae_config copy = *c;
-    gw_specnet_common cm = common(&copy);
-    if (gw_specnet_common_write(&cm, r)) goto done;
+    if (!r || gw_spec_common_write(&c->common, GW_SPECVAE_KIND, r)) goto done;
+    gw_specnet_pair_write(r, &c->enc, &c->dec, c->z_dim, c->slope, net_keys);
     cJSON_AddNumberToObject(r, "decoder_variance", c->dec_var);
-    cJSON_AddNumberToObject(t, "batch", c->batch);
-    cJSON_AddNumberToObject(t, "lr", c->lr);
-    cJSON_AddNumberToObject(t, "beta1", c->beta1);
-    cJSON_AddNumberToObject(t, "beta2", c->beta2);
-    cJSON_AddNumberToObject(t, "beta", c->beta);
-    cJSON_AddNumberToObject(t, "kl_warmup", c->kl_warmup);
-    cJSON_AddNumberToObject(t, "free_bits", c->free_bits);
-    cJSON_AddNumberToObject(t, "sample_every", c->sample_every);
-    cJSON_AddItemToObject(r, "train", t);
-    t = NULL;
+    if (gw_spec_train_write(c, train_keys, N_TRAIN_KEYS, r)) goto done;
     out = cJSON_PrintUnformatted(r);
 done:
-    cJSON_Delete(t);
     cJSON_Delete(r);
     return out;
 }

@@ -28,6 +28,7 @@
 #ifndef GW_MODELS_SPECVAE_H
 #define GW_MODELS_SPECVAE_H
 
+#include "models/spec_config.h"
 #include "models/spec_features.h"
 #include "models/spec_nets.h"
 #include "nn/gwm.h"
@@ -37,15 +38,14 @@
 #define GW_SPECVAE_KIND "specvae"
 
 typedef struct gw_specvae_config {
-    char name[64];
-    gw_specfeat_config feat;
+    GW_SPEC_COMMON; /* first: name, feat, batch, lr, beta1, beta2, sample_every (spec_config.h) */
     int z_dim;
     gw_specnet_shape enc, dec;
     float slope;
     float dec_var; /* sigma^2 of the Gaussian decoder */
-    /* training */
-    int batch, kl_warmup, sample_every;
-    float lr, beta1, beta2, beta, free_bits;
+    /* training, the VAE's own */
+    int kl_warmup;
+    float beta, free_bits;
 } gw_specvae_config;
 
 void gw_specvae_config_default(gw_specvae_config *c); /* specvae-small */

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -16,16 +17,6 @@ enum { GRID_N = 16, GRID_WAVS = 2, EVAL_N = 256, DIV_N = 64 };
 /* mean pairwise distance of generated images below this fraction of the real
  * data's: the generator has (nearly) collapsed onto a few modes */
 #define GW_GAN_COLLAPSE_RATIO 0.3
-
-void gw_spec_trainer_opts_default(gw_spec_trainer_opts *o) {
-    memset(o, 0, sizeof *o);
-    o->seed = 1;
-    o->d_steps = -1;
-    o->spectral_norm = -1;
-    o->beta = -1;
-    o->kl_warmup = -1;
-    o->free_bits = -1;
-}
 
 typedef struct gan_run {
     gw_spec_run s; /* first: the checkpoint hooks take a gan_run as a gw_spec_run */
@@ -96,9 +87,8 @@ static gw_status gan_config(gw_specgan_config *c, const gw_spec_trainer_opts *o,
     gw_status st = gw_train_find_preset(preset, sizeof preset, o->preset, err);
     if (st) return st;
     if ((st = gw_specgan_config_load(c, preset, err))) return st;
-    if (o->batch > 0) c->batch = o->batch;
+    gw_spec_trainer_apply(&c->common, o);
     if (o->lr > 0) c->lr_g = c->lr_d = o->lr;
-    if (o->sample_every > 0) c->sample_every = o->sample_every;
     if (o->d_steps > 0) c->d_steps = o->d_steps;
     if (o->loss && (st = gw_gan_loss_parse(&c->loss, o->loss, err))) return st;
     if (o->spectral_norm >= 0)
@@ -114,42 +104,45 @@ static void gan_free(gan_run *r) {
     free(r->grid_z), free(r->eval_z), free(r->gen), free(r->emb_real), free(r->emb_gen);
 }
 
-/* model.gwm: the model (EMA generator) plus provenance */
-static gw_status gan_save_model(gan_run *r, const gw_trainer_result *tr, double fd_floor,
-                                const char *path, gw_error *err) {
-    gw_gwm_writer *w = NULL;
-    gw_status st = gw_gwm_writer_create(&w, err);
-    if (st) return st;
-    const gw_spec_trainer_opts *o = r->s.o;
-    if (!(st = gw_specgan_write(r->m, w, 1, err)) &&
-        !(st = gw_spec_write_provenance(w, o, tr->steps, err)) &&
-        !(st = gw_gwm_writer_metaf(w, err, "metric.fd_untrained", "%.4f", tr->val_first[0])) &&
-        !(st = gw_gwm_writer_metaf(w, err, "metric.fd", "%.4f", tr->val_figures[0])) &&
-        !(st = gw_gwm_writer_metaf(w, err, "metric.fd_floor", "%.4f", fd_floor)) &&
-        !(st = gw_gwm_writer_metaf(w, err, "metric.diversity", "%.4f", tr->val_figures[1])))
-        st = gw_gwm_writer_commit(w, path, err);
-    gw_gwm_writer_free(w);
-    return st;
+/* model.gwm and best.gwm: the EMA generator (and D) */
+static gw_status gan_write(void *run, gw_gwm_writer *w, gw_error *err) {
+    return gw_specgan_write(((gan_run *)run)->m, w, 1, err);
 }
 
-/* RUNDIR/best.gwm: the generator at its best held-out FD */
-static gw_status gan_save_best(void *ctx, const char *path, const gw_trainer_result *so_far,
-                               gw_error *err) {
-    gan_run *r = ctx;
-    return gan_save_model(r, so_far, r->fd_floor, path, err);
+static void gan_result(const void *run, const gw_trainer_result *tr, gw_spec_trainer_result *res) {
+    res->fd_first = tr->val_first[0];
+    res->fd_last = tr->val_figures[0];
+    res->diversity = tr->val_figures[1];
+    res->fd_floor = ((const gan_run *)run)->fd_floor;
 }
+
+static const char *const figs[] = {"d_loss", "g_loss", "d_real", "d_fake"};
+static const char *const vfigs[] = {"fd", "diversity"}; /* FD, lower is better */
+static const gw_spec_kind gan_kind = {
+    .what = "train gan",
+    .figures = figs,
+    .n_figures = 4,
+    .val_figures = vfigs,
+    .n_val_figures = 2,
+    .write = gan_write,
+    .metrics = {{"metric.fd_untrained", 4, GW_SPEC_METRIC_FIRST, 0},
+                {"metric.fd", 4, GW_SPEC_METRIC_LAST, 0},
+                {"metric.fd_floor", 4, GW_SPEC_METRIC_RUN, offsetof(gan_run, fd_floor)},
+                {"metric.diversity", 4, GW_SPEC_METRIC_LAST, 1}},
+    .n_metrics = 4,
+    .result = gan_result,
+};
 
 gw_status gw_gan_trainer_run(const gw_spec_trainer_opts *o, gw_spec_trainer_result *res,
                              gw_error *err) {
-    gan_run r = {.s.o = o};
-    double fd_floor = NAN;
+    gan_run r = {.s.o = o, .fd_floor = NAN};
     gw_specgan_config c;
     gw_status st = gan_config(&c, o, err);
     if (st) return st;
     gw_rng init;
     gw_rng_seed(&init, o->seed ^ 0x6a09e667f3bcc908ull);
     if ((st = gw_specgan_create(&r.m, &c, c.batch, &init, err))) goto done;
-    if ((st = gw_spec_run_open(&r.s, o, r.m->feat, c.batch, "train gan", err))) goto done;
+    if ((st = gw_spec_run_open(&r.s, &gan_kind, o, r.m->feat, c.batch, err))) goto done;
     if ((st = gw_specgan_train_begin(r.m, err))) goto done;
     size_t Z = (size_t)c.z_dim, E = 2 * (size_t)c.feat.n_mels;
     r.grid_z = malloc(GRID_N * Z * sizeof(float));
@@ -178,58 +171,24 @@ gw_status gw_gan_trainer_run(const gw_spec_trainer_opts *o, gw_spec_trainer_resu
     {
         size_t nt = r.s.data->n_train < EVAL_N ? r.s.data->n_train : EVAL_N;
         gw_spec_embed(r.emb_gen, r.s.data->train, nt, c.feat.n_mels, c.feat.frames);
-        if (nt >= 2 && gw_spec_frechet(&fd_floor, r.emb_real, r.s.data->n_val, r.emb_gen, nt,
+        if (nt >= 2 && gw_spec_frechet(&r.fd_floor, r.emb_real, r.s.data->n_val, r.emb_gen, nt,
                                        (int)E, NULL) != GW_OK)
-            fd_floor = NAN;
+            r.fd_floor = NAN;
         if (o->progress)
             fprintf(o->progress,
                     "train gan: %zu training clips, %zu held out; Frechet distance floor "
                     "(real train vs held-out) %.3f\n",
-                    r.s.data->n_train, r.s.data->n_val, fd_floor);
+                    r.s.data->n_train, r.s.data->n_val, r.fd_floor);
     }
 
-    static const char *figs[] = {"d_loss", "g_loss", "d_real", "d_fake"};
-    static const char *vfigs[] = {"fd", "diversity"};
     gw_trainer_config tc;
-    gw_spec_trainer_config(&tc, o, c.sample_every);
+    gw_spec_trainer_config(&tc, &r.s, c.sample_every);
     tc.units_per_step = (double)r.s.B * c.d_steps;
-    tc.intro = r.s.intro;
-    tc.figure_names = figs;
-    tc.n_figures = 4;
-    tc.val_figure_names = vfigs;
-    tc.n_val_figures = 2;
     tc.groups[0] = (gw_trainer_group){"G.", r.m->gp, r.m->opt_g, r.m->ema};
     tc.groups[1] = (gw_trainer_group){"D.", r.m->dp, r.m->opt_d, NULL};
     tc.n_groups = 2;
-    tc.best_figure = 0; /* FD, lower is better */
-    r.fd_floor = fd_floor;
-    gw_trainer_hooks h = {.ctx = &r,
-                          .step = gan_step,
-                          .validate = gan_validate,
-                          .save = gw_spec_run_save,
-                          .load = gw_spec_run_load,
-                          .save_best = gan_save_best};
-    gw_trainer_result tr;
-    st = gw_trainer_run(&tc, &h, &tr, err);
-    if (st && st != GW_ERR_INTERRUPTED) goto done;
-    gw_error e2;
-    char mpath[4200];
-    snprintf(mpath, sizeof mpath, "%s/model.gwm", o->out_dir);
-    gw_status s2 = gan_save_model(&r, &tr, fd_floor, mpath, st ? &e2 : err);
-    if (!st) st = s2;
-    if (res) {
-        memset(res, 0, sizeof *res);
-        res->steps = (long)tr.steps;
-        res->examples_per_s = tr.units_per_second;
-        res->fd_first = tr.val_first[0];
-        res->fd_last = tr.val_figures[0];
-        res->diversity = tr.val_figures[1];
-        res->fd_floor = fd_floor;
-        snprintf(res->model_path, sizeof res->model_path, "%s", mpath);
-        res->best = tr.best_value, res->best_step = (long)tr.best_step;
-        snprintf(res->best_path, sizeof res->best_path, "%s", tr.best_path);
-        res->warnings = tr.warnings, res->early_stopped = tr.stop == GW_TRAINER_STOP_EARLY;
-    }
+    gw_trainer_hooks h = {.step = gan_step, .validate = gan_validate};
+    st = gw_spec_run_train(&r.s, &tc, &h, res, err);
 done:
     gan_free(&r);
     return st;

@@ -16,11 +16,10 @@
 #include <sys/stat.h>
 
 enum {
-    GRID_N = 8,         /* images in a validation grid */
-    GRID_WAVS = 2,      /* of them as WAVs */
-    VAL_MAX = 256,      /* held-out images measured: bounds validation time */
-    SAMPLE_EVERY = 500, /* validation interval unless --sample-every */
-    NAME_BUF = 256,     /* a class token before its length is checked */
+    GRID_N = 8,     /* images in a validation grid */
+    GRID_WAVS = 2,  /* of them as WAVs */
+    VAL_MAX = 256,  /* held-out images measured: bounds validation time */
+    NAME_BUF = 256, /* a class token before its length is checked */
 };
 
 typedef struct pcnn_run {
@@ -103,27 +102,6 @@ static gw_status pcnn_load(void *ctx, const gw_gwm *f, gw_error *err) {
     return gw_spec_run_load(ctx, f, err);
 }
 
-static gw_status pcnn_save_model(pcnn_run *r, const gw_trainer_result *tr, const char *path,
-                                 gw_error *err) {
-    gw_gwm_writer *w = NULL;
-    gw_status st = gw_gwm_writer_create(&w, err);
-    if (st) return st;
-    if (!(st = gw_pixelcnn_model_write(&r->m, w, err)) &&
-        !(st = gw_spec_write_provenance(w, r->s.o, tr->steps, err)) &&
-        !(st = gw_gwm_writer_metaf(w, err, "metric.bits_per_dim_untrained", "%.4f",
-                                   tr->val_first[0])) &&
-        !(st = gw_gwm_writer_metaf(w, err, "metric.bits_per_dim", "%.4f", tr->val_figures[0])))
-        st = gw_gwm_writer_commit(w, path, err);
-    gw_gwm_writer_free(w);
-    return st;
-}
-
-/* RUNDIR/best.gwm: the model at its best held-out bits per dimension */
-static gw_status pcnn_save_best(void *ctx, const char *path, const gw_trainer_result *so_far,
-                                gw_error *err) {
-    return pcnn_save_model(ctx, so_far, path, err);
-}
-
 static int by_name(const void *a, const void *b) {
     return strcmp(a, b);
 }
@@ -201,8 +179,7 @@ static gw_status pcnn_config(gw_pixelcnn_config *c, const gw_spec_trainer_opts *
     gw_status st = gw_train_find_preset(preset, sizeof preset, o->preset, err);
     if (st) return st;
     if ((st = gw_pixelcnn_config_load(c, preset, err))) return st;
-    if (o->batch > 0) c->batch = o->batch;
-    if (o->lr > 0) c->lr = o->lr;
+    gw_spec_trainer_apply(&c->common, o);
     return gw_pixelcnn_config_validate(c, preset, err);
 }
 
@@ -229,6 +206,32 @@ static void pcnn_free(pcnn_run *r) {
     free(r->grid), free(r->classes_json);
 }
 
+/* model.gwm and best.gwm: the net, the features and the class names */
+static gw_status pcnn_write(void *run, gw_gwm_writer *w, gw_error *err) {
+    return gw_pixelcnn_model_write(&((pcnn_run *)run)->m, w, err);
+}
+
+static void pcnn_result(const void *run, const gw_trainer_result *tr, gw_spec_trainer_result *res) {
+    res->bits_first = tr->val_first[0];
+    res->bits_last = tr->val_figures[0];
+    res->classes = ((const pcnn_run *)run)->m.net->cfg.classes;
+}
+
+static const char *const figs[] = {"bits_per_dim", "grad_norm"};
+static const char *const vfigs[] = {"val_bits_per_dim"}; /* lower is better */
+static const gw_spec_kind pcnn_kind = {
+    .what = "train pixelcnn",
+    .figures = figs,
+    .n_figures = 2,
+    .val_figures = vfigs,
+    .n_val_figures = 1,
+    .write = pcnn_write,
+    .metrics = {{"metric.bits_per_dim_untrained", 4, GW_SPEC_METRIC_FIRST, 0},
+                {"metric.bits_per_dim", 4, GW_SPEC_METRIC_LAST, 0}},
+    .n_metrics = 2,
+    .result = pcnn_result,
+};
+
 gw_status gw_pixelcnn_trainer_run(const gw_spec_trainer_opts *o, gw_spec_trainer_result *res,
                                   gw_error *err) {
     pcnn_run r = {.s.o = o};
@@ -238,7 +241,7 @@ gw_status gw_pixelcnn_trainer_run(const gw_spec_trainer_opts *o, gw_spec_trainer
     gw_status st = pcnn_config(&c, o, err);
     if (st) return st;
     if ((st = gw_specfeat_create(&r.m.feat, &c.feat, err)) ||
-        (st = gw_spec_run_open(&r.s, o, r.m.feat, c.batch, "train pixelcnn", err)))
+        (st = gw_spec_run_open(&r.s, &pcnn_kind, o, r.m.feat, c.batch, err)))
         goto done;
     /* a conditioned model gets exactly the classes the data has */
     if (c.classes > 0 &&
@@ -289,46 +292,15 @@ gw_status gw_pixelcnn_trainer_run(const gw_spec_trainer_opts *o, gw_spec_trainer
         goto done;
     }
 
-    static const char *figs[] = {"bits_per_dim", "grad_norm"};
-    static const char *vfigs[] = {"val_bits_per_dim"};
     gw_trainer_config tc;
-    gw_spec_trainer_config(&tc, o, o->sample_every > 0 ? o->sample_every : SAMPLE_EVERY);
-    tc.units_per_step = (double)c.batch;
+    gw_spec_trainer_config(&tc, &r.s, c.sample_every);
     tc.intro = intro;
-    tc.figure_names = figs;
-    tc.n_figures = 2;
-    tc.val_figure_names = vfigs;
-    tc.n_val_figures = 1;
     tc.groups[0] = (gw_trainer_group){"", r.m.net->params, r.opt, NULL};
     tc.n_groups = 1;
-    tc.best_figure = 0; /* bits per dimension, lower is better */
     tc.grad_figure = 1;
-    gw_trainer_hooks h = {.ctx = &r,
-                          .step = pcnn_step,
-                          .validate = pcnn_validate,
-                          .save = pcnn_save,
-                          .load = pcnn_load,
-                          .save_best = pcnn_save_best};
-    gw_trainer_result tr;
-    st = gw_trainer_run(&tc, &h, &tr, err);
-    if (st && st != GW_ERR_INTERRUPTED) goto done;
-    gw_error e2;
-    char mpath[4200];
-    snprintf(mpath, sizeof mpath, "%s/model.gwm", o->out_dir);
-    gw_status s2 = pcnn_save_model(&r, &tr, mpath, st ? &e2 : err);
-    if (!st) st = s2;
-    if (res) {
-        memset(res, 0, sizeof *res);
-        res->steps = (long)tr.steps;
-        res->examples_per_s = tr.units_per_second;
-        res->bits_first = tr.val_first[0];
-        res->bits_last = tr.val_figures[0];
-        res->classes = c.classes;
-        snprintf(res->model_path, sizeof res->model_path, "%s", mpath);
-        res->best = tr.best_value, res->best_step = (long)tr.best_step;
-        snprintf(res->best_path, sizeof res->best_path, "%s", tr.best_path);
-        res->warnings = tr.warnings, res->early_stopped = tr.stop == GW_TRAINER_STOP_EARLY;
-    }
+    gw_trainer_hooks h = {
+        .step = pcnn_step, .validate = pcnn_validate, .save = pcnn_save, .load = pcnn_load};
+    st = gw_spec_run_train(&r.s, &tc, &h, res, err);
 done:
     free(names);
     free(intro);

@@ -4,7 +4,6 @@
 
 #include "io/audio.h"
 #include "io/png.h"
-#include "train/trainer.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -151,39 +150,6 @@ gw_status gw_spec_batcher_load(gw_batcher *b, const gw_gwm *f, gw_error *err) {
     return GW_OK;
 }
 
-void gw_spec_trainer_config(gw_trainer_config *tc, const gw_spec_trainer_opts *o,
-                            int sample_every) {
-    *tc = gw_trainer_defaults();
-    tc->run_dir = o->out_dir;
-    tc->max_steps = (uint64_t)(o->steps > 0 ? o->steps : 2000);
-    tc->max_minutes = o->minutes;
-    tc->seed = o->seed;
-    tc->threads = o->threads > 0 ? o->threads : 1;
-    tc->resume = o->resume;
-    tc->overwrite = o->overwrite;
-    tc->val_every = (uint64_t)sample_every;
-    tc->val_at_start = 1;
-    tc->checkpoint_every = (uint64_t)(o->checkpoint_every > 0 ? o->checkpoint_every : 500);
-    tc->early_stop = o->early_stop;
-    tc->val_minutes = 2.0; /* a figure at least every 2 minutes */
-    tc->progress = o->progress;
-    tc->units = "examples";
-}
-
-gw_status gw_spec_write_provenance(gw_gwm_writer *w, const gw_spec_trainer_opts *o, uint64_t steps,
-                                   gw_error *err) {
-    char commit[128];
-    gw_train_git_commit(commit, sizeof commit);
-    gw_status st;
-    if ((st =
-             gw_gwm_writer_meta(w, "train.command", o->command_line ? o->command_line : "", err)) ||
-        (st = gw_gwm_writer_meta(w, "train.data", o->data_dir, err)) ||
-        (st = gw_gwm_writer_metaf(w, err, "train.seed", "%llu", (unsigned long long)o->seed)) ||
-        (st = gw_gwm_writer_metaf(w, err, "train.steps", "%llu", (unsigned long long)steps)))
-        return st;
-    return gw_gwm_writer_meta(w, "train.commit", commit, err);
-}
-
 gw_status gw_spec_batcher_create(gw_batcher **out, const gw_spec_data *d, uint64_t seed,
                                  gw_error *err) {
     size_t *pool = malloc((d->n_train ? d->n_train : 1) * sizeof(size_t));
@@ -193,50 +159,6 @@ gw_status gw_spec_batcher_create(gw_batcher **out, const gw_spec_data *d, uint64
     gw_status st = gw_batcher_create(out, pool, d->n_train, seed, err);
     free(pool);
     return st;
-}
-
-gw_status gw_spec_run_open(gw_spec_run *r, const gw_spec_trainer_opts *o, gw_specfeat *feat, int B,
-                           const char *what, gw_error *err) {
-    memset(r, 0, sizeof *r);
-    r->o = o;
-    gw_status st;
-    if ((st = gw_spec_data_load(&r->data, o->data_dir, o->cache_dir, feat, 1, o->seed, err)) ||
-        (st = gw_spec_batcher_create(&r->batcher, r->data, o->seed, err)))
-        return st;
-    FILE *im = open_memstream(&r->intro, &r->intro_n);
-    if (im) gw_dataset_report_brief(r->data->ds->report, im, what), fclose(im);
-    r->B = B;
-    r->img = r->data->img;
-    r->gl_iters = o->gl_iters > 0 ? o->gl_iters : 32;
-    snprintf(r->samples, sizeof r->samples, "%s/samples", o->out_dir);
-    r->batch = malloc((size_t)B * r->img * sizeof(float));
-    r->idx = malloc((size_t)B * sizeof(size_t));
-    r->wav = malloc((size_t)gw_specfeat_cfg(feat)->clip_samples * sizeof(float));
-    if (!r->batch || !r->idx || !r->wav)
-        return gw_fail(err, GW_ERR_NOMEM, "%s: out of memory", what);
-    return GW_OK;
-}
-
-void gw_spec_run_close(gw_spec_run *r) {
-    gw_spec_data_free(r->data);
-    gw_batcher_free(r->batcher);
-    free(r->batch), free(r->idx), free(r->wav), free(r->intro);
-    memset(r, 0, sizeof *r);
-}
-
-void gw_spec_run_next(gw_spec_run *r) {
-    gw_batcher_next(r->batcher, r->idx, (size_t)r->B);
-    for (int i = 0; i < r->B; i++)
-        memcpy(r->batch + (size_t)i * r->img, r->data->train + r->idx[i] * r->img,
-               r->img * sizeof(float));
-}
-
-gw_status gw_spec_run_save(void *ctx, gw_gwm_writer *w, gw_error *err) {
-    return gw_spec_batcher_save(((gw_spec_run *)ctx)->batcher, w, err);
-}
-
-gw_status gw_spec_run_load(void *ctx, const gw_gwm *f, gw_error *err) {
-    return gw_spec_batcher_load(((gw_spec_run *)ctx)->batcher, f, err);
 }
 
 void gw_spec_class_of(char *name, size_t cap, const gw_dataset_file *f) {

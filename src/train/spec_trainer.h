@@ -32,6 +32,7 @@
 
 #include "base/gw_base.h"
 #include "io/dataset.h"
+#include "models/spec_config.h"
 #include "models/spec_features.h"
 #include "nn/gwm.h"
 #include "train/batcher.h"
@@ -105,38 +106,9 @@ typedef struct gw_spec_trainer_opts {
 } gw_spec_trainer_opts;
 
 void gw_spec_trainer_opts_default(gw_spec_trainer_opts *o);
-
-/* What a GAN and a VAE training run share (the first member of each run's
- * state, so the checkpoint hooks below take either): the data, its batch
- * order, the batch buffer, Griffin-Lim scratch and the samples folder. */
-typedef struct gw_spec_run {
-    const gw_spec_trainer_opts *o;
-    gw_spec_data *data;
-    gw_batcher *batcher;
-    int B, gl_iters;
-    size_t img;   /* values per image */
-    float *batch; // (B, img)
-    size_t *idx;  // (B)
-    float *wav;   // (clip_samples)
-    char samples[4200];
-    char *intro; /* the data's summary (gw_trainer_config.intro) */
-    size_t intro_n;
-} gw_spec_run;
-
-/* loads o->data_dir through feat (fitting its band statistics), makes the
- * batch order and the buffers for batches of B; what ("train gan") names
- * the run in an out-of-memory error. gw_spec_run_close frees (also after a
- * failed open). */
-gw_status gw_spec_run_open(gw_spec_run *r, const gw_spec_trainer_opts *o, gw_specfeat *feat, int B,
-                           const char *what, gw_error *err);
-void gw_spec_run_close(gw_spec_run *r);
-/* the next B training images into r->batch */
-void gw_spec_run_next(gw_spec_run *r);
-/* gw_trainer_hooks save / load, ctx a run state that starts with a
- * gw_spec_run: the data order is the only state beyond params, moments, EMA
- * and rng */
-gw_status gw_spec_run_save(void *ctx, gw_gwm_writer *w, gw_error *err);
-gw_status gw_spec_run_load(void *ctx, const gw_gwm *f, gw_error *err);
+/* the options every kind takes alike onto its config's shared part:
+ * --batch, --lr (the GAN sets its two rates itself), --sample-every */
+void gw_spec_trainer_apply(gw_spec_common *c, const gw_spec_trainer_opts *o);
 
 typedef struct gw_spec_trainer_result {
     long steps;
@@ -163,14 +135,92 @@ typedef struct gw_spec_trainer_result {
     int warnings, early_stopped;
 } gw_spec_trainer_result;
 
-/* what both trainers set alike in the shared loop's config: run controls,
+/* ---- one run (spec_run.c) ----
+ * A kind's trainer keeps its networks, its step and validation hooks and
+ * its figures; the rest of a run is shared: the data and its batch order
+ * (gw_spec_run_open), the loop's config (gw_spec_trainer_config) and the
+ * loop, model.gwm and best.gwm, the result (gw_spec_run_train). */
+
+/* one "metric.*" line of model.gwm and best.gwm, after the provenance */
+typedef enum gw_spec_metric_from {
+    GW_SPEC_METRIC_LAST = 0, /* validation figure `at`, latest */
+    GW_SPEC_METRIC_FIRST,    /* validation figure `at` of the untrained model */
+    GW_SPEC_METRIC_RUN,      /* the double at offset `at` in the kind's run state */
+} gw_spec_metric_from;
+
+typedef struct gw_spec_metric {
+    const char *key; /* "metric.fd" */
+    int decimals;
+    gw_spec_metric_from from;
+    size_t at;
+} gw_spec_metric;
+
+enum { GW_SPEC_METRICS_MAX = 8 };
+
+/* What a kind is to the shared run. */
+typedef struct gw_spec_kind {
+    const char *what; /* "train gan": names the run in messages */
+    /* the loop's figures; val_figures[0] picks best.gwm, larger better if best_higher */
+    const char *const *figures, *const *val_figures;
+    int n_figures, n_val_figures;
+    int best_higher;
+    /* its model's tensors and metadata into model.gwm and best.gwm */
+    gw_status (*write)(void *run, gw_gwm_writer *w, gw_error *err);
+    gw_spec_metric metrics[GW_SPEC_METRICS_MAX];
+    int n_metrics;
+    /* its figures into the result */
+    void (*result)(const void *run, const gw_trainer_result *tr, gw_spec_trainer_result *res);
+} gw_spec_kind;
+
+/* The first member of every kind's run state, so the hooks below take any:
+ * the kind, the data, its batch order, the batch buffer, Griffin-Lim
+ * scratch and the samples folder. */
+typedef struct gw_spec_run {
+    const gw_spec_kind *kind;
+    const gw_spec_trainer_opts *o;
+    gw_spec_data *data;
+    gw_batcher *batcher;
+    int B, gl_iters;
+    size_t img;   /* values per image */
+    float *batch; // (B, img)
+    size_t *idx;  // (B)
+    float *wav;   // (clip_samples)
+    char samples[4200];
+    char *intro; /* the data's summary (gw_trainer_config.intro) */
+    size_t intro_n;
+} gw_spec_run;
+
+/* loads o->data_dir through feat (fitting its band statistics; the split
+ * seeded by o->seed), makes the batch order and the buffers for batches of
+ * B. gw_spec_run_close frees (also after a failed open). */
+gw_status gw_spec_run_open(gw_spec_run *r, const gw_spec_kind *kind, const gw_spec_trainer_opts *o,
+                           gw_specfeat *feat, int B, gw_error *err);
+void gw_spec_run_close(gw_spec_run *r);
+/* the next B training images into r->batch */
+void gw_spec_run_next(gw_spec_run *r);
+/* gw_trainer_hooks save / load, ctx a run state that starts with a
+ * gw_spec_run: the data order is the only state beyond params, moments, EMA
+ * and rng */
+gw_status gw_spec_run_save(void *ctx, gw_gwm_writer *w, gw_error *err);
+gw_status gw_spec_run_load(void *ctx, const gw_gwm *f, gw_error *err);
+
+/* what every kind sets alike in the shared loop's config: run controls,
  * validation (grids, WAVs) every sample_every steps and at the start,
- * checkpoints, progress, units */
-void gw_spec_trainer_config(gw_trainer_config *tc, const gw_spec_trainer_opts *o, int sample_every);
+ * checkpoints, progress, the data's summary, units (B examples a step),
+ * the kind's figures, best.gwm by the first validation figure */
+void gw_spec_trainer_config(gw_trainer_config *tc, const gw_spec_run *r, int sample_every);
 /* provenance metadata: train.command, train.data, train.seed, train.steps,
  * train.commit */
 gw_status gw_spec_write_provenance(gw_gwm_writer *w, const gw_spec_trainer_opts *o, uint64_t steps,
                                    gw_error *err);
+/* Runs the loop with the kind's step and validate (and, when set, save and
+ * load; else gw_spec_run_save / _load) on r, the first member of the kind's
+ * run state; best.gwm and, when the loop ran (also when interrupted),
+ * RUNDIR/model.gwm are the kind's write, the provenance and its metrics,
+ * and res (may be NULL) gets the run's figures. */
+gw_status gw_spec_run_train(gw_spec_run *r, const gw_trainer_config *tc,
+                            const gw_trainer_hooks *hooks, gw_spec_trainer_result *res,
+                            gw_error *err);
 
 gw_status gw_gan_trainer_run(const gw_spec_trainer_opts *o, gw_spec_trainer_result *res,
                              gw_error *err);

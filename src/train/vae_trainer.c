@@ -98,37 +98,42 @@ static gw_status vae_config(gw_specvae_config *c, const gw_spec_trainer_opts *o,
     gw_status st = gw_train_find_preset(preset, sizeof preset, o->preset, err);
     if (st) return st;
     if ((st = gw_specvae_config_load(c, preset, err))) return st;
-    if (o->batch > 0) c->batch = o->batch;
-    if (o->lr > 0) c->lr = o->lr;
-    if (o->sample_every > 0) c->sample_every = o->sample_every;
+    gw_spec_trainer_apply(&c->common, o);
     if (o->beta >= 0) c->beta = o->beta;
     if (o->kl_warmup >= 0) c->kl_warmup = o->kl_warmup;
     if (o->free_bits >= 0) c->free_bits = o->free_bits;
     return GW_OK;
 }
 
-static gw_status vae_save_model(vae_run *r, const gw_trainer_result *tr, const char *path,
-                                gw_error *err) {
-    gw_gwm_writer *w = NULL;
-    gw_status st = gw_gwm_writer_create(&w, err);
-    if (st) return st;
-    const gw_spec_trainer_opts *o = r->s.o;
-    if (!(st = gw_specvae_write(r->m, w, err)) &&
-        !(st = gw_spec_write_provenance(w, o, tr->steps, err)) &&
-        !(st = gw_gwm_writer_metaf(w, err, "metric.elbo_untrained", "%.3f", tr->val_first[0])) &&
-        !(st = gw_gwm_writer_metaf(w, err, "metric.elbo", "%.3f", tr->val_figures[0])) &&
-        !(st = gw_gwm_writer_metaf(w, err, "metric.active_dims", "%.0f", tr->val_figures[3])) &&
-        !(st = gw_gwm_writer_metaf(w, err, "metric.lsd_db", "%.3f", tr->val_figures[4])))
-        st = gw_gwm_writer_commit(w, path, err);
-    gw_gwm_writer_free(w);
-    return st;
+/* model.gwm and best.gwm */
+static gw_status vae_write(void *run, gw_gwm_writer *w, gw_error *err) {
+    return gw_specvae_write(((vae_run *)run)->m, w, err);
 }
 
-/* RUNDIR/best.gwm: the model at its best held-out ELBO */
-static gw_status vae_save_best(void *ctx, const char *path, const gw_trainer_result *so_far,
-                               gw_error *err) {
-    return vae_save_model(ctx, so_far, path, err);
+static void vae_result(const void *run, const gw_trainer_result *tr, gw_spec_trainer_result *res) {
+    res->elbo_first = tr->val_first[0];
+    res->elbo_last = tr->val_figures[0];
+    res->active = (int)tr->val_figures[3];
 }
+
+static const char *const figs[] = {"loss", "recon", "kl", "beta", "active"};
+static const char *const vfigs[] = {"val_elbo", "val_elbo_dim", "val_kl", "val_active",
+                                    "val_lsd_db"};
+static const gw_spec_kind vae_kind = {
+    .what = "train vae",
+    .figures = figs,
+    .n_figures = 5,
+    .val_figures = vfigs,
+    .n_val_figures = 5,
+    .best_higher = 1, /* ELBO */
+    .write = vae_write,
+    .metrics = {{"metric.elbo_untrained", 3, GW_SPEC_METRIC_FIRST, 0},
+                {"metric.elbo", 3, GW_SPEC_METRIC_LAST, 0},
+                {"metric.active_dims", 0, GW_SPEC_METRIC_LAST, 3},
+                {"metric.lsd_db", 3, GW_SPEC_METRIC_LAST, 4}},
+    .n_metrics = 4,
+    .result = vae_result,
+};
 
 gw_status gw_vae_trainer_run(const gw_spec_trainer_opts *o, gw_spec_trainer_result *res,
                              gw_error *err) {
@@ -139,7 +144,7 @@ gw_status gw_vae_trainer_run(const gw_spec_trainer_opts *o, gw_spec_trainer_resu
     gw_rng init;
     gw_rng_seed(&init, o->seed ^ 0x6a09e667f3bcc908ull);
     if ((st = gw_specvae_create(&r.m, &c, c.batch, &init, err))) goto done;
-    if ((st = gw_spec_run_open(&r.s, o, r.m->feat, c.batch, "train vae", err))) goto done;
+    if ((st = gw_spec_run_open(&r.s, &vae_kind, o, r.m->feat, c.batch, err))) goto done;
     if ((st = gw_specvae_train_begin(r.m, err))) goto done;
     /* a fixed held-out subset keeps validation time bounded */
     r.n_val = r.s.data->n_val < VAL_MAX ? r.s.data->n_val : VAL_MAX;
@@ -151,46 +156,12 @@ gw_status gw_vae_trainer_run(const gw_spec_trainer_opts *o, gw_spec_trainer_resu
         st = gw_fail(err, GW_ERR_NOMEM, "train vae: out of memory");
         goto done;
     }
-    static const char *figs[] = {"loss", "recon", "kl", "beta", "active"};
-    static const char *vfigs[] = {"val_elbo", "val_elbo_dim", "val_kl", "val_active", "val_lsd_db"};
     gw_trainer_config tc;
-    gw_spec_trainer_config(&tc, o, c.sample_every);
-    tc.units_per_step = (double)r.s.B;
-    tc.intro = r.s.intro;
-    tc.figure_names = figs;
-    tc.n_figures = 5;
-    tc.val_figure_names = vfigs;
-    tc.n_val_figures = 5;
+    gw_spec_trainer_config(&tc, &r.s, c.sample_every);
     tc.groups[0] = (gw_trainer_group){"", r.m->p, r.m->opt, NULL};
     tc.n_groups = 1;
-    tc.best_figure = 0; /* ELBO, higher is better */
-    tc.best_higher = 1;
-    gw_trainer_hooks h = {.ctx = &r,
-                          .step = vae_step,
-                          .validate = vae_validate,
-                          .save = gw_spec_run_save,
-                          .load = gw_spec_run_load,
-                          .save_best = vae_save_best};
-    gw_trainer_result tr;
-    st = gw_trainer_run(&tc, &h, &tr, err);
-    if (st && st != GW_ERR_INTERRUPTED) goto done;
-    gw_error e2;
-    char mpath[4200];
-    snprintf(mpath, sizeof mpath, "%s/model.gwm", o->out_dir);
-    gw_status s2 = vae_save_model(&r, &tr, mpath, st ? &e2 : err);
-    if (!st) st = s2;
-    if (res) {
-        memset(res, 0, sizeof *res);
-        res->steps = (long)tr.steps;
-        res->examples_per_s = tr.units_per_second;
-        res->elbo_first = tr.val_first[0];
-        res->elbo_last = tr.val_figures[0];
-        res->active = (int)tr.val_figures[3];
-        snprintf(res->model_path, sizeof res->model_path, "%s", mpath);
-        res->best = tr.best_value, res->best_step = (long)tr.best_step;
-        snprintf(res->best_path, sizeof res->best_path, "%s", tr.best_path);
-        res->warnings = tr.warnings, res->early_stopped = tr.stop == GW_TRAINER_STOP_EARLY;
-    }
+    gw_trainer_hooks h = {.step = vae_step, .validate = vae_validate};
+    st = gw_spec_run_train(&r.s, &tc, &h, res, err);
 done:
     gw_specvae_free(r.m);
     gw_spec_run_close(&r.s);
