@@ -1,7 +1,8 @@
 /* bench_lv2_plugin [SECONDS [DIR]] - CPU per voice inside genwave.lv2, measured
  * through liblilv as a DAW runs it (tests/plugin/lv2_host.h): 48 kHz host,
  * blocks of 64 and 256 frames, wavenet-small (16 kHz), wavenet-medium
- * (24 kHz) and wavenet-48k-bands (48 kHz in 6 bands: no resampling) with
+ * (24 kHz), wavenet-48k-bands (48 kHz in 6 bands: no resampling) and
+ * wavenet-48k-bands-wide (the architecture of models/clarinet-48k.gwm) with
  * random weights (the cost does not depend on the values), 0, 1, 4, 8 and
  * 16 notes held.
  *
@@ -71,7 +72,8 @@ int main(int argc, char **argv) {
     char tmp[] = "/tmp/bench_lv2.XXXXXX";
     const char *dir = argc > 2 ? argv[2] : mkdtemp(tmp);
     if (!dir) return 1;
-    const char *presets[] = {"wavenet-small", "wavenet-medium", "wavenet-48k-bands"};
+    const char *presets[] = {"wavenet-small", "wavenet-medium", "wavenet-48k-bands",
+                             "wavenet-48k-bands-wide"};
     const int n_presets = (int)(sizeof presets / sizeof *presets);
     const int blocks[2] = {64, 256};
     const int voices[5] = {0, 1, 4, 8, 16};

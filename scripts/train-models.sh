@@ -301,9 +301,9 @@ at 48 kHz over three octaves, MIDI notes $c48_notes: the recipe of issue
 | parameters | $("$gw" info $m | awk '/^parameters:/ {print $2}') ($size on disk) |
 | data | the clarinet of FluidR3 (\`fluid-soundfont-gm\`) and MuseScore General (\`musescore-general-soundfont-lossless\`) for training, TimGM6mb (\`timgm6mb-soundfont\`) held out, so the held-out figure is a clarinet the model never heard; every note $c48_notes at velocities $c48_velocities, rendered by fluidsynth at 48 kHz and cut hard after 0.99 s; split: $(meta $m files) |
 | rebuild the data | \`scripts/datasets/instrument-notes.sh DIR --programs 71 --notes $c48_notes --velocities "$c48_velocities" --rate 48000 --hold 1.2 --cut 0.99 --fade 0 --soundfont S --prefix S_ --split train\|val\` for S = fluid, musescore (train) and timgm (val), merged into one folder and one manifest.csv (what the script does) |
-| command | \`genwave train wavenet --data DIR --preset presets/wavenet-48k-bands-wide.json --out RUN --steps $c48_steps --threads 1 --seed 1\`. The file's own record: \`$cmd\` |
+| command | \`genwave train wavenet --data DIR --preset presets/wavenet-48k-bands-wide.json --out RUN --steps $c48_steps --threads 1 --seed 1\`. The file's own record: \`$cmd\` (a \`--resume\` there means the run was continued from its checkpoint, which is bit for bit the run that never stopped: docs/training.md) |
 | seed | $seed |
-| steps | $steps (batch $(meta $m batch), Adam lr $(meta $m lr), x 0.25 at 25,000 and 40,000) |
+| steps | $steps (batch $(meta $m batch), Adam lr $(meta $m lr)) |
 | wall time | $wall; $(meta $m samples_per_second) target samples/s |
 | commit | $(meta $m commit) (card written at $commit) |
 | validation | $(meta $m val_bits_first) bits/sample untrained -> $(meta $m val_bits_per_sample) bits/sample (the held-out soundfont) |
@@ -321,6 +321,18 @@ $(sed -n '/^summary/,$p' "$work/$name-quality.txt")
 \`\`\`
 
 Training curve: [$name-loss.png]($name-loss.png).
+
+## Limits
+
+The issue's targets are a 95% in tune (25 cents), a floor within 6 dB of the
+real note's and a long-term spectrum within 6 dB; the summary above says
+how far each is. The held-out figure is the likelihood of another
+soundfont's clarinet: it rises as the learning rate falls and the model
+grows sure of its two training clarinets (docs/fidelity.md), so best.gwm by
+that figure is an early model; this card ships the last one, chosen by the
+figures above. Notes outside $c48_notes are refused by \`render\`; a note
+held longer than the training notes (0.99 s) goes on as the model continues
+its own waveform.
 EOF
   echo "train-models: $m ($size)"
 }
