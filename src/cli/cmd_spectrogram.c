@@ -22,12 +22,15 @@ static void usage(FILE *out) {
                  "  --rate HZ       resample first (default: the file's rate)\n"
                  "  --range DB      dynamic range shown below the loudest cell (default 80)\n"
                  "  --scale K       draw each cell K x K pixels (default 1)\n"
-                 "  --cmap NAME     magma (default), viridis or gray\n");
+                 "  --cmap NAME     magma (default), viridis or gray\n"
+                 "  --axes          a figure: time (s) and frequency (Hz) axes, a colour bar\n"
+                 "                  in dB and the file name as title (default: the bare\n"
+                 "                  image, one pixel per cell and scale)\n");
 }
 
 int gw_cmd_spectrogram(int argc, char **argv) {
     const char *in = NULL, *out = NULL;
-    int n_fft = 1024, hop = 0, mels = 128, linear = 0, rate = 0, range = 80, scale = 1;
+    int n_fft = 1024, hop = 0, mels = 128, linear = 0, rate = 0, range = 80, scale = 1, axes = 0;
     gw_cmap cmap = GW_CMAP_MAGMA;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -50,6 +53,8 @@ int gw_cmd_spectrogram(int argc, char **argv) {
             ok = gw_cli_int_opt(&range, a, v, 1, 400), i++;
         } else if (!strcmp(a, "--scale")) {
             ok = gw_cli_int_opt(&scale, a, v, 1, 16), i++;
+        } else if (!strcmp(a, "--axes")) {
+            axes = 1;
         } else if (!strcmp(a, "--linear")) {
             linear = 1;
         } else if (!strcmp(a, "--cmap")) {
@@ -84,7 +89,7 @@ int gw_cmd_spectrogram(int argc, char **argv) {
         return 2;
     }
     gw_error err = {0};
-    float *x = NULL, *mag = NULL, *img = NULL;
+    float *x = NULL, *mag = NULL, *img = NULL, *hz = NULL;
     gw_stft *stft = NULL;
     gw_mel *mel = NULL;
     size_t n = 0;
@@ -124,6 +129,22 @@ int gw_cmd_spectrogram(int argc, char **argv) {
     style.cmap = cmap;
     style.dynamic_range = (float)range;
     style.scale = scale;
+    if (axes) { /* band centres: bin k at k rate / n_fft; mel band m at the
+                   centre of its triangle, evenly spaced in mel between the
+                   edges 0 Hz and rate / 2 */
+        if (!(hz = malloc((size_t)bands * sizeof *hz))) {
+            gw_fail(&err, GW_ERR_NOMEM, "%s: out of memory", in);
+            goto fail;
+        }
+        const float m0 = gw_hz_to_mel(0.0f), m1 = gw_hz_to_mel(0.5f * (float)rate);
+        for (int k = 0; k < bands; k++)
+            hz[k] = linear ? (float)k * (float)rate / (float)n_fft
+                           : gw_mel_to_hz(m0 + (m1 - m0) * (float)(k + 1) / (float)(bands + 1));
+        style.frame_seconds = (float)hop / (float)rate;
+        style.band_hz = hz;
+        style.units = "dB";
+        style.title = in;
+    }
     if (gw_png_write_spectrogram(out, img, frames, bands, &style, &err)) goto fail;
     printf("%s: %d frames x %d %s (%s, n_fft %d, hop %d, %d Hz)\n", out, frames, bands,
            linear ? "bins" : "mel bands", linear ? "linear" : "log-mel", n_fft, hop, rate);
@@ -133,6 +154,7 @@ fail:
     free(x);
     free(mag);
     free(img);
+    free(hz);
     gw_stft_free(stft);
     gw_mel_free(mel);
     return rc;

@@ -21,6 +21,13 @@ wav "$T/a.wav" 16000 16000 /dev/urandom
 # 1 + 16000 / 100 = 161 frames, 257 bins, each 2 x 2 pixels
 [ "$(png_size "$T/l.png")" = "322 514" ] || fail "linear size $(png_size "$T/l.png")"
 
+# --axes: a figure (axes, colour bar, title) around the same cells, wider
+# and taller than the bare image and not its size
+"$GW" spectrogram "$T/a.wav" -o "$T/ax.png" --axes >/dev/null 2>"$T/err" || fail "axes: $(cat "$T/err")"
+read -r aw ah <<<"$(png_size "$T/ax.png")"
+[ "$aw" -gt 63 ] && [ "$ah" -gt 128 ] || fail "--axes size $aw x $ah, bare 63 x 128"
+"$GW" spectrogram "$T/a.wav" -o "$T/axl.png" --axes --linear --n-fft 512 >/dev/null 2>"$T/err" ||
+    fail "axes linear: $(cat "$T/err")"
 "$GW" spectrogram "$T/a.wav" -o "$T/m.png" --mels 40 --rate 8000 >/dev/null 2>"$T/err" || fail "mels: $(cat "$T/err")"
 [ "$(png_size "$T/m.png")" = "32 40" ] || fail "resampled size $(png_size "$T/m.png")"
 
