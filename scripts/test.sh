@@ -27,8 +27,11 @@ cmake --build build-asan -j"$jobs"
 echo "test: running the unit tests under ASan/UBSan"
 # OpenBLAS's own threads confuse LeakSanitizer at exit; genwave's leaks are
 # still caught because every test frees what it allocates before returning.
+# (the suppressions' path is taken before the cd: $PWD inside the subshell
+# would be build-asan/)
+supp="$PWD/tests/lsan.supp"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-  LSAN_OPTIONS=suppressions="$PWD/tests/lsan.supp" \
+  LSAN_OPTIONS=suppressions="$supp" \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 OPENBLAS_NUM_THREADS=1 \
   ctest --output-on-failure -j"$jobs" -L unit)
 # The "8-byte leak per LV2 load/unload" (issue "Hostile input") was libgomp
