@@ -320,9 +320,7 @@ static gw_status wn_preview(wn_run *r, uint64_t step, gw_error *err) {
     }
     gw_rng rng;
     gw_rng_seed(&rng, 1);
-    gw_wavenet_stream_generate(s, audio, 1, n, 1.0f, &rng);
-    for (size_t i = 1; c->preemphasis > 0 && i < n; i++) /* as the engine de-emphasises */
-        audio[i] += c->preemphasis * audio[i - 1];
+    gw_wavenet_stream_generate(s, audio, 1, n, 1.0f, &rng); /* de-emphasised by the stream */
     char dir[4200], path[4300];
     snprintf(dir, sizeof dir, "%s/samples", r->o->out_dir);
     snprintf(path, sizeof path, "%s/step-%07llu.wav", dir, (unsigned long long)step);
