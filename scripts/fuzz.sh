@@ -28,6 +28,9 @@ for t in "${targets[@]}"; do
       -artifact_prefix="tests/fuzz/corpus/$t/" ${GW_FUZZ_FLAGS:-} \
       "build-fuzz/corpus/$t" "tests/fuzz/corpus/$t" 2>"build-fuzz/fuzz_$t.log"; then
     echo "fuzz: $t FAILED; reproducer in tests/fuzz/corpus/$t/ (log build-fuzz/fuzz_$t.log)" >&2
+    # the reason, in the output a CI run keeps (the log stays in the build)
+    grep -E -A12 "^(==[0-9]+==|SUMMARY|[^ #].*(abort|overflow|non-finite|not a one-line))" \
+      "build-fuzz/fuzz_$t.log" | head -40 >&2 || true
     status=1
   fi
   grep -E "^(#[0-9]+ +DONE|Done [0-9]+ runs)" "build-fuzz/fuzz_$t.log" | tail -1 || true

@@ -165,11 +165,12 @@ gw_status gw_audio_read(gw_audio **out, const char *path, int mono, gw_error *er
             goto fail;
         }
     if (mono && ch > 1) {
+        /* in double: two finite channels near FLT_MAX must not sum to Inf */
         for (size_t i = 0; i < n; i++) {
-            float s = 0;
+            double s = 0;
             for (size_t c = 0; c < ch; c++)
                 s += buf[i * ch + c];
-            buf[i] = s / (float)ch;
+            buf[i] = (float)(s / (double)ch);
         }
     }
     a = calloc(1, sizeof *a);
