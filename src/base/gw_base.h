@@ -65,6 +65,11 @@ uint64_t gw_rng_below(gw_rng *rng, uint64_t n);
  * position depends only on the number of calls) */
 float gw_rng_normal(gw_rng *rng);
 void gw_rng_fill_normal(gw_rng *rng, float *out, size_t n, float mean, float std);
+/* One process's share of a batch's noise (data-parallel training): draws
+ * before + n + after standard normals and keeps the middle n, so the
+ * stream is where drawing all of them would leave it and the kept values
+ * are the ones the whole batch drawn at once would hold there. */
+void gw_rng_fill_normal_share(gw_rng *rng, float *out, size_t n, size_t before, size_t after);
 void gw_rng_fill_uniform(gw_rng *rng, float *out, size_t n, float lo, float hi);
 /* splitmix64's finaliser: a bijection of 64-bit words that spreads every
  * input bit over the output (for hashes with weak low bits, and for deriving

@@ -41,9 +41,9 @@ static int wavenet_option(void *ctx, const char *a, const char *v) {
     return 1;
 }
 
-static int train_wavenet(int argc, char **argv) {
+static int train_wavenet(int argc, char **argv, gw_cli_dist *dist) {
     gw_wavenet_trainer_opts o = {.progress = stderr, .seed = 1};
-    gw_cli_train_run run = {.seed = o.seed};
+    gw_cli_train_run run = {.seed = o.seed, .dist = dist->dist};
     int rc = gw_cli_train_args(&run, argc, argv, wavenet_option, &o, usage_wavenet);
     if (rc >= 0) return rc;
     GW_CLI_TRAIN_RUN_APPLY(&o, &run);
@@ -54,9 +54,11 @@ static int train_wavenet(int argc, char **argv) {
     gw_error err = {0};
     gw_status st = gw_wavenet_trainer_run(&o, &r, &err);
     free(cmdline);
-    if (st && st != GW_ERR_INTERRUPTED) return gw_cli_error(&err);
-    printf("%s: %ld steps, %.0f samples/s; validation %.3f -> %.3f bits/sample%s%s\n",
-           r.model_path, r.steps, r.samples_per_s, r.val_bits_initial, r.val_bits,
+    if (st && st != GW_ERR_INTERRUPTED) return gw_cli_dist_error(dist, &err);
+    dist->interrupted = st == GW_ERR_INTERRUPTED;
+    if (gw_dist_rank(dist->dist)) return st ? 1 : 0; /* rank 0 reports for the job */
+    printf("%s: %ld steps, %.0f samples/s; validation %.3f -> %.3f bits/sample%s%s\n", r.model_path,
+           r.steps, r.samples_per_s, r.val_bits_initial, r.val_bits,
            r.early_stopped ? " (early stop)" : "", st ? " (interrupted; --resume continues)" : "");
     if (r.best_path[0])
         printf("%s: the best held-out model, %.3f bits/sample at step %ld%s\n", r.best_path,
@@ -71,9 +73,15 @@ static int train_wavenet(int argc, char **argv) {
 
 int gw_cmd_train(int argc, char **argv) {
     const char *kind = argc > 1 ? argv[1] : "";
-    if (!strcmp(kind, "wavenet")) return train_wavenet(argc - 1, argv + 1);
-    if (!strcmp(kind, "gan") || !strcmp(kind, "vae") || !strcmp(kind, "pixelcnn"))
-        return gw_cli_train_spec(argc - 1, argv + 1);
+    int wn = !strcmp(kind, "wavenet");
+    if (wn || !strcmp(kind, "gan") || !strcmp(kind, "vae") || !strcmp(kind, "pixelcnn")) {
+        gw_cli_dist d;
+        gw_error err = {0};
+        if (gw_cli_train_dist_start(&d, argc, argv, &err)) return gw_cli_error(&err);
+        int rc =
+            wn ? train_wavenet(argc - 1, argv + 1, &d) : gw_cli_train_spec(argc - 1, argv + 1, &d);
+        return gw_cli_train_dist_end(&d, rc);
+    }
     int help = !strcmp(kind, "-h") || !strcmp(kind, "--help");
     /* a typo gets the nearest kind: at most 2 edits (Levenshtein) away */
     static const char *kinds[] = {"wavenet", "gan", "vae", "pixelcnn"};

@@ -84,12 +84,12 @@ static int pixelcnn_option(void *ctx, const char *a, const char *v) {
     return spec_option(ctx, a, v);
 }
 
-int gw_cli_train_spec(int argc, char **argv) {
+int gw_cli_train_spec(int argc, char **argv, gw_cli_dist *dist) {
     int vae = !strcmp(argv[0], "vae"), pcnn = !strcmp(argv[0], "pixelcnn");
     gw_spec_trainer_opts o;
     gw_spec_trainer_opts_default(&o);
     o.progress = stderr;
-    gw_cli_train_run run = {.seed = o.seed};
+    gw_cli_train_run run = {.seed = o.seed, .dist = dist->dist};
     int rc = gw_cli_train_args(&run, argc, argv,
                                pcnn  ? pixelcnn_option
                                : vae ? vae_option
@@ -107,7 +107,9 @@ int gw_cli_train_spec(int argc, char **argv) {
                    : vae ? gw_vae_trainer_run(&o, &r, &err)
                          : gw_gan_trainer_run(&o, &r, &err);
     free(cmdline);
-    if (st) return gw_cli_error(&err);
+    dist->interrupted = st == GW_ERR_INTERRUPTED;
+    if (st) return gw_cli_dist_error(dist, &err);
+    if (gw_dist_rank(dist->dist)) return 0; /* rank 0 reports for the job */
     if (pcnn)
         printf("%s: %ld steps, %.1f examples/s; held-out %.4f -> %.4f bits/dim (%d classes)\n",
                r.model_path, r.steps, r.examples_per_s, r.bits_first, r.bits_last, r.classes);

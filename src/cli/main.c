@@ -2,6 +2,7 @@
  * the only place that prints errors and chooses exit codes. */
 #include "base/gw_base.h"
 #include "cli/cli.h"
+#include "train/dist.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +26,7 @@ int main(int argc, char **argv) {
     const char *cmd = argv[1];
     if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
         printf("genwave %s\n", GW_VERSION_STRING);
+        printf("MPI: %s\n", gw_dist_compiled() ? gw_dist_library() : "not compiled in");
         return 0;
     }
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {

@@ -5,6 +5,8 @@
 #ifndef GW_CLI_SPEC_CLI_H
 #define GW_CLI_SPEC_CLI_H
 
+#include "cli/train_args.h"
+
 #include "base/gw_base.h"
 #include "cli/args.h"
 #include "models/pixelcnn_file.h"
@@ -61,6 +63,6 @@ int gw_spec_pixelcnn_label(int *label, const gw_pixelcnn_model *m, const char *n
 
 /* `genwave train gan|vae|pixelcnn ...` (argv[0] = the kind): the
  * spectrogram branches of `genwave train`; returns the exit code */
-int gw_cli_train_spec(int argc, char **argv);
+int gw_cli_train_spec(int argc, char **argv, gw_cli_dist *dist);
 
 #endif

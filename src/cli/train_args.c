@@ -3,6 +3,7 @@
 
 #include "cli/args.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 int gw_cli_train_option(gw_cli_train_run *r, const char *a, const char *v) {
@@ -35,6 +36,8 @@ int gw_cli_train_option(gw_cli_train_run *r, const char *a, const char *v) {
         r->early_stop = (int)x;
     else if (!strcmp(a, "--cache") && (ok = v && *v))
         r->cache_dir = v;
+    else if (!strcmp(a, "--mpi-timeout") && (ok = gw_cli_double(v, 0, 1e6, &d)))
+        r->mpi_timeout = d;
     else
         return ok ? 0 : -1;
     return v ? 2 : -1;
@@ -56,7 +59,10 @@ void gw_cli_train_usage(FILE *f, const char *kind) {
             "  --cache DIR      where the processed audio is cached (default:\n"
             "                   ~/.cache/genwave/datasets/..., never inside --data)\n"
             "  --early-stop N   stop after N validations without a better held-out figure\n"
-            "                   (RUNDIR/best.gwm always holds the best model; model.gwm the last)\n",
+            "                   (RUNDIR/best.gwm always holds the best model; model.gwm the last)\n"
+            "  --mpi-timeout S  under mpirun: stop the job when a rank waits S seconds for the\n"
+            "                   others (default 600; 0 = never). mpirun -np N genwave train ...\n"
+            "                   trains on N processes (docs/distributed-training.md)\n",
             kind);
 }
 
@@ -89,4 +95,38 @@ int gw_cli_train_args(gw_cli_train_run *r, int argc, char **argv, gw_cli_train_o
         return gw_cli_error(&err);
     r->preset = r->preset_buf;
     return -1;
+}
+
+gw_status gw_cli_train_dist_start(gw_cli_dist *d, int argc, char **argv, gw_error *err) {
+    d->dist = NULL, d->interrupted = d->shared_error = 0;
+    /* what Open MPI's and MPICH's launchers set in every process they start */
+    if (!getenv("OMPI_COMM_WORLD_SIZE") && !getenv("PMIX_RANK") && !getenv("PMI_RANK"))
+        return GW_OK;
+    if (!gw_dist_compiled())
+        return gw_fail(err, GW_ERR_ARG,
+                       "started by mpirun, but this genwave was built without MPI (install "
+                       "libopenmpi-dev and rebuild; genwave --version says)");
+    double timeout = 600;
+    for (int i = 0; i + 1 < argc; i++)
+        if (!strcmp(argv[i], "--mpi-timeout")) gw_cli_double(argv[i + 1], 0, 1e6, &timeout);
+    return gw_dist_init(&d->dist, &argc, &argv, timeout, err);
+}
+
+int gw_cli_train_dist_end(gw_cli_dist *d, int rc) {
+    if (rc != 0 && !d->interrupted && !d->shared_error && gw_dist_size(d->dist) > 1) {
+        fflush(stdout), fflush(stderr);
+        gw_dist_abort(d->dist, rc);
+    }
+    gw_dist_finalize(d->dist);
+    d->dist = NULL;
+    return rc;
+}
+
+int gw_cli_dist_error(gw_cli_dist *d, const gw_error *err) {
+    const int rank = gw_dist_rank(d->dist);
+    /* the agreement check fails on every rank at once, with one message */
+    d->shared_error = strstr(err->msg, "ranks disagree on the") != NULL;
+    if (!rank) return gw_cli_error(err);
+    if (!d->shared_error) fprintf(stderr, "genwave: rank %d: %s\n", rank, err->msg);
+    return 1;
 }

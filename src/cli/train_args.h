@@ -12,6 +12,8 @@
 #ifndef GW_CLI_TRAIN_ARGS_H
 #define GW_CLI_TRAIN_ARGS_H
 
+#include "train/dist.h"
+
 #include <stdint.h>
 #include <stdio.h>
 
@@ -31,7 +33,26 @@ typedef struct gw_cli_train_run {
     const char *cache_dir; /* --cache DIR; NULL = the user's cache (gw_cache_path) */
     char cache_buf[4200];
     char preset_buf[4200]; /* where a --preset NAME was found (gw_cli_find_preset) */
+    double mpi_timeout;    /* --mpi-timeout S (read by gw_cli_train_dist_start) */
+    gw_dist *dist;         /* the ranks of an mpirun job, or NULL (set before parsing) */
 } gw_cli_train_run;
+
+/* The MPI side of `genwave train` (train/dist.h): a process started by
+ * mpirun joins its job (with --mpi-timeout S, default 600, as the wait
+ * limit of one collective); any other runs alone (*d = NULL). */
+typedef struct gw_cli_dist {
+    gw_dist *dist;
+    int interrupted;  /* set by a kind when its run ended on Ctrl-C (every rank did) */
+    int shared_error; /* set by gw_cli_dist_error: every rank failed alike (agreement) */
+} gw_cli_dist;
+gw_status gw_cli_train_dist_start(gw_cli_dist *d, int argc, char **argv, gw_error *err);
+/* Leaves the job: a rank that failed on its own ends the whole job (the
+ * others would wait for it forever); returns rc. */
+int gw_cli_train_dist_end(gw_cli_dist *d, int rc);
+/* gw_cli_error for a rank: rank 0 says it for the job; another rank names
+ * itself ("genwave: rank K: ..."), and keeps quiet when the ranks' agreement
+ * check failed (every rank refuses alike, and none needs ending) */
+int gw_cli_dist_error(gw_cli_dist *d, const gw_error *err);
 
 /* the run controls into a trainer's options: gw_wavenet_trainer_opts and
  * gw_spec_trainer_opts give them the same names (a macro because they are
@@ -51,9 +72,10 @@ typedef struct gw_cli_train_run {
         (o)->lr = (r)->lr;                                                                         \
         (o)->checkpoint_every = (r)->checkpoint_every;                                             \
         (o)->early_stop = (r)->early_stop;                                                         \
-        (o)->cache_dir = (r)->cache_dir ? (r)->cache_dir                                           \
-                                        : gw_cache_path((r)->cache_buf, sizeof (r)->cache_buf,     \
-                                                        (r)->data_dir);                            \
+        (o)->dist = (r)->dist;                                                                     \
+        (o)->cache_dir = (r)->cache_dir                                                            \
+                             ? (r)->cache_dir                                                      \
+                             : gw_cache_path((r)->cache_buf, sizeof(r)->cache_buf, (r)->data_dir); \
     } while (0)
 
 /* If option a (with the next argument v, NULL at the end of the command

@@ -1024,3 +1024,16 @@ void gw_dataset_report_brief(const gw_dataset_report *r, FILE *out, const char *
                 "on training data and cannot show overfitting; add files\n",
                 r->n_ok);
 }
+
+uint64_t gw_dataset_content_hash(const gw_dataset *ds) {
+    uint64_t h = gw_hash64(GW_HASH_INIT, &ds->sample_rate, sizeof ds->sample_rate);
+    h = gw_hash64(h, ds->audio, ds->audio_n * sizeof *ds->audio);
+    for (size_t i = 0; i < ds->n_clips; i++) { /* field by field: no padding bytes */
+        const gw_clip *c = &ds->clips[i];
+        const int64_t v[6] = {(int64_t)c->offset, (int64_t)c->n, (int64_t)c->valid, c->note,
+                              c->velocity,        c->is_val};
+        h = gw_hash64(h, v, sizeof v);
+    }
+    h = gw_hash64(h, ds->train, ds->n_train * sizeof *ds->train);
+    return gw_mix64(gw_hash64(h, ds->val, ds->n_val * sizeof *ds->val));
+}

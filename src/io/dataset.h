@@ -147,6 +147,10 @@ typedef struct gw_dataset {
 gw_status gw_dataset_load(gw_dataset **out, const char *dir, const gw_dataset_opts *opts,
                           gw_error *err);
 void gw_dataset_free(gw_dataset *ds);
+/* A hash of what training sees: the samples, the clips with their labels
+ * and the split; unlike key, not of file times, so two hosts with copies of
+ * the same folder agree (train/dist.h). */
+uint64_t gw_dataset_content_hash(const gw_dataset *ds);
 
 static inline const float *gw_dataset_clip_data(const gw_dataset *ds, size_t i) {
     return ds->audio + ds->clips[i].offset;

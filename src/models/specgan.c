@@ -261,6 +261,10 @@ void gw_specgan_sample_z(float *z, size_t n, float truncation, gw_rng *rng) {
     }
 }
 
+void gw_specgan_set_share(gw_specgan *m, int off, int total) {
+    m->share_off = off, m->share_total = total;
+}
+
 gw_status gw_specgan_d_step(gw_specgan *m, gw_specgan_stats *st, const float *real, int B,
                             gw_rng *rng, gw_error *err) {
     if (B < 1 || B > m->B_max)
@@ -271,7 +275,12 @@ gw_status gw_specgan_d_step(gw_specgan *m, gw_specgan_stats *st, const float *re
                        "mix real and generated images)",
                        B, m->cfg.mbstd);
     size_t img = gw_specgan_image_size(m);
-    gw_rng_fill_normal(rng, m->z, (size_t)B * m->cfg.z_dim, 0.0f, 1.0f);
+    const size_t Z = (size_t)m->cfg.z_dim;
+    if (m->share_total > 0) /* this process's share of the batch's latents */
+        gw_rng_fill_normal_share(rng, m->z, (size_t)B * Z, (size_t)m->share_off * Z,
+                                 (size_t)(m->share_total - m->share_off - B) * Z);
+    else
+        gw_rng_fill_normal(rng, m->z, (size_t)B * Z, 0.0f, 1.0f);
     const float *fake = gw_upnet_forward(&m->G, m->z, B);
     m->fake_B = B;
     /* one D pass over [real; fake] keeps the matrix products twice as wide */

@@ -77,6 +77,7 @@ typedef struct gw_specgan {
     gw_downnet D;
     gw_specfeat *feat;
     int B_max;
+    int share_off, share_total; /* data-parallel share (gw_specgan_set_share); 0, 0 = none */
     /* training state (gw_specgan_train_begin) */
     gw_adam *opt_g, *opt_d;
     gw_ema *ema;
@@ -96,6 +97,12 @@ size_t gw_specgan_image_size(const gw_specgan *m); /* H * W */
 
 /* Adam for G and D (lr, betas from the config) and the EMA of G */
 gw_status gw_specgan_train_begin(gw_specgan *m, gw_error *err);
+/* Data-parallel training (train/dist.h): this process's D steps are
+ * examples off..off+B of global batches of `total`; their latents are drawn
+ * for the whole batch and the share kept, so N processes take the step one
+ * would (off a multiple of minibatch_std keeps its groups whole). total = 0
+ * turns it off. */
+void gw_specgan_set_share(gw_specgan *m, int off, int total);
 /* One D update on real (B, 1, H, W) and B fresh fakes; the fakes are kept
  * for the next G step (as the reference training step does). */
 gw_status gw_specgan_d_step(gw_specgan *m, gw_specgan_stats *st, const float *real, int B,

@@ -181,7 +181,11 @@ gw_status gw_specvae_forward_backward(gw_specvae *m, gw_specvae_stats *st, const
     int D = (int)gw_specvae_image_size(m);
     size_t nz = (size_t)B * Z;
     split_stats(m->mu, m->logvar, gw_downnet_forward(&m->enc, x, B, 0), B, Z);
-    gw_rng_fill_normal(rng, m->eps, nz, 0.0f, 1.0f);
+    if (grads && m->share_total > 0) /* this process's share of the batch's noise */
+        gw_rng_fill_normal_share(rng, m->eps, nz, (size_t)m->share_off * Z,
+                                 (size_t)(m->share_total - m->share_off - B) * Z);
+    else
+        gw_rng_fill_normal(rng, m->eps, nz, 0.0f, 1.0f);
     gw_reparam_forward(m->z, m->mu, m->logvar, m->eps, nz);
     const float *xhat = gw_upnet_forward(&m->dec, m->z, B);
 
@@ -209,6 +213,13 @@ gw_status gw_specvae_forward_backward(gw_specvae *m, gw_specvae_stats *st, const
             a += -0.5 * (1.0 + lv - (double)mu * mu - exp(lv));
         }
         m->kl_dim[j] = (float)(a / B);
+    }
+    /* data-parallel: the whole batch's mean decides the free-bits gate */
+    if (grads && m->share_total > 0 && free_bits > 0 && m->opt && m->opt->reduce) {
+        gw_status rs = m->opt->reduce(m->opt->reduce_ctx, m->kl_dim, (size_t)Z, err);
+        if (rs) return rs;
+    }
+    for (int j = 0; j < Z; j++) {
         kl_fb += fmax(m->kl_dim[j], free_bits);
         if (m->kl_dim[j] > 0.01f) active++;
     }
@@ -242,6 +253,10 @@ gw_status gw_specvae_forward_backward(gw_specvae *m, gw_specvae_stats *st, const
     }
     gw_downnet_backward(&m->enc, NULL, m->dstats, 1);
     return GW_OK;
+}
+
+void gw_specvae_set_share(gw_specvae *m, int off, int total) {
+    m->share_off = off, m->share_total = total;
 }
 
 gw_status gw_specvae_train_step(gw_specvae *m, gw_specvae_stats *st, const float *x, int B,

@@ -70,6 +70,7 @@ typedef struct gw_specvae {
     gw_upnet dec;
     gw_specfeat *feat;
     int B_max;
+    int share_off, share_total; /* data-parallel share (gw_specvae_set_share); 0, 0 = none */
     gw_adam *opt;
     /* (B_max, z_dim) each */
     float *mu, *logvar, *eps, *z, *dz, *dmu, *dlogvar, *tmu, *tlogvar;
@@ -94,6 +95,13 @@ float gw_specvae_beta_at(const gw_specvae_config *c, long step);
 gw_status gw_specvae_forward_backward(gw_specvae *m, gw_specvae_stats *st, const float *x, int B,
                                       float beta, float free_bits, gw_rng *rng, int grads,
                                       gw_error *err);
+/* Data-parallel training (train/dist.h): this process's training batches
+ * are examples off..off+B of global batches of `total`. The noise of a
+ * training step is then drawn for the whole batch and the share kept, and
+ * the batch-mean KL per dim that free bits gate on is averaged over the
+ * processes through the optimiser's reduce hook, so N processes take the
+ * step one would. total = 0 turns it off. */
+void gw_specvae_set_share(gw_specvae *m, int off, int total);
 /* forward_backward + Adam step */
 gw_status gw_specvae_train_step(gw_specvae *m, gw_specvae_stats *st, const float *x, int B,
                                 float beta, gw_rng *rng, gw_error *err);

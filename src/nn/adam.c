@@ -118,6 +118,10 @@ static const char *first_bad_grad(const gw_params *p) {
 
 gw_status gw_adam_step(gw_adam *opt, float lr, gw_error *err) {
     gw_params *p = opt->params;
+    if (opt->reduce) {
+        gw_status st = opt->reduce(opt->reduce_ctx, p->grad, p->total, err);
+        if (st) return st;
+    }
     float norm = gw_optim_grad_norm(p);
     opt->last_grad_norm = norm;
     if (!isfinite(norm))

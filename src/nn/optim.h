@@ -46,6 +46,12 @@ typedef struct gw_adam {
     float *v;             /* (params->total) second moments */
     uint64_t step;        /* completed steps t */
     float last_grad_norm; /* pre-clip global norm seen by the last step */
+    /* optional: applied to params->grad (params->total floats) before the
+     * norm and the update. Data-parallel training (train/dist.h) averages
+     * the gradients of every process here, so all take the identical step;
+     * set by the trainer loop, NULL in a single process. */
+    gw_status (*reduce)(void *ctx, float *grad, size_t n, gw_error *err);
+    void *reduce_ctx;
 } gw_adam;
 
 /* p must be allocated (gw_params_alloc). cfg NULL means defaults. */
@@ -53,9 +59,9 @@ gw_status gw_adam_create(gw_adam **out, gw_params *p, const gw_adam_config *cfg,
 void gw_adam_free(gw_adam *opt);
 
 /* One update with learning rate lr from the gradients in params->grad
- * (clipped first when cfg.clip_norm > 0). If the gradient norm is NaN or Inf
- * nothing is changed (not the weights, moments nor step) and GW_ERR_NUMERIC
- * is returned. Does not zero the gradients. */
+ * (reduced first when opt->reduce is set, then clipped when cfg.clip_norm > 0). If the gradient
+ * norm is NaN or Inf nothing is changed (not the weights, moments nor step) and GW_ERR_NUMERIC is
+ * returned. Does not zero the gradients. */
 gw_status gw_adam_step(gw_adam *opt, float lr, gw_error *err);
 
 /* The update on one flat array, exposed for tests and for callers without a

@@ -35,7 +35,10 @@ static gw_status gan_step(void *ctx, uint64_t step, gw_rng *rng, double *fig, gw
     gw_status s;
     for (int k = 0; k < r->m->cfg.d_steps; k++) {
         gw_spec_run_next(&r->s);
-        if ((s = gw_specgan_d_step(r->m, &st, r->s.batch, r->s.B, rng, err))) return s;
+        /* this rank's share of the batch (dist.h) */
+        if ((s = gw_specgan_d_step(r->m, &st, r->s.batch + (size_t)r->s.off * r->s.img, r->s.Bl,
+                                   rng, err)))
+            return s;
     }
     if ((s = gw_specgan_g_step(r->m, &st, err))) return s;
     fig[0] = st.d_loss, fig[1] = st.g_loss, fig[2] = st.d_real, fig[3] = st.d_fake;
@@ -144,6 +147,7 @@ gw_status gw_gan_trainer_run(const gw_spec_trainer_opts *o, gw_spec_trainer_resu
     if ((st = gw_specgan_create(&r.m, &c, c.batch, &init, err))) goto done;
     if ((st = gw_spec_run_open(&r.s, &gan_kind, o, r.m->feat, c.batch, err))) goto done;
     if ((st = gw_specgan_train_begin(r.m, err))) goto done;
+    if (gw_dist_size(o->dist) > 1) gw_specgan_set_share(r.m, r.s.off, r.s.B); /* dist.h */
     size_t Z = (size_t)c.z_dim, E = 2 * (size_t)c.feat.n_mels;
     r.grid_z = malloc(GRID_N * Z * sizeof(float));
     r.eval_z = malloc(EVAL_N * Z * sizeof(float));

@@ -49,7 +49,10 @@ static gw_status pcnn_step(void *ctx, uint64_t step, gw_rng *rng, double *fig, g
     }
     float nats;
     gw_params_zero_grad(r->m.net->params);
-    gw_status st = gw_pixelcnn_train_forward(r->t, &nats, r->qb, r->ltrain ? r->lb : NULL, 1, err);
+    /* this rank's share of the batch (dist.h); Adam averages the gradients */
+    const size_t o = (size_t)r->s.off;
+    gw_status st = gw_pixelcnn_train_forward(r->t, &nats, r->qb + o * r->hw,
+                                             r->ltrain ? r->lb + o : NULL, 1, err);
     if (st) return st;
     gw_pixelcnn_train_backward(r->t);
     if ((st = gw_adam_step(r->opt, r->opt->cfg.lr, err))) return st;
@@ -284,7 +287,7 @@ gw_status gw_pixelcnn_trainer_run(const gw_spec_trainer_opts *o, gw_spec_trainer
 
     gw_adam_config ac = gw_adam_defaults();
     ac.lr = c.lr, ac.beta1 = c.beta1, ac.beta2 = c.beta2;
-    if ((st = gw_pixelcnn_train_create(&r.t, r.m.net, c.batch, err)) ||
+    if ((st = gw_pixelcnn_train_create(&r.t, r.m.net, r.s.Bl, err)) ||
         (st = gw_adam_create(&r.opt, r.m.net->params, &ac, err)))
         goto done;
     if (!(intro = intro_with_classes(&r))) {

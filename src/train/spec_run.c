@@ -38,6 +38,13 @@ gw_status gw_spec_run_open(gw_spec_run *r, const gw_spec_kind *kind, const gw_sp
     FILE *im = open_memstream(&r->intro, &r->intro_n);
     if (im) gw_dataset_report_brief(r->data->ds->report, im, kind->what), fclose(im);
     r->B = B;
+    const int ranks = gw_dist_size(o->dist);
+    if (B % ranks)
+        return gw_fail(err, GW_ERR_ARG,
+                       "%s: a batch of %d does not split over %d ranks; give a batch that is a "
+                       "multiple of %d (--batch)",
+                       kind->what, B, ranks, ranks);
+    r->Bl = B / ranks, r->off = gw_dist_rank(o->dist) * r->Bl;
     r->img = r->data->img;
     r->gl_iters = o->gl_iters > 0 ? o->gl_iters : 32;
     snprintf(r->samples, sizeof r->samples, "%s/samples", o->out_dir);
@@ -97,6 +104,16 @@ void gw_spec_trainer_config(gw_trainer_config *tc, const gw_spec_run *r, int sam
     tc->n_val_figures = k->n_val_figures;
     tc->best_figure = 0;
     tc->best_higher = k->best_higher;
+    /* every rank must train the same model on the same images (dist.h) */
+    tc->dist = o->dist;
+    const char *cmd = o->command_line ? o->command_line : "";
+    tc->agree[0] = gw_hash64(gw_train_hash_file(o->preset), cmd, strlen(cmd));
+    tc->agree_what[0] = "preset file or command line";
+    const gw_spec_data *d = r->data;
+    uint64_t h = gw_hash64(GW_HASH_INIT, d->train, d->n_train * d->img * sizeof *d->train);
+    tc->agree[1] = gw_hash64(h, d->val, d->n_val * d->img * sizeof *d->val);
+    tc->agree_what[1] = "training data";
+    tc->n_agree = 2;
 }
 
 gw_status gw_spec_write_provenance(gw_gwm_writer *w, const gw_spec_trainer_opts *o, uint64_t steps,
@@ -162,7 +179,7 @@ gw_status gw_spec_run_train(gw_spec_run *r, const gw_trainer_config *tc,
     gw_error e2;
     char mpath[4200];
     snprintf(mpath, sizeof mpath, "%s/model.gwm", r->o->out_dir);
-    gw_status s2 = write_model(r, &tr, mpath, st ? &e2 : err);
+    gw_status s2 = gw_dist_rank(r->o->dist) ? GW_OK : write_model(r, &tr, mpath, st ? &e2 : err);
     if (!st) st = s2;
     if (res) {
         memset(res, 0, sizeof *res);

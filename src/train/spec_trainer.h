@@ -103,6 +103,7 @@ typedef struct gw_spec_trainer_opts {
     int kl_warmup;
     float free_bits;
     FILE *progress; /* progress lines and warnings (NULL = silent) */
+    gw_dist *dist;  /* data-parallel ranks (dist.h); NULL = this process alone */
 } gw_spec_trainer_opts;
 
 void gw_spec_trainer_opts_default(gw_spec_trainer_opts *o);
@@ -181,6 +182,7 @@ typedef struct gw_spec_run {
     gw_spec_data *data;
     gw_batcher *batcher;
     int B, gl_iters;
+    int Bl, off;  /* this rank's share of the global batch B: images off..off+Bl (dist.h) */
     size_t img;   /* values per image */
     float *batch; // (B, img)
     size_t *idx;  // (B)

@@ -1,6 +1,7 @@
 /* The shared training loop (contract and behaviour: trainer.h, docs/training.md). */
 #include "train/trainer.h"
 
+#include "io/dataset.h"
 #include "io/png.h"
 #include "nn/blas.h"
 #include "train/report.h"
@@ -148,6 +149,8 @@ typedef struct run {
     int warned_overfit, warned_untrained, warned_grad;
     double grad_base, grad_ema; /* steps 50-150 of the session; running mean after */
     int grad_n;
+    int rank;                             /* dist.h: only rank 0 validates and writes */
+    uint64_t params_checked, params_hash; /* the ranks' last agreement on the weights */
 } run;
 
 static double elapsed_total(const run *r) {
@@ -167,6 +170,7 @@ static void csv_header(const run *r, FILE *fp) {
 /* figs or vals NULL leave those cells empty */
 static void csv_row(run *r, const double *figs, const double *vals) {
     const gw_trainer_config *c = r->cfg;
+    if (!r->csv) return; /* a rank other than 0 */
     fprintf(r->csv, "%llu,%.3f", (unsigned long long)r->step, elapsed_total(r));
     for (int i = 0; i < c->n_figures; i++) {
         if (figs)
@@ -306,6 +310,23 @@ static gw_status write_checkpoint(run *r, gw_error *err) {
     const gw_trainer_config *c = r->cfg;
     gw_gwm_writer *w = NULL;
     gw_status st;
+    /* all ranks must hold the same weights and moments (dist.h): checked
+     * wherever a checkpoint is taken, so a divergence never goes unseen */
+    if (gw_dist_size(c->dist) > 1) {
+        uint64_t h = GW_HASH_INIT;
+        for (int g = 0; g < c->n_groups; g++) {
+            const gw_trainer_group *gr = &c->groups[g];
+            const size_t n = gr->params->total * sizeof(float);
+            h = gw_hash64(h, gr->params->data, n);
+            if (gr->adam) h = gw_hash64(gw_hash64(h, gr->adam->m, n), gr->adam->v, n);
+            if (gr->ema) h = gw_hash64(h, gr->ema->shadow, n);
+        }
+        h = gw_hash64(h, r->rng.s, sizeof r->rng.s);
+        static const char *what = "parameters after training (the ranks diverged)";
+        if ((st = gw_dist_agree(c->dist, &h, &what, 1, err))) return st;
+        r->params_checked = r->step, r->params_hash = h;
+    }
+    if (r->rank) return GW_OK; /* rank 0 writes the job's checkpoint */
     fflush(r->csv);
     if ((st = gw_gwm_writer_create(&w, err))) return st;
     if ((st = gw_gwm_writer_meta(w, "kind", "checkpoint", err)) ||
@@ -438,6 +459,11 @@ static gw_status judge(run *r, const double *vals, gw_error *err) {
 
 static gw_status validate(run *r, double *vals, gw_error *err) {
     const gw_trainer_config *c = r->cfg;
+    if (r->rank) { /* rank 0 validates for the job */
+        for (int i = 0; i < c->n_val_figures; i++)
+            vals[i] = NAN;
+        return GW_OK;
+    }
     gw_status st = r->hooks->validate(r->hooks->ctx, r->step, vals, err);
     if (st) return st;
     r->last_val = now_seconds();
@@ -487,6 +513,8 @@ static gw_status loop(run *r, gw_error *err) {
     }
     while (r->step < c->max_steps) {
         st = r->hooks->step(r->hooks->ctx, r->step, &r->rng, figs, err);
+        /* the job's figures: every rank's share of the batch, averaged */
+        if (!st && c->dist) st = gw_dist_mean_f64(c->dist, figs, (size_t)c->n_figures, err);
         if (st == GW_ERR_NUMERIC || (!st && !all_finite_loss(figs))) {
             res->stop = GW_TRAINER_STOP_NUMERIC;
             if (!st) {
@@ -494,7 +522,7 @@ static gw_status loop(run *r, gw_error *err) {
                 csv_row(r, figs, NULL);
                 r->step--;
             }
-            fflush(r->csv);
+            if (r->csv) fflush(r->csv);
             char why[GW_ERROR_MSG_MAX];
             if (st)
                 snprintf(why, sizeof why, "%s", err ? err->msg : "non-finite value");
@@ -519,6 +547,14 @@ static gw_status loop(run *r, gw_error *err) {
         if (do_val) {
             if ((st = validate(r, vals, err))) return st;
         }
+        int early = do_val && c->early_stop && r->since_best >= c->early_stop;
+        if (c->dist) { /* rank 0's clock, signal and judgement decide for the job */
+            uint64_t flags = (uint64_t)time_up | (uint64_t)stop << 1 | (uint64_t)do_val << 2 |
+                             (uint64_t)early << 3;
+            if ((st = gw_dist_bcast_u64(c->dist, &flags, 1, err))) return st;
+            time_up = flags & 1, stop = flags >> 1 & 1, do_val = flags >> 2 & 1;
+            early = flags >> 3 & 1;
+        }
         csv_row(r, figs, do_val ? vals : NULL);
         progress(r, figs, do_val ? vals : NULL, do_val || is_last);
         if (time_up && !is_last) {
@@ -529,7 +565,7 @@ static gw_status loop(run *r, gw_error *err) {
             res->stop = GW_TRAINER_STOP_SIGNAL;
             break;
         }
-        if (do_val && c->early_stop && r->since_best >= c->early_stop && !is_last) {
+        if (early && !is_last) {
             res->stop = GW_TRAINER_STOP_EARLY;
             if (c->progress)
                 fprintf(c->progress,
@@ -551,6 +587,24 @@ static gw_status loop(run *r, gw_error *err) {
     return GW_OK;
 }
 
+/* every rank must run the same job (dist.h): the caller's hashes (preset,
+ * data) and what the loop itself knows */
+static gw_status agree(const gw_trainer_config *c, gw_error *err) {
+    if (gw_dist_size(c->dist) == 1) return GW_OK;
+    uint64_t h[4 + 4];
+    const char *what[4 + 4];
+    int n = 0;
+    h[n] = c->seed, what[n++] = "seed";
+    h[n] = c->max_steps ^ (uint64_t)c->resume << 63, what[n++] = "steps or --resume";
+    uint64_t shapes = 0;
+    for (int g = 0; g < c->n_groups; g++)
+        shapes = gw_mix64(shapes ^ c->groups[g].params->numel);
+    h[n] = shapes, what[n++] = "model's parameter count";
+    for (int i = 0; i < c->n_agree && i < 4; i++)
+        h[n] = c->agree[i], what[n++] = c->agree_what[i] ? c->agree_what[i] : "configuration";
+    return gw_dist_agree(c->dist, h, what, n, err);
+}
+
 static gw_status train(const gw_trainer_config *cfg, const gw_trainer_hooks *hooks,
                        gw_trainer_result *res, gw_error *err) {
     gw_trainer_result local;
@@ -562,7 +616,13 @@ static gw_status train(const gw_trainer_config *cfg, const gw_trainer_hooks *hoo
     res->best_value = NAN;
     gw_status st = check_config(cfg, hooks, err);
     if (st) return st;
-    run r = {.cfg = cfg, .hooks = hooks, .res = res};
+    if ((st = agree(cfg, err))) return st;
+    /* ranks other than 0 print and plot nothing (dist.h) */
+    gw_trainer_config local_cfg = *cfg;
+    const int rank = gw_dist_rank(cfg->dist);
+    if (rank) local_cfg.progress = NULL, local_cfg.write_png = 0, local_cfg.intro = NULL;
+    cfg = &local_cfg;
+    run r = {.cfg = cfg, .hooks = hooks, .res = res, .rank = rank};
     snprintf(res->checkpoint_path, sizeof res->checkpoint_path, "%s/checkpoint.gwm", cfg->run_dir);
     snprintf(res->log_path, sizeof res->log_path, "%s/log.csv", cfg->run_dir);
     snprintf(r.png_path, sizeof r.png_path, "%s/loss.png", cfg->run_dir);
@@ -587,10 +647,23 @@ static gw_status train(const gw_trainer_config *cfg, const gw_trainer_hooks *hoo
                        res->checkpoint_path);
     }
     if (cfg->progress && cfg->intro) fputs(cfg->intro, cfg->progress);
-    gw_afile_clean_stale(cfg->run_dir); /* checkpoints a killed run left half-written */
-    /* only now: a refused --resume must not leave an empty run directory behind */
-    if ((st = gw_mkdirs(cfg->run_dir, "run directory", err))) return st;
-    if ((st = open_log(&r, cfg->resume, err))) return st;
+    if (cfg->progress && gw_dist_size(cfg->dist) > 1)
+        fprintf(cfg->progress,
+                "data-parallel on %d ranks (MPI): each computes 1/%d of every batch; rank 0 "
+                "validates and writes %s\n",
+                gw_dist_size(cfg->dist), gw_dist_size(cfg->dist), cfg->run_dir);
+    if (!rank) {
+        gw_afile_clean_stale(cfg->run_dir); /* checkpoints a killed run left half-written */
+        /* only now: a refused --resume must not leave an empty run directory behind */
+        if ((st = gw_mkdirs(cfg->run_dir, "run directory", err))) return st;
+        if ((st = open_log(&r, cfg->resume, err))) return st;
+    }
+    /* every rank's optimisers average the job's gradients (dist.h) */
+    for (int g = 0; g < cfg->n_groups && gw_dist_size(cfg->dist) > 1; g++)
+        if (cfg->groups[g].adam) {
+            cfg->groups[g].adam->reduce = gw_dist_reduce_grads;
+            cfg->groups[g].adam->reduce_ctx = cfg->dist;
+        }
 
     struct sigaction sa = {0}, old_int, old_term;
     if (cfg->handle_signals) {
@@ -611,9 +684,17 @@ static gw_status train(const gw_trainer_config *cfg, const gw_trainer_hooks *hoo
         sigaction(SIGTERM, &old_term, NULL);
     }
     atomic_store(&stop_requested, 0);
-    if (fclose(r.csv) != 0 && !st)
+    for (int g = 0; g < cfg->n_groups; g++)
+        if (cfg->groups[g].adam) cfg->groups[g].adam->reduce = NULL;
+    if (r.csv && fclose(r.csv) != 0 && !st)
         st = gw_fail(err, GW_ERR_IO, "%s: write failed: %s", res->log_path, strerror(errno));
     if (cfg->progress && r.tty) fprintf(cfg->progress, "\n");
+    if (cfg->progress && r.params_checked)
+        fprintf(cfg->progress,
+                "%d ranks held bit-identical weights, moments and rng at step %llu (hash "
+                "%016llx)\n",
+                gw_dist_size(cfg->dist), (unsigned long long)r.params_checked,
+                (unsigned long long)r.params_hash);
     res->steps = r.step;
     res->seconds = now_seconds() - r.t0;
     if (res->seconds > 0)
@@ -694,4 +775,16 @@ void gw_train_git_commit(char *out, size_t cap) {
         if (hex) snprintf(out, cap, "%s", line);
     }
     pclose(p);
+}
+
+uint64_t gw_train_hash_file(const char *path) {
+    FILE *f = path ? fopen(path, "rb") : NULL;
+    if (!f) return 0;
+    uint64_t h = GW_HASH_INIT;
+    char buf[8192];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        h = gw_hash64(h, buf, n);
+    fclose(f);
+    return h;
 }

@@ -42,6 +42,7 @@
 #include "nn/gwm.h"
 #include "nn/optim.h"
 #include "nn/params.h"
+#include "train/dist.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -124,10 +125,25 @@ typedef struct gw_trainer_config {
      * without a new best. */
     int best_figure;
     int best_higher;
-    double worse_margin;  /* default 0: any worse counts */
-    int worse_patience;   /* default 3 */
-    int early_stop;       /* 0 = never */
-    int grad_figure;      /* default -1 */
+    double worse_margin; /* default 0: any worse counts */
+    int worse_patience;  /* default 3 */
+    int early_stop;      /* 0 = never */
+    int grad_figure;     /* default -1 */
+    /* Data-parallel training (dist.h; NULL = one process). Every rank runs
+     * the loop; hooks.step computes its share of the global batch, and the
+     * registered groups' optimisers average the gradients of all ranks.
+     * Step figures are averaged over the ranks. Rank 0 alone validates,
+     * prints, logs, plots and checkpoints (the other ranks' progress, PNG
+     * and hook writes are off), and decides when the loop ends. Resuming
+     * reads the checkpoint on every rank (a run directory all can read).
+     * units_per_step is the job's (the global batch). */
+    gw_dist *dist;
+    /* checked to agree on every rank before the run (gw_dist_agree), with
+     * the seed, step count and parameter counts the loop adds itself:
+     * e.g. hashes of the preset and of the training data */
+    uint64_t agree[4];
+    const char *agree_what[4];
+    int n_agree;
 } gw_trainer_config;
 
 gw_trainer_config gw_trainer_defaults(void);
@@ -187,6 +203,10 @@ gw_status gw_train_find_preset_in(char *path, size_t cap, const char *name_or_fi
 /* the same with no folders: a preset FILE only, checked - what the trainers
  * take (the program resolves a NAME before they run) */
 gw_status gw_train_find_preset(char *path, size_t cap, const char *file, gw_error *err);
+
+/* FNV-1a 64 of a file's bytes (a preset's, for the ranks' agreement);
+ * GW_HASH_INIT-based, 0 when it cannot be read */
+uint64_t gw_train_hash_file(const char *path);
 
 /* "git rev-parse HEAD" of the current directory's repository, or "unknown" */
 void gw_train_git_commit(char *out, size_t cap);

@@ -25,7 +25,9 @@ static gw_status vae_step(void *ctx, uint64_t step, gw_rng *rng, double *fig, gw
     gw_spec_run_next(&r->s);
     gw_specvae_stats st;
     float beta = gw_specvae_beta_at(&r->m->cfg, (long)step);
-    gw_status s = gw_specvae_train_step(r->m, &st, r->s.batch, r->s.B, beta, rng, err);
+    /* this rank's share of the batch (dist.h) */
+    gw_status s = gw_specvae_train_step(r->m, &st, r->s.batch + (size_t)r->s.off * r->s.img,
+                                        r->s.Bl, beta, rng, err);
     if (s) return s;
     fig[0] = st.loss, fig[1] = st.recon, fig[2] = st.kl, fig[3] = st.beta, fig[4] = st.active;
     return GW_OK;
@@ -146,6 +148,7 @@ gw_status gw_vae_trainer_run(const gw_spec_trainer_opts *o, gw_spec_trainer_resu
     if ((st = gw_specvae_create(&r.m, &c, c.batch, &init, err))) goto done;
     if ((st = gw_spec_run_open(&r.s, &vae_kind, o, r.m->feat, c.batch, err))) goto done;
     if ((st = gw_specvae_train_begin(r.m, err))) goto done;
+    if (gw_dist_size(o->dist) > 1) gw_specvae_set_share(r.m, r.s.off, r.s.B); /* dist.h */
     /* a fixed held-out subset keeps validation time bounded */
     r.n_val = r.s.data->n_val < VAL_MAX ? r.s.data->n_val : VAL_MAX;
     r.grid = malloc((size_t)2 * RECON_N * r.s.img * sizeof(float));

@@ -231,6 +231,7 @@ typedef struct wn_run {
     const size_t *train_pool, *val_pool;
     size_t n_train, n_val;
     int B, W;
+    int Bl, off; /* this rank's share of the global batch B: windows off..off+Bl (dist.h) */
     const train_settings *ts; /* lr (before any decay), its schedule, input_noise */
     uint8_t *window;          // (B, W)
     float *cond;              // (B, C_g)
@@ -273,12 +274,17 @@ static gw_status wn_step(void *ctx, uint64_t step, gw_rng *rng, double *fig, gw_
         gw_wavenet_train_set_input_noise(r->arena, (float)r->ts->input_noise,
                                          gw_rng_below(rng, UINT64_MAX));
     gw_params_zero_grad(r->m->params);
+    /* every rank drew the whole batch (the same data order for any number
+     * of ranks) and trains on its share; Adam averages the gradients */
+    const size_t o = (size_t)r->off, W = (size_t)r->W;
+    const float *cond = c->cond_dim ? r->cond + o * (size_t)c->cond_dim : NULL;
     float loss;
-    gw_status st = r->bands
-                       ? gw_wavenet_train_forward_bands(r->arena, &loss, r->bwindow,
-                                                        c->cond_dim ? r->cond : NULL, NULL, 1, err)
-                       : gw_wavenet_train_forward(r->arena, &loss, r->window,
-                                                  c->cond_dim ? r->cond : NULL, r->mel, 1, err);
+    gw_status st =
+        r->bands
+            ? gw_wavenet_train_forward_bands(r->arena, &loss, r->bwindow + o * W * c->bands, cond,
+                                             NULL, 1, err)
+            : gw_wavenet_train_forward(r->arena, &loss, r->window + o * W, cond,
+                                       r->mel ? r->mel + o * (W - 1) * c->n_mels : NULL, 1, err);
     if (st) return st;
     gw_wavenet_train_backward(r->arena);
     st = gw_adam_step(r->adam,
@@ -336,26 +342,26 @@ static gw_status wn_validate(void *ctx, uint64_t step, double *fig, gw_error *er
     wn_run *r = ctx;
     gw_status pst = wn_preview(r, step, err);
     if (pst) return pst;
-    const int cg = r->m->cfg.cond_dim;
+    const gw_wavenet_config *c = &r->m->cfg;
+    const size_t cg = (size_t)c->cond_dim, W = (size_t)r->W;
+    /* rank 0 validates alone, in pieces of its share of the batch */
+    const int pieces = r->n_val_batches * (r->B / r->Bl);
     double sum = 0;
-    for (int v = 0; v < r->n_val_batches; v++) {
+    for (int v = 0; v < pieces; v++) {
+        const size_t b = (size_t)v * r->Bl; /* first window of this piece */
+        const float *vc = cg ? r->val_cond + b * cg : NULL;
         float loss;
-        const float *vc = cg ? r->val_cond + (size_t)v * r->B * cg : NULL;
         gw_status st =
             r->bands
-                ? gw_wavenet_train_forward_bands(
-                      r->arena, &loss, r->val_bwindow + (size_t)v * r->B * r->W * r->m->cfg.bands,
-                      vc, NULL, 0, err)
-                : gw_wavenet_train_forward(r->arena, &loss, r->val_window + (size_t)v * r->B * r->W,
-                                           cg ? r->val_cond + (size_t)v * r->B * cg : NULL,
-                                           r->val_mel ? r->val_mel + (size_t)v * r->B * (r->W - 1) *
-                                                                         r->m->cfg.n_mels
-                                                      : NULL,
+                ? gw_wavenet_train_forward_bands(r->arena, &loss, r->val_bwindow + b * W * c->bands,
+                                                 vc, NULL, 0, err)
+                : gw_wavenet_train_forward(r->arena, &loss, r->val_window + b * W, vc,
+                                           r->val_mel ? r->val_mel + b * (W - 1) * c->n_mels : NULL,
                                            0, err);
         if (st) return st;
         sum += loss;
     }
-    fig[0] = sum / r->n_val_batches / M_LN2;
+    fig[0] = sum / pieces / M_LN2;
     return GW_OK;
 }
 
@@ -526,7 +532,16 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
     gw_rng init;
     gw_rng_seed(&init, o->seed ^ 0x9e3779b97f4a7c15ULL);
     gw_wavenet_weights_init(&r.m->w, &r.m->cfg, &init);
-    if ((st = gw_wavenet_train_create(&r.arena, r.m, ts.batch, ts.targets, err))) goto done;
+    const int ranks = gw_dist_size(o->dist);
+    if (ts.batch % ranks) {
+        st = gw_fail(err, GW_ERR_ARG,
+                     "train wavenet: a batch of %d does not split over %d ranks; give a batch "
+                     "that is a multiple of %d (--batch)",
+                     ts.batch, ranks, ranks);
+        goto done;
+    }
+    r.Bl = ts.batch / ranks, r.off = gw_dist_rank(o->dist) * r.Bl;
+    if ((st = gw_wavenet_train_create(&r.arena, r.m, r.Bl, ts.targets, err))) goto done;
     gw_adam_config ac = gw_adam_defaults();
     ac.lr = (float)ts.lr;
     ac.clip_norm = (float)ts.clip_norm;
@@ -621,6 +636,19 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
     tc.val_minutes = 2.0;
     r.o = o, r.note_min = note_min, r.note_max = note_max;
     r.checkpoint_every = tc.checkpoint_every ? tc.checkpoint_every : tc.val_every;
+    tc.dist = o->dist;
+    /* every rank must train the same model on the same data (dist.h) */
+    char settings[256];
+    snprintf(settings, sizeof settings, "%ld %d %d %.17g %.17g %.17g %d %.17g", ts.steps, ts.batch,
+             ts.targets, ts.lr, ts.clip_norm, ts.input_noise, ts.n_lr_decays, ts.lr_decay_factor);
+    char *cfg_json = gw_wavenet_config_to_json(&cfg);
+    tc.agree[0] = gw_hash64(gw_hash64(GW_HASH_INIT, settings, strlen(settings)), cfg_json,
+                            cfg_json ? strlen(cfg_json) : 0);
+    free(cfg_json);
+    tc.agree_what[0] = "preset or training options";
+    tc.agree[1] = gw_dataset_content_hash(r.ds);
+    tc.agree_what[1] = "training data";
+    tc.n_agree = 2;
     gw_trainer_hooks h = {.ctx = &r,
                           .step = wn_step,
                           .validate = wn_validate,
@@ -634,7 +662,8 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
     char path[4200];
     snprintf(path, sizeof path, "%s/model.gwm", o->out_dir);
     gw_error serr = {0};
-    if ((st = save_model(&r, o, &tr, note_min, note_max, path, &serr))) {
+    if (gw_dist_rank(o->dist) == 0 &&
+        (st = save_model(&r, o, &tr, note_min, note_max, path, &serr))) {
         if (err) *err = serr;
         goto done;
     }

@@ -23,6 +23,7 @@
 
 #include "base/gw_base.h"
 #include "io/dataset.h"
+#include "train/dist.h"
 #include "models/wavenet.h"
 #include "models/wavenet_backprop.h"
 
@@ -50,6 +51,7 @@ typedef struct gw_wavenet_trainer_opts {
     int early_stop;        /* stop after N validations without a new best; 0 = never */
     const char *cache_dir; /* processed-audio cache; NULL = DATA/.genwave-cache */
     FILE *progress;        /* progress line stream (NULL = silent) */
+    gw_dist *dist;         /* data-parallel ranks (dist.h); NULL = this process alone */
 } gw_wavenet_trainer_opts;
 
 typedef struct gw_wavenet_trainer_result {

@@ -1,0 +1,143 @@
+#!/bin/bash
+# Data-parallel training on MPI (docs/distributed-training.md), on this
+# machine with `mpirun --oversubscribe -np 2`; skipped (77) without mpirun
+# or without MPI in this genwave.
+#  - every model kind: 2 ranks x batch B/2 == 1 rank x batch B for 20 steps,
+#    every figure of every step within 1e-4 relative, and the two ranks'
+#    weights, moments and rng bit-identical (the trainer checks it by hash
+#    at every checkpoint and says so);
+#  - a checkpoint does not depend on the number of ranks: 2 ranks to step
+#    10 then 1 rank --resume to 20 == 20 steps on 1 rank (WaveNet), and
+#    1 rank to 10 then 2 ranks to 20 (PixelCNN);
+#  - faults: kill -9 of one rank ends the job non-zero within seconds and
+#    the last checkpoint resumes; a rank that stops answering (SIGSTOP, as a
+#    host gone off the network) ends the job after --mpi-timeout; ranks given
+#    different data or presets are refused naming what differs; a batch the
+#    ranks cannot split is refused.
+set -u
+GW=$1
+. "$(dirname "$0")/../io/wavgen.inc"
+command -v mpirun >/dev/null || { echo "SKIP: mpirun not installed (openmpi-bin)"; exit 77; }
+"$GW" --version | grep -q "^MPI: not compiled" && { echo "SKIP: genwave built without MPI"; exit 77; }
+T=$(mktemp -d "${GW_TEST_TMP:-/tmp}/train_mpi.XXXXXX")
+trap '[ -n "${KEEP:-}" ] || rm -rf "$T"; kill -9 $(jobs -p) 2>/dev/null' EXIT
+# containers often forbid the cross-memory attach Open MPI's shared memory tries first
+export OMPI_MCA_btl_vader_single_copy_mechanism=none
+MPI=(mpirun --oversubscribe --allow-run-as-root)
+
+mkdir -p "$T/notes" "$T/notes2" "$T/drums" "$T/other"
+for n in 57 60 64 67; do wav "$T/notes/tone_n${n}_v90.wav" 8000 5000 /dev/urandom; done
+cp "$T/notes/"* "$T/notes2/"
+wav "$T/notes2/tone_n67_v90.wav" 8000 5000 /dev/urandom
+for i in $(seq 1 6); do
+    wav "$T/drums/kick_$i.wav" 16000 6000 /dev/urandom
+    wav "$T/drums/hat_$i.wav" 16000 6000 /dev/urandom
+done
+cp "$T/drums/"kick_[1-5].wav "$T/other/"
+wav "$T/other/kick_6.wav" 16000 6000 /dev/urandom
+
+# same A.csv B.csv WHAT: same steps and every figure within 1e-4 relative
+same() {
+    awk -F, -v what="$3" 'NR == FNR { a[FNR] = $0; n = FNR; next }
+        FNR == 1 { next }
+        { split(a[FNR], x, ","); if (x[1] != $1) { print what ": step " x[1] " vs " $1; bad = 1; exit }
+          for (i = 3; i <= NF; i++) {
+            if (x[i] == "" && $i == "") continue
+            d = x[i] - $i; d = d < 0 ? -d : d; m = x[i] < 0 ? -x[i] : x[i]
+            if (x[i] == "" || $i == "" || d > 1e-4 * m + 1e-7) {
+              print what ": step " $1 " column " i ": " x[i] " vs " $i; bad = 1; exit } } }
+        END { if (!bad && FNR != n) { print what ": " n " vs " FNR " rows"; bad = 1 } exit bad }' \
+        "$1" "$2" || fail "$(awk -F, 'NR == 1' "$1") differs"
+}
+
+# ---- 2 ranks == 1 rank, every kind ----
+kinds=("wavenet wavenet-tiny-pitch notes --val-every 10"
+    "gan specgan-tiny drums --sample-every 10"
+    "vae specvae-tiny drums --sample-every 10"
+    "pixelcnn pixelcnn-tiny drums --sample-every 10")
+for k in "${kinds[@]}"; do
+    set -- $k
+    kind=$1 preset=$2 data=$3
+    shift 3
+    run=(train "$kind" --data "$T/$data" --preset "$preset" --seed 3 --batch 4 --steps 20 "$@")
+    "$GW" "${run[@]}" --out "$T/$kind-1" >"$T/log" 2>&1 || fail "$kind on 1 rank: $(tail -2 "$T/log")"
+    "${MPI[@]}" -np 2 "$GW" "${run[@]}" --out "$T/$kind-2" >"$T/log2" 2>&1 ||
+        fail "$kind on 2 ranks: $(tail -4 "$T/log2")"
+    grep -q "data-parallel on 2 ranks" "$T/log2" || fail "$kind: no word of the 2 ranks: $(head -3 "$T/log2")"
+    grep -q "2 ranks held bit-identical weights, moments and rng at step 20" "$T/log2" ||
+        fail "$kind: ranks not shown identical: $(tail -4 "$T/log2")"
+    [ "$(grep -c "model.gwm:" "$T/log2")" = 1 ] || fail "$kind: not rank 0 alone reported: $(cat "$T/log2")"
+    [ -s "$T/$kind-2/model.gwm" ] && [ -s "$T/$kind-2/best.gwm" ] || fail "$kind: 2 ranks wrote no model"
+    same "$T/$kind-1/log.csv" "$T/$kind-2/log.csv" "$kind"
+done
+
+# ---- a checkpoint does not depend on the number of ranks ----
+w=(train wavenet --data "$T/notes" --preset wavenet-tiny-pitch --seed 3 --batch 4 --val-every 10)
+"${MPI[@]}" -np 2 "$GW" "${w[@]}" --steps 10 --out "$T/wr" >"$T/log" 2>&1 || fail "2 ranks to 10: $(tail -3 "$T/log")"
+"$GW" "${w[@]}" --steps 20 --resume --out "$T/wr" >"$T/log" 2>&1 || fail "1 rank resume: $(tail -3 "$T/log")"
+same "$T/wavenet-1/log.csv" "$T/wr/log.csv" "2 ranks then 1"
+p=(train pixelcnn --data "$T/drums" --preset pixelcnn-tiny --seed 3 --batch 4 --sample-every 10)
+"$GW" "${p[@]}" --steps 10 --out "$T/pr" >"$T/log" 2>&1 || fail "1 rank to 10: $(tail -3 "$T/log")"
+"${MPI[@]}" -np 2 "$GW" "${p[@]}" --steps 20 --resume --out "$T/pr" >"$T/log" 2>&1 ||
+    fail "2 ranks resume: $(tail -3 "$T/log")"
+same "$T/pixelcnn-1/log.csv" "$T/pr/log.csv" "1 rank then 2"
+
+# ---- faults ----
+# rank_pid RUNDIR K: the pid of rank K of the job writing RUNDIR
+rank_pid() {
+    for p in $(pgrep -f -- "--out $1"); do
+        tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$2" && echo "$p"
+    done
+}
+long=(train wavenet --data "$T/notes" --preset wavenet-tiny-pitch --seed 3 --batch 4 --val-every 50
+    --checkpoint-every 20 --steps 100000000)
+# kill -9 of rank 1 after a checkpoint: the job ends, non-zero, within 20 s
+"${MPI[@]}" -np 2 "$GW" "${long[@]}" --out "$T/k" >"$T/klog" 2>&1 &
+job=$!
+for i in $(seq 1 300); do [ -s "$T/k/checkpoint.gwm" ] && break; sleep 0.1; done
+[ -s "$T/k/checkpoint.gwm" ] || fail "no checkpoint to kill after: $(tail -3 "$T/klog")"
+victim=$(rank_pid "$T/k" 1)
+[ -n "$victim" ] || fail "rank 1 not found"
+kill -9 "$victim"
+t0=$SECONDS
+for i in $(seq 1 200); do kill -0 $job 2>/dev/null || break; sleep 0.1; done
+kill -0 $job 2>/dev/null && fail "the job still runs 20 s after rank 1 was killed"
+wait $job && fail "the job exited 0 after rank 1 was killed"
+echo "kill -9 of rank 1: the job ended in $((SECONDS - t0)) s"
+"$GW" "${long[@]/100000000/30}" --resume --out "$T/k" >"$T/log" 2>&1 ||
+    fail "the checkpoint left by the killed job does not resume: $(tail -3 "$T/log")"
+
+# a rank that stops answering: the others give up after --mpi-timeout
+"${MPI[@]}" -np 2 "$GW" "${long[@]}" --mpi-timeout 3 --out "$T/s" >"$T/slog" 2>&1 &
+job=$!
+for i in $(seq 1 300); do [ -s "$T/s/checkpoint.gwm" ] && break; sleep 0.1; done
+victim=$(rank_pid "$T/s" 1)
+[ -n "$victim" ] || fail "rank 1 not found (stop)"
+kill -STOP "$victim"
+for i in $(seq 1 300); do kill -0 $job 2>/dev/null || break; sleep 0.1; done
+kill -0 $job 2>/dev/null && { kill -9 "$victim"; fail "the job still runs 30 s after rank 1 stopped"; }
+wait $job && fail "the job exited 0 after rank 1 stopped"
+grep -q "rank 0 waited 3 s for the other ranks" "$T/slog" || fail "no watchdog message: $(tail -5 "$T/slog")"
+kill -9 "$victim" 2>/dev/null
+
+# ranks given different data, or a different preset, are refused before training
+"${MPI[@]}" -np 1 "$GW" train pixelcnn --data "$T/drums" --preset pixelcnn-tiny --batch 4 --steps 5 --out "$T/d" : \
+    -np 1 "$GW" train pixelcnn --data "$T/other" --preset pixelcnn-tiny --batch 4 --steps 5 --out "$T/d" \
+    >"$T/log" 2>&1 && fail "ranks with different data were not refused"
+grep -q "genwave: ranks disagree on the" "$T/log" || fail "no disagreement error: $(tail -5 "$T/log")"
+w2=(train wavenet --preset wavenet-tiny-pitch --batch 4 --steps 5 --out "$T/d2")
+"${MPI[@]}" -np 1 "$GW" "${w2[@]}" --data "$T/notes" : -np 1 "$GW" "${w2[@]}" --data "$T/notes2" \
+    >"$T/log" 2>&1 && fail "wavenet ranks with different data were not refused"
+grep -q "genwave: ranks disagree on the training data" "$T/log" || fail "data not named: $(tail -5 "$T/log")"
+P=$(cd "$(dirname "$0")/../.." && pwd)/presets/wavenet-tiny-pitch.json
+sed 's/"lr": [0-9.e-]*/"lr": 0.0005/' "$P" >"$T/other.json"
+cmp -s "$P" "$T/other.json" && fail "could not write a second preset"
+w3=(train wavenet --data "$T/notes" --batch 4 --steps 5 --out "$T/d3")
+"${MPI[@]}" -np 1 "$GW" "${w3[@]}" --preset "$P" : -np 1 "$GW" "${w3[@]}" --preset "$T/other.json" \
+    >"$T/log" 2>&1 && fail "ranks with different presets were not refused"
+grep -q "genwave: ranks disagree on the preset" "$T/log" || fail "preset not named: $(tail -5 "$T/log")"
+[ -e "$T/d3/checkpoint.gwm" ] && fail "a refused job wrote a checkpoint"
+# a batch the ranks cannot split
+"${MPI[@]}" -np 2 "$GW" "${w[@]}" --batch 3 --steps 2 --out "$T/b" >"$T/log" 2>&1 && fail "batch 3 on 2 ranks ran"
+grep -q "a batch of 3 does not split over 2 ranks" "$T/log" || fail "no batch error: $(tail -5 "$T/log")"
+echo "ok: MPI training exact for 4 kinds, resumable across rank counts, faults stop the job"
