@@ -61,6 +61,8 @@ uint64_t gw_rng_u64(gw_rng *rng);
 float gw_rng_uniform(gw_rng *rng);
 /* uniform integer in [0, n), unbiased; n > 0 */
 uint64_t gw_rng_below(gw_rng *rng, uint64_t n);
+/* advances the stream by n words, as n gw_rng_u64 calls would */
+void gw_rng_skip(gw_rng *rng, uint64_t n);
 /* standard normal (Box-Muller on two uniforms; no cached spare, so the stream
  * position depends only on the number of calls) */
 float gw_rng_normal(gw_rng *rng);

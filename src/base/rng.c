@@ -63,13 +63,16 @@ void gw_rng_fill_normal(gw_rng *rng, float *out, size_t n, float mean, float std
         out[i] = mean + std * gw_rng_normal(rng);
 }
 
+void gw_rng_skip(gw_rng *rng, uint64_t n) {
+    for (uint64_t i = 0; i < n; i++)
+        (void)gw_rng_u64(rng);
+}
+
 void gw_rng_fill_normal_share(gw_rng *rng, float *out, size_t n, size_t before, size_t after) {
     /* gw_rng_normal takes exactly two words per value (no cached pair) */
-    for (size_t i = 0; i < 2 * before; i++)
-        (void)gw_rng_u64(rng);
+    gw_rng_skip(rng, 2 * (uint64_t)before);
     gw_rng_fill_normal(rng, out, n, 0.0f, 1.0f);
-    for (size_t i = 0; i < 2 * after; i++)
-        (void)gw_rng_u64(rng);
+    gw_rng_skip(rng, 2 * (uint64_t)after);
 }
 
 void gw_rng_fill_uniform(gw_rng *rng, float *out, size_t n, float lo, float hi) {

@@ -21,6 +21,7 @@ static const gw_spec_key train_keys[] = {
     {.key = "beta2"},
     {"d_steps", GW_SPEC_KEY_INT, 1, 100, offsetof(gw_specgan_config, d_steps)},
     {"ema_decay", GW_SPEC_KEY_FLOAT, 0, 0.999999, offsetof(gw_specgan_config, ema_decay)},
+    {"diffaugment", GW_SPEC_KEY_INT, 0, 1, offsetof(gw_specgan_config, diffaugment)},
     {.key = "sample_every"},
 };
 enum { N_TRAIN_KEYS = sizeof train_keys / sizeof *train_keys };
@@ -166,6 +167,8 @@ void gw_specgan_free(gw_specgan *m) {
     gw_free(m->dbatch);
     gw_free(m->dlogits);
     gw_free(m->dimg);
+    free(m->aug);
+    gw_free(m->abatch);
     free(m);
 }
 
@@ -192,6 +195,12 @@ gw_status gw_specgan_train_begin(gw_specgan *m, gw_error *err) {
     m->dimg = gw_alloc(B * img * 4);
     if (!m->z || !m->dbatch || !m->dlogits || !m->dimg)
         return gw_fail(err, GW_ERR_NOMEM, "specgan: cannot allocate training buffers");
+    if (m->cfg.diffaugment) {
+        m->aug = calloc(3 * B, sizeof *m->aug);
+        m->abatch = gw_alloc(2 * B * img * 4);
+        if (!m->aug || !m->abatch)
+            return gw_fail(err, GW_ERR_NOMEM, "specgan: cannot allocate augmentation buffers");
+    }
     return GW_OK;
 }
 
@@ -261,6 +270,15 @@ void gw_specgan_sample_z(float *z, size_t n, float truncation, gw_rng *rng) {
     }
 }
 
+/* B images' DiffAugment parameters: this process's share of a batch's
+ * draws when training data-parallel (gw_specgan_set_share) */
+static void draw_aug(gw_specgan *m, gw_diffaug *p, int B, gw_rng *rng) {
+    const int H = m->cfg.d.H, W = m->cfg.d.W;
+    if (m->share_total > 0) gw_rng_skip(rng, 4 * (uint64_t)m->share_off);
+    gw_diffaug_draw(p, B, H, W, rng);
+    if (m->share_total > 0) gw_rng_skip(rng, 4 * (uint64_t)(m->share_total - m->share_off - B));
+}
+
 void gw_specgan_set_share(gw_specgan *m, int off, int total) {
     m->share_off = off, m->share_total = total;
 }
@@ -286,7 +304,16 @@ gw_status gw_specgan_d_step(gw_specgan *m, gw_specgan_stats *st, const float *re
     /* one D pass over [real; fake] keeps the matrix products twice as wide */
     memcpy(m->dbatch, real, (size_t)B * img * 4);
     memcpy(m->dbatch + (size_t)B * img, fake, (size_t)B * img * 4);
-    const float *logits = gw_downnet_forward(&m->D, m->dbatch, 2 * B, 1);
+    const float *din = m->dbatch;
+    if (m->cfg.diffaugment) { /* reals, fakes, and the next G step's fakes */
+        for (int k = 0; k < 3; k++)
+            draw_aug(m, m->aug + (size_t)k * m->B_max, B, rng);
+        gw_diffaug_forward(m->abatch, m->dbatch, m->aug, B, m->cfg.d.H, m->cfg.d.W);
+        gw_diffaug_forward(m->abatch + (size_t)B * img, m->dbatch + (size_t)B * img,
+                           m->aug + m->B_max, B, m->cfg.d.H, m->cfg.d.W);
+        din = m->abatch;
+    }
+    const float *logits = gw_downnet_forward(&m->D, din, 2 * B, 1);
     memset(m->dlogits, 0, (size_t)2 * B * 4);
     float l = gw_gan_d_loss(m->dlogits, m->dlogits + B, logits, logits + B, B, m->cfg.loss);
     if (!isfinite(l)) return gw_fail(err, GW_ERR_NUMERIC, "specgan: discriminator loss is %g", l);
@@ -302,13 +329,19 @@ gw_status gw_specgan_g_step(gw_specgan *m, gw_specgan_stats *st, gw_error *err) 
     int B = m->fake_B;
     if (!B) return gw_fail(err, GW_ERR_ARG, "specgan: G step before any D step");
     const float *fake = m->G.act[m->G.L - 1];
-    const float *logits = gw_downnet_forward(&m->D, fake, B, 1);
+    const int aug = m->cfg.diffaugment, H = m->cfg.d.H, W = m->cfg.d.W;
+    const size_t img = gw_specgan_image_size(m);
+    if (aug) gw_diffaug_forward(m->abatch, fake, m->aug + 2 * (size_t)m->B_max, B, H, W);
+    const float *logits = gw_downnet_forward(&m->D, aug ? m->abatch : fake, B, 1);
     memset(m->dlogits, 0, (size_t)B * 4);
     float l = gw_gan_g_loss(m->dlogits, logits, B, m->cfg.loss);
     if (!isfinite(l)) return gw_fail(err, GW_ERR_NUMERIC, "specgan: generator loss is %g", l);
     st->g_loss = l;
-    memset(m->dimg, 0, (size_t)B * gw_specgan_image_size(m) * 4);
-    gw_downnet_backward(&m->D, m->dimg, m->dlogits, 0);
+    /* D's input gradient; through the augmentation's transpose to the fakes */
+    float *dd = aug ? m->abatch + (size_t)B * img : m->dimg;
+    memset(dd, 0, (size_t)B * img * 4);
+    gw_downnet_backward(&m->D, dd, m->dlogits, 0);
+    if (aug) gw_diffaug_backward(m->dimg, dd, m->aug + 2 * (size_t)m->B_max, B, H, W);
     gw_params_zero_grad(m->gp);
     gw_upnet_backward(&m->G, NULL, m->dimg, 1);
     gw_status s = gw_adam_step(m->opt_g, m->cfg.lr_g, err);

@@ -30,6 +30,7 @@
 #include "models/spec_features.h"
 #include "models/spec_nets.h"
 #include "nn/gwm.h"
+#include "nn/layers.h"
 #include "nn/optim.h"
 #include "nn/params.h"
 
@@ -55,6 +56,8 @@ typedef struct gw_specgan_config {
     /* training, the GAN's own */
     int d_steps;
     float lr_g, lr_d, ema_decay;
+    int diffaugment; /* train.diffaugment: D sees real and generated images through
+                        DiffAugment "translation,cutout" (nn/layers.h); 0 = off */
 } gw_specgan_config;
 
 /* specgan-small */
@@ -85,7 +88,11 @@ typedef struct gw_specgan {
     float *dbatch;  /* (2 B_max, 1, H, W) real then fake images for D */
     float *dlogits; /* (2 B_max) */
     float *dimg;    /* (B_max, 1, H, W) gradient wrt the fakes */
-    int fake_B;     /* batch of the last G forward of a D step, 0 = none */
+    /* DiffAugment (cfg.diffaugment): parameters of the D step's reals and
+     * fakes and of the G step's fakes, and the augmented images */
+    gw_diffaug *aug; /* (3 B_max) */
+    float *abatch;   /* (2 B_max, 1, H, W) */
+    int fake_B;      /* batch of the last G forward of a D step, 0 = none */
 } gw_specgan;
 
 /* A model for batches of up to B_max images. rng != NULL initialises the

@@ -31,17 +31,17 @@ void gw_dense_forward(float *out,       // (N, OC)
                       const float *w,   // (OC, C)
                       const float *b,   // (OC) or NULL for no bias
                       int N, int C, int OC);
-void gw_dense_backward(float *dinp,      // (N, C) or NULL
-                       float *dw,        // (OC, C) or NULL
-                       float *db,        // (OC) or NULL
+void gw_dense_backward(float *dinp,       // (N, C) or NULL
+                       float *dw,         // (OC, C) or NULL
+                       float *db,         // (OC) or NULL
                        const float *dout, // (N, OC)
                        const float *inp,  // (N, C)
                        const float *w,    // (OC, C)
                        int N, int C, int OC);
 void gw_dense_forward_naive(float *out, const float *inp, const float *w, const float *b, int N,
                             int C, int OC);
-void gw_dense_backward_naive(float *dinp, float *dw, float *db, const float *dout,
-                             const float *inp, const float *w, int N, int C, int OC);
+void gw_dense_backward_naive(float *dinp, float *dw, float *db, const float *dout, const float *inp,
+                             const float *w, int N, int C, int OC);
 
 /* ---- conv1d: dilated, optionally causal, any kernel size K ----------------
  * Channels-last. The input is padded on the left with pad_left zeros (none
@@ -57,8 +57,8 @@ void gw_dense_backward_naive(float *dinp, float *dw, float *db, const float *dou
 int gw_conv1d_out_len(int T_in, int K, int dilation, int pad_left);
 /* GW_ERR_ARG naming `what` when the settings give no output or are invalid;
  * writes T_out */
-gw_status gw_conv1d_check(int *T_out, int T_in, int K, int dilation, int pad_left,
-                          const char *what, gw_error *err);
+gw_status gw_conv1d_check(int *T_out, int T_in, int K, int dilation, int pad_left, const char *what,
+                          gw_error *err);
 void gw_conv1d_forward(float *out,       // (B, T_out, C_out)
                        const float *inp, // (B, T_in, C_in)
                        const float *w,   // (C_out, K, C_in)
@@ -70,8 +70,7 @@ void gw_conv1d_backward(float *dinp,       // (B, T_in, C_in) or NULL
                         const float *dout, // (B, T_out, C_out)
                         const float *inp,  // (B, T_in, C_in)
                         const float *w,    // (C_out, K, C_in)
-                        int B, int T_in, int C_in, int C_out, int K, int dilation,
-                        int pad_left);
+                        int B, int T_in, int C_in, int C_out, int K, int dilation, int pad_left);
 void gw_conv1d_forward_naive(float *out, const float *inp, const float *w, const float *b, int B,
                              int T_in, int C_in, int C_out, int K, int dilation, int pad_left);
 void gw_conv1d_backward_naive(float *dinp, float *dw, float *db, const float *dout,
@@ -82,13 +81,13 @@ void gw_conv1d_backward_naive(float *dinp, float *dw, float *db, const float *do
  * out[n, :] = table[idx[n], :]; backward scatter-adds dout rows into dtable.
  * GW_ERR_ARG (naming the position and value) if an index is outside [0, V);
  * nothing is written past the checked prefix in that case. */
-gw_status gw_embedding_forward(float *out,           // (N, C)
-                               const float *table,   // (V, C)
-                               const int32_t *idx,   // (N)
+gw_status gw_embedding_forward(float *out,         // (N, C)
+                               const float *table, // (V, C)
+                               const int32_t *idx, // (N)
                                int N, int V, int C, gw_error *err);
-gw_status gw_embedding_backward(float *dtable,        // (V, C)
-                                const float *dout,    // (N, C)
-                                const int32_t *idx,   // (N)
+gw_status gw_embedding_backward(float *dtable,      // (V, C)
+                                const float *dout,  // (N, C)
+                                const int32_t *idx, // (N)
                                 int N, int V, int C, gw_error *err);
 
 /* ---- activations -------------------------------------------------------------
@@ -153,9 +152,9 @@ gw_status gw_loss_softmax_xent(float *loss,
  * in the stable form max(x, 0) - x t + log1p(exp(-|x|)):
  *   dlogits += (sigmoid(x) - t) / n                                        */
 gw_status gw_loss_bce_logits(float *loss,
-                             float *dlogits,         // (n) or NULL
-                             const float *logits,    // (n)
-                             const float *targets,   // (n), each in [0, 1]
+                             float *dlogits,       // (n) or NULL
+                             const float *logits,  // (n)
+                             const float *targets, // (n), each in [0, 1]
                              size_t n, const char *what, gw_error *err);
 
 /* squared error summed over the D values of each example, mean over N (the
@@ -172,10 +171,10 @@ gw_status gw_loss_sq_error(float *loss,
  *   loss = 1/N sum_n sum_d -0.5 (1 + logvar - mu^2 - exp(logvar))
  *   dmu += mu / N;  dlogvar += 0.5 (exp(logvar) - 1) / N                   */
 gw_status gw_loss_gauss_kl(float *loss,
-                           float *dmu,           // (N, D) or NULL
-                           float *dlogvar,       // (N, D) or NULL
-                           const float *mu,      // (N, D)
-                           const float *logvar,  // (N, D)
+                           float *dmu,          // (N, D) or NULL
+                           float *dlogvar,      // (N, D) or NULL
+                           const float *mu,     // (N, D)
+                           const float *logvar, // (N, D)
                            int N, int D, const char *what, gw_error *err);
 
 /* reparameterised sample z = mu + exp(0.5 logvar) * eps, eps ~ N(0, 1)
@@ -192,6 +191,29 @@ void gw_reparam_backward(float *dmu,          // (n) or NULL
                          const float *logvar, // (n)
                          const float *eps,    // (n)
                          size_t n);
+
+/* ---- DiffAugment: "translation,cutout" (Zhao et al. 2020) ----------------
+ * Differentiable augmentation of a GAN discriminator's input, applied to
+ * real and generated images alike, so D sees more varied data on a small
+ * folder without the augmentation leaking into G's samples. Per image
+ * (H, W): translation by (dy, dx), |dy| <= H/8, |dx| <= W/8, zero-filled;
+ * then a zeroed H/2 x W/2 rectangle centred at (cy, cx) (clipped at the
+ * edges). On normalised log-mel images zero is each band's mean level.
+ * Both are linear, so the backward is the transpose: dinp = T^T C dout. */
+typedef struct gw_diffaug {
+    int dy, dx, cy, cx;
+} gw_diffaug;
+/* n images' parameters, exactly 4 words of rng each (so a data-parallel
+ * rank can skip the others' draws: gw_rng_skip) */
+void gw_diffaug_draw(gw_diffaug *p, int n, int H, int W, gw_rng *rng);
+void gw_diffaug_forward(float *out,          // (B, H, W)
+                        const float *inp,    // (B, H, W)
+                        const gw_diffaug *p, // (B)
+                        int B, int H, int W);
+void gw_diffaug_backward(float *dinp,         // (B, H, W), overwritten
+                         const float *dout,   // (B, H, W)
+                         const gw_diffaug *p, // (B)
+                         int B, int H, int W);
 
 /* discretised mixture of logistics (PixelCNN++, Salimans et al. 2017,
  * sec. 2.1; the 16-bit audio output of Parallel WaveNet, van den Oord et al.

@@ -647,6 +647,13 @@ static gw_status train(const gw_trainer_config *cfg, const gw_trainer_hooks *hoo
                        res->checkpoint_path);
     }
     if (cfg->progress && cfg->intro) fputs(cfg->intro, cfg->progress);
+    if (cfg->progress && cfg->n_groups) {
+        size_t n = 0;
+        for (int g = 0; g < cfg->n_groups; g++)
+            n += cfg->groups[g].params->numel;
+        fprintf(cfg->progress, "training %zu parameters in %d group%s\n", n, cfg->n_groups,
+                cfg->n_groups == 1 ? "" : "s");
+    }
     if (cfg->progress && gw_dist_size(cfg->dist) > 1)
         fprintf(cfg->progress,
                 "data-parallel on %d ranks (MPI): each computes 1/%d of every batch; rank 0 "

@@ -7,6 +7,7 @@
 #include "io/json.h"
 #include "models/wavenet_file.h"
 #include "nn/optim.h"
+#include "train/augment.h"
 #include "train/trainer.h"
 
 #include <errno.h>
@@ -27,8 +28,8 @@ static void clip_cond(float *cond, const gw_wavenet_config *cfg, const gw_clip *
 }
 
 void gw_wavenet_draw_windows(uint8_t *window, float *cond, const gw_dataset *ds, const size_t *pool,
-                             size_t n_pool, const gw_wavenet_config *cfg, int B, int W, gw_rng *rng,
-                             float *scratch) {
+                             size_t n_pool, const gw_wavenet_config *cfg, int B, int W,
+                             float gain_db, gw_rng *rng, float *scratch) {
     size_t clip[64];
     const int rf = gw_wavenet_receptive_field(cfg);
     for (int b0 = 0; b0 < B; b0 += 64) {
@@ -38,13 +39,14 @@ void gw_wavenet_draw_windows(uint8_t *window, float *cond, const gw_dataset *ds,
         for (int b = 0; cond && cfg->cond_dim > 0 && b < nb; b++)
             clip_cond(cond + (size_t)(b0 + b) * cfg->cond_dim, cfg, &ds->clips[clip[b]]);
     }
+    if (gain_db > 0) gw_augment_gain(scratch, B, (size_t)W, gain_db, rng);
     for (size_t i = 0; i < (size_t)B * W; i++)
         window[i] = gw_mulaw_encode(scratch[i]);
 }
 
 void gw_wavenet_draw_windows_bands(float *window, float *cond, const gw_dataset *const *bands,
                                    const size_t *pool, size_t n_pool, const gw_wavenet_config *cfg,
-                                   int B, int W, gw_rng *rng, float *scratch) {
+                                   int B, int W, float gain_db, gw_rng *rng, float *scratch) {
     const int NB = cfg->bands, rf = gw_wavenet_receptive_field(cfg);
     size_t clip[64];
     gw_rng start = *rng, r = start;
@@ -61,6 +63,7 @@ void gw_wavenet_draw_windows_bands(float *window, float *cond, const gw_dataset 
             window[i * NB + k] = scratch[i];
     }
     *rng = r;
+    if (gain_db > 0) gw_augment_gain(window, B, (size_t)W * NB, gain_db, rng);
 }
 
 gw_status gw_wavenet_band_data_create(gw_wavenet_band_data **out, const gw_dataset *ds, int bands,
@@ -172,13 +175,16 @@ void gw_wavenet_band_data_free(gw_wavenet_band_data *bd) {
 /* ---- the run ------------------------------------------------------------------ */
 
 /* training settings from the preset's "train" object; CLI values win */
-enum { MAX_LR_DECAYS = 16 };
+enum { MAX_LR_DECAYS = 16, MAX_SHIFTS = 8 };
 
 typedef struct train_settings {
     long steps;
     int batch, targets, val_every, checkpoint_every;
     double lr, clip_norm, input_noise;
     int lr_decay_steps[MAX_LR_DECAYS], n_lr_decays; /* ascending */
+    /* small folders (augment.h, docs/training-your-own-sounds.md) */
+    int pitch_shift[MAX_SHIFTS], n_pitch_shifts; /* semitones */
+    double gain_db, weight_decay;
     double lr_decay_factor;
 } train_settings;
 
@@ -190,12 +196,15 @@ static gw_status read_train_settings(train_settings *s, const char *path, gw_err
                                        "targets",        "lr",
                                        "val_every",      "checkpoint_every",
                                        "clip_norm",      "input_noise",
-                                       "lr_decay_steps", "lr_decay_factor"};
+                                       "lr_decay_steps", "lr_decay_factor",
+                                       "pitch_shift",    "gain_db",
+                                       "weight_decay"};
     int steps = 2000;
     const cJSON *tr = gw_json_find(root, "train");
     if (tr && !cJSON_IsObject(tr))
         st = gw_fail(err, GW_ERR_FORMAT, "%s: key 'train' must be an object", path);
-    if (!st && tr) st = gw_json_check_keys(root, "train", keys, 10, path, err);
+    if (!st && tr)
+        st = gw_json_check_keys(root, "train", keys, (int)(sizeof keys / sizeof *keys), path, err);
     if (!st) st = gw_json_int(&steps, root, "train.steps", 1, 1000000000, 1, 2000, path, err);
     if (!st) st = gw_json_int(&s->batch, root, "train.batch", 1, 4096, 1, 4, path, err);
     if (!st) st = gw_json_int(&s->targets, root, "train.targets", 1, 1 << 20, 1, 4096, path, err);
@@ -218,6 +227,16 @@ static gw_status read_train_settings(train_settings *s, const char *path, gw_err
     if (!st)
         st = gw_json_num(&s->lr_decay_factor, root, "train.lr_decay_factor", 1e-6, 1.0, 1, 0.25,
                          path, err);
+    s->n_pitch_shifts = 0;
+    if (!st && gw_json_find(root, "train.pitch_shift"))
+        st = gw_json_int_array(s->pitch_shift, &s->n_pitch_shifts, MAX_SHIFTS, root,
+                               "train.pitch_shift", -12, 12, path, err);
+    for (int i = 0; !st && i < s->n_pitch_shifts; i++)
+        if (!s->pitch_shift[i])
+            st = gw_fail(err, GW_ERR_FORMAT, "%s: train.pitch_shift lists 0 (no shift)", path);
+    if (!st) st = gw_json_num(&s->gain_db, root, "train.gain_db", 0, 24, 1, 0.0, path, err);
+    if (!st)
+        st = gw_json_num(&s->weight_decay, root, "train.weight_decay", 0, 1, 1, 0.0, path, err);
     s->steps = steps;
     cJSON_Delete(root);
     return st;
@@ -264,10 +283,11 @@ static gw_status wn_step(void *ctx, uint64_t step, gw_rng *rng, double *fig, gw_
     const gw_wavenet_config *c = &r->m->cfg;
     if (r->bands)
         gw_wavenet_draw_windows_bands(r->bwindow, c->cond_dim ? r->cond : NULL, r->bands->ptr,
-                                      r->train_pool, r->n_train, c, r->B, r->W, rng, r->scratch);
+                                      r->train_pool, r->n_train, c, r->B, r->W,
+                                      (float)r->ts->gain_db, rng, r->scratch);
     else
         gw_wavenet_draw_windows(r->window, c->cond_dim ? r->cond : NULL, r->ds, r->train_pool,
-                                r->n_train, c, r->B, r->W, rng, r->scratch);
+                                r->n_train, c, r->B, r->W, (float)r->ts->gain_db, rng, r->scratch);
     if (r->melfx) windows_mel(r, r->mel, r->scratch);
     /* drawn only when on, so runs without it keep their random stream */
     if (r->ts->input_noise > 0)
@@ -416,6 +436,18 @@ static gw_status save_model(const wn_run *r, const gw_wavenet_trainer_opts *o,
         else
             st = gw_gwm_writer_metaf(w, err, "train.lr", "%g", (float)r->ts->lr);
     }
+    if (!st && (r->ts->n_pitch_shifts || r->ts->gain_db > 0 || r->ts->weight_decay > 0)) {
+        char aug[160] = "pitch shift";
+        size_t used = strlen(aug);
+        for (int i = 0; i < r->ts->n_pitch_shifts && used < sizeof aug; i++)
+            used += (size_t)snprintf(aug + used, sizeof aug - used, " %+d", r->ts->pitch_shift[i]);
+        if (!r->ts->n_pitch_shifts)
+            used += (size_t)snprintf(aug + used, sizeof aug - used, " none");
+        if (used < sizeof aug)
+            snprintf(aug + used, sizeof aug - used, "; gain +-%g dB; weight decay %g",
+                     r->ts->gain_db, r->ts->weight_decay);
+        st = gw_gwm_writer_meta(w, "train.augment", aug, err);
+    }
     if (!st)
         st = gw_gwm_writer_metaf(w, err, "train.files", "%zu training, %zu validation",
                                  r->ds->report->n_train_files, r->ds->report->n_val_files);
@@ -504,8 +536,23 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
     gw_rng vrng;
     if ((st = gw_dataset_load(&r.ds, o->data_dir, &dopts, err))) goto done;
     if ((st = check_labels(r.ds, &cfg, o->data_dir, &note_min, &note_max, err))) goto done;
+    size_t shifted = 0;
+    if (ts.n_pitch_shifts &&
+        (st = gw_augment_pitch_shift(r.ds, ts.pitch_shift, ts.n_pitch_shifts, &shifted, err)))
+        goto done;
     FILE *im = open_memstream(&intro, &intro_n);
-    if (im) gw_dataset_report_brief(r.ds->report, im, "train wavenet"), fclose(im);
+    if (im) {
+        gw_dataset_report_brief(r.ds->report, im, "train wavenet");
+        if (shifted) {
+            fprintf(im, "augmented: %zu pitch-shifted copies of the training clips (", shifted);
+            for (int k = 0; k < ts.n_pitch_shifts; k++)
+                fprintf(im, "%s%+d", k ? " " : "", ts.pitch_shift[k]);
+            fprintf(im, " semitones)\n");
+        }
+        if (ts.gain_db > 0)
+            fprintf(im, "augmented: random gain of +-%g dB per window\n", ts.gain_db);
+        fclose(im);
+    }
     /* a model of the pre-emphasised signal (wavenet.h, preemphasis): each
      * clip filtered once, from its own start (what comes before is silence) */
     if (cfg.preemphasis > 0)
@@ -545,6 +592,8 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
     gw_adam_config ac = gw_adam_defaults();
     ac.lr = (float)ts.lr;
     ac.clip_norm = (float)ts.clip_norm;
+    if (ts.weight_decay > 0) /* AdamW: decoupled, weights only (nn/optim.h) */
+        ac.weight_decay = (float)ts.weight_decay, ac.decoupled = 1;
     if ((st = gw_adam_create(&r.adam, r.m->params, &ac, err))) goto done;
     r.B = ts.batch, r.W = gw_wavenet_train_window_len(r.arena);
     r.ts = &ts;
@@ -589,13 +638,13 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
         if (r.bands) {
             gw_wavenet_draw_windows_bands(r.val_bwindow + (size_t)v * bw * cfg.bands,
                                           cfg.cond_dim ? r.val_cond + (size_t)v * r.B * cg : NULL,
-                                          r.bands->ptr, r.val_pool, r.n_val, &cfg, r.B, r.W, &vrng,
-                                          r.scratch);
+                                          r.bands->ptr, r.val_pool, r.n_val, &cfg, r.B, r.W, 0.0f,
+                                          &vrng, r.scratch);
             continue;
         }
         gw_wavenet_draw_windows(r.val_window + (size_t)v * bw,
                                 cfg.cond_dim ? r.val_cond + (size_t)v * r.B * cg : NULL, r.ds,
-                                r.val_pool, r.n_val, &cfg, r.B, r.W, &vrng, r.scratch);
+                                r.val_pool, r.n_val, &cfg, r.B, r.W, 0.0f, &vrng, r.scratch);
         if (r.melfx)
             windows_mel(&r, r.val_mel + (size_t)v * r.B * (r.W - 1) * cfg.n_mels, r.scratch);
     }
@@ -639,8 +688,9 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
     tc.dist = o->dist;
     /* every rank must train the same model on the same data (dist.h) */
     char settings[256];
-    snprintf(settings, sizeof settings, "%ld %d %d %.17g %.17g %.17g %d %.17g", ts.steps, ts.batch,
-             ts.targets, ts.lr, ts.clip_norm, ts.input_noise, ts.n_lr_decays, ts.lr_decay_factor);
+    snprintf(settings, sizeof settings, "%ld %d %d %.17g %.17g %.17g %d %.17g %d %.17g %.17g",
+             ts.steps, ts.batch, ts.targets, ts.lr, ts.clip_norm, ts.input_noise, ts.n_lr_decays,
+             ts.lr_decay_factor, ts.n_pitch_shifts, ts.gain_db, ts.weight_decay);
     char *cfg_json = gw_wavenet_config_to_json(&cfg);
     tc.agree[0] = gw_hash64(gw_hash64(GW_HASH_INIT, settings, strlen(settings)), cfg_json,
                             cfg_json ? strlen(cfg_json) : 0);

@@ -75,11 +75,13 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
 
 /* B random training windows as mu-law classes plus each item's conditioning,
  * from the clips in pool (see the top of this file). cond may be NULL when
- * the model has none. Unlabelled clips get note 60, velocity 100. */
+ * the model has none. Unlabelled clips get note 60, velocity 100. With
+ * gain_db > 0 each window is scaled by a random gain (augment.h), drawn
+ * from rng after the windows. */
 void gw_wavenet_draw_windows(uint8_t *window, // (B, W)
                              float *cond,     // (B, C_g) or NULL
                              const gw_dataset *ds, const size_t *pool, size_t n_pool,
-                             const gw_wavenet_config *cfg, int B, int W, gw_rng *rng,
+                             const gw_wavenet_config *cfg, int B, int W, float gain_db, gw_rng *rng,
                              float *scratch); // (B, W) floats
 
 /* A logistic-output model's data (wavenet.h): every clip split by the PQMF
@@ -112,6 +114,7 @@ void gw_wavenet_draw_windows_bands(float *window, // (B, W, bands)
                                    float *cond,   // (B, C_g) or NULL
                                    const gw_dataset *const *bands, const size_t *pool,
                                    size_t n_pool, const gw_wavenet_config *cfg, int B, int W,
-                                   gw_rng *rng, float *scratch); // (B, W) floats
+                                   float gain_db, gw_rng *rng,
+                                   float *scratch); // (B, W) floats
 
 #endif
