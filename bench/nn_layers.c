@@ -2,15 +2,22 @@
  * shapes of reference-models.md (batch 4, one receptive field of context +
  * 4096 targets per item, "valid" dilated convs, kernel 2).
  *
+ * These layers do not train the WaveNet: the fused pass of
+ * models/wavenet_backprop.c does (bench_wavenet_train times it). They are
+ * its readable twin - tests/models/test_wavenet_twin.c composes a whole
+ * training step from them and checks the fused pass's loss and gradients
+ * against it - and this bench shows what the same arithmetic costs layer by
+ * layer, unfused.
+ *
  *   OPENBLAS_NUM_THREADS=1 bench_nn_layers [small|medium] [reps=5]
  *
  * Per kernel group, summed over all layers of one step, the median over
  * reps of forward and of backward (every gradient computed), and GFLOP/s
  * counting 2 FLOP per multiply-add (backward = 2 forwards). The groups
  * together are the arithmetic of one training step without the optimiser
- * and the residual adds, so their sum bounds the step time from below;
- * PyTorch runs the whole step in 522 ms (small) / 2302 ms (medium) on one
- * thread (shared/peers/README.md). */
+ * and the residual adds, so their sum bounds the time of a step made of
+ * these layers from below; PyTorch runs the whole step in 522 ms (small) /
+ * 2302 ms (medium) on one thread (shared/peers/README.md). */
 #include "nn/layers.h"
 #include "bench_util.h"
 

@@ -76,4 +76,11 @@ static inline void gw_test_tmpdir(char *out, size_t cap, const char *name) {
     }
 }
 
+/* the path of presets/NAME.json in the source tree ($GW_SOURCE_DIR, set by
+ * ctest; "." when run by hand from the repository) */
+static inline void gw_test_preset_path(char *out, size_t cap, const char *name) {
+    const char *src = getenv("GW_SOURCE_DIR");
+    snprintf(out, cap, "%s/presets/%s.json", src && *src ? src : ".", name);
+}
+
 #endif

@@ -2,6 +2,8 @@
 #include "cli/train_args.h"
 
 #include "cli/args.h"
+#include "io/dataset.h"
+#include "train/trainer.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +62,7 @@ void gw_cli_train_usage(FILE *f, const char *kind) {
             "                   ~/.cache/genwave/datasets/..., never inside --data)\n"
             "  --early-stop N   stop after N validations without a better held-out figure\n"
             "                   (RUNDIR/best.gwm always holds the best model; model.gwm the last)\n"
+            "  --preset auto    choose by the folder's size (docs/training-your-own-sounds.md)\n"
             "  --mpi-timeout S  under mpirun: stop the job when a rank waits S seconds for the\n"
             "                   others (default 600; 0 = never). mpirun -np N genwave train ...\n"
             "                   trains on N processes (docs/distributed-training.md)\n",
@@ -91,6 +94,21 @@ int gw_cli_train_args(gw_cli_train_run *r, int argc, char **argv, gw_cli_train_o
         return 2;
     }
     gw_error err = {0};
+    if (!strcmp(r->preset, "auto")) { /* chosen by the folder's size (trainer.h) */
+        gw_dataset_opts o;
+        gw_dataset_opts_default(&o);
+        gw_dataset_report *rep = NULL;
+        char why[512];
+        if (gw_dataset_scan(&rep, r->data_dir, &o, &err) ||
+            gw_train_auto_preset(r->auto_name, sizeof r->auto_name, why, sizeof why, kind, rep,
+                                 &err)) {
+            gw_dataset_report_free(rep);
+            return gw_cli_error(&err);
+        }
+        gw_dataset_report_free(rep);
+        if (!gw_dist_rank(r->dist)) fprintf(stderr, "%s\n", why);
+        r->preset = r->auto_name;
+    }
     if (gw_cli_find_preset(r->preset_buf, sizeof r->preset_buf, r->preset, &err))
         return gw_cli_error(&err);
     r->preset = r->preset_buf;

@@ -34,6 +34,7 @@ typedef struct gw_cli_train_run {
     char cache_buf[4200];
     char preset_buf[4200]; /* where a --preset NAME was found (gw_cli_find_preset) */
     double mpi_timeout;    /* --mpi-timeout S (read by gw_cli_train_dist_start) */
+    char auto_name[64];    /* the preset --preset auto chose */
     gw_dist *dist;         /* the ranks of an mpirun job, or NULL (set before parsing) */
 } gw_cli_train_run;
 

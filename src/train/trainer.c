@@ -795,3 +795,33 @@ uint64_t gw_train_hash_file(const char *path) {
     fclose(f);
     return h;
 }
+
+gw_status gw_train_auto_preset(char *name, size_t cap, char *why, size_t why_cap, const char *kind,
+                               const gw_dataset_report *r, gw_error *err) {
+    const double minutes = r->usable_seconds / 60.0;
+    const char *pick, *because;
+    if (!strcmp(kind, "wavenet")) {
+        if (2 * r->n_labelled < r->n_ok)
+            pick = "wavenet-small", because = "mostly without note labels: an unconditioned model";
+        else if (minutes < 30)
+            pick = "wavenet-small-data", because = "under 30 minutes: a small folder";
+        else
+            pick = "wavenet-default-harmonic", because = "30 minutes or more";
+    } else if (!strcmp(kind, "gan")) {
+        if (r->n_ok < 500)
+            pick = "specgan-small-data", because = "under 500 files: a small folder";
+        else
+            pick = "specgan-small", because = "500 files or more";
+    } else if (!strcmp(kind, "vae")) {
+        pick = "specvae-small", because = "any size";
+    } else if (!strcmp(kind, "pixelcnn")) {
+        pick = "pixelcnn-small", because = "any size";
+    } else {
+        return gw_fail(err, GW_ERR_ARG, "--preset auto: unknown model kind '%s'", kind);
+    }
+    snprintf(name, cap, "%s", pick);
+    if (why)
+        snprintf(why, why_cap, "--preset auto: %s (%zu usable files, %zu with notes, %.1f min; %s)",
+                 pick, r->n_ok, r->n_labelled, minutes, because);
+    return GW_OK;
+}

@@ -39,6 +39,7 @@
 #define GW_TRAIN_TRAINER_H
 
 #include "base/gw_base.h"
+#include "io/dataset.h"
 #include "nn/gwm.h"
 #include "nn/optim.h"
 #include "nn/params.h"
@@ -203,6 +204,20 @@ gw_status gw_train_find_preset_in(char *path, size_t cap, const char *name_or_fi
 /* the same with no folders: a preset FILE only, checked - what the trainers
  * take (the program resolves a NAME before they run) */
 gw_status gw_train_find_preset(char *path, size_t cap, const char *file, gw_error *err);
+
+/* `--preset auto` (docs/training-your-own-sounds.md, "Small folders"): the
+ * preset NAME for training `kind` (wavenet, gan, vae, pixelcnn) on the
+ * folder that report describes (gw_dataset_scan), chosen by its size:
+ *   wavenet: pitch-labelled files, under 30 minutes usable: wavenet-small-data
+ *            (pitch-shift augmentation); 30 minutes or more:
+ *            wavenet-default-harmonic; mostly unlabelled: wavenet-small;
+ *   gan:     under 500 usable files: specgan-small-data (DiffAugment);
+ *            else specgan-small;
+ *   vae:     specvae-small; pixelcnn: pixelcnn-small.
+ * why (may be NULL) gets a line saying what was seen. GW_ERR_ARG for an
+ * unknown kind. */
+gw_status gw_train_auto_preset(char *name, size_t cap, char *why, size_t why_cap, const char *kind,
+                               const gw_dataset_report *report, gw_error *err);
 
 /* FNV-1a 64 of a file's bytes (a preset's, for the ranks' agreement);
  * GW_HASH_INIT-based, 0 when it cannot be read */

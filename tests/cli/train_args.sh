@@ -96,4 +96,22 @@ for kind in wavenet gan vae pixelcnn; do
     [ -f "$T/run/checkpoint.gwm" ] || fail "train $kind wrote no checkpoint"
     rm -rf "$T/run"
 done
+# --preset auto picks by the folder (trainer.h): a small labelled folder
+# gets the small-data WaveNet, an unlabelled one the unconditioned one, a
+# small folder of hits the small-data GAN; it says so, and trains with it
+auto() { # KIND DATA WANT
+    "$GW" train "$1" --data "$2" --preset auto --out "$T/auto" --steps 1 --batch 2 >"$T/out" 2>"$T/err" ||
+        fail "--preset auto, $1 on $2: $(tail -2 "$T/err")"
+    grep -q -e "^--preset auto: $3 (" "$T/err" || fail "--preset auto did not pick $3: $(head -2 "$T/err")"
+    "$GW" info "$T/auto/model.gwm" | grep -q "$3" || fail "--preset auto: the model is not $3"
+    rm -rf "$T/auto"
+}
+mkdir -p "$T/unlabelled"
+for i in 1 2 3; do wav "$T/unlabelled/u$i.wav" 16000 20000 /dev/urandom; done
+auto wavenet "$T/notes" wavenet-small-data
+auto wavenet "$T/unlabelled" wavenet-small
+auto gan "$T/clips" specgan-small-data
+"$GW" train vae --data "$T/nowhere" --preset auto --out "$T/auto" --steps 1 2>"$T/err" &&
+    fail "--preset auto on a missing folder ran"
+[ "$(wc -l <"$T/err")" = 1 ] && grep -q "nowhere" "$T/err" || fail "--preset auto, missing folder: $(cat "$T/err")"
 echo "train_args.sh: ok"

@@ -509,9 +509,8 @@ static void test_input_noise(void **state) {
 
 /* the peers' count for the reference training step (4.35 G for small) */
 static void test_forward_macs_of_spec(void **state) {
-    const char *src = getenv("GW_SOURCE_DIR");
     char path[4096];
-    snprintf(path, sizeof path, "%s/presets/wavenet-small.json", src ? src : ".");
+    gw_test_preset_path(path, sizeof path, "wavenet-small");
     gw_wavenet_config cfg;
     gw_error err = {0};
     if (gw_wavenet_config_load(&cfg, path, &err)) fail_msg("%s", err.msg);

@@ -11,7 +11,8 @@
 #    1 rank to 10 then 2 ranks to 20 (PixelCNN);
 #  - faults: kill -9 of one rank ends the job non-zero within seconds and
 #    the last checkpoint resumes; a rank that stops answering (SIGSTOP, as a
-#    host gone off the network) ends the job after --mpi-timeout; ranks given
+#    host gone off the network) ends the job after --mpi-timeout; Ctrl-C
+#    checkpoints every rank at the same step and stops; ranks given
 #    different data or presets are refused naming what differs; a batch the
 #    ranks cannot split is refused.
 set -u
@@ -106,6 +107,17 @@ wait $job && fail "the job exited 0 after rank 1 was killed"
 echo "kill -9 of rank 1: the job ended in $((SECONDS - t0)) s"
 "$GW" "${long[@]/100000000/30}" --resume --out "$T/k" >"$T/log" 2>&1 ||
     fail "the checkpoint left by the killed job does not resume: $(tail -3 "$T/log")"
+
+# Ctrl-C on mpirun (it passes the signal on): rank 0 decides, every rank
+# stops after the same step, the checkpoint is written and says so
+"${MPI[@]}" -np 2 "$GW" "${long[@]}" --out "$T/i" >"$T/ilog" 2>&1 &
+job=$!
+for i in $(seq 1 300); do [ -s "$T/i/checkpoint.gwm" ] && break; sleep 0.1; done
+kill -INT $job
+for i in $(seq 1 200); do kill -0 $job 2>/dev/null || break; sleep 0.1; done
+kill -0 $job 2>/dev/null && fail "the job still runs 20 s after Ctrl-C"
+grep -q "interrupted; --resume continues" "$T/ilog" || fail "Ctrl-C: no interruption line: $(tail -4 "$T/ilog")"
+grep -q "2 ranks held bit-identical" "$T/ilog" || fail "Ctrl-C: no final checkpoint: $(tail -4 "$T/ilog")"
 
 # a rank that stops answering: the others give up after --mpi-timeout
 "${MPI[@]}" -np 2 "$GW" "${long[@]}" --mpi-timeout 3 --out "$T/s" >"$T/slog" 2>&1 &
