@@ -966,7 +966,8 @@ void gw_dataset_batch(float *out, int *notes, int *velocities, const gw_dataset 
 
 void gw_dataset_random_windows(float *out, size_t *clip_idx, const gw_dataset *ds,
                                const size_t *pool, size_t n_pool, size_t batch, size_t len,
-                               size_t left_context, gw_rng *rng) {
+                               size_t left_context, double onset_share, size_t onset_span,
+                               gw_rng *rng) {
     uint64_t total = 0;
     for (size_t i = 0; i < n_pool; i++)
         total += ds->clips[pool[i]].n;
@@ -990,6 +991,8 @@ void gw_dataset_random_windows(float *out, size_t *clip_idx, const gw_dataset *d
         int64_t lo = -(int64_t)left_context;
         int64_t hi = (int64_t)c->n - (int64_t)len;
         if (hi < 0) hi = 0;
+        if (onset_share > 0 && gw_rng_uniform(rng) < onset_share && lo + (int64_t)onset_span < hi)
+            hi = lo + (int64_t)onset_span;
         int64_t start = lo + (int64_t)gw_rng_below(rng, (uint64_t)(hi - lo + 1));
         for (size_t t = 0; t < len; t++) {
             int64_t s = start + (int64_t)t;

@@ -165,10 +165,16 @@ void gw_dataset_batch(float *out, int *notes, int *velocities, const gw_dataset 
  * probability proportional to its length, then a start uniformly in
  * [-left_context, n - len] (samples before the clip start read as zeros, so a
  * model also learns to start from silence; a clip shorter than len is right
- * padded with zeros). clip_idx (may be NULL) receives the chosen clips. */
+ * padded with zeros). clip_idx (may be NULL) receives the chosen clips.
+ * Onset windows: with probability onset_share (> 0; drawn only then, so
+ * the stream is unchanged without) the start is drawn in [-left_context,
+ * -left_context + onset_span] instead: the clip's first samples, a note
+ * leaving silence, fall among the window's first predicted samples. A
+ * uniform start makes that one window in (n - len + left_context). */
 void gw_dataset_random_windows(float *out, size_t *clip_idx, const gw_dataset *ds,
                                const size_t *pool, size_t n_pool, size_t batch, size_t len,
-                               size_t left_context, gw_rng *rng); // out (batch, len)
+                               size_t left_context, double onset_share, size_t onset_span,
+                               gw_rng *rng); // out (batch, len)
 
 /* ---- helpers, public for tests and for other feature caches ---- */
 /* filename label tokens; returns 1 when a note was found */

@@ -29,25 +29,31 @@ static void clip_cond(float *cond, const gw_wavenet_config *cfg, const gw_clip *
 
 void gw_wavenet_draw_windows(uint8_t *window, float *cond, const gw_dataset *ds, const size_t *pool,
                              size_t n_pool, const gw_wavenet_config *cfg, int B, int W,
-                             float gain_db, gw_rng *rng, float *scratch) {
+                             const gw_wavenet_draw_opts *opts, gw_rng *rng, float *scratch) {
     size_t clip[64];
     const int rf = gw_wavenet_receptive_field(cfg);
+    const gw_wavenet_draw_opts none = {0};
+    if (!opts) opts = &none;
     for (int b0 = 0; b0 < B; b0 += 64) {
         int nb = B - b0 < 64 ? B - b0 : 64;
         gw_dataset_random_windows(scratch + (size_t)b0 * W, clip, ds, pool, n_pool, (size_t)nb,
-                                  (size_t)W, (size_t)rf, rng);
+                                  (size_t)W, (size_t)rf, opts->onset_share, (size_t)(W - rf) / 4,
+                                  rng);
         for (int b = 0; cond && cfg->cond_dim > 0 && b < nb; b++)
             clip_cond(cond + (size_t)(b0 + b) * cfg->cond_dim, cfg, &ds->clips[clip[b]]);
     }
-    if (gain_db > 0) gw_augment_gain(scratch, B, (size_t)W, gain_db, rng);
+    if (opts->gain_db > 0) gw_augment_gain(scratch, B, (size_t)W, opts->gain_db, rng);
     for (size_t i = 0; i < (size_t)B * W; i++)
         window[i] = gw_mulaw_encode(scratch[i]);
 }
 
 void gw_wavenet_draw_windows_bands(float *window, float *cond, const gw_dataset *const *bands,
                                    const size_t *pool, size_t n_pool, const gw_wavenet_config *cfg,
-                                   int B, int W, float gain_db, gw_rng *rng, float *scratch) {
+                                   int B, int W, const gw_wavenet_draw_opts *opts, gw_rng *rng,
+                                   float *scratch) {
     const int NB = cfg->bands, rf = gw_wavenet_receptive_field(cfg);
+    const gw_wavenet_draw_opts none = {0};
+    if (!opts) opts = &none;
     size_t clip[64];
     gw_rng start = *rng, r = start;
     for (int k = 0; k < NB; k++) {
@@ -55,7 +61,8 @@ void gw_wavenet_draw_windows_bands(float *window, float *cond, const gw_dataset 
         for (int b0 = 0; b0 < B; b0 += 64) {
             int nb = B - b0 < 64 ? B - b0 : 64;
             gw_dataset_random_windows(scratch + (size_t)b0 * W, clip, bands[k], pool, n_pool,
-                                      (size_t)nb, (size_t)W, (size_t)rf, &r);
+                                      (size_t)nb, (size_t)W, (size_t)rf, opts->onset_share,
+                                      (size_t)(W - rf) / 4, &r);
             for (int b = 0; k == 0 && cond && cfg->cond_dim > 0 && b < nb; b++)
                 clip_cond(cond + (size_t)(b0 + b) * cfg->cond_dim, cfg, &bands[0]->clips[clip[b]]);
         }
@@ -63,7 +70,7 @@ void gw_wavenet_draw_windows_bands(float *window, float *cond, const gw_dataset 
             window[i * NB + k] = scratch[i];
     }
     *rng = r;
-    if (gain_db > 0) gw_augment_gain(window, B, (size_t)W * NB, gain_db, rng);
+    if (opts->gain_db > 0) gw_augment_gain(window, B, (size_t)W * NB, opts->gain_db, rng);
 }
 
 gw_status gw_wavenet_band_data_create(gw_wavenet_band_data **out, const gw_dataset *ds, int bands,
@@ -184,7 +191,7 @@ typedef struct train_settings {
     int lr_decay_steps[MAX_LR_DECAYS], n_lr_decays; /* ascending */
     /* small folders (augment.h, docs/training-your-own-sounds.md) */
     int pitch_shift[MAX_SHIFTS], n_pitch_shifts; /* semitones */
-    double gain_db, weight_decay;
+    double gain_db, weight_decay, onset_share;
     double lr_decay_factor;
 } train_settings;
 
@@ -198,7 +205,7 @@ static gw_status read_train_settings(train_settings *s, const char *path, gw_err
                                        "clip_norm",      "input_noise",
                                        "lr_decay_steps", "lr_decay_factor",
                                        "pitch_shift",    "gain_db",
-                                       "weight_decay"};
+                                       "weight_decay",   "onset_share"};
     int steps = 2000;
     const cJSON *tr = gw_json_find(root, "train");
     if (tr && !cJSON_IsObject(tr))
@@ -237,6 +244,7 @@ static gw_status read_train_settings(train_settings *s, const char *path, gw_err
     if (!st) st = gw_json_num(&s->gain_db, root, "train.gain_db", 0, 24, 1, 0.0, path, err);
     if (!st)
         st = gw_json_num(&s->weight_decay, root, "train.weight_decay", 0, 1, 1, 0.0, path, err);
+    if (!st) st = gw_json_num(&s->onset_share, root, "train.onset_share", 0, 1, 1, 0.0, path, err);
     s->steps = steps;
     cJSON_Delete(root);
     return st;
@@ -251,10 +259,11 @@ typedef struct wn_run {
     size_t n_train, n_val;
     int B, W;
     int Bl, off; /* this rank's share of the global batch B: windows off..off+Bl (dist.h) */
-    const train_settings *ts; /* lr (before any decay), its schedule, input_noise */
-    uint8_t *window;          // (B, W)
-    float *cond;              // (B, C_g)
-    float *scratch;           // (B, W)
+    gw_wavenet_draw_opts draw; /* training windows' gain and onset share */
+    const train_settings *ts;  /* lr (before any decay), its schedule, input_noise */
+    uint8_t *window;           // (B, W)
+    float *cond;               // (B, C_g)
+    float *scratch;            // (B, W)
     int n_val_batches;
     uint8_t *val_window;              // (n_val_batches, B, W) fixed validation windows
     gw_wavenet_band_data *bands;      /* a logistic-output model's data */
@@ -283,11 +292,11 @@ static gw_status wn_step(void *ctx, uint64_t step, gw_rng *rng, double *fig, gw_
     const gw_wavenet_config *c = &r->m->cfg;
     if (r->bands)
         gw_wavenet_draw_windows_bands(r->bwindow, c->cond_dim ? r->cond : NULL, r->bands->ptr,
-                                      r->train_pool, r->n_train, c, r->B, r->W,
-                                      (float)r->ts->gain_db, rng, r->scratch);
+                                      r->train_pool, r->n_train, c, r->B, r->W, &r->draw, rng,
+                                      r->scratch);
     else
         gw_wavenet_draw_windows(r->window, c->cond_dim ? r->cond : NULL, r->ds, r->train_pool,
-                                r->n_train, c, r->B, r->W, (float)r->ts->gain_db, rng, r->scratch);
+                                r->n_train, c, r->B, r->W, &r->draw, rng, r->scratch);
     if (r->melfx) windows_mel(r, r->mel, r->scratch);
     /* drawn only when on, so runs without it keep their random stream */
     if (r->ts->input_noise > 0)
@@ -436,7 +445,8 @@ static gw_status save_model(const wn_run *r, const gw_wavenet_trainer_opts *o,
         else
             st = gw_gwm_writer_metaf(w, err, "train.lr", "%g", (float)r->ts->lr);
     }
-    if (!st && (r->ts->n_pitch_shifts || r->ts->gain_db > 0 || r->ts->weight_decay > 0)) {
+    if (!st && (r->ts->n_pitch_shifts || r->ts->gain_db > 0 || r->ts->weight_decay > 0 ||
+                r->ts->onset_share > 0)) {
         char aug[160] = "pitch shift";
         size_t used = strlen(aug);
         for (int i = 0; i < r->ts->n_pitch_shifts && used < sizeof aug; i++)
@@ -444,8 +454,8 @@ static gw_status save_model(const wn_run *r, const gw_wavenet_trainer_opts *o,
         if (!r->ts->n_pitch_shifts)
             used += (size_t)snprintf(aug + used, sizeof aug - used, " none");
         if (used < sizeof aug)
-            snprintf(aug + used, sizeof aug - used, "; gain +-%g dB; weight decay %g",
-                     r->ts->gain_db, r->ts->weight_decay);
+            snprintf(aug + used, sizeof aug - used, "; gain +-%g dB; weight decay %g; onsets %g",
+                     r->ts->gain_db, r->ts->weight_decay, r->ts->onset_share);
         st = gw_gwm_writer_meta(w, "train.augment", aug, err);
     }
     if (!st)
@@ -551,6 +561,9 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
         }
         if (ts.gain_db > 0)
             fprintf(im, "augmented: random gain of +-%g dB per window\n", ts.gain_db);
+        if (ts.onset_share > 0)
+            fprintf(im, "onset windows: %g of the training windows start at a clip's start\n",
+                    ts.onset_share);
         fclose(im);
     }
     /* a model of the pre-emphasised signal (wavenet.h, preemphasis): each
@@ -596,6 +609,7 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
         ac.weight_decay = (float)ts.weight_decay, ac.decoupled = 1;
     if ((st = gw_adam_create(&r.adam, r.m->params, &ac, err))) goto done;
     r.B = ts.batch, r.W = gw_wavenet_train_window_len(r.arena);
+    r.draw = (gw_wavenet_draw_opts){(float)ts.gain_db, (float)ts.onset_share};
     r.ts = &ts;
     r.n_val_batches = o->val_batches > 0 ? o->val_batches : 4;
     size_t cg = cfg.cond_dim > 0 ? (size_t)cfg.cond_dim : 1, bw = (size_t)r.B * r.W;
@@ -638,13 +652,13 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
         if (r.bands) {
             gw_wavenet_draw_windows_bands(r.val_bwindow + (size_t)v * bw * cfg.bands,
                                           cfg.cond_dim ? r.val_cond + (size_t)v * r.B * cg : NULL,
-                                          r.bands->ptr, r.val_pool, r.n_val, &cfg, r.B, r.W, 0.0f,
+                                          r.bands->ptr, r.val_pool, r.n_val, &cfg, r.B, r.W, NULL,
                                           &vrng, r.scratch);
             continue;
         }
         gw_wavenet_draw_windows(r.val_window + (size_t)v * bw,
                                 cfg.cond_dim ? r.val_cond + (size_t)v * r.B * cg : NULL, r.ds,
-                                r.val_pool, r.n_val, &cfg, r.B, r.W, 0.0f, &vrng, r.scratch);
+                                r.val_pool, r.n_val, &cfg, r.B, r.W, NULL, &vrng, r.scratch);
         if (r.melfx)
             windows_mel(&r, r.val_mel + (size_t)v * r.B * (r.W - 1) * cfg.n_mels, r.scratch);
     }
@@ -688,9 +702,9 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
     tc.dist = o->dist;
     /* every rank must train the same model on the same data (dist.h) */
     char settings[256];
-    snprintf(settings, sizeof settings, "%ld %d %d %.17g %.17g %.17g %d %.17g %d %.17g %.17g",
+    snprintf(settings, sizeof settings, "%ld %d %d %.17g %.17g %.17g %d %.17g %d %.17g %.17g %.17g",
              ts.steps, ts.batch, ts.targets, ts.lr, ts.clip_norm, ts.input_noise, ts.n_lr_decays,
-             ts.lr_decay_factor, ts.n_pitch_shifts, ts.gain_db, ts.weight_decay);
+             ts.lr_decay_factor, ts.n_pitch_shifts, ts.gain_db, ts.weight_decay, ts.onset_share);
     char *cfg_json = gw_wavenet_config_to_json(&cfg);
     tc.agree[0] = gw_hash64(gw_hash64(GW_HASH_INIT, settings, strlen(settings)), cfg_json,
                             cfg_json ? strlen(cfg_json) : 0);

@@ -73,15 +73,26 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
 
 /* ---- building blocks (public for tests and benchmarks) ---- */
 
+/* How training windows are drawn besides the data order (0 = off; the
+ * held-out windows use none): gain_db scales each window by a random gain
+ * (augment.h), drawn from rng after the windows; onset_share is the share
+ * of windows whose first predicted samples are a clip's first ones, a note
+ * leaving silence (gw_dataset_random_windows, within a quarter of the
+ * targets). */
+typedef struct gw_wavenet_draw_opts {
+    float gain_db;
+    float onset_share;
+} gw_wavenet_draw_opts;
+
 /* B random training windows as mu-law classes plus each item's conditioning,
  * from the clips in pool (see the top of this file). cond may be NULL when
- * the model has none. Unlabelled clips get note 60, velocity 100. With
- * gain_db > 0 each window is scaled by a random gain (augment.h), drawn
- * from rng after the windows. */
+ * the model has none. Unlabelled clips get note 60, velocity 100. opts may
+ * be NULL. */
 void gw_wavenet_draw_windows(uint8_t *window, // (B, W)
                              float *cond,     // (B, C_g) or NULL
                              const gw_dataset *ds, const size_t *pool, size_t n_pool,
-                             const gw_wavenet_config *cfg, int B, int W, float gain_db, gw_rng *rng,
+                             const gw_wavenet_config *cfg, int B, int W,
+                             const gw_wavenet_draw_opts *opts, gw_rng *rng,
                              float *scratch); // (B, W) floats
 
 /* A logistic-output model's data (wavenet.h): every clip split by the PQMF
@@ -114,7 +125,7 @@ void gw_wavenet_draw_windows_bands(float *window, // (B, W, bands)
                                    float *cond,   // (B, C_g) or NULL
                                    const gw_dataset *const *bands, const size_t *pool,
                                    size_t n_pool, const gw_wavenet_config *cfg, int B, int W,
-                                   float gain_db, gw_rng *rng,
+                                   const gw_wavenet_draw_opts *opts, gw_rng *rng,
                                    float *scratch); // (B, W) floats
 
 #endif

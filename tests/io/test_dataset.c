@@ -467,8 +467,8 @@ static void test_random_windows(void **state) {
     enum { B = 400, L = 20 };
     float w1[B * L], w2[B * L];
     size_t c1[B], c2[B];
-    gw_dataset_random_windows(w1, c1, &ds, pool, 2, B, L, 5, &r1);
-    gw_dataset_random_windows(w2, c2, &ds, pool, 2, B, L, 5, &r2);
+    gw_dataset_random_windows(w1, c1, &ds, pool, 2, B, L, 5, 0.0, 0, &r1);
+    gw_dataset_random_windows(w2, c2, &ds, pool, 2, B, L, 5, 0.0, 0, &r2);
     assert_memory_equal(w1, w2, sizeof w1);
     int n1 = 0, lead = 0;
     for (int b = 0; b < B; b++) {
@@ -490,6 +490,21 @@ static void test_random_windows(void **state) {
     /* chosen in proportion to length (10 of 110 samples) */
     assert_true(n1 > 10 && n1 < 70);
     assert_true(lead > 20);
+    /* onset windows: all of them start within 2 samples of -5, so each holds
+     * 3..5 zeros of context and then the clip's first samples */
+    gw_dataset_random_windows(w1, c1, &ds, pool, 1, B, L, 5, 1.0, 2, &r1);
+    for (int b = 0; b < B; b++) {
+        int t = 0;
+        while (t < L && w1[b * L + t] == 0)
+            t++;
+        assert_true(t >= 3 && t <= 5 && w1[b * L + t] == 1);
+    }
+    /* a share of them: about that share of windows start at the onset */
+    int at_onset = 0;
+    gw_dataset_random_windows(w1, c1, &ds, pool, 1, B, L, 5, 0.25, 0, &r1);
+    for (int b = 0; b < B; b++)
+        at_onset += w1[b * L + 4] == 0 && w1[b * L + 5] == 1;
+    assert_true(at_onset > B / 8 && at_onset < B / 2);
 }
 
 int main(void) {
