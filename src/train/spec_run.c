@@ -83,7 +83,9 @@ void gw_spec_trainer_config(gw_trainer_config *tc, const gw_spec_run *r, int sam
     const gw_spec_kind *k = r->kind;
     *tc = gw_trainer_defaults();
     tc->run_dir = o->out_dir;
-    tc->max_steps = (uint64_t)(o->steps > 0 ? o->steps : 2000);
+    /* --minutes alone is the stop the user asked for: no hidden step cap
+     * (2000 steps of a -tiny preset take half a minute) */
+    tc->max_steps = o->steps > 0 ? (uint64_t)o->steps : o->minutes > 0 ? (uint64_t)1 << 40 : 2000;
     tc->max_minutes = o->minutes;
     tc->seed = o->seed;
     tc->threads = o->threads > 0 ? o->threads : 1;

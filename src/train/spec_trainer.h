@@ -81,7 +81,7 @@ typedef struct gw_spec_trainer_opts {
     const char *preset;       /* a FILE (a program resolves a NAME: gw_train_find_preset_in) */
     const char *out_dir;      /* RUNDIR */
     const char *command_line; /* recorded in the model file */
-    long steps;               /* 0 = 2000 */
+    long steps;               /* 0 = 2000, or no cap when minutes > 0 */
     double minutes;           /* 0 = no limit */
     int threads;              /* 0 = 1 */
     uint64_t seed;
