@@ -26,7 +26,9 @@ int main(int argc, char **argv) {
     const char *cmd = argv[1];
     if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
         printf("genwave %s\n", GW_VERSION_STRING);
-        printf("MPI: %s\n", gw_dist_compiled() ? gw_dist_library() : "not compiled in");
+        char mpi[256];
+        printf("MPI: %s\n",
+               gw_dist_compiled() ? gw_dist_library(mpi, sizeof mpi) : "not compiled in");
         return 0;
     }
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {

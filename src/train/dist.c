@@ -34,19 +34,17 @@ int gw_dist_compiled(void) {
 #endif
 }
 
-const char *gw_dist_library(void) {
+const char *gw_dist_library(char *buf, size_t cap) {
 #ifdef GW_HAVE_MPI
-    static char v[MPI_MAX_LIBRARY_VERSION_STRING]; /* written once, same text each time */
+    char v[MPI_MAX_LIBRARY_VERSION_STRING];
     int n = 0;
-    if (!v[0]) {
-        MPI_Get_library_version(v, &n);
-        char *nl = strpbrk(v, ",\n"); /* "Open MPI v4.1.4, package: ..." -> "Open MPI v4.1.4" */
-        if (nl) *nl = 0;
-    }
-    return v;
+    MPI_Get_library_version(v, &n);
+    v[strcspn(v, ",\n")] = 0; /* "Open MPI v4.1.4, package: ..." -> "Open MPI v4.1.4" */
+    snprintf(buf, cap, "%s", v);
 #else
-    return "none";
+    snprintf(buf, cap, "none");
 #endif
+    return buf;
 }
 
 int gw_dist_rank(const gw_dist *d) {

@@ -32,8 +32,8 @@ typedef struct gw_dist gw_dist;
 
 /* 1 when genwave was built with MPI */
 int gw_dist_compiled(void);
-/* "Open MPI v4.1.4 ..." or "none" */
-const char *gw_dist_library(void);
+/* "Open MPI v4.1.4" or "none", into buf; returns buf */
+const char *gw_dist_library(char *buf, size_t cap);
 
 /* Starts MPI (MPI_Init_thread, funneled: only the calling thread talks to
  * MPI) and a watchdog of timeout_s seconds per collective (0 = none). A
