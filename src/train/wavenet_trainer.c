@@ -279,10 +279,10 @@ typedef struct wn_run {
     int previewed;
 } wn_run;
 
-/* the mel rows of B windows (their first T_in samples, what the net reads) */
-static void windows_mel(wn_run *r, float *mel, const float *audio) { // audio (B, W)
+/* the mel rows of windows b0..b0+nb (their first T_in samples, what the net reads) */
+static void windows_mel(wn_run *r, float *mel, const float *audio, int b0, int nb) { // audio (B, W)
     const int T_in = r->W - 1, M = r->m->cfg.n_mels;
-    for (int b = 0; b < r->B; b++)
+    for (int b = b0; b < b0 + nb; b++)
         gw_wavenet_mel_rows(r->melfx, mel + (size_t)b * T_in * M, audio + (size_t)b * r->W,
                             (size_t)T_in);
 }
@@ -297,7 +297,7 @@ static gw_status wn_step(void *ctx, uint64_t step, gw_rng *rng, double *fig, gw_
     else
         gw_wavenet_draw_windows(r->window, c->cond_dim ? r->cond : NULL, r->ds, r->train_pool,
                                 r->n_train, c, r->B, r->W, &r->draw, rng, r->scratch);
-    if (r->melfx) windows_mel(r, r->mel, r->scratch);
+    if (r->melfx) windows_mel(r, r->mel, r->scratch, r->off, r->Bl); /* this rank's share */
     /* drawn only when on, so runs without it keep their random stream */
     if (r->ts->input_noise > 0)
         gw_wavenet_train_set_input_noise(r->arena, (float)r->ts->input_noise,
@@ -660,7 +660,8 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
                                 cfg.cond_dim ? r.val_cond + (size_t)v * r.B * cg : NULL, r.ds,
                                 r.val_pool, r.n_val, &cfg, r.B, r.W, NULL, &vrng, r.scratch);
         if (r.melfx)
-            windows_mel(&r, r.val_mel + (size_t)v * r.B * (r.W - 1) * cfg.n_mels, r.scratch);
+            windows_mel(&r, r.val_mel + (size_t)v * r.B * (r.W - 1) * cfg.n_mels, r.scratch, 0,
+                        r.B);
     }
 
     static const char *figs[] = {"loss", "bits", "grad_norm"};
