@@ -46,19 +46,46 @@ jack_exit() {
 # jack_start: starts the server, waits until it answers (10 s), or fails
 jack_start() {
   export JACK_DEFAULT_SERVER=gw_test_$$ JACK_NO_START_SERVER=1 JACK_NO_AUDIO_RESERVATION=1
-  local rt=(--no-realtime)
+  local rt=(--no-realtime) try
   # realtime scheduling when allowed (root in a container usually is)
   chrt -f 10 true 2>/dev/null && rt=(-R -P 80)
-  jackd -n "$JACK_DEFAULT_SERVER" "${rt[@]}" -S -d dummy -r 48000 -p "$GW_JACK_PERIOD" \
-    >"$tmp/jackd.log" 2>&1 &
-  jpid=$!
-  for _ in $(seq 100); do
-    jack_lsp >/dev/null 2>&1 && return 0
-    kill -0 "$jpid" 2>/dev/null || { cat "$tmp/jackd.log" >&2; echo "FAIL: jackd exited" >&2; exit 1; }
-    sleep 0.1
+  for try in 1 2; do
+    jackd -n "$JACK_DEFAULT_SERVER" "${rt[@]}" -S -d dummy -r 48000 -p "$GW_JACK_PERIOD" \
+      >"$tmp/jackd.log" 2>&1 &
+    jpid=$!
+    for _ in $(seq 100); do
+      jack_lsp >/dev/null 2>&1 && return 0
+      kill -0 "$jpid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -0 "$jpid" 2>/dev/null && { echo "FAIL: jackd did not come up in 10 s" >&2; exit 1; }
+    wait "$jpid" 2>/dev/null || true
+    jpid=
+    ((try == 1)) && jack_reclaim_registry || break
   done
-  echo "FAIL: jackd did not come up in 10 s" >&2
+  cat "$tmp/jackd.log" >&2
+  echo "FAIL: jackd exited" >&2
   exit 1
+}
+
+# jack_reclaim_registry: JACK 2 keeps its servers' names in a shared-memory
+# registry (/dev/shm/jack-shm-registry) of 8 slots. A server that dies
+# without unregistering (killed, or crashed) keeps its slot, and a slot is
+# reclaimed only by a new server of the same name, so once 8 dead servers of
+# other names are listed every new one fails: "Too many servers already
+# active". When that is the failure and no JACK server runs on the machine,
+# the registry and the segments it lists are stale: remove them (JACK
+# creates them anew) and say so. Returns 1 when there is nothing to reclaim.
+jack_reclaim_registry() {
+  grep -q "Too many servers already active" "$tmp/jackd.log" || return 1
+  if pgrep -x 'jackd|jackdbus|jackdmp' >/dev/null; then
+    echo "jack_server: the JACK registry is full and a JACK server is running: $(pgrep -ax 'jackd|jackdbus|jackdmp' | head -3 | tr '\n' ';')" >&2
+    return 1
+  fi
+  local uid
+  uid=$(id -u)
+  echo "jack_server: the JACK registry listed $(strings -n 3 /dev/shm/jack-shm-registry 2>/dev/null | grep -c '^jack-') dead servers and none runs: removing the stale registry" >&2
+  rm -rf /dev/shm/jack-shm-registry /dev/shm/jack-"$uid"-* /dev/shm/jack_sem."$uid"_* /dev/shm/jack_db-"$uid"
 }
 
 jack_cleanup() {

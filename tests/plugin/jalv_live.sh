@@ -26,15 +26,20 @@ for t in gw_jack_midi_client gw_string_model; do
 done
 
 tmp=$(mktemp -d "${GW_TEST_TMP:-/tmp}/jalv_live.XXXXXX")
-# a server of our own, so a desktop JACK or another test's is never touched
-export JACK_DEFAULT_SERVER=gwlv2test$$
 export LV2_PATH=$build/lv2:/usr/lib/lv2
-jackd_pid= jalv_pid= sleep_pid=
+# the server is tests/engine/jack_server.bash's: a private one (so a desktop
+# JACK or another test's is never touched), stopped only after jalv is gone
+GW_JACK_PERIOD=$period
+# shellcheck source=tests/engine/jack_server.bash
+source "$(dirname "${BASH_SOURCE[0]}")/../engine/jack_server.bash"
+jalv_pid= sleep_pid=
 cleanup() {
-  [[ -n $jalv_pid ]] && kill "$jalv_pid" 2>/dev/null || true
+  if [[ -n $jalv_pid ]]; then
+    kill "$jalv_pid" 2>/dev/null || true
+    wait "$jalv_pid" 2>/dev/null || true
+  fi
   [[ -n $sleep_pid ]] && kill "$sleep_pid" 2>/dev/null || true
-  [[ -n $jackd_pid ]] && kill "$jackd_pid" 2>/dev/null || true
-  wait 2>/dev/null || true
+  jack_cleanup
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -58,14 +63,7 @@ cat >"$tmp/state/state.ttl" <<TTL
 	state:state [ <urn:genwave:synth#model> <file://$tmp/string.gwm> ] .
 TTL
 
-# realtime scheduling when the system allows it (root in a container does):
-# without it a busy machine delays the dummy driver's own timer into xruns
-rt=(--no-realtime)
-chrt -f 10 true 2>/dev/null && rt=(-R -P 70)
-jackd -n "$JACK_DEFAULT_SERVER" "${rt[@]}" -S -d dummy -r 48000 -p "$period" >"$tmp/jackd.log" 2>&1 &
-jackd_pid=$!
-for _ in $(seq 50); do jack_lsp >/dev/null 2>&1 && break; sleep 0.1; done
-jack_lsp >/dev/null 2>&1 || fail "jackd did not start: $(tail -3 "$tmp/jackd.log")"
+jack_start
 
 # jalv reads commands from stdin and exits when it closes: feed it a sleep
 # that outlasts three takes
@@ -75,7 +73,7 @@ jalv -n gwlv2 -l "$tmp/state" urn:genwave:synth <&"$keep" >"$tmp/jalv.log" 2>&1 
 jalv_pid=$!
 exec {keep}<&-
 for _ in $(seq 100); do jack_lsp 2>/dev/null | grep -q '^gwlv2:out$' && break; sleep 0.1; done
-jack_lsp 2>/dev/null | grep -q '^gwlv2:out$' || fail "jalv did not start: $(cat "$tmp/jalv.log")"
+grep -q '^gwlv2:out$' <<<"$(jack_lsp 2>/dev/null)" || fail "jalv did not start: $(cat "$tmp/jalv.log")"
 grep -q "cannot load" "$tmp/jalv.log" && fail "the model did not load: $(cat "$tmp/jalv.log")"
 
 # A 20 s take must have no xrun. A shared machine's scheduler can still

@@ -41,7 +41,7 @@ echo "lv2_tools: lv2_validate: $(tail -1 <<<"$val")"
 user=$(mktemp -d "${GW_TEST_TMP:-/tmp}/lv2user.XXXXXX")
 "$1" lv2-preset "${GW_SOURCE_DIR:-$build/..}/models/default.gwm" --name "Lv2 tools test" --dir "$user" >/dev/null ||
   fail "genwave lv2-preset failed"
-LV2_PATH=$LV2_PATH:$user lv2info "$uri" 2>&1 | grep -q "Lv2 tools test" || fail "lv2info does not list the user preset"
+grep -q "Lv2 tools test" <<<"$(LV2_PATH=$LV2_PATH:$user lv2info "$uri" 2>&1)" || fail "lv2info does not list the user preset"
 val=$(lv2_validate "$bundle"/manifest.ttl "$bundle"/genwave.ttl "${presets[@]}" "$user"/*/*.ttl 2>&1 | grep -v "^Skipping") ||
   fail "lv2_validate of the user preset failed: $val"
 grep -q "Found 0 errors" <<<"$val" || fail "lv2_validate (user preset): $val"
