@@ -5,6 +5,7 @@
 
 #include "io/json.h"
 #include "nn/conv2d.h"
+#include "nn/im2col.h"
 #include "nn/layers.h"
 #include "nn/vmath.h"
 
@@ -680,6 +681,7 @@ gw_status gw_pixelcnn_train_create(gw_pixelcnn_train **out, gw_pixelcnn *model, 
     size_t work = gw_conv2d_workspace_size(&t->res);
     size_t down = gw_pixelcnn_down_workspace(batch, 2 * t->C, 2 * t->C, c->height, c->width);
     if (down > work) work = down;
+    if (gw_conv_sgemm_pack_size() > work) work = gw_conv_sgemm_pack_size(); /* the head's */
     for (int l = 0; l <= t->L; l++) {
         gw_pixelcnn_layer_convs(c, l, batch, &t->vg[l], &t->hg[l]);
         size_t wv = gw_pixelcnn_conv_workspace(&t->vg[l]),
@@ -784,9 +786,10 @@ gw_status gw_pixelcnn_train_forward(gw_pixelcnn_train *t, float *loss, const uin
         for (int c = 0; c < C; c++)
             for (size_t p = 0; p < hw; p++)
                 t->a1[((size_t)b * hw + p) * C + c] = fmaxf(h[((size_t)b * C + c) * hw + p], 0.0f);
-    gw_dense_forward(t->a2, t->a1, w->head1_w, w->head1_b, (int)N, C, t->HEAD);
+    gw_dense_forward_packed(t->a2, t->a1, w->head1_w, w->head1_b, (int)N, C, t->HEAD, t->work);
     gw_relu_forward(t->a2, t->a2, N * t->HEAD);
-    gw_dense_forward(t->logits, t->a2, w->out_w, w->out_b, (int)N, t->HEAD, GW_PIXELCNN_LEVELS);
+    gw_dense_forward_packed(t->logits, t->a2, w->out_w, w->out_b, (int)N, t->HEAD,
+                            GW_PIXELCNN_LEVELS, t->work);
     if (!loss && !want_grad) return GW_OK;
     float nats;
     if (want_grad) memset(t->dlogits, 0, N * GW_PIXELCNN_LEVELS * sizeof(float));
@@ -808,12 +811,13 @@ void gw_pixelcnn_train_backward(gw_pixelcnn_train *t) {
 
     /* head: dlogits -> dh (B, C, H, W), the gradient wrt h_L */
     memset(t->da2, 0, N * HEAD * sizeof(float));
-    gw_dense_backward(t->da2, g->out_w, g->out_b, t->dlogits, t->a2, w->out_w, (int)N, HEAD,
-                      GW_PIXELCNN_LEVELS);
+    gw_dense_backward_packed(t->da2, g->out_w, g->out_b, t->dlogits, t->a2, w->out_w, (int)N, HEAD,
+                             GW_PIXELCNN_LEVELS, t->work);
     for (size_t i = 0; i < N * HEAD; i++)
         t->da2[i] = t->a2[i] > 0 ? t->da2[i] : 0.0f;
     memset(t->da1, 0, N * C * sizeof(float));
-    gw_dense_backward(t->da1, g->head1_w, g->head1_b, t->da2, t->a1, w->head1_w, (int)N, C, HEAD);
+    gw_dense_backward_packed(t->da1, g->head1_w, g->head1_b, t->da2, t->a1, w->head1_w, (int)N, C,
+                             HEAD, t->work);
     for (int b = 0; b < B; b++)
         for (int c = 0; c < C; c++)
             for (size_t p = 0; p < hw; p++) {

@@ -249,6 +249,20 @@ static inline uint32_t even_lanes(int a, int b) {
  * are never read, so the zero padding costs nothing. */
 __attribute__((always_inline, target("avx512f"))) static inline void
 row_gather(float *dst, const float *srow, int ow, int run, int lo, int hi, int s, int off) {
+    if (s == 1) { /* a copy between zero edges (the PixelCNN's padded convolutions):
+                     masked-off lanes are neither read nor kept */
+        for (int t = 0; t < run; t += 16) {
+            const int m = run - t < 16 ? run - t : 16, o0 = ow + t;
+            const int a = (lo > o0 ? lo : o0) - o0, b = (hi < o0 + m ? hi : o0 + m) - o0;
+            const __mmask16 k = b > a ? (__mmask16)(((1u << b) - 1) & ~((1u << a) - 1)) : 0;
+            /* plain loads and stores where whole: AMD's masked stores are slow */
+            const __m512 x = k == 0xFFFF ? _mm512_loadu_ps(srow + o0 + off)
+                                         : _mm512_maskz_loadu_ps(k, srow + o0 + off);
+            if (m == 16) _mm512_storeu_ps(dst + t, x);
+            else _mm512_mask_storeu_ps(dst + t, (__mmask16)((1u << m) - 1), x);
+        }
+        return;
+    }
     if (s != 2) {
         for (int t = 0; t < run; t++) {
             int o = ow + t;
@@ -269,7 +283,8 @@ row_gather(float *dst, const float *srow, int ow, int run, int lo, int hi, int s
             __m512 v1 = _mm512_maskz_loadu_ps((__mmask16)(m32 >> 16), base + 16);
             x = _mm512_permutex2var_ps(v0, even, v1);
         }
-        _mm512_mask_storeu_ps(dst + t, (__mmask16)((1u << m) - 1), x);
+        if (m == 16) _mm512_storeu_ps(dst + t, x);
+        else _mm512_mask_storeu_ps(dst + t, (__mmask16)((1u << m) - 1), x);
     }
 }
 
@@ -348,6 +363,11 @@ group_scatter_add(float *drow, const float *tile, int rows, const px_tap *taps, 
     }
 }
 
+/* grid rows between a panel and the one about 256 pixels on */
+static inline int pf_rows(const gw_im2col_geom *g) {
+    return g->Wo >= 256 ? 1 : (256 + g->Wo - 1) / g->Wo;
+}
+
 /* dst[0..) = im2col row of tap t over the pixel runs r */
 __attribute__((target("avx512f"))) static void
 im2col_runs(float *dst, const gw_im2col_geom *g, const float *img, const px_tap *t,
@@ -359,6 +379,13 @@ im2col_runs(float *dst, const gw_im2col_geom *g, const float *img, const px_tap 
             continue;
         }
         const float *srow = img + (((size_t)r[k].n * g->C + t->c) * g->H + ih) * g->W;
+        /* A block's taps read C KH rows at once, one stretch of each per
+         * panel: too many streams for the hardware prefetcher, so the rows
+         * the panels about 256 pixels on will read are asked for now (a
+         * prefetch never faults, in or past the image). */
+        const char *ahead = (const char *)(srow + (size_t)pf_rows(g) * g->stride * g->W +
+                                           r[k].ow * g->stride + t->off);
+        for (int b = 0; b < r[k].len * g->stride * 4; b += 64) _mm_prefetch(ahead + b, _MM_HINT_T0);
         row_gather(dst + r[k].col, srow, r[k].ow, r[k].len, t->lo, t->hi, g->stride, t->off);
     }
 }

@@ -2,16 +2,15 @@
  * The batch is the M dimension of one sgemm, so all N rows share one
  * packing of w. For N == 1 (one voice of streaming generation) sgemv is
  * used: OpenBLAS's sgemm repacks w on every call and is 2-5x slower there
- * (see /work/shared/peers/README.md). */
+ * (see /work/shared/peers/README.md). The _packed variants give the
+ * products gw_conv_sgemm's packed AVX-512 kernel where it applies. */
 #include "nn/layers.h"
+#include "nn/im2col.h"
 
 #include <cblas.h>
 
-void gw_dense_forward(float *out,       // (N, OC)
-                      const float *inp, // (N, C)
-                      const float *w,   // (OC, C)
-                      const float *b,   // (OC) or NULL
-                      int N, int C, int OC) {
+void gw_dense_forward_packed(float *out, const float *inp, const float *w, const float *b, int N,
+                             int C, int OC, float *pack) {
     if (N <= 0 || OC <= 0) return;
     float beta = 0.0f;
     if (b) {
@@ -27,8 +26,28 @@ void gw_dense_forward(float *out,       // (N, OC)
     if (N == 1)
         cblas_sgemv(CblasRowMajor, CblasNoTrans, OC, C, 1.0f, w, C, inp, 1, beta, out, 1);
     else
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, C, 1.0f, inp, C, w, C, beta,
-                    out, OC);
+        gw_conv_sgemm(0, 1, N, OC, C, inp, C, w, C, beta, out, OC, pack);
+}
+
+void gw_dense_forward(float *out,       // (N, OC)
+                      const float *inp, // (N, C)
+                      const float *w,   // (OC, C)
+                      const float *b,   // (OC) or NULL
+                      int N, int C, int OC) {
+    gw_dense_forward_packed(out, inp, w, b, N, C, OC, NULL);
+}
+
+void gw_dense_backward_packed(float *dinp, float *dw, float *db, const float *dout,
+                              const float *inp, const float *w, int N, int C, int OC, float *pack) {
+    if (N <= 0 || OC <= 0) return;
+    if (db)
+        for (int n = 0; n < N; n++)
+            for (int oc = 0; oc < OC; oc++) db[oc] += dout[(size_t)n * OC + oc];
+    if (C <= 0) return;
+    // dinp (N, C) += dout (N, OC) @ w (OC, C)
+    if (dinp) gw_conv_sgemm(0, 0, N, C, OC, dout, OC, w, C, 1.0f, dinp, C, pack);
+    // dw (OC, C) += dout^T (OC, N) @ inp (N, C)
+    if (dw) gw_conv_sgemm(1, 0, OC, C, N, dout, OC, inp, C, 1.0f, dw, C, pack);
 }
 
 void gw_dense_backward(float *dinp,       // (N, C) or NULL
@@ -38,19 +57,7 @@ void gw_dense_backward(float *dinp,       // (N, C) or NULL
                        const float *inp,  // (N, C)
                        const float *w,    // (OC, C)
                        int N, int C, int OC) {
-    if (N <= 0 || OC <= 0) return;
-    if (db)
-        for (int n = 0; n < N; n++)
-            for (int oc = 0; oc < OC; oc++) db[oc] += dout[(size_t)n * OC + oc];
-    if (C <= 0) return;
-    // dinp (N, C) += dout (N, OC) @ w (OC, C)
-    if (dinp)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, C, OC, 1.0f, dout, OC, w, C, 1.0f,
-                    dinp, C);
-    // dw (OC, C) += dout^T (OC, N) @ inp (N, C)
-    if (dw)
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, C, N, 1.0f, dout, OC, inp, C, 1.0f,
-                    dw, C);
+    gw_dense_backward_packed(dinp, dw, db, dout, inp, w, N, C, OC, NULL);
 }
 
 void gw_dense_forward_naive(float *out, const float *inp, const float *w, const float *b, int N,

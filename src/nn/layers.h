@@ -38,6 +38,14 @@ void gw_dense_backward(float *dinp,       // (N, C) or NULL
                        const float *inp,  // (N, C)
                        const float *w,    // (OC, C)
                        int N, int C, int OC);
+/* The same with pack: gw_conv_sgemm_pack_size() floats of scratch, so the
+ * products take the packed AVX-512 kernel on one BLAS thread (nn/im2col.h,
+ * gw_conv_sgemm); OpenBLAS (AVX2 here, OPENBLAS_CORETYPE) otherwise. NULL
+ * pack is the two above. The PixelCNN's head uses it: 65,536 rows a batch. */
+void gw_dense_forward_packed(float *out, const float *inp, const float *w, const float *b, int N,
+                             int C, int OC, float *pack);
+void gw_dense_backward_packed(float *dinp, float *dw, float *db, const float *dout,
+                              const float *inp, const float *w, int N, int C, int OC, float *pack);
 void gw_dense_forward_naive(float *out, const float *inp, const float *w, const float *b, int N,
                             int C, int OC);
 void gw_dense_backward_naive(float *dinp, float *dw, float *db, const float *dout, const float *inp,

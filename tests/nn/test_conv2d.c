@@ -344,9 +344,10 @@ static void test_sgemm_kernel_matches_reference(void **state) {
 /* The fused product against its definition (gw_conv_gemm_ref) for every
  * kind of A, B and C on 1, 2 and 3 threads: the spec nets' 5x5 stride 2 on
  * grids of 16 and more columns (row path) and under 16 (gather path),
- * stride 3 and stride 1 (scalar rows), products deeper than one 256-deep
- * block, images that end mid-panel, COL2IM and NCHW accumulation onto
- * nonzero data and an NCHW overwrite with bias. */
+ * stride 3 (scalar rows) and stride 1 (copies between zero edges),
+ * products deeper than one 256-deep block, images that end mid-panel,
+ * COL2IM and NCHW accumulation onto nonzero data and an NCHW overwrite
+ * with bias. */
 static void check_gemm_kinds(const gw_im2col_geom *g, int nb, int chans, gw_rng *r) {
     const int taps = g->C * g->KH * g->KW, npix = nb * g->Ho * g->Wo, hw = g->Ho * g->Wo;
     const size_t n_img = (size_t)nb * g->C * g->H * g->W, n_grid = (size_t)nb * chans * hw;
@@ -418,6 +419,7 @@ static void test_fused_gemm_matches_reference(void **state) {
         {2, 64, 64, 32, 32, 5, 5, 2, 2, 1, 3},  /* the spec nets' first layer */
         {2, 10, 7, 3, 2, 3, 2, 3, 0, 3, 5},     /* stride 3, no padding */
         {3, 17, 16, 17, 16, 3, 3, 1, 1, 2, 4},  /* stride 1 */
+        {3, 12, 37, 13, 37, 2, 3, 1, 1, 2, 5},  /* stride 1, odd rows across panels and tails */
         /* the transposed layer's view: the 16x16 input grid of a 32x32 output */
         {4, 32, 32, 16, 16, 5, 5, 2, 2, 2, 6},
     };

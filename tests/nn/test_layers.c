@@ -11,6 +11,8 @@
 
 #include "base/gw_base.h"
 #include "gw_test.h"
+#include "nn/blas.h"
+#include "nn/im2col.h"
 #include "nn/layers.h"
 #include "nn/vmath.h"
 
@@ -53,42 +55,56 @@ static double gc_loss(void *ctx) {
 /* ---- dense ---- */
 static void dense_fwd(gc *c) { gw_dense_forward(c->out, c->inp, c->w, c->b, c->N, c->I, c->O); }
 
+/* gw_dense_* (OpenBLAS) and gw_dense_*_packed (the packed AVX-512 kernel
+ * on one BLAS thread where the CPU has it) against the naive loops, on
+ * shapes that end mid-tile and, for the packed kernel, span several
+ * 12-row and 32-column tiles and a product deeper than its 256-deep block */
 static void test_dense_blas_matches_naive(void **state) {
     gw_rng r;
     gw_rng_seed(&r, 11);
-    const int shapes[][3] = {{5, 7, 3}, {1, 13, 6}, {33, 17, 40}, {4, 1, 2}};
-    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
-        int N = shapes[s][0], I = shapes[s][1], O = shapes[s][2];
-        for (int with_bias = 0; with_bias < 2; with_bias++) {
-            float *x = rnd(&r, (size_t)N * I, -1, 1), *w = rnd(&r, (size_t)O * I, -1, 1);
-            float *b = with_bias ? rnd(&r, O, -1, 1) : NULL;
-            float *g = rnd(&r, (size_t)N * O, -1, 1);
-            float *y1 = zeros((size_t)N * O), *y2 = zeros((size_t)N * O);
-            gw_dense_forward(y1, x, w, b, N, I, O);
-            gw_dense_forward_naive(y2, x, w, b, N, I, O);
-            assert_true(gw_test_max_abs_diff(y1, y2, (size_t)N * O) < 1e-5f);
-            /* backward accumulates: start both from the same nonzero values */
-            float *dx1 = rnd(&r, (size_t)N * I, -1, 1), *dw1 = rnd(&r, (size_t)O * I, -1, 1);
-            float *db1 = rnd(&r, O, -1, 1);
-            float *dx2 = zeros((size_t)N * I), *dw2 = zeros((size_t)O * I), *db2 = zeros(O);
-            memcpy(dx2, dx1, sizeof(float) * N * I);
-            memcpy(dw2, dw1, sizeof(float) * O * I);
-            memcpy(db2, db1, sizeof(float) * O);
-            gw_dense_backward(dx1, dw1, db1, g, x, w, N, I, O);
-            gw_dense_backward_naive(dx2, dw2, db2, g, x, w, N, I, O);
-            assert_true(gw_test_max_abs_diff(dx1, dx2, (size_t)N * I) < 1e-4f);
-            assert_true(gw_test_max_abs_diff(dw1, dw2, (size_t)O * I) < 1e-4f);
-            assert_true(gw_test_max_abs_diff(db1, db2, O) < 1e-4f);
-            /* NULL gradients are skipped, the others still computed */
-            float *dw3 = zeros((size_t)O * I), *dw4 = zeros((size_t)O * I);
-            gw_dense_backward(NULL, dw3, NULL, g, x, w, N, I, O);
-            gw_dense_backward_naive(NULL, dw4, NULL, g, x, w, N, I, O);
-            assert_true(gw_test_max_abs_diff(dw3, dw4, (size_t)O * I) < 1e-4f);
-            gw_free(dw3), gw_free(dw4);
-            gw_free(x), gw_free(w), gw_free(b), gw_free(g), gw_free(y1), gw_free(y2);
-            gw_free(dx1), gw_free(dw1), gw_free(db1), gw_free(dx2), gw_free(dw2), gw_free(db2);
+    const int shapes[][3] = {{5, 7, 3}, {1, 13, 6}, {33, 17, 40}, {4, 1, 2}, {300, 37, 70}};
+    float *pack = gw_alloc(sizeof(float) * gw_conv_sgemm_pack_size());
+    const int threads = gw_blas_threads();
+    gw_denormals_restore(gw_blas_setup(1));
+    for (int packed = 0; packed < 2; packed++)
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+            int N = shapes[s][0], I = shapes[s][1], O = shapes[s][2];
+            float *pk = packed ? pack : NULL;
+            for (int with_bias = 0; with_bias < 2; with_bias++) {
+                float *x = rnd(&r, (size_t)N * I, -1, 1), *w = rnd(&r, (size_t)O * I, -1, 1);
+                float *b = with_bias ? rnd(&r, O, -1, 1) : NULL;
+                float *g = rnd(&r, (size_t)N * O, -1, 1);
+                float *y1 = zeros((size_t)N * O), *y2 = zeros((size_t)N * O);
+                if (packed) gw_dense_forward_packed(y1, x, w, b, N, I, O, pk);
+                else gw_dense_forward(y1, x, w, b, N, I, O);
+                gw_dense_forward_naive(y2, x, w, b, N, I, O);
+                assert_true(gw_test_max_abs_diff(y1, y2, (size_t)N * O) < 1e-5f);
+                /* backward accumulates: start both from the same nonzero values */
+                float *dx1 = rnd(&r, (size_t)N * I, -1, 1), *dw1 = rnd(&r, (size_t)O * I, -1, 1);
+                float *db1 = rnd(&r, O, -1, 1);
+                float *dx2 = zeros((size_t)N * I), *dw2 = zeros((size_t)O * I), *db2 = zeros(O);
+                memcpy(dx2, dx1, sizeof(float) * N * I);
+                memcpy(dw2, dw1, sizeof(float) * O * I);
+                memcpy(db2, db1, sizeof(float) * O);
+                gw_dense_backward_packed(dx1, dw1, db1, g, x, w, N, I, O, pk);
+                gw_dense_backward_naive(dx2, dw2, db2, g, x, w, N, I, O);
+                assert_true(gw_test_max_abs_diff(dx1, dx2, (size_t)N * I) < 1e-4f);
+                assert_true(gw_test_max_abs_diff(dw1, dw2, (size_t)O * I) < 1e-4f);
+                assert_true(gw_test_max_abs_diff(db1, db2, O) < 1e-4f);
+                /* NULL gradients are skipped, the others still computed */
+                float *dw3 = zeros((size_t)O * I), *dw4 = zeros((size_t)O * I);
+                if (packed) gw_dense_backward_packed(NULL, dw3, NULL, g, x, w, N, I, O, pk);
+                else gw_dense_backward(NULL, dw3, NULL, g, x, w, N, I, O);
+                gw_dense_backward_naive(NULL, dw4, NULL, g, x, w, N, I, O);
+                assert_true(gw_test_max_abs_diff(dw3, dw4, (size_t)O * I) < 1e-4f);
+                gw_free(dw3), gw_free(dw4);
+                gw_free(x), gw_free(w), gw_free(b), gw_free(g), gw_free(y1), gw_free(y2);
+                gw_free(dx1), gw_free(dw1), gw_free(db1), gw_free(dx2), gw_free(dw2),
+                    gw_free(db2);
+            }
         }
-    }
+    gw_denormals_restore(gw_blas_setup(threads));
+    gw_free(pack);
 }
 
 static void test_dense_known_values(void **state) {
