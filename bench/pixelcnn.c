@@ -4,11 +4,10 @@
  *   train   one training step at batch 16 on uniform random pixels: the
  *           forward and backward of gw_pixelcnn_train_* (softmax
  *           cross-entropy over the 256 classes of every pixel) and one Adam
- *           step (lr 1e-3), as train pixelcnn runs it; examples/s. The
- *           training arena has no thread option of its own: its
- *           convolutions are sgemms whose thread count is OpenBLAS's
- *           (gw_blas_setup, the same call `train --threads` makes), so
- *           "threads T" here is that.
+ *           step (lr 1e-3), as train pixelcnn runs it; examples/s.
+ *           "threads T" is what `train pixelcnn --threads T` runs: T
+ *           data-parallel shards of the batch on as many threads
+ *           (gw_pixelcnn_train_set_threads), OpenBLAS at 1 thread.
  *   sample  the cached sampler (gw_pixelcnn_sampler_run) drawing one whole
  *           64 x 64 image at temperature 1, unconditioned, one thread;
  *           seconds per image (the peer's naive sampler extrapolates its
@@ -59,7 +58,10 @@ static int bench_train(const gw_pixelcnn_config *cfg, const int *threads, int nt
         q[i] = (uint8_t)(gw_rng_u64(&rng) >> 56);
     const double macs = (double)gw_pixelcnn_macs_per_pixel(&m->cfg) * m->cfg.height * m->cfg.width;
     for (int k = 0; k < nt; k++) {
-        gw_blas_setup(threads[k]); /* denormals off, OpenBLAS's (and so the convs') threads */
+        /* what `genwave train pixelcnn --threads T` runs: T data-parallel
+         * shards, each product on its shard's thread (OpenBLAS at 1) */
+        gw_blas_setup(1);
+        if (gw_pixelcnn_train_set_threads(t, threads[k], &err)) goto fail;
         double wt[MAX_RUNS], ct[MAX_RUNS];
         float loss = 0;
         for (int s = -warmup; s < steps; s++) {

@@ -9,7 +9,8 @@
 #   4. a ThreadSanitizer build in build-tsan/ running the threaded tests: the
 #      engine (generator thread, rings), the MIDI map, the LV2 plugin through
 #      liblilv (worker, state), the WaveNet stream and trainer (shard
-#      threads) and the training loop (OpenBLAS's pool)
+#      threads), the PixelCNN trainer's shards, the convolutions' column
+#      blocks and the training loop (OpenBLAS's pool)
 #   5. a short libFuzzer run of each fuzz target (scripts/fuzz.sh, clang,
 #      30 s each; the long campaign is the same script with a longer time)
 set -euo pipefail
@@ -45,7 +46,8 @@ LD_PRELOAD="$(gcc -print-file-name=libasan.so)" ASAN_OPTIONS=detect_leaks=1 \
   lv2bench -b 256 -n 4800 urn:genwave:synth
 echo "test: building with -fsanitize=thread in build-tsan/"
 tsan_tests=(engine_test_engine engine_test_engine_noalloc engine_test_midi_map plugin_test_lv2_host
-            models_test_wavenet_stream models_test_wavenet_train train_test_trainer)
+            models_test_wavenet_stream models_test_wavenet_train models_test_pixelcnn nn_test_conv2d
+            train_test_trainer)
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGW_TSAN=ON >/dev/null
 cmake --build build-tsan -j"$jobs" --target "${tsan_tests[@]}" genwave_lv2 genwave_cli
 echo "test: running the threaded tests under TSan"

@@ -124,6 +124,15 @@ const char *gw_wisdom_path(char *buf, size_t cap);
  * /datasets/<hash of data_dir's real path>; NULL when none can be named. */
 const char *gw_cache_path(char *buf, size_t cap, const char *data_dir);
 
+/* ---- fork-join (threads.c) ----
+ * gw_run_jobs runs fn(job) for the n jobs of an array (job i at
+ * (char *)jobs + i * job_size): jobs 1.. on new threads, job 0 on the
+ * caller's, and returns when all are done. A job whose thread cannot be
+ * started runs on the caller's thread after the others, so the work is
+ * always done. The data-parallel trainers' shards and the convolution's
+ * column blocks use it; each fn sets its own thread's floating-point mode. */
+void gw_run_jobs(void *(*fn)(void *), void *jobs, size_t job_size, int n);
+
 /* ---- the CPU ---- */
 /* "AMD EPYC (family 25 model 17)": the brand string and the family/model
  * numbers (two steppings of one name can differ); writes buf, returns it */

@@ -627,6 +627,16 @@ struct gw_pixelcnn_train {
     int32_t *targets; // (N)
     int32_t *labels;  // (B)
     int have_grad;
+    size_t work_floats; /* the workspace's size, for a later arena_alloc */
+    float grad_scale;   /* 1, or 1 / n in a shard: its gradient is its share of the mean */
+    /* data-parallel threads (gw_pixelcnn_train_set_threads): n_shards > 1
+     * arenas of B / n_shards images each, run by as many threads, and this
+     * arena's own activations freed. Shard i > 0 trains shard_model[i], a
+     * copy of the model's struct whose weights are the model's and whose
+     * gradients are its own, added into the model's after the backward. */
+    int n_shards;
+    gw_pixelcnn_train *shard[GW_PIXELCNN_TRAIN_MAX_THREADS];
+    gw_pixelcnn *shard_model[GW_PIXELCNN_TRAIN_MAX_THREADS];
 };
 
 /* carves the arena's arrays from base (NULL: only counts); returns floats */
@@ -663,6 +673,27 @@ static size_t train_layout(gw_pixelcnn_train *t, float *base, size_t work) {
     return off;
 }
 
+/* the activations, targets and labels of t's batch */
+static gw_status arena_alloc(gw_pixelcnn_train *t, gw_error *err) {
+    const size_t floats = train_layout(t, NULL, t->work_floats);
+    t->mem = gw_alloc(floats * sizeof(float));
+    t->targets = calloc(t->N, sizeof(int32_t));
+    t->labels = calloc((size_t)t->B, sizeof(int32_t));
+    if (!t->mem || !t->targets || !t->labels)
+        return gw_fail(err, GW_ERR_NOMEM, "%s: cannot allocate %.0f MB of activations for batch %d",
+                       t->m->cfg.name, (double)floats * sizeof(float) / 1e6, t->B);
+    train_layout(t, t->mem, t->work_floats);
+    return GW_OK;
+}
+
+static void arena_free(gw_pixelcnn_train *t) {
+    gw_free(t->mem);
+    free(t->targets);
+    free(t->labels);
+    t->mem = NULL, t->targets = NULL, t->labels = NULL;
+    train_layout(t, NULL, t->work_floats); /* every array pointer NULL */
+}
+
 gw_status gw_pixelcnn_train_create(gw_pixelcnn_train **out, gw_pixelcnn *model, int batch,
                                    gw_error *err) {
     *out = NULL;
@@ -689,16 +720,9 @@ gw_status gw_pixelcnn_train_create(gw_pixelcnn_train **out, gw_pixelcnn *model, 
         if (wv > work) work = wv;
         if (wh > work) work = wh;
     }
-    size_t floats = train_layout(t, NULL, work);
-    t->mem = gw_alloc(floats * sizeof(float));
-    t->targets = calloc(t->N, sizeof(int32_t));
-    t->labels = calloc((size_t)batch, sizeof(int32_t));
-    if (!t->mem || !t->targets || !t->labels) {
-        st = gw_fail(err, GW_ERR_NOMEM, "%s: cannot allocate %.0f MB of activations for batch %d",
-                     c->name, (double)floats * sizeof(float) / 1e6, batch);
-        goto fail;
-    }
-    train_layout(t, t->mem, work);
+    t->work_floats = work;
+    t->grad_scale = 1.0f;
+    if ((st = arena_alloc(t, err))) goto fail;
     *out = t;
     return GW_OK;
 fail:
@@ -706,14 +730,23 @@ fail:
     return st;
 }
 
+static void shards_free(gw_pixelcnn_train *t) {
+    for (int i = 0; i < t->n_shards; i++) {
+        gw_pixelcnn_train_free(t->shard[i]);
+        if (i > 0) gw_pixelcnn_free(t->shard_model[i]);
+        t->shard[i] = NULL, t->shard_model[i] = NULL;
+    }
+    t->n_shards = 0;
+}
+
 void gw_pixelcnn_train_free(gw_pixelcnn_train *t) {
     if (!t) return;
-    gw_free(t->mem);
-    free(t->targets);
-    free(t->labels);
+    shards_free(t);
+    arena_free(t);
     free(t);
 }
 
+/* the arrays below are this arena's: NULL while shards hold the batch */
 const float *gw_pixelcnn_train_logits(const gw_pixelcnn_train *t) {
     return t->logits;
 }
@@ -738,8 +771,8 @@ static void scatter_rows(float *dtable, const float *de, const int32_t *labels, 
             dtable[(size_t)labels[b] * C2 + k] += de[(size_t)b * C2 + k];
 }
 
-gw_status gw_pixelcnn_train_forward(gw_pixelcnn_train *t, float *loss, const uint8_t *q,
-                                    const int32_t *labels, int want_grad, gw_error *err) {
+static gw_status shard_forward(gw_pixelcnn_train *t, float *loss, const uint8_t *q,
+                               const int32_t *labels, int want_grad, gw_error *err) {
     const gw_pixelcnn_config *cfg = &t->m->cfg;
     const gw_pixelcnn_weights *w = &t->m->w;
     const int B = t->B, C = t->C, L = t->L, H = cfg->height, W = cfg->width;
@@ -796,12 +829,15 @@ gw_status gw_pixelcnn_train_forward(gw_pixelcnn_train *t, float *loss, const uin
     gw_status st = gw_loss_softmax_xent(&nats, want_grad ? t->dlogits : NULL, t->logits, t->targets,
                                         (int)N, GW_PIXELCNN_LEVELS, "pixelcnn logits", err);
     if (st) return st;
+    if (want_grad && t->grad_scale != 1.0f)
+        for (size_t i = 0; i < N * GW_PIXELCNN_LEVELS; i++)
+            t->dlogits[i] *= t->grad_scale;
     if (loss) *loss = nats;
     t->have_grad = want_grad;
     return GW_OK;
 }
 
-void gw_pixelcnn_train_backward(gw_pixelcnn_train *t) {
+static void shard_backward(gw_pixelcnn_train *t) {
     assert(t->have_grad && "gw_pixelcnn_train_backward needs a forward with want_grad");
     const gw_pixelcnn_config *cfg = &t->m->cfg;
     const gw_pixelcnn_weights *w = &t->m->w, *g = &t->m->g;
@@ -858,6 +894,111 @@ void gw_pixelcnn_train_backward(gw_pixelcnn_train *t) {
     }
 }
 
+/* ---- data-parallel threads ------------------------------------------------ */
+
+gw_status gw_pixelcnn_train_set_threads(gw_pixelcnn_train *t, int threads, gw_error *err) {
+    shards_free(t);
+    if (threads > GW_PIXELCNN_TRAIN_MAX_THREADS) threads = GW_PIXELCNN_TRAIN_MAX_THREADS;
+    if (threads > t->B) threads = t->B;
+    while (threads > 1 && t->B % threads)
+        threads--; /* equal shards keep the mean exact */
+    gw_status st = GW_OK;
+    if (threads <= 1) return t->mem ? GW_OK : arena_alloc(t, err);
+    arena_free(t);
+    for (int i = 0; i < threads && !st; i++) {
+        gw_pixelcnn *m = t->m;
+        if (i > 0) { /* the model's weights, gradients of its own */
+            st = gw_pixelcnn_create(&t->shard_model[i], &t->m->cfg, err);
+            if (st) break;
+            m = t->shard_model[i];
+            m->w = t->m->w;
+        }
+        st = gw_pixelcnn_train_create(&t->shard[i], m, t->B / threads, err);
+        if (!st) t->shard[i]->grad_scale = 1.0f / (float)threads;
+        t->n_shards = i + 1;
+    }
+    if (st) {
+        gw_error keep = err ? *err : (gw_error){0};
+        gw_pixelcnn_train_set_threads(t, 1, NULL);
+        if (err) *err = keep;
+    }
+    return st;
+}
+
+int gw_pixelcnn_train_threads(const gw_pixelcnn_train *t) {
+    return t->n_shards > 1 ? t->n_shards : 1;
+}
+
+typedef struct shard_job {
+    gw_pixelcnn_train *t;
+    const uint8_t *q;
+    const int32_t *labels;
+    int want_grad, backward;
+    float loss;
+    gw_status st;
+    gw_error err;
+} shard_job;
+
+static void *shard_run(void *p) {
+    shard_job *j = p;
+    gw_denormals_flush(); /* a shard thread computes like the trainer's own (base/fpenv.c) */
+    if (j->backward)
+        shard_backward(j->t);
+    else
+        j->st = shard_forward(j->t, &j->loss, j->q, j->labels, j->want_grad, &j->err);
+    return NULL;
+}
+
+
+gw_status gw_pixelcnn_train_forward(gw_pixelcnn_train *t, float *loss, const uint8_t *q,
+                                    const int32_t *labels, int want_grad, gw_error *err) {
+    if (t->n_shards <= 1) return shard_forward(t, loss, q, labels, want_grad, err);
+    const int n = t->n_shards, b = t->B / n;
+    shard_job jobs[GW_PIXELCNN_TRAIN_MAX_THREADS];
+    t->have_grad = 0;
+    for (int i = 0; i < n; i++)
+        jobs[i] = (shard_job){.t = t->shard[i],
+                              .q = q + (size_t)i * b * t->hw,
+                              .labels = labels ? labels + (size_t)i * b : NULL,
+                              .want_grad = want_grad};
+    gw_run_jobs(shard_run, jobs, sizeof jobs[0], n);
+    double sum = 0;
+    for (int i = 0; i < n; i++) {
+        if (jobs[i].st) {
+            if (err) *err = jobs[i].err;
+            return jobs[i].st;
+        }
+        sum += jobs[i].loss;
+    }
+    if (loss) *loss = (float)(sum / n);
+    t->have_grad = want_grad;
+    return GW_OK;
+}
+
+void gw_pixelcnn_train_backward(gw_pixelcnn_train *t) {
+    if (t->n_shards <= 1) {
+        shard_backward(t);
+        return;
+    }
+    assert(t->have_grad && "gw_pixelcnn_train_backward needs a forward with want_grad");
+    const int n = t->n_shards;
+    shard_job jobs[GW_PIXELCNN_TRAIN_MAX_THREADS];
+    for (int i = 0; i < n; i++) {
+        if (i > 0) gw_params_zero_grad(t->shard_model[i]->params);
+        jobs[i] = (shard_job){.t = t->shard[i], .backward = 1};
+    }
+    gw_run_jobs(shard_run, jobs, sizeof jobs[0], n);
+    /* each shard's gradient already counts 1/n (grad_scale); shard 0 added
+     * into the model's gradients, the others' are added now */
+    float *g = t->m->params->grad;
+    for (int i = 1; i < n; i++) {
+        const float *gi = t->shard_model[i]->params->grad;
+        for (size_t k = 0; k < t->m->params->total; k++)
+            g[k] += gi[k];
+    }
+    t->have_grad = 0;
+}
+
 /* ---- the image and the held-out figure ---------------------------------- */
 
 void gw_pixelcnn_quantise(uint8_t *q, const float *img, int n_mels, int frames) {
@@ -898,6 +1039,9 @@ gw_status gw_pixelcnn_bits_per_dim(double *bits, double *per_image, gw_pixelcnn_
 gw_status gw_pixelcnn_bits_per_dim_from(double *bits, double *per_image, gw_pixelcnn_train *t,
                                         const uint8_t *q, const int32_t *labels, size_t n,
                                         size_t from, gw_error *err) {
+    if (t->n_shards > 1) /* one shard's arena measures, its batch at a time */
+        return gw_pixelcnn_bits_per_dim_from(bits, per_image, t->shard[0], q, labels, n, from,
+                                             err);
     const gw_pixelcnn_config *c = &t->m->cfg;
     const size_t B = (size_t)t->B, hw = t->hw, m = hw - from;
     *bits = NAN;

@@ -231,6 +231,21 @@ gw_status gw_pixelcnn_train_create(gw_pixelcnn_train **out, gw_pixelcnn *model, 
                                    gw_error *err);
 void gw_pixelcnn_train_free(gw_pixelcnn_train *t); /* NULL is fine */
 
+/* Data-parallel threads, as the WaveNet trainer's (wavenet_backprop.h): the
+ * batch is split into `threads` equal shards (fewer if B does not divide),
+ * each with its own activations, run on as many threads; shards 1.. add
+ * private gradients into the model's after the backward. The result equals
+ * the one-arena pass up to float summation order. Each shard's products run
+ * on its own thread, so use it with OpenBLAS at 1 thread (gw_blas_setup(1)):
+ * it also spreads the gates, the head's softmax and the im2col, which
+ * threading each product does not. threads <= 1 returns to one arena. While
+ * sharded, this arena's own activations are freed: gw_pixelcnn_train_logits,
+ * _dlogits and _dinput give NULL, and the held-out figure is measured
+ * through the first shard. */
+enum { GW_PIXELCNN_TRAIN_MAX_THREADS = 16 };
+gw_status gw_pixelcnn_train_set_threads(gw_pixelcnn_train *t, int threads, gw_error *err);
+int gw_pixelcnn_train_threads(const gw_pixelcnn_train *t);
+
 /* Forward over the batch. *loss (may be NULL when want_grad = 0) = mean
  * cross-entropy over the B H W pixels in nats (/ ln 2 for bits per dim).
  * labels (B) in [0, classes) for a conditioned model, ignored (may be NULL)

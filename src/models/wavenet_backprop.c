@@ -12,11 +12,11 @@
  */
 #include "models/wavenet_backprop.h"
 
+#include "nn/gemm.h"
 #include "nn/layers.h"
 #include "nn/vmath.h"
 
 #include <cblas.h>
-#include <pthread.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,8 +64,8 @@ struct gw_wavenet_train {
     /* input jitter (gw_wavenet_train_set_input_noise): training passes only */
     float jitter_p;
     uint64_t jitter_seed;
-    int own_gemm;     /* products in the AVX-512 kernel (else OpenBLAS) */
-    float *pack;      // (max K*N) a transposed weight packed for the kernel
+    const gw_gemm_kernels *gemm; /* nn/gemm.h strided kernel for the products, or NULL: OpenBLAS */
+    float *pack;      // (max K*N) a transposed weight for the strided kernel, or the packed one's scratch
     float grad_scale; /* a shard's share of the batch mean (1 unsharded) */
     gw_wavenet_train *shard[GW_WAVENET_TRAIN_MAX_THREADS];
     gw_params *shard_grad[GW_WAVENET_TRAIN_MAX_THREADS];
@@ -159,179 +159,33 @@ static void relu_mask(float *d, const float *out, size_t n) {
 
 /* ---- products ---------------------------------------------------------------
  * Every product of the pass is C (M, N) = beta C + sum_k a(m, k) b(k, n) with
- * beta 0 or 1. On CPUs with AVX-512 they run in the kernel below; elsewhere
- * (or with GW_WAVENET_GEMM_BLAS) in OpenBLAS. Why a kernel of our own: the
- * shapes are tall and thin (24,000 rows, 32..256 columns, inner sizes 32..640
- * or the reverse), where OpenBLAS spends much of its time packing and, on
- * this machine, runs its AVX2 kernels (OPENBLAS_CORETYPE=Haswell); here the
- * small operand stays in L1/L2, a 6 x 64 tile of C stays in 24 zmm
- * registers, and the long operand is read once per 64 columns. */
-
-/* a(m, k) = A[m * sam + k * sak]; B (K, N) row-major with ldb; C (M, N) ldc */
-static void gemm_naive(float *C, int ldc, const float *A, size_t sam, size_t sak, const float *B,
-                       int ldb, int M, int N, int K, int accumulate) {
-    for (int m = 0; m < M; m++)
-        for (int n = 0; n < N; n++) {
-            float s = accumulate ? C[(size_t)m * ldc + n] : 0.0f;
-            for (int k = 0; k < K; k++)
-                s += A[m * sam + k * sak] * B[(size_t)k * ldb + n];
-            C[(size_t)m * ldc + n] = s;
-        }
-}
-
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#define GW_HAVE_AVX512_GEMM 1
-enum { TILE_M = 6, TILE_V = 4, K_CHUNK = 256 };
-
-/* one full tile: rows m0 .. m0+5, NV vectors of 16 columns from n0 (the
- * last one masked), inner range k0 .. k0+kw-1. Every loop has constant
- * bounds once NV is known, so the 6 x NV accumulators live in registers. */
-__attribute__((target("avx512f"), always_inline)) static inline void
-tile_avx512(float *C, int ldc, const float *A, size_t sam, size_t sak, const float *B, int ldb,
-            int m0, int n0, const int NV, const int FULL, __mmask16 last, int k0, int kw,
-            int load_c) {
-    __m512 acc[TILE_M][TILE_V];
-    for (int r = 0; r < TILE_M; r++)
-        for (int j = 0; j < NV; j++)
-            acc[r][j] = load_c ? _mm512_maskz_loadu_ps(j == NV - 1 ? last : 0xFFFF,
-                                                       C + (size_t)(m0 + r) * ldc + n0 + 16 * j)
-                               : _mm512_setzero_ps();
-    const float *ak = A + (size_t)m0 * sam + (size_t)k0 * sak;
-    const float *bk = B + (size_t)k0 * ldb + n0;
-    for (int k = 0; k < kw; k++, ak += sak, bk += ldb) {
-        __m512 b[TILE_V];
-        for (int j = 0; j < NV; j++) /* masked only where a ragged edge needs it */
-            b[j] = j < NV - 1 || FULL ? _mm512_loadu_ps(bk + 16 * j)
-                                      : _mm512_maskz_loadu_ps(last, bk + 16 * j);
-        for (int r = 0; r < TILE_M; r++) {
-            __m512 av = _mm512_set1_ps(ak[r * sam]);
-            for (int j = 0; j < NV; j++)
-                acc[r][j] = _mm512_fmadd_ps(av, b[j], acc[r][j]);
-        }
-    }
-    for (int r = 0; r < TILE_M; r++)
-        for (int j = 0; j < NV; j++)
-            _mm512_mask_storeu_ps(C + (size_t)(m0 + r) * ldc + n0 + 16 * j,
-                                  j == NV - 1 ? last : 0xFFFF, acc[r][j]);
-}
-
-/* the last rows (fewer than 6): one row at a time */
-__attribute__((target("avx512f"))) static void
-rows_avx512(float *C, int ldc, const float *A, size_t sam, size_t sak, const float *B, int ldb,
-            int m0, int mr, int n0, int NV, __mmask16 last, int k0, int kw, int load_c) {
-    for (int r = 0; r < mr; r++) {
-        __m512 acc[TILE_V];
-        float *c = C + (size_t)(m0 + r) * ldc + n0;
-        for (int j = 0; j < NV; j++)
-            acc[j] = load_c ? _mm512_maskz_loadu_ps(j == NV - 1 ? last : 0xFFFF, c + 16 * j)
-                            : _mm512_setzero_ps();
-        const float *a = A + (size_t)(m0 + r) * sam + (size_t)k0 * sak;
-        for (int k = 0; k < kw; k++) {
-            __m512 av = _mm512_set1_ps(a[k * sak]);
-            const float *bk = B + (size_t)(k0 + k) * ldb + n0;
-            for (int j = 0; j < NV; j++)
-                acc[j] = _mm512_fmadd_ps(
-                    av, _mm512_maskz_loadu_ps(j == NV - 1 ? last : 0xFFFF, bk + 16 * j), acc[j]);
-        }
-        for (int j = 0; j < NV; j++)
-            _mm512_mask_storeu_ps(c + 16 * j, j == NV - 1 ? last : 0xFFFF, acc[j]);
-    }
-}
-
-__attribute__((target("avx512f"))) static void
-panel_avx512(float *C, int ldc, const float *A, size_t sam, size_t sak, const float *B, int ldb,
-             int M, int n0, int NV, __mmask16 last, int k0, int kw, int load_c) {
-    int m0 = 0;
-    for (; m0 + TILE_M <= M; m0 += TILE_M) {
-#define GW_TILE(nv, full)                                                                          \
-    tile_avx512(C, ldc, A, sam, sak, B, ldb, m0, n0, nv, full, last, k0, kw, load_c)
-        /* constant NV and edge: the tile's loops unroll into registers */
-        if (last == 0xFFFF) {
-            switch (NV) {
-            case 1:
-                GW_TILE(1, 1);
-                break;
-            case 2:
-                GW_TILE(2, 1);
-                break;
-            case 3:
-                GW_TILE(3, 1);
-                break;
-            default:
-                GW_TILE(4, 1);
-                break;
-            }
-        } else {
-            switch (NV) {
-            case 1:
-                GW_TILE(1, 0);
-                break;
-            case 2:
-                GW_TILE(2, 0);
-                break;
-            case 3:
-                GW_TILE(3, 0);
-                break;
-            default:
-                GW_TILE(4, 0);
-                break;
-            }
-        }
-#undef GW_TILE
-    }
-    if (m0 < M) rows_avx512(C, ldc, A, sam, sak, B, ldb, m0, M - m0, n0, NV, last, k0, kw, load_c);
-}
-
-__attribute__((target("avx512f"))) static void gemm_avx512(float *C, int ldc, const float *A,
-                                                           size_t sam, size_t sak, const float *B,
-                                                           int ldb, int M, int N, int K,
-                                                           int accumulate) {
-    if (K == 0) {
-        if (!accumulate)
-            for (int m = 0; m < M; m++)
-                memset(C + (size_t)m * ldc, 0, (size_t)N * sizeof(float));
-        return;
-    }
-    for (int n0 = 0; n0 < N; n0 += 16 * TILE_V) {
-        int nw = N - n0 < 16 * TILE_V ? N - n0 : 16 * TILE_V;
-        int NV = (nw + 15) / 16;
-        int rem = nw - 16 * (NV - 1);
-        __mmask16 last = (__mmask16)(rem == 16 ? 0xFFFF : (1u << rem) - 1);
-        /* chunks of the inner size keep B's rows of the chunk in L2 while
-         * every row tile passes over them */
-        for (int k0 = 0; k0 < K; k0 += K_CHUNK) {
-            int kw = K - k0 < K_CHUNK ? K - k0 : K_CHUNK;
-            panel_avx512(C, ldc, A, sam, sak, B, ldb, M, n0, NV, last, k0, kw,
-                         accumulate || k0 > 0);
-        }
-    }
-}
-#endif
+ * beta 0 or 1. On CPUs with AVX-512 they run in nn/gemm.h's strided kernel
+ * (a 6 x 64 register tile, unpacked: these shapes are tall and thin), chosen
+ * at create; elsewhere (or with GW_WAVENET_GEMM_BLAS) in OpenBLAS. */
 
 int gw_wavenet_train_simd(void) {
-#ifdef GW_HAVE_AVX512_GEMM
-    return __builtin_cpu_supports("avx512f");
-#else
-    return 0;
-#endif
+    return gw_gemm_kernels_cpu()->simd;
 }
 
 void gw_wavenet_train_gemm(float *C, int ldc, const float *A, size_t sam, size_t sak,
                            const float *B, int ldb, int M, int N, int K, int accumulate, int simd) {
-#ifdef GW_HAVE_AVX512_GEMM
-    if (simd && gw_wavenet_train_simd()) {
-        gemm_avx512(C, ldc, A, sam, sak, B, ldb, M, N, K, accumulate);
-        return;
-    }
-#endif
-    gemm_naive(C, ldc, A, sam, sak, B, ldb, M, N, K, accumulate);
+    const gw_gemm_kernels *k = simd ? gw_gemm_kernels_cpu() : gw_gemm_kernels_portable();
+    k->strided(C, ldc, A, sam, sak, B, ldb, M, N, K, accumulate);
 }
 
 /* C (M, N) = op(A) op(B) + beta C, row-major, beta 0 or 1 */
 static void gemm(gw_wavenet_train *t, int ta, int tb, int M, int N, int K, const float *A, int lda,
                  const float *Bm, int ldb, float beta, float *C, int ldc) {
-    if (t->own_gemm) {
+    if (t->gemm) {
+        /* wide, deep products (the head's) go to the packed kernel, which
+         * reads the tall A once where the strided tile reads it once per 64
+         * columns: bench_gemm, 20476 x 256 x 128, 140 against 73 GFLOP/s
+         * (and 145 against 117 at 20476 x 128 x 256) on one AMD core; the
+         * layers' narrow products stay strided (165 against 86) */
+        if (!ta && N >= 128 && K >= 128) {
+            t->gemm->packed(0, tb, M, N, K, A, lda, Bm, ldb, beta, C, ldc, t->pack);
+            return;
+        }
         if (tb) {               /* B given as (N, K): the kernel reads it as (K, N), packed once */
             float *p = t->pack; /* sized at create for the largest such operand */
             for (int n = 0; n < N; n++)
@@ -340,7 +194,7 @@ static void gemm(gw_wavenet_train *t, int ta, int tb, int M, int N, int K, const
             Bm = p, ldb = N;
         }
         size_t sam = ta ? 1 : (size_t)lda, sak = ta ? (size_t)lda : 1;
-        gw_wavenet_train_gemm(C, ldc, A, sam, sak, Bm, ldb, M, N, K, beta != 0.0f, 1);
+        t->gemm->strided(C, ldc, A, sam, sak, Bm, ldb, M, N, K, beta != 0.0f);
         return;
     }
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N,
@@ -435,7 +289,7 @@ gw_status gw_wavenet_train_create(gw_wavenet_train **out, gw_wavenet *model, int
     if (!t) return gw_fail(err, GW_ERR_NOMEM, "wavenet training: out of memory");
     t->m = model;
     t->grad_scale = 1.0f;
-    t->own_gemm = gw_wavenet_train_simd();
+    t->gemm = gw_gemm_kernels_cpu()->simd ? gw_gemm_kernels_cpu() : NULL;
     t->B = batch, t->N = n_targets, t->T_in = n_targets + rf - 1;
     t->L = c->n_layers, t->K = c->kernel, t->R = c->residual, t->G = c->gate, t->S = c->skip;
     t->H = c->head, t->Cg = c->cond_dim, t->M = c->n_mels;
@@ -484,6 +338,7 @@ gw_status gw_wavenet_train_create(gw_wavenet_train **out, gw_wavenet *model, int
     if ((size_t)t->G * t->R > pack) pack = (size_t)t->G * t->R;
     if ((size_t)t->H * t->S > pack) pack = (size_t)t->H * t->S; /* head1 */
     if ((size_t)t->n_out * t->H > pack) pack = (size_t)t->n_out * t->H;
+    if (gw_gemm_pack_size() > pack) pack = gw_gemm_pack_size(); /* also the packed kernel's */
     sizes[n++] = pack * sizeof(float);
     size_t total = 0;
     for (size_t i = 0; i < n; i++)
@@ -828,7 +683,7 @@ gw_status gw_wavenet_train_set_threads(gw_wavenet_train *t, int threads, gw_erro
     for (int i = 0; i < threads && !st; i++) {
         st = gw_wavenet_train_create(&t->shard[i], t->m, t->B / threads, t->N, err);
         if (!st) t->shard[i]->grad_scale = 1.0f / (float)threads;
-        if (!st) t->shard[i]->own_gemm = t->own_gemm;
+        if (!st) t->shard[i]->gemm = t->gemm;
         if (!st && i > 0) {
             t->shard_grad[i] = gw_params_create();
             if (!t->shard_grad[i])
@@ -848,11 +703,13 @@ gw_status gw_wavenet_train_set_threads(gw_wavenet_train *t, int threads, gw_erro
 }
 
 void gw_wavenet_train_set_gemm(gw_wavenet_train *t, gw_wavenet_gemm which) {
-    t->own_gemm = which == GW_WAVENET_GEMM_OWN    ? 1
-                  : which == GW_WAVENET_GEMM_BLAS ? 0
-                                                  : gw_wavenet_train_simd();
+    const gw_gemm_kernels *cpu = gw_gemm_kernels_cpu();
+    t->gemm = which == GW_WAVENET_GEMM_OWN    ? cpu
+              : which == GW_WAVENET_GEMM_BLAS ? NULL
+              : cpu->simd                     ? cpu
+                                              : NULL;
     for (int i = 0; i < t->n_shards; i++)
-        t->shard[i]->own_gemm = t->own_gemm;
+        t->shard[i]->gemm = t->gemm;
 }
 
 int gw_wavenet_train_threads(const gw_wavenet_train *t) {
@@ -880,20 +737,6 @@ static void *shard_run(void *p) {
     return NULL;
 }
 
-/* runs jobs 1.. on new threads and job 0 on the caller's */
-static void run_shards(shard_job *jobs, int n) {
-    pthread_t th[GW_WAVENET_TRAIN_MAX_THREADS];
-    int started[GW_WAVENET_TRAIN_MAX_THREADS] = {0};
-    for (int i = 1; i < n; i++)
-        started[i] = pthread_create(&th[i], NULL, shard_run, &jobs[i]) == 0;
-    shard_run(&jobs[0]);
-    for (int i = 1; i < n; i++) {
-        if (started[i])
-            pthread_join(th[i], NULL);
-        else
-            shard_run(&jobs[i]); /* no thread to be had: run it here */
-    }
-}
 
 void gw_wavenet_train_set_input_noise(gw_wavenet_train *t, float p, uint64_t seed) {
     t->jitter_p = p < 0 ? 0 : p > 1 ? 1 : p;
@@ -916,7 +759,7 @@ static gw_status forward_any(gw_wavenet_train *t, float *loss, const void *windo
                               .cond = cond && t->Cg ? cond + (size_t)i * b * t->Cg : NULL,
                               .mel = mel && t->M ? mel + (size_t)i * b * t->T_in * t->M : NULL,
                               .want_grad = want_grad};
-    run_shards(jobs, n);
+    gw_run_jobs(shard_run, jobs, sizeof jobs[0], n);
     double sum = 0;
     for (int i = 0; i < n; i++) {
         if (jobs[i].st) {
@@ -960,7 +803,7 @@ void gw_wavenet_train_backward(gw_wavenet_train *t) {
         jobs[i] = (shard_job){
             .t = t->shard[i], .gview = i ? &t->shard_gview[i] : &t->m->g, .backward = 1};
     }
-    run_shards(jobs, n);
+    gw_run_jobs(shard_run, jobs, sizeof jobs[0], n);
     /* each shard's gradient already counts 1/n (grad_scale); shard 0 added
      * into the model's gradients, the others' are added now */
     float *g = t->m->params->grad;

@@ -11,11 +11,12 @@
  * MC x KC blocks that stay in L2, and a 12 x 32 register-blocked micro-kernel
  * does all the arithmetic. With several BLAS threads OpenBLAS's own threading
  * wins, so cblas_sgemm is used. */
+#include "nn/blas.h"
 #include "nn/conv2d.h"
+#include "nn/gemm.h"
 #include "nn/im2col.h"
 
 #include <cblas.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
@@ -24,19 +25,6 @@
 #include <immintrin.h>
 #define HAVE_AVX512_PATH 1
 #endif
-
-void gw_conv_sgemm_ref(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
-                       const float *B, int ldb, float beta, float *C, int ldc) {
-    for (int i = 0; i < M; i++)
-        for (int j = 0; j < N; j++) {
-            double acc = 0.0;
-            for (int p = 0; p < K; p++)
-                acc += (double)(trans_a ? A[(size_t)p * lda + i] : A[(size_t)i * lda + p]) *
-                       (trans_b ? B[(size_t)j * ldb + p] : B[(size_t)p * ldb + j]);
-            float *c = C + (size_t)i * ldc + j;
-            *c = (float)acc + (beta != 0.0f ? beta * *c : 0.0f);
-        }
-}
 
 static void sgemm_blas(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
                        const float *B, int ldb, float beta, float *C, int ldc) {
@@ -735,14 +723,9 @@ void gw_conv_gemm(int M, int N, int K, const gw_conv_a *a, const gw_conv_b *b, c
     atomic_init(&s.next, 0);
     if (T > s.n_blocks) T = s.n_blocks;
     gemm_worker w[GW_CONV_THREADS_MAX];
-    pthread_t tid[GW_CONV_THREADS_MAX];
-    int started[GW_CONV_THREADS_MAX] = {0};
     for (int t = 0; t < T; t++) w[t] = (gemm_worker){&s, pack + (size_t)t * gw_conv_sgemm_pack_size()};
-    /* a thread that cannot be started leaves its blocks to the others */
-    for (int t = 1; t < T; t++) started[t] = pthread_create(&tid[t], NULL, gemm_blocks, &w[t]) == 0;
-    gemm_blocks(&w[0]);
-    for (int t = 1; t < T; t++)
-        if (started[t]) pthread_join(tid[t], NULL);
+    /* a worker whose thread cannot be started finds its blocks taken */
+    gw_run_jobs(gemm_blocks, w, sizeof w[0], T);
 }
 #else
 size_t gw_conv_sgemm_pack_size(void) {
@@ -765,7 +748,7 @@ void gw_conv_gemm(int M, int N, int K, const gw_conv_a *a, const gw_conv_b *b, c
 #endif
 
 int gw_conv_threads(void) {
-    int t = openblas_get_num_threads();
+    int t = gw_blas_threads(); /* the program's one thread setting (blas.h) */
     return t < 1 ? 1 : t > GW_CONV_THREADS_MAX ? GW_CONV_THREADS_MAX : t;
 }
 
@@ -775,12 +758,11 @@ int gw_conv_fused_ok(const gw_conv2d_dims *d) {
 
 void gw_conv_sgemm(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
                    const float *B, int ldb, float beta, float *C, int ldc, float *pack) {
-#ifdef HAVE_AVX512_PATH
-    if (pack && gw_conv_sgemm_avx512_ok() && openblas_get_num_threads() == 1) {
-        gw_conv_sgemm_avx512(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc, pack);
+    const gw_gemm_kernels *k = gw_gemm_kernels_cpu();
+    if (pack && k->simd && gw_blas_threads() == 1) {
+        k->packed(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc, pack);
         return;
     }
-#endif
     sgemm_blas(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc);
 }
 

@@ -52,13 +52,11 @@ void gw_conv_sgemm(int trans_a, int trans_b, int M, int N, int K, const float *A
                    const float *B, int ldb, float beta, float *C, int ldc, float *pack);
 size_t gw_conv_sgemm_pack_size(void);
 /* the packed AVX-512 kernel itself (cblas_sgemm where not compiled in) and
- * whether this CPU can run it */
+ * whether this CPU can run it: the packed entry of nn/gemm.h's table, which
+ * is how the rest of the core reaches it */
 void gw_conv_sgemm_avx512(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
                           const float *B, int ldb, float beta, float *C, int ldc, float *pack);
 int gw_conv_sgemm_avx512_ok(void);
-/* the same product as direct loops in double, for tests */
-void gw_conv_sgemm_ref(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
-                       const float *B, int ldb, float beta, float *C, int ldc);
 
 /* ---- the fused product (conv_gemm.c): C = op(A) B where B is read straight
  * from the images it lowers and C is written straight to where it belongs, so

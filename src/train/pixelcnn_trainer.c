@@ -297,6 +297,11 @@ gw_status gw_pixelcnn_trainer_run(const gw_spec_trainer_opts *o, gw_spec_trainer
 
     gw_trainer_config tc;
     gw_spec_trainer_config(&tc, &r.s, c.sample_every);
+    /* threads: data-parallel shards of the batch, each product on its
+     * shard's thread (OpenBLAS at 1), as the WaveNet trainer does; a batch
+     * share of one image trains on one thread with OpenBLAS's */
+    if ((st = gw_pixelcnn_train_set_threads(r.t, tc.threads, err))) goto done;
+    if (gw_pixelcnn_train_threads(r.t) > 1) tc.threads = 1;
     tc.intro = intro;
     tc.groups[0] = (gw_trainer_group){"", r.m.net->params, r.opt, NULL};
     tc.n_groups = 1;

@@ -461,9 +461,8 @@ static void test_config(void **state) {
     assert_non_null(strstr(err.msg, "head_channels"));
 
     /* the shipped preset is the spec's pixelcnn-small */
-    const char *src = getenv("GW_SOURCE_DIR");
     char path[4096];
-    snprintf(path, sizeof path, "%s/presets/pixelcnn-small.json", src ? src : ".");
+    gw_test_preset_path(path, sizeof path, "pixelcnn-small");
     if (gw_pixelcnn_config_load(&a, path, &err)) fail_msg("%s", err.msg);
     gw_pixelcnn_config_default(&b);
     assert_string_equal(a.name, "pixelcnn-small");
@@ -563,11 +562,70 @@ static void test_speed_small(void **state) {
     gw_pixelcnn_free(m);
 }
 
+/* ---- data-parallel shards ---------------------------------------------
+ * The batch split across threads (gw_pixelcnn_train_set_threads) gives the
+ * one-arena pass's loss and gradients up to float summation order, with
+ * class labels sliced with their images; the held-out figure (measured
+ * through the first shard, a short last batch padded) is the same; a count
+ * that does not divide the batch falls to one that does; and one thread
+ * again gives the arena back. */
+static void test_shards_equal_one_arena(void **state) {
+    (void)state;
+    const int B = 4, H = 8, W = 6, classes = 3;
+    gw_pixelcnn *m = make_model(H, W, 4, 2, 8, classes, 21, 1.5f);
+    gw_pixelcnn_train *t = NULL;
+    gw_error err = {0};
+    assert_int_equal(gw_pixelcnn_train_create(&t, m, B, &err), GW_OK);
+    uint8_t *q = random_image((size_t)5 * H * W, 9);
+    const int32_t labels[5] = {2, 0, 1, 2, 1};
+    const size_t n = m->params->total;
+    float *g1 = malloc(n * sizeof(float)), loss1, loss2;
+    double bits1, bits2, per1[5], per2[5];
+    gw_params_zero_grad(m->params);
+    assert_int_equal(gw_pixelcnn_train_forward(t, &loss1, q, labels, 1, &err), GW_OK);
+    gw_pixelcnn_train_backward(t);
+    memcpy(g1, m->params->grad, n * sizeof(float));
+    assert_int_equal(gw_pixelcnn_bits_per_dim(&bits1, per1, t, q, labels, 5, &err), GW_OK);
+
+    assert_int_equal(gw_pixelcnn_train_set_threads(t, 3, &err), GW_OK); /* 4 % 3: two */
+    assert_int_equal(gw_pixelcnn_train_threads(t), 2);
+    gw_params_zero_grad(m->params);
+    assert_int_equal(gw_pixelcnn_train_forward(t, &loss2, q, labels, 1, &err), GW_OK);
+    gw_pixelcnn_train_backward(t);
+    assert_null(gw_pixelcnn_train_logits(t));
+    assert_true(fabsf(loss1 - loss2) <= 1e-6f * loss1);
+    double worst = 0;
+    for (size_t i = 0; i < n; i++) {
+        double e = fabs((double)m->params->grad[i] - g1[i]) / (1e-3 + fabs((double)g1[i]));
+        if (e > worst) worst = e;
+    }
+    if (!(worst < 1e-4)) fail_msg("sharded gradients differ: worst relative error %.3g", worst);
+    assert_int_equal(gw_pixelcnn_bits_per_dim(&bits2, per2, t, q, labels, 5, &err), GW_OK);
+    assert_true(fabs(bits1 - bits2) < 1e-6 * bits1);
+    for (int i = 0; i < 5; i++) assert_true(fabs(per1[i] - per2[i]) < 1e-5 * per1[i]);
+    /* a label out of range is refused from inside a shard, with its message */
+    const int32_t bad[4] = {0, 1, 2, 7};
+    assert_int_equal(gw_pixelcnn_train_forward(t, &loss2, q, bad, 1, &err), GW_ERR_ARG);
+    assert_non_null(strstr(err.msg, "label 7"));
+
+    assert_int_equal(gw_pixelcnn_train_set_threads(t, 1, &err), GW_OK);
+    assert_int_equal(gw_pixelcnn_train_threads(t), 1);
+    assert_int_equal(gw_pixelcnn_train_forward(t, &loss2, q, labels, 0, &err), GW_OK);
+    assert_non_null(gw_pixelcnn_train_logits(t));
+    assert_true(loss2 == loss1);
+    print_message("shards: loss %.6f vs %.6f, worst relative gradient difference %.2e\n",
+                  (double)loss1, (double)loss2, worst);
+    free(g1), free(q);
+    gw_pixelcnn_train_free(t);
+    gw_pixelcnn_free(m);
+}
+
 int main(void) {
     gw_blas_setup(1); /* one thread: the numbers above are per core */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gradcheck_unconditioned),
         cmocka_unit_test(test_gradcheck_conditioned),
+        cmocka_unit_test(test_shards_equal_one_arena),
         cmocka_unit_test(test_ops_match_naive),
         cmocka_unit_test(test_masks),
         cmocka_unit_test(test_bits_from),

@@ -300,47 +300,6 @@ static void test_bad_geometry_is_rejected(void **state) {
     assert_non_null(strstr(e.msg, "empty output"));
 }
 
-/* the packed AVX-512 product against direct loops: every transpose case,
- * edges in M, N and K (K crosses the 256-deep blocking), beta 0, 1, 0.5,
- * leading dimensions wider than the matrices */
-static void test_sgemm_kernel_matches_reference(void **state) {
-    if (!gw_conv_sgemm_avx512_ok()) {
-        fprintf(stderr, "no AVX-512 on this CPU: cblas_sgemm path only\n");
-    }
-    /* M = 20 and 64 end in 8- and 4-row tiles, N = 2100 crosses the 2048-wide
-     * B block */
-    const int shapes[][3] = {{1, 1, 1},    {13, 37, 300}, {24, 64, 256}, {97, 33, 517},
-                             {12, 2100, 9}, {20, 64, 40},  {64, 96, 270}};
-    const float betas[] = {0.0f, 1.0f, 0.5f};
-    float *pack = malloc(sizeof(float) * (gw_conv_sgemm_pack_size() + 1));
-    gw_rng r;
-    gw_rng_seed(&r, 9);
-    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
-        for (int ta = 0; ta < 2; ta++)
-            for (int tb = 0; tb < 2; tb++) {
-                const int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
-                const int lda = (ta ? M : K) + 3, ldb = (tb ? K : N) + 5, ldc = N + 2;
-                const size_t na = (size_t)(ta ? K : M) * lda, nb = (size_t)(tb ? N : K) * ldb;
-                const size_t nc = (size_t)M * ldc;
-                float *A = malloc(sizeof(float) * na), *B = malloc(sizeof(float) * nb);
-                float *C1 = malloc(sizeof(float) * nc), *C2 = malloc(sizeof(float) * nc);
-                gw_rng_fill_normal(&r, A, na, 0, 1);
-                gw_rng_fill_normal(&r, B, nb, 0, 1);
-                for (int bi = 0; bi < 3; bi++) {
-                    gw_rng_fill_normal(&r, C1, nc, 0, 1);
-                    memcpy(C2, C1, sizeof(float) * nc);
-                    gw_conv_sgemm_avx512(ta, tb, M, N, K, A, lda, B, ldb, betas[bi], C1, ldc,
-                                         pack);
-                    gw_conv_sgemm_ref(ta, tb, M, N, K, A, lda, B, ldb, betas[bi], C2, ldc);
-                    /* includes the padding columns of C: they must be untouched */
-                    float tol = 1e-5f * sqrtf((float)K) * 4;
-                    assert_true(gw_test_max_abs_diff(C1, C2, nc) < tol);
-                }
-                free(A), free(B), free(C1), free(C2);
-            }
-    free(pack);
-}
-
 /* The fused product against its definition (gw_conv_gemm_ref) for every
  * kind of A, B and C on 1, 2 and 3 threads: the spec nets' 5x5 stride 2 on
  * grids of 16 and more columns (row path) and under 16 (gather path),
@@ -433,7 +392,6 @@ static void test_fused_gemm_matches_reference(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sgemm_kernel_matches_reference),
         cmocka_unit_test(test_fused_gemm_matches_reference),
         cmocka_unit_test(test_conv2d_fast_matches_reference),
         cmocka_unit_test(test_conv_transpose2d_fast_matches_reference),
