@@ -73,6 +73,59 @@ int gw_cli_unexpected(const char *cmd, const char *arg, void (*usage)(FILE *out)
     return 2;
 }
 
+/* 1 when a is option o with its values at argv[i + 1 ...] (*i moved past
+ * them), -1 for a bad value, 0 when a is not o or o's values are missing */
+static int take_opt(const gw_cli_opt *o, int argc, char **argv, int *i, int *code) {
+    const int nargs = o->type == GW_CLI_FLAG ? 0 : o->nargs > 0 ? o->nargs : 1;
+    if (strcmp(argv[*i], o->name) || *i + nargs >= argc) return 0;
+    const char *v = argv[*i + 1];
+    long x;
+    switch (o->type) {
+    case GW_CLI_STR:
+        *(const char **)o->out = v;
+        break;
+    case GW_CLI_INT:
+        if (!gw_cli_int(v, (long)o->lo, (long)o->hi, &x)) return -1;
+        *(long *)o->out = x;
+        break;
+    case GW_CLI_DOUBLE:
+        if (!gw_cli_double(v, o->lo, o->hi, (double *)o->out)) return -1;
+        break;
+    case GW_CLI_FLAG:
+        *(int *)o->out = 1;
+        break;
+    case GW_CLI_CUSTOM:
+        if ((*code = o->take(o->out, argv + *i + 1))) return -2;
+        break;
+    }
+    if (o->given) *o->given = 1;
+    *i += nargs;
+    return 1;
+}
+
+int gw_cli_parse(int argc, char **argv, const char *cmd, void (*usage)(FILE *out),
+                 const gw_cli_opt *opts, int n_opts, const char **pos[], int n_pos) {
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return 0;
+        }
+        int taken = 0, code = 0;
+        for (int k = 0; k < n_opts && !taken; k++)
+            taken = take_opt(&opts[k], argc, argv, &i, &code);
+        if (taken == -1) return gw_cli_bad_value(cmd, a, argv[i + 1]);
+        if (taken == -2) return code;
+        if (taken) continue;
+        int p = 0;
+        while (p < n_pos && *pos[p])
+            p++;
+        if (a[0] == '-' || p == n_pos) return gw_cli_unexpected(cmd, a, usage);
+        *pos[p] = a;
+    }
+    return -1;
+}
+
 char *gw_cli_join(const char *prefix, int argc, char **argv) {
     size_t len = strlen(prefix) + 1;
     for (int i = 0; i < argc; i++)

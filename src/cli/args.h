@@ -30,6 +30,53 @@ int gw_cli_bad_value(const char *cmd, const char *opt, const char *v);
 /* prints "genwave CMD: unexpected argument 'ARG'" and the usage, returns 2 */
 int gw_cli_unexpected(const char *cmd, const char *arg, void (*usage)(FILE *out));
 
+/* A table-driven option loop for commands whose options are plain values
+ * (the spectrogram-model commands): the loop, -h/--help and the usage
+ * errors live once in gw_cli_parse; each command lists its options. */
+typedef enum {
+    GW_CLI_STR,    /* out: const char ** */
+    GW_CLI_INT,    /* out: long *, within [lo, hi] */
+    GW_CLI_DOUBLE, /* out: double *, within [lo, hi] */
+    GW_CLI_FLAG,   /* out: int *, set to 1; takes no value */
+    GW_CLI_CUSTOM, /* take(out, values) reads nargs values (0 means 1) */
+} gw_cli_opt_type;
+
+typedef struct gw_cli_opt {
+    const char *name;
+    gw_cli_opt_type type;
+    void *out;
+    double lo, hi;
+    int *given; /* optional: set to 1 when the option is given */
+    /* CUSTOM: 0 when the values are taken, else the exit code after its
+     * own message (gw_cli_bad_value or another) */
+    int (*take)(void *out, char **values);
+    int nargs;
+} gw_cli_opt;
+
+/* table rows; `1 ? out : (T *)NULL` makes the compiler check out's type */
+#define GW_CLI_OPT_STR(name, out)                                                                  \
+    { (name), GW_CLI_STR, 1 ? (out) : (const char **)NULL, 0, 0, NULL, NULL, 0 }
+#define GW_CLI_OPT_INT(name, out, lo, hi)                                                          \
+    { (name), GW_CLI_INT, 1 ? (out) : (long *)NULL, (lo), (hi), NULL, NULL, 0 }
+#define GW_CLI_OPT_DOUBLE(name, out, lo, hi, given)                                                \
+    { (name), GW_CLI_DOUBLE, 1 ? (out) : (double *)NULL, (lo), (hi), (given), NULL, 0 }
+#define GW_CLI_OPT_FLAG(name, out)                                                                 \
+    { (name), GW_CLI_FLAG, 1 ? (out) : (int *)NULL, 0, 0, NULL, NULL, 0 }
+#define GW_CLI_OPT_CUSTOM(name, out, take, nargs)                                                  \
+    { (name), GW_CLI_CUSTOM, (out), 0, 0, NULL, (take), (nargs) }
+
+/* the option loop of `genwave CMD`: -h/--help prints the usage to stdout
+ * (returns 0); an option of opts takes its value(s) (a number out of range:
+ * gw_cli_bad_value, 2); other arguments not starting with '-' fill *pos[0],
+ * *pos[1], ... in order; anything else (also an option without its value):
+ * gw_cli_unexpected, 2. Returns -1 when every argument was taken. */
+int gw_cli_parse(int argc, char **argv, const char *cmd, void (*usage)(FILE *out),
+                 const gw_cli_opt *opts, int n_opts, const char **pos[], int n_pos);
+/* the same over the arrays opts[] and pos[] */
+#define GW_CLI_PARSE(argc, argv, cmd, usage, opts, pos)                                            \
+    gw_cli_parse((argc), (argv), (cmd), (usage), (opts), (int)(sizeof(opts) / sizeof((opts)[0])),  \
+                 (pos), (int)(sizeof(pos) / sizeof((pos)[0])))
+
 /* "PREFIX ARGV[0] ARGV[1] ...": the command line a model file records;
  * malloc'd (free it), NULL when out of memory */
 char *gw_cli_join(const char *prefix, int argc, char **argv);

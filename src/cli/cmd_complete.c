@@ -222,54 +222,37 @@ done:
     return rc;
 }
 
+/* --fill A-B (a gw_cli_opt take): fill[0] = A, fill[1] = B */
+static int take_fill(void *out, char **v) {
+    long *fill = out;
+    char *dash = strchr(v[0], '-'), first[32];
+    if (!dash || dash == v[0] || !gw_cli_int(dash + 1, 1, 1L << 20, &fill[1]))
+        return gw_cli_bad_value("complete", "--fill", v[0]);
+    snprintf(first, sizeof first, "%.*s", (int)(dash - v[0]), v[0]);
+    if (!gw_cli_int(first, 0, 1L << 20, &fill[0]) || fill[0] >= fill[1])
+        return gw_cli_bad_value("complete", "--fill", v[0]);
+    return 0;
+}
+
 int gw_cmd_complete(int argc, char **argv) {
     const char *model = NULL, *in = NULL, *out = NULL, *cls = NULL, *png = NULL;
-    long keep = -1, seed = 1, gl = 64, fill_a = -1, fill_b = -1, K = 16;
+    long keep = -1, seed = 1, gl = 64, fill[2] = {-1, -1}, K = 16;
     double temperature = 1.0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "-o") && v) {
-            out = v, i++;
-        } else if (!strcmp(a, "--png") && v) {
-            png = v, i++;
-        } else if (!strcmp(a, "--class") && v) {
-            cls = v, i++;
-        } else if (!strcmp(a, "--keep-frames") && v) {
-            if (!gw_cli_int(v, 1, 1L << 20, &keep)) goto bad;
-            i++;
-        } else if (!strcmp(a, "--fill") && v) {
-            char *dash = strchr(v, '-');
-            if (!dash || dash == v || !gw_cli_int(dash + 1, 1, 1L << 20, &fill_b)) goto bad;
-            char first[32];
-            snprintf(first, sizeof first, "%.*s", (int)(dash - v), v);
-            if (!gw_cli_int(first, 0, 1L << 20, &fill_a) || fill_a >= fill_b) goto bad;
-            i++;
-        } else if (!strcmp(a, "--candidates") && v) {
-            if (!gw_cli_int(v, 1, 1024, &K)) goto bad;
-            i++;
-        } else if (!strcmp(a, "--temperature") && v) {
-            if (!gw_cli_double(v, 0.0, 100.0, &temperature)) goto bad;
-            i++;
-        } else if (!strcmp(a, "--seed") && v) {
-            if (!gw_cli_int(v, 0, 0x7fffffffL, &seed)) goto bad;
-            i++;
-        } else if (!strcmp(a, "--gl-iters") && v) {
-            if (!gw_cli_int(v, 1, 10000, &gl)) goto bad;
-            i++;
-        } else if (a[0] != '-' && !model) {
-            model = a;
-        } else if (a[0] != '-' && !in) {
-            in = a;
-        } else {
-            return gw_cli_unexpected("complete", a, usage);
-        }
-        continue;
-    bad:
-        return gw_cli_bad_value("complete", a, v);
-    }
+    const gw_cli_opt opts[] = {
+        GW_CLI_OPT_STR("-o", &out),
+        GW_CLI_OPT_STR("--png", &png),
+        GW_CLI_OPT_STR("--class", &cls),
+        GW_CLI_OPT_INT("--keep-frames", &keep, 1, 1L << 20),
+        GW_CLI_OPT_CUSTOM("--fill", fill, take_fill, 1),
+        GW_CLI_OPT_INT("--candidates", &K, 1, 1024),
+        GW_CLI_OPT_DOUBLE("--temperature", &temperature, 0.0, 100.0, NULL),
+        GW_CLI_OPT_INT("--seed", &seed, 0, 0x7fffffffL),
+        GW_CLI_OPT_INT("--gl-iters", &gl, 1, 10000),
+    };
+    const char **pos[] = {&model, &in};
+    const int code = GW_CLI_PARSE(argc, argv, "complete", usage, opts, pos);
+    if (code >= 0) return code;
+    const long fill_a = fill[0], fill_b = fill[1];
     if (!model || !in || !out || (keep < 0) == (fill_a < 0)) {
         if (keep >= 0 && fill_a >= 0)
             fprintf(stderr, "genwave complete: --keep-frames or --fill, not both\n");

@@ -52,42 +52,34 @@ static void write_json(FILE *f, const float *mu, const float *lv, size_t n, int 
     fprintf(f, "]}\n");
 }
 
+/* --format csv|json (a gw_cli_opt take) */
+static int take_format(void *out, char **v) {
+    *(const char **)out = v[0];
+    if (strcmp(v[0], "csv") && strcmp(v[0], "json")) {
+        fprintf(stderr, "genwave encode: --format must be csv or json\n");
+        return 2;
+    }
+    return 0;
+}
+
 int gw_cmd_encode(int argc, char **argv) {
     const char *model = NULL, *in = NULL, *out = NULL, *format = "csv";
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "-o") && v) {
-            out = v, i++;
-        } else if (!strcmp(a, "--format") && v) {
-            format = v, i++;
-            if (strcmp(format, "csv") && strcmp(format, "json")) {
-                fprintf(stderr, "genwave encode: --format must be csv or json\n");
-                return 2;
-            }
-        } else if (a[0] != '-' && !model) {
-            model = a;
-        } else if (a[0] != '-' && !in) {
-            in = a;
-        } else {
-            return gw_cli_unexpected("encode", a, usage);
-        }
-    }
+    const gw_cli_opt opts[] = {
+        GW_CLI_OPT_STR("-o", &out),
+        GW_CLI_OPT_CUSTOM("--format", &format, take_format, 1),
+    };
+    const char **pos[] = {&model, &in};
+    const int code = GW_CLI_PARSE(argc, argv, "encode", usage, opts, pos);
+    if (code >= 0) return code;
     if (!model || !in) {
         usage(stderr);
         return 2;
     }
     gw_spec_model m;
-    if (gw_spec_model_open(&m, model, 64)) return 1;
+    if (gw_spec_vae_open(&m, model, 64, "encode")) return 1;
     int rc = 1;
     gw_spec_clips c = {0};
     float *img = NULL, *mu = NULL, *lv = NULL;
-    if (!m.vae) {
-        fprintf(stderr, "genwave: %s: is a spectrogram GAN; encode needs a VAE\n", model);
-        goto done;
-    }
     if (gw_spec_clips_read(&c, in, &m, (size_t)m.clip_samples, 0)) goto done;
     img = malloc(c.count * m.img * sizeof(float));
     mu = malloc(c.count * m.z_dim * sizeof(float));

@@ -288,31 +288,15 @@ done:
 int gw_cmd_eval(int argc, char **argv) {
     const char *model = NULL, *data = NULL;
     long n = -1, seed = 1, split = -1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "--data") && v) {
-            data = v, i++;
-        } else if (!strcmp(a, "-n") && v) {
-            if (!gw_cli_int(v, 2, 100000, &n)) goto bad;
-            i++;
-        } else if (!strcmp(a, "--seed") && v) {
-            if (!gw_cli_int(v, 0, 0x7fffffffL, &seed)) goto bad;
-            i++;
-        } else if (!strcmp(a, "--split-seed") && v) {
-            if (!gw_cli_int(v, 0, 0x7fffffffL, &split)) goto bad;
-            i++;
-        } else if (a[0] != '-' && !model) {
-            model = a;
-        } else {
-            return gw_cli_unexpected("eval", a, usage);
-        }
-        continue;
-    bad:
-        return gw_cli_bad_value("eval", a, v);
-    }
+    const gw_cli_opt opts[] = {
+        GW_CLI_OPT_STR("--data", &data),
+        GW_CLI_OPT_INT("-n", &n, 2, 100000),
+        GW_CLI_OPT_INT("--seed", &seed, 0, 0x7fffffffL),
+        GW_CLI_OPT_INT("--split-seed", &split, 0, 0x7fffffffL),
+    };
+    const char **pos[] = {&model};
+    const int code = GW_CLI_PARSE(argc, argv, "eval", usage, opts, pos);
+    if (code >= 0) return code;
     if (!model || !data) {
         usage(stderr);
         return 2;

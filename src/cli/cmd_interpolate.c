@@ -56,43 +56,32 @@ static int encode_first(float *mu, gw_spec_model *m, const char *path) {
     return 0;
 }
 
+/* --seeds A B (a gw_cli_opt take): seeds[0], seeds[1] */
+static int take_seeds(void *out, char **v) {
+    long *seeds = out;
+    if (!gw_cli_int(v[0], 0, 0x7fffffffL, &seeds[0]) ||
+        !gw_cli_int(v[1], 0, 0x7fffffffL, &seeds[1])) {
+        fprintf(stderr, "genwave interpolate: --seeds needs two integers\n");
+        return 2;
+    }
+    return 0;
+}
+
 int gw_cmd_interpolate(int argc, char **argv) {
     const char *model = NULL, *out = NULL, *files[2] = {NULL, NULL};
     long seeds[2] = {-1, -1}, steps = 8, gl = 64;
-    int linear = 0, nfiles = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "-o") && v) {
-            out = v, i++;
-        } else if (!strcmp(a, "--seeds") && v && i + 2 < argc) {
-            if (!gw_cli_int(argv[i + 1], 0, 0x7fffffffL, &seeds[0]) ||
-                !gw_cli_int(argv[i + 2], 0, 0x7fffffffL, &seeds[1])) {
-                fprintf(stderr, "genwave interpolate: --seeds needs two integers\n");
-                return 2;
-            }
-            i += 2;
-        } else if (!strcmp(a, "--steps") && v) {
-            if (!gw_cli_int(v, 2, 1024, &steps)) goto bad;
-            i++;
-        } else if (!strcmp(a, "--gl-iters") && v) {
-            if (!gw_cli_int(v, 1, 10000, &gl)) goto bad;
-            i++;
-        } else if (!strcmp(a, "--linear")) {
-            linear = 1;
-        } else if (a[0] != '-' && !model) {
-            model = a;
-        } else if (a[0] != '-' && nfiles < 2) {
-            files[nfiles++] = a;
-        } else {
-            return gw_cli_unexpected("interpolate", a, usage);
-        }
-        continue;
-    bad:
-        return gw_cli_bad_value("interpolate", a, v);
-    }
+    int linear = 0;
+    const gw_cli_opt opts[] = {
+        GW_CLI_OPT_STR("-o", &out),
+        GW_CLI_OPT_CUSTOM("--seeds", seeds, take_seeds, 2),
+        GW_CLI_OPT_INT("--steps", &steps, 2, 1024),
+        GW_CLI_OPT_INT("--gl-iters", &gl, 1, 10000),
+        GW_CLI_OPT_FLAG("--linear", &linear),
+    };
+    const char **pos[] = {&model, &files[0], &files[1]};
+    const int code = GW_CLI_PARSE(argc, argv, "interpolate", usage, opts, pos);
+    if (code >= 0) return code;
+    const int nfiles = (files[0] != NULL) + (files[1] != NULL);
     if (!model || !out) {
         usage(stderr);
         return 2;

@@ -23,38 +23,23 @@ static void usage(FILE *f) {
 int gw_cmd_reconstruct(int argc, char **argv) {
     const char *model = NULL, *in = NULL, *out = NULL;
     long gl = 64;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "-o") && v) {
-            out = v, i++;
-        } else if (!strcmp(a, "--gl-iters") && v) {
-            if (!gw_cli_int(v, 1, 10000, &gl)) return gw_cli_bad_value("reconstruct", a, v);
-            i++;
-        } else if (a[0] != '-' && !model) {
-            model = a;
-        } else if (a[0] != '-' && !in) {
-            in = a;
-        } else {
-            return gw_cli_unexpected("reconstruct", a, usage);
-        }
-    }
+    const gw_cli_opt opts[] = {
+        GW_CLI_OPT_STR("-o", &out),
+        GW_CLI_OPT_INT("--gl-iters", &gl, 1, 10000),
+    };
+    const char **pos[] = {&model, &in};
+    const int code = GW_CLI_PARSE(argc, argv, "reconstruct", usage, opts, pos);
+    if (code >= 0) return code;
     if (!model || !in || !out) {
         usage(stderr);
         return 2;
     }
     gw_spec_model m;
-    if (gw_spec_model_open(&m, model, 1)) return 1;
+    if (gw_spec_vae_open(&m, model, 1, "reconstruct")) return 1;
     int rc = 1;
     gw_spec_clips c = {0};
     float *img = NULL, *rec = NULL, *mu = NULL, *lv = NULL, *clip = NULL, *y = NULL, *a = NULL,
           *b = NULL;
-    if (!m.vae) {
-        fprintf(stderr, "genwave: %s: is a spectrogram GAN; reconstruct needs a VAE\n", model);
-        goto done;
-    }
     size_t L = (size_t)m.clip_samples, hop = L / 2;
     if (gw_spec_clips_read(&c, in, &m, hop, hop)) goto done;
     img = malloc(m.img * sizeof(float)), rec = malloc(m.img * sizeof(float));

@@ -81,39 +81,18 @@ int gw_cmd_sample(int argc, char **argv) {
     long n = 16, gl = 64, seed = 1;
     double trunc = 0, temperature = 1.0;
     int trunc_set = 0, temp_set = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "-o") && v) {
-            out = v, i++;
-        } else if (!strcmp(a, "-n") && v) {
-            if (!gw_cli_int(v, 1, 4096, &n)) goto bad;
-            i++;
-        } else if (!strcmp(a, "--seed") && v) {
-            if (!gw_cli_int(v, 0, 0x7fffffffL, &seed)) goto bad;
-            i++;
-        } else if (!strcmp(a, "--truncation") && v) {
-            if (!gw_cli_double(v, 0.0, 100.0, &trunc)) goto bad;
-            trunc_set = 1, i++;
-        } else if (!strcmp(a, "--class") && v) {
-            cls = v, i++;
-        } else if (!strcmp(a, "--temperature") && v) {
-            if (!gw_cli_double(v, 0.0, 100.0, &temperature)) goto bad;
-            temp_set = 1, i++;
-        } else if (!strcmp(a, "--gl-iters") && v) {
-            if (!gw_cli_int(v, 1, 10000, &gl)) goto bad;
-            i++;
-        } else if (a[0] != '-' && !model) {
-            model = a;
-        } else {
-            return gw_cli_unexpected("sample", a, usage);
-        }
-        continue;
-    bad:
-        return gw_cli_bad_value("sample", a, v);
-    }
+    const gw_cli_opt opts[] = {
+        GW_CLI_OPT_STR("-o", &out),
+        GW_CLI_OPT_INT("-n", &n, 1, 4096),
+        GW_CLI_OPT_INT("--seed", &seed, 0, 0x7fffffffL),
+        GW_CLI_OPT_DOUBLE("--truncation", &trunc, 0.0, 100.0, &trunc_set),
+        GW_CLI_OPT_STR("--class", &cls),
+        GW_CLI_OPT_DOUBLE("--temperature", &temperature, 0.0, 100.0, &temp_set),
+        GW_CLI_OPT_INT("--gl-iters", &gl, 1, 10000),
+    };
+    const char **pos[] = {&model};
+    const int code = GW_CLI_PARSE(argc, argv, "sample", usage, opts, pos);
+    if (code >= 0) return code;
     if (!model || !out) {
         usage(stderr);
         return 2;

@@ -47,6 +47,14 @@ int gw_spec_model_from(gw_spec_model *m, gw_gwm *f, int B_max) {
     return 0;
 }
 
+int gw_spec_vae_open(gw_spec_model *m, const char *path, int B_max, const char *cmd) {
+    if (gw_spec_model_open(m, path, B_max)) return 1;
+    if (m->vae) return 0;
+    fprintf(stderr, "genwave: %s: is a spectrogram GAN; %s needs a VAE\n", path, cmd);
+    gw_spec_model_close(m);
+    return 1;
+}
+
 void gw_spec_model_close(gw_spec_model *m) {
     gw_specgan_free(m->gan);
     gw_specvae_free(m->vae);

@@ -31,6 +31,9 @@ int gw_spec_model_open(gw_spec_model *m, const char *path, int B_max);
 /* the same from an opened file, which m owns from here (closed with m,
  * also on failure) */
 int gw_spec_model_from(gw_spec_model *m, gw_gwm *f, int B_max);
+/* gw_spec_model_open for `genwave CMD`, which needs a VAE: a GAN is refused
+ * with "genwave: PATH: is a spectrogram GAN; CMD needs a VAE" (returns 1) */
+int gw_spec_vae_open(gw_spec_model *m, const char *path, int B_max, const char *cmd);
 void gw_spec_model_close(gw_spec_model *m);
 /* images (n, M, T) of the model's generator / decoder at z (n, z_dim) */
 void gw_spec_model_decode(gw_spec_model *m, float *img, const float *z, int n);

@@ -163,16 +163,6 @@ static void relu_mask(float *d, const float *out, size_t n) {
  * (a 6 x 64 register tile, unpacked: these shapes are tall and thin), chosen
  * at create; elsewhere (or with GW_WAVENET_GEMM_BLAS) in OpenBLAS. */
 
-int gw_wavenet_train_simd(void) {
-    return gw_gemm_kernels_cpu()->simd;
-}
-
-void gw_wavenet_train_gemm(float *C, int ldc, const float *A, size_t sam, size_t sak,
-                           const float *B, int ldb, int M, int N, int K, int accumulate, int simd) {
-    const gw_gemm_kernels *k = simd ? gw_gemm_kernels_cpu() : gw_gemm_kernels_portable();
-    k->strided(C, ldc, A, sam, sak, B, ldb, M, N, K, accumulate);
-}
-
 /* C (M, N) = op(A) op(B) + beta C, row-major, beta 0 or 1 */
 static void gemm(gw_wavenet_train *t, int ta, int tb, int M, int N, int K, const float *A, int lda,
                  const float *Bm, int ldb, float beta, float *C, int ldc) {
@@ -428,6 +418,27 @@ static void jitter_inputs(gw_wavenet_train *t) {
     }
 }
 
+/* The same for a logistic (band) model: every input band value gets
+ * Gaussian noise of standard deviation p (band units, values in [-1, 1]),
+ * clamped to [-1, 1]; targets never move. A band model's noise floor under
+ * teacher forcing is its one-step sampling noise, and far below its
+ * free-running floor on the high notes (docs/fidelity.md, "Where the floor
+ * comes from"): there the model drifts off the recordings' path, which
+ * training on noisy pasts counters. */
+static void jitter_band_inputs(gw_wavenet_train *t) {
+    gw_rng rng;
+    gw_rng_seed(&rng, t->jitter_seed);
+    const size_t n = (size_t)t->B * t->T_in * t->NB;
+    for (size_t i = 0; i < n; i += 2) {
+        float z[2];
+        gw_rng_fill_normal(&rng, z, 2, 0.0f, t->jitter_p);
+        for (size_t k = 0; k < 2 && i + k < n; k++) {
+            const float v = t->in_vals[i + k] + z[k];
+            t->in_vals[i + k] = v > 1.0f ? 1.0f : v < -1.0f ? -1.0f : v;
+        }
+    }
+}
+
 /* the first layer's input of a logistic model: x_0 = v Win + bin over the
  * B*T_in positions (bands is small: a plain loop) */
 static void input_map_forward(float *x0, const float *v, const float *scale, const float *in_w,
@@ -476,6 +487,7 @@ static gw_status shard_forward(gw_wavenet_train *t, float *loss, const void *win
             memcpy(t->tgt_vals + (size_t)b * N * NB, wb + (size_t)rf * NB,
                    (size_t)N * NB * sizeof(float));
         }
+        if (want_grad && t->jitter_p > 0) jitter_band_inputs(t);
     } else {
         for (int b = 0; b < B; b++) {
             for (int i = 0; i < T_in; i++)

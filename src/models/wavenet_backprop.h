@@ -57,8 +57,8 @@ void gw_wavenet_train_free(gw_wavenet_train *t); /* NULL is fine */
 gw_status gw_wavenet_train_set_threads(gw_wavenet_train *t, int threads, gw_error *err);
 int gw_wavenet_train_threads(const gw_wavenet_train *t);
 
-/* Where the products run: GW_WAVENET_GEMM_AUTO (the default) uses this
- * module's AVX-512 kernel when the CPU has AVX-512F, else OpenBLAS;
+/* Where the products run: GW_WAVENET_GEMM_AUTO (the default) uses
+ * nn/gemm.h's AVX-512 kernels when the CPU has AVX-512F, else OpenBLAS;
  * GW_WAVENET_GEMM_BLAS forces OpenBLAS (its own threads then parallelise
  * each product); GW_WAVENET_GEMM_OWN forces the kernel (scalar reference
  * loops without AVX-512: for tests only). */
@@ -69,13 +69,6 @@ typedef enum gw_wavenet_gemm {
 } gw_wavenet_gemm;
 void gw_wavenet_train_set_gemm(gw_wavenet_train *t, gw_wavenet_gemm which);
 
-/* The kernel, public for its test: C (M, N) = [C +] sum_k a(m, k) B[k, n]
- * with a(m, k) = A[m * sam + k * sak] (either layout of A), B (K, N)
- * row-major with ldb. simd = 0 runs the naive reference loops; simd = 1 the
- * AVX-512 kernel when the CPU has it (gw_wavenet_train_simd()). */
-void gw_wavenet_train_gemm(float *C, int ldc, const float *A, size_t sam, size_t sak,
-                           const float *B, int ldb, int M, int N, int K, int accumulate, int simd);
-int gw_wavenet_train_simd(void);
 
 /* samples per window: n_targets + receptive field */
 int gw_wavenet_train_window_len(const gw_wavenet_train *t);
@@ -87,9 +80,11 @@ int gw_wavenet_train_input_len(const gw_wavenet_train *t);
  * mel: (B, T_in, n_mels) or NULL (zeros), read again by the backward, so it
  * must stay valid until then. want_grad = 0 skips the loss gradient
  * (validation). GW_ERR_NUMERIC when the loss is not finite. */
-/* Input jitter for the training passes (want_grad) that follow: each input
- * class moves one or two mu-law steps up or down with probability p, from a
+/* Input jitter for the training passes (want_grad) that follow, from a
  * stream seeded by `seed` (set a new seed per step); targets never move.
+ * Mu-law: each input class moves one or two mu-law steps up or down with
+ * probability p. Logistic (bands): every input band value gets Gaussian
+ * noise of standard deviation p in band units, clamped to [-1, 1].
  * p = 0 (the default) is off. */
 void gw_wavenet_train_set_input_noise(gw_wavenet_train *t, float p, uint64_t seed);
 

@@ -5,14 +5,10 @@
 # half-written output.
 set -u
 GW=$1
-. "$(dirname "$0")/../io/wavgen.inc"
-T=$(mktemp -d "${GW_TEST_TMP:-/tmp}/cli_gan_vae.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-export GW_SOURCE_DIR=${GW_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-P=$GW_SOURCE_DIR/presets
+. "$(dirname "$0")/cli.inc"
+cli_setup cli_gan_vae
 
-mkdir -p "$T/data"
-for i in $(seq 1 12); do wav "$T/data/n$i.wav" 16000 6000 /dev/urandom; done
+noise_clips "$T/data" 12
 wav "$T/long.wav" 16000 40000 /dev/urandom
 
 # ---- training (a few steps) ----
@@ -79,14 +75,6 @@ awk -v b="$b" -v u="$bu" 'BEGIN { exit !(b > 0 && b < u) }' ||
     fail "eval vae bits/dim $b vs untrained $bu: $(cat "$T/out")"
 
 # ---- bad input: one error line, non-zero exit ----
-expect_error() { # expect_error CODE ARGS...
-    local code=$1
-    shift
-    "$GW" "$@" >/dev/null 2>"$T/err"
-    local rc=$?
-    [ $rc -eq "$code" ] || fail "'$*' exited $rc, expected $code: $(cat "$T/err")"
-    [ "$code" -ne 1 ] || one_line_error "$T/err"
-}
 echo "junk" >"$T/junk.gwm"
 head -c 300 "$T/vae/model.gwm" >"$T/trunc.gwm"
 expect_error 1 sample "$T/missing.gwm" -o "$T/x"

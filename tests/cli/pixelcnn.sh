@@ -5,11 +5,8 @@
 # exit 2), no crash, nothing half-written.
 set -u
 GW=$1
-. "$(dirname "$0")/../io/wavgen.inc"
-T=$(mktemp -d "${GW_TEST_TMP:-/tmp}/cli_pixelcnn.XXXXXX")
-trap '[ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
-export GW_SOURCE_DIR=${GW_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-P=$GW_SOURCE_DIR/presets
+. "$(dirname "$0")/cli.inc"
+cli_setup cli_pixelcnn
 
 mkdir -p "$T/data" "$T/other"
 for i in $(seq 1 6); do
@@ -111,14 +108,6 @@ grep -q "frames 4-9 of 32 .* drawn anew .* candidate [1-4] of 4, .* 22 frames af
 cmp -s "$T/filla.wav" "$T/fillb.wav" || fail "complete --fill is not reproducible"
 
 # ---- bad input: one error line, non-zero exit, nothing written ----
-expect_error() { # expect_error CODE ARGS...
-    local code=$1
-    shift
-    "$GW" "$@" >/dev/null 2>"$T/err"
-    local rc=$?
-    [ $rc -eq "$code" ] || fail "'$*' exited $rc, expected $code: $(cat "$T/err")"
-    [ "$code" -ne 1 ] || one_line_error "$T/err"
-}
 echo "junk" >"$T/junk.gwm"
 size=$(stat -c %s "$T/c/model.gwm")
 head -c 300 "$T/c/model.gwm" >"$T/trunc.gwm"

@@ -7,14 +7,10 @@
 # <body data-broken>, which must be 0).
 set -u
 GW=$1
-. "$(dirname "$0")/../io/wavgen.inc"
-T=$(mktemp -d "${GW_TEST_TMP:-/tmp}/cli_report.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-export GW_SOURCE_DIR=${GW_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-P=$GW_SOURCE_DIR/presets
+. "$(dirname "$0")/cli.inc"
+cli_setup cli_report
 
-mkdir -p "$T/data"
-for i in $(seq 1 12); do wav "$T/data/n$i.wav" 16000 6000 /dev/urandom; done
+noise_clips "$T/data" 12
 "$GW" train pixelcnn --data "$T/data" --preset "$P/pixelcnn-tiny.json" --out "$T/run" --steps 4 \
     --sample-every 2 --batch 4 >/dev/null 2>"$T/err" || fail "train pixelcnn: $(tail -3 "$T/err")"
 R=$T/run/report.html

@@ -8,10 +8,8 @@
 # --seed/--steps reach the trainer (recorded in the model file).
 set -u
 GW=$1
-. "$(dirname "$0")/../io/wavgen.inc"
-T=$(mktemp -d "${GW_TEST_TMP:-/tmp}/cli_train_args.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-export GW_SOURCE_DIR=${GW_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$(dirname "$0")/cli.inc"
+cli_setup cli_train_args
 
 # labelled notes for the WaveNet, clips for the GAN and VAE
 mkdir -p "$T/notes" "$T/clips"

@@ -7,6 +7,27 @@
 
 #include <stdio.h>
 
+/* the shape both models share: 8 residual and gate channels, 16 skip and
+ * head, one stack of `layers` kernel-2 layers at dilations 1, 4, 16, ...,
+ * hop 256 */
+static inline void gw_test_small_config(gw_wavenet_config *cfg, int sample_rate, int layers,
+                                        int pitch_features) {
+    *cfg = (gw_wavenet_config){0};
+    cfg->sample_rate = sample_rate;
+    cfg->classes = GW_WAVENET_CLASSES;
+    cfg->residual = 8;
+    cfg->gate = 8;
+    cfg->skip = 16;
+    cfg->head = 16;
+    cfg->stacks = 1;
+    cfg->layers_per_stack = layers;
+    cfg->kernel = 2;
+    cfg->pitch_features = pitch_features;
+    cfg->hop = 256;
+    for (int l = 0; l < layers; l++)
+        cfg->dilations[l] = 1 << (2 * l);
+}
+
 /* A WaveNet that always outputs class cls (amplitude gw_mulaw_decode(cls)):
  * zero weights, out.b = 0 at cls and -1000 elsewhere, so every class but cls
  * has probability exactly 0 in float at any temperature <= 4 and the output
@@ -14,21 +35,9 @@
  * long dilations give the stream rings of realistic size. */
 static inline gw_status gw_test_const_model(gw_wavenet **out, int sample_rate, int cls,
                                             int pitch_features, gw_error *err) {
-    gw_wavenet_config cfg = {0};
+    gw_wavenet_config cfg;
+    gw_test_small_config(&cfg, sample_rate, 6, pitch_features);
     snprintf(cfg.name, sizeof cfg.name, "const-%d", cls);
-    cfg.sample_rate = sample_rate;
-    cfg.classes = GW_WAVENET_CLASSES;
-    cfg.residual = 8;
-    cfg.gate = 8;
-    cfg.skip = 16;
-    cfg.head = 16;
-    cfg.stacks = 1;
-    cfg.layers_per_stack = 6;
-    cfg.kernel = 2;
-    cfg.pitch_features = pitch_features;
-    cfg.hop = 256;
-    for (int l = 0; l < 6; l++)
-        cfg.dilations[l] = 1 << (2 * l);
     gw_status st = gw_wavenet_create(out, &cfg, err);
     if (st) return st;
     for (int c = 0; c < GW_WAVENET_CLASSES; c++)
@@ -42,27 +51,15 @@ static inline gw_status gw_test_const_model(gw_wavenet **out, int sample_rate, i
  * which is what the engine's tests need of it. Band gains 0.5, 0.25, ... */
 static inline gw_status gw_test_band_model(gw_wavenet **out, int sample_rate, int bands,
                                            uint64_t seed, gw_error *err) {
-    gw_wavenet_config cfg = {0};
+    gw_wavenet_config cfg;
+    gw_test_small_config(&cfg, sample_rate, 5, 5);
     snprintf(cfg.name, sizeof cfg.name, "bands-%d", bands);
-    cfg.sample_rate = sample_rate;
-    cfg.classes = GW_WAVENET_CLASSES;
-    cfg.residual = 8;
-    cfg.gate = 8;
-    cfg.skip = 16;
-    cfg.head = 16;
-    cfg.stacks = 1;
-    cfg.layers_per_stack = 5;
-    cfg.kernel = 2;
-    cfg.pitch_features = 5;
     cfg.velocity = 1;
-    cfg.hop = 256;
     cfg.distribution = GW_WAVENET_DIST_LOGISTIC;
     cfg.bands = bands;
     cfg.mixtures = 3;
     for (int k = 0; k < bands; k++)
         cfg.band_gain[k] = 0.5f / (float)(1 << k);
-    for (int l = 0; l < 5; l++)
-        cfg.dilations[l] = 1 << (2 * l);
     gw_status st = gw_wavenet_create(out, &cfg, err);
     if (st) return st;
     gw_rng rng;

@@ -202,9 +202,8 @@ static void test_eight_conv_layers(void **state) {
 static void test_reference_shapes(void **state) {
     gw_specgan_config cfg, fromfile;
     gw_specgan_config_default(&cfg);
-    const char *src = getenv("GW_SOURCE_DIR");
     char path[4096];
-    snprintf(path, sizeof path, "%s/presets/specgan-small.json", src ? src : ".");
+    gw_test_preset_path(path, sizeof path, "specgan-small");
     gw_error err = {0};
     assert_int_equal(gw_specgan_config_load(&fromfile, path, &err), GW_OK);
     assert_memory_equal(&cfg.g, &fromfile.g, sizeof cfg.g);

@@ -95,9 +95,8 @@ static void test_gradients_beta_free_bits(void **state) {
 static void test_reference_shapes_and_constants(void **state) {
     gw_specvae_config cfg, ff;
     gw_specvae_config_default(&cfg);
-    const char *src = getenv("GW_SOURCE_DIR");
     char path[4096];
-    snprintf(path, sizeof path, "%s/presets/specvae-small.json", src ? src : ".");
+    gw_test_preset_path(path, sizeof path, "specvae-small");
     gw_error err = {0};
     assert_int_equal(gw_specvae_config_load(&ff, path, &err), GW_OK);
     assert_memory_equal(&cfg.enc, &ff.enc, sizeof cfg.enc);

@@ -14,6 +14,7 @@
 #include "models/wavenet.h"
 #include "models/wavenet_file.h"
 #include "models/wavenet_backprop.h"
+#include "wavenet_models.h"
 #include "nn/layers.h"
 
 #include <math.h>
@@ -37,20 +38,6 @@ static const char *BANDS1 =
     " \"residual_channels\": 4, \"gate_channels\": 4, \"skip_channels\": 5,"
     " \"head_channels\": 6, \"stacks\": 1, \"layers_per_stack\": 3, \"kernel_size\": 3,"
     " \"dilations\": [1, 3, 2], \"output\": {\"distribution\": \"logistic\", \"mixtures\": 2}}";
-
-static gw_wavenet *make_model(const char *json, uint64_t seed, float scale) {
-    gw_wavenet_config cfg;
-    gw_error err = {0};
-    if (gw_wavenet_config_parse(&cfg, json, "test", &err)) fail_msg("config: %s", err.msg);
-    gw_wavenet *m = NULL;
-    if (gw_wavenet_create(&m, &cfg, &err)) fail_msg("create: %s", err.msg);
-    gw_rng rng;
-    gw_rng_seed(&rng, seed);
-    gw_wavenet_weights_init(&m->w, &m->cfg, &rng);
-    for (size_t i = 0; i < m->params->total; i++)
-        m->params->data[i] *= scale;
-    return m;
-}
 
 static void test_config(void **state) {
     (void)state;
@@ -163,7 +150,7 @@ static double train_loss(void *p) {
 }
 
 static void gradcheck_config(const char *json, int B, int N) {
-    gw_wavenet *m = make_model(json, 11, 1.0f);
+    gw_wavenet *m = gw_test_wavenet_parse(json, 11, 1.0f);
     gw_wavenet_train *t = NULL;
     gw_error err = {0};
     assert_int_equal(gw_wavenet_train_create(&t, m, B, N, &err), GW_OK);
@@ -207,7 +194,7 @@ static void test_gradcheck_bands1(void **state) {
 /* the valid training forward equals the causal reference on its N outputs */
 static void test_train_forward_matches_reference(void **state) {
     (void)state;
-    gw_wavenet *m = make_model(BANDS4, 21, 1.0f);
+    gw_wavenet *m = gw_test_wavenet_parse(BANDS4, 21, 1.0f);
     gw_wavenet_train *t = NULL;
     gw_error err = {0};
     const int B = 2, N = 7, n_out = m->cfg.n_out, NB = m->cfg.bands;
@@ -239,10 +226,42 @@ static void test_train_forward_matches_reference(void **state) {
     gw_wavenet_free(m);
 }
 
+/* input noise on a band model: Gaussian noise on the input band values of
+ * training passes only (validation never sees it), the same seed the same
+ * pass, p = 0 the clean pass again (wavenet_backprop.h) */
+static void test_band_input_noise(void **state) {
+    (void)state;
+    gw_wavenet *m = gw_test_wavenet_parse(BANDS4, 23, 1.0f);
+    gw_wavenet_train *t = NULL;
+    gw_error err = {0};
+    assert_int_equal(gw_wavenet_train_create(&t, m, 2, 7, &err), GW_OK);
+    batch b = make_batch(m, t, 2, 9);
+    float clean, eval, a, a2, c;
+    assert_int_equal(gw_wavenet_train_forward_bands(t, &clean, b.window, b.cond, NULL, 1, &err),
+                     GW_OK);
+    gw_wavenet_train_set_input_noise(t, 0.05f, 77);
+    assert_int_equal(gw_wavenet_train_forward_bands(t, &eval, b.window, b.cond, NULL, 0, &err),
+                     GW_OK);
+    assert_true(eval == clean);
+    assert_int_equal(gw_wavenet_train_forward_bands(t, &a, b.window, b.cond, NULL, 1, &err),
+                     GW_OK);
+    assert_int_equal(gw_wavenet_train_forward_bands(t, &a2, b.window, b.cond, NULL, 1, &err),
+                     GW_OK);
+    assert_true(a != clean);
+    assert_true(a == a2);
+    gw_wavenet_train_set_input_noise(t, 0.0f, 77);
+    assert_int_equal(gw_wavenet_train_forward_bands(t, &c, b.window, b.cond, NULL, 1, &err),
+                     GW_OK);
+    assert_true(c == clean);
+    free(b.window), free(b.cond);
+    gw_wavenet_train_free(t);
+    gw_wavenet_free(m);
+}
+
 /* ---- the stream ---- */
 
 static void stream_case(const char *json, int B, int T, gw_wavenet_weight_type type) {
-    gw_wavenet *m = make_model(json, 31, 1.0f);
+    gw_wavenet *m = gw_test_wavenet_parse(json, 31, 1.0f);
     const gw_wavenet_config *c = &m->cfg;
     const int NB = c->bands, n_out = c->n_out, M = c->mixtures;
     gw_error err = {0};
@@ -338,7 +357,7 @@ static void test_stream_bands1(void **state) {
 /* generate gives n audio samples, bands per step, and is deterministic */
 static void test_generate(void **state) {
     (void)state;
-    gw_wavenet *m = make_model(BANDS4, 41, 1.0f);
+    gw_wavenet *m = gw_test_wavenet_parse(BANDS4, 41, 1.0f);
     gw_error err = {0};
     gw_wavenet_stream *s = NULL;
     assert_int_equal(gw_wavenet_stream_create(&s, m, 2, &err), GW_OK);
@@ -365,7 +384,7 @@ static void test_generate(void **state) {
 /* a .gwm file keeps the config and every tensor */
 static void test_file_round_trip(void **state) {
     (void)state;
-    gw_wavenet *m = make_model(BANDS4, 51, 1.0f);
+    gw_wavenet *m = gw_test_wavenet_parse(BANDS4, 51, 1.0f);
     gw_error err = {0};
     char path[512];
     const char *tmp = getenv("GW_TEST_TMP");
@@ -390,6 +409,7 @@ int main(void) {
         cmocka_unit_test(test_gradcheck_bands4),
         cmocka_unit_test(test_gradcheck_bands1),
         cmocka_unit_test(test_train_forward_matches_reference),
+        cmocka_unit_test(test_band_input_noise),
         cmocka_unit_test(test_stream_bands4),
         cmocka_unit_test(test_stream_bands1),
         cmocka_unit_test(test_generate),

@@ -11,6 +11,7 @@
 #include "models/wavenet.h"
 #include "models/wavenet_file.h"
 #include "models/wavenet_backprop.h"
+#include "wavenet_models.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -18,21 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static gw_wavenet *make_model(const char *json, uint64_t seed, float scale) {
-    gw_wavenet_config cfg;
-    gw_error err = {0};
-    if (gw_wavenet_config_parse(&cfg, json, "test", &err)) fail_msg("config: %s", err.msg);
-    gw_wavenet *m = NULL;
-    if (gw_wavenet_create(&m, &cfg, &err)) fail_msg("create: %s", err.msg);
-    gw_rng rng;
-    gw_rng_seed(&rng, seed);
-    gw_wavenet_weights_init(&m->w, &m->cfg, &rng);
-    /* larger than default weights so that every path carries signal */
-    for (size_t i = 0; i < m->params->total; i++)
-        m->params->data[i] *= scale;
-    return m;
-}
 
 /* kernel 2, two stacks, pitch + velocity conditioning, 3 mel bands */
 static const char *TINY_K2 =
@@ -116,7 +102,7 @@ static double train_loss(void *p) {
 }
 
 static void gradcheck_config(const char *json, int B, int N) {
-    gw_wavenet *m = make_model(json, 11, 2.0f);
+    gw_wavenet *m = gw_test_wavenet_parse(json, 11, 2.0f);
     gw_wavenet_train *t = NULL;
     gw_error err = {0};
     assert_int_equal(gw_wavenet_train_create(&t, m, B, N, &err), GW_OK);
@@ -163,7 +149,7 @@ static void test_gradcheck_k3(void **state) {
 
 /* backward accumulates: two backwards of the same forward give twice one */
 static void test_backward_accumulates(void **state) {
-    gw_wavenet *m = make_model(TINY_K2, 3, 1.0f);
+    gw_wavenet *m = gw_test_wavenet_parse(TINY_K2, 3, 1.0f);
     gw_wavenet_train *t = NULL;
     gw_error err = {0};
     assert_int_equal(gw_wavenet_train_create(&t, m, 2, 5, &err), GW_OK);
@@ -185,48 +171,9 @@ static void test_backward_accumulates(void **state) {
     gw_wavenet_free(m);
 }
 
-/* the AVX-512 product kernel equals the naive loops, for both layouts of A,
- * accumulate or not, full and ragged tiles (M % 6, N % 16, N > 64, K across
- * the 256 chunk) */
-static void test_gemm_kernel_matches_naive(void **state) {
-    if (!gw_wavenet_train_simd()) {
-        print_message("no AVX-512 on this CPU: the kernel is the naive loops\n");
-        skip();
-    }
-    static const int shapes[][3] = {{6, 64, 64},   {25, 32, 7}, {13, 100, 300}, {7, 17, 1},
-                                    {64, 64, 600}, {1, 1, 1},   {40, 130, 33}};
-    gw_rng rng;
-    gw_rng_seed(&rng, 31);
-    for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
-        int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2], ldb = N + 3, ldc = N + 5;
-        float *A = malloc((size_t)M * K * sizeof(float)),
-              *B = malloc((size_t)K * ldb * sizeof(float));
-        float *C1 = malloc((size_t)M * ldc * sizeof(float)),
-              *C2 = malloc((size_t)M * ldc * sizeof(float));
-        gw_rng_fill_normal(&rng, A, (size_t)M * K, 0, 1);
-        gw_rng_fill_normal(&rng, B, (size_t)K * ldb, 0, 1);
-        for (int ta = 0; ta < 2; ta++)
-            for (int acc = 0; acc < 2; acc++) {
-                gw_rng_fill_normal(&rng, C1, (size_t)M * ldc, 0, 1);
-                memcpy(C2, C1, (size_t)M * ldc * sizeof(float));
-                size_t sam = ta ? 1 : (size_t)K, sak = ta ? (size_t)M : 1;
-                gw_wavenet_train_gemm(C1, ldc, A, sam, sak, B, ldb, M, N, K, acc, 1);
-                gw_wavenet_train_gemm(C2, ldc, A, sam, sak, B, ldb, M, N, K, acc, 0);
-                for (int m = 0; m < M; m++)
-                    for (int n = 0; n < ldc; n++) { /* padding columns untouched too */
-                        float a = C1[(size_t)m * ldc + n], b = C2[(size_t)m * ldc + n];
-                        if (!(fabsf(a - b) <= 1e-4f * (1.0f + fabsf(b))))
-                            fail_msg("gemm %dx%dx%d ta %d acc %d: [%d,%d] %g vs %g", M, N, K, ta,
-                                     acc, m, n, a, b);
-                    }
-            }
-        free(A), free(B), free(C1), free(C2);
-    }
-}
-
 /* the pass gives the same loss and gradients with OpenBLAS and the kernel */
 static void test_blas_and_kernel_agree(void **state) {
-    gw_wavenet *m = make_model(TINY_K3, 6, 1.5f);
+    gw_wavenet *m = gw_test_wavenet_parse(TINY_K3, 6, 1.5f);
     gw_wavenet_train *t = NULL;
     gw_error err = {0};
     assert_int_equal(gw_wavenet_train_create(&t, m, 3, 50, &err), GW_OK);
@@ -254,7 +201,7 @@ static void test_blas_and_kernel_agree(void **state) {
 /* data-parallel shards give the single-arena loss and gradients (up to the
  * order of float sums) and still accumulate */
 static void test_threads_match_single(void **state) {
-    gw_wavenet *m = make_model(TINY_K2, 8, 1.5f);
+    gw_wavenet *m = gw_test_wavenet_parse(TINY_K2, 8, 1.5f);
     gw_wavenet_train *t = NULL;
     gw_error err = {0};
     const int B = 4;
@@ -296,7 +243,7 @@ static void test_threads_match_single(void **state) {
 /* valid training forward == causal reference forward == incremental stream,
  * at every position that sees a full receptive field */
 static void check_against_stream(const char *json) {
-    gw_wavenet *m = make_model(json, 21, 1.5f);
+    gw_wavenet *m = gw_test_wavenet_parse(json, 21, 1.5f);
     const int B = 3, N = 40;
     gw_wavenet_train *t = NULL;
     gw_error err = {0};
@@ -366,7 +313,7 @@ static void check_against_stream(const char *json) {
  * Every position is compared, the first included; zeroed rings fail this
  * by O(1) logits. */
 static void check_note_start(const char *json) {
-    gw_wavenet *m = make_model(json, 23, 1.5f);
+    gw_wavenet *m = gw_test_wavenet_parse(json, 23, 1.5f);
     const int B = 2, N = 48;
     gw_wavenet_train *t = NULL;
     gw_error err = {0};
@@ -442,7 +389,7 @@ static void test_matches_stream_dilated(void **state) {
 
 /* save -> load gives the same tensors; a GAN-kind file is refused */
 static void test_file_round_trip(void **state) {
-    gw_wavenet *m = make_model(TINY_K2, 4, 1.0f);
+    gw_wavenet *m = gw_test_wavenet_parse(TINY_K2, 4, 1.0f);
     char dir[4096], path[4200];
     gw_test_tmpdir(dir, sizeof dir, "wavenet_file");
     snprintf(path, sizeof path, "%s/m.gwm", dir);
@@ -478,7 +425,7 @@ static void test_file_round_trip(void **state) {
  * on one thread or several */
 static void test_input_noise(void **state) {
     (void)state;
-    gw_wavenet *m = make_model(TINY_K2, 9, 1.5f);
+    gw_wavenet *m = gw_test_wavenet_parse(TINY_K2, 9, 1.5f);
     gw_wavenet_train *t = NULL;
     gw_error err = {0};
     assert_int_equal(gw_wavenet_train_create(&t, m, 4, 7, &err), GW_OK);
@@ -524,7 +471,6 @@ int main(void) {
         cmocka_unit_test(test_gradcheck_k3),
         cmocka_unit_test(test_backward_accumulates),
         cmocka_unit_test(test_threads_match_single),
-        cmocka_unit_test(test_gemm_kernel_matches_naive),
         cmocka_unit_test(test_blas_and_kernel_agree),
         cmocka_unit_test(test_matches_stream_k2_conditioned),
         cmocka_unit_test(test_matches_stream_k3),

@@ -30,6 +30,7 @@
 #include "dsp/gw_dsp.h"
 #include "models/wavenet.h"
 #include "models/wavenet_backprop.h"
+#include "wavenet_models.h"
 #include "nn/layers.h"
 
 #include <math.h>
@@ -388,19 +389,6 @@ static float max_abs(const float *a, size_t n) {
 
 /* ---- data ---------------------------------------------------------------- */
 
-static gw_wavenet *make_model(const gw_wavenet_config *cfg, uint64_t seed) {
-    gw_wavenet *m = NULL;
-    gw_error err = {0};
-    if (gw_wavenet_create(&m, cfg, &err)) fail_msg("create: %s", err.msg);
-    gw_rng rng;
-    gw_rng_seed(&rng, seed);
-    gw_wavenet_weights_init(&m->w, &m->cfg, &rng);
-    /* larger than the default so that every path carries signal */
-    for (size_t i = 0; i < m->params->total; i++)
-        m->params->data[i] *= 1.5f;
-    return m;
-}
-
 /* B windows of W mu-law classes: a random sine plus noise per item, so the
  * classes spread over the curve as audio's do */
 static uint8_t *make_windows(int B, int W, gw_rng *rng) {
@@ -420,7 +408,7 @@ static uint8_t *make_windows(int B, int W, gw_rng *rng) {
 
 static void check_twin(const gw_wavenet_config *cfg, int B, int N) {
     gw_error err = {0};
-    gw_wavenet *m = make_model(cfg, 2016);
+    gw_wavenet *m = gw_test_wavenet_create(cfg, 2016, 1.5f);
     const int Cg = m->cfg.cond_dim, M = m->cfg.n_mels;
     gw_wavenet_train *t = NULL;
     assert_int_equal(gw_wavenet_train_create(&t, m, B, N, &err), GW_OK);

@@ -11,39 +11,17 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "gw_test.h"
 #include "models/spec_metrics.h"
 #include "models/specgan.h"
-#include "spec_synth.h"
-#include "train/spec_trainer.h"
+#include "spec_learn.h"
 
 static void test_gan_learns(void **state) {
-    char dir[4096], data[4200], run[4200], preset[4200];
-    gw_test_tmpdir(dir, sizeof dir, "gan_learns");
-    snprintf(data, sizeof data, "%s/data", dir);
-    snprintf(run, sizeof run, "%s/run", dir);
-    mkdir(data, 0777);
-    assert_int_equal(gw_synth_drums(data, 40, 0.5, 11), 0);
-    const char *src = getenv("GW_SOURCE_DIR");
-    snprintf(preset, sizeof preset, "%s/presets/specgan-tiny.json", src ? src : ".");
-
-    gw_spec_trainer_opts o;
-    gw_spec_trainer_opts_default(&o);
-    o.data_dir = data;
-    o.preset = preset;
-    o.out_dir = run;
-    o.steps = 800;
-    o.threads = 1; /* one thread: the same trajectory on every run */
-    o.seed = 3;
-    o.sample_every = 200;
-    o.progress = stderr;
+    gw_spec_learn L;
+    gw_spec_learn_setup(&L, "gan_learns", 11, "specgan-tiny", 800, 3);
     gw_spec_trainer_result res;
+    gw_spec_learn_train(&L, gw_gan_trainer_run, &res);
     gw_error err = {0};
-    gw_status st = gw_gan_trainer_run(&o, &res, &err);
-    if (st) fprintf(stderr, "%s\n", err.msg);
-    assert_int_equal(st, GW_OK);
     fprintf(stderr, "FD untrained %.3f -> trained %.3f, diversity %.2f, %.0f examples/s\n",
             res.fd_first, res.fd_last, res.diversity, res.examples_per_s);
     /* well below the untrained generator, and not collapsed onto one image */
@@ -66,13 +44,8 @@ static void test_gan_learns(void **state) {
     gw_gwm_free(f);
 
     /* resume: 50 more steps continue from the checkpoint */
-    o.resume = 1;
-    o.steps = 850;
-    assert_int_equal(gw_gan_trainer_run(&o, &res, &err), GW_OK);
-    assert_int_equal(res.steps, 850);
-    char cmd[8500];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    gw_spec_learn_resume(&L, gw_gan_trainer_run, 850);
+    gw_spec_learn_cleanup(&L);
 }
 
 int main(void) {

@@ -12,13 +12,10 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "gw_test.h"
 #include "models/pixelcnn_file.h"
 #include "models/spec_metrics.h"
-#include "spec_synth.h"
-#include "train/spec_trainer.h"
+#include "spec_learn.h"
 
 enum { GEN_N = 64, PER_CLASS = 8 };
 
@@ -37,42 +34,26 @@ static double tilt(const float *img, int n, int M, int T) {
 
 static void test_pixelcnn_learns(void **state) {
     (void)state;
-    char dir[4096], data[4200], run[4200], preset[4200], src_preset[4200];
-    gw_test_tmpdir(dir, sizeof dir, "pixelcnn_learns");
-    snprintf(data, sizeof data, "%s/data", dir);
-    snprintf(run, sizeof run, "%s/run", dir);
-    snprintf(preset, sizeof preset, "%s/pixelcnn-tiny-classes.json", dir);
-    mkdir(data, 0777);
-    assert_int_equal(gw_synth_drums(data, 40, 0.5, 13), 0);
+    gw_spec_learn L;
+    gw_spec_learn_setup(&L, "pixelcnn_learns", 13, NULL, 800, 5);
     /* pixelcnn-tiny, conditioned on up to 4 classes */
-    const char *src = getenv("GW_SOURCE_DIR");
-    snprintf(src_preset, sizeof src_preset, "%s/presets/pixelcnn-tiny.json", src ? src : ".");
+    char src_preset[4200];
+    gw_test_preset_path(src_preset, sizeof src_preset, "pixelcnn-tiny");
+    snprintf(L.preset, sizeof L.preset, "%s/pixelcnn-tiny-classes.json", L.dir);
     gw_pixelcnn_config pc;
     gw_error err = {0};
     assert_int_equal(gw_pixelcnn_config_load(&pc, src_preset, &err), GW_OK);
     pc.classes = 4;
     char *json = gw_pixelcnn_config_to_json(&pc);
-    FILE *fp = fopen(preset, "w");
+    FILE *fp = fopen(L.preset, "w");
     assert_non_null(json);
     assert_non_null(fp);
     fputs(json, fp);
     fclose(fp);
     free(json);
 
-    gw_spec_trainer_opts o;
-    gw_spec_trainer_opts_default(&o);
-    o.data_dir = data;
-    o.preset = preset;
-    o.out_dir = run;
-    o.steps = 800;
-    o.threads = 1; /* one thread: the same trajectory on every run */
-    o.seed = 5;
-    o.sample_every = 200;
-    o.progress = stderr;
     gw_spec_trainer_result res;
-    gw_status st = gw_pixelcnn_trainer_run(&o, &res, &err);
-    if (st) fprintf(stderr, "%s\n", err.msg);
-    assert_int_equal(st, GW_OK);
+    gw_spec_learn_train(&L, gw_pixelcnn_trainer_run, &res);
     fprintf(stderr,
             "held-out bits/dim untrained %.3f -> trained %.3f, %d classes, %.0f examples/s\n",
             res.bits_first, res.bits_last, res.classes, res.examples_per_s);
@@ -92,7 +73,7 @@ static void test_pixelcnn_learns(void **state) {
     const int M = c->width, T = c->height;
     const size_t img = (size_t)M * T;
     gw_spec_data *d = NULL;
-    assert_int_equal(gw_spec_data_load(&d, data, NULL, m.feat, 0, o.seed, &err), GW_OK);
+    assert_int_equal(gw_spec_data_load(&d, L.data, NULL, m.feat, 0, L.o.seed, &err), GW_OK);
     assert_true(d->n_val >= 2 && !d->val_is_train);
     uint8_t *q = malloc(d->n_val * img);
     int32_t *lv = malloc(d->n_val * sizeof(int32_t)), lg[GEN_N];
@@ -156,13 +137,8 @@ static void test_pixelcnn_learns(void **state) {
     gw_gwm_free(f);
 
     /* resume: 50 more steps continue from the checkpoint */
-    o.resume = 1;
-    o.steps = 850;
-    assert_int_equal(gw_pixelcnn_trainer_run(&o, &res, &err), GW_OK);
-    assert_int_equal(res.steps, 850);
-    char cmd[8500];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    gw_spec_learn_resume(&L, gw_pixelcnn_trainer_run, 850);
+    gw_spec_learn_cleanup(&L);
 }
 
 int main(void) {

@@ -9,38 +9,16 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "gw_test.h"
 #include "models/specvae.h"
-#include "spec_synth.h"
-#include "train/spec_trainer.h"
+#include "spec_learn.h"
 
 static void test_vae_learns(void **state) {
-    char dir[4096], data[4200], run[4200], preset[4200];
-    gw_test_tmpdir(dir, sizeof dir, "vae_learns");
-    snprintf(data, sizeof data, "%s/data", dir);
-    snprintf(run, sizeof run, "%s/run", dir);
-    mkdir(data, 0777);
-    assert_int_equal(gw_synth_drums(data, 40, 0.5, 12), 0);
-    const char *src = getenv("GW_SOURCE_DIR");
-    snprintf(preset, sizeof preset, "%s/presets/specvae-tiny.json", src ? src : ".");
-
-    gw_spec_trainer_opts o;
-    gw_spec_trainer_opts_default(&o);
-    o.data_dir = data;
-    o.preset = preset;
-    o.out_dir = run;
-    o.steps = 600;
-    o.threads = 1;
-    o.seed = 4;
-    o.sample_every = 200;
-    o.progress = stderr;
+    gw_spec_learn L;
+    gw_spec_learn_setup(&L, "vae_learns", 12, "specvae-tiny", 600, 4);
     gw_spec_trainer_result res;
+    gw_spec_learn_train(&L, gw_vae_trainer_run, &res);
     gw_error err = {0};
-    gw_status st = gw_vae_trainer_run(&o, &res, &err);
-    if (st) fprintf(stderr, "%s\n", err.msg);
-    assert_int_equal(st, GW_OK);
     fprintf(stderr, "held-out ELBO untrained %.1f -> trained %.1f nats/clip, %d active dims\n",
             res.elbo_first, res.elbo_last, res.active);
     /* the ELBO is negative; "well above" = the gap to the untrained model is
@@ -60,7 +38,7 @@ static void test_vae_learns(void **state) {
     memcpy(gw_specfeat_mean(u->feat), gw_specfeat_mean(m->feat), m->cfg.feat.n_mels * sizeof(float));
     memcpy(gw_specfeat_std(u->feat), gw_specfeat_std(m->feat), m->cfg.feat.n_mels * sizeof(float));
     gw_spec_data *d = NULL;
-    assert_int_equal(gw_spec_data_load(&d, data, NULL, m->feat, 0, o.seed, &err), GW_OK);
+    assert_int_equal(gw_spec_data_load(&d, L.data, NULL, m->feat, 0, L.o.seed, &err), GW_OK);
     gw_specvae_eval em, eu;
     assert_int_equal(gw_specvae_evaluate(m, &em, NULL, d->val, d->n_val, 1, &err), GW_OK);
     assert_int_equal(gw_specvae_evaluate(u, &eu, NULL, d->val, d->n_val, 1, &err), GW_OK);
@@ -71,9 +49,7 @@ static void test_vae_learns(void **state) {
     gw_specvae_free(u);
     gw_specvae_free(m);
     gw_gwm_free(f);
-    char cmd[8500];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    gw_spec_learn_cleanup(&L);
 }
 
 int main(void) {

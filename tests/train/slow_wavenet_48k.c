@@ -28,6 +28,7 @@
 #include "models/wavenet_file.h"
 #include "train/trainer.h"
 #include "train/wavenet_trainer.h"
+#include "wavenet_learn.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -53,26 +54,9 @@ static void tone(float *x, size_t n, int note, double amp, gw_rng *rng) {
     }
 }
 
-static void make_dataset(const char *dir, gw_rng *rng) {
-    char path[4300];
-    snprintf(path, sizeof path, "%s/manifest.csv", dir);
-    FILE *man = fopen(path, "w");
-    assert_non_null(man);
-    fprintf(man, "file,note,velocity\n");
-    size_t n = (size_t)(0.8 * SR);
-    float *x = malloc(n * sizeof(float));
-    for (int k = 0; k < N_NOTES; k++)
-        for (int f = 0; f < FILES_PER_NOTE; f++) {
-            tone(x, n, NOTES[k], 0.5 + 0.1 * f / FILES_PER_NOTE, rng);
-            char name[64];
-            snprintf(name, sizeof name, "tone_%d_%d.wav", NOTES[k], f);
-            snprintf(path, sizeof path, "%s/%s", dir, name);
-            gw_error err = {0};
-            if (gw_audio_write(path, x, n, 1, SR, GW_AUDIO_WAV24, &err)) fail_msg("%s", err.msg);
-            fprintf(man, "%s,%d,100\n", name, NOTES[k]);
-        }
-    fclose(man);
-    free(x);
+/* a file of the data set: the tone a little louder file by file */
+static void data_tone(float *x, size_t n, int note, int file, gw_rng *rng) {
+    tone(x, n, note, 0.5 + 0.1 * file / FILES_PER_NOTE, rng);
 }
 
 typedef struct result {
@@ -87,26 +71,9 @@ typedef struct result {
  * note's reference tone */
 static result train_and_measure(const char *preset, const char *data, const char *run,
                                 const gw_quality *ref) {
-    /* the trainer takes a file: the preset is found in the source tree
-     * (ctest sets GW_SOURCE_DIR), as the CLI would find it */
-    char presets[4096], file[4200];
-    const char *src = getenv("GW_SOURCE_DIR");
-    snprintf(presets, sizeof presets, "%s/presets", src ? src : ".");
-    const char *dirs[] = {presets};
-    gw_error err = {0};
-    if (gw_train_find_preset_in(file, sizeof file, preset, dirs, 1, &err)) fail_msg("%s", err.msg);
-    gw_wavenet_trainer_opts o = {.data_dir = data,
-                                 .preset = file,
-                                 .out_dir = run,
-                                 .command_line = "slow_wavenet_48k",
-                                 .steps = 100000, /* the time limit ends the run */
-                                 .minutes = 1.25,
-                                 .threads = 2,
-                                 .seed = 7,
-                                 .val_every = 200,
-                                 .progress = stderr};
     gw_wavenet_trainer_result r;
-    if (gw_wavenet_trainer_run(&o, &r, &err)) fail_msg("train %s: %s", preset, err.msg);
+    gw_test_wavenet_train(&r, preset, data, run, "slow_wavenet_48k", 1.25, 200);
+    gw_error err = {0};
     result out = {.val_first = r.val_bits_initial, .val_last = r.val_bits};
     gw_wavenet *m = NULL;
     if (gw_wavenet_load(&m, r.model_path, &err)) fail_msg("load: %s", err.msg);
@@ -160,7 +127,8 @@ static void test_48k_keeps_the_spectrum_above_4k(void **state) {
     assert_int_equal(mkdir(data, 0755), 0);
     gw_rng rng;
     gw_rng_seed(&rng, 2026);
-    make_dataset(data, &rng);
+    gw_test_write_tones(data, NOTES, N_NOTES, FILES_PER_NOTE, (size_t)(0.8 * SR), SR,
+                        GW_AUDIO_WAV24, data_tone, &rng);
     /* the reference: each note's tone as the data has it */
     gw_quality ref[N_NOTES];
     size_t n = (size_t)(1.25 * SR);

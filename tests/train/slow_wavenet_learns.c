@@ -19,6 +19,7 @@
 #include "models/wavenet_file.h"
 #include "train/trainer.h"
 #include "train/wavenet_trainer.h"
+#include "wavenet_learn.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -33,34 +34,17 @@ enum { SR = 8000, FILES_PER_NOTE = 6 };
  * timbre: a dozen files cannot teach every phase relation of 3 partials, and
  * a model fitted to a few overfits them), random level and decay, 10 ms
  * attack, a little noise */
-static void make_dataset(const char *dir, gw_rng *rng) {
-    char path[4300];
-    snprintf(path, sizeof path, "%s/manifest.csv", dir);
-    FILE *man = fopen(path, "w");
-    assert_non_null(man);
-    fprintf(man, "file,note,velocity\n");
-    size_t n = (size_t)(0.6 * SR);
-    float *x = malloc(n * sizeof(float));
-    for (int k = 0; k < 4; k++)
-        for (int f = 0; f < FILES_PER_NOTE; f++) {
-            double hz = gw_midi_to_hz((float)NOTES[k]);
-            const double ph[3] = {0.0, 1.0, 2.0};
-            double amp = 0.4 + 0.2 * gw_rng_uniform(rng), decay = 0.2 + 0.4 * gw_rng_uniform(rng);
-            for (size_t i = 0; i < n; i++) {
-                double t = (double)i / SR, env = fmin(1.0, t / 0.01) * exp(-decay * t);
-                double v = sin(2 * M_PI * hz * t + ph[0]) + 0.5 * sin(4 * M_PI * hz * t + ph[1]) +
-                           0.25 * sin(6 * M_PI * hz * t + ph[2]);
-                x[i] = (float)(amp * env * v / 1.75 + 0.002 * gw_rng_normal(rng));
-            }
-            char name[64];
-            snprintf(name, sizeof name, "tone_%d_%d.wav", NOTES[k], f);
-            snprintf(path, sizeof path, "%s/%s", dir, name);
-            gw_error err = {0};
-            if (gw_audio_write(path, x, n, 1, SR, GW_AUDIO_WAV16, &err)) fail_msg("%s", err.msg);
-            fprintf(man, "%s,%d,100\n", name, NOTES[k]);
-        }
-    fclose(man);
-    free(x);
+static void tone(float *x, size_t n, int note, int file, gw_rng *rng) {
+    (void)file;
+    double hz = gw_midi_to_hz((float)note);
+    const double ph[3] = {0.0, 1.0, 2.0};
+    double amp = 0.4 + 0.2 * gw_rng_uniform(rng), decay = 0.2 + 0.4 * gw_rng_uniform(rng);
+    for (size_t i = 0; i < n; i++) {
+        double t = (double)i / SR, env = fmin(1.0, t / 0.01) * exp(-decay * t);
+        double v = sin(2 * M_PI * hz * t + ph[0]) + 0.5 * sin(4 * M_PI * hz * t + ph[1]) +
+                   0.25 * sin(6 * M_PI * hz * t + ph[2]);
+        x[i] = (float)(amp * env * v / 1.75 + 0.002 * gw_rng_normal(rng));
+    }
 }
 
 static void test_wavenet_learns_pitches(void **state) {
@@ -71,30 +55,12 @@ static void test_wavenet_learns_pitches(void **state) {
     assert_int_equal(mkdir(data, 0755), 0);
     gw_rng rng;
     gw_rng_seed(&rng, 2024);
-    make_dataset(data, &rng);
+    gw_test_write_tones(data, NOTES, 4, FILES_PER_NOTE, (size_t)(0.6 * SR), SR, GW_AUDIO_WAV16,
+                        tone, &rng);
 
-    /* the trainer takes a file: the preset is found in the source tree
-     * (ctest sets GW_SOURCE_DIR), as the CLI would find it */
-    char presets[4096], preset[4200];
-    const char *src = getenv("GW_SOURCE_DIR");
-    snprintf(presets, sizeof presets, "%s/presets", src ? src : ".");
-    const char *dirs[] = {presets};
-    gw_error err = {0};
-    if (gw_train_find_preset_in(preset, sizeof preset, "wavenet-tiny-pitch", dirs, 1, &err))
-        fail_msg("%s", err.msg);
-
-    gw_wavenet_trainer_opts o = {.data_dir = data,
-                                 .preset = preset,
-                                 .out_dir = run,
-                                 .command_line = "slow_wavenet_learns",
-                                 .steps = 100000, /* the time limit ends the run */
-                                 .minutes = 1.0,
-                                 .threads = 2,
-                                 .seed = 7,
-                                 .val_every = 100,
-                                 .progress = stderr};
     gw_wavenet_trainer_result r;
-    if (gw_wavenet_trainer_run(&o, &r, &err)) fail_msg("train: %s", err.msg);
+    gw_test_wavenet_train(&r, "wavenet-tiny-pitch", data, run, "slow_wavenet_learns", 1.0, 100);
+    gw_error err = {0};
     print_message("%ld steps, %.0f samples/s, validation %.3f -> %.3f bits/sample\n", r.steps,
                   r.samples_per_s, r.val_bits_initial, r.val_bits);
     assert_true(r.val_bits_initial > 6.0f); /* untrained: close to 8 bits */
