@@ -1014,6 +1014,16 @@ void gw_pixelcnn_dequantise(float *img, const uint8_t *q, int n_mels, int frames
             img[(size_t)b * frames + f] = q[(size_t)f * n_mels + b] / 127.5f - 1.0f;
 }
 
+/* image j's logits (hw, 256) of the last forward: in its shard's arena
+ * when the batch is split across threads */
+static const float *image_logits(const gw_pixelcnn_train *t, size_t j) {
+    if (t->n_shards > 1) {
+        const size_t b = (size_t)(t->B / t->n_shards);
+        return image_logits(t->shard[j / b], j % b);
+    }
+    return t->logits + j * t->hw * GW_PIXELCNN_LEVELS;
+}
+
 /* sum over the hw pixels of one image of -log softmax(logits)[q], in nats */
 static double image_nll(const float *logits, const uint8_t *q, size_t hw) {
     double nll = 0;
@@ -1039,9 +1049,6 @@ gw_status gw_pixelcnn_bits_per_dim(double *bits, double *per_image, gw_pixelcnn_
 gw_status gw_pixelcnn_bits_per_dim_from(double *bits, double *per_image, gw_pixelcnn_train *t,
                                         const uint8_t *q, const int32_t *labels, size_t n,
                                         size_t from, gw_error *err) {
-    if (t->n_shards > 1) /* one shard's arena measures, its batch at a time */
-        return gw_pixelcnn_bits_per_dim_from(bits, per_image, t->shard[0], q, labels, n, from,
-                                             err);
     const gw_pixelcnn_config *c = &t->m->cfg;
     const size_t B = (size_t)t->B, hw = t->hw, m = hw - from;
     *bits = NAN;
@@ -1066,8 +1073,8 @@ gw_status gw_pixelcnn_bits_per_dim_from(double *bits, double *per_image, gw_pixe
         }
         st = gw_pixelcnn_train_forward(t, NULL, qb, labels ? lb : NULL, 0, err);
         for (size_t j = 0; j < k && !st; j++) {
-            const double nll =
-                image_nll(t->logits + (j * hw + from) * GW_PIXELCNN_LEVELS, qb + j * hw + from, m);
+            const double nll = image_nll(image_logits(t, j) + from * GW_PIXELCNN_LEVELS,
+                                         qb + j * hw + from, m);
             if (!isfinite(nll))
                 st = gw_fail(err, GW_ERR_NUMERIC, "%s: the log-likelihood of image %zu is %g",
                              c->name, i0 + j, nll);

@@ -241,7 +241,7 @@ void gw_pixelcnn_train_free(gw_pixelcnn_train *t); /* NULL is fine */
  * threading each product does not. threads <= 1 returns to one arena. While
  * sharded, this arena's own activations are freed: gw_pixelcnn_train_logits,
  * _dlogits and _dinput give NULL, and the held-out figure is measured
- * through the first shard. */
+ * through the shards, in parallel too. */
 enum { GW_PIXELCNN_TRAIN_MAX_THREADS = 16 };
 gw_status gw_pixelcnn_train_set_threads(gw_pixelcnn_train *t, int threads, gw_error *err);
 int gw_pixelcnn_train_threads(const gw_pixelcnn_train *t);
