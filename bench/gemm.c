@@ -17,6 +17,7 @@
  * Per shape and kernel: the median GFLOP/s by CPU time over reps. */
 #include "base/gw_base.h"
 #include "bench_util.h"
+#include "nn/blas.h"
 #include "nn/gemm.h"
 
 #include <cblas.h>
@@ -49,6 +50,7 @@ static double run(int kernel, const gw_gemm_kernels *simd, const shape *s, const
 int main(int argc, char **argv) {
     int reps = argc > 1 ? atoi(argv[1]) : 7;
     if (reps < 1 || reps > MAX_REPS) reps = 7;
+    gw_blas_setup(0); /* denormals flushed on this thread, as in training */
     const gw_gemm_kernels *k = gw_gemm_kernels_cpu();
     char cpu[256];
     printf("CPU: %s; OpenBLAS %d thread(s); table %s\n", gw_cpu_model(cpu, sizeof cpu),
@@ -60,6 +62,8 @@ int main(int argc, char **argv) {
     const shape shapes[] = {
         {"wavenet dilated conv", 20476, 64, 64, 0}, {"wavenet skip 1x1", 20476, 128, 32, 0},
         {"wavenet head", 20476, 256, 128, 0},       {"wavenet head dinp", 20476, 128, 256, 0},
+        {"medium dilated conv", 20476, 128, 128, 0}, {"medium skip", 20476, 256, 640, 0},
+        {"48k-wide skip", 20476, 96, 480, 0},
         {"wavenet head dW", 256, 128, 20476, 1},    {"wavenet weight grad", 64, 64, 20476, 1},
         {"pixelcnn masked conv", 64, 65536, 192, 0}, {"pixelcnn head", 65536, 256, 128, 0},
     };
@@ -80,6 +84,7 @@ int main(int argc, char **argv) {
         }
         gw_rng_fill_uniform(&r, A, na, -1, 1);
         gw_rng_fill_uniform(&r, B, nb, -1, 1);
+        memset(C, 0, nc * sizeof(float)); /* every rep adds into it */
         double t[NK][MAX_REPS];
         for (int kk = 0; kk < NK; kk++) run(kk, k, s, A, B, C, pack); /* warm-up */
         for (int rep = 0; rep < reps; rep++)

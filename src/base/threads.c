@@ -12,11 +12,12 @@ void gw_run_jobs(void *(*fn)(void *), void *jobs, size_t job_size, int n) {
     pthread_t th[MAX_JOBS];
     int started[MAX_JOBS] = {0};
     char *base = jobs;
-    if (n > MAX_JOBS) n = MAX_JOBS;
-    for (int i = 1; i < n; i++)
+    const int threaded = n < MAX_JOBS ? n : MAX_JOBS;
+    for (int i = 1; i < threaded; i++)
         started[i] = pthread_create(&th[i], NULL, fn, base + (size_t)i * job_size) == 0;
     if (n > 0) fn(base);
-    for (int i = 1; i < n; i++) {
+    for (int i = threaded; i < n; i++) fn(base + (size_t)i * job_size); /* past the threads */
+    for (int i = 1; i < threaded; i++) {
         if (started[i])
             pthread_join(th[i], NULL);
         else

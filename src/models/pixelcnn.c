@@ -673,19 +673,6 @@ static size_t train_layout(gw_pixelcnn_train *t, float *base, size_t work) {
     return off;
 }
 
-/* the activations, targets and labels of t's batch */
-static gw_status arena_alloc(gw_pixelcnn_train *t, gw_error *err) {
-    const size_t floats = train_layout(t, NULL, t->work_floats);
-    t->mem = gw_alloc(floats * sizeof(float));
-    t->targets = calloc(t->N, sizeof(int32_t));
-    t->labels = calloc((size_t)t->B, sizeof(int32_t));
-    if (!t->mem || !t->targets || !t->labels)
-        return gw_fail(err, GW_ERR_NOMEM, "%s: cannot allocate %.0f MB of activations for batch %d",
-                       t->m->cfg.name, (double)floats * sizeof(float) / 1e6, t->B);
-    train_layout(t, t->mem, t->work_floats);
-    return GW_OK;
-}
-
 static void arena_free(gw_pixelcnn_train *t) {
     gw_free(t->mem);
     free(t->targets);
@@ -693,6 +680,22 @@ static void arena_free(gw_pixelcnn_train *t) {
     t->mem = NULL, t->targets = NULL, t->labels = NULL;
     train_layout(t, NULL, t->work_floats); /* every array pointer NULL */
 }
+
+/* the activations, targets and labels of t's batch */
+static gw_status arena_alloc(gw_pixelcnn_train *t, gw_error *err) {
+    const size_t floats = train_layout(t, NULL, t->work_floats);
+    t->mem = gw_alloc(floats * sizeof(float));
+    t->targets = calloc(t->N, sizeof(int32_t));
+    t->labels = calloc((size_t)t->B, sizeof(int32_t));
+    if (!t->mem || !t->targets || !t->labels) {
+        arena_free(t); /* all or nothing: a sharded arena's own arrays stay NULL */
+        return gw_fail(err, GW_ERR_NOMEM, "%s: cannot allocate %.0f MB of activations for batch %d",
+                       t->m->cfg.name, (double)floats * sizeof(float) / 1e6, t->B);
+    }
+    train_layout(t, t->mem, t->work_floats);
+    return GW_OK;
+}
+
 
 gw_status gw_pixelcnn_train_create(gw_pixelcnn_train **out, gw_pixelcnn *model, int batch,
                                    gw_error *err) {
@@ -933,7 +936,7 @@ typedef struct shard_job {
     gw_pixelcnn_train *t;
     const uint8_t *q;
     const int32_t *labels;
-    int want_grad, backward;
+    int want_grad, want_loss, backward;
     float loss;
     gw_status st;
     gw_error err;
@@ -945,7 +948,8 @@ static void *shard_run(void *p) {
     if (j->backward)
         shard_backward(j->t);
     else
-        j->st = shard_forward(j->t, &j->loss, j->q, j->labels, j->want_grad, &j->err);
+        j->st = shard_forward(j->t, j->want_loss ? &j->loss : NULL, j->q, j->labels,
+                              j->want_grad, &j->err);
     return NULL;
 }
 
@@ -960,7 +964,8 @@ gw_status gw_pixelcnn_train_forward(gw_pixelcnn_train *t, float *loss, const uin
         jobs[i] = (shard_job){.t = t->shard[i],
                               .q = q + (size_t)i * b * t->hw,
                               .labels = labels ? labels + (size_t)i * b : NULL,
-                              .want_grad = want_grad};
+                              .want_grad = want_grad,
+                              .want_loss = loss != NULL};
     gw_run_jobs(shard_run, jobs, sizeof jobs[0], n);
     double sum = 0;
     for (int i = 0; i < n; i++) {
@@ -980,7 +985,7 @@ void gw_pixelcnn_train_backward(gw_pixelcnn_train *t) {
         shard_backward(t);
         return;
     }
-    assert(t->have_grad && "gw_pixelcnn_train_backward needs a forward with want_grad");
+    if (!t->have_grad) return; /* the last forward failed or wanted no gradient */
     const int n = t->n_shards;
     shard_job jobs[GW_PIXELCNN_TRAIN_MAX_THREADS];
     for (int i = 0; i < n; i++) {

@@ -167,11 +167,14 @@ static void relu_mask(float *d, const float *out, size_t n) {
 static void gemm(gw_wavenet_train *t, int ta, int tb, int M, int N, int K, const float *A, int lda,
                  const float *Bm, int ldb, float beta, float *C, int ldc) {
     if (t->gemm) {
-        /* wide, deep products (the head's) go to the packed kernel, which
-         * reads the tall A once where the strided tile reads it once per 64
-         * columns: bench_gemm, 20476 x 256 x 128, 140 against 73 GFLOP/s
-         * (and 145 against 117 at 20476 x 128 x 256) on one AMD core; the
-         * layers' narrow products stay strided (165 against 86) */
+        /* wide, deep products go to the packed kernel, which reads the
+         * tall A once where the strided tile reads it once per 64 columns
+         * (bench_gemm on one AMD core, GFLOP/s packed vs strided: the head
+         * 20476 x 256 x 128, 145 vs 73; wavenet-medium's dilated conv
+         * 20476 x 128 x 128, 122 vs 77, and skip 20476 x 256 x 640, 166 vs
+         * 116); narrower ones stay strided (wavenet-small's dilated conv
+         * 20476 x 64 x 64: 168 vs 85; the 48 kHz wide skip, N = 96: 135 vs
+         * 127) */
         if (!ta && N >= 128 && K >= 128) {
             t->gemm->packed(0, tb, M, N, K, A, lda, Bm, ldb, beta, C, ldc, t->pack);
             return;

@@ -371,9 +371,11 @@ im2col_runs(float *dst, const gw_im2col_geom *g, const float *img, const px_tap 
          * panel: too many streams for the hardware prefetcher, so the rows
          * the panels about 256 pixels on will read are asked for now (a
          * prefetch never faults, in or past the image). */
-        const char *ahead = (const char *)(srow + (size_t)pf_rows(g) * g->stride * g->W +
-                                           r[k].ow * g->stride + t->off);
-        for (int b = 0; b < r[k].len * g->stride * 4; b += 64) _mm_prefetch(ahead + b, _MM_HINT_T0);
+        const uintptr_t ahead =
+            (uintptr_t)srow +
+            sizeof(float) * ((size_t)pf_rows(g) * g->stride * g->W + r[k].ow * g->stride + t->off);
+        for (int b = 0; b < r[k].len * g->stride * 4; b += 64)
+            _mm_prefetch((const char *)(ahead + (uintptr_t)b), _MM_HINT_T0);
         row_gather(dst + r[k].col, srow, r[k].ow, r[k].len, t->lo, t->hi, g->stride, t->off);
     }
 }
