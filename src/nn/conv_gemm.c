@@ -281,6 +281,20 @@ row_gather(float *dst, const float *srow, int ow, int run, int lo, int hi, int s
 __attribute__((always_inline, target("avx512f"))) static inline void
 row_scatter_add(float *drow, const float *src, int ow, int run, int lo, int hi, int s, int off) {
     const int a = lo > ow ? lo : ow, b = hi < ow + run ? hi : ow + run;
+    if (s == 1) { /* 16 at a time, masked only at the stretch's end */
+        float *d = drow + off;
+        int o = a;
+        for (; o + 16 <= b; o += 16)
+            _mm512_storeu_ps(d + o,
+                             _mm512_add_ps(_mm512_loadu_ps(d + o), _mm512_loadu_ps(src + o - ow)));
+        if (o < b) {
+            const __mmask16 k = (__mmask16)((1u << (b - o)) - 1);
+            _mm512_mask_storeu_ps(d + o, k,
+                                  _mm512_add_ps(_mm512_maskz_loadu_ps(k, d + o),
+                                                _mm512_maskz_loadu_ps(k, src + o - ow)));
+        }
+        return;
+    }
     if (s != 2) {
         for (int o = a; o < b; o++) drow[o * s + off] += src[o - ow];
         return;
