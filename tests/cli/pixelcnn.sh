@@ -28,6 +28,14 @@ sed 's/"classes": 0/"classes": 1/' "$P/pixelcnn-tiny.json" >"$T/cond1.json"
 [ -f "$T/u/samples/step-0000002-0.wav" ] || fail "train pixelcnn wrote no sample WAV"
 head -1 "$T/u/log.csv" | grep -q "val_bits_per_dim" || fail "log.csv columns: $(head -1 "$T/u/log.csv")"
 grep -q "bits/dim (0 classes)" "$T/out" || fail "train pixelcnn summary: $(cat "$T/out")"
+# --threads 2 splits each batch across two shards: the same run up to float
+# rounding (the losses of log.csv agree to 5 significant digits)
+"$GW" train pixelcnn --data "$T/data" --preset pixelcnn-tiny --out "$T/u2" --steps 3 \
+    --sample-every 2 --batch 4 --threads 2 >/dev/null 2>"$T/err" ||
+    fail "train pixelcnn --threads 2: $(tail -3 "$T/err")"
+losses() { awk -F, 'NR > 1 && $3 != "" { printf "%.5g\n", $3 }' "$1"; }
+[ -n "$(losses "$T/u/log.csv")" ] && [ "$(losses "$T/u/log.csv")" = "$(losses "$T/u2/log.csv")" ] ||
+    fail "--threads 2 trained another run: $(losses "$T/u/log.csv" | tr '\n' ' ') vs $(losses "$T/u2/log.csv" | tr '\n' ' ')"
 "$GW" train pixelcnn --data "$T/data" --preset "$T/cond.json" --out "$T/c" --steps 3 \
     --sample-every 2 --batch 4 >"$T/out" 2>"$T/err" || fail "train conditioned: $(tail -3 "$T/err")"
 grep -q "conditioned on 2 classes: hat, kick" "$T/err" || fail "classes not reported: $(cat "$T/err")"
