@@ -274,7 +274,12 @@ static void print_row(const quality_row *r, double audio_note) {
         printf(" %9.2f %+8.1f", r->q.f0_hz, r->q.cents);
     else
         printf(" %9s %8s", "unvoiced", "-");
-    printf(" %9.1f %8.1f %8.0f", r->q.noise_db, r->q.hnr_db, r->q.bandwidth_hz);
+    /* no floor where the sound ends below its second partial: no midpoint */
+    if (isnan(r->q.noise_db))
+        printf(" %9s", "-");
+    else
+        printf(" %9.1f", r->q.noise_db);
+    printf(" %8.1f %8.0f", r->q.hnr_db, r->q.bandwidth_hz);
     if (r->ref >= 0) printf(" %8.2f", r->distance);
     printf("\n");
     fflush(stdout);
