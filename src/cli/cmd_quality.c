@@ -357,7 +357,10 @@ static gw_status summarise(quality_summary *s, const gw_quality *const *q, int n
 /* "  LABEL   MODEL   REFERENCE", the reference when not NAN */
 static void summary_line(const char *label, const char *fmt, float model, float ref) {
     printf("  %-26s", label);
-    printf(fmt, model);
+    if (isnan(model)) /* nothing measured (no note had a midpoint, no voiced note) */
+        printf("%8s", "-");
+    else
+        printf(fmt, model);
     if (!isnan(ref)) {
         printf("    ");
         printf(fmt, ref);
