@@ -64,6 +64,7 @@ struct gw_wavenet_train {
     /* input jitter (gw_wavenet_train_set_input_noise): training passes only */
     float jitter_p;
     uint64_t jitter_seed;
+    float jitter_scale[GW_WAVENET_MAX_BANDS]; /* a band model's noise per band: p times this */
     const gw_gemm_kernels *gemm; /* nn/gemm.h strided kernel for the products, or NULL: OpenBLAS */
     float *pack;      // (max K*N) a transposed weight for the strided kernel, or the packed one's scratch
     float grad_scale; /* a shard's share of the batch mean (1 unsharded) */
@@ -287,6 +288,7 @@ gw_status gw_wavenet_train_create(gw_wavenet_train **out, gw_wavenet *model, int
     t->L = c->n_layers, t->K = c->kernel, t->R = c->residual, t->G = c->gate, t->S = c->skip;
     t->H = c->head, t->Cg = c->cond_dim, t->M = c->n_mels;
     t->NB = c->bands, t->n_out = c->n_out;
+    for (int k = 0; k < GW_WAVENET_MAX_BANDS; k++) t->jitter_scale[k] = 1.0f;
     t->logistic = c->distribution == GW_WAVENET_DIST_LOGISTIC;
     t->T[0] = t->T_in;
     for (int l = 0; l < t->L; l++)
@@ -436,7 +438,7 @@ static void jitter_band_inputs(gw_wavenet_train *t) {
         float z[2];
         gw_rng_fill_normal(&rng, z, 2, 0.0f, t->jitter_p);
         for (size_t k = 0; k < 2 && i + k < n; k++) {
-            const float v = t->in_vals[i + k] + z[k];
+            const float v = t->in_vals[i + k] + z[k] * t->jitter_scale[(i + k) % (size_t)t->NB];
             t->in_vals[i + k] = v > 1.0f ? 1.0f : v < -1.0f ? -1.0f : v;
         }
     }
@@ -699,6 +701,7 @@ gw_status gw_wavenet_train_set_threads(gw_wavenet_train *t, int threads, gw_erro
         st = gw_wavenet_train_create(&t->shard[i], t->m, t->B / threads, t->N, err);
         if (!st) t->shard[i]->grad_scale = 1.0f / (float)threads;
         if (!st) t->shard[i]->gemm = t->gemm;
+        if (!st) memcpy(t->shard[i]->jitter_scale, t->jitter_scale, sizeof t->jitter_scale);
         if (!st && i > 0) {
             t->shard_grad[i] = gw_params_create();
             if (!t->shard_grad[i])
@@ -760,6 +763,13 @@ void gw_wavenet_train_set_input_noise(gw_wavenet_train *t, float p, uint64_t see
         if (t->shard[i])
             gw_wavenet_train_set_input_noise(t->shard[i], p,
                                              seed + 0x9E3779B97F4A7C15ull * (i + 1));
+}
+
+void gw_wavenet_train_set_band_noise_scale(gw_wavenet_train *t, const float *scale) {
+    for (int k = 0; k < GW_WAVENET_MAX_BANDS; k++)
+        t->jitter_scale[k] = scale && k < t->NB ? scale[k] : 1.0f;
+    for (int i = 0; i < t->n_shards; i++)
+        if (t->shard[i]) gw_wavenet_train_set_band_noise_scale(t->shard[i], scale);
 }
 
 static gw_status forward_any(gw_wavenet_train *t, float *loss, const void *window,

@@ -84,9 +84,16 @@ int gw_wavenet_train_input_len(const gw_wavenet_train *t);
  * stream seeded by `seed` (set a new seed per step); targets never move.
  * Mu-law: each input class moves one or two mu-law steps up or down with
  * probability p. Logistic (bands): every input band value gets Gaussian
- * noise of standard deviation p in band units, clamped to [-1, 1].
+ * noise of standard deviation p (times the band's scale, below), clamped to
+ * [-1, 1].
  * p = 0 (the default) is off. */
 void gw_wavenet_train_set_input_noise(gw_wavenet_train *t, float p, uint64_t seed);
+/* a band model's noise per band: band k's standard deviation is p times
+ * scale[k] (bands values; NULL: 1 for every band). The trainer gives each
+ * band's RMS over the training data, so p is a fraction of each band's own
+ * level: one absolute p swamps the quiet upper bands (docs/fidelity.md,
+ * ablation 3). */
+void gw_wavenet_train_set_band_noise_scale(gw_wavenet_train *t, const float *scale);
 
 gw_status gw_wavenet_train_forward(gw_wavenet_train *t, float *loss,
                                    const uint8_t *window, // (B, N + RF)

@@ -624,6 +624,8 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
         float rms[GW_WAVENET_MAX_BANDS];
         gw_wavenet_band_rms(rms, r.bands, r.train_pool, r.n_train);
         gw_wavenet_init_band_scales(&r.m->w, &r.m->cfg, rms);
+        /* input noise as a fraction of each band's own level */
+        gw_wavenet_train_set_band_noise_scale(r.arena, rms);
         r.bwindow = malloc(bw * cfg.bands * sizeof(float));
         r.val_bwindow = malloc(bw * cfg.bands * r.n_val_batches * sizeof(float));
         if (!r.bwindow || !r.val_bwindow) {

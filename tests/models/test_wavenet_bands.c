@@ -228,7 +228,7 @@ static void test_train_forward_matches_reference(void **state) {
 
 /* input noise on a band model: Gaussian noise on the input band values of
  * training passes only (validation never sees it), the same seed the same
- * pass, p = 0 the clean pass again (wavenet_backprop.h) */
+ * pass, scaled per band, p = 0 the clean pass again (wavenet_backprop.h) */
 static void test_band_input_noise(void **state) {
     (void)state;
     gw_wavenet *m = gw_test_wavenet_parse(BANDS4, 23, 1.0f);
@@ -249,6 +249,16 @@ static void test_band_input_noise(void **state) {
                      GW_OK);
     assert_true(a != clean);
     assert_true(a == a2);
+    /* the noise is per band: scaled to nothing in every band, none */
+    const float zero[GW_WAVENET_MAX_BANDS] = {0};
+    gw_wavenet_train_set_band_noise_scale(t, zero);
+    assert_int_equal(gw_wavenet_train_forward_bands(t, &c, b.window, b.cond, NULL, 1, &err),
+                     GW_OK);
+    assert_true(c == clean);
+    gw_wavenet_train_set_band_noise_scale(t, NULL); /* 1 in every band: the pass above again */
+    assert_int_equal(gw_wavenet_train_forward_bands(t, &c, b.window, b.cond, NULL, 1, &err),
+                     GW_OK);
+    assert_true(c == a);
     gw_wavenet_train_set_input_noise(t, 0.0f, 77);
     assert_int_equal(gw_wavenet_train_forward_bands(t, &c, b.window, b.cond, NULL, 1, &err),
                      GW_OK);
