@@ -29,11 +29,8 @@ void gw_dense_forward_packed(float *out, const float *inp, const float *w, const
         gw_conv_sgemm(0, 1, N, OC, C, inp, C, w, C, beta, out, OC, pack);
 }
 
-void gw_dense_forward(float *out,       // (N, OC)
-                      const float *inp, // (N, C)
-                      const float *w,   // (OC, C)
-                      const float *b,   // (OC) or NULL
-                      int N, int C, int OC) {
+void gw_dense_forward(float *out, const float *inp, const float *w, const float *b, int N, int C,
+                      int OC) {
     gw_dense_forward_packed(out, inp, w, b, N, C, OC, NULL);
 }
 
@@ -50,13 +47,9 @@ void gw_dense_backward_packed(float *dinp, float *dw, float *db, const float *do
     if (dw) gw_conv_sgemm(1, 0, OC, C, N, dout, OC, inp, C, 1.0f, dw, C, pack);
 }
 
-void gw_dense_backward(float *dinp,       // (N, C) or NULL
-                       float *dw,         // (OC, C) or NULL
-                       float *db,         // (OC) or NULL
-                       const float *dout, // (N, OC)
-                       const float *inp,  // (N, C)
-                       const float *w,    // (OC, C)
-                       int N, int C, int OC) {
+/* shapes as in layers.h */
+void gw_dense_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp,
+                       const float *w, int N, int C, int OC) {
     gw_dense_backward_packed(dinp, dw, db, dout, inp, w, N, C, OC, NULL);
 }
 
