@@ -442,12 +442,11 @@ __attribute__((target("avx512f"))) static void im2col_gather(float *dst, const g
     }
 }
 
-/* dst (16 rows, ld_dst) = src (16 rows, ld_src)^T, in registers (three
- * rounds of shuffles: 2x2 float blocks, 4x4, then 128-bit lanes) */
+/* r[0..16) = its 16 x 16 transpose, in registers (three rounds of
+ * shuffles: 2x2 float blocks, 4x4, then 128-bit lanes) */
 __attribute__((always_inline, target("avx512f"))) static inline void
-transpose16(float *dst, int ld_dst, const float *src, int ld_src) {
-    __m512 r[16], t[16];
-    for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(src + (size_t)i * ld_src);
+transpose16_regs(__m512 r[16]) {
+    __m512 t[16];
     for (int i = 0; i < 16; i += 2) {
         t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
         t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
@@ -464,29 +463,71 @@ transpose16(float *dst, int ld_dst, const float *src, int ld_src) {
     }
     /* r[4b + k] holds, in its 128-bit lane l, elements 4l + k of rows 4b..4b+3 */
     for (int k = 0; k < 4; k++) {
-        __m512 a0 = _mm512_shuffle_f32x4(r[k], r[4 + k], 0x88);
-        __m512 a1 = _mm512_shuffle_f32x4(r[k], r[4 + k], 0xdd);
-        __m512 b0 = _mm512_shuffle_f32x4(r[8 + k], r[12 + k], 0x88);
-        __m512 b1 = _mm512_shuffle_f32x4(r[8 + k], r[12 + k], 0xdd);
-        _mm512_storeu_ps(dst + (size_t)k * ld_dst, _mm512_shuffle_f32x4(a0, b0, 0x88));
-        _mm512_storeu_ps(dst + (size_t)(k + 4) * ld_dst, _mm512_shuffle_f32x4(a1, b1, 0x88));
-        _mm512_storeu_ps(dst + (size_t)(k + 8) * ld_dst, _mm512_shuffle_f32x4(a0, b0, 0xdd));
-        _mm512_storeu_ps(dst + (size_t)(k + 12) * ld_dst, _mm512_shuffle_f32x4(a1, b1, 0xdd));
+        const __m512 a0 = _mm512_shuffle_f32x4(r[k], r[4 + k], 0x88);
+        const __m512 a1 = _mm512_shuffle_f32x4(r[k], r[4 + k], 0xdd);
+        const __m512 b0 = _mm512_shuffle_f32x4(r[8 + k], r[12 + k], 0x88);
+        const __m512 b1 = _mm512_shuffle_f32x4(r[8 + k], r[12 + k], 0xdd);
+        t[k] = _mm512_shuffle_f32x4(a0, b0, 0x88);
+        t[k + 4] = _mm512_shuffle_f32x4(a1, b1, 0x88);
+        t[k + 8] = _mm512_shuffle_f32x4(a0, b0, 0xdd);
+        t[k + 12] = _mm512_shuffle_f32x4(a1, b1, 0xdd);
     }
+    for (int i = 0; i < 16; i++)
+        r[i] = t[i];
 }
 
-/* Ap (ceil(mc / MR) panels, kc, MR) from A (M, nb hw) stored as (nb, M, hw) */
-static void pack_a_nchw(float *Ap, const gw_conv_a *a, int M, int i0, int mc, int p0, int kc) {
+/* dst (16 rows, ld_dst) = src (16 rows, ld_src)^T */
+__attribute__((always_inline, target("avx512f"))) static inline void
+transpose16(float *dst, int ld_dst, const float *src, int ld_src) {
+    __m512 r[16];
+    for (int i = 0; i < 16; i++)
+        r[i] = _mm512_loadu_ps(src + (size_t)i * ld_src);
+    transpose16_regs(r);
+    for (int i = 0; i < 16; i++)
+        _mm512_storeu_ps(dst + (size_t)i * ld_dst, r[i]);
+}
+
+/* Ap (ceil(mc / MR) panels, kc, MR) from A (M, nb hw) stored as (nb, M, hw):
+ * a transpose of each panel's MR channel rows. Where 16 pixels of a whole
+ * panel lie in one image it is done 16 x 16 in registers (the dW product's
+ * A, the output gradient; elementwise it was the product driver's largest
+ * cost), the rest element by element. */
+__attribute__((target("avx512f"))) static void pack_a_nchw(float *Ap, const gw_conv_a *a, int M,
+                                                           int i0, int mc, int p0, int kc) {
+    _Static_assert(MR <= 16, "a panel's rows fit one 16 x 16 transpose");
     for (int ir = 0; ir < mc; ir += MR) {
         const int mr = mc - ir < MR ? mc - ir : MR;
         float *dst = Ap + (size_t)ir * kc;
         int n = p0 / a->hw, q = p0 % a->hw;
-        for (int p = 0; p < kc; p++) {
+        for (int p = 0; p < kc;) {
             const float *s = a->p + ((size_t)n * M + i0 + ir) * a->hw + q;
             float *d = dst + (size_t)p * MR;
-            for (int i = 0; i < mr; i++) d[i] = s[(size_t)i * a->hw];
-            for (int i = mr; i < MR; i++) d[i] = 0.0f;
-            if (++q == a->hw) q = 0, n++;
+            if (mr == MR && p + 16 <= kc && q + 16 <= a->hw) {
+                __m512 r[16];
+                /* MR row streams at once: more than the hardware prefetcher
+                 * follows, so each row's line 1 KB on is asked for now */
+                for (int i = 0; i < MR; i++) {
+                    _mm_prefetch((const char *)(s + (size_t)i * a->hw + 256), _MM_HINT_T0);
+                    r[i] = _mm512_loadu_ps(s + (size_t)i * a->hw);
+                }
+                for (int i = MR; i < 16; i++)
+                    r[i] = _mm512_setzero_ps();
+                transpose16_regs(r);
+                /* row t's MR floats at d + t MR: whole stores in increasing
+                 * order (each one's spill is overwritten by the next), the
+                 * last one masked so nothing past the 16 rows is touched */
+                for (int t = 0; t < 15; t++)
+                    _mm512_storeu_ps(d + t * MR, r[t]);
+                _mm512_mask_storeu_ps(d + 15 * MR, (__mmask16)((1u << MR) - 1), r[15]);
+                p += 16, q += 16;
+            } else {
+                for (int i = 0; i < mr; i++)
+                    d[i] = s[(size_t)i * a->hw];
+                for (int i = mr; i < MR; i++)
+                    d[i] = 0.0f;
+                p++, q++;
+            }
+            if (q == a->hw) q = 0, n++;
         }
     }
 }
