@@ -111,11 +111,11 @@ static int print_plan(const gw_wavenet *m, int voices, int measure, int precisio
     if (r.notice[0]) fprintf(stderr, "genwave info: %s\n", r.notice);
     printf("plan for %d voice%s on %s%s:\n", o.batch, o.batch == 1 ? "" : "s", r.cpu,
            r.from_wisdom ? " (from the wisdom file; --measure times it again)" : "");
-    printf("  %-24s %14s %14s %12s\n", "candidate", "1 voice ns", "batch ns", "score ns");
+    printf("  %-28s %14s %14s %12s\n", "candidate", "1 voice ns", "batch ns", "score ns");
     for (int i = 0; i < r.n; i++) {
         char name[64];
         gw_wavenet_plan_name(&r.cand[i].plan, name, sizeof name);
-        printf("  %-24s %14.0f %14.0f %12.0f%s\n", name, r.cand[i].ns_one, r.cand[i].ns_batch,
+        printf("  %-28s %14.0f %14.0f %12.0f%s\n", name, r.cand[i].ns_one, r.cand[i].ns_batch,
                r.cand[i].ns_one + r.cand[i].ns_batch, i == r.chosen ? "  <- chosen" : "");
     }
     if (!r.from_wisdom)

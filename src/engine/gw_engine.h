@@ -128,7 +128,7 @@ typedef struct gw_engine_config {
      * the candidates for max_voices voices when a model is prepared (off
      * the audio thread, ~50 ms, or read from the wisdom file) and keeps the
      * fastest, of the format `weights` when plan_force_weights is set */
-    char plan_isa[8];     /* "" = the best this CPU runs */
+    char plan_isa[16];    /* "" = the best this CPU runs */
     int plan_prefetch;    /* -1 = the format's default, 0 off, 1 on */
     int plan_measure;
     int plan_force_weights;

@@ -137,6 +137,26 @@ static void matvec_bf16_scalar(float *y, int y_stride, const uint16_t *W, const 
     MATVEC_SCALAR(W_BF16, packed_index_bf16)
 }
 
+void gw_wn_matvec_bf16dp_ref(float *y, int y_stride, const uint16_t *W, const float *x,
+                             int x_stride, const float *bias, int bias_stride, const float *add,
+                             int add_stride, int Mp, int N, int B, int relu) {
+#define X_BF16(v, k) gw_wn_bf16_to_f32(gw_wn_f32_to_bf16(x[(size_t)(v)*x_stride + (k)]))
+    for (int v = 0; v < B; v++)
+        for (int r = 0; r < Mp; r++) {
+            float s = 0.0f;
+            for (int k = 0; k < N; k += 2) { /* vdpbf16ps: the odd product first */
+                if (k + 1 < N)
+                    s += W_BF16(W, packed_index_bf16(N, Mp, r, k + 1)) * X_BF16(v, k + 1);
+                s += W_BF16(W, packed_index_bf16(N, Mp, r, k)) * X_BF16(v, k);
+            }
+            if (bias) s += bias[(size_t)v * bias_stride + r];
+            if (add) s += add[(size_t)v * add_stride + r];
+            if (relu && s < 0.0f) s = 0.0f;
+            y[(size_t)v * y_stride + r] = s;
+        }
+#undef X_BF16
+}
+
 static void gate_scalar(float *z, int z_stride, const float *h, int h_stride, int Gp, int B) {
     for (int v = 0; v < B; v++)
         for (int i = 0; i < Gp; i++) {
@@ -172,7 +192,7 @@ const gw_wn_kernels gw_wn_kernels_scalar = {
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <cpuid.h>
 
-extern const gw_wn_kernels avx2_kernels, avx512_kernels;
+extern const gw_wn_kernels avx2_kernels, avx512_kernels, avx512bf16_kernels;
 
 /* CPUID leaf 1, ECX bit 29 (clang's __builtin_cpu_supports has no "f16c") */
 static int has_f16c(void) {
@@ -194,8 +214,17 @@ const gw_wn_kernels *gw_wn_kernels_avx512(void) {
         return &avx512_kernels;
     return NULL;
 }
+const gw_wn_kernels *gw_wn_kernels_avx512bf16(void) {
+    __builtin_cpu_init();
+    if (gw_wn_kernels_avx512() && __builtin_cpu_supports("avx512bf16")) return &avx512bf16_kernels;
+    return NULL;
+}
 #else
 const gw_wn_kernels *gw_wn_kernels_avx2(void) {
+    return NULL;
+}
+
+const gw_wn_kernels *gw_wn_kernels_avx512bf16(void) {
     return NULL;
 }
 
@@ -220,5 +249,6 @@ const gw_wn_kernels *gw_wn_kernels_named(const char *name) {
     if (!strcmp(name, "scalar")) return &gw_wn_kernels_scalar;
     if (!strcmp(name, "avx2")) return gw_wn_kernels_avx2();
     if (!strcmp(name, "avx512")) return gw_wn_kernels_avx512();
+    if (!strcmp(name, "avx512bf16")) return gw_wn_kernels_avx512bf16();
     return NULL;
 }

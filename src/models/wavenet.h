@@ -348,13 +348,15 @@ gw_status gw_wavenet_weight_type_parse(gw_wavenet_weight_type *out, const char *
                                        gw_error *err);
 
 /* How a stream runs on this CPU: what the planner (gw_wavenet_plan_choose)
- * measures and picks, or a caller forces. Only `type` changes the samples
- * (the weights' rounding); `isa` changes the order of float sums (last-bit
- * differences that sampling can amplify); `prefetch` changes nothing but
- * the speed. */
+ * measures and picks, or a caller forces. `type` changes the samples (the
+ * weights' rounding), and so does the ISA "avx512bf16" with bf16 weights
+ * (it rounds the products' inputs to bf16 too); the other ISAs change the
+ * order of float sums (last-bit differences that sampling can amplify);
+ * `prefetch` changes nothing but the speed. */
 typedef struct gw_wavenet_plan {
     gw_wavenet_weight_type type;
-    char isa[8];  /* "avx512", "avx2", "scalar"; "" = the best this CPU runs */
+    char isa[16]; /* "avx512bf16", "avx512", "avx2", "scalar"; "" = the best this CPU runs
+                     (never avx512bf16, which rounds the inputs too: wavenet_kernels.h) */
     int prefetch; /* 1: prefetch the weight stream (non-temporal, 4 KB ahead), 0: not,
                      -1: the type's default (bf16 on, f32 and f16 off) */
 } gw_wavenet_plan;

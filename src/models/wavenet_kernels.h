@@ -76,6 +76,9 @@ typedef struct gw_wn_kernels {
     void (*matvec_bf16_pf)(float *y, int y_stride, const uint16_t *W, const float *x,
                            int x_stride, const float *bias, int bias_stride, const float *add,
                            int add_stride, int Mp, int N, int B, int relu);
+    /* 1: matvec_bf16 rounds x to bf16 as well (the "avx512bf16" set's
+     * vdpbf16ps; its twin is gw_wn_matvec_bf16dp_ref), 0: x stays float */
+    int bf16_inputs;
     /* gated activation unit (van den Oord et al. 2016, eq. 2):
      * z[v][i] = tanh(h[v][i]) * sigmoid(h[v][Gp + i]), i < Gp (Gp % 16 == 0) */
     void (*gate)(float *z, int z_stride,                   // (B, Gp)
@@ -90,6 +93,10 @@ extern const gw_wn_kernels gw_wn_kernels_scalar;
 /* NULL when the CPU (or the build) lacks the instructions */
 const gw_wn_kernels *gw_wn_kernels_avx2(void);
 const gw_wn_kernels *gw_wn_kernels_avx512(void);
+/* the AVX-512 set with bf16 products on vdpbf16ps (AVX512_BF16: AMD Zen 4
+ * and later, Intel Cooper Lake and Sapphire Rapids and later), which rounds
+ * the inputs to bf16 too: a planner candidate, never "best" */
+const gw_wn_kernels *gw_wn_kernels_avx512bf16(void);
 /* the fastest this CPU runs */
 const gw_wn_kernels *gw_wn_kernels_best(void);
 /* the fastest this CPU runs at or below cap ("scalar" < "avx2" < "avx512";
@@ -98,9 +105,16 @@ const gw_wn_kernels *gw_wn_kernels_best(void);
  * name in a plan (cli/args.h gw_cli_isa_cap); the library reads no
  * environment */
 const gw_wn_kernels *gw_wn_kernels_capped(const char *cap);
-/* the kernels of that name ("avx512", "avx2", "scalar") if this CPU runs
- * them, else NULL */
+/* the kernels of that name ("avx512bf16", "avx512", "avx2", "scalar") if
+ * this CPU runs them, else NULL */
 const gw_wn_kernels *gw_wn_kernels_named(const char *name);
+
+/* the naive twin of a bf16_inputs set's matvec_bf16: y = W x (+ bias, add,
+ * relu) with W packed bf16 and each x rounded to bf16, every product exact
+ * in float and summed in float, pair by pair as vdpbf16ps adds them */
+void gw_wn_matvec_bf16dp_ref(float *y, int y_stride, const uint16_t *W, const float *x,
+                             int x_stride, const float *bias, int bias_stride, const float *add,
+                             int add_stride, int Mp, int N, int B, int relu);
 
 /* packs W (M, N) row-major into dst (Mp * N floats, zero padded rows) */
 void gw_wn_pack(float *dst, const float *W, int M, int N);

@@ -36,17 +36,18 @@ void gw_wavenet_plan_name(const gw_wavenet_plan *p, char *buf, size_t cap) {
 }
 
 gw_status gw_wavenet_plan_parse(gw_wavenet_plan *out, const char *s, gw_error *err) {
-    char t[8], isa[8], pf[16];
-    if (sscanf(s, "%7[^/]/%7[^/]/%15s", t, isa, pf) != 3)
+    char t[8], isa[16], pf[16];
+    if (sscanf(s, "%7[^/]/%15[^/]/%15s", t, isa, pf) != 3)
         return gw_fail(err, GW_ERR_ARG,
                        "plan '%s' is not TYPE/ISA/PREFETCH (e.g. bf16/avx512/prefetch)", s);
     gw_wavenet_plan p = {.prefetch = -1};
     gw_status st = gw_wavenet_weight_type_parse(&p.type, t, err);
     if (st) return st;
-    if (strcmp(isa, "avx512") && strcmp(isa, "avx2") && strcmp(isa, "scalar") &&
-        strcmp(isa, "best"))
+    if (strcmp(isa, "avx512bf16") && strcmp(isa, "avx512") && strcmp(isa, "avx2") &&
+        strcmp(isa, "scalar") && strcmp(isa, "best"))
         return gw_fail(err, GW_ERR_ARG,
-                       "plan '%s': ISA '%s' is not one of avx512, avx2, scalar, best", s, isa);
+                       "plan '%s': ISA '%s' is not one of avx512bf16, avx512, avx2, scalar, best",
+                       s, isa);
     snprintf(p.isa, sizeof p.isa, "%s", strcmp(isa, "best") ? isa : "");
     if (!strcmp(pf, "prefetch"))
         p.prefetch = 1;
@@ -293,14 +294,17 @@ gw_status gw_wavenet_plan_choose(gw_wavenet_plan *out, const gw_wavenet *m,
     else
         types[nt++] = GW_WAVENET_WEIGHTS_F32, types[nt++] = GW_WAVENET_WEIGHTS_F16,
         types[nt++] = GW_WAVENET_WEIGHTS_BF16;
-    const char *isas[2];
+    const char *isas[3];
     int ni = 0;
+    if (gw_wn_kernels_named("avx512bf16")) isas[ni++] = "avx512bf16";
     if (gw_wn_kernels_named("avx512")) isas[ni++] = "avx512";
     if (gw_wn_kernels_named("avx2")) isas[ni++] = "avx2";
     if (!ni) isas[ni++] = "scalar";
     for (int t = 0; t < nt; t++)
         for (int i = 0; i < ni; i++)
             for (int pf = 0; pf <= (strcmp(isas[i], "scalar") ? 1 : 0); pf++) {
+                /* vdpbf16ps differs from "avx512" only in the bf16 products */
+                if (!strcmp(isas[i], "avx512bf16") && types[t] != GW_WAVENET_WEIGHTS_BF16) continue;
                 gw_wavenet_plan_timing *c = &rep->cand[rep->n++];
                 c->plan =
                     (gw_wavenet_plan){.type = (gw_wavenet_weight_type)types[t], .prefetch = pf};

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "engine/gw_engine.h"
+#include "models/wavenet_kernels.h"
 #include "engine_models.h"
 #include "string_model.h"
 
@@ -205,8 +206,9 @@ static void test_thread_mode_allocates_nothing(void **state) {
 }
 
 /* every plan the planner may pick runs allocation-free once started: each
- * format, AVX2 kernels with and without prefetch, and the planner's own
- * choice (it measures in create, before start) */
+ * format, AVX2 kernels with and without prefetch, bf16 on vdpbf16ps where
+ * the CPU has it, and the planner's own choice (it measures in create,
+ * before start) */
 static void test_every_plan_allocates_nothing(void **state) {
     gw_engine_config p;
     gw_engine_config_default(&p);
@@ -217,6 +219,13 @@ static void test_every_plan_allocates_nothing(void **state) {
             p.plan_prefetch = pf;
             run_session_plan(GW_ENGINE_CALLBACK, GW_ENGINE_RESAMPLE_SINC, &p);
         }
+    /* bf16 on vdpbf16ps: x goes to bf16 pairs in a stack buffer, not the heap */
+    for (int pf = 0; pf < 2 && gw_wn_kernels_avx512bf16(); pf++) {
+        p.weights = GW_WAVENET_WEIGHTS_BF16;
+        snprintf(p.plan_isa, sizeof p.plan_isa, "%s", "avx512bf16");
+        p.plan_prefetch = pf;
+        run_session_plan(GW_ENGINE_CALLBACK, GW_ENGINE_RESAMPLE_SINC, &p);
+    }
     gw_engine_config_default(&p);
     p.plan_measure = 1;
     run_session_plan(GW_ENGINE_CALLBACK, GW_ENGINE_RESAMPLE_SINC, &p);

@@ -14,6 +14,7 @@
 
 #include "gw_test.h"
 #include "models/wavenet.h"
+#include "models/wavenet_kernels.h"
 
 /* a model with pitch conditioning; big (64 channels, 12 layers: over
  * GW_WAVENET_BF16_FROM_MACS, so every format is a candidate) or small */
@@ -70,7 +71,13 @@ static void test_fake_timings_pick_the_fastest(void **state) {
         isas += r.cand[i].plan.type == GW_WAVENET_WEIGHTS_F32 && r.cand[i].plan.prefetch == 0;
     }
     assert_true(isas >= 1);
-    assert_true(formats[0] == formats[1] && formats[1] == formats[2] && formats[0] == 2 * isas);
+    /* and bf16 on vdpbf16ps where the CPU has it (bf16 weights only) */
+    const int dp = gw_wn_kernels_avx512bf16() != NULL;
+    assert_true(formats[0] == formats[1] && formats[0] == 2 * isas &&
+                formats[2] == formats[0] + 2 * dp);
+    for (int i = 0; i < r.n; i++)
+        if (!strcmp(r.cand[i].plan.isa, "avx512bf16"))
+            assert_int_equal(r.cand[i].plan.type, GW_WAVENET_WEIGHTS_BF16);
     char name[64];
     gw_wavenet_plan_name(&p, name, sizeof name);
     int has_avx2 = 0;
@@ -91,6 +98,13 @@ static void test_fake_timings_pick_the_fastest(void **state) {
     assert_int_equal(gw_wavenet_plan_choose(&p, small, &o, &r, &err), GW_OK);
     for (int i = 0; i < r.n; i++)
         assert_int_equal(r.cand[i].plan.type, GW_WAVENET_WEIGHTS_F32);
+    /* the vdpbf16ps candidate wins when it is the fastest */
+    if (dp) {
+        f.fastest = (gw_wavenet_plan){.type = GW_WAVENET_WEIGHTS_BF16, .isa = "avx512bf16"};
+        assert_int_equal(gw_wavenet_plan_choose(&p, big, &o, &r, &err), GW_OK);
+        gw_wavenet_plan_name(&p, name, sizeof name);
+        assert_string_equal(name, "bf16/avx512bf16/noprefetch");
+    }
     o.force_type = 7;
     assert_int_equal(gw_wavenet_plan_choose(&p, big, &o, &r, &err), GW_ERR_ARG);
     gw_wavenet_free(big);

@@ -401,19 +401,32 @@ static void check_matvec(const gw_wn_kernels *k, gw_rng *r) {
                 free(H);
                 uint16_t *Hb = malloc(sizeof(uint16_t) * gw_wn_packed_size_bf16(M, N));
                 gw_wn_pack_bf16(Hb, W, M, N);
-                gw_wn_kernels_scalar.matvec_bf16(y0, ys, Hb, x, xs, bias, bs, ad, Mp, Mp, N, B, relu);
+                /* a set that rounds x to bf16 too (vdpbf16ps) has a twin that does */
+                if (k->bf16_inputs)
+                    gw_wn_matvec_bf16dp_ref(y0, ys, Hb, x, xs, bias, bs, ad, Mp, Mp, N, B, relu);
+                else
+                    gw_wn_kernels_scalar.matvec_bf16(y0, ys, Hb, x, xs, bias, bs, ad, Mp, Mp, N, B,
+                                                     relu);
                 k->matvec_bf16(y1, ys, Hb, x, xs, bias, bs, ad, Mp, Mp, N, B, relu);
                 k->matvec_bf16_pf(y2, ys, Hb, x, xs, bias, bs, ad, Mp, Mp, N, B, relu);
                 assert_memory_equal(y1, y2, sizeof(float) * (size_t)B * ys);
                 dh = gw_test_max_abs_diff(y0, y1, (size_t)B * ys);
                 if (dh > d) d = dh;
-                /* the bf16 scalar kernel against the rounded, unpacked matrix */
+                /* the bf16 scalar kernel (or twin) against the rounded, unpacked matrix
+                 * (and rounded inputs) */
+                if (k->bf16_inputs)
+                    gw_wn_matvec_bf16dp_ref(y0, ys, Hb, x, xs, bias, bs, ad, Mp, Mp, N, B, relu);
+                else
+                    gw_wn_kernels_scalar.matvec_bf16(y0, ys, Hb, x, xs, bias, bs, ad, Mp, Mp, N, B,
+                                                     relu);
                 for (int v = 0; v < B; v++)
                     for (int o = 0; o < M; o++) {
                         double s = bias[(size_t)v * bs + o] + (ad ? ad[(size_t)v * Mp + o] : 0.0);
                         for (int i = 0; i < N; i++)
                             s += (double)round_as(GW_WAVENET_WEIGHTS_BF16, W[(size_t)o * N + i]) *
-                                 x[(size_t)v * xs + i];
+                                 (k->bf16_inputs
+                                      ? round_as(GW_WAVENET_WEIGHTS_BF16, x[(size_t)v * xs + i])
+                                      : x[(size_t)v * xs + i]);
                         if (relu && s < 0) s = 0;
                         assert_true(fabs(s - y0[(size_t)v * ys + o]) < 1e-4);
                     }
@@ -545,16 +558,44 @@ static void test_bf16_conversions(void **state) {
     assert_int_equal(gw_wn_f32_to_bf16(-INFINITY), 0xff80);
 }
 
+/* the vdpbf16ps set's long products: x goes to bf16 in chunks of 1024, each
+ * chunk's products adding onto the last's (kernels_matvec.inc, MV_DP) */
+static void check_bf16dp_chunks(const gw_wn_kernels *k, gw_rng *r) {
+    const int M = 48, Mp = gw_wn_pad16(M), Ns[] = {1023, 1024, 1025, 2100}, Bs[] = {1, 3, 9};
+    for (size_t ni = 0; ni < 4; ni++)
+        for (size_t bi = 0; bi < 3; bi++) {
+            const int N = Ns[ni], B = Bs[bi], xs = N + 1, ys = Mp, relu = (int)bi & 1;
+            float *W = malloc(sizeof(float) * M * N), *x = malloc(sizeof(float) * B * xs);
+            float *bias = malloc(sizeof(float) * Mp), *add = malloc(sizeof(float) * B * Mp);
+            float *y0 = malloc(sizeof(float) * B * ys), *y1 = malloc(sizeof(float) * B * ys);
+            uint16_t *Hb = malloc(sizeof(uint16_t) * gw_wn_packed_size_bf16(M, N));
+            fill(W, (size_t)M * N, r, 1.0f), fill(x, (size_t)B * xs, r, 1.0f);
+            fill(bias, (size_t)Mp, r, 1.0f), fill(add, (size_t)B * Mp, r, 1.0f);
+            for (int i = M; i < Mp; i++)
+                bias[i] = 0.0f;
+            gw_wn_pack_bf16(Hb, W, M, N);
+            gw_wn_matvec_bf16dp_ref(y0, ys, Hb, x, xs, bias, 0, add, Mp, Mp, N, B, relu);
+            k->matvec_bf16(y1, ys, Hb, x, xs, bias, 0, add, Mp, Mp, N, B, relu);
+            const float d = gw_test_max_abs_diff(y0, y1, (size_t)B * ys);
+            if (!(d <= 1e-5f * sqrtf((float)N) + 1e-6f))
+                fprintf(stderr, "%s bf16 N %d B %d: diff %g\n", k->name, N, B, (double)d);
+            assert_true(d <= 1e-5f * sqrtf((float)N) + 1e-6f);
+            free(W), free(x), free(bias), free(add), free(y0), free(y1), free(Hb);
+        }
+}
+
 static void test_simd_kernels_equal_scalar(void **state) {
-    const gw_wn_kernels *ks[] = {gw_wn_kernels_avx2(), gw_wn_kernels_avx512()};
+    const gw_wn_kernels *ks[] = {gw_wn_kernels_avx2(), gw_wn_kernels_avx512(),
+                                 gw_wn_kernels_avx512bf16()};
     gw_rng r;
     gw_rng_seed(&r, 99);
     int ran = 0;
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 3; i++) {
         if (!ks[i]) continue;
         ran++;
         check_matvec(ks[i], &r);
         check_gate_and_softmax(ks[i], &r);
+        if (ks[i]->bf16_inputs) check_bf16dp_chunks(ks[i], &r);
     }
     check_gate_and_softmax(&gw_wn_kernels_scalar, &r);
     fprintf(stderr, "  best kernels here: %s (%d SIMD sets tested)\n", gw_wn_kernels_best()->name, ran);
@@ -583,6 +624,14 @@ static void test_stream_isa_override(void **state) {
         gw_wavenet_plan plan = {.type = GW_WAVENET_WEIGHTS_F32, .prefetch = -1};
         snprintf(plan.isa, sizeof plan.isa, "%s", gw_wn_kernels_capped(isas[i])->name);
         assert_true(stream_vs_reference_plan(&configs[1], 0, 300, &plan) < 1e-4f);
+    }
+    /* bf16 products on vdpbf16ps round the inputs too: the same model within
+     * that rounding (2^-9 relative per input) */
+    if (gw_wn_kernels_avx512bf16()) {
+        gw_wavenet_plan plan = {.type = GW_WAVENET_WEIGHTS_BF16, .isa = "avx512bf16"};
+        const float d = stream_vs_reference_plan(&configs[1], 0, 300, &plan);
+        fprintf(stderr, "  bf16 on vdpbf16ps: logits within %g of the reference\n", (double)d);
+        assert_true(d < 1e-2f);
     }
 }
 
