@@ -1,4 +1,4 @@
-/* bench_lv2_plugin [SECONDS [DIR]] - CPU per voice inside genwave.lv2, measured
+/* bench_lv2_plugin [--highpass R] [SECONDS [DIR]] - CPU per voice inside genwave.lv2, measured
  * through liblilv as a DAW runs it (tests/plugin/lv2_host.h): 48 kHz host,
  * blocks of 64 and 256 frames, wavenet-small (16 kHz), wavenet-medium
  * (24 kHz), wavenet-48k-bands (48 kHz in 6 bands: no resampling) and
@@ -13,7 +13,8 @@
  * sends no notes). One thread; the machine's other load shows in the
  * figures, so run it on a quiet machine. With DIR the models are written
  * there and kept (e.g. to put one in a bundle copy as default.gwm for
- * lv2bench). */
+ * lv2bench). --highpass R sets the plugin's key-tracked low cut (port
+ * "highpass", default 0: off), to measure what its filters cost. */
 #include "plugin/lv2_host.h"
 
 #include "models/wavenet.h"
@@ -44,8 +45,9 @@ static int write_model(const char *preset, const char *path) {
 }
 
 /* load of `voices` held notes: CPU seconds per second of audio */
-static double measure(const char *model, int block, int voices, double seconds) {
+static double measure(const char *model, int block, int voices, double seconds, float highpass) {
     host *H = host_new(48000, block, 1);
+    H->ctl[P_HIGHPASS] = highpass;
     event e[2 + 16];
     e[0] = set_model(0, model);
     host_play(H, NULL, 1, 1, e, 1);
@@ -64,9 +66,14 @@ static double measure(const char *model, int block, int voices, double seconds) 
 }
 
 int main(int argc, char **argv) {
+    float highpass = 0.0f;
+    if (argc > 2 && !strcmp(argv[1], "--highpass")) {
+        highpass = (float)atof(argv[2]);
+        argc -= 2, argv += 2;
+    }
     double seconds = argc > 1 ? atof(argv[1]) : 3.0;
-    if (!(seconds > 0)) {
-        fprintf(stderr, "usage: bench_lv2_plugin [SECONDS [DIR]]\n");
+    if (!(seconds > 0) || !(highpass >= 0.0f && highpass <= 1.0f)) {
+        fprintf(stderr, "usage: bench_lv2_plugin [--highpass R] [SECONDS [DIR]]\n");
         return 2;
     }
     char tmp[] = "/tmp/bench_lv2.XXXXXX";
@@ -77,7 +84,8 @@ int main(int argc, char **argv) {
     const int n_presets = (int)(sizeof presets / sizeof *presets);
     const int blocks[2] = {64, 256};
     const int voices[5] = {0, 1, 4, 8, 16};
-    printf("genwave.lv2 at 48 kHz, %.1f s per case, one thread\n", seconds);
+    printf("genwave.lv2 at 48 kHz, %.1f s per case, one thread, highpass %g\n", seconds,
+           (double)highpass);
     printf("%-15s %6s %7s %10s %14s\n", "model", "block", "voices", "load %", "CPU/voice %");
     int rc = 0;
     for (int p = 0; p < n_presets && !rc; p++) {
@@ -87,7 +95,7 @@ int main(int argc, char **argv) {
         for (int b = 0; b < 2; b++) {
             double idle = 0;
             for (int k = 0; k < 5; k++) {
-                double load = measure(path, blocks[b], voices[k], seconds);
+                double load = measure(path, blocks[b], voices[k], seconds, highpass);
                 if (voices[k] == 0) idle = load;
                 if (voices[k] == 0)
                     printf("%-15s %6d %7d %10.2f %14s\n", presets[p], blocks[b], 0, 100 * load,

@@ -89,11 +89,14 @@ typedef enum gwp_port {
     GWP_PORT_BEND_RANGE = 8, /* semitones at full pitch-bend */
     GWP_PORT_LATENCY = 9,    /* out: frames */
     GWP_PORT_LOAD = 10,      /* out: % of the block period spent generating */
-    GWP_PORT_COUNT = 11,
+    GWP_PORT_HIGHPASS = 11,  /* key-tracked low cut, x the fundamental (0 = off); appended
+                                after the first release's ports so their indices stay */
+    GWP_PORT_COUNT = 12,
 } gwp_port;
 
-/* the controls the engine smooths, in port order from GWP_PORT_GAIN */
-enum { GWP_N_PARAMS = 4 };
+/* the controls the engine smooths: gain, temperature, attack, release,
+ * highpass (gwp_send_params) */
+enum { GWP_N_PARAMS = 5 };
 
 typedef struct gwp_uris {
     LV2_URID atom_path, atom_urid, atom_sequence, atom_blank, atom_object, atom_event_transfer;
@@ -508,10 +511,11 @@ static void gwp_send_params(gwp_plugin *self) {
         gwp_ctl(self, GWP_PORT_TEMPERATURE, 0.0f, 4.0f, 1.0f),
         gwp_ctl(self, GWP_PORT_ATTACK, 0.5f, 10000.0f, 5.0f),
         gwp_ctl(self, GWP_PORT_RELEASE, 0.5f, 10000.0f, 60.0f),
+        gwp_ctl(self, GWP_PORT_HIGHPASS, 0.0f, 1.0f, 0.0f),
     };
     static const gw_engine_param which[GWP_N_PARAMS] = {
         GW_ENGINE_PARAM_GAIN, GW_ENGINE_PARAM_TEMPERATURE, GW_ENGINE_PARAM_ATTACK_MS,
-        GW_ENGINE_PARAM_RELEASE_MS};
+        GW_ENGINE_PARAM_RELEASE_MS, GW_ENGINE_PARAM_HIGHPASS};
     for (int i = 0; i < GWP_N_PARAMS; i++)
         if (v[i] != self->sent[i] && gw_engine_set_param(e, which[i], v[i])) self->sent[i] = v[i];
     gw_midi_map_bend_range(&self->midi, e, gwp_ctl(self, GWP_PORT_BEND_RANGE, 0.0f, 24.0f, 2.0f),

@@ -55,6 +55,7 @@ typedef struct play_opts {
     gw_engine_mode mode;
     float notes[MAX_NOTES];
     double seconds, gain, temperature, attack_ms, release_ms, bend_range;
+    double highpass; /* key-tracked low cut, x the fundamental (0 = off) */
 } play_opts;
 
 static atomic_int stop_flag;
@@ -87,6 +88,8 @@ static void usage(FILE *f) {
             "                        the output is JACK too\n"
             "  --gain G  --temperature T  --attack MS  --release MS   (1, 1, 5, 80)\n"
             "  --bend-range SEMITONES  MIDI pitch bend range (default 2)\n"
+            "  --highpass R          key-tracked low cut: an 8th-order high-pass at R x each\n"
+            "                        note's fundamental, 0..1 (default 0: off)\n"
             "  --precision P         weights the voices stream: bf16, f16, or f32 (exact);\n"
             "                        default: the planner's choice (f32 below 65536 MAC)\n"
             "  --plan P              'measure' (default: the fastest format, kernels and\n"
@@ -164,6 +167,7 @@ static int parse_args(int argc, char **argv, play_opts *o) {
         else if (!strcmp(a, "--temperature") && x >= 0 && x <= 4) o->temperature = x;
         else if (!strcmp(a, "--attack") && x >= 0.5 && x <= 10000) o->attack_ms = x;
         else if (!strcmp(a, "--release") && x >= 0.5 && x <= 10000) o->release_ms = x;
+        else if (!strcmp(a, "--highpass") && x >= 0 && x <= 1) o->highpass = x;
         else if (!strcmp(a, "--bend-range") && x >= 0 && x <= 24) o->bend_range = x;
         else {
             fprintf(stderr, "genwave play: %s %s: unknown option or value out of range\n", a, v);
@@ -705,6 +709,7 @@ int gw_cmd_play(int argc, char **argv) {
     ec.temperature = (float)o.temperature;
     ec.attack_ms = (float)o.attack_ms;
     ec.release_ms = (float)o.release_ms;
+    ec.highpass = (float)o.highpass;
     ec.seed = (uint64_t)time(NULL);
     if (gw_engine_create(&engine, model, &ec, &err)) goto done;
     gw_wavenet_plan plan;

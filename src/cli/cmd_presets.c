@@ -147,16 +147,17 @@ static void summarize_feat(char *s, size_t cap, const gw_specfeat_config *f) {
 typedef struct synth_preset {
     const char *name, *description, *model;
     double gain_db, temperature, attack_ms, release_ms, bend_range;
+    double highpass; /* key-tracked low cut, x the fundamental; 0 (off) when absent */
     int voices;
 } synth_preset;
 
 static gw_status parse_synth(synth_preset *p, const cJSON *root, const char *path, gw_error *err) {
-    static const char *const keys[] = {"kind",        "name",      "description", "model",
-                                       "gain_db",     "temperature", "attack_ms", "release_ms",
-                                       "voices",      "bend_range", "envelope"};
+    static const char *const keys[] = {"kind",    "name",        "description", "model",
+                                       "gain_db", "temperature", "attack_ms",   "release_ms",
+                                       "voices",  "bend_range",  "envelope",    "highpass"};
     static const char *const env_keys[] = {"attack_ms", "release_ms"};
     gw_status st;
-    if ((st = gw_json_check_keys(root, NULL, keys, 11, path, err))) return st;
+    if ((st = gw_json_check_keys(root, NULL, keys, 12, path, err))) return st;
     const cJSON *env = gw_json_find(root, "envelope");
     if (env && !cJSON_IsObject(env))
         return gw_fail(err, GW_ERR_FORMAT, "%s: key 'envelope' must be an object", path);
@@ -176,6 +177,7 @@ static gw_status parse_synth(synth_preset *p, const cJSON *root, const char *pat
     /* 32: the plugin's most (plugin/genwave.c GWP_MAX_VOICES, genwave.ttl) */
     if ((st = gw_json_int(&p->voices, root, "voices", 1, 32, 1, 16, path, err))) return st;
     if ((st = gw_json_num(&p->bend_range, root, "bend_range", 0, 24, 1, 2, path, err))) return st;
+    if ((st = gw_json_num(&p->highpass, root, "highpass", 0, 1, 1, 0, path, err))) return st;
     return GW_OK;
 }
 
@@ -196,10 +198,13 @@ static gw_status describe(const char *path, const char **kind, char *summary, si
         synth_preset p;
         if ((st = parse_synth(&p, root, path, err))) goto done;
         *kind = "synth";
-        snprintf(summary, cap,
-                 "model %s, gain %+g dB, temperature %g, attack %g ms, release %g ms, %d voices%s%s",
-                 p.model, p.gain_db, p.temperature, p.attack_ms, p.release_ms, p.voices,
-                 *p.description ? ": " : "", p.description);
+        char low_cut[48] = ""; /* shown only when on, so the others read as before */
+        if (p.highpass > 0) snprintf(low_cut, sizeof low_cut, ", highpass %g x f0", p.highpass);
+        snprintf(
+            summary, cap,
+            "model %s, gain %+g dB, temperature %g, attack %g ms, release %g ms, %d voices%s%s%s",
+            p.model, p.gain_db, p.temperature, p.attack_ms, p.release_ms, p.voices, low_cut,
+            *p.description ? ": " : "", p.description);
     } else if (k) {
         st = gw_fail(err, GW_ERR_FORMAT, "%s: unknown kind '%s' (synth presets say \"kind\": \"synth\")",
                      path, k);

@@ -42,6 +42,7 @@ typedef struct quality_opts {
     int n_seeds;
     double seconds;
     int rate;
+    double highpass; /* the engine's key-tracked low cut, x the fundamental (0 = off) */
 } quality_opts;
 
 /* one measured note; ref indexes the reference recordings, -1 without */
@@ -58,7 +59,7 @@ static void usage(FILE *f) {
     fprintf(f,
             "usage: genwave quality MODEL.gwm [--reference DIR] [--notes LO-HI] [--velocity V]...\n"
             "                       [--seeds S,S,...] [--seconds S] [--rate HZ] [--csv OUT.csv]\n"
-            "                       [--png OUT.png]\n"
+            "                       [--png OUT.png] [--highpass R]\n"
             "       genwave quality --audio FILE --note N [--rate HZ] [--csv OUT.csv]\n"
             "Renders every note as `genwave render` does and measures pitch (cents), noise\n"
             "floor, harmonics-to-noise ratio, 99%% bandwidth and the 1/6-octave long-term\n"
@@ -76,6 +77,8 @@ static void usage(FILE *f) {
             "  --csv FILE       every row, with the reference's figures when given\n"
             "  --png FILE       (with --reference) the model's and the reference's LTAS of\n"
             "                   the note at the median distance\n"
+            "  --highpass R     render through the engine's key-tracked low cut at R x each\n"
+            "                   note's fundamental, 0..1 (default 0: off), as render does\n"
             "  --audio FILE     measure one recording instead, played at --note N\n",
             GW_QUALITY_START_S, GW_QUALITY_END_S);
 }
@@ -127,6 +130,8 @@ static int parse_args(quality_opts *o, int argc, char **argv) {
             o->rate = (int)x;
         else if (!strcmp(a, "--note") && gw_cli_double(v, 0, 127, &d))
             o->note = d;
+        else if (!strcmp(a, "--highpass") && gw_cli_double(v, 0, 1, &d))
+            o->highpass = d;
         else if (!strcmp(a, "--reference"))
             o->reference = v;
         else if (!strcmp(a, "--audio"))
@@ -150,7 +155,8 @@ static int parse_args(quality_opts *o, int argc, char **argv) {
             problem = "--audio measures a recording; give no model with it";
         else if (o->note < 0)
             problem = "--audio needs --note N, the note the recording plays";
-        else if (o->reference || o->png || explicit_notes || o->n_vel || o->n_seeds)
+        else if (o->reference || o->png || explicit_notes || o->n_vel || o->n_seeds ||
+                 o->highpass > 0)
             problem = "--audio goes with --note, --rate and --csv only";
     } else if (!o->model) {
         problem = "no model given (or --audio FILE --note N)";
@@ -171,9 +177,10 @@ static int parse_args(quality_opts *o, int argc, char **argv) {
 
 /* one note held for `seconds` through the engine, with render's defaults
  * (cmd_render.c: 64 voices, blocks of 256, temperature 1, attack 5 ms,
- * release 60 ms, the model's default weights), peak-fitted as render does */
+ * release 60 ms, the model's default weights) and render's --highpass,
+ * peak-fitted as render does */
 static gw_status render_note(float **audio, size_t *n, const gw_wavenet *m, int note, int velocity,
-                             long seed, double seconds, int rate, gw_error *err) {
+                             long seed, double seconds, int rate, double highpass, gw_error *err) {
     gw_midi_event ev[2] = {
         {.seconds = 0.0, .msg = {0x90, (uint8_t)note, (uint8_t)velocity}, .len = 3},
         {.seconds = seconds, .msg = {0x80, (uint8_t)note, 0}, .len = 3},
@@ -187,6 +194,7 @@ static gw_status render_note(float **audio, size_t *n, const gw_wavenet *m, int 
     cfg.temperature = 1.0f;
     cfg.attack_ms = 5.0f;
     cfg.release_ms = 60.0f;
+    cfg.highpass = (float)highpass;
     cfg.seed = (uint64_t)seed;
     cfg.weights = gw_wavenet_default_weights(&m->cfg);
     gw_cli_isa_cap(cfg.plan_isa, sizeof cfg.plan_isa);
@@ -490,11 +498,14 @@ static int run_model(quality_opts *o) {
         gw_fail(&err, GW_ERR_NOMEM, "quality: out of memory for %d notes", n);
         goto fail;
     }
-    printf("%s: notes %d-%d, %d velocit%s, %d seed%s, %.3g s each, rendered at %d Hz; analysis "
+    char low_cut[64] = "";
+    if (o->highpass > 0)
+        snprintf(low_cut, sizeof low_cut, " through a high-pass at %g x f0", o->highpass);
+    printf("%s: notes %d-%d, %d velocit%s, %d seed%s, %.3g s each, rendered at %d Hz%s; analysis "
            "%.2g-%.2g s after the onset%s%s\n",
            o->model, o->note_lo, o->note_hi, o->n_vel, o->n_vel == 1 ? "y" : "ies", o->n_seeds,
-           o->n_seeds == 1 ? "" : "s", o->seconds, o->rate, GW_QUALITY_START_S, GW_QUALITY_END_S,
-           o->reference ? "; reference " : "", o->reference ? o->reference : "");
+           o->n_seeds == 1 ? "" : "s", o->seconds, o->rate, low_cut, GW_QUALITY_START_S,
+           GW_QUALITY_END_S, o->reference ? "; reference " : "", o->reference ? o->reference : "");
     print_header(o->reference != NULL);
     for (int i = 0; i < n; i++) {
         quality_row *r = &rows[i];
@@ -504,7 +515,8 @@ static int run_model(quality_opts *o) {
         r->seed = o->seeds[i % o->n_seeds];
         r->ref = o->reference ? k : -1;
         size_t len = 0;
-        if (render_note(&audio, &len, m, r->note, r->velocity, r->seed, o->seconds, o->rate, &err))
+        if (render_note(&audio, &len, m, r->note, r->velocity, r->seed, o->seconds, o->rate,
+                        o->highpass, &err))
             goto fail;
         if (gw_quality_measure(&r->q, audio, len, o->rate, (float)r->note, &err)) {
             char why[GW_ERROR_MSG_MAX];

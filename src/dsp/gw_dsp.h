@@ -1,6 +1,6 @@
 /* gw_dsp.h - signal processing shared by every model: mu-law, STFT, mel,
- * Griffin-Lim, pitch (YIN) and resampling. Pure computation on float arrays;
- * no file access. Lives above base only.
+ * Griffin-Lim, pitch (YIN), resampling and biquad filters. Pure computation
+ * on float arrays; no file access. Lives above base only.
  *
  * Ownership: *_create allocates and the matching *_free releases (free(NULL)
  * is fine). Plans are made once in *_create and reused; a plan object is used
@@ -104,6 +104,44 @@ size_t gw_resampler_process(gw_resampler *r, float *out, size_t out_cap, const f
 void gw_resampler_reset(gw_resampler *r);
 /* libsoxr's current delay in output samples (soxr_delay) */
 double gw_resampler_latency(const gw_resampler *r);
+
+/* ---- biquad sections (biquad.c): second-order IIR filters, cascaded for
+ * higher orders. Coefficients and history are double: a cutoff near 0.001
+ * of the rate puts the poles within ~0.006 of z = 1, where float's 24 bits
+ * lose the response. Direct form I: the history is the past inputs and
+ * outputs themselves, valid whatever the coefficients, so a cutoff can move
+ * under a running filter without a click (tests/dsp/test_biquad.c). ---- */
+typedef struct gw_biquad {
+    double b0, b1, b2, a1, a2; /* a0 normalised to 1 */
+    double x1, x2, y1, y2;     /* the last two inputs and outputs */
+} gw_biquad;
+
+enum { GW_BIQUAD_MAX_ORDER = 8 }; /* sections: order / 2 */
+
+/* Butterworth high-pass of even order 2..GW_BIQUAD_MAX_ORDER at fc Hz into
+ * s[0 .. order/2 - 1] (RBJ cookbook high-pass per section, with section k's
+ * Q = 1 / (2 cos(pi (2k+1) / (2 order))): -3.01 dB at fc, order x 6 dB per
+ * octave below). Sets the coefficients only and keeps the history, so
+ * calling it again moves the cutoff of a running filter. GW_ERR_ARG (and s
+ * untouched) unless 0 < fc < rate / 2 and the order is even and in range.
+ * Costs 2 + order/2 trigonometric calls: meant for control-rate updates,
+ * not for every sample. */
+gw_status gw_biquad_highpass(gw_biquad *s, int order, double fc, double rate);
+/* clears the history of n sections (coefficients kept) */
+void gw_biquad_reset(gw_biquad *s, int n);
+
+/* one sample through n cascaded sections */
+static inline float gw_biquad_process(gw_biquad *s, int n, float in) {
+    double x = in;
+    for (int k = 0; k < n; k++) {
+        gw_biquad *q = &s[k];
+        const double y = q->b0 * x + q->b1 * q->x1 + q->b2 * q->x2 - q->a1 * q->y1 - q->a2 * q->y2;
+        q->x2 = q->x1, q->x1 = x;
+        q->y2 = q->y1, q->y1 = y;
+        x = y;
+    }
+    return (float)x;
+}
 
 /* ---- sound quality of a pitched note (quality.c; docs/wavenet.md,
  * "Measuring sound quality") ----

@@ -19,6 +19,17 @@
  * A note-off during the attack releases from the level reached, so the
  * largest sample-to-sample change an envelope adds is max|y| / ramp samples.
  *
+ * Key-tracked high-pass (GW_ENGINE_PARAM_HIGHPASS): each voice's samples go
+ * through its own 8th-order Butterworth high-pass (dsp's gw_biquad, at the
+ * model rate) before the envelope, cutoff = value x the voice's fundamental.
+ * A WaveNet can sample noise below a note's fundamental, where the real
+ * instrument has none; a low cut that follows the note removes it and
+ * leaves the partials. Only while the smoothed value is above 0: at 0 the
+ * path is the same arithmetic as without the filter, bit for bit. The
+ * cutoffs move with the pitch-bend updates of the conditioning (every
+ * COND_EVERY samples), never per sample, and the filter's direct form lets
+ * them move under a running voice without a click.
+ *
  * Event timing: every frame the FIFO ever received has a position (out_pos
  * counts them), and the current model's sample m lands at position m_origin
  * + m * ratio (a resampler's output j sits at its input time j / ratio,
@@ -54,6 +65,8 @@ enum {
     MAX_VOICES = 256,
     MAX_BLOCK = 8192,
     COND_EVERY = 32, /* model samples between pitch-bend updates of the conditioning */
+    HP_ORDER = 8,    /* the key-tracked high-pass: 48 dB per octave */
+    HP_SECTIONS = HP_ORDER / 2,
     METER_RING = 64,
 };
 
@@ -76,6 +89,8 @@ typedef struct voice {
     float bend_sent;      /* pitch bend in the conditioning now */
     int pending;          /* ST_STEAL: a note waits for this voice */
     float pending_note, pending_velocity;
+    gw_biquad hp[HP_SECTIONS]; /* key-tracked high-pass: coefficients and history */
+    float hp_value, hp_bend;   /* the highpass value and pitch bend it was designed for */
 } voice;
 
 struct gw_engine {
@@ -95,6 +110,7 @@ struct gw_engine {
     uint64_t order;
     float target[GW_ENGINE_PARAM_COUNT], value[GW_ENGINE_PARAM_COUNT];
     float coef;                            /* one-pole smoothing per model sample */
+    int hp_on;                             /* the voices' high-passes ran last sample */
     unsigned cond_tick;
     gw_rng rng;
     float *uniforms, *y;                   /* (max_voices, GW_WAVENET_MAX_BANDS) */
@@ -159,8 +175,9 @@ static float clampf(float x, float lo, float hi) {
 }
 
 static float param_clamp(int p, float v) {
-    static const float lo[GW_ENGINE_PARAM_COUNT] = {0.0f, 0.0f, 0.5f, 0.5f, -24.0f, 0.0f};
-    static const float hi[GW_ENGINE_PARAM_COUNT] = {4.0f, 4.0f, 10000.0f, 10000.0f, 24.0f, 1.0f};
+    static const float lo[GW_ENGINE_PARAM_COUNT] = {0.0f, 0.0f, 0.5f, 0.5f, -24.0f, 0.0f, 0.0f};
+    static const float hi[GW_ENGINE_PARAM_COUNT] = {4.0f,  4.0f, 10000.0f, 10000.0f,
+                                                    24.0f, 1.0f, 1.0f};
     if (!(v == v)) v = lo[p]; /* NaN */
     return clampf(v, lo[p], hi[p]);
 }
@@ -364,6 +381,7 @@ gw_status gw_engine_create(gw_engine **out, const gw_wavenet *model, const gw_en
         param_clamp(GW_ENGINE_PARAM_RELEASE_MS, cfg->release_ms);
     e->target[GW_ENGINE_PARAM_PITCH_BEND] = 0.0f;
     e->target[GW_ENGINE_PARAM_VOLUME] = 1.0f;
+    e->target[GW_ENGINE_PARAM_HIGHPASS] = param_clamp(GW_ENGINE_PARAM_HIGHPASS, cfg->highpass);
     memcpy(e->value, e->target, sizeof e->value);
     gw_rng_seed(&e->rng, cfg->seed);
     atomic_init(&e->frames, 0);
@@ -424,6 +442,19 @@ static void send_cond(gw_engine *e, int i) {
     gw_wavenet_stream_set_cond(e->model->stream, i, e->cond);
 }
 
+/* the voice's high-pass for the smoothed highpass value and bend now:
+ * cutoff = value x its fundamental, kept between 1 Hz (below, the value is
+ * on its way to 0 and the design would put the poles on z = 1) and 0.45 x
+ * the model rate; the history is kept, so a moving cutoff does not click */
+static void set_highpass(gw_engine *e, int i) {
+    voice *v = &e->voices[i];
+    const double sr = e->model->cfg.sample_rate;
+    v->hp_value = e->value[GW_ENGINE_PARAM_HIGHPASS];
+    v->hp_bend = e->value[GW_ENGINE_PARAM_PITCH_BEND];
+    const double fc = (double)v->hp_value * gw_midi_to_hz(v->note + v->hp_bend);
+    gw_biquad_highpass(v->hp, HP_ORDER, fmin(fmax(fc, 1.0), 0.45 * sr), sr);
+}
+
 static void start_voice(gw_engine *e, int i, float note, float velocity) {
     voice *v = &e->voices[i];
     *v = (voice){.note = note, .velocity = velocity, .level = 0.0f, .stage = ST_ATTACK,
@@ -432,6 +463,7 @@ static void start_voice(gw_engine *e, int i, float note, float velocity) {
     /* started within a multi-band step: silent until the next step */
     memset(e->y + (size_t)i * e->model->cfg.bands, 0, sizeof(float) * e->model->cfg.bands);
     send_cond(e, i);
+    set_highpass(e, i); /* its history is zero, from the line above */
 }
 
 static void retire_voice(gw_engine *e, int i) {
@@ -599,17 +631,34 @@ static void render(gw_engine *e, float *out, int n) { // out (n)
         e->m_done++;
         for (int p = 0; p < GW_ENGINE_PARAM_COUNT; p++)
             e->value[p] += e->coef * (e->target[p] - e->value[p]);
+        /* a low cut on its way off ends at a thousandth of the fundamental,
+         * inaudible, rather than costing its filters for the ~1.5 s the
+         * one-pole takes to underflow to 0 */
+        if (e->target[GW_ENGINE_PARAM_HIGHPASS] == 0.0f &&
+            e->value[GW_ENGINE_PARAM_HIGHPASS] < 1e-3f)
+            e->value[GW_ENGINE_PARAM_HIGHPASS] = 0.0f;
+        const float highpass = e->value[GW_ENGINE_PARAM_HIGHPASS];
         const float attack_step =
             1.0f / fmaxf(1.0f, e->value[GW_ENGINE_PARAM_ATTACK_MS] * 1e-3f * sr);
         const float release_step =
             1.0f / fmaxf(1.0f, e->value[GW_ENGINE_PARAM_RELEASE_MS] * 1e-3f * sr);
         if (++e->cond_tick >= COND_EVERY) {
             e->cond_tick = 0;
-            for (int i = 0; i < e->n_active; i++)
-                if (e->voices[i].stage != ST_STEAL &&
-                    fabsf(e->voices[i].bend_sent - e->value[GW_ENGINE_PARAM_PITCH_BEND]) > 1e-4f)
-                    send_cond(e, i);
+            const float bend = e->value[GW_ENGINE_PARAM_PITCH_BEND];
+            for (int i = 0; i < e->n_active; i++) {
+                const voice *v = &e->voices[i];
+                if (v->stage != ST_STEAL && fabsf(v->bend_sent - bend) > 1e-4f) send_cond(e, i);
+                if (highpass > 0.0f &&
+                    (fabsf(v->hp_bend - bend) > 1e-4f || fabsf(v->hp_value - highpass) > 1e-4f))
+                    set_highpass(e, i);
+            }
         }
+        /* switched on (again): the histories left from an earlier time on
+         * are stale */
+        if (highpass > 0.0f && !e->hp_on)
+            for (int i = 0; i < e->n_active; i++)
+                gw_biquad_reset(e->voices[i].hp, HP_SECTIONS);
+        e->hp_on = highpass > 0.0f;
         const int nv = e->n_active;
         if (nv == 0) {
             out[t] = 0.0f;
@@ -642,8 +691,10 @@ static void render(gw_engine *e, float *out, int n) { // out (n)
             default:
                 break;
             }
+            float y = e->y[(size_t)i * NB + ph];
+            if (e->hp_on) y = gw_biquad_process(v->hp, HP_SECTIONS, y);
             /* a model without a velocity input plays velocity as loudness */
-            acc += e->y[(size_t)i * NB + ph] * v->level * (vel_in_model ? 1.0f : v->velocity);
+            acc += y * v->level * (vel_in_model ? 1.0f : v->velocity);
         }
         out[t] = acc * (e->value[GW_ENGINE_PARAM_GAIN] * e->value[GW_ENGINE_PARAM_VOLUME]);
         for (int i = e->n_active - 1; i >= 0; i--) {

@@ -76,7 +76,11 @@ typedef enum gw_engine_param {
     GW_ENGINE_PARAM_RELEASE_MS = 3,  /* note-off ramp, 0.5..10000 ms */
     GW_ENGINE_PARAM_PITCH_BEND = 4,  /* semitones added to every voice's pitch conditioning, -24..24 */
     GW_ENGINE_PARAM_VOLUME = 5,      /* MIDI channel volume (CC7), 0..1, times the gain */
-    GW_ENGINE_PARAM_COUNT = 6,
+    /* key-tracked high-pass: cutoff = value x the voice's fundamental (its
+     * note plus pitch bend), 8th-order Butterworth, 0..1, 0 = off (and
+     * then the output is bit-identical to an engine without the filter) */
+    GW_ENGINE_PARAM_HIGHPASS = 6,
+    GW_ENGINE_PARAM_COUNT = 7,
 } gw_engine_param;
 
 typedef enum gw_engine_event_type {
@@ -116,7 +120,7 @@ typedef struct gw_engine_config {
     int ahead;       /* GW_ENGINE_THREAD: blocks of max_block generated ahead (1..64) */
     int thread_priority; /* GW_ENGINE_THREAD: SCHED_FIFO priority of the generator (1..99, best
                             effort: kept at normal priority where not permitted); 0 = normal */
-    float gain, temperature, attack_ms, release_ms; /* initial parameter values */
+    float gain, temperature, attack_ms, release_ms, highpass; /* initial parameter values */
     float smooth_ms; /* parameter smoothing time constant (default 20) */
     float steal_ms;  /* fade of a stolen voice before its new note starts (default 3) */
     uint64_t seed;   /* sampling noise */
@@ -138,7 +142,7 @@ typedef struct gw_engine_config {
 } gw_engine_config;
 
 /* max_voices 8, host_rate 48000, max_block 256, callback mode, ahead 4,
- * gain 1, temperature 1, attack 5 ms, release 80 ms, smoothing 20 ms,
+ * gain 1, temperature 1, attack 5 ms, release 80 ms, highpass 0 (off), smoothing 20 ms,
  * steal 3 ms, seed 1, f32 weights (best ISA, default prefetch, no
  * planner), sinc resampler, 1024 events */
 void gw_engine_config_default(gw_engine_config *c);

@@ -28,6 +28,10 @@ for ref in wavenet-small wavenet-medium specgan-small specvae-small; do
     grep -q "^$ref " "$T/out" || fail "reference preset $ref missing"
 done
 grep -q "^default  *synth  *model default" "$T/out" || fail "synth preset 'default' missing"
+# a key-tracked low cut is shown where a preset sets one, and only there
+grep -q "^clarinet-48k  *synth  *model clarinet-48k, .*, 16 voices, highpass 0.7 x f0: " "$T/out" ||
+    fail "clarinet-48k's highpass not shown: $(grep clarinet-48k "$T/out")"
+grep "highpass" "$T/out" | grep -qv "^clarinet-48k " && fail "highpass shown where off: $(cat "$T/out")"
 # the default search finds the same folder from the source tree
 (cd "$SRC" && "$GW" presets >"$T/out2" 2>&1) || fail "presets from the source dir: $(cat "$T/out2")"
 cmp -s "$T/out" "$T/out2" || fail "presets from the source dir differ"
@@ -53,6 +57,10 @@ printf '{"kind": "synth", "model": "default", "temperature": 9}\n' >"$T/hot.json
 "$GW" presets "$T/hot.json" >"$T/out" 2>"$T/err" && fail "temperature 9 accepted"
 one_line_error "$T/err"
 grep -q "hot.json.*temperature" "$T/err" || fail "bad temperature not named: $(cat "$T/err")"
+printf '{"kind": "synth", "model": "default", "highpass": 1.2}\n' >"$T/lowcut.json"
+"$GW" presets "$T/lowcut.json" >"$T/out" 2>"$T/err" && fail "highpass 1.2 accepted"
+one_line_error "$T/err"
+grep -q "lowcut.json.*highpass" "$T/err" || fail "bad highpass not named: $(cat "$T/err")"
 printf '{"kind": "synth", "temperature": 1}\n' >"$T/nomodel.json"
 "$GW" presets "$T/nomodel.json" >/dev/null 2>"$T/err" && fail "synth preset without model accepted"
 grep -q "nomodel.json.*'model'" "$T/err" || fail "missing model not named: $(cat "$T/err")"

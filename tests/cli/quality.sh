@@ -114,10 +114,21 @@ one_line_error "$T/err"
 [ $? -eq 1 ] || fail "notes outside the model's range: exit code not 1"
 one_line_error "$T/err"
 for args in "" "--audio $T/ref/$f" "$M --audio $T/ref/$f --note 61" "$M --png $T/x.png" \
-    "$M --notes 62-60" "$M --velocity 0" "$M --seeds 1,x" "$M --seconds 0.2" "$M --bogus 1"; do
+    "$M --notes 62-60" "$M --velocity 0" "$M --seeds 1,x" "$M --seconds 0.2" "$M --bogus 1" \
+    "$M --highpass 1.5" "$M --highpass -1" "--audio $T/ref/$f --note 61 --highpass 0.7"; do
     # shellcheck disable=SC2086
     "$GW" quality $args >/dev/null 2>"$T/err"
     [ $? -eq 2 ] || fail "'quality $args': exit code not 2"
     grep -q "^usage: genwave quality" "$T/err" || fail "'quality $args': no usage: $(cat "$T/err")"
 done
+# an out-of-range --highpass is named on the first line
+"$GW" quality "$M" --highpass 1.5 >/dev/null 2>"$T/err"
+[ "$(head -1 "$T/err")" = "genwave quality: bad or unknown argument '--highpass' with value 1.5" ] ||
+    fail "--highpass 1.5: $(head -1 "$T/err")"
+# --highpass renders through the low cut and says so; 0.7 x f0 takes the
+# energy below the fundamental (every partial is kept: the same pitch)
+"$GW" quality "$M" --notes 61-61 --velocity 100 --highpass 0.7 --csv "$T/h.csv" >"$T/out" 2>"$T/err" ||
+    fail "quality --highpass: $(cat "$T/err")"
+grep -q "rendered at 48000 Hz through a high-pass at 0.7 x f0;" "$T/out" || fail "header: $(head -1 "$T/out")"
+cmp -s <(cut -d, -f1-3 "$T/c.csv" | head -2) <(cut -d, -f1-3 "$T/h.csv") || fail "rows: $(cat "$T/h.csv")"
 echo "quality: ok"

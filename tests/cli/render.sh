@@ -52,6 +52,12 @@ done
 "$GW" render "$M" -o "$T/out/note48.wav" --note 64 --seconds 0.3 --rate 48000 >"$T/msg" 2>"$T/err" ||
     fail "render --rate: $(cat "$T/err")"
 grep -q "at 48000 Hz" "$T/msg" || fail "render --rate: $(cat "$T/msg")"
+# the key-tracked low cut: the same note and seed, changed; 0 is the default, bit for bit
+"$GW" render "$M" -o "$T/out/hp.wav" --note 60 --seconds 0.3 --seed 3 --highpass 0.7 >/dev/null 2>"$T/err" ||
+    fail "render --highpass 0.7: $(cat "$T/err")"
+cmp -s "$T/out/note.wav" "$T/out/hp.wav" && fail "--highpass 0.7 changed nothing"
+"$GW" render "$M" -o "$T/out/hp0.wav" --note 60 --seconds 0.3 --seed 3 --highpass 0 >/dev/null 2>&1
+cmp -s "$T/out/note.wav" "$T/out/hp0.wav" || fail "--highpass 0 is not the default"
 # same seed, same sound; another seed, another sound
 "$GW" render "$M" -o "$T/out/again.wav" --note 60 --seconds 0.3 --seed 3 >/dev/null 2>&1
 cmp -s "$T/out/note.wav" "$T/out/again.wav" || fail "same seed rendered differently"
@@ -112,6 +118,13 @@ expect_error "output is a folder" "out" "$T/nothing.wav" -- \
 [ $? -eq 2 ] || fail "missing -o: want exit 2"
 "$GW" render "$M" -o "$T/out/y.wav" --temperature abc >/dev/null 2>&1
 [ $? -eq 2 ] || fail "bad number: want exit 2"
+# --highpass is 0..1: outside, one line naming the option, exit 2, nothing written
+for r in 1.5 -0.1; do
+    "$GW" render "$M" -o "$T/out/y.wav" --note 60 --highpass $r >/dev/null 2>"$T/err"
+    [ $? -eq 2 ] || fail "--highpass $r: want exit 2"
+    [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q -- "--highpass $r: unknown option or value out of range" "$T/err" ||
+        fail "--highpass $r: $(cat "$T/err")"
+done
 "$GW" render "$M" -o "$T/out/y.wav" --note 60 --precision f64 >/dev/null 2>"$T/err"
 [ $? -eq 2 ] || fail "bad precision: want exit 2"
 grep -q "'f64' is not one of f32, f16, bf16" "$T/err" || fail "bad precision: $(cat "$T/err")"

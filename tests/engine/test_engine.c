@@ -22,19 +22,27 @@ static float amp(void) {
     return gw_mulaw_decode(CLS);
 }
 
-static gw_engine *make_engine(const gw_wavenet *m, int voices, int host_rate, int block,
-                              gw_engine_mode mode) {
+/* an engine of the default config but these, started in callback mode;
+ * highpass: the key-tracked high-pass's initial value */
+static gw_engine *make_engine_hp(const gw_wavenet *m, int voices, int host_rate, int block,
+                                 gw_engine_mode mode, float highpass) {
     gw_engine_config c;
     gw_engine_config_default(&c);
     c.max_voices = voices;
     c.host_rate = host_rate;
     c.max_block = block;
     c.mode = mode;
+    c.highpass = highpass;
     gw_engine *e = NULL;
     gw_error err = {0};
     if (gw_engine_create(&e, m, &c, &err)) fail_msg("%s", err.msg);
     if (mode == GW_ENGINE_CALLBACK && gw_engine_start(e, &err)) fail_msg("%s", err.msg);
     return e;
+}
+
+static gw_engine *make_engine(const gw_wavenet *m, int voices, int host_rate, int block,
+                              gw_engine_mode mode) {
+    return make_engine_hp(m, voices, host_rate, block, mode, 0.0f);
 }
 
 /* runs the engine for n frames in blocks of `block` into out (n) */
@@ -43,6 +51,25 @@ static void run(gw_engine *e, float *out, size_t n, int block) {
         int k = n - t < (size_t)block ? (int)(n - t) : block;
         gw_engine_process(e, out + t, k);
     }
+}
+
+/* the same in ragged blocks of 1, 37, 256, 100, 3, 255, 64 and 129 frames,
+ * as a host with a varying period would ask (max_block 256 or more) */
+static void run_ragged(gw_engine *e, float *out, size_t n) {
+    static const int ragged[] = {1, 37, 256, 100, 3, 255, 64, 129};
+    for (size_t t = 0, k = 0; t < n; k++) {
+        int b = ragged[k % 8];
+        if ((size_t)b > n - t) b = (int)(n - t);
+        gw_engine_process(e, out + t, b);
+        t += (size_t)b;
+    }
+}
+
+static float peak_abs(const float *x, size_t n) {
+    float m = 0;
+    for (size_t i = 0; i < n; i++)
+        m = fmaxf(m, fabsf(x[i]));
+    return m;
 }
 
 static float max_jump(const float *x, size_t n, float prev) {
@@ -332,9 +359,7 @@ static void test_thread_mode_matches_callback(void **state) {
     assert_true(mt.load > 0.0f);
     gw_engine_stop(th);
     assert_true(gw_test_max_abs_diff(a, b, B * BLOCKS) == 0.0f);
-    float peak = 0;
-    for (int i = 0; i < B * BLOCKS; i++) peak = fmaxf(peak, fabsf(a[i]));
-    assert_true(peak > 0.01f);
+    assert_true(peak_abs(a, B * BLOCKS) > 0.01f);
     /* the generator runs `ahead` blocks in front: the latency says so */
     assert_true(gw_engine_latency_frames(th) >= 4.0 * B);
     gw_engine_free(cb);
@@ -373,13 +398,7 @@ static void test_event_frames(void **state) {
                          1);
     }
     run(ea, a, N, B);
-    static const int ragged[] = {1, 37, 256, 100, 3, 255, 64, 129};
-    for (size_t t = 0, k = 0; t < N; k++) {
-        int n = ragged[k % 8];
-        if ((size_t)n > N - t) n = (int)(N - t);
-        gw_engine_process(eb, b + t, n);
-        t += (size_t)n;
-    }
+    run_ragged(eb, b, N);
     assert_true(gw_test_max_abs_diff(a, b, N) == 0.0f);
     for (int t = 0; t < F1; t++) assert_true(a[t] == 0.0f);
     const int lat = (int)ceil(gw_engine_latency_frames(ea));
@@ -487,6 +506,151 @@ static void test_sinc_resampler(void **state) {
     assert_int_equal(gw_sinc_create(&s, 8000, 96000, 64, NULL), GW_ERR_ARG);
 }
 
+/* ---- key-tracked high-pass ---- */
+
+/* energy of x (n) in [lo, hi) Hz: Hann-windowed DFT bins 1 / (n / sr) apart */
+static double band_energy(const float *x, size_t n, int sr, double lo, double hi) {
+    double sum = 0;
+    for (size_t k = 0; (double)k * sr / n < hi; k++) {
+        if ((double)k * sr / n < lo) continue;
+        double re = 0, im = 0;
+        for (size_t i = 0; i < n; i++) {
+            const double w = 0.5 - 0.5 * cos(2 * M_PI * i / n), ph = 2 * M_PI * k * i / n;
+            re += w * x[i] * cos(ph);
+            im -= w * x[i] * sin(ph);
+        }
+        sum += re * re + im * im;
+    }
+    return sum;
+}
+
+/* The string model's note 60 (261.6 Hz) over its sampling noise: the
+ * Karplus-Strong loop's comb has a peak at 0 Hz too, so there is energy far
+ * below the fundamental, as in the 48 kHz clarinet's lowest band. With
+ * highpass 0.7 (cutoff 183 Hz) the band below f0 / 2 loses more than 20 dB
+ * and the partials from 2 f0 up keep their energy within 0.1 dB: the voices
+ * draw the same samples (the filter comes after the model), only the low
+ * cut differs. */
+static void test_highpass_cuts_below_fundamental(void **state) {
+    gw_wavenet *m;
+    gw_error err = {0};
+    if (gw_test_string_model(&m, 8000, 55, 67, &err)) fail_msg("%s", err.msg);
+    enum { SR = 8000, N = SR * 3 / 2 };
+    static float off[N], on[N];
+    const float hp[2] = {0.0f, 0.7f};
+    float *out[2] = {off, on};
+    for (int k = 0; k < 2; k++) {
+        gw_engine *e = make_engine_hp(m, 2, SR, 256, GW_ENGINE_CALLBACK, hp[k]);
+        gw_engine_note_on(e, 60, 1.0f);
+        run(e, out[k], N, 256);
+        gw_engine_free(e);
+    }
+    const float f0 = gw_midi_to_hz(60);
+    const float *a = off + SR / 2, *b = on + SR / 2; /* the held note, 0.5 .. 1.5 s */
+    const double low_off = band_energy(a, SR, SR, 0, f0 / 2),
+                 low_on = band_energy(b, SR, SR, 0, f0 / 2),
+                 high_off = band_energy(a, SR, SR, 2 * f0, 3800),
+                 high_on = band_energy(b, SR, SR, 2 * f0, 3800);
+    const double cut = 10 * log10(low_off / low_on), kept = 10 * log10(high_on / high_off);
+    fprintf(stderr, "highpass 0.7 on note 60: below f0/2 %.1f dB less, above 2 f0 %+.3f dB\n", cut,
+            kept);
+    assert_true(low_off > 1e-4 * high_off); /* there is something below f0 / 2 to cut */
+    assert_true(cut > 20.0);
+    assert_true(fabs(kept) < 0.1);
+    gw_wavenet_free(m);
+}
+
+/* With the low cut on and moving (a stamped change mid-note) and the pitch
+ * bent, the output is still the same, bit for bit, whatever the host's
+ * block sizes: the cutoffs follow the model-sample clock, not the blocks */
+static void test_highpass_block_sizes(void **state) {
+    gw_wavenet *m;
+    gw_error err = {0};
+    if (gw_test_string_model(&m, 8000, 55, 67, &err)) fail_msg("%s", err.msg);
+    enum { B = 256, N = B * 60 };
+    static float a[N], b[N];
+    gw_engine *ea = make_engine_hp(m, 4, 48000, B, GW_ENGINE_CALLBACK, 0.6f);
+    gw_engine *eb = make_engine_hp(m, 4, 48000, B, GW_ENGINE_CALLBACK, 0.6f);
+    gw_engine *all[2] = {ea, eb};
+    for (int k = 0; k < 2; k++) {
+        gw_engine *e = all[k];
+        gw_engine_send(e,
+                       &(gw_engine_event){
+                           .type = GW_ENGINE_EV_NOTE_ON, .note = 60, .value = 0.8f, .frame = 500});
+        gw_engine_send(e,
+                       &(gw_engine_event){
+                           .type = GW_ENGINE_EV_NOTE_ON, .note = 64, .value = 0.8f, .frame = 700});
+        gw_engine_send(e, &(gw_engine_event){.type = GW_ENGINE_EV_PARAM,
+                                             .param = GW_ENGINE_PARAM_HIGHPASS,
+                                             .value = 0.9f,
+                                             .frame = 5001});
+        gw_engine_send(e, &(gw_engine_event){.type = GW_ENGINE_EV_PARAM,
+                                             .param = GW_ENGINE_PARAM_PITCH_BEND,
+                                             .value = -1.5f,
+                                             .frame = 8003});
+        gw_engine_send(
+            e, &(gw_engine_event){.type = GW_ENGINE_EV_NOTE_OFF, .note = 60, .frame = 11000});
+    }
+    run(ea, a, N, B);
+    run_ragged(eb, b, N);
+    assert_true(gw_test_max_abs_diff(a, b, N) == 0.0f);
+    assert_true(peak_abs(a, N) > 0.01f);
+    gw_engine_free(ea);
+    gw_engine_free(eb);
+    gw_wavenet_free(m);
+}
+
+/* The highpass may change while notes play: on, up to 1, down, off and on
+ * again, with pitch bend and a new note meanwhile, the output stays finite
+ * and bounded; out-of-range values clamp to 0..1; and once the value is
+ * back at 0 the output is bit-identical to an engine that never filtered
+ * (the filter sits after the model, so the voices drew the same samples). */
+static void test_highpass_live_changes(void **state) {
+    gw_wavenet *m;
+    gw_error err = {0};
+    if (gw_test_string_model(&m, 8000, 55, 67, &err)) fail_msg("%s", err.msg);
+    enum { B = 128, BLOCKS = 400 };
+    static float a[B * BLOCKS], b[B * BLOCKS];
+    gw_engine *plain = make_engine_hp(m, 4, 48000, B, GW_ENGINE_CALLBACK, 0.0f);
+    gw_engine *live = make_engine_hp(m, 4, 48000, B, GW_ENGINE_CALLBACK, 0.0f);
+    gw_engine *all[2] = {plain, live};
+    for (int k = 0; k < BLOCKS; k++) {
+        for (int j = 0; j < 2; j++) {
+            gw_engine *e = all[j];
+            if (k == 0) gw_engine_note_on(e, 57, 1.0f);
+            if (k == 40) gw_engine_note_on(e, 62, 0.7f);
+            if (k == 120) gw_engine_set_param(e, GW_ENGINE_PARAM_PITCH_BEND, 2.0f);
+            if (k == 170) gw_engine_note_off(e, 57);
+            if (k == 180) gw_engine_note_on(e, 65, 0.9f);
+            if (j == 0) continue;
+            static const struct {
+                int block;
+                float value;
+            } changes[] = {{20, 0.7f},  {60, 5.0f},  {90, 0.3f}, {110, -1.0f},
+                           {130, 1.0f}, {150, 0.5f}, {200, 0.0f}};
+            for (size_t c = 0; c < sizeof changes / sizeof *changes; c++)
+                if (changes[c].block == k)
+                    gw_engine_set_param(e, GW_ENGINE_PARAM_HIGHPASS, changes[c].value);
+        }
+        gw_engine_process(plain, a + k * B, B);
+        gw_engine_process(live, b + k * B, B);
+    }
+    const float peak_a = peak_abs(a, B * BLOCKS), peak_b = peak_abs(b, B * BLOCKS);
+    assert_true(isfinite(peak_b)); /* fmaxf skips NaN: check them all */
+    for (int i = 0; i < B * BLOCKS; i++)
+        assert_true(isfinite(b[i]));
+    assert_true(peak_a > 0.01f);
+    assert_true(peak_b < 2.0f * peak_a);
+    /* the filtered stretch differs from the plain one */
+    assert_true(gw_test_max_abs_diff(a + 30 * B, b + 30 * B, 150 * B) > 1e-3f);
+    /* off from block 200: 20 ms smoothing reaches 1e-3 within ~7 time
+     * constants (0.15 s, 56 blocks); from block 300 on, the same samples */
+    assert_true(gw_test_max_abs_diff(a + 300 * B, b + 300 * B, 100 * B) == 0.0f);
+    gw_engine_free(plain);
+    gw_engine_free(live);
+    gw_wavenet_free(m);
+}
+
 /* meters: readable at any time, snapshots through the meter ring, host
  * xruns counted apart */
 static void test_meters(void **state) {
@@ -576,6 +740,9 @@ int main(void) {
         cmocka_unit_test(test_event_frames),
         cmocka_unit_test(test_model_swap),
         cmocka_unit_test(test_sinc_resampler),
+        cmocka_unit_test(test_highpass_cuts_below_fundamental),
+        cmocka_unit_test(test_highpass_block_sizes),
+        cmocka_unit_test(test_highpass_live_changes),
         cmocka_unit_test(test_meters),
         cmocka_unit_test(test_bad_input),
     };

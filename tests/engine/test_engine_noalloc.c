@@ -155,6 +155,9 @@ static void run_session_plan(gw_engine_mode mode, gw_engine_resampler resampler,
         case 21: gw_engine_set_param(e, GW_ENGINE_PARAM_ATTACK_MS, 20.0f); break;
         case 23: gw_engine_set_param(e, GW_ENGINE_PARAM_RELEASE_MS, 30.0f); break;
         case 25: gw_engine_set_param(e, GW_ENGINE_PARAM_PITCH_BEND, (float)(k % 5) - 2.0f); break;
+        case 27: /* the key-tracked high-pass, on and off in turn */
+            gw_engine_set_param(e, GW_ENGINE_PARAM_HIGHPASS, (k / 50) % 2 ? 0.0f : 0.7f);
+            break;
         case 30: /* stamped: held in the engine until its frame, played mid-block */
             gw_engine_send(e, &(gw_engine_event){.type = GW_ENGINE_EV_NOTE_ON, .note = 62,
                                                  .value = 0.6f, .frame = (uint64_t)k * 128 + 200});

@@ -59,6 +59,7 @@ enum {
     P_BEND,
     P_LATENCY,
     P_LOAD,
+    P_HIGHPASS, /* appended after the first release's ports */
     P_COUNT
 };
 

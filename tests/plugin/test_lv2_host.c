@@ -483,9 +483,26 @@ static void test_description(void **state) {
     lilv_world_free(w);
 }
 
+/* the "highpass" of presets/synth/STEM.json, 0 when it has none (a plain
+ * scan: the shipped presets write one key per line) */
+static float preset_highpass(const char *stem) {
+    char path[4200], line[512];
+    snprintf(path, sizeof path, "%s/presets/synth/%s.json", source_dir(), stem);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    float v = 0.0f;
+    while (fgets(line, sizeof line, f)) {
+        const char *k = strstr(line, "\"highpass\"");
+        if (k) assert_int_equal(sscanf(strchr(k, ':') + 1, "%f", &v), 1);
+    }
+    fclose(f);
+    return v;
+}
+
 /* Every synth preset of presets/synth/ is in the bundle as an LV2 preset
  * that lilv finds, loads and applies: its label and its control values
- * reach the ports. */
+ * reach the ports; the low cut too, as 0 from a preset without one (so a
+ * preset chosen after clarinet-48k's turns it off). */
 static void test_presets(void **state) {
     host *H = host_new(48000, 256, 1);
     LilvNode *pset = lilv_new_uri(H->world, LV2_PRESETS__Preset);
@@ -502,9 +519,14 @@ static void test_presets(void **state) {
         assert_non_null(st);
         for (int k = P_GAIN; k <= P_BEND; k++)
             H->ctl[k] = -1000.0f;
+        H->ctl[P_HIGHPASS] = -1000.0f;
         lilv_state_restore(st, H->inst, set_port_value, H, 0, H->features);
         for (int k = P_GAIN; k <= P_BEND; k++) /* every control the JSON has is set */
             assert_true(H->ctl[k] > -1000.0f);
+        const char *stem = strrchr(lilv_node_as_uri(uri), ':') + 1;
+        if (H->ctl[P_HIGHPASS] != preset_highpass(stem))
+            fail_msg("preset %s: highpass port %g, the JSON says %g", stem,
+                     (double)H->ctl[P_HIGHPASS], (double)preset_highpass(stem));
         lilv_state_free(st);
         n++;
     }
@@ -593,7 +615,8 @@ static void test_run_allocates_nothing(void **state) {
     long n = 24000;
     float *a = calloc((size_t)n, sizeof *a);
     for (int blk = 0; blk < 2; blk++) {
-        H->ctl[P_GAIN] = blk ? -3.0f : 0.0f; /* a control change between runs */
+        H->ctl[P_GAIN] = blk ? -3.0f : 0.0f; /* control changes between runs */
+        H->ctl[P_HIGHPASS] = blk ? 0.7f : 0.0f;
         host_play(H, blk ? a : NULL, n, 256, e, (int)(sizeof e / sizeof e[0]));
     }
     if (g_audio_allocs != 0) fail_msg("%ld allocator calls inside run()", (long)g_audio_allocs);
@@ -651,6 +674,49 @@ static void test_band_model(void **state) {
     host_free(H);
 }
 
+/* mean LTAS level (dB re the strongest band) of the bands whose centre
+ * lies in [lo, hi) Hz */
+static double ltas_mean(const gw_quality *q, double lo, double hi) {
+    double sum = 0;
+    int n = 0;
+    for (int b = 0; b < GW_QUALITY_BANDS; b++)
+        if (gw_quality_band_hz(b) >= lo && gw_quality_band_hz(b) < hi) sum += q->ltas_db[b], n++;
+    assert_true(n > 0);
+    return sum / n;
+}
+
+/* The highpass port reaches the engine's key-tracked low cut: at 0.7 the
+ * string model's note 60 (its Karplus-Strong comb also rings at 0 Hz)
+ * loses its energy below f0 / 2 = 131 Hz and keeps its partials, the
+ * long-term spectrum from 600 Hz to 6 kHz within 0.2 dB of the port at 0 */
+static void test_highpass_port(void **state) {
+    const int rate = 48000;
+    const long n = (long)(1.2 * rate);
+    gw_quality q[2];
+    for (int k = 0; k < 2; k++) {
+        host *H = host_with_model(rate, 256, g_string);
+        H->ctl[P_HIGHPASS] = k ? 0.7f : 0.0f;
+        float *a = calloc((size_t)n, sizeof *a);
+        event e[1] = {note_on(0, 60, 100)};
+        host_play(H, a, n, 256, e, 1);
+        gw_error err = {0};
+        if (gw_quality_measure(&q[k], a, (size_t)n, rate, 60.0f, &err)) fail_msg("%s", err.msg);
+        free(a);
+        host_free(H);
+    }
+    const double f0 = gw_midi_to_hz(60),
+                 cut = ltas_mean(&q[0], 0, f0 / 2) - ltas_mean(&q[1], 0, f0 / 2);
+    double worst = 0;
+    for (int b = 0; b < GW_QUALITY_BANDS; b++)
+        if (gw_quality_band_hz(b) >= 600 && gw_quality_band_hz(b) < 6000)
+            worst = fmax(worst, fabs(q[1].ltas_db[b] - q[0].ltas_db[b]));
+    print_message("highpass port 0.7, note 60: bands below f0/2 %.1f dB lower, 600 Hz-6 kHz "
+                  "within %.3f dB\n",
+                  cut, worst);
+    assert_true(cut > 20.0);
+    assert_true(worst < 0.2);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_description),
@@ -664,6 +730,7 @@ int main(void) {
         cmocka_unit_test(test_pedal_and_voice_limit),
         cmocka_unit_test(test_run_allocates_nothing),
         cmocka_unit_test(test_band_model),
+        cmocka_unit_test(test_highpass_port),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
