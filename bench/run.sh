@@ -13,6 +13,8 @@
 #     --seconds X    audio seconds per voice per generation run (default 1)
 #     --models LIST  wavenet models (default small,medium)
 #     --weights LIST generation weight types (default f32,f16,bf16)
+#     --plans LIST   generation plans instead (TYPE/ISA/PREFETCH,... or
+#                    measure: bench_wavenet_generate --plans), one row each
 #     --gen-only     generation alone (no training benches, no BLAS peak)
 #     --quick        smoke test: 1 repeat, 2 steps, 0.05 s, wavenet-small
 #     --keep DIR     keep the raw logs (RESULT lines) in DIR
@@ -29,6 +31,7 @@ ROOT=$(dirname "$HERE")
 STEPS=${BENCH_STEPS:-10}
 MODELS=${BENCH_MODELS:-small,medium}
 WEIGHTS=f32,f16,bf16
+PLANS=
 GEN_ONLY=
 THREADS=${BENCH_THREADS:-1}
 REPEATS=3
@@ -44,6 +47,7 @@ while [ $# -gt 0 ]; do
         --seconds) SECONDS_GEN=${2:?}; shift ;;
         --models) MODELS=${2:?}; shift ;;
         --weights) WEIGHTS=${2:?}; shift ;;
+        --plans) PLANS=${2:?}; shift ;;
         --gen-only) GEN_ONLY=1 ;;
         --keep) KEEP=${2:?}; shift ;;
         --quick) REPEATS=1 STEPS=2 SECONDS_GEN=0.05 MODELS=small ;;
@@ -107,7 +111,8 @@ for rep in $(seq 1 "$REPEATS"); do
         [ -z "$GEN_ONLY" ] && run gw "$rep" "$BUILD/bench_wavenet_train" --models "$m" --threads "$THREADS" --steps "$STEPS" --mode kernel
         [ -z "$GEN_ONLY" ] && [ $TORCH = 1 ] && run peer "$rep" $PY "$PEERS/wavenet_peer.py" train --config "wavenet-$m" \
             --threads "$THREADS" --steps "$STEPS" --warmup 3
-        run gw "$rep" "$BUILD/bench_wavenet_generate" --models "$m" --batches 1,8 --weights "$WEIGHTS" \
+        if [ -n "$PLANS" ]; then gen_what=(--plans "$PLANS"); else gen_what=(--weights "$WEIGHTS"); fi
+        run gw "$rep" "$BUILD/bench_wavenet_generate" --models "$m" --batches 1,8 "${gen_what[@]}" \
             --seconds "$SECONDS_GEN" --runs 1
         [ $TORCH = 1 ] && run peer "$rep" $PY "$PEERS/wavenet_peer.py" generate --config "wavenet-$m" \
             --threads 1 --seconds "$SECONDS_GEN" --batches 1,8
@@ -147,7 +152,7 @@ for rep in range(1, reps + 1):
                     (r["target_samples_per_s"], float(g.group(1)) if g else None,
                      r["target_samples_per_s"] * r["ms_per_step"] / r["cpu_ms_per_step"]))
             elif r.get("mode") == "generate":
-                w = r["impl"].split("-")[-1]
+                w = r.get("plan") or r["impl"].split("-")[-1]
                 gw.setdefault(("gen", r["model"], r["batch"], w), []).append(
                     (r["samples_per_s_per_voice"], r["gflops"], r["by_cpu_time"]))
         m = re.match(r"(spec\w+-small)\s+threads (\d+):.*?ms/step.*?,\s*([\d.]+) examples/s"
@@ -206,7 +211,7 @@ def row(name, unit, g, p, target=None):
 
 for key in sorted(k for k in gw if k[0] == "train"):
     row(f"{key[1]} training, {threads} thr", "target samples/s", gw[key], peer.get(key))
-for key in sorted((k for k in gw if k[0] == "gen"), key=lambda k: (k[1], k[2], k[3] != "f32")):
+for key in sorted((k for k in gw if k[0] == "gen"), key=lambda k: (k[1], k[2], not k[3].startswith("f32"), k[3])):
     _, model, batch, w = key
     row(f"{model} generation, {batch} voice{'s' if batch > 1 else ''}, {w}", "samples/s per voice",
         gw[key], peer.get(("gen", model, batch)), TARGETS.get((model, batch)))

@@ -284,6 +284,11 @@ model_clarinet48() {
   "$gw" quality "$m" --reference "$c48ref" --notes $c48_notes --velocity 64 --velocity 100 \
     --seeds 1,2,3 --csv "models/$name-quality.csv" --png "models/$name-ltas.png" \
     >"$work/$name-quality.txt"
+  # as the synth preset plays it: its key-tracked low cut (docs/engine.md)
+  local hp
+  hp=$(sed -n 's/.*"highpass": *\([0-9.]*\).*/\1/p' "presets/synth/$name.json")
+  "$gw" quality "$m" --reference "$c48ref" --notes $c48_notes --velocity 64 --velocity 100 \
+    --seeds 1,2,3 --highpass "${hp:-0}" >"$work/$name-quality-hp.txt"
   local size
   size=$(du -h "$m" | cut -f1)
   cat >"models/$name.md" <<EOF
@@ -318,6 +323,16 @@ note in [$name-ltas.png]($name-ltas.png)):
 
 \`\`\`
 $(sed -n '/^summary/,$p' "$work/$name-quality.txt")
+\`\`\`
+
+As the synth preset \`$name\` plays it (the plugin's "Clarinet 48 kHz";
+\`genwave render\` or \`play\` with \`--highpass ${hp:-0}\`), with its key-tracked low cut at ${hp:-0} x each
+note's fundamental (an 8th-order high-pass that removes the model's noise
+below the note, where a clarinet has none: docs/engine.md,
+docs/fidelity.md):
+
+\`\`\`
+$(sed -n '/^summary/,$p' "$work/$name-quality-hp.txt")
 \`\`\`
 
 Training curve: [$name-loss.png]($name-loss.png).

@@ -520,12 +520,7 @@ void gw_pixelcnn_down_backward(float *dinp, float *dw, float *db, const float *d
     float *t = work; // (B, C_out, H, W): dout moved one row up, zeros in the last row
     for (size_t bo = 0; bo < (size_t)B * C_out; bo++) {
         const float *s = dout + bo * hw;
-        if (db) {
-            float sum = 0;
-            for (size_t p = 0; p < hw; p++)
-                sum += s[p];
-            db[bo % (size_t)C_out] += sum;
-        }
+        if (db) db[bo % (size_t)C_out] += gw_vsum(s, hw);
         memcpy(t + bo * hw, s + W, (hw - (size_t)W) * sizeof(float));
         memset(t + bo * hw + hw - W, 0, (size_t)W * sizeof(float));
     }
@@ -595,10 +590,7 @@ static void gate_backward(float *dpre, float *de, const float *dout, const float
                 dg[p] = d[p] * t * s * (1.0f - s);
             }
             if (!de) continue;
-            float sa = 0, sg = 0;
-            for (size_t p = 0; p < hw; p++)
-                sa += da[p], sg += dg[p];
-            de[ia] = sa, de[ig] = sg;
+            de[ia] = gw_vsum(da, hw), de[ig] = gw_vsum(dg, hw);
         }
 }
 

@@ -1,4 +1,5 @@
 #include "nn/im2col.h"
+#include "nn/vmath.h"
 
 #include <string.h>
 
@@ -141,9 +142,6 @@ void gw_cnhw_to_nchw(float *a, const float *t, const float *bias, int accumulate
 void gw_channel_sum(float *dbias, const float *a, int nb, int C, int HW) {
     for (int n = 0; n < nb; n++)
         for (int c = 0; c < C; c++) {
-            const float *p = a + ((size_t)n * C + c) * HW;
-            float s = 0.0f;
-            for (int i = 0; i < HW; i++) s += p[i];
-            dbias[c] += s;
+            dbias[c] += gw_vsum(a + ((size_t)n * C + c) * HW, (size_t)HW);
         }
 }
