@@ -139,11 +139,24 @@ static void wisdom_read(wisdom *w, const char *path, char *notice, size_t cap) {
     }
 }
 
-/* "cpu\tkey\tbatch\ttypes\t" of this question */
+/* "cpu\tkey\tbatch\ttypes@isas\t" of this question: isas, the kernel sets
+ * this build offers on this CPU, so a build with a new set (avx512bf16)
+ * measures again instead of keeping a choice made without it */
 static void wisdom_prefix(char *buf, size_t cap, const char *cpu, const char *key, int batch,
-                          int force_type) {
-    snprintf(buf, cap, "%s\t%s\t%d\t%s\t", cpu, key, batch,
-             force_type >= 0 && force_type <= 2 ? type_names[force_type] : "any");
+                          int force_type, const char *isas) {
+    snprintf(buf, cap, "%s\t%s\t%d\t%s@%s\t", cpu, key, batch,
+             force_type >= 0 && force_type <= 2 ? type_names[force_type] : "any", isas);
+}
+
+/* the kernel sets the planner can choose from here, best first ("scalar"
+ * where none runs) */
+static int plan_isas(const char *isas[3]) {
+    int n = 0;
+    if (gw_wn_kernels_named("avx512bf16")) isas[n++] = "avx512bf16";
+    if (gw_wn_kernels_named("avx512")) isas[n++] = "avx512";
+    if (gw_wn_kernels_named("avx2")) isas[n++] = "avx2";
+    if (!n) isas[n++] = "scalar";
+    return n;
 }
 
 static int wisdom_find(const wisdom *w, const char *prefix, gw_wavenet_plan_timing *out) {
@@ -268,9 +281,14 @@ gw_status gw_wavenet_plan_choose(gw_wavenet_plan *out, const gw_wavenet *m,
     if (o->force_type > 2)
         return gw_fail(err, GW_ERR_ARG, "planner: unknown weight type %d", o->force_type);
 
-    char prefix[256];
+    const char *isas[3];
+    const int ni = plan_isas(isas);
+    char prefix[320], isa_list[64] = "";
+    for (int i = 0; i < ni; i++)
+        snprintf(isa_list + strlen(isa_list), sizeof isa_list - strlen(isa_list), "%s%s",
+                 i ? "," : "", isas[i]);
     wisdom w = {0};
-    wisdom_prefix(prefix, sizeof prefix, rep->cpu, rep->key, batch, o->force_type);
+    wisdom_prefix(prefix, sizeof prefix, rep->cpu, rep->key, batch, o->force_type, isa_list);
     if (o->wisdom) {
         wisdom_read(&w, o->wisdom, rep->notice, sizeof rep->notice);
         if (wisdom_find(&w, prefix, &rep->cand[0])) {
@@ -294,12 +312,6 @@ gw_status gw_wavenet_plan_choose(gw_wavenet_plan *out, const gw_wavenet *m,
     else
         types[nt++] = GW_WAVENET_WEIGHTS_F32, types[nt++] = GW_WAVENET_WEIGHTS_F16,
         types[nt++] = GW_WAVENET_WEIGHTS_BF16;
-    const char *isas[3];
-    int ni = 0;
-    if (gw_wn_kernels_named("avx512bf16")) isas[ni++] = "avx512bf16";
-    if (gw_wn_kernels_named("avx512")) isas[ni++] = "avx512";
-    if (gw_wn_kernels_named("avx2")) isas[ni++] = "avx2";
-    if (!ni) isas[ni++] = "scalar";
     for (int t = 0; t < nt; t++)
         for (int i = 0; i < ni; i++)
             for (int pf = 0; pf <= (strcmp(isas[i], "scalar") ? 1 : 0); pf++) {

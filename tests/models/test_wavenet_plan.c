@@ -150,6 +150,25 @@ static void test_wisdom_remembers_and_survives_corruption(void **state) {
     o.batch = 8;
     assert_int_equal(gw_wavenet_plan_choose(&p2, m, &o, &r, &err), GW_OK);
     assert_false(r.from_wisdom);
+    /* a choice an older build made among fewer kernel sets (its line names
+     * none, "any" alone) is not taken: measured again */
+    {
+        char line[512];
+        snprintf(line, sizeof line,
+                 "genwave wisdom 1\n%s\t%s\t4\tany\tf32/scalar/noprefetch\t1.0\t2.0\n", r.cpu,
+                 r.key);
+        FILE *fp = fopen(path, "wb");
+        fputs(line, fp);
+        fclose(fp);
+        o.batch = 4;
+        const int before = f.calls;
+        assert_int_equal(gw_wavenet_plan_choose(&p2, m, &o, &r, &err), GW_OK);
+        assert_false(r.from_wisdom);
+        assert_true(f.calls > before);
+        assert_memory_equal(&p1, &p2, sizeof p1);
+        assert_string_equal(r.notice, "");
+        o.batch = 8;
+    }
     /* a foreign file, and one with a malformed line: ignored with a notice,
      * measured again, rewritten whole */
     const char *bad[] = {"PK\3\4 not wisdom at all\n",
