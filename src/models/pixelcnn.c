@@ -564,9 +564,12 @@ void gw_pixelcnn_down_backward_ref(float *dinp, float *dw, float *db, const floa
  * them), OVERWRITES dpre and, if de is not NULL, writes de (B, 2C) = the
  * plane sums of dpre. */
 /* Both are a tenth of a training step, bound by the exp's arithmetic as
- * much as by memory: built twice (GCC/clang function multiversioning), the
- * AVX-512 clone picked at load time where the CPU has it. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+ * much as by memory: built twice (GCC's function multiversioning), the
+ * AVX-512 clone picked at load time where the CPU has it. Not under the
+ * sanitizers: the clone's resolver runs before their runtimes start (a
+ * ThreadSanitizer build crashed at load). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) &&                             \
+    !defined(__SANITIZE_THREAD__) && !defined(__SANITIZE_ADDRESS__)
 #define GW_GATE_CLONES __attribute__((target_clones("avx512f", "default")))
 #else
 #define GW_GATE_CLONES
