@@ -24,11 +24,14 @@
  * model rate) before the envelope, cutoff = value x the voice's fundamental.
  * A WaveNet can sample noise below a note's fundamental, where the real
  * instrument has none; a low cut that follows the note removes it and
- * leaves the partials. Only while the smoothed value is above 0: at 0 the
- * path is the same arithmetic as without the filter, bit for bit. The
- * cutoffs move with the pitch-bend updates of the conditioning (every
- * COND_EVERY samples), never per sample, and the filter's direct form lets
- * them move under a running voice without a click.
+ * leaves the partials. A voice is filtered from the moment the smoothed
+ * value is above 0 until it ends: a voice started while it is 0 takes the
+ * same arithmetic as without the filter, bit for bit, and switching off
+ * never stops a filter under a sounding voice (whose DC would step back in:
+ * a click). The cutoffs move with the pitch-bend updates of the
+ * conditioning (every COND_EVERY samples), never per sample, and the
+ * filter's direct form lets them move under a running voice without a
+ * click.
  *
  * Event timing: every frame the FIFO ever received has a position (out_pos
  * counts them), and the current model's sample m lands at position m_origin
@@ -91,6 +94,9 @@ typedef struct voice {
     float pending_note, pending_velocity;
     gw_biquad hp[HP_SECTIONS]; /* key-tracked high-pass: coefficients and history */
     float hp_value, hp_bend;   /* the highpass value and pitch bend it was designed for */
+    int hp_on;                 /* its samples go through hp: set when the low cut is on, and
+                                  kept until the voice ends (a high-pass switched off under a
+                                  sounding voice would step by the voice's DC) */
 } voice;
 
 struct gw_engine {
@@ -109,8 +115,7 @@ struct gw_engine {
     int n_active;
     uint64_t order;
     float target[GW_ENGINE_PARAM_COUNT], value[GW_ENGINE_PARAM_COUNT];
-    float coef;                            /* one-pole smoothing per model sample */
-    int hp_on;                             /* the voices' high-passes ran last sample */
+    float coef; /* one-pole smoothing per model sample */
     unsigned cond_tick;
     gw_rng rng;
     float *uniforms, *y;                   /* (max_voices, GW_WAVENET_MAX_BANDS) */
@@ -179,6 +184,9 @@ static float param_clamp(int p, float v) {
     static const float hi[GW_ENGINE_PARAM_COUNT] = {4.0f,  4.0f, 10000.0f, 10000.0f,
                                                     24.0f, 1.0f, 1.0f};
     if (!(v == v)) v = lo[p]; /* NaN */
+    /* a low cut under a thousandth of the fundamental is off (exactly 0:
+     * render() then snaps the smoothed value to it, see there) */
+    if (p == GW_ENGINE_PARAM_HIGHPASS && v < 1e-3f) v = 0.0f;
     return clampf(v, lo[p], hi[p]);
 }
 
@@ -463,6 +471,7 @@ static void start_voice(gw_engine *e, int i, float note, float velocity) {
     /* started within a multi-band step: silent until the next step */
     memset(e->y + (size_t)i * e->model->cfg.bands, 0, sizeof(float) * e->model->cfg.bands);
     send_cond(e, i);
+    v->hp_on = e->value[GW_ENGINE_PARAM_HIGHPASS] > 0.0f;
     set_highpass(e, i); /* its history is zero, from the line above */
 }
 
@@ -631,9 +640,10 @@ static void render(gw_engine *e, float *out, int n) { // out (n)
         e->m_done++;
         for (int p = 0; p < GW_ENGINE_PARAM_COUNT; p++)
             e->value[p] += e->coef * (e->target[p] - e->value[p]);
-        /* a low cut on its way off ends at a thousandth of the fundamental,
-         * inaudible, rather than costing its filters for the ~1.5 s the
-         * one-pole takes to underflow to 0 */
+        /* a low cut on its way off is off at a thousandth of the
+         * fundamental: the one-pole alone would never reach 0 (it stops at
+         * a denormal), and new voices start unfiltered, bit for bit as
+         * without the filter; voices already filtered stay so (voice.hp_on) */
         if (e->target[GW_ENGINE_PARAM_HIGHPASS] == 0.0f &&
             e->value[GW_ENGINE_PARAM_HIGHPASS] < 1e-3f)
             e->value[GW_ENGINE_PARAM_HIGHPASS] = 0.0f;
@@ -653,12 +663,15 @@ static void render(gw_engine *e, float *out, int n) { // out (n)
                     set_highpass(e, i);
             }
         }
-        /* switched on (again): the histories left from an earlier time on
-         * are stale */
-        if (highpass > 0.0f && !e->hp_on)
+        /* switched on under sounding voices: each starts from an empty
+         * history (a high-pass passes a step's onset, so no click) */
+        if (highpass > 0.0f)
             for (int i = 0; i < e->n_active; i++)
-                gw_biquad_reset(e->voices[i].hp, HP_SECTIONS);
-        e->hp_on = highpass > 0.0f;
+                if (!e->voices[i].hp_on) {
+                    e->voices[i].hp_on = 1;
+                    gw_biquad_reset(e->voices[i].hp, HP_SECTIONS);
+                    set_highpass(e, i);
+                }
         const int nv = e->n_active;
         if (nv == 0) {
             out[t] = 0.0f;
@@ -692,7 +705,7 @@ static void render(gw_engine *e, float *out, int n) { // out (n)
                 break;
             }
             float y = e->y[(size_t)i * NB + ph];
-            if (e->hp_on) y = gw_biquad_process(v->hp, HP_SECTIONS, y);
+            if (v->hp_on) y = gw_biquad_process(v->hp, HP_SECTIONS, y);
             /* a model without a velocity input plays velocity as loudness */
             acc += y * v->level * (vel_in_model ? 1.0f : v->velocity);
         }

@@ -370,7 +370,8 @@ typedef struct gw_wavenet_plan {
  * time for a sample at one voice plus a sample at `batch` voices. Call it
  * off the audio thread (it allocates and runs for budget_ms). With a
  * wisdom path, a plan measured before for this CPU model, model shape,
- * batch and format choice is read from that file instead, and a new one is
+ * batch, format choice and offered kernel sets is read from that file
+ * instead, and a new one is
  * added to it (atomically); a corrupt or foreign file is ignored and
  * rewritten, with a one-line notice in the report. */
 enum { GW_WAVENET_PLAN_MAX = 16 };

@@ -111,7 +111,9 @@ const gw_wn_kernels *gw_wn_kernels_named(const char *name);
 
 /* the naive twin of a bf16_inputs set's matvec_bf16: y = W x (+ bias, add,
  * relu) with W packed bf16 and each x rounded to bf16, every product exact
- * in float and summed in float, pair by pair as vdpbf16ps adds them */
+ * in float and summed in float, pair by pair. A reference within rounding,
+ * not bit for bit: vdpbf16ps flushes denormals, and the kernel sums in
+ * several partial accumulators and chunks of 1024 */
 void gw_wn_matvec_bf16dp_ref(float *y, int y_stride, const uint16_t *W, const float *x,
                              int x_stride, const float *bias, int bias_stride, const float *add,
                              int add_stride, int Mp, int N, int B, int relu);

@@ -507,7 +507,10 @@ __attribute__((target("avx512f"))) static void pack_a_nchw(float *Ap, const gw_c
                 /* MR row streams at once: more than the hardware prefetcher
                  * follows, so each row's line 1 KB on is asked for now */
                 for (int i = 0; i < MR; i++) {
-                    _mm_prefetch((const char *)(s + (size_t)i * a->hw + 256), _MM_HINT_T0);
+                    /* the address as an integer: it may lie past the array */
+                    const uintptr_t ahead =
+                        (uintptr_t)(s + (size_t)i * a->hw) + 256 * sizeof(float);
+                    _mm_prefetch((const char *)ahead, _MM_HINT_T0);
                     r[i] = _mm512_loadu_ps(s + (size_t)i * a->hw);
                 }
                 for (int i = MR; i < 16; i++)

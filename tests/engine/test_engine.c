@@ -622,6 +622,8 @@ static void test_highpass_live_changes(void **state) {
             if (k == 120) gw_engine_set_param(e, GW_ENGINE_PARAM_PITCH_BEND, 2.0f);
             if (k == 170) gw_engine_note_off(e, 57);
             if (k == 180) gw_engine_note_on(e, 65, 0.9f);
+            if (k == 230) gw_engine_note_off(e, 62), gw_engine_note_off(e, 65);
+            if (k == 300) gw_engine_note_on(e, 60, 0.8f);
             if (j == 0) continue;
             static const struct {
                 int block;
@@ -643,11 +645,52 @@ static void test_highpass_live_changes(void **state) {
     assert_true(peak_b < 2.0f * peak_a);
     /* the filtered stretch differs from the plain one */
     assert_true(gw_test_max_abs_diff(a + 30 * B, b + 30 * B, 150 * B) > 1e-3f);
-    /* off from block 200: 20 ms smoothing reaches 1e-3 within ~7 time
-     * constants (0.15 s, 56 blocks); from block 300 on, the same samples */
+    /* off from block 200 (20 ms smoothing reaches 1e-3 within ~7 time
+     * constants, 0.15 s, 56 blocks): the voices filtered then stay filtered
+     * until they end, so switching off adds no step (their DC would come
+     * back at once): no sample-to-sample jump past the plain engine's */
+    float jump_a = 0, jump_b = 0;
+    for (int i = 200 * B; i < 300 * B; i++) {
+        jump_a = fmaxf(jump_a, fabsf(a[i] - a[i - 1]));
+        jump_b = fmaxf(jump_b, fabsf(b[i] - b[i - 1]));
+    }
+    assert_true(jump_b <= 1.1f * jump_a + 1e-6f);
+    /* released at block 230 (80 ms, 30 blocks); the note from block 300 is
+     * started unfiltered: the same samples as never filtered */
     assert_true(gw_test_max_abs_diff(a + 300 * B, b + 300 * B, 100 * B) == 0.0f);
     gw_engine_free(plain);
     gw_engine_free(live);
+    gw_wavenet_free(m);
+}
+
+/* switching the low cut off under a sounding voice does not step: a model
+ * whose output is pure DC (a constant class) is held with the low cut on,
+ * which takes the DC away; when it is switched off the voice stays
+ * filtered until it ends (stopping its filter would bring the whole DC
+ * back in one sample), and a note started after that is unfiltered */
+static void test_highpass_off_no_step(void **state) {
+    gw_wavenet *m;
+    assert_int_equal(gw_test_const_model(&m, 16000, CLS, 0, NULL), GW_OK);
+    enum { B = 256, BLOCKS = 120 };
+    static float a[B * BLOCKS];
+    gw_engine *e = make_engine_hp(m, 2, 48000, B, GW_ENGINE_CALLBACK, 0.7f);
+    gw_engine_note_on(e, 60, 1.0f);
+    for (int k = 0; k < BLOCKS; k++) {
+        if (k == 40) gw_engine_set_param(e, GW_ENGINE_PARAM_HIGHPASS, 0.0f);
+        if (k == 90) gw_engine_note_off(e, 60);
+        if (k == 110) gw_engine_note_on(e, 60, 1.0f);
+        gw_engine_process(e, a + k * B, B);
+    }
+    /* the DC is gone by block 30 and does not come back while the note is
+     * held, through the switch-off at block 40 and its smoothing */
+    const float dc = fabsf(amp());
+    assert_true(dc > 0.01f);
+    for (int i = 30 * B; i < 90 * B; i++)
+        assert_true(fabsf(a[i]) < 1e-3f * dc);
+    /* the new note (block 110, after the release) plays the DC unfiltered:
+     * its attack ramp reaches it */
+    assert_true(fabsf(a[BLOCKS * B - 1]) > 0.5f * dc);
+    gw_engine_free(e);
     gw_wavenet_free(m);
 }
 
@@ -743,6 +786,7 @@ int main(void) {
         cmocka_unit_test(test_highpass_cuts_below_fundamental),
         cmocka_unit_test(test_highpass_block_sizes),
         cmocka_unit_test(test_highpass_live_changes),
+        cmocka_unit_test(test_highpass_off_no_step),
         cmocka_unit_test(test_meters),
         cmocka_unit_test(test_bad_input),
     };

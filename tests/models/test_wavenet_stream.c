@@ -574,8 +574,10 @@ static void check_bf16dp_chunks(const gw_wn_kernels *k, gw_rng *r) {
             for (int i = M; i < Mp; i++)
                 bias[i] = 0.0f;
             gw_wn_pack_bf16(Hb, W, M, N);
-            gw_wn_matvec_bf16dp_ref(y0, ys, Hb, x, xs, bias, 0, add, Mp, Mp, N, B, relu);
-            k->matvec_bf16(y1, ys, Hb, x, xs, bias, 0, add, Mp, Mp, N, B, relu);
+            /* with and without bias and add: chunks after the first add onto y */
+            const float *bi_ = bi == 1 ? NULL : bias, *ad_ = bi == 2 ? NULL : add;
+            gw_wn_matvec_bf16dp_ref(y0, ys, Hb, x, xs, bi_, 0, ad_, Mp, Mp, N, B, relu);
+            k->matvec_bf16(y1, ys, Hb, x, xs, bi_, 0, ad_, Mp, Mp, N, B, relu);
             const float d = gw_test_max_abs_diff(y0, y1, (size_t)B * ys);
             if (!(d <= 1e-5f * sqrtf((float)N) + 1e-6f))
                 fprintf(stderr, "%s bf16 N %d B %d: diff %g\n", k->name, N, B, (double)d);

@@ -382,6 +382,23 @@ static void test_activations_match_libm(void **state) {
 /* the exp under tanh, sigmoid, softmax and the losses: relative error
  * against double over a sweep of float32 in its unclamped range, and the
  * clamped tails stay finite and ordered */
+/* gw_vsum: 32 partial sums, then the tail: every length around the block
+ * size, against a double sum */
+static void test_vsum(void **state) {
+    (void)state;
+    float x[200];
+    gw_rng r;
+    gw_rng_seed(&r, 5);
+    gw_rng_fill_normal(&r, x, 200, 0, 1);
+    assert_true(gw_vsum(x, 0) == 0.0f);
+    for (size_t n = 1; n <= 200; n += n < 70 ? 1 : 13) {
+        double s = 0;
+        for (size_t i = 0; i < n; i++)
+            s += x[i];
+        assert_float_equal(gw_vsum(x, n), s, 1e-5 * n);
+    }
+}
+
 static void test_vexp_matches_libm(void **state) {
     double worst = 0;
     for (uint64_t u = 0; u < 0x100000000ull; u += 7919) {
@@ -524,6 +541,7 @@ int main(void) {
         cmocka_unit_test(test_embedding),
         cmocka_unit_test(test_embedding_gradcheck),
         cmocka_unit_test(test_vexp_matches_libm),
+        cmocka_unit_test(test_vsum),
         cmocka_unit_test(test_activations_match_libm),
         cmocka_unit_test(test_activations_gradcheck),
         cmocka_unit_test(test_gate),
