@@ -602,9 +602,10 @@ static void test_highpass_block_sizes(void **state) {
 
 /* The highpass may change while notes play: on, up to 1, down, off and on
  * again, with pitch bend and a new note meanwhile, the output stays finite
- * and bounded; out-of-range values clamp to 0..1; and once the value is
- * back at 0 the output is bit-identical to an engine that never filtered
- * (the filter sits after the model, so the voices drew the same samples). */
+ * and bounded; out-of-range values clamp to 0..1; the voices filtered
+ * when it goes off stay filtered until they end, and a note started after
+ * that is bit-identical to an engine that never filtered (the filter sits
+ * after the model, so the voices drew the same samples). */
 static void test_highpass_live_changes(void **state) {
     gw_wavenet *m;
     gw_error err = {0};
