@@ -41,19 +41,44 @@ static void pick_chunk(gw_conv2d_dims *d) {
     d->chunk = gw_conv_chunk(nb, d->B);
 }
 
+/* d for a conv2d whose input, padded with `top` rows above and `left`
+ * columns left (and the rest below and right), is Hp x Wp */
+static gw_status conv_dims_fill(gw_conv2d_dims *d, int B, int C_in, int H_in, int W_in, int C_out,
+                                int KH, int KW, int stride, int pad, int top, int left, int Hp,
+                                int Wp, gw_error *err) {
+    if (Hp < KH || Wp < KW)
+        return gw_fail(err, GW_ERR_ARG, "conv2d: kernel %dx%d larger than padded input %dx%d", KH,
+                       KW, Hp, Wp);
+    *d = (gw_conv2d_dims){.B = B, .C_in = C_in, .H_in = H_in, .W_in = W_in, .C_out = C_out,
+                          .KH = KH, .KW = KW, .stride = stride, .pad = pad};
+    d->pad_top = top, d->pad_left = left;
+    d->H_out = (Hp - KH) / stride + 1;
+    d->W_out = (Wp - KW) / stride + 1;
+    pick_chunk(d);
+    return GW_OK;
+}
+
 gw_status gw_conv2d_dims_init(gw_conv2d_dims *d, int B, int C_in, int H_in, int W_in, int C_out,
                               int KH, int KW, int stride, int pad, gw_error *err) {
     gw_status st = check_common(0, B, C_in, H_in, W_in, C_out, KH, KW, stride, pad, err);
     if (st) return st;
-    if (H_in + 2 * pad < KH || W_in + 2 * pad < KW)
-        return gw_fail(err, GW_ERR_ARG, "conv2d: kernel %dx%d larger than padded input %dx%d", KH,
-                       KW, H_in + 2 * pad, W_in + 2 * pad);
-    *d = (gw_conv2d_dims){.B = B, .C_in = C_in, .H_in = H_in, .W_in = W_in, .C_out = C_out,
-                          .KH = KH, .KW = KW, .stride = stride, .pad = pad};
-    d->H_out = (H_in + 2 * pad - KH) / stride + 1;
-    d->W_out = (W_in + 2 * pad - KW) / stride + 1;
-    pick_chunk(d);
-    return GW_OK;
+    return conv_dims_fill(d, B, C_in, H_in, W_in, C_out, KH, KW, stride, pad, pad, pad,
+                          H_in + 2 * pad, W_in + 2 * pad, err);
+}
+
+gw_status gw_conv2d_dims_init_pads(gw_conv2d_dims *d, int B, int C_in, int H_in, int W_in,
+                                   int C_out, int KH, int KW, int top, int bottom, int left,
+                                   int right, gw_error *err) {
+    const int pads[] = {top, bottom, left, right};
+    for (int i = 0; i < 4; i++)
+        if (pads[i] < 0 || pads[i] > DIM_MAX)
+            return gw_fail(err, GW_ERR_ARG, "conv2d: padding %d out of range 0..%d", pads[i],
+                           DIM_MAX);
+    const int Hp = H_in + top + bottom, Wp = W_in + left + right;
+    /* the symmetric checks on the padded size (pad 0) */
+    gw_status st = check_common(0, B, C_in, Hp, Wp, C_out, KH, KW, 1, 0, err);
+    if (st) return st;
+    return conv_dims_fill(d, B, C_in, H_in, W_in, C_out, KH, KW, 1, 0, top, left, Hp, Wp, err);
 }
 
 gw_status gw_conv_transpose2d_dims_init(gw_conv2d_dims *d, int B, int C_in, int H_in, int W_in,
@@ -73,9 +98,21 @@ gw_status gw_conv_transpose2d_dims_init(gw_conv2d_dims *d, int B, int C_in, int 
         return gw_fail(err, GW_ERR_ARG,
                        "conv_transpose2d: padding %d leaves an empty output (%dx%d)", pad, H_out,
                        W_out);
-    *d = (gw_conv2d_dims){.B = B, .C_in = C_in, .H_in = H_in, .W_in = W_in, .C_out = C_out,
-                          .H_out = H_out, .W_out = W_out, .KH = KH, .KW = KW, .stride = stride,
-                          .pad = pad, .out_pad = out_pad, .transposed = 1};
+    *d = (gw_conv2d_dims){.B = B,
+                          .C_in = C_in,
+                          .H_in = H_in,
+                          .W_in = W_in,
+                          .C_out = C_out,
+                          .H_out = H_out,
+                          .W_out = W_out,
+                          .KH = KH,
+                          .KW = KW,
+                          .stride = stride,
+                          .pad = pad,
+                          .pad_top = pad,
+                          .pad_left = pad,
+                          .out_pad = out_pad,
+                          .transposed = 1};
     pick_chunk(d);
     return GW_OK;
 }
@@ -109,9 +146,9 @@ double gw_conv2d_macs(const gw_conv2d_dims *d) {
 }
 
 static gw_im2col_geom conv_geom(const gw_conv2d_dims *d) {
-    return (gw_im2col_geom){.C = d->C_in, .H = d->H_in, .W = d->W_in, .Ho = d->H_out,
-                            .Wo = d->W_out, .KH = d->KH, .KW = d->KW, .stride = d->stride,
-                            .pad = d->pad};
+    gw_im2col_geom g = {.C = d->C_in, .H = d->H_in, .W = d->W_in, .Ho = d->H_out, .Wo = d->W_out};
+    g.KH = d->KH, g.KW = d->KW, g.stride = d->stride, g.pad = d->pad_top, g.pad_w = d->pad_left;
+    return g;
 }
 
 /* ---- fast kernels ---- */
@@ -198,8 +235,8 @@ void gw_conv2d_backward(float *dinp, float *dweight, float *dbias, const float *
 
 void gw_conv2d_forward_ref(float *out, const float *inp, const float *weight, const float *bias,
                            const gw_conv2d_dims *d) {
-    const int Ci = d->C_in, Co = d->C_out, H = d->H_in, W = d->W_in, Ho = d->H_out,
-              Wo = d->W_out, KH = d->KH, KW = d->KW, s = d->stride, p = d->pad;
+    const int Ci = d->C_in, Co = d->C_out, H = d->H_in, W = d->W_in, Ho = d->H_out, Wo = d->W_out,
+              KH = d->KH, KW = d->KW, s = d->stride, p = d->pad_top, pw = d->pad_left;
     for (int b = 0; b < d->B; b++)
         for (int co = 0; co < Co; co++)
             for (int oh = 0; oh < Ho; oh++)
@@ -210,7 +247,7 @@ void gw_conv2d_forward_ref(float *out, const float *inp, const float *weight, co
                             int ih = oh * s - p + kh;
                             if (ih < 0 || ih >= H) continue;
                             for (int kw = 0; kw < KW; kw++) {
-                                int iw = ow * s - p + kw;
+                                int iw = ow * s - pw + kw;
                                 if (iw < 0 || iw >= W) continue;
                                 acc += inp[(((size_t)b * Ci + ci) * H + ih) * W + iw] *
                                        weight[(((size_t)co * Ci + ci) * KH + kh) * KW + kw];
@@ -222,8 +259,8 @@ void gw_conv2d_forward_ref(float *out, const float *inp, const float *weight, co
 
 void gw_conv2d_backward_ref(float *dinp, float *dweight, float *dbias, const float *dout,
                             const float *inp, const float *weight, const gw_conv2d_dims *d) {
-    const int Ci = d->C_in, Co = d->C_out, H = d->H_in, W = d->W_in, Ho = d->H_out,
-              Wo = d->W_out, KH = d->KH, KW = d->KW, s = d->stride, p = d->pad;
+    const int Ci = d->C_in, Co = d->C_out, H = d->H_in, W = d->W_in, Ho = d->H_out, Wo = d->W_out,
+              KH = d->KH, KW = d->KW, s = d->stride, p = d->pad_top, pw = d->pad_left;
     for (int b = 0; b < d->B; b++)
         for (int co = 0; co < Co; co++)
             for (int oh = 0; oh < Ho; oh++)
@@ -235,7 +272,7 @@ void gw_conv2d_backward_ref(float *dinp, float *dweight, float *dbias, const flo
                             int ih = oh * s - p + kh;
                             if (ih < 0 || ih >= H) continue;
                             for (int kw = 0; kw < KW; kw++) {
-                                int iw = ow * s - p + kw;
+                                int iw = ow * s - pw + kw;
                                 if (iw < 0 || iw >= W) continue;
                                 size_t ii = (((size_t)b * Ci + ci) * H + ih) * W + iw;
                                 size_t wi = (((size_t)co * Ci + ci) * KH + kh) * KW + kw;

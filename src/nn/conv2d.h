@@ -8,7 +8,10 @@
  *   conv_transpose2d: nn.ConvTranspose2d(C_in, C_out, (KH, KW), stride,
  *                     padding, output_padding), weight (C_in, C_out, KH, KW)
  *                     H_out = (H_in - 1) stride - 2 pad + KH + out_pad
- * Padding and stride are the same along both axes.
+ * Padding and stride are the same along both axes, except that
+ * gw_conv2d_dims_init_pads gives a convolution its own zero padding on each
+ * side (the PixelCNN's masked convolutions: rows above only, columns on
+ * one side), read in place with no padded copy of the input.
  *
  * Fast kernels are one matrix product per layer and pass. With AVX-512 it
  * is fused: the product's packing reads the im2col lowering straight from
@@ -43,6 +46,8 @@ typedef struct gw_conv2d_dims {
     int C_out, H_out, W_out; /* output (B, C_out, H_out, W_out), computed */
     int KH, KW;             /* kernel */
     int stride, pad;
+    int pad_top, pad_left;  /* zero rows above / columns left of the input:
+                               pad, but for gw_conv2d_dims_init_pads */
     int out_pad;            /* transposed only (0 for conv2d), < stride */
     int transposed;         /* 1 for conv_transpose2d */
     int chunk;              /* images per sgemm, 1..B; set by init, may be
@@ -56,6 +61,12 @@ typedef struct gw_conv2d_dims {
 
 gw_status gw_conv2d_dims_init(gw_conv2d_dims *d, int B, int C_in, int H_in, int W_in, int C_out,
                               int KH, int KW, int stride, int pad, gw_error *err);
+/* conv2d with stride 1 and `top` zero rows above the input, `bottom`
+ * below, `left` columns left of it and `right` right of it:
+ * H_out = H_in + top + bottom - KH + 1 (pad is left 0) */
+gw_status gw_conv2d_dims_init_pads(gw_conv2d_dims *d, int B, int C_in, int H_in, int W_in,
+                                   int C_out, int KH, int KW, int top, int bottom, int left,
+                                   int right, gw_error *err);
 gw_status gw_conv_transpose2d_dims_init(gw_conv2d_dims *d, int B, int C_in, int H_in, int W_in,
                                         int C_out, int KH, int KW, int stride, int pad,
                                         int out_pad, gw_error *err);

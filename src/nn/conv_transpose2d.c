@@ -9,9 +9,9 @@
 #include <string.h>
 
 static gw_im2col_geom convt_geom(const gw_conv2d_dims *d) {
-    return (gw_im2col_geom){.C = d->C_out, .H = d->H_out, .W = d->W_out, .Ho = d->H_in,
-                            .Wo = d->W_in, .KH = d->KH, .KW = d->KW, .stride = d->stride,
-                            .pad = d->pad};
+    gw_im2col_geom g = {.C = d->C_out, .H = d->H_out, .W = d->W_out, .Ho = d->H_in, .Wo = d->W_in};
+    g.KH = d->KH, g.KW = d->KW, g.stride = d->stride, g.pad = d->pad, g.pad_w = d->pad;
+    return g;
 }
 
 void gw_conv_transpose2d_forward(float *out, const float *inp, const float *weight,

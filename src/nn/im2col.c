@@ -3,7 +3,8 @@
 
 #include <string.h>
 
-/* The grid positions ow with 0 <= ow * stride - pad + k < W form one run
+/* The grid positions ow with 0 <= ow * stride - pad + k < W (pad: the
+ * columns left of the image) form one run
  * [lo, hi): everything left of it reads the left zero padding, everything
  * right of it the right padding. */
 static void tap_range(int *lo, int *hi, int k, int W, int Wo, int stride, int pad) {
@@ -19,14 +20,14 @@ static void tap_range(int *lo, int *hi, int k, int W, int Wo, int stride, int pa
 
 void gw_im2col(float *col, const float *img, int nb, const gw_im2col_geom *g) {
     const int C = g->C, H = g->H, W = g->W, Ho = g->Ho, Wo = g->Wo;
-    const int KH = g->KH, KW = g->KW, s = g->stride, p = g->pad;
+    const int KH = g->KH, KW = g->KW, s = g->stride, p = g->pad, pw = g->pad_w;
     const size_t hwo = (size_t)Ho * Wo, n_cols = (size_t)nb * hwo, hw = (size_t)H * W;
     for (int c = 0; c < C; c++)
         for (int kh = 0; kh < KH; kh++)
             for (int kw = 0; kw < KW; kw++) {
                 float *row = col + ((size_t)(c * KH + kh) * KW + kw) * n_cols;
                 int lo, hi;
-                tap_range(&lo, &hi, kw, W, Wo, s, p);
+                tap_range(&lo, &hi, kw, W, Wo, s, pw);
                 for (int n = 0; n < nb; n++) {
                     const float *src = img + ((size_t)n * C + c) * hw;
                     for (int oh = 0; oh < Ho; oh++) {
@@ -37,7 +38,7 @@ void gw_im2col(float *col, const float *img, int nb, const gw_im2col_geom *g) {
                             continue;
                         }
                         const float *srow = src + (size_t)ih * W;
-                        const int off = kw - p; /* ow * s + off >= 0 from lo on */
+                        const int off = kw - pw; /* ow * s + off >= 0 from lo on */
                         for (int ow = 0; ow < lo; ow++) dst[ow] = 0.0f;
                         if (s == 1) {
                             memcpy(dst + lo, srow + lo + off, sizeof(float) * (hi - lo));
@@ -59,16 +60,16 @@ void gw_im2col(float *col, const float *img, int nb, const gw_im2col_geom *g) {
  * stride-2 scatter it cannot. Both taps' ranges are handled exactly. */
 static void col2im_pair(float *img, const float *row, const float *row2, int lo, int hi, int nb,
                         int c, int kh, int kw, const gw_im2col_geom *g) {
-    const int C = g->C, H = g->H, W = g->W, Ho = g->Ho, Wo = g->Wo, p = g->pad;
+    const int C = g->C, H = g->H, W = g->W, Ho = g->Ho, Wo = g->Wo, p = g->pad, pw = g->pad_w;
     const size_t hwo = (size_t)Ho * Wo, hw = (size_t)H * W;
     int lo2, hi2;
-    tap_range(&lo2, &hi2, kw + 1, W, Wo, 2, p);
+    tap_range(&lo2, &hi2, kw + 1, W, Wo, 2, pw);
     const int a = lo > lo2 ? lo : lo2;
     int b = hi < hi2 ? hi : hi2;
     if (b < a) b = a;
     const int e1 = a < hi ? a : hi, e2 = a < hi2 ? a : hi2;
     const int s1 = b > lo ? b : lo, s2 = b > lo2 ? b : lo2;
-    const int off = kw - p;
+    const int off = kw - pw;
     for (int n = 0; n < nb; n++) {
         float *dst = img + ((size_t)n * C + c) * hw;
         for (int oh = 0; oh < Ho; oh++) {
@@ -90,14 +91,14 @@ static void col2im_pair(float *img, const float *row, const float *row2, int lo,
 
 void gw_col2im(float *img, const float *col, int nb, const gw_im2col_geom *g) {
     const int C = g->C, H = g->H, W = g->W, Ho = g->Ho, Wo = g->Wo;
-    const int KH = g->KH, KW = g->KW, s = g->stride, p = g->pad;
+    const int KH = g->KH, KW = g->KW, s = g->stride, p = g->pad, pw = g->pad_w;
     const size_t hwo = (size_t)Ho * Wo, n_cols = (size_t)nb * hwo, hw = (size_t)H * W;
     for (int c = 0; c < C; c++)
         for (int kh = 0; kh < KH; kh++)
             for (int kw = 0; kw < KW; kw++) {
                 const float *row = col + ((size_t)(c * KH + kh) * KW + kw) * n_cols;
                 int lo, hi;
-                tap_range(&lo, &hi, kw, W, Wo, s, p);
+                tap_range(&lo, &hi, kw, W, Wo, s, pw);
                 if (s == 2 && kw + 1 < KW) {
                     col2im_pair(img, row, row + n_cols, lo, hi, nb, c, kh, kw, g);
                     kw++;
@@ -110,7 +111,7 @@ void gw_col2im(float *img, const float *col, int nb, const gw_im2col_geom *g) {
                         if (ih < 0 || ih >= H) continue;
                         const float *src = row + n * hwo + (size_t)oh * Wo;
                         float *drow = dst + (size_t)ih * W;
-                        const int off = kw - p;
+                        const int off = kw - pw;
                         for (int ow = lo; ow < hi; ow++) drow[ow * s + off] += src[ow];
                     }
                 }

@@ -18,7 +18,10 @@
 typedef struct gw_im2col_geom {
     int C, H, W;     /* image */
     int Ho, Wo;      /* grid */
-    int KH, KW, stride, pad;
+    int KH, KW, stride;
+    int pad, pad_w; /* zero rows above the image, zero columns left of it
+                       (equal but for the PixelCNN's masked convolutions,
+                       which pad one side only) */
 } gw_im2col_geom;
 
 /* col = im2col(img) for nb images; out-of-image taps read as 0 */

@@ -368,6 +368,63 @@ static void check_gemm_kinds(const gw_im2col_geom *g, int nb, int chans, gw_rng 
     free(img), free(grid), free(w), free(bias), free(c1), free(c2), free(pack);
 }
 
+/* Padding on each side of its own (gw_conv2d_dims_init_pads, the PixelCNN's
+ * masked convolutions): the direct loops equal conv2d without padding on a
+ * zero-padded copy of the input (forward, and the input gradient cropped
+ * back out), and every fast path equals the direct loops. Grids of 64
+ * columns take the product's whole-panel stride-1 path. */
+static void test_conv2d_pads(void **state) {
+    (void)state;
+    /* B, C_in, H, W, C_out, KH, KW, top, bottom, left, right */
+    const int cfg[][11] = {
+        {2, 3, 6, 64, 5, 2, 3, 1, 0, 1, 1}, /* the vertical stack's 2x3 */
+        {2, 3, 5, 64, 4, 1, 2, 0, 0, 1, 0}, /* the horizontal stack's 1x2 */
+        {1, 1, 7, 64, 6, 4, 7, 3, 0, 3, 3}, /* layer 0's 4x7 */
+        {2, 2, 5, 11, 3, 3, 3, 0, 2, 2, 0}, /* the other sides, odd widths */
+    };
+    for (size_t k = 0; k < sizeof cfg / sizeof cfg[0]; k++) {
+        const int *c = cfg[k];
+        gw_conv2d_dims d, dp;
+        assert_int_equal(gw_conv2d_dims_init_pads(&d, c[0], c[1], c[2], c[3], c[4], c[5], c[6],
+                                                  c[7], c[8], c[9], c[10], NULL),
+                         GW_OK);
+        const int Hp = c[2] + c[7] + c[8], Wp = c[3] + c[9] + c[10];
+        assert_int_equal(gw_conv2d_dims_init(&dp, c[0], c[1], Hp, Wp, c[4], c[5], c[6], 1, 0, NULL),
+                         GW_OK);
+        assert_int_equal(d.H_out, dp.H_out);
+        assert_int_equal(d.W_out, dp.W_out);
+        check_fast_vs_ref(&d);
+        layer L;
+        layer_make(&L, &d, 7 + k);
+        const size_t n_pad = (size_t)c[0] * c[1] * Hp * Wp;
+        float *pad = calloc(n_pad, sizeof(float)), *dpad = calloc(n_pad, sizeof(float));
+        for (size_t bi = 0; bi < (size_t)c[0] * c[1]; bi++)
+            for (int r = 0; r < c[2]; r++)
+                memcpy(pad + (bi * Hp + r + c[7]) * Wp + c[9], L.inp + (bi * c[2] + r) * c[3],
+                       sizeof(float) * c[3]);
+        float *o1 = malloc(sizeof(float) * L.n_out), *o2 = malloc(sizeof(float) * L.n_out);
+        gw_conv2d_forward_ref(o1, L.inp, L.w, L.bias, &d);
+        gw_conv2d_forward_ref(o2, pad, L.w, L.bias, &dp);
+        assert_true(rel_diff(o1, o2, L.n_out) < 1e-6f);
+        float *di = calloc(L.n_in, sizeof(float)), *dw1 = calloc(L.n_w, sizeof(float));
+        float *dw2 = calloc(L.n_w, sizeof(float));
+        gw_conv2d_backward_ref(di, dw1, NULL, L.dout, L.inp, L.w, &d);
+        gw_conv2d_backward_ref(dpad, dw2, NULL, L.dout, pad, L.w, &dp);
+        assert_true(rel_diff(dw1, dw2, L.n_w) < 1e-6f);
+        for (size_t bi = 0; bi < (size_t)c[0] * c[1]; bi++)
+            for (int r = 0; r < c[2]; r++)
+                assert_true(rel_diff(di + (bi * c[2] + r) * c[3],
+                                     dpad + (bi * Hp + r + c[7]) * Wp + c[9], c[3]) < 1e-6f);
+        free(pad), free(dpad), free(o1), free(o2), free(di), free(dw1), free(dw2);
+        layer_free(&L);
+    }
+    gw_conv2d_dims d;
+    assert_int_equal(gw_conv2d_dims_init_pads(&d, 1, 1, 2, 2, 1, 4, 1, 1, 0, 0, 0, NULL),
+                     GW_ERR_ARG);
+    assert_int_equal(gw_conv2d_dims_init_pads(&d, 1, 1, 2, 2, 1, 1, 1, -1, 0, 0, 0, NULL),
+                     GW_ERR_ARG);
+}
+
 static void test_fused_gemm_matches_reference(void **state) {
     gw_rng r;
     gw_rng_seed(&r, 11);
@@ -379,13 +436,26 @@ static void test_fused_gemm_matches_reference(void **state) {
         {2, 10, 7, 3, 2, 3, 2, 3, 0, 3, 5},     /* stride 3, no padding */
         {3, 17, 16, 17, 16, 3, 3, 1, 1, 2, 4},  /* stride 1 */
         {3, 12, 37, 13, 37, 2, 3, 1, 1, 2, 5},  /* stride 1, odd rows across panels and tails */
+        /* stride 1, grid rows of whole 32-pixel panels (the PixelCNN's 64 bands): one
+         * run per panel, edge taps masked at both ends, with and without padding */
+        {3, 5, 64, 6, 64, 2, 3, 1, 1, 2, 5},
+        {5, 4, 32, 5, 32, 2, 3, 1, 1, 3, 7},
+        {2, 6, 66, 5, 64, 2, 3, 1, 0, 2, 4},
         /* the transposed layer's view: the 16x16 input grid of a 32x32 output */
         {4, 32, 32, 16, 16, 5, 5, 2, 2, 2, 6},
     };
     for (size_t i = 0; i < sizeof geo / sizeof geo[0]; i++) {
         const int *v = geo[i];
-        gw_im2col_geom g = {.C = v[0], .H = v[1], .W = v[2], .Ho = v[3], .Wo = v[4], .KH = v[5],
-                            .KW = v[6], .stride = v[7], .pad = v[8]};
+        gw_im2col_geom g = {.C = v[0],
+                            .H = v[1],
+                            .W = v[2],
+                            .Ho = v[3],
+                            .Wo = v[4],
+                            .KH = v[5],
+                            .KW = v[6],
+                            .stride = v[7],
+                            .pad = v[8],
+                            .pad_w = v[8]};
         check_gemm_kinds(&g, v[9], v[10], &r);
     }
 }
@@ -393,6 +463,7 @@ static void test_fused_gemm_matches_reference(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fused_gemm_matches_reference),
+        cmocka_unit_test(test_conv2d_pads),
         cmocka_unit_test(test_conv2d_fast_matches_reference),
         cmocka_unit_test(test_conv_transpose2d_fast_matches_reference),
         cmocka_unit_test(test_reference_model_layers),
