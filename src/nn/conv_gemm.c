@@ -43,23 +43,33 @@ enum { MR = 12, NV = 2, NR = 16 * NV, KC = 256, MC = 8 * MR, NC = 64 * NR };
 
 static inline void transpose16_regs(__m512 r[16]);
 
+/* rows of the register tile at row ir of an mc-row block: MR, but the last
+ * 16 rows of a block of 12 k + 4 rows are two 8-row tiles (the 64 channels
+ * of the PixelCNN's gated convolutions: 5 x 12 + 4 as 8 costs 68 rows of
+ * arithmetic, 4 x 12 + 2 x 8 costs 64). Packed panels keep MR floats a row
+ * of K whatever their tile's rows, and sit MR kc floats apart. */
+static inline int tile_rows(int mc, int ir) {
+    const int rem = mc - ir;
+    return rem == 16 ? 8 : rem < MR ? rem : MR;
+}
+
 /* Ap (ceil(mc / MR) panels, kc, MR): rows past mc are zero. A row-major A
  * (the dense layers' pixels x features, M = pixels) is packed 16 columns at
  * a time through a register transpose: element by element, its strided
  * reads were 3-4% of a PixelCNN training step. */
 __attribute__((target("avx512f"))) static void pack_a(float *Ap, int trans_a, const float *A,
                                                       int lda, int i0, int mc, int p0, int kc) {
-    for (int ir = 0; ir < mc; ir += MR) {
-        int mr = mc - ir < MR ? mc - ir : MR;
-        float *dst = Ap + (size_t)ir * kc;
+    for (int ir = 0, mr, panel = 0; ir < mc; ir += mr, panel++) {
+        mr = tile_rows(mc, ir);
+        float *dst = Ap + (size_t)panel * MR * kc;
         int p = 0;
-        if (!trans_a && mr == MR)
+        if (!trans_a && mr >= 8)
             for (; p + 16 <= kc; p += 16) {
                 __m512 r[16];
                 const float *s = A + (size_t)(i0 + ir) * lda + p0 + p;
-                for (int i = 0; i < MR; i++)
+                for (int i = 0; i < mr; i++)
                     r[i] = _mm512_loadu_ps(s + (size_t)i * lda);
-                for (int i = MR; i < 16; i++)
+                for (int i = mr; i < 16; i++)
                     r[i] = _mm512_setzero_ps();
                 transpose16_regs(r);
                 /* whole stores in increasing order, each one's spill
@@ -69,6 +79,15 @@ __attribute__((target("avx512f"))) static void pack_a(float *Ap, int trans_a, co
                     _mm512_storeu_ps(d + t * MR, r[t]);
                 _mm512_mask_storeu_ps(d + 15 * MR, (__mmask16)((1u << MR) - 1), r[15]);
             }
+        if (trans_a && mr >= 8 && kc > 0) { /* a column of A^T is mr contiguous floats */
+            const __mmask16 k = (__mmask16)((1u << mr) - 1), all = (__mmask16)((1u << MR) - 1);
+            for (; p < kc - 1; p++) /* whole stores, each spill overwritten by the next */
+                _mm512_storeu_ps(dst + (size_t)p * MR,
+                                 _mm512_maskz_loadu_ps(k, A + (size_t)(p0 + p) * lda + i0 + ir));
+            _mm512_mask_storeu_ps(dst + (size_t)p * MR, all,
+                                  _mm512_maskz_loadu_ps(k, A + (size_t)(p0 + p) * lda + i0 + ir));
+            continue;
+        }
         for (; p < kc; p++) {
             float *d = dst + (size_t)p * MR;
             if (trans_a) {
@@ -175,9 +194,9 @@ void gw_conv_sgemm_avx512(int trans_a, int trans_b, int M, int N, int K, const f
                 for (int jr = 0; jr < nc; jr += NR) {
                     const int nr = nc - jr < NR ? nc - jr : NR;
                     const float *bp = pack_b_buf + (size_t)jr * kc;
-                    for (int ir = 0; ir < mc; ir += MR) {
-                        const int mr = mc - ir < MR ? mc - ir : MR;
-                        const float *ap = pack_a_buf + (size_t)ir * kc;
+                    for (int ir = 0, mr, panel = 0; ir < mc; ir += mr, panel++) {
+                        mr = tile_rows(mc, ir);
+                        const float *ap = pack_a_buf + (size_t)panel * MR * kc;
                         float *c = C + (size_t)(i0 + ir) * ldc + j0 + jr;
                         if (nr == NR && (mr == MR || mr == 8)) {
                             if (mr == MR) micro_kernel(kc, ap, bp, c, ldc, accumulate);
@@ -427,7 +446,7 @@ __attribute__((target("avx512f"))) static void im2col_panel_s1(float *dst, const
                                                                int kc, const px_run *r) {
     _Static_assert(NR == 32, "two 16-lane vectors per panel row");
     const float *plane0 = img + (size_t)r->n * g->C * g->H * g->W;
-    const int ih0 = r->oh - g->pad, ow = r->ow, pf = pf_rows(g) * g->W;
+    const int ih0 = r->oh - g->pad, ow = r->ow, pf = g->W;
     for (int p = 0; p < kc; p++, dst += NR) {
         const px_tap *t = &taps[p];
         const int ih = ih0 + t->kh;
@@ -555,25 +574,25 @@ transpose16(float *dst, int ld_dst, const float *src, int ld_src) {
 __attribute__((target("avx512f"))) static void pack_a_nchw(float *Ap, const gw_conv_a *a, int M,
                                                            int i0, int mc, int p0, int kc) {
     _Static_assert(MR <= 16, "a panel's rows fit one 16 x 16 transpose");
-    for (int ir = 0; ir < mc; ir += MR) {
-        const int mr = mc - ir < MR ? mc - ir : MR;
-        float *dst = Ap + (size_t)ir * kc;
+    for (int ir = 0, mr, panel = 0; ir < mc; ir += mr, panel++) {
+        mr = tile_rows(mc, ir);
+        float *dst = Ap + (size_t)panel * MR * kc;
         int n = p0 / a->hw, q = p0 % a->hw;
         for (int p = 0; p < kc;) {
             const float *s = a->p + ((size_t)n * M + i0 + ir) * a->hw + q;
             float *d = dst + (size_t)p * MR;
-            if (mr == MR && p + 16 <= kc && q + 16 <= a->hw) {
+            if (mr >= 8 && p + 16 <= kc && q + 16 <= a->hw) {
                 __m512 r[16];
-                /* MR row streams at once: more than the hardware prefetcher
+                /* mr row streams at once: more than the hardware prefetcher
                  * follows, so each row's line 1 KB on is asked for now */
-                for (int i = 0; i < MR; i++) {
+                for (int i = 0; i < mr; i++) {
                     /* the address as an integer: it may lie past the array */
                     const uintptr_t ahead =
                         (uintptr_t)(s + (size_t)i * a->hw) + 256 * sizeof(float);
                     _mm_prefetch((const char *)ahead, _MM_HINT_T0);
                     r[i] = _mm512_loadu_ps(s + (size_t)i * a->hw);
                 }
-                for (int i = MR; i < 16; i++)
+                for (int i = mr; i < 16; i++)
                     r[i] = _mm512_setzero_ps();
                 transpose16_regs(r);
                 /* row t's MR floats at d + t MR: whole stores in increasing
@@ -765,9 +784,9 @@ __attribute__((target("avx512f"))) static void gemm_range(const gemm_job *job) {
                         n_runs = pixel_runs(runs, c->g->Ho, c->g->Wo, j0 + jr, nr);
                     else if (c->kind == GW_CONV_C_NCHW)
                         n_runs = pixel_runs(runs, 1, c->hw, j0 + jr, nr);
-                    for (int ir = 0; ir < mc; ir += MR) {
-                        const int mr = mc - ir < MR ? mc - ir : MR;
-                        const float *ap = Ap + (size_t)ir * kc;
+                    for (int ir = 0, mr, panel = 0; ir < mc; ir += mr, panel++) {
+                        mr = tile_rows(mc, ir);
+                        const float *ap = Ap + (size_t)panel * MR * kc;
                         const int full = nr == NR && (mr == MR || mr == 8);
                         if (dense && full) {
                             float *cp = c->p + (size_t)(i0 + ir) * c->ldc + j0 + jr;

@@ -441,6 +441,8 @@ static void test_fused_gemm_matches_reference(void **state) {
         {3, 5, 64, 6, 64, 2, 3, 1, 1, 2, 5},
         {5, 4, 32, 5, 32, 2, 3, 1, 1, 3, 7},
         {2, 6, 66, 5, 64, 2, 3, 1, 0, 2, 4},
+        /* 28 channels: register tiles of 12, 8 and 8 rows */
+        {5, 5, 64, 6, 64, 2, 3, 1, 1, 1, 28},
         /* the transposed layer's view: the 16x16 input grid of a 32x32 output */
         {4, 32, 32, 16, 16, 5, 5, 2, 2, 2, 6},
     };
