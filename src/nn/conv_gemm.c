@@ -460,7 +460,8 @@ __attribute__((target("avx512f"))) static void im2col_panel_s1(float *dst, const
         const int a = t->lo > ow ? t->lo - ow : 0, b = t->hi - ow < NR ? t->hi - ow : NR;
         const uint32_t m =
             b > a ? (uint32_t)((b >= 32 ? ~0ull : (1ull << b) - 1) & ~((1ull << a) - 1)) : 0;
-        /* the same tap about 256 pixels on (a prefetch never faults) */
+        /* the same tap one grid row on (a prefetch never faults; 4 rows on, as
+         * the general path asks, measured 1% slower here) */
         _mm_prefetch((const char *)((uintptr_t)s + sizeof(float) * (size_t)pf), _MM_HINT_T0);
         _mm_prefetch((const char *)((uintptr_t)s + sizeof(float) * ((size_t)pf + 16)), _MM_HINT_T0);
         const __m512 x0 =
