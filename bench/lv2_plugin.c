@@ -10,7 +10,8 @@
  * SECONDS (default 3) of audio after a 0.2 s warm-up, and the CPU per voice:
  * (load(v) - load(0)) / v. load(0) is the plugin with nothing sounding (the
  * interpolator and event handling: lv2bench measures only this, since it
- * sends no notes). One thread; the machine's other load shows in the
+ * sends no notes). --models and --voices take comma lists of presets and of
+ * note counts (0 first) to time only those. One thread; the machine's other load shows in the
  * figures, so run it on a quiet machine. With DIR the models are written
  * there and kept (e.g. to put one in a bundle copy as default.gwm for
  * lv2bench). --highpass R sets the plugin's key-tracked low cut (port
@@ -65,25 +66,50 @@ static double measure(const char *model, int block, int voices, double seconds, 
     return load;
 }
 
+/* splits a comma list into at most max items of list (modified in place) */
+static int split_list(char *list, const char **item, int max) {
+    int n = 0;
+    for (char *t = strtok(list, ","); t && n < max; t = strtok(NULL, ",")) item[n++] = t;
+    return n;
+}
+
+static int usage(void) {
+    fprintf(stderr, "usage: bench_lv2_plugin [--highpass R] [--models P,P..] [--voices V,V..] "
+                    "[SECONDS [DIR]]\n");
+    return 2;
+}
+
 int main(int argc, char **argv) {
     float highpass = 0.0f;
-    if (argc > 2 && !strcmp(argv[1], "--highpass")) {
-        highpass = (float)atof(argv[2]);
+    const char *presets[8] = {"wavenet-small", "wavenet-medium", "wavenet-48k-bands",
+                              "wavenet-48k-bands-wide"};
+    int n_presets = 4, voices[8] = {0, 1, 4, 8, 16}, n_voices = 5;
+    while (argc > 2 && !strncmp(argv[1], "--", 2)) {
+        if (!strcmp(argv[1], "--highpass")) {
+            highpass = (float)atof(argv[2]);
+        } else if (!strcmp(argv[1], "--models")) {
+            n_presets = split_list(argv[2], presets, 8);
+        } else if (!strcmp(argv[1], "--voices")) {
+            const char *v[8];
+            n_voices = split_list(argv[2], v, 8);
+            for (int i = 0; i < n_voices; i++) {
+                voices[i] = atoi(v[i]);
+                if (voices[i] < 0 || voices[i] > 16) return usage();
+            }
+            /* the per-voice figure needs the idle load first */
+            if (n_voices < 1 || voices[0] != 0) return usage();
+        } else {
+            return usage();
+        }
         argc -= 2, argv += 2;
     }
     double seconds = argc > 1 ? atof(argv[1]) : 3.0;
-    if (!(seconds > 0) || !(highpass >= 0.0f && highpass <= 1.0f)) {
-        fprintf(stderr, "usage: bench_lv2_plugin [--highpass R] [SECONDS [DIR]]\n");
-        return 2;
-    }
+    if (!(seconds > 0) || !(highpass >= 0.0f && highpass <= 1.0f) || n_presets < 1)
+        return usage();
     char tmp[] = "/tmp/bench_lv2.XXXXXX";
     const char *dir = argc > 2 ? argv[2] : mkdtemp(tmp);
     if (!dir) return 1;
-    const char *presets[] = {"wavenet-small", "wavenet-medium", "wavenet-48k-bands",
-                             "wavenet-48k-bands-wide"};
-    const int n_presets = (int)(sizeof presets / sizeof *presets);
     const int blocks[2] = {64, 256};
-    const int voices[5] = {0, 1, 4, 8, 16};
     printf("genwave.lv2 at 48 kHz, %.1f s per case, one thread, highpass %g\n", seconds,
            (double)highpass);
     printf("%-15s %6s %7s %10s %14s\n", "model", "block", "voices", "load %", "CPU/voice %");
@@ -94,7 +120,7 @@ int main(int argc, char **argv) {
         if ((rc = write_model(presets[p], path))) break;
         for (int b = 0; b < 2; b++) {
             double idle = 0;
-            for (int k = 0; k < 5; k++) {
+            for (int k = 0; k < n_voices; k++) {
                 double load = measure(path, blocks[b], voices[k], seconds, highpass);
                 if (voices[k] == 0) idle = load;
                 if (voices[k] == 0)
