@@ -193,6 +193,7 @@ typedef struct train_settings {
     int pitch_shift[MAX_SHIFTS], n_pitch_shifts; /* semitones */
     double gain_db, weight_decay, onset_share;
     double lr_decay_factor;
+    double ema_decay; /* 0: off; else the weights' exponential moving average */
 } train_settings;
 
 static gw_status read_train_settings(train_settings *s, const char *path, gw_error *err) {
@@ -205,7 +206,8 @@ static gw_status read_train_settings(train_settings *s, const char *path, gw_err
                                        "clip_norm",      "input_noise",
                                        "lr_decay_steps", "lr_decay_factor",
                                        "pitch_shift",    "gain_db",
-                                       "weight_decay",   "onset_share"};
+                                       "weight_decay",   "onset_share",
+                                       "ema_decay"};
     int steps = 2000;
     const cJSON *tr = gw_json_find(root, "train");
     if (tr && !cJSON_IsObject(tr))
@@ -245,6 +247,8 @@ static gw_status read_train_settings(train_settings *s, const char *path, gw_err
     if (!st)
         st = gw_json_num(&s->weight_decay, root, "train.weight_decay", 0, 1, 1, 0.0, path, err);
     if (!st) st = gw_json_num(&s->onset_share, root, "train.onset_share", 0, 1, 1, 0.0, path, err);
+    if (!st)
+        st = gw_json_num(&s->ema_decay, root, "train.ema_decay", 0, 0.999999, 1, 0.0, path, err);
     s->steps = steps;
     cJSON_Delete(root);
     return st;
@@ -254,6 +258,7 @@ typedef struct wn_run {
     gw_wavenet *m;
     gw_wavenet_train *arena;
     gw_adam *adam;
+    gw_ema *ema; /* NULL, or the weights' average: what validates and is saved */
     gw_dataset *ds;
     const size_t *train_pool, *val_pool;
     size_t n_train, n_val;
@@ -321,6 +326,7 @@ static gw_status wn_step(void *ctx, uint64_t step, gw_rng *rng, double *fig, gw_
                                      r->ts->lr_decay_factor, step),
                       err);
     if (st) return st;
+    if (r->ema) gw_ema_update(r->ema);
     fig[0] = loss;
     fig[1] = loss / M_LN2;
     fig[2] = r->adam->last_grad_norm;
@@ -367,8 +373,21 @@ done:
     return st;
 }
 
+static gw_status wn_validate_now(wn_run *r, uint64_t step, double *fig, gw_error *err);
+
+/* with train.ema_decay the averaged weights are the model: they are what
+ * validates, picks best.gwm, plays the preview and is saved (Polyak and
+ * Juditsky 1992; the averaged weights of Parallel WaveNet, van den Oord et
+ * al. 2018); the live weights train on, and the checkpoint keeps both */
 static gw_status wn_validate(void *ctx, uint64_t step, double *fig, gw_error *err) {
     wn_run *r = ctx;
+    if (r->ema) gw_ema_swap(r->ema);
+    gw_status st = wn_validate_now(r, step, fig, err);
+    if (r->ema) gw_ema_swap(r->ema);
+    return st;
+}
+
+static gw_status wn_validate_now(wn_run *r, uint64_t step, double *fig, gw_error *err) {
     gw_status pst = wn_preview(r, step, err);
     if (pst) return pst;
     const gw_wavenet_config *c = &r->m->cfg;
@@ -423,7 +442,10 @@ static gw_status save_model(const wn_run *r, const gw_wavenet_trainer_opts *o,
     char commit[64];
     gw_train_git_commit(commit, sizeof commit);
     gw_status st = gw_gwm_writer_create(&w, err);
+    if (r->ema) gw_ema_swap(r->ema); /* the averaged weights are the model */
     if (!st) st = gw_wavenet_write(r->m, w, err);
+    if (r->ema) gw_ema_swap(r->ema);
+    if (!st && r->ema) st = gw_gwm_writer_metaf(w, err, "train.ema_decay", "%g", r->ts->ema_decay);
     if (!st)
         st = gw_gwm_writer_meta(w, "train.command", o->command_line ? o->command_line : "", err);
     if (!st) st = gw_gwm_writer_meta(w, "train.data", o->data_dir, err);
@@ -561,6 +583,9 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
         }
         if (ts.gain_db > 0)
             fprintf(im, "augmented: random gain of +-%g dB per window\n", ts.gain_db);
+        if (ts.ema_decay > 0)
+            fprintf(im, "weights averaged (EMA %g): the average validates and is saved\n",
+                    ts.ema_decay);
         if (ts.onset_share > 0)
             fprintf(im, "onset windows: %g of the training windows start at a clip's start\n",
                     ts.onset_share);
@@ -608,6 +633,8 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
     if (ts.weight_decay > 0) /* AdamW: decoupled, weights only (nn/optim.h) */
         ac.weight_decay = (float)ts.weight_decay, ac.decoupled = 1;
     if ((st = gw_adam_create(&r.adam, r.m->params, &ac, err))) goto done;
+    if (ts.ema_decay > 0 && (st = gw_ema_create(&r.ema, r.m->params, (float)ts.ema_decay, 1, err)))
+        goto done;
     r.B = ts.batch, r.W = gw_wavenet_train_window_len(r.arena);
     r.draw = (gw_wavenet_draw_opts){(float)ts.gain_db, (float)ts.onset_share};
     r.ts = &ts;
@@ -691,7 +718,7 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
     tc.n_figures = 3;
     tc.val_figure_names = vfigs;
     tc.n_val_figures = 1;
-    tc.groups[0] = (gw_trainer_group){"", r.m->params, r.adam, NULL};
+    tc.groups[0] = (gw_trainer_group){"", r.m->params, r.adam, r.ema};
     tc.n_groups = 1;
     /* keep the best by held-out bits; warn past 0.1 bit worse for 3
      * validations; a figure at least every 2 minutes */
@@ -705,9 +732,10 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
     tc.dist = o->dist;
     /* every rank must train the same model on the same data (dist.h) */
     char settings[256];
-    snprintf(settings, sizeof settings, "%ld %d %d %.17g %.17g %.17g %d %.17g %d %.17g %.17g %.17g",
-             ts.steps, ts.batch, ts.targets, ts.lr, ts.clip_norm, ts.input_noise, ts.n_lr_decays,
-             ts.lr_decay_factor, ts.n_pitch_shifts, ts.gain_db, ts.weight_decay, ts.onset_share);
+    snprintf(settings, sizeof settings,
+             "%ld %d %d %.17g %.17g %.17g %d %.17g %d %.17g %.17g %.17g %.17g", ts.steps, ts.batch,
+             ts.targets, ts.lr, ts.clip_norm, ts.input_noise, ts.n_lr_decays, ts.lr_decay_factor,
+             ts.n_pitch_shifts, ts.gain_db, ts.weight_decay, ts.onset_share, ts.ema_decay);
     char *cfg_json = gw_wavenet_config_to_json(&cfg);
     tc.agree[0] = gw_hash64(gw_hash64(GW_HASH_INIT, settings, strlen(settings)), cfg_json,
                             cfg_json ? strlen(cfg_json) : 0);
@@ -756,6 +784,7 @@ done:
     gw_wavenet_band_data_free(r.bands);
     gw_wavenet_mel_free(r.melfx);
     gw_adam_free(r.adam);
+    gw_ema_free(r.ema);
     gw_wavenet_train_free(r.arena);
     gw_wavenet_free(r.m);
     gw_dataset_free(r.ds);

@@ -62,6 +62,28 @@ row() { awk -F, -v s="$2" '$1 == s && $2 != "" {print $2; exit}' "$1"; }
 [ "$(row "$T/a.csv" 5)" != "$(row "$T/d.csv" 5)" ] || fail "decay changed nothing at step 5"
 "$GW" info "$T/d/model.gwm" | grep -q "lr .*0.003 (x 0.5 from steps 3)" ||
     fail "schedule not recorded: $("$GW" info "$T/d/model.gwm" | grep lr)"
+# weight averaging (train.ema_decay): the live weights train exactly as the
+# plain run's (the same losses every step), the average is what validates
+# (the held-out figure at step 0 is the plain run's, later ones are not),
+# the average and its count survive a resume, and the model records it
+sed 's/"clip_norm": 1.0}/"clip_norm": 1.0, "ema_decay": 0.9}/' "$P" >"$T/ema.json"
+grep -q ema_decay "$T/ema.json" || fail "could not write the EMA preset"
+preset=$T/ema.json
+straight_and_resumed f g "ema: "
+preset=wavenet-tiny-pitch
+# the cut log's columns: step, loss, bits, grad_norm, val_bits
+col() { awk -F, -v s="$2" -v c="$3" '$1 == s && $c != "" {print $c; exit}' "$1"; }
+for s in 1 3 6; do
+    [ "$(col "$T/a.csv" $s 2)" = "$(col "$T/f.csv" $s 2)" ] ||
+        fail "ema changed the training loss at step $s: $(col "$T/a.csv" $s 2) vs $(col "$T/f.csv" $s 2)"
+done
+[ "$(col "$T/a.csv" 0 5)" = "$(col "$T/f.csv" 0 5)" ] || fail "ema: step 0's held-out figure differs"
+[ -n "$(col "$T/f.csv" 6 5)" ] && [ "$(col "$T/a.csv" 6 5)" != "$(col "$T/f.csv" 6 5)" ] ||
+    fail "ema: the average did not validate at step 6: $(col "$T/f.csv" 6 5)"
+"$GW" info "$T/f/model.gwm" | grep -q "ema_decay *0.9" ||
+    fail "ema not recorded: $("$GW" info "$T/f/model.gwm" | grep -i ema)"
+"$GW" info "$T/f/model.gwm" | grep train_loss_nats >"$T/lf"
+cmp -s "$T/la" "$T/lf" || fail "ema: the final training loss differs: $(cat "$T/la" "$T/lf")"
 sed 's/"clip_norm": 1.0}/"clip_norm": 1.0, "lr_decay_steps": [5, 3]}/' "$P" >"$T/bad.json"
 "$GW" train wavenet --data "$T/data" --preset "$T/bad.json" --out "$T/c" >/dev/null 2>"$T/err"
 [ $? -eq 1 ] || fail "descending decay steps: wrong exit"
