@@ -633,8 +633,6 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
     if (ts.weight_decay > 0) /* AdamW: decoupled, weights only (nn/optim.h) */
         ac.weight_decay = (float)ts.weight_decay, ac.decoupled = 1;
     if ((st = gw_adam_create(&r.adam, r.m->params, &ac, err))) goto done;
-    if (ts.ema_decay > 0 && (st = gw_ema_create(&r.ema, r.m->params, (float)ts.ema_decay, 1, err)))
-        goto done;
     r.B = ts.batch, r.W = gw_wavenet_train_window_len(r.arena);
     r.draw = (gw_wavenet_draw_opts){(float)ts.gain_db, (float)ts.onset_share};
     r.ts = &ts;
@@ -718,6 +716,10 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
     tc.n_figures = 3;
     tc.val_figure_names = vfigs;
     tc.n_val_figures = 1;
+    /* the average starts from the weights as training starts (after the
+     * band scales' data-dependent start; a resume loads its own) */
+    if (ts.ema_decay > 0 && (st = gw_ema_create(&r.ema, r.m->params, (float)ts.ema_decay, 1, err)))
+        goto done;
     tc.groups[0] = (gw_trainer_group){"", r.m->params, r.adam, r.ema};
     tc.n_groups = 1;
     /* keep the best by held-out bits; warn past 0.1 bit worse for 3

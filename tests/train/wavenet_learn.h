@@ -54,26 +54,41 @@ static inline void gw_test_find_preset(char *file, size_t cap, const char *name)
     if (gw_train_find_preset_in(file, cap, name, dirs, 1, &err)) fail_msg("%s", err.msg);
 }
 
+/* the training seed: def, or $GW_TEST_SEED to see whether a learning test
+ * holds beyond the one seed it runs with */
+static inline uint64_t gw_test_seed(uint64_t def) {
+    const char *s = getenv("GW_TEST_SEED");
+    return s && *s ? strtoull(s, NULL, 10) : def;
+}
+
 /* trains preset NAME on data into run (recording command_line) for
- * `minutes` on two threads from seed 7, the held-out figure every val_every
- * steps; the time limit, not a step count, ends the run */
-static inline void gw_test_wavenet_train(gw_wavenet_trainer_result *r, const char *preset,
-                                         const char *data, const char *run,
-                                         const char *command_line, double minutes, int val_every) {
+ * `steps` steps or `minutes` (0: no limit), whichever ends first, on two
+ * threads from seed 7, the held-out figure every val_every steps */
+static inline void gw_test_wavenet_train_for(gw_wavenet_trainer_result *r, const char *preset,
+                                             const char *data, const char *run,
+                                             const char *command_line, int steps, double minutes,
+                                             int val_every) {
     char file[4200];
     gw_test_find_preset(file, sizeof file, preset);
     gw_wavenet_trainer_opts o = {.data_dir = data,
                                  .preset = file,
                                  .out_dir = run,
                                  .command_line = command_line,
-                                 .steps = 100000,
+                                 .steps = steps,
                                  .minutes = minutes,
                                  .threads = 2,
-                                 .seed = 7,
+                                 .seed = gw_test_seed(7),
                                  .val_every = val_every,
                                  .progress = stderr};
     gw_error err = {0};
     if (gw_wavenet_trainer_run(&o, r, &err)) fail_msg("train %s: %s", preset, err.msg);
+}
+
+/* the same for `minutes`: the time limit, not a step count, ends the run */
+static inline void gw_test_wavenet_train(gw_wavenet_trainer_result *r, const char *preset,
+                                         const char *data, const char *run,
+                                         const char *command_line, double minutes, int val_every) {
+    gw_test_wavenet_train_for(r, preset, data, run, command_line, 100000, minutes, val_every);
 }
 
 #endif
