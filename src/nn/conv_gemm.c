@@ -411,28 +411,14 @@ static inline int pf_rows(const gw_im2col_geom *g) {
     return g->Wo >= 256 ? 1 : (256 + g->Wo - 1) / g->Wo;
 }
 
-/* dst[0..) = im2col row of tap t over the pixel runs r. Stride 1 on grids
- * whose rows are whole 16-lane chunks (the PixelCNN's 64 bands: the weight
- * gradients' panels are 256 pixels, four whole rows): a run that is a whole
- * grid row takes the tap's chunk masks, computed once, and plain loads and
- * stores; the general path works out its bounds and masks per run and per
- * 16 lanes. */
+/* dst[0..) = im2col row of tap t over the pixel runs r */
 __attribute__((target("avx512f"))) static void
 im2col_runs(float *dst, const gw_im2col_geom *g, const float *img, const px_tap *t,
             const px_run *r, int nr) {
-    __mmask16 row_mask[16];
-    const int chunks = g->stride == 1 && g->Wo % 16 == 0 && g->Wo <= 256 ? g->Wo / 16 : 0;
-    for (int j = 0; j < chunks; j++) {
-        const int a = t->lo - 16 * j > 0 ? t->lo - 16 * j : 0;
-        const int b = t->hi - 16 * j < 16 ? t->hi - 16 * j : 16;
-        row_mask[j] = b > a ? (__mmask16)(((1u << b) - 1) & ~((1u << a) - 1)) : 0;
-    }
     for (int k = 0; k < nr; k++) {
         const int ih = r[k].oh * g->stride - g->pad + t->kh;
-        float *d = dst + r[k].col;
         if (ih < 0 || ih >= g->H) {
-            for (int i = 0; i < r[k].len; i++)
-                d[i] = 0.0f;
+            for (int i = 0; i < r[k].len; i++) dst[r[k].col + i] = 0.0f;
             continue;
         }
         const float *srow = img + (((size_t)r[k].n * g->C + t->c) * g->H + ih) * g->W;
@@ -445,15 +431,7 @@ im2col_runs(float *dst, const gw_im2col_geom *g, const float *img, const px_tap 
             sizeof(float) * ((size_t)pf_rows(g) * g->stride * g->W + r[k].ow * g->stride + t->off);
         for (int b = 0; b < r[k].len * g->stride * 4; b += 64)
             _mm_prefetch((const char *)(ahead + (uintptr_t)b), _MM_HINT_T0);
-        if (chunks && r[k].ow == 0 && r[k].len == g->Wo) {
-            const float *s = srow + t->off;
-            for (int j = 0; j < chunks; j++)
-                _mm512_storeu_ps(d + 16 * j, row_mask[j] == 0xFFFF
-                                                 ? _mm512_loadu_ps(s + 16 * j)
-                                                 : _mm512_maskz_loadu_ps(row_mask[j], s + 16 * j));
-            continue;
-        }
-        row_gather(d, srow, r[k].ow, r[k].len, t->lo, t->hi, g->stride, t->off);
+        row_gather(dst + r[k].col, srow, r[k].ow, r[k].len, t->lo, t->hi, g->stride, t->off);
     }
 }
 
