@@ -32,7 +32,10 @@ void gw_batcher_free(gw_batcher *b) {
 
 void gw_batcher_seek(gw_batcher *b, uint64_t epoch, size_t pos) {
     b->epoch = epoch;
-    b->pos = pos < b->n ? pos : 0;
+    /* pos == n is an epoch read to its end, not yet wrapped: the next batch
+     * starts epoch + 1. (It once became pos 0 of the same epoch, so a
+     * checkpoint taken at the end of an epoch replayed that epoch.) */
+    b->pos = pos < b->n ? pos : b->n;
     memcpy(b->order, b->pool, b->n * sizeof *b->order);
     gw_rng r;
     gw_rng_seed(&r, gw_mix64(b->seed ^ gw_mix64(epoch + 0x9e3779b97f4a7c15ULL)));

@@ -2,13 +2,15 @@
 # Data-parallel training on MPI (docs/distributed-training.md), on this
 # machine with `mpirun --oversubscribe -np 2`; skipped (77) without mpirun
 # or without MPI in this genwave.
-#  - every model kind: 2 ranks x batch B/2 == 1 rank x batch B for 20 steps,
-#    every figure of every step within 1e-4 relative, and the two ranks'
-#    weights, moments and rng bit-identical (the trainer checks it by hash
-#    at every checkpoint and says so);
-#  - a checkpoint does not depend on the number of ranks: 2 ranks to step
-#    10 then 1 rank --resume to 20 == 20 steps on 1 rank (WaveNet), and
-#    1 rank to 10 then 2 ranks to 20 (PixelCNN);
+#  - every model kind, every one of 20 steps: from the same state, one step
+#    of 2 ranks x batch B/2 gives 1 rank x batch B's figures within 1e-4
+#    relative, and the two ranks' weights, moments and rng are
+#    bit-identical (the trainer checks it by hash at every checkpoint and
+#    says so);
+#  - a checkpoint does not depend on the number of ranks: those states are
+#    written by 2 ranks and resumed by 1 (by 1 and resumed by 2 for the
+#    PixelCNN), and 20 resumed single steps equal 20 straight steps bit for
+#    bit;
 #  - faults: kill -9 of one rank ends the job non-zero within seconds and
 #    the last checkpoint resumes; a rank that stops answering (SIGSTOP, as a
 #    host gone off the network) ends the job after --mpi-timeout; Ctrl-C
@@ -37,51 +39,86 @@ done
 cp "$T/drums/"kick_[1-5].wav "$T/other/"
 wav "$T/other/kick_6.wav" 16000 6000 /dev/urandom
 
-# same A.csv B.csv WHAT: same steps and every figure within 1e-4 relative
+# A figure of N ranks differs from 1 rank's by the order of float sums,
+# about 1e-7. Over many steps that gap is not a bound: Adam's first steps
+# move each weight by about lr * sign(g), so a gradient element that is
+# zero up to rounding (one in 50,000 of a VAE's, on some data) moves by
+# +lr on one side and -lr on the other, and training amplifies it (1e-3
+# apart by step 13 on such data). So the ranks are checked step by step
+# from one shared state, and the trajectory bit for bit within one N.
+#
+# close A.csv B.csv COLS WHAT: the last rows' columns COLS (1-based, "3 4 5")
+# agree within 1e-4 relative. Measured: about 1e-7, up to 5e-6 for the
+# PixelCNN's gradient norm (its weight gradients sum 16,384 pixels in float).
+close() {
+    awk -F, -v cols="$3" -v what="$4" 'NR == FNR { a = $0; next } { b = $0 }
+        END { split(a, x, ","); split(b, y, ","); n = split(cols, c, " ")
+          if (x[1] != y[1]) { print what ": step " x[1] " vs " y[1]; exit 1 }
+          for (j = 1; j <= n; j++) { i = c[j]
+            d = x[i] - y[i]; d = d < 0 ? -d : d; m = x[i] < 0 ? -x[i] : x[i]
+            if (x[i] == "" || y[i] == "" || d > 1e-4 * m + 1e-7) {
+              print what ": step " x[1] " column " i ": " x[i] " vs " y[i]; exit 1 } } }' \
+        "$1" "$2" || fail "$(head -1 "$1") differs"
+}
+# same CONT.csv CHAIN.csv WHAT: the same rows, every figure of CONT (the
+# elapsed time aside) equal to the letter in CHAIN
 same() {
     awk -F, -v what="$3" 'NR == FNR { a[FNR] = $0; n = FNR; next }
-        FNR == 1 { next }
-        { split(a[FNR], x, ","); if (x[1] != $1) { print what ": step " x[1] " vs " $1; bad = 1; exit }
-          for (i = 3; i <= NF; i++) {
-            if (x[i] == "" && $i == "") continue
-            d = x[i] - $i; d = d < 0 ? -d : d; m = x[i] < 0 ? -x[i] : x[i]
-            if (x[i] == "" || $i == "" || d > 1e-4 * m + 1e-7) {
-              print what ": step " $1 " column " i ": " x[i] " vs " $i; bad = 1; exit } } }
+        { split(a[FNR], x, ","); if (FNR == 1) next
+          for (i = 1; i <= NF; i++) if (i != 2 && x[i] != "" && x[i] != $i) {
+              print what ": step " $1 " column " i ": " x[i] " vs " $i; bad = 1; exit } }
         END { if (!bad && FNR != n) { print what ": " n " vs " FNR " rows"; bad = 1 } exit bad }' \
-        "$1" "$2" || fail "$(awk -F, 'NR == 1' "$1") differs"
+        "$1" "$2" || fail "$(head -1 "$1") differs"
+}
+# on N ARGS...: genwave ARGS on N ranks (1: no mpirun)
+on() {
+    local n=$1
+    shift
+    if [ "$n" = 1 ]; then "$GW" "$@"; else "${MPI[@]}" -np "$n" "$GW" "$@"; fi
 }
 
-# ---- 2 ranks == 1 rank, every kind ----
-kinds=("wavenet wavenet-tiny-pitch notes --val-every 10"
-    "gan specgan-tiny drums --sample-every 10"
-    "vae specvae-tiny drums --sample-every 10"
-    "pixelcnn pixelcnn-tiny drums --sample-every 10")
+# ---- N ranks == 1 rank, every kind, every step ----
+# KIND PRESET DATA CHAIN-N OTHER-N OPTIONS: the chain of single steps
+# (each a --resume of the last) runs on CHAIN-N ranks and must equal a
+# straight 20-step run on CHAIN-N bit for bit; from every state of the
+# chain, one step on OTHER-N ranks gives the same figures within 1e-4. So
+# a checkpoint written by 2 ranks resumes on 1 and the other way round.
+kinds=("wavenet wavenet-tiny-pitch notes 2 1 --val-every 10"
+    "gan specgan-tiny drums 2 1 --sample-every 10"
+    "vae specvae-tiny drums 2 1 --sample-every 10"
+    "pixelcnn pixelcnn-tiny drums 1 2 --sample-every 10")
 for k in "${kinds[@]}"; do
     set -- $k
-    kind=$1 preset=$2 data=$3
-    shift 3
-    run=(train "$kind" --data "$T/$data" --preset "$preset" --seed 3 --batch 4 --steps 20 "$@")
-    "$GW" "${run[@]}" --out "$T/$kind-1" >"$T/log" 2>&1 || fail "$kind on 1 rank: $(tail -2 "$T/log")"
-    "${MPI[@]}" -np 2 "$GW" "${run[@]}" --out "$T/$kind-2" >"$T/log2" 2>&1 ||
-        fail "$kind on 2 ranks: $(tail -4 "$T/log2")"
-    grep -q "data-parallel on 2 ranks" "$T/log2" || fail "$kind: no word of the 2 ranks: $(head -3 "$T/log2")"
-    grep -q "2 ranks held bit-identical weights, moments and rng at step 20" "$T/log2" ||
-        fail "$kind: ranks not shown identical: $(tail -4 "$T/log2")"
-    [ "$(grep -c "model.gwm:" "$T/log2")" = 1 ] || fail "$kind: not rank 0 alone reported: $(cat "$T/log2")"
-    [ -s "$T/$kind-2/model.gwm" ] && [ -s "$T/$kind-2/best.gwm" ] || fail "$kind: 2 ranks wrote no model"
-    same "$T/$kind-1/log.csv" "$T/$kind-2/log.csv" "$kind"
+    kind=$1 preset=$2 data=$3 nc=$4 no=$5
+    shift 5
+    run=(train "$kind" --data "$T/$data" --preset "$preset" --seed 3 --batch 4 "$@")
+    on "$nc" "${run[@]}" --steps 20 --out "$T/$kind" >"$T/log" 2>&1 || fail "$kind on $nc: $(tail -4 "$T/log")"
+    [ -s "$T/$kind/model.gwm" ] && [ -s "$T/$kind/best.gwm" ] || fail "$kind: no model on $nc ranks"
+    if [ "$nc" = 2 ]; then
+        grep -q "data-parallel on 2 ranks" "$T/log" || fail "$kind: no word of the 2 ranks: $(head -3 "$T/log")"
+        grep -q "2 ranks held bit-identical weights, moments and rng at step 20" "$T/log" ||
+            fail "$kind: ranks not shown identical: $(tail -4 "$T/log")"
+        [ "$(grep -c "model.gwm:" "$T/log")" = 1 ] || fail "$kind: not rank 0 alone reported: $(cat "$T/log")"
+    fi
+    # the training figures: the columns step 1 (no validation) fills
+    cols=$(awk -F, '$1 == 1 { for (i = 3; i <= NF; i++) if ($i != "") printf "%d ", i }' "$T/$kind/log.csv")
+    [ -n "$cols" ] || fail "$kind: no training figures in $(head -2 "$T/$kind/log.csv")"
+    rm -rf "$T/c"
+    for s in $(seq 1 20); do
+        res=()
+        [ "$s" = 1 ] || res=(--resume)
+        rm -rf "$T/o"
+        [ "$s" = 1 ] || cp -r "$T/c" "$T/o"
+        on "$no" "${run[@]}" --steps "$s" "${res[@]}" --out "$T/o" >"$T/log2" 2>&1 ||
+            fail "$kind step $s on $no: $(tail -4 "$T/log2")"
+        on "$nc" "${run[@]}" --steps "$s" "${res[@]}" --out "$T/c" >"$T/log" 2>&1 ||
+            fail "$kind step $s on $nc: $(tail -4 "$T/log")"
+        close "$T/c/log.csv" "$T/o/log.csv" "$cols" "$kind on $nc and $no ranks"
+    done
+    [ "$no" = 1 ] || grep -q "2 ranks held bit-identical weights, moments and rng at step 20" "$T/log2" ||
+        fail "$kind: resumed ranks not shown identical: $(tail -4 "$T/log2")"
+    same "$T/$kind/log.csv" "$T/c/log.csv" "$kind: 20 steps and 20 resumed single steps on $nc"
 done
-
-# ---- a checkpoint does not depend on the number of ranks ----
-w=(train wavenet --data "$T/notes" --preset wavenet-tiny-pitch --seed 3 --batch 4 --val-every 10)
-"${MPI[@]}" -np 2 "$GW" "${w[@]}" --steps 10 --out "$T/wr" >"$T/log" 2>&1 || fail "2 ranks to 10: $(tail -3 "$T/log")"
-"$GW" "${w[@]}" --steps 20 --resume --out "$T/wr" >"$T/log" 2>&1 || fail "1 rank resume: $(tail -3 "$T/log")"
-same "$T/wavenet-1/log.csv" "$T/wr/log.csv" "2 ranks then 1"
-p=(train pixelcnn --data "$T/drums" --preset pixelcnn-tiny --seed 3 --batch 4 --sample-every 10)
-"$GW" "${p[@]}" --steps 10 --out "$T/pr" >"$T/log" 2>&1 || fail "1 rank to 10: $(tail -3 "$T/log")"
-"${MPI[@]}" -np 2 "$GW" "${p[@]}" --steps 20 --resume --out "$T/pr" >"$T/log" 2>&1 ||
-    fail "2 ranks resume: $(tail -3 "$T/log")"
-same "$T/pixelcnn-1/log.csv" "$T/pr/log.csv" "1 rank then 2"
 
 # ---- faults ----
 # rank_pid RUNDIR K: the pid of rank K of the job writing RUNDIR
@@ -150,6 +187,7 @@ w3=(train wavenet --data "$T/notes" --batch 4 --steps 5 --out "$T/d3")
 grep -q "genwave: ranks disagree on the preset" "$T/log" || fail "preset not named: $(tail -5 "$T/log")"
 [ -e "$T/d3/checkpoint.gwm" ] && fail "a refused job wrote a checkpoint"
 # a batch the ranks cannot split
+w=(train wavenet --data "$T/notes" --preset wavenet-tiny-pitch --seed 3 --val-every 10)
 "${MPI[@]}" -np 2 "$GW" "${w[@]}" --batch 3 --steps 2 --out "$T/b" >"$T/log" 2>&1 && fail "batch 3 on 2 ranks ran"
 grep -q "a batch of 3 does not split over 2 ranks" "$T/log" || fail "no batch error: $(tail -5 "$T/log")"
 echo "ok: MPI training exact for 4 kinds, resumable across rank counts, faults stop the job"

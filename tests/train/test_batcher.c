@@ -39,6 +39,15 @@ static void test_batcher(void **state) {
     gw_batcher_seek(a, 1, 4);
     gw_batcher_next(a, p2, 7);
     assert_memory_equal(p1, p2, sizeof p1);
+    /* the state at the end of an epoch, before the wrap, continues into the
+     * next epoch: a checkpoint taken there must not replay the epoch */
+    gw_batcher_seek(a, 0, 6);
+    gw_batcher_next(a, p1, 4);
+    assert_int_equal(a->epoch, 0);
+    assert_int_equal(a->pos, 10);
+    gw_batcher_seek(b, a->epoch, a->pos);
+    gw_batcher_next(b, p2, 7);
+    assert_memory_equal(p2, x + 10, sizeof p2);
     gw_batcher_free(a);
     gw_batcher_free(b);
     assert_int_equal(gw_batcher_create(&a, pool, 10, 6, &err), GW_OK);
