@@ -53,6 +53,31 @@ static inline int tile_rows(int mc, int ir) {
     return rem == 16 ? 8 : rem < MR ? rem : MR;
 }
 
+/* 16 columns of mr <= 16 rows of A (row stride ld, from s) into a panel at
+ * d (MR floats a column): a 16 x 16 register transpose with the rows past mr
+ * zero, then whole stores in increasing order, each one's spill overwritten
+ * by the next, the last one masked so nothing past the 16 columns is
+ * touched. ahead: prefetch each row's line that many floats on (0: none),
+ * for more row streams than the hardware prefetcher follows. */
+__attribute__((always_inline, target("avx512f"))) static inline void
+panel16(float *d, const float *s, size_t ld, int mr, int ahead) {
+    __m512 r[16];
+    for (int i = 0; i < mr; i++) {
+        if (ahead) {
+            /* the address as an integer: it may lie past the array */
+            const uintptr_t a = (uintptr_t)(s + (size_t)i * ld) + (size_t)ahead * sizeof(float);
+            _mm_prefetch((const char *)a, _MM_HINT_T0);
+        }
+        r[i] = _mm512_loadu_ps(s + (size_t)i * ld);
+    }
+    for (int i = mr; i < 16; i++)
+        r[i] = _mm512_setzero_ps();
+    transpose16_regs(r);
+    for (int t = 0; t < 15; t++)
+        _mm512_storeu_ps(d + t * MR, r[t]);
+    _mm512_mask_storeu_ps(d + 15 * MR, (__mmask16)((1u << MR) - 1), r[15]);
+}
+
 /* Ap (ceil(mc / MR) panels, kc, MR): rows past mc are zero. A row-major A
  * (the dense layers' pixels x features, M = pixels) is packed 16 columns at
  * a time through a register transpose: element by element, its strided
@@ -64,21 +89,9 @@ __attribute__((target("avx512f"))) static void pack_a(float *Ap, int trans_a, co
         float *dst = Ap + (size_t)panel * MR * kc;
         int p = 0;
         if (!trans_a && mr >= 8)
-            for (; p + 16 <= kc; p += 16) {
-                __m512 r[16];
-                const float *s = A + (size_t)(i0 + ir) * lda + p0 + p;
-                for (int i = 0; i < mr; i++)
-                    r[i] = _mm512_loadu_ps(s + (size_t)i * lda);
-                for (int i = mr; i < 16; i++)
-                    r[i] = _mm512_setzero_ps();
-                transpose16_regs(r);
-                /* whole stores in increasing order, each one's spill
-                 * overwritten by the next; the last one masked */
-                float *d = dst + (size_t)p * MR;
-                for (int t = 0; t < 15; t++)
-                    _mm512_storeu_ps(d + t * MR, r[t]);
-                _mm512_mask_storeu_ps(d + 15 * MR, (__mmask16)((1u << MR) - 1), r[15]);
-            }
+            for (; p + 16 <= kc; p += 16)
+                panel16(dst + (size_t)p * MR, A + (size_t)(i0 + ir) * lda + p0 + p, (size_t)lda, mr,
+                        0);
         if (trans_a && mr >= 8 && kc > 0) { /* a column of A^T is mr contiguous floats */
             const __mmask16 k = (__mmask16)((1u << mr) - 1), all = (__mmask16)((1u << MR) - 1);
             for (; p < kc - 1; p++) /* whole stores, each spill overwritten by the next */
@@ -583,25 +596,9 @@ __attribute__((target("avx512f"))) static void pack_a_nchw(float *Ap, const gw_c
             const float *s = a->p + ((size_t)n * M + i0 + ir) * a->hw + q;
             float *d = dst + (size_t)p * MR;
             if (mr >= 8 && p + 16 <= kc && q + 16 <= a->hw) {
-                __m512 r[16];
-                /* mr row streams at once: more than the hardware prefetcher
-                 * follows, so each row's line 1 KB on is asked for now */
-                for (int i = 0; i < mr; i++) {
-                    /* the address as an integer: it may lie past the array */
-                    const uintptr_t ahead =
-                        (uintptr_t)(s + (size_t)i * a->hw) + 256 * sizeof(float);
-                    _mm_prefetch((const char *)ahead, _MM_HINT_T0);
-                    r[i] = _mm512_loadu_ps(s + (size_t)i * a->hw);
-                }
-                for (int i = mr; i < 16; i++)
-                    r[i] = _mm512_setzero_ps();
-                transpose16_regs(r);
-                /* row t's MR floats at d + t MR: whole stores in increasing
-                 * order (each one's spill is overwritten by the next), the
-                 * last one masked so nothing past the 16 rows is touched */
-                for (int t = 0; t < 15; t++)
-                    _mm512_storeu_ps(d + t * MR, r[t]);
-                _mm512_mask_storeu_ps(d + 15 * MR, (__mmask16)((1u << MR) - 1), r[15]);
+                /* mr row streams at once: each row's line 1 KB on is
+                 * asked for now */
+                panel16(d, s, (size_t)a->hw, mr, 256);
                 p += 16, q += 16;
             } else {
                 for (int i = 0; i < mr; i++)
