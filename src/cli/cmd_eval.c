@@ -19,11 +19,17 @@
  *   PixelCNN: held-out bits per dimension (the exact likelihood of the
  *        quantised images), and the GAN's figures for its samples, each
  *        generated clip taking the class of a held-out clip in turn; both
- *        also for an untrained model of the same shape. */
+ *        also for an untrained model of the same shape.
+ *   WaveNet: held-out bits per sample (per band value for a band model),
+ *        teacher-forced, on the trainer's own validation windows (so the
+ *        figure the training log ends with), or with --all on every clip of
+ *        a folder the model never saw (new velocities, another soundfont). */
 #include "cli/spec_cli.h"
 
 #include "models/spec_metrics.h"
+#include "models/wavenet_file.h"
 #include "train/spec_trainer.h"
+#include "train/wavenet_trainer.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -31,11 +37,16 @@
 #include <time.h>
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: genwave eval MODEL.gwm --data DIR [-n N] [--seed S] [--split-seed S]\n"
-               "  -n N            generated clips for the Frechet and nearest-neighbour\n"
-               "                  figures (default 256 GAN and VAE, 64 PixelCNN)\n"
-               "  --seed S        seed of the latents / posterior samples (default 1)\n"
-               "  --split-seed S  train/held-out split (default: the model's train.seed)\n");
+    fprintf(f,
+            "usage: genwave eval MODEL.gwm --data DIR [-n N] [--seed S] [--split-seed S] [--all]\n"
+            "  -n N            generated clips for the Frechet and nearest-neighbour\n"
+            "                  figures (default 256 GAN and VAE, 64 PixelCNN); WaveNet:\n"
+            "                  batches of held-out windows (default 4, as training)\n"
+            "  --seed S        seed of the latents / posterior samples (default 1);\n"
+            "                  WaveNet: of the windows (default: the split seed)\n"
+            "  --split-seed S  train/held-out split (default: the model's train.seed)\n"
+            "  --all           WaveNet: every clip of DIR, not its held-out side (a\n"
+            "                  folder the model never saw)\n");
 }
 
 /* The figures of n generated images gen (n, M, T) against d: Frechet
@@ -285,10 +296,49 @@ done:
     return rc;
 }
 
+/* "8 x 1024 targets" (train.batch): the trainer's windows */
+static void wavenet_batch(const gw_gwm *f, int *batch, int *targets) {
+    const char *s = gw_gwm_meta(f, "train.batch");
+    int b, t;
+    if (s && sscanf(s, "%d x %d", &b, &t) == 2 && b > 0 && b <= 4096 && t > 0 && t <= 1 << 20)
+        *batch = b, *targets = t;
+}
+
+static int eval_wavenet(const gw_gwm *f, const char *data, long batches, long seed, long split,
+                        int all) {
+    gw_error err = {0};
+    gw_wavenet *m = NULL;
+    if (gw_wavenet_from_gwm(&m, f, &err)) return gw_cli_error(&err);
+    char cache[4200];
+    gw_wavenet_eval_opts o = {.data_dir = data,
+                              .cache_dir = gw_cache_path(cache, sizeof cache, data),
+                              .held_out = !all,
+                              .split_seed = (uint64_t)split,
+                              .seed = (uint64_t)(seed >= 0 ? seed : split),
+                              .batches = batches > 0 ? (int)batches : 4};
+    wavenet_batch(f, &o.batch, &o.targets);
+    gw_wavenet_eval_result r;
+    if (gw_wavenet_eval(m, &o, &r, &err)) {
+        gw_wavenet_free(m);
+        return gw_cli_error(&err);
+    }
+    const int bands = m->cfg.distribution == GW_WAVENET_DIST_LOGISTIC;
+    printf("%s: %d windows of %d targets from %zu %sclips of %s (notes %d-%d)\n", gw_gwm_path(f),
+           r.windows, r.window_targets, r.clips, all ? "" : "held-out ", data, r.note_min,
+           r.note_max);
+    printf("  %s     %.4f\n", bands ? "bits per band value" : "bits per sample", r.bits);
+    const char *rec = gw_gwm_meta(f, "metric.val_bits_per_sample");
+    if (rec) printf("  the training run's held-out figure: %s\n", rec);
+    gw_wavenet_free(m);
+    return 0;
+}
+
 int gw_cmd_eval(int argc, char **argv) {
     const char *model = NULL, *data = NULL;
-    long n = -1, seed = 1, split = -1;
+    long n = -1, seed = -1, split = -1;
+    int all = 0;
     const gw_cli_opt opts[] = {
+        GW_CLI_OPT_FLAG("--all", &all),
         GW_CLI_OPT_STR("--data", &data),
         GW_CLI_OPT_INT("-n", &n, 2, 100000),
         GW_CLI_OPT_INT("--seed", &seed, 0, 0x7fffffffL),
@@ -310,6 +360,17 @@ int gw_cmd_eval(int argc, char **argv) {
         if (s && !gw_cli_int(s, 0, 0x7fffffffL, &split)) split = 1;
     }
     const char *kind = gw_gwm_meta(f, "model");
+    if (kind && !strcmp(kind, GW_WAVENET_KIND)) {
+        const int rc = eval_wavenet(f, data, n, seed, split, all);
+        gw_gwm_free(f);
+        return rc;
+    }
+    if (all) {
+        fprintf(stderr, "genwave: eval: --all is for WaveNet models\n");
+        gw_gwm_free(f);
+        return 2;
+    }
+    if (seed < 0) seed = 1;
     gw_pixelcnn_model pm = {0};
     gw_spec_model m = {0};
     gw_specfeat *feat;

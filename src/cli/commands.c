@@ -33,7 +33,7 @@ static const gw_cli_command table[] = {
     {"interpolate", "walk a GAN's or VAE's latent space between two seeds or sounds", gw_cmd_interpolate},
     {"encode", "latent mean and variance of each clip of a sound (VAE)", gw_cmd_encode},
     {"reconstruct", "a sound through a VAE's bottleneck, clip by clip", gw_cmd_reconstruct},
-    {"eval", "measure a GAN, VAE or PixelCNN on a folder of sounds (Frechet distance, ELBO, bits/dim ...)", gw_cmd_eval},
+    {"eval", "measure a model on a folder of sounds (held-out bits, Frechet distance, ELBO ...)", gw_cmd_eval},
     {"presets", "list the presets (architectures, training recipes, synth sounds), checking each", gw_cmd_presets},
     {"pitch", "measure how in tune a pitched WaveNet plays its notes (YIN, cents)", gw_cmd_pitch},
     {"quality", "measure a pitched WaveNet's notes against recordings: pitch, noise floor, bandwidth, spectrum", gw_cmd_quality},

@@ -792,3 +792,110 @@ done:
     gw_dataset_free(r.ds);
     return st;
 }
+
+/* The held-out figure again, on any folder: the trainer's validation
+ * (wn_validate_now) drawn the same way from the clips asked for. With the
+ * training folder, held_out, the training seed and its batch, targets and
+ * validation batches, these are the trainer's own held-out windows, so the
+ * figure is the one the model file records (a test checks it). */
+gw_status gw_wavenet_eval(gw_wavenet *m, const gw_wavenet_eval_opts *o, gw_wavenet_eval_result *res,
+                          gw_error *err) {
+    const gw_wavenet_config *c = &m->cfg;
+    gw_dataset *ds = NULL;
+    gw_wavenet_band_data *bands = NULL;
+    gw_wavenet_train *arena = NULL;
+    float *window = NULL, *cond = NULL, *scratch = NULL;
+    uint8_t *classes = NULL;
+    gw_status st;
+    memset(res, 0, sizeof *res);
+    if (c->n_mels > 0)
+        return gw_fail(err, GW_ERR_UNSUPPORTED,
+                       "eval: '%s' is a vocoder (mel input); its held-out figure is the "
+                       "training run's validation",
+                       c->name);
+    const int B = o->batch > 0 ? o->batch : 8, N = o->targets > 0 ? o->targets : 1024;
+    const int batches = o->batches > 0 ? o->batches : 4;
+    gw_dataset_opts dopts;
+    gw_dataset_opts_default(&dopts);
+    dopts.sample_rate = c->sample_rate;
+    dopts.split_seed = o->split_seed;
+    dopts.cache_dir = o->cache_dir;
+    int note_min, note_max;
+    if ((st = gw_dataset_load(&ds, o->data_dir, &dopts, err))) return st;
+    if ((st = check_labels(ds, c, o->data_dir, &note_min, &note_max, err))) goto done;
+    if (c->preemphasis > 0)
+        for (size_t i = 0; i < ds->n_clips; i++)
+            gw_preemphasis(ds->audio + ds->clips[i].offset, ds->clips[i].n, c->preemphasis);
+    /* the trainer's validation pool, or every clip of the folder */
+    size_t *all = NULL;
+    const size_t *pool = ds->val;
+    size_t n_pool = ds->n_val;
+    if (!o->held_out || n_pool == 0) {
+        if (o->held_out) { /* as the trainer: one file validates on its training clips */
+            pool = ds->train, n_pool = ds->n_train;
+        } else {
+            all = malloc((ds->n_clips ? ds->n_clips : 1) * sizeof *all);
+            if (!all) {
+                st = gw_fail(err, GW_ERR_NOMEM, "eval: out of memory");
+                goto done;
+            }
+            for (size_t i = 0; i < ds->n_clips; i++)
+                all[i] = i;
+            pool = all, n_pool = ds->n_clips;
+        }
+    }
+    if (n_pool == 0) {
+        free(all);
+        st = gw_fail(err, GW_ERR_ARG, "%s: no clips to measure", o->data_dir);
+        goto done;
+    }
+    if ((st = gw_wavenet_train_create(&arena, m, B, N, err))) goto pool_done;
+    const size_t W = (size_t)gw_wavenet_train_window_len(arena);
+    const size_t cg = c->cond_dim > 0 ? (size_t)c->cond_dim : 1;
+    cond = malloc((size_t)B * cg * sizeof(float));
+    scratch = malloc((size_t)B * W * sizeof(float));
+    if (c->distribution == GW_WAVENET_DIST_LOGISTIC) {
+        /* the bands at the model's own gains, as it was trained */
+        if ((st = gw_wavenet_band_data_create(&bands, ds, c->bands, err))) goto pool_done;
+        gw_wavenet_band_data_scale(bands, c->band_gain);
+        window = malloc((size_t)B * W * c->bands * sizeof(float));
+    } else {
+        classes = malloc((size_t)B * W);
+    }
+    if (!cond || !scratch || (!window && !classes)) {
+        st = gw_fail(err, GW_ERR_NOMEM, "eval: out of memory for %d windows of %zu", B, W);
+        goto pool_done;
+    }
+    gw_rng vrng; /* the trainer's validation windows come from this seed */
+    gw_rng_seed(&vrng, o->seed ^ 0x76616c6964617465ULL);
+    double sum = 0;
+    for (int v = 0; v < batches && !st; v++) {
+        float loss;
+        float *vc = c->cond_dim ? cond : NULL;
+        if (bands) {
+            gw_wavenet_draw_windows_bands(window, vc, bands->ptr, pool, n_pool, c, B, (int)W, NULL,
+                                          &vrng, scratch);
+            st = gw_wavenet_train_forward_bands(arena, &loss, window, vc, NULL, 0, err);
+        } else {
+            gw_wavenet_draw_windows(classes, vc, ds, pool, n_pool, c, B, (int)W, NULL, &vrng,
+                                    scratch);
+            st = gw_wavenet_train_forward(arena, &loss, classes, vc, NULL, 0, err);
+        }
+        sum += loss;
+    }
+    if (!st) {
+        res->bits = sum / batches / M_LN2;
+        res->clips = n_pool;
+        res->windows = B * batches;
+        res->window_targets = N;
+        res->note_min = note_min, res->note_max = note_max;
+    }
+pool_done:
+    free(all);
+done:
+    free(window), free(classes), free(cond), free(scratch);
+    gw_wavenet_train_free(arena);
+    gw_wavenet_band_data_free(bands);
+    gw_dataset_free(ds);
+    return st;
+}

@@ -73,6 +73,33 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
 
 /* ---- building blocks (public for tests and benchmarks) ---- */
 
+/* The held-out figure of a trained model on a folder (genwave eval): the
+ * mean teacher-forced bits per sample (per band value for a band model) of
+ * batches x batch windows of `targets` targets, drawn as the trainer draws
+ * its validation windows. held_out: only the clips the folder's split holds
+ * out (split_seed: the training --seed, the model's train.seed); else every
+ * clip, for a folder the model never saw. With the training folder and the
+ * training seed, batch and targets (train.batch), the windows are the
+ * trainer's own and the figure is metric.val_bits_per_sample. Mel-input
+ * (vocoder) models are refused. */
+typedef struct gw_wavenet_eval_opts {
+    const char *data_dir;
+    const char *cache_dir; /* NULL: the dataset's default */
+    int held_out;
+    uint64_t split_seed, seed;
+    int batch, targets, batches; /* 0: 8, 1024, 4 */
+} gw_wavenet_eval_opts;
+
+typedef struct gw_wavenet_eval_result {
+    double bits;
+    size_t clips;
+    int windows, window_targets;
+    int note_min, note_max; /* of the folder's labels */
+} gw_wavenet_eval_result;
+
+gw_status gw_wavenet_eval(gw_wavenet *m, const gw_wavenet_eval_opts *o, gw_wavenet_eval_result *res,
+                          gw_error *err);
+
 /* How training windows are drawn besides the data order (0 = off; the
  * held-out windows use none): gain_db scales each window by a random gain
  * (augment.h), drawn from rng after the windows; onset_share is the share

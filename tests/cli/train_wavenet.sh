@@ -90,10 +90,41 @@ sed 's/"clip_norm": 1.0}/"clip_norm": 1.0, "lr_decay_steps": [5, 3]}/' "$P" >"$T
 one_line_error "$T/err"
 grep -q "bad.json.*lr_decay_steps must ascend" "$T/err" || fail "descending decay steps: $(cat "$T/err")"
 
+# genwave eval: drawn as the trainer draws its validation windows, the
+# held-out side of the training folder gives the figure the model records,
+# to the last digit: the plain run's, the averaged (EMA) run's, and a band
+# model's (per band value, at the model's own band gains). Another seed
+# draws other windows; --all measures every clip; errors are one line.
+evalbits() { awk '/bits per (sample|band value)/ {print $NF}' "$1"; }
+recorded() { "$GW" info "$1" | awk '$1 == "val_bits_per_sample" {print $2}'; }
+for run in a f; do
+    "$GW" eval "$T/$run/model.gwm" --data "$T/data" >"$T/ev" 2>&1 || fail "eval $run: $(cat "$T/ev")"
+    rec=$(recorded "$T/$run/model.gwm")
+    [ -n "$rec" ] && [ "$(evalbits "$T/ev")" = "$rec" ] ||
+        fail "eval $run: $(evalbits "$T/ev"), the model records '$rec': $(cat "$T/ev")"
+done
+"$GW" eval "$T/a/model.gwm" --data "$T/data" --seed 99 >"$T/ev" 2>&1 || fail "eval --seed: $(cat "$T/ev")"
+[ "$(evalbits "$T/ev")" != "$(recorded "$T/a/model.gwm")" ] || fail "eval --seed 99 drew the same windows"
+"$GW" eval "$T/a/model.gwm" --data "$T/data" --all >"$T/ev" 2>&1 || fail "eval --all: $(cat "$T/ev")"
+grep -q "from 4 clips of" "$T/ev" || fail "eval --all: not every clip: $(cat "$T/ev")"
+mkdir -p "$T/d48"
+for n in 57 60 64 67; do wav "$T/d48/tone_n${n}_v90.wav" 48000 12000 /dev/urandom; done
+"$GW" train wavenet --data "$T/d48" --preset wavenet-tiny-48k --out "$T/b48" --steps 2 --seed 5 \
+    >"$T/log" 2>&1 || fail "48 kHz training: $(tail -2 "$T/log")"
+"$GW" eval "$T/b48/model.gwm" --data "$T/d48" >"$T/ev" 2>&1 || fail "eval 48k: $(cat "$T/ev")"
+grep -q "bits per band value" "$T/ev" && [ "$(evalbits "$T/ev")" = "$(recorded "$T/b48/model.gwm")" ] ||
+    fail "eval of a band model: $(cat "$T/ev"), the model records $(recorded "$T/b48/model.gwm")"
+"$GW" eval "$T/a/model.gwm" --data "$T/nope" >/dev/null 2>"$T/err" && fail "eval of a missing folder succeeded"
+one_line_error "$T/err"
+grep -q "nope" "$T/err" || fail "eval: the folder is not named: $(cat "$T/err")"
+
 # vocoder mode: a mel-conditioned model trains and resynthesises a file from
 # its mel spectrogram, sample for sample as long
 "$GW" train wavenet --data "$T/data" --preset wavenet-tiny-vocoder --out "$T/voc" --steps 3 \
     >"$T/log" 2>&1 || fail "vocoder training: $(tail -2 "$T/log")"
+"$GW" eval "$T/voc/model.gwm" --data "$T/data" >/dev/null 2>"$T/err" && fail "eval of a vocoder succeeded"
+one_line_error "$T/err"
+grep -q "vocoder" "$T/err" || fail "eval of a vocoder: $(cat "$T/err")"
 "$GW" render "$T/voc/model.gwm" --vocode "$T/data/tone_n60_v90.wav" -o "$T/voc.wav" >"$T/msg" 2>"$T/err" ||
     fail "vocode: $(cat "$T/err")"
 grep -q "0.62 s at 8000 Hz, vocoded" "$T/msg" || fail "vocode length: $(cat "$T/msg")"
