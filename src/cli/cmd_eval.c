@@ -328,7 +328,10 @@ static int eval_wavenet(const gw_gwm *f, const char *data, long batches, long se
            r.note_max);
     printf("  %s     %.4f\n", bands ? "bits per band value" : "bits per sample", r.bits);
     const char *rec = gw_gwm_meta(f, "metric.val_bits_per_sample");
+    const char *vd = gw_gwm_meta(f, "metric.val_data_bits");
     if (rec) printf("  the training run's held-out figure: %s\n", rec);
+    const char *vdir = gw_gwm_meta(f, "train.val_data");
+    if (vd) printf("  the training run's --val-data figure (%s): %s\n", vdir ? vdir : "?", vd);
     gw_wavenet_free(m);
     return 0;
 }

@@ -19,6 +19,9 @@ static void usage_wavenet(FILE *f, const char *kind) {
         "                   carries one receptive field of context)\n"
         "  --val-every N    validation every N steps\n"
         "  --clip-norm X    gradient norm clip (0 = off)\n"
+        "  --val-data DIR   also validate on every clip of DIR (new takes or velocities\n"
+        "                   of the instrument being learnt): val_data_bits, and best.gwm\n"
+        "                   and the over-fitting warnings follow it\n"
         "Presets: wavenet-small, wavenet-medium (the references, unconditioned),\n"
         "         wavenet-small-pitch (pitch + velocity), wavenet-tiny-pitch (tests, quick runs),\n"
         "         wavenet-tiny-vocoder (mel input: render --vocode).\n"
@@ -36,6 +39,8 @@ static int wavenet_option(void *ctx, const char *a, const char *v) {
         o->val_every = (int)x;
     else if (!strcmp(a, "--clip-norm") && gw_cli_double(v, 0, 1e6, &d))
         o->clip_norm = d > 0 ? (float)d : -1.0f;
+    else if (!strcmp(a, "--val-data") && v && v[0])
+        o->val_data_dir = v;
     else
         return 0;
     return 1;
@@ -47,6 +52,8 @@ static int train_wavenet(int argc, char **argv, gw_cli_dist *dist) {
     int rc = gw_cli_train_args(&run, argc, argv, wavenet_option, &o, usage_wavenet);
     if (rc >= 0) return rc;
     GW_CLI_TRAIN_RUN_APPLY(&o, &run);
+    char vcache[4200];
+    if (o.val_data_dir) o.val_cache_dir = gw_cache_path(vcache, sizeof vcache, o.val_data_dir);
     char *cmdline = gw_cli_join("genwave train", argc, argv);
     if (!cmdline) return 1;
     o.command_line = cmdline;
@@ -60,9 +67,12 @@ static int train_wavenet(int argc, char **argv, gw_cli_dist *dist) {
     printf("%s: %ld steps, %.0f samples/s; validation %.3f -> %.3f bits/sample%s%s\n", r.model_path,
            r.steps, r.samples_per_s, r.val_bits_initial, r.val_bits,
            r.early_stopped ? " (early stop)" : "", st ? " (interrupted; --resume continues)" : "");
+    if (o.val_data_dir)
+        printf("%s: on --val-data %s: %.3f bits/sample\n", r.model_path, o.val_data_dir,
+               r.val_data_bits);
     if (r.best_path[0])
-        printf("%s: the best held-out model, %.3f bits/sample at step %ld%s\n", r.best_path,
-               r.best_bits, r.best_step,
+        printf("%s: the best held-out model%s, %.3f bits/sample at step %ld%s\n", r.best_path,
+               o.val_data_dir ? " on --val-data" : "", r.best_bits, r.best_step,
                r.val_bits > r.best_bits + 0.3f
                    ? " (the last is 0.3+ bits worse on the held-out files; compare both with "
                      "genwave pitch and by ear)"

@@ -278,6 +278,12 @@ typedef struct wn_run {
     gw_wavenet_mel *melfx;            /* vocoder mode only */
     float *mel;                       // (B, T_in, n_mels)
     float *val_mel;                   // (n_val_batches, B, T_in, n_mels)
+    /* --val-data: a second held-out set, every clip of another folder */
+    gw_dataset *ds2;
+    gw_wavenet_band_data *bands2;
+    uint8_t *val2_window;             // (n_val_batches, B, W)
+    float *val2_bwindow;              // (n_val_batches, B, W, bands)
+    float *val2_cond;                 // (n_val_batches, B, C_g)
     const gw_wavenet_trainer_opts *o; /* for best.gwm's provenance */
     int note_min, note_max;
     uint64_t checkpoint_every, last_preview; /* previews: at most one per checkpoint interval */
@@ -387,9 +393,10 @@ static gw_status wn_validate(void *ctx, uint64_t step, double *fig, gw_error *er
     return st;
 }
 
-static gw_status wn_validate_now(wn_run *r, uint64_t step, double *fig, gw_error *err) {
-    gw_status pst = wn_preview(r, step, err);
-    if (pst) return pst;
+/* bits per sample (per band value) of a fixed set of windows: classes or
+ * band values, conditioning, mel rows (any may be NULL as the model has) */
+static gw_status val_bits(wn_run *r, double *bits, const uint8_t *window, const float *bwindow,
+                          const float *cond, const float *mel, gw_error *err) {
     const gw_wavenet_config *c = &r->m->cfg;
     const size_t cg = (size_t)c->cond_dim, W = (size_t)r->W;
     /* rank 0 validates alone, in pieces of its share of the batch */
@@ -397,20 +404,29 @@ static gw_status wn_validate_now(wn_run *r, uint64_t step, double *fig, gw_error
     double sum = 0;
     for (int v = 0; v < pieces; v++) {
         const size_t b = (size_t)v * r->Bl; /* first window of this piece */
-        const float *vc = cg ? r->val_cond + b * cg : NULL;
+        const float *vc = cg ? cond + b * cg : NULL;
         float loss;
         gw_status st =
-            r->bands
-                ? gw_wavenet_train_forward_bands(r->arena, &loss, r->val_bwindow + b * W * c->bands,
-                                                 vc, NULL, 0, err)
-                : gw_wavenet_train_forward(r->arena, &loss, r->val_window + b * W, vc,
-                                           r->val_mel ? r->val_mel + b * (W - 1) * c->n_mels : NULL,
-                                           0, err);
+            bwindow ? gw_wavenet_train_forward_bands(r->arena, &loss, bwindow + b * W * c->bands,
+                                                     vc, NULL, 0, err)
+                    : gw_wavenet_train_forward(r->arena, &loss, window + b * W, vc,
+                                               mel ? mel + b * (W - 1) * c->n_mels : NULL, 0, err);
         if (st) return st;
         sum += loss;
     }
-    fig[0] = sum / pieces / M_LN2;
+    *bits = sum / pieces / M_LN2;
     return GW_OK;
+}
+
+static gw_status wn_validate_now(wn_run *r, uint64_t step, double *fig, gw_error *err) {
+    gw_status st = wn_preview(r, step, err);
+    if (!st)
+        st = val_bits(r, &fig[0], r->val_window, r->bands ? r->val_bwindow : NULL, r->val_cond,
+                      r->val_mel, err);
+    if (!st && r->ds2)
+        st = val_bits(r, &fig[1], r->val2_window, r->bands2 ? r->val2_bwindow : NULL, r->val2_cond,
+                      NULL, err);
+    return st;
 }
 
 static gw_status check_labels(const gw_dataset *ds, const gw_wavenet_config *c, const char *dir,
@@ -490,6 +506,9 @@ static gw_status save_model(const wn_run *r, const gw_wavenet_trainer_opts *o,
         st = gw_gwm_writer_metaf(w, err, "metric.val_bits_per_sample", "%.4f", tr->val_figures[0]);
     if (!st && !isnan(tr->val_first[0]))
         st = gw_gwm_writer_metaf(w, err, "metric.val_bits_first", "%.4f", tr->val_first[0]);
+    if (!st && r->ds2) st = gw_gwm_writer_meta(w, "train.val_data", o->val_data_dir, err);
+    if (!st && r->ds2 && !isnan(tr->val_figures[1]))
+        st = gw_gwm_writer_metaf(w, err, "metric.val_data_bits", "%.4f", tr->val_figures[1]);
     if (!st)
         st = gw_gwm_writer_metaf(w, err, "metric.samples_per_second", "%.0f", tr->units_per_second);
     if (!st) st = gw_gwm_writer_metaf(w, err, "metric.seconds", "%.1f", tr->seconds);
@@ -534,6 +553,68 @@ static gw_status wn_save_best(void *ctx, const char *path, const gw_trainer_resu
                               gw_error *err) {
     const wn_run *r = ctx;
     return save_model(r, r->o, so_far, r->note_min, r->note_max, path, err);
+}
+
+/* --val-data: every clip of another folder, at the model's rate and band
+ * gains, drawn once into fixed windows like the held-out side's (from a
+ * seed of their own) */
+static gw_status load_val_data(wn_run *r, const gw_wavenet_config *cfg,
+                               const gw_wavenet_trainer_opts *o, size_t bw, size_t cg,
+                               gw_error *err) {
+    if (cfg->n_mels > 0)
+        return gw_fail(err, GW_ERR_ARG,
+                       "train wavenet: --val-data: '%s' is a vocoder (mel input); it validates "
+                       "on its folder's held-out side",
+                       cfg->name);
+    gw_dataset_opts d;
+    gw_dataset_opts_default(&d);
+    d.sample_rate = cfg->sample_rate;
+    d.cache_dir = o->val_cache_dir;
+    int lo, hi;
+    gw_status st = gw_dataset_load(&r->ds2, o->val_data_dir, &d, err);
+    if (!st) st = check_labels(r->ds2, cfg, o->val_data_dir, &lo, &hi, err);
+    if (st) return st;
+    const size_t n = r->ds2->n_clips;
+    if (n == 0)
+        return gw_fail(err, GW_ERR_ARG, "%s: no clips to validate on (--val-data)",
+                       o->val_data_dir);
+    if (cfg->preemphasis > 0)
+        for (size_t i = 0; i < n; i++)
+            gw_preemphasis(r->ds2->audio + r->ds2->clips[i].offset, r->ds2->clips[i].n,
+                           cfg->preemphasis);
+    size_t *all = malloc(n * sizeof *all);
+    r->val2_cond = malloc((size_t)r->n_val_batches * r->B * cg * sizeof(float));
+    if (r->bands) {
+        if ((st = gw_wavenet_band_data_create(&r->bands2, r->ds2, cfg->bands, err))) {
+            free(all);
+            return st;
+        }
+        gw_wavenet_band_data_scale(r->bands2, cfg->band_gain);
+        r->val2_bwindow = malloc(bw * cfg->bands * r->n_val_batches * sizeof(float));
+    } else {
+        r->val2_window = malloc(bw * r->n_val_batches);
+    }
+    if (!all || !r->val2_cond || (!r->val2_bwindow && !r->val2_window)) {
+        free(all);
+        return gw_fail(err, GW_ERR_NOMEM,
+                       "train wavenet: out of memory for the --val-data windows");
+    }
+    for (size_t i = 0; i < n; i++)
+        all[i] = i;
+    gw_rng rng;
+    gw_rng_seed(&rng, o->seed ^ 0x76616c2d64617461ULL);
+    for (int v = 0; v < r->n_val_batches; v++) {
+        float *vc = cfg->cond_dim ? r->val2_cond + (size_t)v * r->B * cg : NULL;
+        if (r->bands2)
+            gw_wavenet_draw_windows_bands(r->val2_bwindow + (size_t)v * bw * cfg->bands, vc,
+                                          r->bands2->ptr, all, n, cfg, r->B, r->W, NULL, &rng,
+                                          r->scratch);
+        else
+            gw_wavenet_draw_windows(r->val2_window + (size_t)v * bw, vc, r->ds2, all, n, cfg, r->B,
+                                    r->W, NULL, &rng, r->scratch);
+    }
+    free(all);
+    return GW_OK;
 }
 
 gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_trainer_result *res,
@@ -691,8 +772,10 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
                         r.B);
     }
 
+    if (o->val_data_dir && (st = load_val_data(&r, &cfg, o, bw, cg, err))) goto done;
+
     static const char *figs[] = {"loss", "bits", "grad_norm"};
-    static const char *vfigs[] = {"val_bits"};
+    static const char *vfigs[] = {"val_bits", "val_data_bits"};
     gw_trainer_config tc = gw_trainer_defaults();
     tc.run_dir = o->out_dir;
     tc.max_steps = (uint64_t)ts.steps;
@@ -715,7 +798,7 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
     tc.figure_names = figs;
     tc.n_figures = 3;
     tc.val_figure_names = vfigs;
-    tc.n_val_figures = 1;
+    tc.n_val_figures = r.ds2 ? 2 : 1;
     /* the average starts from the weights as training starts (after the
      * band scales' data-dependent start; a resume loads its own) */
     if (ts.ema_decay > 0 && (st = gw_ema_create(&r.ema, r.m->params, (float)ts.ema_decay, 1, err)))
@@ -724,7 +807,7 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
     tc.n_groups = 1;
     /* keep the best by held-out bits; warn past 0.1 bit worse for 3
      * validations; a figure at least every 2 minutes */
-    tc.best_figure = 0;
+    tc.best_figure = r.ds2 ? 1 : 0; /* --val-data: the instrument being learnt */
     tc.worse_margin = 0.1;
     tc.early_stop = o->early_stop;
     tc.grad_figure = 2;
@@ -769,6 +852,7 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
         res->train_loss = (float)tr.figures[0];
         res->val_bits = (float)tr.val_figures[0];
         res->val_bits_initial = (float)tr.val_first[0];
+        res->val_data_bits = r.ds2 ? (float)tr.val_figures[1] : NAN;
         res->samples_per_s = tr.units_per_second;
         snprintf(res->model_path, sizeof res->model_path, "%s", path);
         res->best_bits = (float)tr.best_value;
@@ -783,6 +867,9 @@ done:
     free(r.window), free(r.cond), free(r.scratch), free(r.val_window), free(r.val_cond);
     free(r.mel), free(r.val_mel);
     free(r.bwindow), free(r.val_bwindow);
+    free(r.val2_window), free(r.val2_bwindow), free(r.val2_cond);
+    gw_wavenet_band_data_free(r.bands2);
+    gw_dataset_free(r.ds2);
     gw_wavenet_band_data_free(r.bands);
     gw_wavenet_mel_free(r.melfx);
     gw_adam_free(r.adam);
@@ -797,7 +884,8 @@ done:
  * (wn_validate_now) drawn the same way from the clips asked for. With the
  * training folder, held_out, the training seed and its batch, targets and
  * validation batches, these are the trainer's own held-out windows, so the
- * figure is the one the model file records (a test checks it). */
+ * figure is the one the model file records (a test checks it); with the
+ * --val-data folder and every clip, the --val-data windows (load_val_data). */
 gw_status gw_wavenet_eval(gw_wavenet *m, const gw_wavenet_eval_opts *o, gw_wavenet_eval_result *res,
                           gw_error *err) {
     const gw_wavenet_config *c = &m->cfg;
@@ -866,8 +954,8 @@ gw_status gw_wavenet_eval(gw_wavenet *m, const gw_wavenet_eval_opts *o, gw_waven
         st = gw_fail(err, GW_ERR_NOMEM, "eval: out of memory for %d windows of %zu", B, W);
         goto pool_done;
     }
-    gw_rng vrng; /* the trainer's validation windows come from this seed */
-    gw_rng_seed(&vrng, o->seed ^ 0x76616c6964617465ULL);
+    gw_rng vrng; /* the trainer's held-out and --val-data windows come from these seeds */
+    gw_rng_seed(&vrng, o->seed ^ (o->held_out ? 0x76616c6964617465ULL : 0x76616c2d64617461ULL));
     double sum = 0;
     for (int v = 0; v < batches && !st; v++) {
         float loss;

@@ -50,7 +50,12 @@ typedef struct gw_wavenet_trainer_opts {
     float clip_norm;       /* 0 = preset's train.clip_norm or 1.0 (<0: off) */
     int early_stop;        /* stop after N validations without a new best; 0 = never */
     const char *cache_dir; /* processed-audio cache; NULL = DATA/.genwave-cache */
-    FILE *progress;        /* progress line stream (NULL = silent) */
+    /* a second held-out folder, every clip of it (new velocities or takes of
+     * the instrument being learnt): validated beside the split's held-out
+     * side as val_data_bits, and the figure best.gwm and the warnings follow */
+    const char *val_data_dir;
+    const char *val_cache_dir; /* its processed-audio cache (as cache_dir) */
+    FILE *progress;            /* progress line stream (NULL = silent) */
     gw_dist *dist;         /* data-parallel ranks (dist.h); NULL = this process alone */
 } gw_wavenet_trainer_opts;
 
@@ -61,7 +66,8 @@ typedef struct gw_wavenet_trainer_result {
     float val_bits_initial; /* validation bits/sample before the first step */
     double samples_per_s;   /* target samples per second of training */
     char model_path[4200];  /* RUNDIR/model.gwm */
-    float best_bits;        /* the best validation bits/sample (NaN if none) */
+    float val_data_bits;    /* last val_data_bits (NaN without val_data_dir) */
+    float best_bits; /* the best validation bits/sample (NaN if none): of val_data_dir when given */
     long best_step;         /* its step: RUNDIR/best.gwm */
     char best_path[4200];
     int warnings; /* warnings printed (overfitting, worse than untrained, ...) */
@@ -80,7 +86,8 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
  * out (split_seed: the training --seed, the model's train.seed); else every
  * clip, for a folder the model never saw. With the training folder and the
  * training seed, batch and targets (train.batch), the windows are the
- * trainer's own and the figure is metric.val_bits_per_sample. Mel-input
+ * trainer's own and the figure is metric.val_bits_per_sample; every clip of
+ * the --val-data folder (val_data_dir) gives metric.val_data_bits. Mel-input
  * (vocoder) models are refused. */
 typedef struct gw_wavenet_eval_opts {
     const char *data_dir;

@@ -114,6 +114,28 @@ for n in 57 60 64 67; do wav "$T/d48/tone_n${n}_v90.wav" 48000 12000 /dev/urando
 "$GW" eval "$T/b48/model.gwm" --data "$T/d48" >"$T/ev" 2>&1 || fail "eval 48k: $(cat "$T/ev")"
 grep -q "bits per band value" "$T/ev" && [ "$(evalbits "$T/ev")" = "$(recorded "$T/b48/model.gwm")" ] ||
     fail "eval of a band model: $(cat "$T/ev"), the model records $(recorded "$T/b48/model.gwm")"
+# --val-data: every clip of a second folder validates beside the held-out
+# side (its own column), best.gwm follows it, the model records it, and
+# eval --all on that folder gives the recorded figure; a resume without it
+# is refused (other columns), and a missing folder is a one-line error
+mkdir -p "$T/v2"
+for n in 59 62; do wav "$T/v2/take_n${n}_v70.wav" 8000 5000 /dev/urandom; done
+train --out "$T/vd" --steps 6 --val-data "$T/v2" >"$T/log" 2>&1 || fail "--val-data: $(tail -2 "$T/log")"
+head -1 "$T/vd/log.csv" | grep -q ",val_bits,val_data_bits$" || fail "--val-data: columns $(head -1 "$T/vd/log.csv")"
+grep -q "best held-out model on --val-data" "$T/log" || fail "--val-data: best.gwm not by it: $(tail -3 "$T/log")"
+"$GW" info "$T/vd/model.gwm" | grep -q "val_data .*v2" || fail "--val-data not recorded"
+"$GW" eval "$T/vd/model.gwm" --data "$T/v2" --all >"$T/ev" 2>&1 || fail "eval of --val-data: $(cat "$T/ev")"
+rec=$("$GW" info "$T/vd/model.gwm" | awk '$1 == "val_data_bits" {print $2}')
+[ -n "$rec" ] && [ "$(evalbits "$T/ev")" = "$rec" ] || fail "eval --all of --val-data: $(cat "$T/ev"), recorded '$rec'"
+# the held-out side's figures are the plain run's (the second set changes nothing else)
+cut -d, -f1,3-6 "$T/vd/log.csv" | tail -n +2 >"$T/vd.csv"
+tail -n +2 "$T/a.csv" | cut -d, -f1-5 >"$T/a5.csv"
+cmp -s "$T/vd.csv" "$T/a5.csv" || fail "--val-data changed the run: $(diff "$T/vd.csv" "$T/a5.csv" | head -4)"
+train --out "$T/vd" --steps 8 --resume >/dev/null 2>"$T/err" && fail "a resume without --val-data ran"
+grep -q "columns differ" "$T/err" || fail "resume without --val-data: $(cat "$T/err")"
+train --out "$T/vd2" --steps 2 --val-data "$T/nope" >/dev/null 2>"$T/err" && fail "--val-data of a missing folder ran"
+one_line_error "$T/err"
+grep -q "nope" "$T/err" || fail "--val-data: the folder is not named: $(cat "$T/err")"
 "$GW" eval "$T/a/model.gwm" --data "$T/nope" >/dev/null 2>"$T/err" && fail "eval of a missing folder succeeded"
 one_line_error "$T/err"
 grep -q "nope" "$T/err" || fail "eval: the folder is not named: $(cat "$T/err")"
