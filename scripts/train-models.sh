@@ -92,6 +92,7 @@ provenance() {
 # BUDGET is minutes, or a step count as "steps:N" (--minutes still caps it)
 train() {
   local kind=$1 name=$2 preset=$3 data=$4 budget=$5 seed=$6
+  local extra=("${@:7}") # more training options
   local limit=(--minutes "$budget" --steps 1000000)
   if [[ $budget == steps:* ]]; then
     limit=(--steps "${budget#steps:}")
@@ -108,7 +109,7 @@ train() {
   echo "train-models: training $name ($budget, log in $run.log)"
   local t0=$SECONDS
   "$gw" train "$kind" --data "$data" --preset "$preset" --out "$run" "${limit[@]}" \
-    --threads "$threads" --seed "$seed" "${resume[@]}" 2>"$run.log" ||
+    --threads "$threads" --seed "$seed" "${resume[@]}" "${extra[@]}" 2>"$run.log" ||
     { echo "train-models: training $name failed; see $run.log:" >&2; tail -3 "$run.log" >&2; exit 1; }
   echo $((SECONDS - t0)) >"$run.wall"
   cp "$run/model.gwm" "models/$name.gwm.tmp" && mv "models/$name.gwm.tmp" "models/$name.gwm"
@@ -250,7 +251,7 @@ EOF
 # clarinet-48k: the 48 kHz recipe (issue "Studio-grade sound"): the clarinet
 # of two soundfonts for training and a third held out, notes 50-86 (three
 # octaves) at 4 velocities, PQMF sub-bands and a mixture of logistics
-c48_notes=50-86 c48_velocities="40 64 90 115" c48_steps=50000
+c48_notes=50-86 c48_velocities="40 64 90 115" c48_steps=50000 c48_new_velocities="52 77 102"
 c48_data() {
   c48=$work/data/clarinet-48k
   ((cards_only)) || [[ -f $c48/manifest.csv ]] || {
@@ -267,6 +268,23 @@ c48_data() {
     done
     mv "$c48.tmp/all" "$c48" && rm -rf "$c48.tmp"
   }
+  # new velocities of the two training clarinets, never trained on: the run
+  # validates on them as well (--val-data), so best.gwm follows the
+  # instrument being learnt, not the held-out soundfont's timbre
+  c48vd=$work/data/clarinet-48k-new-velocities
+  ((cards_only)) || [[ -f $c48vd/manifest.csv ]] || {
+    local sf
+    rm -rf "$c48vd.tmp" && mkdir -p "$c48vd.tmp/all"
+    echo "file,note,velocity" >"$c48vd.tmp/all/manifest.csv"
+    for sf in fluid musescore; do
+      scripts/datasets/instrument-notes.sh "$c48vd.tmp/$sf" --programs 71 --notes $c48_notes \
+        --velocities "$c48_new_velocities" --rate 48000 --hold 1.2 --cut 0.99 --fade 0 \
+        --soundfont $sf --prefix "${sf}_"
+      mv "$c48vd.tmp/$sf"/*.wav "$c48vd.tmp/all/"
+      tail -n +2 "$c48vd.tmp/$sf/manifest.csv" >>"$c48vd.tmp/all/manifest.csv"
+    done
+    mv "$c48vd.tmp/all" "$c48vd" && rm -rf "$c48vd.tmp"
+  }
   # the reference recordings the card measures against: FluidR3's notes at
   # the issue's two velocities, held 1.5 s
   c48ref=$work/data/clarinet-48k-reference
@@ -278,8 +296,14 @@ c48_data() {
 model_clarinet48() {
   local name=clarinet-48k
   c48_data
-  train wavenet $name presets/wavenet-48k-bands-wide.json "$c48" steps:$c48_steps 1
+  train wavenet $name presets/wavenet-48k-bands-wide.json "$c48" steps:$c48_steps 1 --val-data "$c48vd"
   local m=models/$name.gwm
+  # the held-out figures (genwave eval): the held-out soundfont, and the new
+  # velocities of the training clarinets
+  local ev_sf="(folder not built)" ev_vd="(folder not built)"
+  [[ -f $c48/manifest.csv ]] && ev_sf=$("$gw" eval "$m" --data "$c48" | awk '/bits per/ {print $NF}')
+  [[ -f $c48vd/manifest.csv ]] &&
+    ev_vd=$("$gw" eval "$m" --data "$c48vd" --all | awk '/bits per/ {print $NF}')
   provenance "$m" $name
   "$gw" quality "$m" --reference "$c48ref" --notes $c48_notes --velocity 64 --velocity 100 \
     --seeds 1,2,3 --csv "models/$name-quality.csv" --png "models/$name-ltas.png" \
@@ -306,7 +330,7 @@ at 48 kHz over three octaves, MIDI notes $c48_notes: the recipe of issue
 | parameters | $("$gw" info $m | awk '/^parameters:/ {print $2}') ($size on disk) |
 | data | the clarinet of FluidR3 (\`fluid-soundfont-gm\`) and MuseScore General (\`musescore-general-soundfont-lossless\`) for training, TimGM6mb (\`timgm6mb-soundfont\`) held out, so the held-out figure is a clarinet the model never heard; every note $c48_notes at velocities $c48_velocities, rendered by fluidsynth at 48 kHz and cut hard after 0.99 s; split: $(meta $m files) |
 | rebuild the data | \`scripts/datasets/instrument-notes.sh DIR --programs 71 --notes $c48_notes --velocities "$c48_velocities" --rate 48000 --hold 1.2 --cut 0.99 --fade 0 --soundfont S --prefix S_ --split train\|val\` for S = fluid, musescore (train) and timgm (val), merged into one folder and one manifest.csv (what the script does) |
-| command | \`genwave train wavenet --data DIR --preset presets/wavenet-48k-bands-wide.json --out RUN --steps $c48_steps --threads 1 --seed 1\`. The file's own record: \`$cmd\` (a \`--resume\` there means the run was continued from its checkpoint, which is bit for bit the run that never stopped: docs/training.md) |
+| command | \`genwave train wavenet --data DIR --preset presets/wavenet-48k-bands-wide.json --out RUN --steps $c48_steps --threads 1 --seed 1 --val-data NEWVEL\` (NEWVEL: the same notes of the two training soundfonts at velocities $c48_new_velocities, rendered as the data is; \`--val-data\` only validates, the training is the same without it). The file's own record: \`$cmd\` (a \`--resume\` there means the run was continued from its checkpoint, which is bit for bit the run that never stopped: docs/training.md) |
 | seed | $seed |
 | steps | $steps (batch $(meta $m batch), Adam lr $(meta $m lr)) |
 | wall time | $wall; $(meta $m samples_per_second) target samples/s |
@@ -336,6 +360,12 @@ $(sed -n '/^summary/,$p' "$work/$name-quality-hp.txt")
 \`\`\`
 
 Training curve: [$name-loss.png]($name-loss.png).
+
+Held-out figures (\`genwave eval\`, bits per band value, the trainer's own
+validation windows): the held-out soundfont (TimGM6mb) $ev_sf; new
+velocities ($c48_new_velocities) of the two training clarinets, never
+trained on, $ev_vd. The first is a third clarinet's timbre, the second the
+instrument being learnt (docs/fidelity.md, "Unseen velocities").
 
 ## Limits
 
