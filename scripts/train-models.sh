@@ -106,6 +106,20 @@ train() {
   local resume=()
   mkdir -p "$work/runs"
   [[ -f $run/checkpoint.gwm ]] && resume=(--resume)
+  # a run begun without --val-data resumes without it (the log's columns
+  # are the run's own): the training is the same either way
+  if ((${#resume[@]})) && ! head -1 "$run/log.csv" 2>/dev/null | grep -q ',val_data_bits'; then
+    local keep=() i
+    for ((i = 0; i < ${#extra[@]}; i++)); do
+      if [[ ${extra[i]} == --val-data ]]; then
+        i=$((i + 1))
+        echo "train-models: $name resumes a run begun without --val-data; it goes on without it"
+      else
+        keep+=("${extra[i]}")
+      fi
+    done
+    extra=("${keep[@]}")
+  fi
   echo "train-models: training $name ($budget, log in $run.log)"
   local t0=$SECONDS
   "$gw" train "$kind" --data "$data" --preset "$preset" --out "$run" "${limit[@]}" \

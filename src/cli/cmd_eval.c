@@ -309,6 +309,14 @@ static int eval_wavenet(const gw_gwm *f, const char *data, long batches, long se
     gw_error err = {0};
     gw_wavenet *m = NULL;
     if (gw_wavenet_from_gwm(&m, f, &err)) return gw_cli_error(&err);
+    if (m->cfg.n_mels > 0) {
+        fprintf(stderr,
+                "genwave: %s: a vocoder (mel input); its held-out figure is the training run's "
+                "validation\n",
+                gw_gwm_path(f));
+        gw_wavenet_free(m);
+        return 1;
+    }
     char cache[4200];
     gw_wavenet_eval_opts o = {.data_dir = data,
                               .cache_dir = gw_cache_path(cache, sizeof cache, data),
@@ -369,7 +377,8 @@ int gw_cmd_eval(int argc, char **argv) {
         return rc;
     }
     if (all) {
-        fprintf(stderr, "genwave: eval: --all is for WaveNet models\n");
+        fprintf(stderr, "genwave: %s: --all is for WaveNet models, this is a '%s'\n", model,
+                kind ? kind : "?");
         gw_gwm_free(f);
         return 2;
     }

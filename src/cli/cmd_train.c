@@ -70,11 +70,13 @@ static int train_wavenet(int argc, char **argv, gw_cli_dist *dist) {
     if (o.val_data_dir)
         printf("%s: on --val-data %s: %.3f bits/sample\n", r.model_path, o.val_data_dir,
                r.val_data_bits);
+    /* best.gwm follows --val-data when it is given: compare like with like */
+    const float last = o.val_data_dir ? r.val_data_bits : r.val_bits;
     if (r.best_path[0])
         printf("%s: the best held-out model%s, %.3f bits/sample at step %ld%s\n", r.best_path,
                o.val_data_dir ? " on --val-data" : "", r.best_bits, r.best_step,
-               r.val_bits > r.best_bits + 0.3f
-                   ? " (the last is 0.3+ bits worse on the held-out files; compare both with "
+               last > r.best_bits + 0.3f
+                   ? " (the last is 0.3+ bits worse on those files; compare both with "
                      "genwave pitch and by ear)"
                    : "");
     if (r.warnings) printf("%d warning%s above\n", r.warnings, r.warnings == 1 ? "" : "s");

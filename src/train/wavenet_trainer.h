@@ -87,8 +87,11 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
  * clip, for a folder the model never saw. With the training folder and the
  * training seed, batch and targets (train.batch), the windows are the
  * trainer's own and the figure is metric.val_bits_per_sample; every clip of
- * the --val-data folder (val_data_dir) gives metric.val_data_bits. Mel-input
- * (vocoder) models are refused. */
+ * the --val-data folder (val_data_dir) gives metric.val_data_bits. Exactly
+ * so for a run on one rank and one thread; with more, the trainer sums the
+ * same losses in pieces, so the 4th decimal may differ. A folder with one
+ * file validates on its training clips without the preset's pitch-shifted
+ * copies, unlike the trainer. Mel-input (vocoder) models are refused. */
 typedef struct gw_wavenet_eval_opts {
     const char *data_dir;
     const char *cache_dir; /* NULL: the dataset's default */

@@ -64,6 +64,7 @@ close() {
 # elapsed time aside) equal to the letter in CHAIN
 same() {
     awk -F, -v what="$3" 'NR == FNR { a[FNR] = $0; n = FNR; next }
+        FNR == 1 && a[1] != $0 { print what ": columns " a[1] " vs " $0; bad = 1; exit }
         { split(a[FNR], x, ","); if (FNR == 1) next
           for (i = 1; i <= NF; i++) if (i != 2 && x[i] != "" && x[i] != $i) {
               print what ": step " $1 " column " i ": " x[i] " vs " $i; bad = 1; exit } }
