@@ -194,6 +194,10 @@ typedef struct train_settings {
     double gain_db, weight_decay, onset_share;
     double lr_decay_factor;
     double ema_decay; /* 0: off; else the weights' exponential moving average */
+    /* input_noise per band of a band model, as multiples of input_noise
+     * (0: that band clean); none given: 1 for every band */
+    double input_noise_bands[GW_WAVENET_MAX_BANDS];
+    int n_input_noise_bands;
 } train_settings;
 
 static gw_status read_train_settings(train_settings *s, const char *path, gw_error *err) {
@@ -207,7 +211,7 @@ static gw_status read_train_settings(train_settings *s, const char *path, gw_err
                                        "lr_decay_steps", "lr_decay_factor",
                                        "pitch_shift",    "gain_db",
                                        "weight_decay",   "onset_share",
-                                       "ema_decay"};
+                                       "ema_decay",      "input_noise_bands"};
     int steps = 2000;
     const cJSON *tr = gw_json_find(root, "train");
     if (tr && !cJSON_IsObject(tr))
@@ -249,6 +253,10 @@ static gw_status read_train_settings(train_settings *s, const char *path, gw_err
     if (!st) st = gw_json_num(&s->onset_share, root, "train.onset_share", 0, 1, 1, 0.0, path, err);
     if (!st)
         st = gw_json_num(&s->ema_decay, root, "train.ema_decay", 0, 0.999999, 1, 0.0, path, err);
+    s->n_input_noise_bands = 0;
+    if (!st && gw_json_find(root, "train.input_noise_bands"))
+        st = gw_json_num_array(s->input_noise_bands, &s->n_input_noise_bands, GW_WAVENET_MAX_BANDS,
+                               root, "train.input_noise_bands", 0, 4, path, err);
     s->steps = steps;
     cJSON_Delete(root);
     return st;
@@ -639,6 +647,13 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
     if (o->val_every > 0) ts.val_every = o->val_every;
     if (o->checkpoint_every > 0) ts.checkpoint_every = o->checkpoint_every;
     if (o->clip_norm != 0) ts.clip_norm = o->clip_norm < 0 ? 0 : o->clip_norm;
+    if (ts.n_input_noise_bands &&
+        (cfg.distribution != GW_WAVENET_DIST_LOGISTIC || ts.n_input_noise_bands != cfg.bands))
+        return gw_fail(err, GW_ERR_FORMAT,
+                       "%s: train.input_noise_bands has %d values; it needs one per band of a "
+                       "band model (%d here)",
+                       preset, ts.n_input_noise_bands,
+                       cfg.distribution == GW_WAVENET_DIST_LOGISTIC ? cfg.bands : 0);
 
     gw_dataset_opts dopts;
     gw_dataset_opts_default(&dopts);
@@ -667,6 +682,12 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
         if (ts.ema_decay > 0)
             fprintf(im, "weights averaged (EMA %g): the average validates and is saved\n",
                     ts.ema_decay);
+        if (ts.input_noise > 0 && ts.n_input_noise_bands) {
+            fprintf(im, "input noise %g of each band's level, times", ts.input_noise);
+            for (int k = 0; k < ts.n_input_noise_bands; k++)
+                fprintf(im, " %g", ts.input_noise_bands[k]);
+            fprintf(im, " for bands 0..%d\n", ts.n_input_noise_bands - 1);
+        }
         if (ts.onset_share > 0)
             fprintf(im, "onset windows: %g of the training windows start at a clip's start\n",
                     ts.onset_share);
@@ -730,7 +751,10 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
         float rms[GW_WAVENET_MAX_BANDS];
         gw_wavenet_band_rms(rms, r.bands, r.train_pool, r.n_train);
         gw_wavenet_init_band_scales(&r.m->w, &r.m->cfg, rms);
-        /* input noise as a fraction of each band's own level */
+        /* input noise as a fraction of each band's own level, times the
+         * preset's share for each band (train.input_noise_bands) */
+        for (int k = 0; k < ts.n_input_noise_bands; k++)
+            rms[k] *= (float)ts.input_noise_bands[k];
         gw_wavenet_train_set_band_noise_scale(r.arena, rms);
         r.bwindow = malloc(bw * cfg.bands * sizeof(float));
         r.val_bwindow = malloc(bw * cfg.bands * r.n_val_batches * sizeof(float));
@@ -824,6 +848,8 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
     char *cfg_json = gw_wavenet_config_to_json(&cfg);
     tc.agree[0] = gw_hash64(gw_hash64(GW_HASH_INIT, settings, strlen(settings)), cfg_json,
                             cfg_json ? strlen(cfg_json) : 0);
+    tc.agree[0] = gw_hash64(tc.agree[0], ts.input_noise_bands,
+                            (size_t)ts.n_input_noise_bands * sizeof *ts.input_noise_bands);
     free(cfg_json);
     tc.agree_what[0] = "preset or training options";
     tc.agree[1] = gw_dataset_content_hash(r.ds);

@@ -136,6 +136,35 @@ grep -q "columns differ" "$T/err" || fail "resume without --val-data: $(cat "$T/
 train --out "$T/vd2" --steps 2 --val-data "$T/nope" >/dev/null 2>"$T/err" && fail "--val-data of a missing folder ran"
 one_line_error "$T/err"
 grep -q "nope" "$T/err" || fail "--val-data: the folder is not named: $(cat "$T/err")"
+# train.input_noise_bands: with shares of 0 the amount of noise makes no
+# difference (0.05 and 0.01 train alike: no noise reaches the bands; the
+# noise's seed is still drawn each step, so this is not the noiseless run),
+# shares of 1 train exactly as the plain per-band noise, and the amount
+# does matter without shares; a count that is not one per band is a
+# one-line error naming the preset
+P48=$(cd "$(dirname "$0")/../.." && pwd)/presets/wavenet-tiny-48k.json
+nz() { sed "s/\"clip_norm\": 1000.0}/\"clip_norm\": 1000.0$1}/" "$P48" >"$T/$2.json"; }
+nz "" n0
+nz ', "input_noise": 0.05' n1
+nz ', "input_noise": 0.05, "input_noise_bands": [0, 0, 0, 0, 0, 0]' nz0
+nz ', "input_noise": 0.01, "input_noise_bands": [0, 0, 0, 0, 0, 0]' nz0b
+nz ', "input_noise": 0.01' n2
+nz ', "input_noise": 0.05, "input_noise_bands": [1, 1, 1, 1, 1, 1]' nz1
+nz ', "input_noise": 0.05, "input_noise_bands": [0, 1]' nzbad
+for p in n0 n1 n2 nz0 nz0b nz1; do
+    grep -q "input_noise" "$T/$p.json" || [ "$p" = n0 ] || fail "could not write preset $p"
+    "$GW" train wavenet --data "$T/d48" --preset "$T/$p.json" --out "$T/r$p" --steps 3 --seed 5 \
+        >"$T/log" 2>&1 || fail "noise preset $p: $(tail -2 "$T/log")"
+    cut -d, -f1,3- "$T/r$p/log.csv" >"$T/r$p.csv"
+done
+grep -q "times 1 1 1 1 1 1 for bands 0..5" "$T/log" || fail "noise shares not shown: $(head -8 "$T/log")"
+cmp -s "$T/rnz0.csv" "$T/rnz0b.csv" || fail "noise shares of 0 let noise through: $(diff "$T/rnz0.csv" "$T/rnz0b.csv" | head -3)"
+cmp -s "$T/rn1.csv" "$T/rnz1.csv" || fail "noise shares of 1 differ from the plain noise: $(diff "$T/rn1.csv" "$T/rnz1.csv" | head -3)"
+cmp -s "$T/rn1.csv" "$T/rn2.csv" && fail "the amount of input noise changed nothing"
+"$GW" train wavenet --data "$T/d48" --preset "$T/nzbad.json" --out "$T/rbad" --steps 1 >/dev/null 2>"$T/err" &&
+    fail "2 noise shares for 6 bands were accepted"
+one_line_error "$T/err"
+grep -q "nzbad.json: train.input_noise_bands has 2 values" "$T/err" || fail "noise shares: $(cat "$T/err")"
 "$GW" eval "$T/a/model.gwm" --data "$T/nope" >/dev/null 2>"$T/err" && fail "eval of a missing folder succeeded"
 one_line_error "$T/err"
 grep -q "nope" "$T/err" || fail "eval: the folder is not named: $(cat "$T/err")"
