@@ -262,6 +262,120 @@ static gw_status read_train_settings(train_settings *s, const char *path, gw_err
     return st;
 }
 
+/* ---- held-out windows ------------------------------------------------------
+ * A fixed set of windows drawn once, from a seed of their own: the trainer's
+ * validation (the held-out side), --val-data (every clip of another folder)
+ * and genwave eval, which draws either set again and so gives the figure the
+ * model file records. */
+typedef struct wn_val_set {
+    int batches, B, W;
+    uint8_t *window; // (batches, B, W): classes; NULL for a band model
+    float *bwindow;  // (batches, B, W, bands): band values, or NULL
+    float *cond;     // (batches, B, C_g), or NULL without conditioning
+    float *mel;      // (batches, B, W - 1, n_mels): a vocoder's, or NULL
+} wn_val_set;
+
+static void val_set_free(wn_val_set *s) {
+    free(s->window), free(s->bwindow), free(s->cond), free(s->mel);
+    memset(s, 0, sizeof *s);
+}
+
+/* s: batches x B windows of W from the n_pool clips of pool, of the bands
+ * where the model has them (bands not NULL), else of ds; melfx (a vocoder's,
+ * or NULL) gives each window its mel rows; scratch (B, W) */
+static gw_status val_set_draw(wn_val_set *s, const gw_wavenet_config *c, const gw_dataset *ds,
+                              const gw_wavenet_band_data *bands, gw_wavenet_mel *melfx,
+                              const size_t *pool, size_t n_pool, int batches, int B, int W,
+                              uint64_t seed, float *scratch, const char *who, gw_error *err) {
+    memset(s, 0, sizeof *s);
+    s->batches = batches, s->B = B, s->W = W;
+    const size_t bw = (size_t)B * W, cg = c->cond_dim > 0 ? (size_t)c->cond_dim : 0;
+    const size_t T_in = (size_t)W - 1, M = melfx ? (size_t)c->n_mels : 0;
+    if (bands)
+        s->bwindow = malloc(bw * batches * c->bands * sizeof(float));
+    else
+        s->window = malloc(bw * batches);
+    if (cg) s->cond = malloc((size_t)batches * B * cg * sizeof(float));
+    if (M) s->mel = malloc((size_t)batches * B * T_in * M * sizeof(float));
+    if ((!s->bwindow && !s->window) || (cg && !s->cond) || (M && !s->mel)) {
+        val_set_free(s);
+        return gw_fail(err, GW_ERR_NOMEM, "%s: out of memory for %d held-out windows of %d", who,
+                       batches * B, W);
+    }
+    gw_rng rng;
+    gw_rng_seed(&rng, seed);
+    for (int v = 0; v < batches; v++) {
+        float *vc = cg ? s->cond + (size_t)v * B * cg : NULL;
+        if (bands) {
+            gw_wavenet_draw_windows_bands(s->bwindow + (size_t)v * bw * c->bands, vc, bands->ptr,
+                                          pool, n_pool, c, B, W, NULL, &rng, scratch);
+            continue;
+        }
+        gw_wavenet_draw_windows(s->window + (size_t)v * bw, vc, ds, pool, n_pool, c, B, W, NULL,
+                                &rng, scratch);
+        for (int b = 0; M && b < B; b++)
+            gw_wavenet_mel_rows(melfx, s->mel + ((size_t)v * B + b) * T_in * M,
+                                scratch + (size_t)b * W, T_in);
+    }
+    return GW_OK;
+}
+
+/* bits per sample (per band value) of s, through arena in pieces of Bl
+ * windows (a rank's share of the batch: rank 0 validates alone) */
+static gw_status val_set_bits(gw_wavenet_train *arena, const gw_wavenet_config *c,
+                              const wn_val_set *s, int Bl, double *bits, gw_error *err) {
+    const size_t cg = (size_t)c->cond_dim, W = (size_t)s->W;
+    const int pieces = s->batches * (s->B / Bl);
+    double sum = 0;
+    for (int v = 0; v < pieces; v++) {
+        const size_t b = (size_t)v * Bl; /* first window of this piece */
+        const float *vc = cg ? s->cond + b * cg : NULL;
+        float loss;
+        gw_status st =
+            s->bwindow ? gw_wavenet_train_forward_bands(arena, &loss, s->bwindow + b * W * c->bands,
+                                                        vc, NULL, 0, err)
+                       : gw_wavenet_train_forward(arena, &loss, s->window + b * W, vc,
+                                                  s->mel ? s->mel + b * (W - 1) * c->n_mels : NULL,
+                                                  0, err);
+        if (st) return st;
+        sum += loss;
+    }
+    *bits = sum / pieces / M_LN2;
+    return GW_OK;
+}
+
+static gw_status check_labels(const gw_dataset *ds, const gw_wavenet_config *c, const char *dir,
+                              int *note_min, int *note_max, gw_error *err);
+
+/* A folder measured by a trained model (--val-data, eval): its clips at the
+ * model's rate, labelled as the model needs, pre-emphasised and, for a band
+ * model, split into its bands at its gains, as its training data were.
+ * d: the dataset options but the rate. */
+static gw_status load_folder(gw_dataset **ds, gw_wavenet_band_data **bands,
+                             const gw_wavenet_config *c, const char *dir, gw_dataset_opts d,
+                             int *note_min, int *note_max, gw_error *err) {
+    d.sample_rate = c->sample_rate;
+    gw_status st = gw_dataset_load(ds, dir, &d, err);
+    if (!st) st = check_labels(*ds, c, dir, note_min, note_max, err);
+    if (st) return st;
+    if (c->preemphasis > 0)
+        for (size_t i = 0; i < (*ds)->n_clips; i++)
+            gw_preemphasis((*ds)->audio + (*ds)->clips[i].offset, (*ds)->clips[i].n,
+                           c->preemphasis);
+    if (c->distribution != GW_WAVENET_DIST_LOGISTIC) return GW_OK;
+    if ((st = gw_wavenet_band_data_create(bands, *ds, c->bands, err))) return st;
+    gw_wavenet_band_data_scale(*bands, c->band_gain);
+    return GW_OK;
+}
+
+/* the seeds of the held-out and the --val-data windows, from the run's */
+static uint64_t val_seed(uint64_t seed) {
+    return seed ^ 0x76616c6964617465ULL;
+}
+static uint64_t val_data_seed(uint64_t seed) {
+    return seed ^ 0x76616c2d64617461ULL;
+}
+
 typedef struct wn_run {
     gw_wavenet *m;
     gw_wavenet_train *arena;
@@ -278,20 +392,15 @@ typedef struct wn_run {
     float *cond;               // (B, C_g)
     float *scratch;            // (B, W)
     int n_val_batches;
-    uint8_t *val_window;              // (n_val_batches, B, W) fixed validation windows
+    wn_val_set val;                   /* the held-out side's fixed windows */
     gw_wavenet_band_data *bands;      /* a logistic-output model's data */
     float *bwindow;                   // (B, W, bands)
-    float *val_bwindow;               // (n_val_batches, B, W, bands)
-    float *val_cond;                  // (n_val_batches, B, C_g)
     gw_wavenet_mel *melfx;            /* vocoder mode only */
     float *mel;                       // (B, T_in, n_mels)
-    float *val_mel;                   // (n_val_batches, B, T_in, n_mels)
     /* --val-data: a second held-out set, every clip of another folder */
     gw_dataset *ds2;
     gw_wavenet_band_data *bands2;
-    uint8_t *val2_window;             // (n_val_batches, B, W)
-    float *val2_bwindow;              // (n_val_batches, B, W, bands)
-    float *val2_cond;                 // (n_val_batches, B, C_g)
+    wn_val_set val2;
     const gw_wavenet_trainer_opts *o; /* for best.gwm's provenance */
     int note_min, note_max;
     uint64_t checkpoint_every, last_preview; /* previews: at most one per checkpoint interval */
@@ -401,39 +510,10 @@ static gw_status wn_validate(void *ctx, uint64_t step, double *fig, gw_error *er
     return st;
 }
 
-/* bits per sample (per band value) of a fixed set of windows: classes or
- * band values, conditioning, mel rows (any may be NULL as the model has) */
-static gw_status val_bits(wn_run *r, double *bits, const uint8_t *window, const float *bwindow,
-                          const float *cond, const float *mel, gw_error *err) {
-    const gw_wavenet_config *c = &r->m->cfg;
-    const size_t cg = (size_t)c->cond_dim, W = (size_t)r->W;
-    /* rank 0 validates alone, in pieces of its share of the batch */
-    const int pieces = r->n_val_batches * (r->B / r->Bl);
-    double sum = 0;
-    for (int v = 0; v < pieces; v++) {
-        const size_t b = (size_t)v * r->Bl; /* first window of this piece */
-        const float *vc = cg ? cond + b * cg : NULL;
-        float loss;
-        gw_status st =
-            bwindow ? gw_wavenet_train_forward_bands(r->arena, &loss, bwindow + b * W * c->bands,
-                                                     vc, NULL, 0, err)
-                    : gw_wavenet_train_forward(r->arena, &loss, window + b * W, vc,
-                                               mel ? mel + b * (W - 1) * c->n_mels : NULL, 0, err);
-        if (st) return st;
-        sum += loss;
-    }
-    *bits = sum / pieces / M_LN2;
-    return GW_OK;
-}
-
 static gw_status wn_validate_now(wn_run *r, uint64_t step, double *fig, gw_error *err) {
     gw_status st = wn_preview(r, step, err);
-    if (!st)
-        st = val_bits(r, &fig[0], r->val_window, r->bands ? r->val_bwindow : NULL, r->val_cond,
-                      r->val_mel, err);
-    if (!st && r->ds2)
-        st = val_bits(r, &fig[1], r->val2_window, r->bands2 ? r->val2_bwindow : NULL, r->val2_cond,
-                      NULL, err);
+    if (!st) st = val_set_bits(r->arena, &r->m->cfg, &r->val, r->Bl, &fig[0], err);
+    if (!st && r->ds2) st = val_set_bits(r->arena, &r->m->cfg, &r->val2, r->Bl, &fig[1], err);
     return st;
 }
 
@@ -563,12 +643,10 @@ static gw_status wn_save_best(void *ctx, const char *path, const gw_trainer_resu
     return save_model(r, r->o, so_far, r->note_min, r->note_max, path, err);
 }
 
-/* --val-data: every clip of another folder, at the model's rate and band
- * gains, drawn once into fixed windows like the held-out side's (from a
- * seed of their own) */
+/* --val-data: every clip of another folder, drawn once into fixed windows
+ * like the held-out side's (from a seed of their own) */
 static gw_status load_val_data(wn_run *r, const gw_wavenet_config *cfg,
-                               const gw_wavenet_trainer_opts *o, size_t bw, size_t cg,
-                               gw_error *err) {
+                               const gw_wavenet_trainer_opts *o, gw_error *err) {
     if (cfg->n_mels > 0)
         return gw_fail(err, GW_ERR_ARG,
                        "train wavenet: --val-data: '%s' is a vocoder (mel input); it validates "
@@ -576,53 +654,23 @@ static gw_status load_val_data(wn_run *r, const gw_wavenet_config *cfg,
                        cfg->name);
     gw_dataset_opts d;
     gw_dataset_opts_default(&d);
-    d.sample_rate = cfg->sample_rate;
     d.cache_dir = o->val_cache_dir;
     int lo, hi;
-    gw_status st = gw_dataset_load(&r->ds2, o->val_data_dir, &d, err);
-    if (!st) st = check_labels(r->ds2, cfg, o->val_data_dir, &lo, &hi, err);
+    gw_status st = load_folder(&r->ds2, &r->bands2, cfg, o->val_data_dir, d, &lo, &hi, err);
     if (st) return st;
     const size_t n = r->ds2->n_clips;
     if (n == 0)
         return gw_fail(err, GW_ERR_ARG, "%s: no clips to validate on (--val-data)",
                        o->val_data_dir);
-    if (cfg->preemphasis > 0)
-        for (size_t i = 0; i < n; i++)
-            gw_preemphasis(r->ds2->audio + r->ds2->clips[i].offset, r->ds2->clips[i].n,
-                           cfg->preemphasis);
     size_t *all = malloc(n * sizeof *all);
-    r->val2_cond = malloc((size_t)r->n_val_batches * r->B * cg * sizeof(float));
-    if (r->bands) {
-        if ((st = gw_wavenet_band_data_create(&r->bands2, r->ds2, cfg->bands, err))) {
-            free(all);
-            return st;
-        }
-        gw_wavenet_band_data_scale(r->bands2, cfg->band_gain);
-        r->val2_bwindow = malloc(bw * cfg->bands * r->n_val_batches * sizeof(float));
-    } else {
-        r->val2_window = malloc(bw * r->n_val_batches);
-    }
-    if (!all || !r->val2_cond || (!r->val2_bwindow && !r->val2_window)) {
-        free(all);
-        return gw_fail(err, GW_ERR_NOMEM,
-                       "train wavenet: out of memory for the --val-data windows");
-    }
+    if (!all)
+        return gw_fail(err, GW_ERR_NOMEM, "train wavenet: out of memory for the --val-data clips");
     for (size_t i = 0; i < n; i++)
         all[i] = i;
-    gw_rng rng;
-    gw_rng_seed(&rng, o->seed ^ 0x76616c2d64617461ULL);
-    for (int v = 0; v < r->n_val_batches; v++) {
-        float *vc = cfg->cond_dim ? r->val2_cond + (size_t)v * r->B * cg : NULL;
-        if (r->bands2)
-            gw_wavenet_draw_windows_bands(r->val2_bwindow + (size_t)v * bw * cfg->bands, vc,
-                                          r->bands2->ptr, all, n, cfg, r->B, r->W, NULL, &rng,
-                                          r->scratch);
-        else
-            gw_wavenet_draw_windows(r->val2_window + (size_t)v * bw, vc, r->ds2, all, n, cfg, r->B,
-                                    r->W, NULL, &rng, r->scratch);
-    }
+    st = val_set_draw(&r->val2, cfg, r->ds2, r->bands2, NULL, all, n, r->n_val_batches, r->B, r->W,
+                      val_data_seed(o->seed), r->scratch, "train wavenet: --val-data", err);
     free(all);
-    return GW_OK;
+    return st;
 }
 
 gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_trainer_result *res,
@@ -661,7 +709,6 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
     dopts.split_seed = o->seed;
     dopts.cache_dir = o->cache_dir;
     int note_min, note_max;
-    gw_rng vrng;
     if ((st = gw_dataset_load(&r.ds, o->data_dir, &dopts, err))) goto done;
     if ((st = check_labels(r.ds, &cfg, o->data_dir, &note_min, &note_max, err))) goto done;
     size_t shifted = 0;
@@ -743,8 +790,6 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
     r.window = malloc(bw);
     r.cond = malloc((size_t)r.B * cg * sizeof(float));
     r.scratch = malloc(bw * sizeof(float));
-    r.val_window = malloc(bw * r.n_val_batches);
-    r.val_cond = malloc((size_t)r.n_val_batches * r.B * cg * sizeof(float));
     if (r.bands) {
         /* the bands' spread sets the model's start (gw_wavenet_init_band_scales);
          * a resumed run loads its weights over it */
@@ -757,13 +802,12 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
             rms[k] *= (float)ts.input_noise_bands[k];
         gw_wavenet_train_set_band_noise_scale(r.arena, rms);
         r.bwindow = malloc(bw * cfg.bands * sizeof(float));
-        r.val_bwindow = malloc(bw * cfg.bands * r.n_val_batches * sizeof(float));
-        if (!r.bwindow || !r.val_bwindow) {
+        if (!r.bwindow) {
             st = gw_fail(err, GW_ERR_NOMEM, "train wavenet: out of memory for band windows");
             goto done;
         }
     }
-    if (!r.window || !r.cond || !r.scratch || !r.val_window || !r.val_cond) {
+    if (!r.window || !r.cond || !r.scratch) {
         st = gw_fail(err, GW_ERR_NOMEM, "train wavenet: out of memory for %d windows of %d", r.B,
                      r.W);
         goto done;
@@ -772,31 +816,17 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
         size_t rows = (size_t)r.B * (r.W - 1) * cfg.n_mels;
         if ((st = gw_wavenet_mel_create(&r.melfx, &cfg, (size_t)r.W, err))) goto done;
         r.mel = malloc(rows * sizeof(float));
-        r.val_mel = malloc(rows * r.n_val_batches * sizeof(float));
-        if (!r.mel || !r.val_mel) {
+        if (!r.mel) {
             st = gw_fail(err, GW_ERR_NOMEM, "train wavenet: out of memory for mel windows");
             goto done;
         }
     }
     /* the held-out windows are drawn once, from their own seed */
-    gw_rng_seed(&vrng, o->seed ^ 0x76616c6964617465ULL);
-    for (int v = 0; v < r.n_val_batches; v++) {
-        if (r.bands) {
-            gw_wavenet_draw_windows_bands(r.val_bwindow + (size_t)v * bw * cfg.bands,
-                                          cfg.cond_dim ? r.val_cond + (size_t)v * r.B * cg : NULL,
-                                          r.bands->ptr, r.val_pool, r.n_val, &cfg, r.B, r.W, NULL,
-                                          &vrng, r.scratch);
-            continue;
-        }
-        gw_wavenet_draw_windows(r.val_window + (size_t)v * bw,
-                                cfg.cond_dim ? r.val_cond + (size_t)v * r.B * cg : NULL, r.ds,
-                                r.val_pool, r.n_val, &cfg, r.B, r.W, NULL, &vrng, r.scratch);
-        if (r.melfx)
-            windows_mel(&r, r.val_mel + (size_t)v * r.B * (r.W - 1) * cfg.n_mels, r.scratch, 0,
-                        r.B);
-    }
-
-    if (o->val_data_dir && (st = load_val_data(&r, &cfg, o, bw, cg, err))) goto done;
+    if ((st = val_set_draw(&r.val, &cfg, r.ds, r.bands, r.melfx, r.val_pool, r.n_val,
+                           r.n_val_batches, r.B, r.W, val_seed(o->seed), r.scratch, "train wavenet",
+                           err)))
+        goto done;
+    if (o->val_data_dir && (st = load_val_data(&r, &cfg, o, err))) goto done;
 
     static const char *figs[] = {"loss", "bits", "grad_norm"};
     static const char *vfigs[] = {"val_bits", "val_data_bits"};
@@ -890,10 +920,8 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
     st = run_st; /* GW_ERR_INTERRUPTED still reports the interruption, model saved */
 done:
     free(intro);
-    free(r.window), free(r.cond), free(r.scratch), free(r.val_window), free(r.val_cond);
-    free(r.mel), free(r.val_mel);
-    free(r.bwindow), free(r.val_bwindow);
-    free(r.val2_window), free(r.val2_bwindow), free(r.val2_cond);
+    free(r.window), free(r.cond), free(r.scratch), free(r.mel), free(r.bwindow);
+    val_set_free(&r.val), val_set_free(&r.val2);
     gw_wavenet_band_data_free(r.bands2);
     gw_dataset_free(r.ds2);
     gw_wavenet_band_data_free(r.bands);
@@ -918,8 +946,9 @@ gw_status gw_wavenet_eval(gw_wavenet *m, const gw_wavenet_eval_opts *o, gw_waven
     gw_dataset *ds = NULL;
     gw_wavenet_band_data *bands = NULL;
     gw_wavenet_train *arena = NULL;
-    float *window = NULL, *cond = NULL, *scratch = NULL;
-    uint8_t *classes = NULL;
+    wn_val_set set = {0};
+    size_t *all = NULL;
+    float *scratch = NULL;
     gw_status st;
     memset(res, 0, sizeof *res);
     if (c->n_mels > 0)
@@ -931,17 +960,12 @@ gw_status gw_wavenet_eval(gw_wavenet *m, const gw_wavenet_eval_opts *o, gw_waven
     const int batches = o->batches > 0 ? o->batches : 4;
     gw_dataset_opts dopts;
     gw_dataset_opts_default(&dopts);
-    dopts.sample_rate = c->sample_rate;
     dopts.split_seed = o->split_seed;
     dopts.cache_dir = o->cache_dir;
     int note_min, note_max;
-    if ((st = gw_dataset_load(&ds, o->data_dir, &dopts, err))) return st;
-    if ((st = check_labels(ds, c, o->data_dir, &note_min, &note_max, err))) goto done;
-    if (c->preemphasis > 0)
-        for (size_t i = 0; i < ds->n_clips; i++)
-            gw_preemphasis(ds->audio + ds->clips[i].offset, ds->clips[i].n, c->preemphasis);
+    if ((st = load_folder(&ds, &bands, c, o->data_dir, dopts, &note_min, &note_max, err)))
+        goto done;
     /* the trainer's validation pool, or every clip of the folder */
-    size_t *all = NULL;
     const size_t *pool = ds->val;
     size_t n_pool = ds->n_val;
     if (!o->held_out || n_pool == 0) {
@@ -959,55 +983,30 @@ gw_status gw_wavenet_eval(gw_wavenet *m, const gw_wavenet_eval_opts *o, gw_waven
         }
     }
     if (n_pool == 0) {
-        free(all);
         st = gw_fail(err, GW_ERR_ARG, "%s: no clips to measure", o->data_dir);
         goto done;
     }
-    if ((st = gw_wavenet_train_create(&arena, m, B, N, err))) goto pool_done;
-    const size_t W = (size_t)gw_wavenet_train_window_len(arena);
-    const size_t cg = c->cond_dim > 0 ? (size_t)c->cond_dim : 1;
-    cond = malloc((size_t)B * cg * sizeof(float));
-    scratch = malloc((size_t)B * W * sizeof(float));
-    if (c->distribution == GW_WAVENET_DIST_LOGISTIC) {
-        /* the bands at the model's own gains, as it was trained */
-        if ((st = gw_wavenet_band_data_create(&bands, ds, c->bands, err))) goto pool_done;
-        gw_wavenet_band_data_scale(bands, c->band_gain);
-        window = malloc((size_t)B * W * c->bands * sizeof(float));
-    } else {
-        classes = malloc((size_t)B * W);
+    if ((st = gw_wavenet_train_create(&arena, m, B, N, err))) goto done;
+    const int W = gw_wavenet_train_window_len(arena);
+    if (!(scratch = malloc((size_t)B * W * sizeof(float)))) {
+        st = gw_fail(err, GW_ERR_NOMEM, "eval: out of memory for %d windows of %d", B, W);
+        goto done;
     }
-    if (!cond || !scratch || (!window && !classes)) {
-        st = gw_fail(err, GW_ERR_NOMEM, "eval: out of memory for %d windows of %zu", B, W);
-        goto pool_done;
-    }
-    gw_rng vrng; /* the trainer's held-out and --val-data windows come from these seeds */
-    gw_rng_seed(&vrng, o->seed ^ (o->held_out ? 0x76616c6964617465ULL : 0x76616c2d64617461ULL));
-    double sum = 0;
-    for (int v = 0; v < batches && !st; v++) {
-        float loss;
-        float *vc = c->cond_dim ? cond : NULL;
-        if (bands) {
-            gw_wavenet_draw_windows_bands(window, vc, bands->ptr, pool, n_pool, c, B, (int)W, NULL,
-                                          &vrng, scratch);
-            st = gw_wavenet_train_forward_bands(arena, &loss, window, vc, NULL, 0, err);
-        } else {
-            gw_wavenet_draw_windows(classes, vc, ds, pool, n_pool, c, B, (int)W, NULL, &vrng,
-                                    scratch);
-            st = gw_wavenet_train_forward(arena, &loss, classes, vc, NULL, 0, err);
-        }
-        sum += loss;
-    }
-    if (!st) {
-        res->bits = sum / batches / M_LN2;
-        res->clips = n_pool;
-        res->windows = B * batches;
-        res->window_targets = N;
-        res->note_min = note_min, res->note_max = note_max;
-    }
-pool_done:
-    free(all);
+    /* the trainer's held-out or --val-data windows: the same seeds */
+    const uint64_t seed = o->held_out ? val_seed(o->seed) : val_data_seed(o->seed);
+    if ((st = val_set_draw(&set, c, ds, bands, NULL, pool, n_pool, batches, B, W, seed, scratch,
+                           "eval", err)))
+        goto done;
+    double bits;
+    if ((st = val_set_bits(arena, c, &set, B, &bits, err))) goto done;
+    res->bits = bits;
+    res->clips = n_pool;
+    res->windows = B * batches;
+    res->window_targets = N;
+    res->note_min = note_min, res->note_max = note_max;
 done:
-    free(window), free(classes), free(cond), free(scratch);
+    free(all), free(scratch);
+    val_set_free(&set);
     gw_wavenet_train_free(arena);
     gw_wavenet_band_data_free(bands);
     gw_dataset_free(ds);
