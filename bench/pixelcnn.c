@@ -14,7 +14,11 @@
  *           figure from its first rows).
  *
  *   bench_pixelcnn [--mode train|sample|both] [--threads 1,2] [--steps 4]
- *                  [--warmup 1] [--images 5] [--preset FILE]
+ *                  [--warmup 1] [--images 5] [--preset FILE] [--precision f32|bf16]
+ *
+ * --precision bf16 trains with the convolutions' products in bf16
+ * (gw_pixelcnn_train_set_bf16, `train pixelcnn --precision bf16`); on a CPU
+ * without AVX512_BF16 it says so and runs f32.
  *
  * Prints the CPU first, then per measurement the median [min..max] over
  * the timed steps / images, with the CPU time beside the wall time (on a
@@ -25,6 +29,7 @@
  * the peer alternately and prints the ratios. */
 #include "models/pixelcnn.h"
 #include "nn/blas.h"
+#include "nn/im2col.h"
 #include "nn/optim.h"
 #include "bench_util.h"
 
@@ -36,7 +41,7 @@
 enum { MAX_RUNS = 64, MAX_THREADS = 8 };
 
 static int bench_train(const gw_pixelcnn_config *cfg, const int *threads, int nt, int steps,
-                       int warmup) {
+                       int warmup, int bf16) {
     gw_error err = {0};
     gw_pixelcnn *m = NULL;
     gw_pixelcnn_train *t = NULL;
@@ -62,6 +67,7 @@ static int bench_train(const gw_pixelcnn_config *cfg, const int *threads, int nt
          * shards, each product on its shard's thread (OpenBLAS at 1) */
         gw_blas_setup(1);
         if (gw_pixelcnn_train_set_threads(t, threads[k], &err)) goto fail;
+        const char *prec = gw_pixelcnn_train_set_bf16(t, bf16) ? "bf16" : "f32";
         double wt[MAX_RUNS], ct[MAX_RUNS];
         float loss = 0;
         for (int s = -warmup; s < steps; s++) {
@@ -77,21 +83,22 @@ static int bench_train(const gw_pixelcnn_config *cfg, const int *threads, int nt
         const double med = wt[steps / 2], cmed = ct[steps / 2];
         /* 3 x the forward's MACs for forward + backward, 2 FLOP each */
         const double gflops = 6.0 * macs * B / med / 1e9;
-        printf("pixelcnn-small train, batch %d, threads %d: %.0f ms/step [%.0f..%.0f], "
+        printf("pixelcnn-small train (%s), batch %d, threads %d: %.0f ms/step [%.0f..%.0f], "
                "%.2f examples/s [%.2f..%.2f]; by CPU time per thread %.0f ms/step = %.2f "
                "examples/s; ~%.1f GFLOP/s (%d steps after %d warm-up; loss %.3f bits/dim)\n",
-               B, threads[k], 1e3 * med, 1e3 * wt[0], 1e3 * wt[steps - 1], B / med,
+               prec, B, threads[k], 1e3 * med, 1e3 * wt[0], 1e3 * wt[steps - 1], B / med,
                B / wt[steps - 1], B / wt[0], 1e3 * cmed, B / cmed, gflops, steps, warmup,
                loss / 0.6931471805599453);
         printf(
             "RESULT {\"bench\": \"pixelcnn\", \"impl\": \"genwave\", \"model\": "
             "\"pixelcnn-small\", "
-            "\"mode\": \"train\", \"threads\": %d, \"batch\": %d, \"steps\": %d, "
+            "\"mode\": \"train\", \"precision\": \"%s\", \"threads\": %d, \"batch\": %d, "
+            "\"steps\": %d, "
             "\"ms_per_step\": %.2f, \"ms_min\": %.2f, \"ms_max\": %.2f, \"examples_per_s\": %.4f, "
             "\"cpu_ms_per_step_per_thread\": %.2f, \"examples_per_s_by_cpu\": %.4f, "
             "\"gflops\": %.2f}\n",
-            threads[k], B, steps, 1e3 * med, 1e3 * wt[0], 1e3 * wt[steps - 1], B / med, 1e3 * cmed,
-            B / cmed, gflops);
+            prec, threads[k], B, steps, 1e3 * med, 1e3 * wt[0], 1e3 * wt[steps - 1], B / med,
+            1e3 * cmed, B / cmed, gflops);
         fflush(stdout);
     }
     rc = 0;
@@ -161,7 +168,7 @@ static int int_arg(const char *s, int lo, int hi, int *out) {
 
 int main(int argc, char **argv) {
     const char *mode = "both", *preset = NULL;
-    int threads[MAX_THREADS] = {1, 2}, nt = 2, steps = 4, warmup = 1, images = 5;
+    int threads[MAX_THREADS] = {1, 2}, nt = 2, steps = 4, warmup = 1, images = 5, bf16 = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) goto usage;
@@ -169,7 +176,12 @@ int main(int argc, char **argv) {
             mode = v;
         else if (!strcmp(a, "--preset"))
             preset = v;
-        else if (!strcmp(a, "--steps")) {
+        else if (!strcmp(a, "--precision")) {
+            if (strcmp(v, "f32") && strcmp(v, "bf16")) goto usage;
+            bf16 = !strcmp(v, "bf16");
+            if (bf16 && !gw_conv_bf16_ok())
+                printf("no AVX512_BF16 on this CPU: --precision bf16 runs f32\n");
+        } else if (!strcmp(a, "--steps")) {
             if (!int_arg(v, 1, MAX_RUNS, &steps)) goto usage;
         } else if (!strcmp(a, "--warmup")) {
             if (!int_arg(v, 0, 100, &warmup)) goto usage;
@@ -204,13 +216,14 @@ int main(int argc, char **argv) {
            cfg.height, cfg.width, cfg.channels, cfg.layers, cfg.head,
            gw_pixelcnn_macs_per_pixel(&cfg));
     fflush(stdout);
-    if (train && bench_train(&cfg, threads, nt, steps, warmup)) return 1;
+    if (train && bench_train(&cfg, threads, nt, steps, warmup, bf16)) return 1;
     if (sample && bench_sample(&cfg, images, 1)) return 1;
     return 0;
 usage:
     fprintf(stderr,
             "usage: bench_pixelcnn [--mode train|sample|both] [--threads 1,2] "
-            "[--steps N (1..%d)] [--warmup N] [--images N (1..%d)] [--preset FILE]\n",
+            "[--steps N (1..%d)] [--warmup N] [--images N (1..%d)] [--preset FILE] "
+            "[--precision f32|bf16]\n",
             MAX_RUNS, MAX_RUNS);
     return 2;
 }

@@ -133,6 +133,12 @@ const char *gw_cache_path(char *buf, size_t cap, const char *data_dir);
  * column blocks use it; each fn sets its own thread's floating-point mode. */
 void gw_run_jobs(void *(*fn)(void *), void *jobs, size_t job_size, int n);
 
+/* ---- bfloat16 (bf16.c) ----
+ * A float's top 16 bits: rounding is to nearest even and NaN stays NaN;
+ * widening is exact. */
+uint16_t gw_f32_to_bf16(float f);
+float gw_bf16_to_f32(uint16_t h);
+
 /* ---- the CPU ---- */
 /* "AMD EPYC (family 25 model 17)": the brand string and the family/model
  * numbers (two steppings of one name can differ); writes buf, returns it */

@@ -1,6 +1,7 @@
 /* kernels_scalar.c - naive reference versions of the fast-WaveNet kernels
  * (wavenet_kernels.h), the weight packer, and the run-time choice of ISA.
  * The SIMD kernels are tested against these. */
+#include "base/gw_base.h"
 #include "models/wavenet_kernels.h"
 
 #include <math.h>
@@ -40,22 +41,6 @@ float gw_wn_f16_to_f32(uint16_t h) {
     return f;
 }
 
-uint16_t gw_wn_f32_to_bf16(float f) {
-    uint32_t x;
-    memcpy(&x, &f, sizeof x);
-    if ((x & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((x >> 16) | 0x40u); /* quiet NaN */
-    /* round to nearest even on the dropped 16 bits; a carry into the
-     * exponent is the right result (up to inf past the largest bf16) */
-    return (uint16_t)((x + 0x7fffu + ((x >> 16) & 1u)) >> 16);
-}
-
-float gw_wn_bf16_to_f32(uint16_t h) {
-    uint32_t x = (uint32_t)h << 16;
-    float f;
-    memcpy(&f, &x, sizeof f);
-    return f;
-}
-
 /* where W[r][k] of a packed matrix is */
 static size_t packed_index(int N, int Mp, int r, int k) {
     int r0 = r / GW_WN_BLOCK * GW_WN_BLOCK;
@@ -88,7 +73,7 @@ static void put_f16(void *dst, size_t i, float w) {
     ((uint16_t *)dst)[i] = gw_wn_f32_to_f16(w);
 }
 static void put_bf16(void *dst, size_t i, float w) {
-    ((uint16_t *)dst)[i] = gw_wn_f32_to_bf16(w);
+    ((uint16_t *)dst)[i] = gw_f32_to_bf16(w);
 }
 
 void gw_wn_pack(float *dst, const float *W, int M, int N) {
@@ -117,7 +102,7 @@ void gw_wn_pack_bf16(uint16_t *dst, const float *W, int M, int N) {
         }
 #define W_F32(W, i) (W)[i]
 #define W_F16(W, i) gw_wn_f16_to_f32((W)[i])
-#define W_BF16(W, i) gw_wn_bf16_to_f32((W)[i])
+#define W_BF16(W, i) gw_bf16_to_f32((W)[i])
 
 static void matvec_scalar(float *y, int y_stride, const float *W, const float *x, int x_stride,
                           const float *bias, int bias_stride, const float *add, int add_stride,
@@ -140,7 +125,7 @@ static void matvec_bf16_scalar(float *y, int y_stride, const uint16_t *W, const 
 void gw_wn_matvec_bf16dp_ref(float *y, int y_stride, const uint16_t *W, const float *x,
                              int x_stride, const float *bias, int bias_stride, const float *add,
                              int add_stride, int Mp, int N, int B, int relu) {
-#define X_BF16(v, k) gw_wn_bf16_to_f32(gw_wn_f32_to_bf16(x[(size_t)(v)*x_stride + (k)]))
+#define X_BF16(v, k) gw_bf16_to_f32(gw_f32_to_bf16(x[(size_t)(v)*x_stride + (k)]))
     for (int v = 0; v < B; v++)
         for (int r = 0; r < Mp; r++) {
             float s = 0.0f;

@@ -360,6 +360,7 @@ static void conv_dims(gw_conv2d_dims *d, const gw_pixelcnn_conv *g) {
                                  g->KH - 1 - g->top, g->left, g->KW - 1 - g->left, NULL);
     assert(st == GW_OK);
     (void)st;
+    d->bf16 = g->bf16;
 }
 
 /* floats of the workspace before conv2d's own part */
@@ -455,22 +456,23 @@ void gw_pixelcnn_conv_backward_ref(float *dinp, float *dw, float *db, const floa
 
 /* ---- the vertical-to-horizontal link ---------------------------------- */
 
-static void down_dims(gw_conv2d_dims *d, int B, int C_in, int C_out, int H, int W) {
+static void down_dims(gw_conv2d_dims *d, int B, int C_in, int C_out, int H, int W, int bf16) {
     gw_status st = gw_conv2d_dims_init(d, B, C_in, H, W, C_out, 1, 1, 1, 0, NULL);
     assert(st == GW_OK);
     (void)st;
+    d->bf16 = bf16;
 }
 
 size_t gw_pixelcnn_down_workspace(int B, int C_in, int C_out, int H, int W) {
     gw_conv2d_dims d;
-    down_dims(&d, B, C_in, C_out, H, W);
+    down_dims(&d, B, C_in, C_out, H, W, 0);
     return fl64((size_t)B * C_out * H * W) + gw_conv2d_workspace_size(&d);
 }
 
 void gw_pixelcnn_down_forward(float *out, const float *in, const float *w, const float *b, int B,
-                              int C_in, int C_out, int H, int W, float *work) {
+                              int C_in, int C_out, int H, int W, int bf16, float *work) {
     gw_conv2d_dims d;
-    down_dims(&d, B, C_in, C_out, H, W);
+    down_dims(&d, B, C_in, C_out, H, W, bf16);
     const size_t hw = (size_t)H * W;
     float *t = work; // (B, C_out, H, W): the 1x1 of the unshifted input
     gw_conv2d_forward(t, in, w, NULL, &d, work + fl64((size_t)B * C_out * hw));
@@ -486,9 +488,9 @@ void gw_pixelcnn_down_forward(float *out, const float *in, const float *w, const
 
 void gw_pixelcnn_down_backward(float *dinp, float *dw, float *db, const float *dout,
                                const float *in, const float *w, int B, int C_in, int C_out, int H,
-                               int W, float *work) {
+                               int W, int bf16, float *work) {
     gw_conv2d_dims d;
-    down_dims(&d, B, C_in, C_out, H, W);
+    down_dims(&d, B, C_in, C_out, H, W, bf16);
     const size_t hw = (size_t)H * W;
     float *t = work; // (B, C_out, H, W): dout moved one row up, zeros in the last row
     for (size_t bo = 0; bo < (size_t)B * C_out; bo++) {
@@ -787,7 +789,7 @@ static gw_status shard_forward(gw_pixelcnn_train *t, float *loss, const uint8_t 
         gw_pixelcnn_conv_forward(t->P[l], vin, y->v_w, y->v_b, &t->vg[l], t->work);
         gw_pixelcnn_conv_forward(t->Q[l], hin, y->h_w, y->h_b, &t->hg[l], t->work);
         gw_pixelcnn_down_forward(t->Q[l], t->P[l], y->v2h_w, y->v2h_b, B, 2 * C, 2 * C, H, W,
-                                 t->work);
+                                 t->res.bf16, t->work);
         if (l < L) gate_forward(t->vo[l], t->P[l], t->ev[l], B, C, hw);
         if (l == 0) {
             gate_forward(t->ho[0], t->Q[0], t->eh[0], B, C, hw);
@@ -804,10 +806,11 @@ static gw_status shard_forward(gw_pixelcnn_train *t, float *loss, const uint8_t 
         for (int c = 0; c < C; c++)
             for (size_t p = 0; p < hw; p++)
                 t->a1[((size_t)b * hw + p) * C + c] = fmaxf(h[((size_t)b * C + c) * hw + p], 0.0f);
-    gw_dense_forward_packed(t->a2, t->a1, w->head1_w, w->head1_b, (int)N, C, t->HEAD, t->work);
+    gw_dense_forward_packed(t->a2, t->a1, w->head1_w, w->head1_b, (int)N, C, t->HEAD, t->res.bf16,
+                            t->work);
     gw_relu_forward(t->a2, t->a2, N * t->HEAD);
     gw_dense_forward_packed(t->logits, t->a2, w->out_w, w->out_b, (int)N, t->HEAD,
-                            GW_PIXELCNN_LEVELS, t->work);
+                            GW_PIXELCNN_LEVELS, t->res.bf16, t->work);
     if (!loss && !want_grad) return GW_OK;
     float nats;
     if (want_grad) memset(t->dlogits, 0, N * GW_PIXELCNN_LEVELS * sizeof(float));
@@ -833,12 +836,12 @@ static void shard_backward(gw_pixelcnn_train *t) {
     /* head: dlogits -> dh (B, C, H, W), the gradient wrt h_L */
     memset(t->da2, 0, N * HEAD * sizeof(float));
     gw_dense_backward_packed(t->da2, g->out_w, g->out_b, t->dlogits, t->a2, w->out_w, (int)N, HEAD,
-                             GW_PIXELCNN_LEVELS, t->work);
+                             GW_PIXELCNN_LEVELS, t->res.bf16, t->work);
     for (size_t i = 0; i < N * HEAD; i++)
         t->da2[i] = t->a2[i] > 0 ? t->da2[i] : 0.0f;
     memset(t->da1, 0, N * C * sizeof(float));
     gw_dense_backward_packed(t->da1, g->head1_w, g->head1_b, t->da2, t->a1, w->head1_w, (int)N, C,
-                             HEAD, t->work);
+                             HEAD, t->res.bf16, t->work);
     for (int b = 0; b < B; b++)
         for (int c = 0; c < C; c++)
             for (size_t p = 0; p < hw; p++) {
@@ -869,7 +872,7 @@ static void shard_backward(gw_pixelcnn_train *t) {
             memset(t->dP, 0, 2 * plane * sizeof(float));
         }
         gw_pixelcnn_down_backward(t->dP, gy->v2h_w, gy->v2h_b, t->dQ, t->P[l], y->v2h_w, B, 2 * C,
-                                  2 * C, H, W, t->work);
+                                  2 * C, H, W, t->res.bf16, t->work);
         if (l > 0) memset(t->dv, 0, plane * sizeof(float));
         gw_pixelcnn_conv_backward(l ? t->dh : t->dx, gy->h_w, gy->h_b, t->dQ, hin, y->h_w,
                                   &t->hg[l], t->work);
@@ -899,6 +902,7 @@ gw_status gw_pixelcnn_train_set_threads(gw_pixelcnn_train *t, int threads, gw_er
         }
         st = gw_pixelcnn_train_create(&t->shard[i], m, t->B / threads, err);
         if (!st) t->shard[i]->grad_scale = 1.0f / (float)threads;
+        if (!st) gw_pixelcnn_train_set_bf16(t->shard[i], t->res.bf16);
         t->n_shards = i + 1;
     }
     if (st) {
@@ -911,6 +915,16 @@ gw_status gw_pixelcnn_train_set_threads(gw_pixelcnn_train *t, int threads, gw_er
 
 int gw_pixelcnn_train_threads(const gw_pixelcnn_train *t) {
     return t->n_shards > 1 ? t->n_shards : 1;
+}
+
+int gw_pixelcnn_train_set_bf16(gw_pixelcnn_train *t, int on) {
+    on = on && gw_conv_bf16_ok();
+    for (int l = 0; l <= t->L; l++)
+        t->vg[l].bf16 = t->hg[l].bf16 = on;
+    t->res.bf16 = on;
+    for (int i = 0; i < t->n_shards; i++)
+        gw_pixelcnn_train_set_bf16(t->shard[i], on);
+    return on;
 }
 
 typedef struct shard_job {

@@ -173,6 +173,7 @@ typedef struct gw_pixelcnn_conv {
     int KH, KW;
     int top, left; /* zero rows above, columns left; KH-1-top below, KW-1-left right */
     int shift;     /* 0 or 1: output columns moved right, the first ones 0 */
+    int bf16;      /* products in bf16 (gw_conv2d_dims.bf16) */
 } gw_pixelcnn_conv;
 
 /* the vertical (v) and horizontal (h) convolutions of layer l at batch B */
@@ -202,17 +203,18 @@ void gw_pixelcnn_conv_backward_ref(float *dinp, float *dw, float *db, const floa
  * down one row, ADDED into out (it is one term of Q):
  *   out[b,o,r,c] += bias[o] + (r > 0 ? sum_i w[o,i] in[b,i,r-1,c] : 0)
  * The fast kernel runs conv2d's 1x1 on the unshifted input (the shift
- * commutes with a 1x1) and adds its rows one down. Backward ACCUMULATES. */
+ * commutes with a 1x1) and adds its rows one down. Backward ACCUMULATES.
+ * bf16: the products in bf16 (gw_conv2d_dims.bf16). */
 size_t gw_pixelcnn_down_workspace(int B, int C_in, int C_out, int H, int W);
 void gw_pixelcnn_down_forward(float *out,      // (B, C_out, H, W), added to
                               const float *in, // (B, C_in, H, W)
                               const float *w,  // (C_out, C_in)
                               const float *b,  // (C_out)
-                              int B, int C_in, int C_out, int H, int W, float *work);
+                              int B, int C_in, int C_out, int H, int W, int bf16, float *work);
 void gw_pixelcnn_down_backward(float *dinp, float *dw, float *db, // or NULL each
                                const float *dout,                 // (B, C_out, H, W)
                                const float *in, const float *w, int B, int C_in, int C_out, int H,
-                               int W, float *work);
+                               int W, int bf16, float *work);
 void gw_pixelcnn_down_forward_ref(float *out, const float *in, const float *w, const float *b,
                                   int B, int C_in, int C_out, int H, int W);
 void gw_pixelcnn_down_backward_ref(float *dinp, float *dw, float *db, const float *dout,
@@ -245,6 +247,12 @@ void gw_pixelcnn_train_free(gw_pixelcnn_train *t); /* NULL is fine */
 enum { GW_PIXELCNN_TRAIN_MAX_THREADS = 16 };
 gw_status gw_pixelcnn_train_set_threads(gw_pixelcnn_train *t, int threads, gw_error *err);
 int gw_pixelcnn_train_threads(const gw_pixelcnn_train *t);
+/* Mixed precision: the convolutions' products with their operands rounded
+ * to bfloat16 and summed in f32 (nn/conv2d.h, gw_conv2d_dims.bf16; the
+ * head, the gates and Adam stay f32), where the CPU has AVX512_BF16. Off
+ * at create; returns whether it is on (0 on a CPU without it). Shards
+ * made before or after follow. */
+int gw_pixelcnn_train_set_bf16(gw_pixelcnn_train *t, int on);
 
 /* Forward over the batch. *loss (may be NULL when want_grad = 0) = mean
  * cross-entropy over the B H W pixels in nats (/ ln 2 for bits per dim).

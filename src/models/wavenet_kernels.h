@@ -127,10 +127,6 @@ void gw_wn_pack_bf16(uint16_t *dst, const float *W, int M, int N);
 /* IEEE binary16 <-> float in software (exact; round to nearest even) */
 uint16_t gw_wn_f32_to_f16(float f);
 float gw_wn_f16_to_f32(uint16_t h);
-/* bfloat16 (a float's top 16 bits) <-> float: round to nearest even, NaN
- * stays NaN; widening is exact */
-uint16_t gw_wn_f32_to_bf16(float f);
-float gw_wn_bf16_to_f32(uint16_t h);
 static inline size_t gw_wn_packed_size(int M, int N) {
     return (size_t)gw_wn_pad16(M) * (size_t)N;
 }

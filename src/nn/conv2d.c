@@ -162,7 +162,8 @@ void gw_conv2d_forward(float *out, const float *inp, const float *weight, const 
         // out (B, C_out, hwo) = weight (C_out, K) im2col(inp) (K, B hwo) + bias
         const gw_conv_a a = {.kind = GW_CONV_A_DENSE, .p = weight, .ld = K};
         const gw_conv_b b = {.kind = GW_CONV_B_IM2COL, .p = inp, .g = &g};
-        const gw_conv_c c = {.kind = GW_CONV_C_NCHW, .p = out, .bias = bias, .hw = hwo};
+        const gw_conv_c c = {
+            .kind = GW_CONV_C_NCHW, .p = out, .bias = bias, .hw = hwo, .bf16 = gw_conv_bf16(d)};
         gw_conv_gemm(d->C_out, d->B * hwo, K, &a, &b, &c, gw_conv_threads(), workspace);
         return;
     }
@@ -174,7 +175,7 @@ void gw_conv2d_forward(float *out, const float *inp, const float *weight, const 
         float *pack = t + gw_align64((size_t)d->C_out * N * sizeof(float)) / sizeof(float);
         gw_im2col(col, inp + b0 * in_sz, nb, &g);
         // t (C_out, N) = weight (C_out, K) col (K, N)
-        gw_conv_sgemm(0, 0, d->C_out, N, K, weight, K, col, N, 0.0f, t, N, pack);
+        gw_conv_sgemm_d(d, 0, 0, d->C_out, N, K, weight, K, col, N, 0.0f, t, N, pack);
         gw_cnhw_to_nchw(out + b0 * out_sz, t, bias, 0, nb, d->C_out, hwo);
     }
 }
@@ -193,7 +194,11 @@ void gw_conv2d_backward(float *dinp, float *dweight, float *dbias, const float *
         if (dweight) {
             // dweight (C_out, K) += dout (C_out, B hwo) im2col(inp)^T (B hwo, K)
             const gw_conv_b b = {.kind = GW_CONV_B_IM2COL_T, .p = inp, .g = &g};
-            const gw_conv_c c = {.kind = GW_CONV_C_DENSE, .p = dweight, .ldc = K, .beta = 1.0f};
+            const gw_conv_c c = {.kind = GW_CONV_C_DENSE,
+                                 .p = dweight,
+                                 .ldc = K,
+                                 .beta = 1.0f,
+                                 .bf16 = gw_conv_bf16(d)};
             gw_conv_gemm(d->C_out, K, N, &da, &b, &c, T, workspace);
         }
         /* On one thread col2im of a column matrix (the lowered path below)
@@ -205,7 +210,8 @@ void gw_conv2d_backward(float *dinp, float *dweight, float *dbias, const float *
             // dinp += col2im(weight^T (K, C_out) dout (C_out, B hwo))
             const gw_conv_a a = {.kind = GW_CONV_A_DENSE, .p = weight, .ld = K, .trans = 1};
             const gw_conv_b b = {.kind = GW_CONV_B_NCHW, .p = dout, .hw = hwo};
-            const gw_conv_c c = {.kind = GW_CONV_C_COL2IM, .p = dinp, .g = &g};
+            const gw_conv_c c = {
+                .kind = GW_CONV_C_COL2IM, .p = dinp, .g = &g, .bf16 = gw_conv_bf16(d)};
             gw_conv_gemm(K, N, d->C_out, &a, &b, &c, T, workspace);
         }
         if (!dinp || T > 1) return;
@@ -221,11 +227,11 @@ void gw_conv2d_backward(float *dinp, float *dweight, float *dbias, const float *
         if (dweight) {
             gw_im2col(col, inp + b0 * in_sz, nb, &g);
             // dweight (C_out, K) += t (C_out, N) col^T (N, K)
-            gw_conv_sgemm(0, 1, d->C_out, K, N, t, N, col, N, 1.0f, dweight, K, pack);
+            gw_conv_sgemm_d(d, 0, 1, d->C_out, K, N, t, N, col, N, 1.0f, dweight, K, pack);
         }
         if (dinp) {
             // dcol (K, N) = weight^T (K, C_out) t (C_out, N), folded back onto the input
-            gw_conv_sgemm(1, 0, K, N, d->C_out, weight, K, t, N, 0.0f, col, N, pack);
+            gw_conv_sgemm_d(d, 1, 0, K, N, d->C_out, weight, K, t, N, 0.0f, col, N, pack);
             gw_col2im(dinp + b0 * in_sz, col, nb, &g);
         }
     }

@@ -57,6 +57,10 @@ typedef struct gw_conv2d_dims {
                                matrix); 1: im2col / col2im through the
                                workspace, `chunk` images per product (the
                                path without AVX-512) */
+    int bf16;               /* 0 (init): f32 products; 1: mixed precision, the
+                               products' operands rounded to bfloat16 and summed
+                               in f32, where the CPU has AVX512_BF16
+                               (gw_conv_bf16_ok; f32 elsewhere) */
 } gw_conv2d_dims;
 
 gw_status gw_conv2d_dims_init(gw_conv2d_dims *d, int B, int C_in, int H_in, int W_in, int C_out,

@@ -11,6 +11,7 @@
  * MC x KC blocks that stay in L2, and a 12 x 32 register-blocked micro-kernel
  * does all the arithmetic. With several BLAS threads OpenBLAS's own threading
  * wins, so cblas_sgemm is used. */
+#include "base/gw_base.h"
 #include "nn/blas.h"
 #include "nn/conv2d.h"
 #include "nn/gemm.h"
@@ -51,6 +52,14 @@ static inline void transpose16_regs(__m512 r[16]);
 static inline int tile_rows(int mc, int ir) {
     const int rem = mc - ir;
     return rem == 16 ? 8 : rem < MR ? rem : MR;
+}
+
+/* the packed panels of an mc-row block */
+static inline int n_panels(int mc) {
+    int n = 0;
+    for (int ir = 0; ir < mc; ir += tile_rows(mc, ir))
+        n++;
+    return n;
 }
 
 /* 16 columns of mr <= 16 rows of A (row stride ld, from s) into a panel at
@@ -139,6 +148,21 @@ static void pack_b(float *Bp, int trans_b, const float *B, int ldb, int p0, int 
     }
 }
 
+/* c (rows, NR, row stride ldc) = (accumulate ? c : 0) + acc */
+__attribute__((always_inline, target("avx512f"))) static inline void
+tile_store(int rows, __m512 acc[MR][NV], float *c, int ldc, int accumulate) {
+#pragma GCC unroll 16
+    for (int i = 0; i < rows; i++) {
+        float *ci = c + (size_t)i * ldc;
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++) {
+            __m512 x = acc[i][v];
+            if (accumulate) x = _mm512_add_ps(x, _mm512_loadu_ps(ci + 16 * v));
+            _mm512_storeu_ps(ci + 16 * v, x);
+        }
+    }
+}
+
 /* c (rows, NR, row stride ldc) = (accumulate ? c : 0) + the first rows of
  * a (kc, MR)^T b (kc, NR): rows x NV accumulators live in zmm registers for
  * the whole panel. rows is a constant once inlined. */
@@ -162,16 +186,7 @@ micro_tile(int rows, int kc, const float *a, const float *b, float *c, int ldc, 
         a += MR;
         b += NR;
     }
-#pragma GCC unroll 16
-    for (int i = 0; i < rows; i++) {
-        float *ci = c + (size_t)i * ldc;
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; v++) {
-            __m512 x = acc[i][v];
-            if (accumulate) x = _mm512_add_ps(x, _mm512_loadu_ps(ci + 16 * v));
-            _mm512_storeu_ps(ci + 16 * v, x);
-        }
-    }
+    tile_store(rows, acc, c, ldc, accumulate);
 }
 
 __attribute__((target("avx512f"))) static void micro_kernel(int kc, const float *a,
@@ -188,8 +203,95 @@ __attribute__((target("avx512f"))) static void micro_kernel8(int kc, const float
     micro_tile(8, kc, a, b, c, ldc, accumulate);
 }
 
-void gw_conv_sgemm_avx512(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
-                          const float *B, int ldb, float beta, float *C, int ldc, float *pack) {
+/* ---- bfloat16 products (gw_conv_c.bf16) ----
+ * Mixed precision as in Kalamkar et al. 2019, "A Study of BFLOAT16 for Deep
+ * Learning Training": both operands rounded to bfloat16 (8 bits of
+ * significand, round to nearest even), each pair of products summed into
+ * f32 accumulators by vdpbf16ps, which does two multiply-adds per lane where
+ * vfmadd231ps does one. The panels are packed as for f32 and then converted
+ * in place: rows 2p and 2p + 1 of a (kc, w) panel become row p of a
+ * (ceil(kc / 2), w) panel of 32-bit pairs, row 2p's value in the low half
+ * (a zero pairs with the last row of an odd kc). */
+#define GW_BF16_TARGET "avx512f,avx512bw,avx512bf16"
+
+__attribute__((target(GW_BF16_TARGET))) static void panel_to_bf16(float *panel, int kc, int w) {
+    uint32_t *d = (uint32_t *)panel;
+    uint16_t order[32]; /* word 2j <- row 2p's j, word 2j + 1 <- row 2p + 1's j */
+    for (int j = 0; j < 16; j++)
+        order[2 * j] = (uint16_t)j, order[2 * j + 1] = (uint16_t)(16 + j);
+    const __m512i idx = _mm512_loadu_si512(order);
+    for (int k = 0; k < kc; k += 2) {
+        const float *r0 = panel + (size_t)k * w, *r1 = r0 + w;
+        for (int j = 0; j < w; j += 16) {
+            const int n = w - j < 16 ? w - j : 16;
+            const __mmask16 m = (__mmask16)((1u << n) - 1);
+            const __m512 lo = _mm512_maskz_loadu_ps(m, r0 + j);
+            const __m512 hi = k + 1 < kc ? _mm512_maskz_loadu_ps(m, r1 + j) : _mm512_setzero_ps();
+            /* words 0..15 from lo, 16..31 from hi, then interleaved; row
+             * k / 2 is written only after rows k and k + 1 are read */
+            const __m512i h = (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
+            _mm512_mask_storeu_epi32(d + (size_t)(k / 2) * w + j, m,
+                                     _mm512_permutexvar_epi16(idx, h));
+        }
+    }
+}
+
+/* micro_tile over kc2 rows of bf16 pairs */
+__attribute__((always_inline, target(GW_BF16_TARGET))) static inline void
+micro_tile_bf16(int rows, int kc2, const uint32_t *a, const uint32_t *b, float *c, int ldc,
+                int accumulate) {
+    __m512 acc[MR][NV];
+#pragma GCC unroll 16
+    for (int i = 0; i < rows; i++)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++)
+            acc[i][v] = _mm512_setzero_ps();
+    for (int p = 0; p < kc2; p++) {
+        __m512bh bv[NV];
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++)
+            bv[v] = (__m512bh)_mm512_loadu_si512(b + 16 * v);
+#pragma GCC unroll 16
+        for (int i = 0; i < rows; i++) {
+            const __m512bh ai = (__m512bh)_mm512_set1_epi32((int)a[i]);
+#pragma GCC unroll 4
+            for (int v = 0; v < NV; v++)
+                acc[i][v] = _mm512_dpbf16_ps(acc[i][v], ai, bv[v]);
+        }
+        a += MR;
+        b += NR;
+    }
+    tile_store(rows, acc, c, ldc, accumulate);
+}
+
+__attribute__((target(GW_BF16_TARGET))) static void
+micro_kernel_bf16(int kc, const float *a, const float *b, float *c, int ldc, int accumulate) {
+    micro_tile_bf16(MR, (kc + 1) / 2, (const uint32_t *)a, (const uint32_t *)b, c, ldc, accumulate);
+}
+
+__attribute__((target(GW_BF16_TARGET))) static void
+micro_kernel8_bf16(int kc, const float *a, const float *b, float *c, int ldc, int accumulate) {
+    micro_tile_bf16(8, (kc + 1) / 2, (const uint32_t *)a, (const uint32_t *)b, c, ldc, accumulate);
+}
+
+/* the register tile of mr <= MR rows (8 rows where mr <= 8) on packed
+ * panels of kc rows, in f32 or in bf16 pairs */
+typedef void (*tile_fn)(int kc, const float *a, const float *b, float *c, int ldc, int accumulate);
+static tile_fn tile_kernel(int mr, int bf16) {
+    if (bf16) return mr <= 8 ? micro_kernel8_bf16 : micro_kernel_bf16;
+    return mr <= 8 ? micro_kernel8 : micro_kernel;
+}
+
+/* the panels of a packed block in bf16 pairs: n panels of (kc, w) floats,
+ * stride floats apart */
+static void panels_to_bf16(float *p, int n, size_t stride, int kc, int w) {
+    for (int i = 0; i < n; i++)
+        panel_to_bf16(p + (size_t)i * stride, kc, w);
+}
+
+static void sgemm_packed(int bf16, int trans_a, int trans_b, int M, int N, int K, const float *A,
+                         int lda, const float *B, int ldb, float beta, float *C, int ldc,
+                         float *pack) {
     float tile[MR * NR] __attribute__((aligned(64)));
     float *pack_a_buf = pack, *pack_b_buf = pack + MC * KC; /* MC KC stays 64-byte aligned */
     if (beta != 0.0f && beta != 1.0f)
@@ -201,9 +303,11 @@ void gw_conv_sgemm_avx512(int trans_a, int trans_b, int M, int N, int K, const f
             const int kc = K - p0 < KC ? K - p0 : KC;
             const int accumulate = p0 > 0 || beta != 0.0f;
             pack_b(pack_b_buf, trans_b, B, ldb, p0, kc, j0, nc);
+            if (bf16) panels_to_bf16(pack_b_buf, (nc + NR - 1) / NR, (size_t)NR * kc, kc, NR);
             for (int i0 = 0; i0 < M; i0 += MC) {
                 const int mc = M - i0 < MC ? M - i0 : MC;
                 pack_a(pack_a_buf, trans_a, A, lda, i0, mc, p0, kc);
+                if (bf16) panels_to_bf16(pack_a_buf, n_panels(mc), (size_t)MR * kc, kc, MR);
                 for (int jr = 0; jr < nc; jr += NR) {
                     const int nr = nc - jr < NR ? nc - jr : NR;
                     const float *bp = pack_b_buf + (size_t)jr * kc;
@@ -212,13 +316,11 @@ void gw_conv_sgemm_avx512(int trans_a, int trans_b, int M, int N, int K, const f
                         const float *ap = pack_a_buf + (size_t)panel * MR * kc;
                         float *c = C + (size_t)(i0 + ir) * ldc + j0 + jr;
                         if (nr == NR && (mr == MR || mr == 8)) {
-                            if (mr == MR) micro_kernel(kc, ap, bp, c, ldc, accumulate);
-                            else micro_kernel8(kc, ap, bp, c, ldc, accumulate);
+                            tile_kernel(mr, bf16)(kc, ap, bp, c, ldc, accumulate);
                             continue;
                         }
                         /* edge tile: compute whole rows, store the valid part */
-                        if (mr <= 8) micro_kernel8(kc, ap, bp, tile, NR, 0);
-                        else micro_kernel(kc, ap, bp, tile, NR, 0);
+                        tile_kernel(mr, bf16)(kc, ap, bp, tile, NR, 0);
                         for (int i = 0; i < mr; i++)
                             for (int j = 0; j < nr; j++)
                                 c[(size_t)i * ldc + j] =
@@ -230,6 +332,17 @@ void gw_conv_sgemm_avx512(int trans_a, int trans_b, int M, int N, int K, const f
     }
 }
 
+void gw_conv_sgemm_avx512(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
+                          const float *B, int ldb, float beta, float *C, int ldc, float *pack) {
+    sgemm_packed(0, trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc, pack);
+}
+
+static void sgemm_packed_bf16(int trans_a, int trans_b, int M, int N, int K, const float *A,
+                              int lda, const float *B, int ldb, float beta, float *C, int ldc,
+                              float *pack) {
+    sgemm_packed(1, trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc, pack);
+}
+
 size_t gw_conv_sgemm_pack_size(void) {
     /* A block, B block, and the tap-major scratch of an IM2COL_T panel */
     return (size_t)MC * KC + (size_t)NC * KC + (size_t)NR * KC;
@@ -237,6 +350,11 @@ size_t gw_conv_sgemm_pack_size(void) {
 
 int gw_conv_sgemm_avx512_ok(void) {
     return __builtin_cpu_supports("avx512f");
+}
+
+int gw_conv_bf16_ok(void) {
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512bf16");
 }
 /* ---- the fused product ---- */
 
@@ -756,7 +874,7 @@ typedef struct gemm_job {
 __attribute__((target("avx512f"))) static void gemm_range(const gemm_job *job) {
     const int M = job->M, K = job->K;
     const gw_conv_c *c = job->c;
-    const int dense = c->kind == GW_CONV_C_DENSE;
+    const int dense = c->kind == GW_CONV_C_DENSE, bf16 = c->bf16;
     float tile[MR * NR] __attribute__((aligned(64)));
     px_tap taps[MC];
     px_run runs[NR];
@@ -770,9 +888,11 @@ __attribute__((target("avx512f"))) static void gemm_range(const gemm_job *job) {
             const int kc = K - p0 < KC ? K - p0 : KC;
             const int accumulate = p0 > 0 || (dense && c->beta != 0.0f);
             pack_b_any(Bp, tmp, job->b, K, job->N, p0, kc, j0, nc);
+            if (bf16) panels_to_bf16(Bp, (nc + NR - 1) / NR, (size_t)NR * kc, kc, NR);
             for (int i0 = 0; i0 < M; i0 += MC) {
                 const int mc = M - i0 < MC ? M - i0 : MC;
                 pack_a_any(Ap, job->a, M, i0, mc, p0, kc);
+                if (bf16) panels_to_bf16(Ap, n_panels(mc), (size_t)MR * kc, kc, MR);
                 if (c->kind == GW_CONV_C_COL2IM) taps_of(taps, c->g, i0, mc);
                 for (int jr = 0; jr < nc; jr += NR) {
                     const int nr = nc - jr < NR ? nc - jr : NR;
@@ -788,12 +908,10 @@ __attribute__((target("avx512f"))) static void gemm_range(const gemm_job *job) {
                         const int full = nr == NR && (mr == MR || mr == 8);
                         if (dense && full) {
                             float *cp = c->p + (size_t)(i0 + ir) * c->ldc + j0 + jr;
-                            if (mr == MR) micro_kernel(kc, ap, bp, cp, c->ldc, accumulate);
-                            else micro_kernel8(kc, ap, bp, cp, c->ldc, accumulate);
+                            tile_kernel(mr, bf16)(kc, ap, bp, cp, c->ldc, accumulate);
                             continue;
                         }
-                        if (mr <= 8) micro_kernel8(kc, ap, bp, tile, NR, 0);
-                        else micro_kernel(kc, ap, bp, tile, NR, 0);
+                        tile_kernel(mr, bf16)(kc, ap, bp, tile, NR, 0);
                         if (!dense) {
                             store_tile(c, tile, M, i0 + ir, taps + ir, runs, n_runs, mr, p0 == 0);
                             continue;
@@ -878,6 +996,17 @@ int gw_conv_sgemm_avx512_ok(void) {
     return 0;
 }
 
+int gw_conv_bf16_ok(void) {
+    return 0;
+}
+
+static void sgemm_packed_bf16(int trans_a, int trans_b, int M, int N, int K, const float *A,
+                              int lda, const float *B, int ldb, float beta, float *C, int ldc,
+                              float *pack) {
+    (void)pack;
+    sgemm_blas(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc);
+}
+
 void gw_conv_sgemm_avx512(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
                           const float *B, int ldb, float beta, float *C, int ldc, float *pack) {
     sgemm_blas(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc);
@@ -896,6 +1025,28 @@ int gw_conv_threads(void) {
 
 int gw_conv_fused_ok(const gw_conv2d_dims *d) {
     return !d->lowered && gw_conv_sgemm_avx512_ok();
+}
+
+int gw_conv_bf16(const gw_conv2d_dims *d) {
+    return d->bf16 && gw_conv_bf16_ok();
+}
+
+void gw_conv_sgemm_d(const gw_conv2d_dims *d, int trans_a, int trans_b, int M, int N, int K,
+                     const float *A, int lda, const float *B, int ldb, float beta, float *C,
+                     int ldc, float *pack) {
+    if (gw_conv_bf16(d))
+        gw_conv_sgemm_bf16(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc, pack);
+    else
+        gw_conv_sgemm(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc, pack);
+}
+
+void gw_conv_sgemm_bf16(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
+                        const float *B, int ldb, float beta, float *C, int ldc, float *pack) {
+    if (pack && gw_conv_bf16_ok()) {
+        sgemm_packed_bf16(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc, pack);
+        return;
+    }
+    gw_conv_sgemm(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc, pack);
 }
 
 void gw_conv_sgemm(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
@@ -939,12 +1090,19 @@ static double b_at(const gw_conv_b *b, int K, int k, int j) {
     return 0.0;
 }
 
+/* x as the bf16 products see it */
+static double bf16_round(double x) {
+    return gw_bf16_to_f32(gw_f32_to_bf16((float)x));
+}
+
 void gw_conv_gemm_ref(int M, int N, int K, const gw_conv_a *a, const gw_conv_b *b,
                       const gw_conv_c *c) {
     for (int i = 0; i < M; i++)
         for (int j = 0; j < N; j++) {
             double acc = 0.0;
-            for (int k = 0; k < K; k++) acc += a_at(a, M, i, k) * b_at(b, K, k, j);
+            for (int k = 0; k < K; k++)
+                acc += c->bf16 ? bf16_round(a_at(a, M, i, k)) * bf16_round(b_at(b, K, k, j))
+                               : a_at(a, M, i, k) * b_at(b, K, k, j);
             if (c->kind == GW_CONV_C_DENSE) {
                 float *d = c->p + (size_t)i * c->ldc + j;
                 *d = (float)acc + (c->beta != 0.0f ? c->beta * *d : 0.0f);

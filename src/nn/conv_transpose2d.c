@@ -30,7 +30,7 @@ void gw_conv_transpose2d_forward(float *out, const float *inp, const float *weig
         // out += col2im(weight^T (K, C_in) inp (C_in, B hwi))
         const gw_conv_a a = {.kind = GW_CONV_A_DENSE, .p = weight, .ld = K, .trans = 1};
         const gw_conv_b b = {.kind = GW_CONV_B_NCHW, .p = inp, .hw = hwi};
-        const gw_conv_c c = {.kind = GW_CONV_C_COL2IM, .p = out, .g = &g};
+        const gw_conv_c c = {.kind = GW_CONV_C_COL2IM, .p = out, .g = &g, .bf16 = gw_conv_bf16(d)};
         gw_conv_gemm(K, d->B * hwi, d->C_in, &a, &b, &c, gw_conv_threads(), workspace);
         return;
     }
@@ -42,7 +42,7 @@ void gw_conv_transpose2d_forward(float *out, const float *inp, const float *weig
         float *pack = t + gw_align64((size_t)d->C_in * N * sizeof(float)) / sizeof(float);
         gw_nchw_to_cnhw(t, inp + b0 * in_sz, nb, d->C_in, hwi);
         // col (K, N) = weight^T (K, C_in) t (C_in, N)
-        gw_conv_sgemm(1, 0, K, N, d->C_in, weight, K, t, N, 0.0f, col, N, pack);
+        gw_conv_sgemm_d(d, 1, 0, K, N, d->C_in, weight, K, t, N, 0.0f, col, N, pack);
         gw_col2im(out + b0 * out_sz, col, nb, &g);
     }
 }
@@ -61,14 +61,22 @@ void gw_conv_transpose2d_backward(float *dinp, float *dweight, float *dbias, con
             // dweight (C_in, K) += inp (C_in, B hwi) im2col(dout)^T (B hwi, K)
             const gw_conv_a a = {.kind = GW_CONV_A_NCHW, .p = inp, .hw = hwi};
             const gw_conv_b b = {.kind = GW_CONV_B_IM2COL_T, .p = dout, .g = &g};
-            const gw_conv_c c = {.kind = GW_CONV_C_DENSE, .p = dweight, .ldc = K, .beta = 1.0f};
+            const gw_conv_c c = {.kind = GW_CONV_C_DENSE,
+                                 .p = dweight,
+                                 .ldc = K,
+                                 .beta = 1.0f,
+                                 .bf16 = gw_conv_bf16(d)};
             gw_conv_gemm(d->C_in, K, N, &a, &b, &c, T, workspace);
         }
         if (dinp) {
             // dinp (B, C_in, hwi) += weight (C_in, K) im2col(dout) (K, B hwi)
             const gw_conv_a a = {.kind = GW_CONV_A_DENSE, .p = weight, .ld = K};
             const gw_conv_b b = {.kind = GW_CONV_B_IM2COL, .p = dout, .g = &g};
-            const gw_conv_c c = {.kind = GW_CONV_C_NCHW, .p = dinp, .hw = hwi, .accumulate = 1};
+            const gw_conv_c c = {.kind = GW_CONV_C_NCHW,
+                                 .p = dinp,
+                                 .hw = hwi,
+                                 .accumulate = 1,
+                                 .bf16 = gw_conv_bf16(d)};
             gw_conv_gemm(d->C_in, N, K, &a, &b, &c, T, workspace);
         }
         return;
@@ -83,11 +91,11 @@ void gw_conv_transpose2d_backward(float *dinp, float *dweight, float *dbias, con
         if (dweight) {
             gw_nchw_to_cnhw(t, inp + b0 * in_sz, nb, d->C_in, hwi);
             // dweight (C_in, K) += t (C_in, N) col^T (N, K)
-            gw_conv_sgemm(0, 1, d->C_in, K, N, t, N, col, N, 1.0f, dweight, K, pack);
+            gw_conv_sgemm_d(d, 0, 1, d->C_in, K, N, t, N, col, N, 1.0f, dweight, K, pack);
         }
         if (dinp) {
             // t (C_in, N) = weight (C_in, K) col (K, N), added back in NCHW order
-            gw_conv_sgemm(0, 0, d->C_in, N, K, weight, K, col, N, 0.0f, t, N, pack);
+            gw_conv_sgemm_d(d, 0, 0, d->C_in, N, K, weight, K, col, N, 0.0f, t, N, pack);
             gw_cnhw_to_nchw(dinp + b0 * in_sz, t, NULL, 1, nb, d->C_in, hwi);
         }
     }

@@ -54,6 +54,13 @@ void gw_channel_sum(float *dbias, const float *a, int nb, int C, int HW);
 void gw_conv_sgemm(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
                    const float *B, int ldb, float beta, float *C, int ldc, float *pack);
 size_t gw_conv_sgemm_pack_size(void);
+/* the same with both operands rounded to bfloat16 and the products summed in
+ * f32 (vdpbf16ps: twice the multiply-adds per instruction), on the calling
+ * thread, where gw_conv_bf16_ok() and pack is given; gw_conv_sgemm otherwise */
+void gw_conv_sgemm_bf16(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
+                        const float *B, int ldb, float beta, float *C, int ldc, float *pack);
+/* whether this CPU runs the bf16 products (AVX-512 with AVX512_BF16) */
+int gw_conv_bf16_ok(void);
 /* the packed AVX-512 kernel itself (cblas_sgemm where not compiled in) and
  * whether this CPU can run it: the packed entry of nn/gemm.h's table, which
  * is how the rest of the core reaches it */
@@ -112,6 +119,8 @@ typedef struct gw_conv_c {
     const float *bias;     /* NCHW, (M) or NULL */
     int hw, accumulate;    /* NCHW */
     const gw_im2col_geom *g; /* COL2IM */
+    int bf16;                /* 1: A and B rounded to bfloat16, the products summed in
+                                f32 (mixed precision); only where gw_conv_bf16_ok() */
 } gw_conv_c;
 
 enum { GW_CONV_THREADS_MAX = 4 };
@@ -128,6 +137,13 @@ int gw_conv_threads(void);
 struct gw_conv2d_dims;
 /* whether d takes the fused product (AVX-512 and not forced lowered) */
 int gw_conv_fused_ok(const struct gw_conv2d_dims *d);
+/* whether d's products run in bf16: asked for (d->bf16) and run here
+ * (gw_conv_bf16_ok) */
+int gw_conv_bf16(const struct gw_conv2d_dims *d);
+/* gw_conv_sgemm, in bf16 where gw_conv_bf16(d): the lowered path's product */
+void gw_conv_sgemm_d(const struct gw_conv2d_dims *d, int trans_a, int trans_b, int M, int N, int K,
+                     const float *A, int lda, const float *B, int ldb, float beta, float *C,
+                     int ldc, float *pack);
 /* the same by the definitions: A and B read element by element, the product
  * in double, C written through its definition; for tests */
 void gw_conv_gemm_ref(int M, int N, int K, const gw_conv_a *a, const gw_conv_b *b,

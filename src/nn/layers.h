@@ -42,10 +42,13 @@ void gw_dense_backward(float *dinp,       // (N, C) or NULL
  * products take the packed AVX-512 kernel on one BLAS thread (nn/im2col.h,
  * gw_conv_sgemm); OpenBLAS (AVX2 here, OPENBLAS_CORETYPE) otherwise. NULL
  * pack is the two above. The PixelCNN's head uses it: 65,536 rows a batch. */
+/* bf16: the products' operands rounded to bfloat16, summed in f32, where
+ * the CPU has AVX512_BF16 and pack is given (gw_conv_sgemm_bf16) */
 void gw_dense_forward_packed(float *out, const float *inp, const float *w, const float *b, int N,
-                             int C, int OC, float *pack);
+                             int C, int OC, int bf16, float *pack);
 void gw_dense_backward_packed(float *dinp, float *dw, float *db, const float *dout,
-                              const float *inp, const float *w, int N, int C, int OC, float *pack);
+                              const float *inp, const float *w, int N, int C, int OC, int bf16,
+                              float *pack);
 void gw_dense_forward_naive(float *out, const float *inp, const float *w, const float *b, int N,
                             int C, int OC);
 void gw_dense_backward_naive(float *dinp, float *dw, float *db, const float *dout, const float *inp,

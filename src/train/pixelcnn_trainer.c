@@ -302,6 +302,17 @@ gw_status gw_pixelcnn_trainer_run(const gw_spec_trainer_opts *o, gw_spec_trainer
      * share of one image trains on one thread with OpenBLAS's */
     if ((st = gw_pixelcnn_train_set_threads(r.t, tc.threads, err))) goto done;
     if (gw_pixelcnn_train_threads(r.t) > 1) tc.threads = 1;
+    if (o->bf16 && o->progress) {
+        char cpu[96];
+        if (gw_pixelcnn_train_set_bf16(r.t, 1))
+            fprintf(o->progress, "precision: bf16 products in the convolutions, f32 sums\n");
+        else
+            fprintf(o->progress,
+                    "train pixelcnn: %s has no AVX512_BF16: --precision bf16 trains in f32\n",
+                    gw_cpu_model(cpu, sizeof cpu));
+    } else if (o->bf16) {
+        gw_pixelcnn_train_set_bf16(r.t, 1);
+    }
     tc.intro = intro;
     tc.groups[0] = (gw_trainer_group){"", r.m.net->params, r.opt, NULL};
     tc.n_groups = 1;

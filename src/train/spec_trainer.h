@@ -98,6 +98,9 @@ typedef struct gw_spec_trainer_opts {
     const char *loss;
     int d_steps;
     int spectral_norm;
+    /* PixelCNN: mixed precision, the convolutions' products in bf16 where the
+     * CPU has AVX512_BF16 (--precision bf16; gw_pixelcnn_train_set_bf16) */
+    int bf16;
     /* VAE overrides (< 0 = preset's) */
     float beta;
     int kl_warmup;

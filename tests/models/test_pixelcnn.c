@@ -158,7 +158,7 @@ static void op_forward(op_ctx *c) {
         gw_pixelcnn_conv_forward(c->out, c->in, c->w, c->b, c->g, c->work);
     } else {
         memset(c->out, 0, sizeof(float) * c->B * c->Co * c->H * c->W);
-        gw_pixelcnn_down_forward(c->out, c->in, c->w, c->b, c->B, c->Ci, c->Co, c->H, c->W,
+        gw_pixelcnn_down_forward(c->out, c->in, c->w, c->b, c->B, c->Ci, c->Co, c->H, c->W, 0,
                                  c->work);
     }
 }
@@ -193,9 +193,9 @@ static void check_op(const gw_pixelcnn_conv *g, int B, int Ci, int Co, int H, in
         gw_pixelcnn_conv_backward(di1, dw1, db1, dout, in, w, g, work);
         gw_pixelcnn_conv_backward_ref(di2, dw2, db2, dout, in, w, g);
     } else {
-        gw_pixelcnn_down_forward(o1, in, w, b, B, Ci, Co, H, W, work);
+        gw_pixelcnn_down_forward(o1, in, w, b, B, Ci, Co, H, W, 0, work);
         gw_pixelcnn_down_forward_ref(o2, in, w, b, B, Ci, Co, H, W);
-        gw_pixelcnn_down_backward(di1, dw1, db1, dout, in, w, B, Ci, Co, H, W, work);
+        gw_pixelcnn_down_backward(di1, dw1, db1, dout, in, w, B, Ci, Co, H, W, 0, work);
         gw_pixelcnn_down_backward_ref(di2, dw2, db2, dout, in, w, B, Ci, Co, H, W);
     }
     float e[4] = {gw_test_max_abs_diff(o1, o2, no), gw_test_max_abs_diff(di1, di2, ni),
@@ -210,7 +210,7 @@ static void check_op(const gw_pixelcnn_conv *g, int B, int Ci, int Co, int H, in
     if (g)
         gw_pixelcnn_conv_backward(di1, dw1, db1, dout, in, w, g, work);
     else
-        gw_pixelcnn_down_backward(di1, dw1, db1, dout, in, w, B, Ci, Co, H, W, work);
+        gw_pixelcnn_down_backward(di1, dw1, db1, dout, in, w, B, Ci, Co, H, W, 0, work);
     op_ctx c = {g, B, Ci, Co, H, W, in, w, b, dout, o2, work};
     double worst = fmax(gw_test_gradcheck("in", in, di1, ni, op_loss, &c, 1e-2f, 0),
                         gw_test_gradcheck("w", w, dw1, nw, op_loss, &c, 1e-2f, 0));
@@ -620,12 +620,72 @@ static void test_shards_equal_one_arena(void **state) {
     gw_pixelcnn_free(m);
 }
 
+/* ---- mixed precision -------------------------------------------------
+ * gw_pixelcnn_train_set_bf16 (where the CPU has AVX512_BF16): the same
+ * training pass with the convolutions' operands rounded to bf16. Its loss
+ * and gradients stay within bf16's rounding of the f32 pass's (a relative
+ * step of 2^-9 per operand), are not the f32 ones (the products really
+ * are bf16), shards follow the setting, and turning it off gives the f32
+ * pass back exactly. */
+static double rel_l2(const float *a, const float *b, size_t n) {
+    double d = 0, r = 0;
+    for (size_t i = 0; i < n; i++)
+        d += ((double)a[i] - b[i]) * ((double)a[i] - b[i]), r += (double)b[i] * b[i];
+    return sqrt(d / (r > 0 ? r : 1));
+}
+
+static void test_bf16_training_pass(void **state) {
+    (void)state;
+    const int B = 4, H = 8, W = 32;
+    gw_pixelcnn *m = make_model(H, W, 8, 2, 16, 0, 23, 1.5f);
+    gw_pixelcnn_train *t = NULL;
+    gw_error err = {0};
+    assert_int_equal(gw_pixelcnn_train_create(&t, m, B, &err), GW_OK);
+    if (!gw_pixelcnn_train_set_bf16(t, 1)) {
+        print_message("no AVX512_BF16 on this CPU: bf16 training not tested\n");
+        gw_pixelcnn_train_free(t);
+        gw_pixelcnn_free(m);
+        return;
+    }
+    uint8_t *q = random_image((size_t)B * H * W, 13);
+    const size_t n = m->params->total;
+    float *g[3], loss[3];
+    for (int k = 0; k < 3; k++) { /* f32, bf16, bf16 on 2 shards */
+        gw_pixelcnn_train_set_bf16(t, k > 0);
+        assert_int_equal(gw_pixelcnn_train_set_threads(t, k == 2 ? 2 : 1, &err), GW_OK);
+        g[k] = malloc(n * sizeof(float));
+        gw_params_zero_grad(m->params);
+        assert_int_equal(gw_pixelcnn_train_forward(t, &loss[k], q, NULL, 1, &err), GW_OK);
+        gw_pixelcnn_train_backward(t);
+        memcpy(g[k], m->params->grad, n * sizeof(float));
+    }
+    const double e_bf16 = rel_l2(g[1], g[0], n), e_shards = rel_l2(g[2], g[1], n);
+    print_message("bf16: loss %.6f (f32 %.6f), gradient relative L2 difference %.2e, "
+                  "2 shards vs 1 %.2e\n",
+                  (double)loss[1], (double)loss[0], e_bf16, e_shards);
+    assert_true(fabsf(loss[1] - loss[0]) < 1e-3f * loss[0]);
+    assert_true(e_bf16 < 2e-2);   /* within bf16's rounding */
+    assert_true(e_bf16 > 1e-5);   /* and not the f32 pass */
+    assert_true(e_shards < 1e-4); /* the shards are bf16 too */
+    gw_pixelcnn_train_set_bf16(t, 0);
+    assert_int_equal(gw_pixelcnn_train_set_threads(t, 1, &err), GW_OK);
+    float again;
+    assert_int_equal(gw_pixelcnn_train_forward(t, &again, q, NULL, 0, &err), GW_OK);
+    assert_true(again == loss[0]);
+    for (int k = 0; k < 3; k++)
+        free(g[k]);
+    free(q);
+    gw_pixelcnn_train_free(t);
+    gw_pixelcnn_free(m);
+}
+
 int main(void) {
     gw_blas_setup(1); /* one thread: the numbers above are per core */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gradcheck_unconditioned),
         cmocka_unit_test(test_gradcheck_conditioned),
         cmocka_unit_test(test_shards_equal_one_arena),
+        cmocka_unit_test(test_bf16_training_pass),
         cmocka_unit_test(test_ops_match_naive),
         cmocka_unit_test(test_masks),
         cmocka_unit_test(test_bits_from),

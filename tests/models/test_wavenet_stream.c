@@ -16,6 +16,7 @@
 #include <string.h>
 #include <immintrin.h>
 
+#include "base/gw_base.h"
 #include "dsp/gw_dsp.h"
 #include "gw_test.h"
 #include "models/wavenet.h"
@@ -105,7 +106,7 @@ static void mel_frame(float *mel, int n_mels, int v, int f) {
 /* rounds the per-sample weights as a GW_WAVENET_WEIGHTS_F16 or _BF16 stream
  * stores them, so that the reference computes that stream's model */
 static float round_as(gw_wavenet_weight_type type, float w) {
-    return type == GW_WAVENET_WEIGHTS_BF16 ? gw_wn_bf16_to_f32(gw_wn_f32_to_bf16(w))
+    return type == GW_WAVENET_WEIGHTS_BF16 ? gw_bf16_to_f32(gw_f32_to_bf16(w))
                                            : gw_wn_f16_to_f32(gw_wn_f32_to_f16(w));
 }
 
@@ -528,17 +529,17 @@ static void test_half_conversions(void **state) {
  * each bf16's neighbourhood and midpoints (checked in double), NaN stays NaN */
 static void test_bf16_conversions(void **state) {
     for (uint32_t h = 0; h < 65536; h++) {
-        float a = gw_wn_bf16_to_f32((uint16_t)h);
+        float a = gw_bf16_to_f32((uint16_t)h);
         uint32_t ua;
         memcpy(&ua, &a, 4);
         assert_int_equal(ua, h << 16);
         if (isnan(a)) {
-            assert_true(isnan(gw_wn_bf16_to_f32(gw_wn_f32_to_bf16(a))));
+            assert_true(isnan(gw_bf16_to_f32(gw_f32_to_bf16(a))));
             continue;
         }
-        assert_int_equal(gw_wn_f32_to_bf16(a), h);
+        assert_int_equal(gw_f32_to_bf16(a), h);
         if ((h & 0x7fff) >= 0x7f80) continue; /* inf: no next value */
-        float next = gw_wn_bf16_to_f32((uint16_t)(h + 1)); /* next in magnitude */
+        float next = gw_bf16_to_f32((uint16_t)(h + 1)); /* next in magnitude */
         if (isinf(next)) continue;
         double mid = 0.5 * ((double)a + next);
         float probes[4] = {nextafterf(a, next), (float)mid, nextafterf((float)mid, a),
@@ -547,15 +548,15 @@ static void test_bf16_conversions(void **state) {
             double da = fabs((double)probes[i] - a), dn = fabs((double)probes[i] - next);
             uint16_t want = da < dn ? (uint16_t)h : dn < da ? (uint16_t)(h + 1)
                                                          : (uint16_t)((h & 1) ? h + 1 : h);
-            if (gw_wn_f32_to_bf16(probes[i]) != want) {
+            if (gw_f32_to_bf16(probes[i]) != want) {
                 fprintf(stderr, "f32 %a -> bf16: %04x, want %04x\n", (double)probes[i],
-                        gw_wn_f32_to_bf16(probes[i]), want);
+                        gw_f32_to_bf16(probes[i]), want);
                 fail();
             }
         }
     }
-    assert_int_equal(gw_wn_f32_to_bf16(3.4e38f), 0x7f80); /* past the largest bf16: inf */
-    assert_int_equal(gw_wn_f32_to_bf16(-INFINITY), 0xff80);
+    assert_int_equal(gw_f32_to_bf16(3.4e38f), 0x7f80); /* past the largest bf16: inf */
+    assert_int_equal(gw_f32_to_bf16(-INFINITY), 0xff80);
 }
 
 /* the vdpbf16ps set's long products: x goes to bf16 in chunks of 1024, each

@@ -50,6 +50,17 @@ static void layer_free(layer *L) {
     free(L->inp), free(L->out), free(L->dout), free(L->w), free(L->bias), free(L->ws);
 }
 
+static void round_bf16(float *x, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        x[i] = gw_bf16_to_f32(gw_f32_to_bf16(x[i]));
+}
+
+/* L's multiplied operands (input, weights, output gradient) as a bf16
+ * product sees them: the reference of d.bf16 */
+static void layer_round_bf16(layer *L) {
+    round_bf16(L->inp, L->n_in), round_bf16(L->w, L->n_w), round_bf16(L->dout, L->n_out);
+}
+
 static void fwd(layer *L, float *out, int fast) {
     const gw_conv2d_dims *d = &L->d;
     if (d->transposed) {
@@ -80,17 +91,22 @@ static float rel_diff(const float *a, const float *b, size_t n) {
 
 /* the sgemm kernels against the direct loops: forward, and backward added
  * onto nonzero gradients (so accumulation is checked too), for every chunk
- * size including one that leaves a partial last chunk and two out of range */
+ * size including one that leaves a partial last chunk and two out of range.
+ * With d.bf16 (and the CPU's bf16 products) the loops take the operands
+ * rounded to bf16, the fast kernels the same values unrounded: they must
+ * round them themselves. */
 static void check_fast_vs_ref_once(const gw_conv2d_dims *d0) {
     /* 0 and B + 1 are out of range: the kernels clamp them to 1 and B */
     for (int chunk = 0; chunk <= d0->B + 1; chunk++) {
         gw_conv2d_dims d = *d0;
         d.chunk = chunk;
-        layer L;
+        layer L, R; /* R: the reference's operands */
         layer_make(&L, &d, 100 + chunk);
+        layer_make(&R, &d, 100 + chunk);
+        if (d.bf16) layer_round_bf16(&R); /* set only where gw_conv_bf16_ok() */
         float *o1 = malloc(sizeof(float) * L.n_out), *o2 = malloc(sizeof(float) * L.n_out);
         fwd(&L, o1, 1);
-        fwd(&L, o2, 0);
+        fwd(&R, o2, 0);
         assert_true(rel_diff(o1, o2, L.n_out) < 1e-5f);
 
         float *g[2][3];
@@ -101,7 +117,8 @@ static void check_fast_vs_ref_once(const gw_conv2d_dims *d0) {
                 for (size_t i = 0; i < n[j]; i++) g[k][j][i] = 0.5f + (float)(i % 7);
             }
         bwd(&L, g[0][0], g[0][1], g[0][2], 1);
-        bwd(&L, g[1][0], g[1][1], g[1][2], 0);
+        bwd(&R, g[1][0], g[1][1], NULL, 0);
+        bwd(&L, NULL, NULL, g[1][2], 0); /* the bias gradient is a sum, not a product */
         for (int j = 0; j < 3; j++) assert_true(rel_diff(g[0][j], g[1][j], n[j]) < 1e-5f);
         /* NULL skips: each gradient alone must equal its part of the full call */
         for (int j = 0; j < 3; j++) {
@@ -116,7 +133,7 @@ static void check_fast_vs_ref_once(const gw_conv2d_dims *d0) {
         for (int k = 0; k < 2; k++)
             for (int j = 0; j < 3; j++) free(g[k][j]);
         free(o1), free(o2);
-        layer_free(&L);
+        layer_free(&L), layer_free(&R);
     }
 }
 
@@ -125,13 +142,14 @@ static void check_fast_vs_ref_once(const gw_conv2d_dims *d0) {
  * product splits the images) and lowered (the packed AVX-512 product on one
  * BLAS thread, cblas_sgemm on two): all must agree with the direct loops */
 static void check_fast_vs_ref(const gw_conv2d_dims *d0) {
-    for (int lowered = 0; lowered <= 1; lowered++)
-        for (int threads = 1; threads <= 2; threads++) {
-            gw_conv2d_dims d = *d0;
-            d.lowered = lowered;
-            openblas_set_num_threads(threads);
-            check_fast_vs_ref_once(&d);
-        }
+    for (int bf16 = 0; bf16 <= gw_conv_bf16_ok(); bf16++)
+        for (int lowered = 0; lowered <= 1; lowered++)
+            for (int threads = 1; threads <= 2; threads++) {
+                gw_conv2d_dims d = *d0;
+                d.lowered = lowered, d.bf16 = bf16;
+                openblas_set_num_threads(threads);
+                check_fast_vs_ref_once(&d);
+            }
     openblas_set_num_threads(1);
 }
 
@@ -329,39 +347,64 @@ static void check_gemm_kinds(const gw_im2col_geom *g, int nb, int chans, gw_rng 
     const gw_conv_b grid_b = {.kind = GW_CONV_B_NCHW, .p = grid, .hw = hw};
     const gw_conv_b w_b = {.kind = GW_CONV_B_DENSE, .p = w, .ld = taps};
     assert_true(chans <= taps); /* the dense case reads w (chans, chans) as A */
-    struct {
+    const struct gemm_case {
         int M, N, K;
         const gw_conv_a *a;
         const gw_conv_b *b;
         gw_conv_c c;
         size_t n_c;
     } cases[] = {
-        {chans, npix, taps, &w_rows, &im2col,
-         {.kind = GW_CONV_C_NCHW, .bias = bias, .hw = hw}, n_grid},
-        {chans, npix, taps, &w_rows, &im2col, {.kind = GW_CONV_C_NCHW, .hw = hw, .accumulate = 1},
+        {chans,
+         npix,
+         taps,
+         &w_rows,
+         &im2col,
+         {.kind = GW_CONV_C_NCHW, .bias = bias, .hw = hw},
          n_grid},
-        {chans, taps, npix, &grid_a, &im2col_t, {.kind = GW_CONV_C_DENSE, .ldc = taps, .beta = 1},
+        {chans,
+         npix,
+         taps,
+         &w_rows,
+         &im2col,
+         {.kind = GW_CONV_C_NCHW, .hw = hw, .accumulate = 1},
+         n_grid},
+        {chans,
+         taps,
+         npix,
+         &grid_a,
+         &im2col_t,
+         {.kind = GW_CONV_C_DENSE, .ldc = taps, .beta = 1},
          (size_t)chans * taps},
         {taps, npix, chans, &w_cols, &grid_b, {.kind = GW_CONV_C_COL2IM, .g = g}, n_img},
         /* a dense B and beta 0.5 through the same driver */
-        {chans, taps, chans, &w_rows, &w_b, {.kind = GW_CONV_C_DENSE, .ldc = taps, .beta = 0.5f},
+        {chans,
+         taps,
+         chans,
+         &w_rows,
+         &w_b,
+         {.kind = GW_CONV_C_DENSE, .ldc = taps, .beta = 0.5f},
          (size_t)chans * taps},
     };
-    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+    /* and each again in bf16 (operands rounded, f32 sums) where the CPU has
+     * it: the reference rounds the same way, and a kernel that did not
+     * round would miss it by ~1e-3 of each product */
+    const size_t n_cases = sizeof cases / sizeof cases[0];
+    for (size_t k = 0; k < n_cases * (gw_conv_bf16_ok() ? 2 : 1); k++) {
+        const struct gemm_case *cs = &cases[k % n_cases];
         for (int threads = 1; threads <= 3; threads++) {
-            gw_rng_fill_normal(r, c1, cases[k].n_c, 0, 1);
-            memcpy(c2, c1, sizeof(float) * cases[k].n_c);
-            gw_conv_c cc = cases[k].c;
+            gw_rng_fill_normal(r, c1, cs->n_c, 0, 1);
+            memcpy(c2, c1, sizeof(float) * cs->n_c);
+            gw_conv_c cc = cs->c;
+            cc.bf16 = k >= n_cases;
             cc.p = c1;
-            gw_conv_gemm(cases[k].M, cases[k].N, cases[k].K, cases[k].a, cases[k].b, &cc, threads,
-                         pack);
+            gw_conv_gemm(cs->M, cs->N, cs->K, cs->a, cs->b, &cc, threads, pack);
             cc.p = c2;
-            gw_conv_gemm_ref(cases[k].M, cases[k].N, cases[k].K, cases[k].a, cases[k].b, &cc);
-            float tol = 1e-5f * sqrtf((float)cases[k].K) * 8;
-            float e = gw_test_max_abs_diff(c1, c2, cases[k].n_c);
+            gw_conv_gemm_ref(cs->M, cs->N, cs->K, cs->a, cs->b, &cc);
+            float tol = 1e-5f * sqrtf((float)cs->K) * 8;
+            float e = gw_test_max_abs_diff(c1, c2, cs->n_c);
             if (!(e < tol))
-                fprintf(stderr, "case %zu, %d threads, grid %dx%d: max diff %g\n", k, threads,
-                        g->Ho, g->Wo, e);
+                fprintf(stderr, "case %zu%s, %d threads, grid %dx%d: max diff %g\n", k % n_cases,
+                        cc.bf16 ? " (bf16)" : "", threads, g->Ho, g->Wo, e);
             assert_true(e < tol);
         }
     }

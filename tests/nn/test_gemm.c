@@ -12,6 +12,7 @@
 #include "base/gw_base.h"
 #include "gw_test.h"
 #include "nn/gemm.h"
+#include "nn/im2col.h"
 
 /* |a - b| within tol relative to the product's size, padding columns of C
  * (past N) included: a kernel must not write them */
@@ -27,10 +28,21 @@ static void expect_close(const float *c1, const float *c2, int M, int ldc, int K
         }
 }
 
+typedef void (*packed_fn)(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
+                          const float *B, int ldb, float beta, float *C, int ldc, float *pack);
+
+/* x rounded as the bf16 products round their operands */
+static void round_bf16(float *x, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        x[i] = gw_bf16_to_f32(gw_f32_to_bf16(x[i]));
+}
+
 /* packed: every transpose case, edges in M, N and K (K crosses the
  * 256-deep blocking, N the 2048-wide B block, M ends in 8- and 4-row
- * tiles), beta 0, 1, 0.5, leading dimensions wider than the matrices */
-static void check_packed(const gw_gemm_kernels *k) {
+ * tiles, odd K leaves a bf16 pair half empty), beta 0, 1, 0.5, leading
+ * dimensions wider than the matrices. bf16: the reference multiplies the
+ * operands rounded to bfloat16. */
+static void check_packed_fn(packed_fn packed, const char *name, int bf16) {
     const int shapes[][3] = {{1, 1, 1},     {13, 37, 300}, {24, 64, 256}, {97, 33, 517},
                              {12, 2100, 9}, {20, 64, 40},  {64, 96, 270}};
     const float betas[] = {0.0f, 1.0f, 0.5f};
@@ -48,17 +60,24 @@ static void check_packed(const gw_gemm_kernels *k) {
                 float *C1 = malloc(sizeof(float) * nc), *C2 = malloc(sizeof(float) * nc);
                 gw_rng_fill_normal(&r, A, na, 0, 1);
                 gw_rng_fill_normal(&r, B, nb, 0, 1);
+                float *Ar = malloc(sizeof(float) * na), *Br = malloc(sizeof(float) * nb);
+                memcpy(Ar, A, sizeof(float) * na), memcpy(Br, B, sizeof(float) * nb);
+                if (bf16) round_bf16(Ar, na), round_bf16(Br, nb);
                 for (int bi = 0; bi < 3; bi++) {
                     gw_rng_fill_normal(&r, C1, nc, 0, 1);
                     memcpy(C2, C1, sizeof(float) * nc);
-                    k->packed(ta, tb, M, N, K, A, lda, B, ldb, betas[bi], C1, ldc, pack);
-                    gw_gemm_ref(C2, ldc, A, ta ? 1 : (size_t)lda, ta ? (size_t)lda : 1, B,
+                    packed(ta, tb, M, N, K, A, lda, B, ldb, betas[bi], C1, ldc, pack);
+                    gw_gemm_ref(C2, ldc, Ar, ta ? 1 : (size_t)lda, ta ? (size_t)lda : 1, Br,
                                 tb ? 1 : (size_t)ldb, tb ? (size_t)ldb : 1, M, N, K, betas[bi]);
-                    expect_close(C1, C2, M, ldc, K, k->name, M, N, ta, tb, betas[bi]);
+                    expect_close(C1, C2, M, ldc, K, name, M, N, ta, tb, betas[bi]);
                 }
-                free(A), free(B), free(C1), free(C2);
+                free(A), free(B), free(C1), free(C2), free(Ar), free(Br);
             }
     free(pack);
+}
+
+static void check_packed(const gw_gemm_kernels *k) {
+    check_packed_fn(k->packed, k->name, 0);
 }
 
 /* strided: both layouts of A, accumulate or not, full and ragged 6 x 64
@@ -107,6 +126,25 @@ static void test_portable_kernels_match_reference(void **state) {
     check_strided(k);
 }
 
+/* the bf16 products of the packed kernel (gw_conv_sgemm_bf16) where the CPU
+ * has them: the reference on rounded operands, and not the f32 product */
+static void test_bf16_packed_matches_reference(void **state) {
+    (void)state;
+    if (!gw_conv_bf16_ok()) {
+        print_message("no AVX512_BF16 on this CPU: bf16 products not tested\n");
+        return;
+    }
+    check_packed_fn(gw_conv_sgemm_bf16, "bf16", 1);
+    /* a product whose operands bf16 cannot hold exactly comes out rounded */
+    float a[2] = {1.0f + 1.0f / 256, 1.0f}, b[2] = {1.0f, 1.0f + 5.0f / 512}, c[1] = {0};
+    float *pack = malloc(sizeof(float) * (gw_gemm_pack_size() + 1));
+    gw_conv_sgemm_bf16(0, 0, 1, 1, 2, a, 2, b, 1, 0.0f, c, 1, pack);
+    /* bf16 steps by 1/128 above 1: 1 + 1/256, half way, rounds to even (1)
+     * and 1 + 5/512 to 1 + 1/128, so 2 + 1/128 (f32 would give 2 + 7/512) */
+    assert_float_equal(c[0], 2.0f + 1.0f / 128, 0);
+    free(pack);
+}
+
 /* the reference itself, on a product worked by hand: [1 2; 3 4] [5 6; 7 8]
  * = [19 22; 43 50], then + 0.5 C, then with B read transposed */
 static void test_reference_known_values(void **state) {
@@ -128,6 +166,7 @@ int main(void) {
         cmocka_unit_test(test_reference_known_values),
         cmocka_unit_test(test_cpu_kernels_match_reference),
         cmocka_unit_test(test_portable_kernels_match_reference),
+        cmocka_unit_test(test_bf16_packed_matches_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -55,10 +55,18 @@ static double gc_loss(void *ctx) {
 /* ---- dense ---- */
 static void dense_fwd(gc *c) { gw_dense_forward(c->out, c->inp, c->w, c->b, c->N, c->I, c->O); }
 
+static void round_bf16(float *x, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        x[i] = gw_bf16_to_f32(gw_f32_to_bf16(x[i]));
+}
+
 /* gw_dense_* (OpenBLAS) and gw_dense_*_packed (the packed AVX-512 kernel
- * on one BLAS thread where the CPU has it) against the naive loops, on
- * shapes that end mid-tile and, for the packed kernel, span several
- * 12-row and 32-column tiles and a product deeper than its 256-deep block */
+ * on one BLAS thread where the CPU has it; and its bf16 products, where
+ * the CPU has them, against the loops on operands rounded to bf16) against
+ * the naive loops, on shapes that end mid-tile and, for the packed kernel,
+ * span several 12-row and 32-column tiles and a product deeper than its
+ * 256-deep block */
+
 static void test_dense_blas_matches_naive(void **state) {
     gw_rng r;
     gw_rng_seed(&r, 11);
@@ -66,18 +74,27 @@ static void test_dense_blas_matches_naive(void **state) {
     float *pack = gw_alloc(sizeof(float) * gw_conv_sgemm_pack_size());
     const int threads = gw_blas_threads();
     gw_denormals_restore(gw_blas_setup(1));
-    for (int packed = 0; packed < 2; packed++)
+    /* packed 2: the bf16 products, against the loops on rounded operands */
+    for (int packed = 0; packed < (gw_conv_bf16_ok() ? 3 : 2); packed++)
         for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
             int N = shapes[s][0], I = shapes[s][1], O = shapes[s][2];
             float *pk = packed ? pack : NULL;
+            const int bf16 = packed == 2;
             for (int with_bias = 0; with_bias < 2; with_bias++) {
                 float *x = rnd(&r, (size_t)N * I, -1, 1), *w = rnd(&r, (size_t)O * I, -1, 1);
                 float *b = with_bias ? rnd(&r, O, -1, 1) : NULL;
                 float *g = rnd(&r, (size_t)N * O, -1, 1);
+                float *xr = zeros((size_t)N * I), *wr = zeros((size_t)O * I);
+                float *gr = zeros((size_t)N * O);
+                memcpy(xr, x, sizeof(float) * N * I), memcpy(wr, w, sizeof(float) * O * I);
+                memcpy(gr, g, sizeof(float) * N * O);
+                if (bf16) round_bf16(xr, (size_t)N * I), round_bf16(wr, (size_t)O * I);
+                if (bf16) round_bf16(gr, (size_t)N * O);
                 float *y1 = zeros((size_t)N * O), *y2 = zeros((size_t)N * O);
-                if (packed) gw_dense_forward_packed(y1, x, w, b, N, I, O, pk);
+                if (packed)
+                    gw_dense_forward_packed(y1, x, w, b, N, I, O, bf16, pk);
                 else gw_dense_forward(y1, x, w, b, N, I, O);
-                gw_dense_forward_naive(y2, x, w, b, N, I, O);
+                gw_dense_forward_naive(y2, xr, wr, b, N, I, O);
                 assert_true(gw_test_max_abs_diff(y1, y2, (size_t)N * O) < 1e-5f);
                 /* backward accumulates: start both from the same nonzero values */
                 float *dx1 = rnd(&r, (size_t)N * I, -1, 1), *dw1 = rnd(&r, (size_t)O * I, -1, 1);
@@ -86,19 +103,22 @@ static void test_dense_blas_matches_naive(void **state) {
                 memcpy(dx2, dx1, sizeof(float) * N * I);
                 memcpy(dw2, dw1, sizeof(float) * O * I);
                 memcpy(db2, db1, sizeof(float) * O);
-                gw_dense_backward_packed(dx1, dw1, db1, g, x, w, N, I, O, pk);
-                gw_dense_backward_naive(dx2, dw2, db2, g, x, w, N, I, O);
+                gw_dense_backward_packed(dx1, dw1, db1, g, x, w, N, I, O, bf16, pk);
+                gw_dense_backward_naive(dx2, dw2, NULL, gr, xr, wr, N, I, O);
+                gw_dense_backward_naive(NULL, NULL, db2, g, x, w, N, I, O); /* a sum */
                 assert_true(gw_test_max_abs_diff(dx1, dx2, (size_t)N * I) < 1e-4f);
                 assert_true(gw_test_max_abs_diff(dw1, dw2, (size_t)O * I) < 1e-4f);
                 assert_true(gw_test_max_abs_diff(db1, db2, O) < 1e-4f);
                 /* NULL gradients are skipped, the others still computed */
                 float *dw3 = zeros((size_t)O * I), *dw4 = zeros((size_t)O * I);
-                if (packed) gw_dense_backward_packed(NULL, dw3, NULL, g, x, w, N, I, O, pk);
+                if (packed)
+                    gw_dense_backward_packed(NULL, dw3, NULL, g, x, w, N, I, O, bf16, pk);
                 else gw_dense_backward(NULL, dw3, NULL, g, x, w, N, I, O);
-                gw_dense_backward_naive(NULL, dw4, NULL, g, x, w, N, I, O);
+                gw_dense_backward_naive(NULL, dw4, NULL, gr, xr, wr, N, I, O);
                 assert_true(gw_test_max_abs_diff(dw3, dw4, (size_t)O * I) < 1e-4f);
                 gw_free(dw3), gw_free(dw4);
                 gw_free(x), gw_free(w), gw_free(b), gw_free(g), gw_free(y1), gw_free(y2);
+                gw_free(xr), gw_free(wr), gw_free(gr);
                 gw_free(dx1), gw_free(dw1), gw_free(db1), gw_free(dx2), gw_free(dw2),
                     gw_free(db2);
             }
