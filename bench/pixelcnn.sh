@@ -25,6 +25,10 @@
 #     --rows R       rows the peer samples and times (default 2, ~0.14 s
 #                    per pixel: 128 pixels)
 #     --images N     images genwave samples per run (default 5)
+#     --precision L  genwave's training precisions (default f32,bf16: bf16 is
+#                    the convolutions' products in bfloat16, `train pixelcnn
+#                    --precision bf16`; f32 where the CPU lacks AVX512_BF16,
+#                    and the table says so); the peer is f32 throughout
 #     --quick        smoke test: 1 repeat, 1 step, 1 row, 2 images
 #     --keep DIR     keep the raw logs (RESULT lines) in DIR
 #
@@ -38,7 +42,7 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
-REPEATS=3 THREADS=1,2 STEPS=3 PEER_STEPS=1 ROWS=2 IMAGES=5 KEEP= BUILD=
+REPEATS=3 THREADS=1,2 STEPS=3 PEER_STEPS=1 ROWS=2 IMAGES=5 KEEP= BUILD= PRECISIONS=f32,bf16
 usage() { sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
     case $1 in
@@ -48,6 +52,7 @@ while [ $# -gt 0 ]; do
         --peer-steps) PEER_STEPS=${2:?}; shift ;;
         --rows) ROWS=${2:?}; shift ;;
         --images) IMAGES=${2:?}; shift ;;
+        --precision) PRECISIONS=${2:?}; shift ;;
         --keep) KEEP=${2:?}; shift ;;
         --quick) REPEATS=1 STEPS=1 PEER_STEPS=1 ROWS=1 IMAGES=2 ;;
         -h|--help) usage ;;
@@ -60,6 +65,7 @@ for v in "$REPEATS" "$STEPS" "$PEER_STEPS" "$ROWS" "$IMAGES"; do
     [[ $v =~ ^[1-9][0-9]*$ ]] || { echo "bench/pixelcnn.sh: '$v' is not a positive integer" >&2; exit 2; }
 done
 [[ $THREADS =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] || { echo "bench/pixelcnn.sh: --threads '$THREADS' is not a list like 1,2" >&2; exit 2; }
+[[ $PRECISIONS =~ ^(f32|bf16)(,(f32|bf16))*$ ]] || { echo "bench/pixelcnn.sh: --precision '$PRECISIONS' is not a list of f32 and bf16" >&2; exit 2; }
 BUILD=${BUILD:-$ROOT/build}
 case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
 BIN=$BUILD/bench_pixelcnn
@@ -93,7 +99,11 @@ run() { # side repeat command...
         exit 1
     }
 }
-gw_train() { run gw "$1" "$BIN" --mode train --threads "$THREADS" --steps "$STEPS" --warmup 1; }
+gw_train() {
+    for p in ${PRECISIONS//,/ }; do
+        run gw "$1" "$BIN" --mode train --threads "$THREADS" --steps "$STEPS" --warmup 1 --precision "$p"
+    done
+}
 gw_sample() { run gw "$1" "$BIN" --mode sample --images "$IMAGES"; }
 peer_train() {
     [ -n "$PEER" ] || return 0
@@ -110,6 +120,7 @@ echo "bench/pixelcnn.sh: cpu \"$CPU_NAME\" (family $CPU_FAM, model $CPU_MOD), $(
      "affinity $(taskset -pc $$ 2>/dev/null | sed 's/.*: //'); $REPEATS repeat(s), threads $THREADS;" \
      "peer: $([ -n "$PEER" ] && echo "PyTorch $("$PY" -c 'import torch; print(torch.__version__)')" || echo "unavailable: $PEER_WHY")"
 echo "load before: $(cat /proc/loadavg)"
+echo "$PRECISIONS" >"$OUT/precisions"
 T0=$(date +%s)
 for rep in $(seq 1 "$REPEATS"); do
     echo "== repeat $rep/$REPEATS $(date -u +%H:%M:%S) load $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -152,14 +163,21 @@ if not peer_on:
 print("\n| benchmark | unit | genwave | genwave by CPU time | PyTorch | genwave / PyTorch | by CPU time / PyTorch |")
 print("| --- | --- | --- | --- | --- | --- | --- |")
 threads = sorted({r["threads"] for r in gw if r["mode"] == "train"})
+precs = sorted({r.get("precision", "f32") for r in gw if r["mode"] == "train"}, key=lambda x: x != "f32")
 for t in threads:
-    g = [r["examples_per_s"] for r in gw if r["mode"] == "train" and r["threads"] == t]
-    gc = [r["examples_per_s_by_cpu"] for r in gw if r["mode"] == "train" and r["threads"] == t]
     p = [r["examples_per_s"] for r in peer if r["mode"] == "train" and r["threads"] == t]
-    ratio = f"{med(g) / med(p):.2f}x" if p else "-"
-    cratio = f"{med(gc) / med(p):.2f}x" if p else "-"
-    print(f"| pixelcnn-small training, batch 16, {t} thr | examples/s | {span(g)} | {fmt(med(gc))} | "
-          f"{span(p) if p else 'unavailable'} | {ratio} | {cratio} |")
+    for pr in precs:
+        rows = [r for r in gw if r["mode"] == "train" and r["threads"] == t and r.get("precision", "f32") == pr]
+        if not rows:
+            continue
+        g = [r["examples_per_s"] for r in rows]
+        gc = [r["examples_per_s_by_cpu"] for r in rows]
+        ratio = f"{med(g) / med(p):.2f}x" if p else "-"
+        cratio = f"{med(gc) / med(p):.2f}x" if p else "-"
+        print(f"| pixelcnn-small training, batch 16, {t} thr, genwave {pr} | examples/s | {span(g)} | "
+              f"{fmt(med(gc))} | {span(p) if p else 'unavailable'} | {ratio} | {cratio} |")
+if "bf16" in {x.strip() for x in open(f"{out}/precisions").read().split(",")} and "bf16" not in precs:
+    print("(bf16 asked for, but this CPU has no AVX512_BF16: its runs were f32)")
 g = [r["s_per_image"] for r in gw if r["mode"] == "sample"]
 gc = [r["cpu_s_per_image"] for r in gw if r["mode"] == "sample"]
 p = [r["naive_s_per_image"] for r in peer if r["mode"] == "sample"]

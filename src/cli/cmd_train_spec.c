@@ -21,13 +21,14 @@ static void usage(FILE *f, const char *kind) {
                                    : "PixelCNN",
             !strcmp(kind, "pixelcnn") ? " (default 500)" : "");
     if (!strcmp(kind, "pixelcnn"))
-        fprintf(f, "A preset with \"classes\": N > 0 conditions the model on each file's class:\n"
-                   "its first folder (kick/01.wav) or its name up to '_', ' ' or '.'\n"
-                   "(kick_01.wav); sample with --class NAME.\n"
-                   "  --precision P    f32 (default) or bf16: the convolutions' products with\n"
-                   "                   bfloat16 operands and f32 sums, ~1.3x faster where the\n"
-                   "                   CPU has AVX512_BF16 (docs/pixelcnn.md)\n"
-                   "Presets: pixelcnn-small (the reference), pixelcnn-tiny.\n");
+        fprintf(f,
+                "A preset with \"classes\": N > 0 conditions the model on each file's class:\n"
+                "its first folder (kick/01.wav) or its name up to '_', ' ' or '.'\n"
+                "(kick_01.wav); sample with --class NAME.\n"
+                "  --precision P    auto (default: bf16 where the CPU has AVX512_BF16, else\n"
+                "                   f32), f32 or bf16: bf16 multiplies bfloat16 operands into\n"
+                "                   f32 sums, ~1.3x faster, the same learning (docs/pixelcnn.md)\n"
+                "Presets: pixelcnn-small (the reference), pixelcnn-tiny.\n");
     else if (!strcmp(kind, "gan"))
         fprintf(f, "  --loss L         minimax, nonsaturating or hinge\n"
                    "  --d-steps N      discriminator steps per generator step\n"
@@ -86,8 +87,9 @@ static int vae_option(void *ctx, const char *a, const char *v) {
 static int pixelcnn_option(void *ctx, const char *a, const char *v) {
     gw_spec_trainer_opts *o = ctx;
     if (spec_option(o, a, v)) return 1;
-    if (!strcmp(a, "--precision") && (!strcmp(v, "f32") || !strcmp(v, "bf16")))
-        o->bf16 = !strcmp(v, "bf16");
+    if (!strcmp(a, "--precision") &&
+        (!strcmp(v, "auto") || !strcmp(v, "f32") || !strcmp(v, "bf16")))
+        o->bf16 = !strcmp(v, "auto") ? -1 : !strcmp(v, "bf16");
     else
         return 0;
     return 1;

@@ -63,7 +63,11 @@ static gw_status pcnn_step(void *ctx, uint64_t step, gw_rng *rng, double *fig, g
 static gw_status pcnn_validate(void *ctx, uint64_t step, double *fig, gw_error *err) {
     pcnn_run *r = ctx;
     const gw_specfeat_config *c = &r->m.net->cfg.feat;
+    /* in f32 whatever the training's precision: the figure genwave eval and
+     * a reload give (the model file records it) */
+    gw_pixelcnn_train_set_bf16(r->t, 0);
     gw_status st = gw_pixelcnn_bits_per_dim(&fig[0], NULL, r->t, r->qval, r->lval, r->n_val, err);
+    gw_pixelcnn_train_set_bf16(r->t, !strcmp(r->s.precision, "bf16"));
     if (st) return st;
     /* the same seed at every validation: grids that differ only by training */
     gw_rng g;
@@ -187,8 +191,10 @@ static gw_status pcnn_config(gw_pixelcnn_config *c, const gw_spec_trainer_opts *
 }
 
 /* the data's summary plus the classes, for the progress stream */
-static char *intro_with_classes(const pcnn_run *r) {
-    char *s = NULL, list[1024];
+/* the data's summary, the classes and the products' precision, printed
+ * when training starts; asked: the --precision given (-1 auto) */
+static char *intro_of(const pcnn_run *r, int asked) {
+    char *s = NULL, list[1024], cpu[96];
     size_t n = 0;
     FILE *fp = open_memstream(&s, &n);
     if (!fp) return NULL;
@@ -196,6 +202,14 @@ static char *intro_with_classes(const pcnn_run *r) {
     if (r->m.classes)
         fprintf(fp, "conditioned on %d classes: %s\n", r->m.net->cfg.classes,
                 gw_pixelcnn_model_class_list(&r->m, list, sizeof list));
+    gw_cpu_model(cpu, sizeof cpu);
+    if (!strcmp(r->s.precision, "bf16"))
+        fprintf(fp, "precision: bf16 products, f32 sums (%s has AVX512_BF16%s)\n", cpu,
+                asked < 0 ? "; --precision f32 for f32" : "");
+    else if (asked > 0)
+        fprintf(fp, "precision: f32: %s has no AVX512_BF16 for --precision bf16\n", cpu);
+    else
+        fprintf(fp, "precision: f32\n");
     fclose(fp);
     return s;
 }
@@ -290,7 +304,10 @@ gw_status gw_pixelcnn_trainer_run(const gw_spec_trainer_opts *o, gw_spec_trainer
     if ((st = gw_pixelcnn_train_create(&r.t, r.m.net, r.s.Bl, err)) ||
         (st = gw_adam_create(&r.opt, r.m.net->params, &ac, err)))
         goto done;
-    if (!(intro = intro_with_classes(&r))) {
+    /* the products' precision: bf16 where the CPU has it unless f32 is
+     * asked for (docs/pixelcnn.md, "Mixed precision") */
+    r.s.precision = o->bf16 != 0 && gw_pixelcnn_train_set_bf16(r.t, 1) ? "bf16" : "f32";
+    if (!(intro = intro_of(&r, o->bf16))) {
         st = gw_fail(err, GW_ERR_NOMEM, "train pixelcnn: out of memory");
         goto done;
     }
@@ -302,17 +319,6 @@ gw_status gw_pixelcnn_trainer_run(const gw_spec_trainer_opts *o, gw_spec_trainer
      * share of one image trains on one thread with OpenBLAS's */
     if ((st = gw_pixelcnn_train_set_threads(r.t, tc.threads, err))) goto done;
     if (gw_pixelcnn_train_threads(r.t) > 1) tc.threads = 1;
-    if (o->bf16 && o->progress) {
-        char cpu[96];
-        if (gw_pixelcnn_train_set_bf16(r.t, 1))
-            fprintf(o->progress, "precision: bf16 products in the convolutions, f32 sums\n");
-        else
-            fprintf(o->progress,
-                    "train pixelcnn: %s has no AVX512_BF16: --precision bf16 trains in f32\n",
-                    gw_cpu_model(cpu, sizeof cpu));
-    } else if (o->bf16) {
-        gw_pixelcnn_train_set_bf16(r.t, 1);
-    }
     tc.intro = intro;
     tc.groups[0] = (gw_trainer_group){"", r.m.net->params, r.opt, NULL};
     tc.n_groups = 1;

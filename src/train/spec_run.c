@@ -18,6 +18,7 @@ void gw_spec_trainer_opts_default(gw_spec_trainer_opts *o) {
     o->beta = -1;
     o->kl_warmup = -1;
     o->free_bits = -1;
+    o->bf16 = -1;
 }
 
 void gw_spec_trainer_apply(gw_spec_common *c, const gw_spec_trainer_opts *o) {
@@ -153,6 +154,7 @@ static gw_status write_model(gw_spec_run *r, const gw_trainer_result *tr, const 
     gw_status st = gw_gwm_writer_create(&w, err);
     if (st) return st;
     if (!(st = k->write(r, w, err))) st = gw_spec_write_provenance(w, r->o, tr->steps, err);
+    if (!st && r->precision) st = gw_gwm_writer_meta(w, "train.precision", r->precision, err);
     for (int i = 0; i < k->n_metrics && !st; i++)
         st = gw_gwm_writer_metaf(w, err, k->metrics[i].key, "%.*f", k->metrics[i].decimals,
                                  metric_value(r, &k->metrics[i], tr));

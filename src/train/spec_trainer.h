@@ -98,8 +98,9 @@ typedef struct gw_spec_trainer_opts {
     const char *loss;
     int d_steps;
     int spectral_norm;
-    /* PixelCNN: mixed precision, the convolutions' products in bf16 where the
-     * CPU has AVX512_BF16 (--precision bf16; gw_pixelcnn_train_set_bf16) */
+    /* PixelCNN: the products' precision (--precision): -1 auto (the default:
+     * bf16 where the CPU has AVX512_BF16, else f32), 0 f32, 1 bf16 (mixed
+     * precision; gw_pixelcnn_train_set_bf16) */
     int bf16;
     /* VAE overrides (< 0 = preset's) */
     float beta;
@@ -193,6 +194,8 @@ typedef struct gw_spec_run {
     char samples[4200];
     char *intro; /* the data's summary (gw_trainer_config.intro) */
     size_t intro_n;
+    const char *precision; /* "f32" or "bf16": the products' (meta train.precision);
+                              NULL: not recorded */
 } gw_spec_run;
 
 /* loads o->data_dir through feat (fitting its band statistics; the split

@@ -36,20 +36,26 @@ grep -q "bits/dim (0 classes)" "$T/out" || fail "train pixelcnn summary: $(cat "
 losses() { awk -F, 'NR > 1 && $3 != "" { printf "%.5g\n", $3 }' "$1"; }
 [ -n "$(losses "$T/u/log.csv")" ] && [ "$(losses "$T/u/log.csv")" = "$(losses "$T/u2/log.csv")" ] ||
     fail "--threads 2 trained another run: $(losses "$T/u/log.csv" | tr '\n' ' ') vs $(losses "$T/u2/log.csv" | tr '\n' ' ')"
-# --precision bf16: the convolutions' products in bf16 where the CPU has
-# AVX512_BF16 (it says which), close to the f32 run but not the same run
+# precision: auto (the runs above) is bf16 where the CPU has AVX512_BF16
+# (it says which, and the model records it); --precision f32 is then close
+# to it but not the same run, and elsewhere the same run
 "$GW" train pixelcnn --data "$T/data" --preset pixelcnn-tiny --out "$T/u3" --steps 3 \
-    --sample-every 2 --batch 4 --precision bf16 >/dev/null 2>"$T/err" ||
-    fail "train pixelcnn --precision bf16: $(tail -3 "$T/err")"
-if grep -q "^precision: bf16" "$T/err"; then
+    --sample-every 2 --batch 4 --precision f32 >/dev/null 2>"$T/err3" ||
+    fail "train pixelcnn --precision f32: $(tail -3 "$T/err3")"
+grep -q "^precision: f32" "$T/err3" || fail "--precision f32 said: $(cat "$T/err3")"
+"$GW" info "$T/u3/model.gwm" | grep -q "  precision *f32" ||
+    fail "the f32 model does not record its precision: $("$GW" info "$T/u3/model.gwm")"
+if "$GW" info "$T/u/model.gwm" | grep -q "  precision *bf16"; then
     [ "$(losses "$T/u/log.csv")" != "$(losses "$T/u3/log.csv")" ] ||
-        fail "--precision bf16 trained the f32 run"
+        fail "auto (bf16) trained the f32 run"
     awk -F, 'NR > 1 && $3 != "" { print $3 }' "$T/u/log.csv" >"$T/l1"
     awk -F, 'NR > 1 && $3 != "" { print $3 }' "$T/u3/log.csv" >"$T/l3"
     paste "$T/l1" "$T/l3" | awk '{ d = $1 - $2; if (d < 0) d = -d; if (d > 0.01 * $1) exit 1 }' ||
-        fail "--precision bf16 losses are not within 1% of f32's: $(paste -d' ' "$T/l1" "$T/l3" | tr '\n' ' ')"
+        fail "bf16 losses are not within 1% of f32's: $(paste -d' ' "$T/l1" "$T/l3" | tr '\n' ' ')"
 else
-    grep -q "has no AVX512_BF16" "$T/err" || fail "--precision bf16 said nothing: $(cat "$T/err")"
+    "$GW" info "$T/u/model.gwm" | grep -q "  precision *f32" || fail "auto recorded no precision"
+    [ "$(losses "$T/u/log.csv")" = "$(losses "$T/u3/log.csv")" ] ||
+        fail "auto (f32 here) and --precision f32 trained different runs"
 fi
 "$GW" train pixelcnn --data "$T/data" --preset pixelcnn-tiny --out "$T/u4" --steps 3 \
     --precision f16 >/dev/null 2>"$T/err" && fail "--precision f16 was taken"
