@@ -155,7 +155,7 @@ for rep in range(1, reps + 1):
                 w = r.get("plan") or r["impl"].split("-")[-1]
                 gw.setdefault(("gen", r["model"], r["batch"], w), []).append(
                     (r["samples_per_s_per_voice"], r["gflops"], r["by_cpu_time"]))
-        m = re.match(r"(spec\w+-small)\s+threads (\d+):.*?ms/step.*?,\s*([\d.]+) examples/s"
+        m = re.match(r"(spec\w+-small)\s+(?:(?:f32|bf16)\s+)?threads (\d+):.*?ms/step.*?,\s*([\d.]+) examples/s"
                      r".*= ([\d.]+) examples/s", l)
         if m:
             gw.setdefault(("spec", m.group(1)), []).append((float(m.group(3)), None, float(m.group(4))))

@@ -9,7 +9,10 @@
  *   specvae-small  sum-over-pixels squared error + KL, reparameterised
  *                  sample; Adam 1e-3
  *
- *   bench_spec_train [steps=10] [threads=1,2] [gan|vae|both=both]
+ *   bench_spec_train [steps=10] [threads=1,2] [gan|vae|both=both] [f32|bf16=f32]
+ *
+ * bf16: the convolutions' products in bf16 (`train gan|vae --precision
+ * bf16`, docs/nn.md "bf16 products") where the CPU has AVX512_BF16.
  *
  * Prints the median (and best) ms/step and examples/s per model and thread
  * count, and the ratio to the peer's medians measured on this machine
@@ -21,6 +24,7 @@
 #include "models/specgan.h"
 #include "models/specvae.h"
 #include "nn/blas.h"
+#include "nn/im2col.h"
 #include "bench_util.h"
 
 #include <cblas.h>
@@ -34,7 +38,7 @@ enum { BATCH = 64, MAX_STEPS = 200 };
 /* peer medians, examples/s, from shared/peers/README.md (threads 1, 2) */
 static const double peer_gan[2] = {114, 162}, peer_vae[2] = {146, 215};
 
-static int run(int vae, int threads, int steps) {
+static int run(int vae, int threads, int steps, int bf16) {
     gw_blas_setup(threads); /* denormals off in every thread, as training runs */
     gw_error err = {0};
     gw_rng rng;
@@ -49,11 +53,13 @@ static int run(int vae, int threads, int steps) {
         gw_specvae_config_default(&c);
         if (gw_specvae_create(&v, &c, BATCH, &rng, &err) || gw_specvae_train_begin(v, &err))
             goto fail;
+        v->enc.bf16 = v->dec.bf16 = bf16;
     } else {
         gw_specgan_config c;
         gw_specgan_config_default(&c);
         if (gw_specgan_create(&g, &c, BATCH, &rng, &err) || gw_specgan_train_begin(g, &err))
             goto fail;
+        g->G.bf16 = g->D.bf16 = bf16;
     }
     double t[MAX_STEPS], ct[MAX_STEPS];
     for (int s = -3; s < steps; s++) { /* 3 warm-up steps, as the peer */
@@ -72,10 +78,11 @@ static int run(int vae, int threads, int steps) {
     bench_sort(ct, steps);
     double med = t[steps / 2], best = t[0], cmed = ct[steps / 2];
     double peer = (vae ? peer_vae : peer_gan)[threads > 1];
-    printf("%-14s threads %d: %7.1f ms/step (best %.1f), %6.1f examples/s (best %.1f); "
+    printf("%-14s %-4s threads %d: %7.1f ms/step (best %.1f), %6.1f examples/s (best %.1f); "
            "PyTorch %3.0f -> ratio %.2f; CPU time per thread %.1f ms/step = %.1f examples/s\n",
-           vae ? "specvae-small" : "specgan-small", threads, 1e3 * med, 1e3 * best, BATCH / med,
-           BATCH / best, peer, BATCH / med / peer, 1e3 * cmed, BATCH / cmed);
+           vae ? "specvae-small" : "specgan-small", bf16 ? "bf16" : "f32", threads, 1e3 * med,
+           1e3 * best, BATCH / med, BATCH / best, peer, BATCH / med / peer, 1e3 * cmed,
+           BATCH / cmed);
     fflush(stdout);
     gw_specgan_free(g);
     gw_specvae_free(v);
@@ -102,8 +109,16 @@ int main(int argc, char **argv) {
         fprintf(stderr, "bench_spec_train: model '%s' is not gan, vae or both\n", which);
         return 2;
     }
+    const char *prec = argc > 4 ? argv[4] : "f32";
+    if (strcmp(prec, "f32") && strcmp(prec, "bf16")) {
+        fprintf(stderr, "bench_spec_train: precision '%s' is not f32 or bf16\n", prec);
+        return 2;
+    }
+    const int bf16 = !strcmp(prec, "bf16") && gw_conv_bf16_ok();
+    if (!strcmp(prec, "bf16") && !bf16) printf("no AVX512_BF16 on this CPU: bf16 runs f32\n");
     printf("batch %d, median of %d steps after 3 warm-up steps\n", BATCH, steps);
     for (int i = 0; i < nt; i++)
-        if ((gan && run(0, threads[i], steps)) || (vae && run(1, threads[i], steps))) return 1;
+        if ((gan && run(0, threads[i], steps, bf16)) || (vae && run(1, threads[i], steps, bf16)))
+            return 1;
     return 0;
 }

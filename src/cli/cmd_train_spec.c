@@ -15,20 +15,19 @@ static void usage(FILE *f, const char *kind) {
     fprintf(f,
             "%s options:\n"
             "  --sample-every N sample grids, WAVs and validation every N steps%s\n"
-            "  --gl-iters N     Griffin-Lim iterations of the sample WAVs (default 32)\n",
+            "  --gl-iters N     Griffin-Lim iterations of the sample WAVs (default 32)\n"
+            "  --precision P    auto (default: bf16 where the CPU has AVX512_BF16, else f32),\n"
+            "                   f32 or bf16: bf16 multiplies bfloat16 operands into f32 sums\n"
+            "                   (docs/nn.md, \"bf16 products\")\n",
             !strcmp(kind, "gan")   ? "GAN"
             : !strcmp(kind, "vae") ? "VAE"
                                    : "PixelCNN",
             !strcmp(kind, "pixelcnn") ? " (default 500)" : "");
     if (!strcmp(kind, "pixelcnn"))
-        fprintf(f,
-                "A preset with \"classes\": N > 0 conditions the model on each file's class:\n"
-                "its first folder (kick/01.wav) or its name up to '_', ' ' or '.'\n"
-                "(kick_01.wav); sample with --class NAME.\n"
-                "  --precision P    auto (default: bf16 where the CPU has AVX512_BF16, else\n"
-                "                   f32), f32 or bf16: bf16 multiplies bfloat16 operands into\n"
-                "                   f32 sums, ~1.3x faster, the same learning (docs/pixelcnn.md)\n"
-                "Presets: pixelcnn-small (the reference), pixelcnn-tiny.\n");
+        fprintf(f, "A preset with \"classes\": N > 0 conditions the model on each file's class:\n"
+                   "its first folder (kick/01.wav) or its name up to '_', ' ' or '.'\n"
+                   "(kick_01.wav); sample with --class NAME.\n"
+                   "Presets: pixelcnn-small (the reference), pixelcnn-tiny.\n");
     else if (!strcmp(kind, "gan"))
         fprintf(f, "  --loss L         minimax, nonsaturating or hinge\n"
                    "  --d-steps N      discriminator steps per generator step\n"
@@ -48,6 +47,9 @@ static int spec_option(gw_spec_trainer_opts *o, const char *a, const char *v) {
         o->sample_every = (int)x;
     else if (!strcmp(a, "--gl-iters") && gw_cli_int(v, 1, 10000, &x))
         o->gl_iters = (int)x;
+    else if (!strcmp(a, "--precision") &&
+             (!strcmp(v, "auto") || !strcmp(v, "f32") || !strcmp(v, "bf16")))
+        o->bf16 = !strcmp(v, "auto") ? -1 : !strcmp(v, "bf16");
     else
         return 0;
     return 1;
@@ -85,14 +87,7 @@ static int vae_option(void *ctx, const char *a, const char *v) {
 }
 
 static int pixelcnn_option(void *ctx, const char *a, const char *v) {
-    gw_spec_trainer_opts *o = ctx;
-    if (spec_option(o, a, v)) return 1;
-    if (!strcmp(a, "--precision") &&
-        (!strcmp(v, "auto") || !strcmp(v, "f32") || !strcmp(v, "bf16")))
-        o->bf16 = !strcmp(v, "auto") ? -1 : !strcmp(v, "bf16");
-    else
-        return 0;
-    return 1;
+    return spec_option(ctx, a, v);
 }
 
 int gw_cli_train_spec(int argc, char **argv, gw_cli_dist *dist) {

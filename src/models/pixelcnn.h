@@ -247,9 +247,10 @@ void gw_pixelcnn_train_free(gw_pixelcnn_train *t); /* NULL is fine */
 enum { GW_PIXELCNN_TRAIN_MAX_THREADS = 16 };
 gw_status gw_pixelcnn_train_set_threads(gw_pixelcnn_train *t, int threads, gw_error *err);
 int gw_pixelcnn_train_threads(const gw_pixelcnn_train *t);
-/* Mixed precision: the convolutions' products with their operands rounded
- * to bfloat16 and summed in f32 (nn/conv2d.h, gw_conv2d_dims.bf16; the
- * head, the gates and Adam stay f32), where the CPU has AVX512_BF16. Off
+/* Mixed precision: every product (the convolutions and the head's dense
+ * layers) with its operands rounded to bfloat16 and summed in f32
+ * (nn/conv2d.h, gw_conv2d_dims.bf16; the gates, the softmax and Adam stay
+ * f32), where the CPU has AVX512_BF16. Off
  * at create; returns whether it is on (0 on a CPU without it). Shards
  * made before or after follow. */
 int gw_pixelcnn_train_set_bf16(gw_pixelcnn_train *t, int on);

@@ -88,6 +88,7 @@ static void down_dims(const gw_downnet *n, int i, int B, gw_conv2d_dims *d) {
                                        n->K / 2, NULL);
     assert(st == GW_OK);
     (void)st;
+    d->bf16 = n->bf16;
     while (d->chunk > 1 && gw_conv2d_workspace_size(d) > n->work_floats)
         d->chunk--;
 }
@@ -390,6 +391,7 @@ static void up_dims(const gw_upnet *n, int i, int B, gw_conv2d_dims *d) {
     gw_status st = up_dims_init(n, i, B, d, NULL);
     assert(st == GW_OK);
     (void)st;
+    d->bf16 = n->bf16;
     while (d->chunk > 1 && gw_conv2d_workspace_size(d) > n->work_floats)
         d->chunk--;
 }

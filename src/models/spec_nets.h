@@ -62,6 +62,7 @@ typedef struct gw_downnet {
     float slope;                   /* leaky ReLU slope */
     int sn;                        /* spectral norm on every weight */
     int mbstd;                     /* minibatch-stddev group size, 0 = off */
+    int bf16;                      /* the convolutions' products in bf16 (gw_conv2d_dims.bf16) */
     size_t w_idx[GW_SPECNET_MAX_LAYERS + 1], b_idx[GW_SPECNET_MAX_LAYERS + 1],
         u_idx[GW_SPECNET_MAX_LAYERS + 1];
     gw_params *params; /* not owned */
@@ -86,6 +87,7 @@ typedef struct gw_upnet {
     int H, W, L, K, z_dim, B_max;
     int ch[GW_SPECNET_MAX_LAYERS]; /* input channels of each transposed conv */
     int flat;
+    int bf16; /* the transposed convolutions' products in bf16 (gw_conv2d_dims.bf16) */
     gw_specnet_out out_act;
     size_t w_idx[GW_SPECNET_MAX_LAYERS + 1], b_idx[GW_SPECNET_MAX_LAYERS + 1];
     gw_params *params;

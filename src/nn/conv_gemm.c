@@ -958,9 +958,13 @@ static void *gemm_blocks(void *arg) {
     }
 }
 
-void gw_conv_gemm(int M, int N, int K, const gw_conv_a *a, const gw_conv_b *b, const gw_conv_c *c,
+void gw_conv_gemm(int M, int N, int K, const gw_conv_a *a, const gw_conv_b *b, const gw_conv_c *c0,
                   int threads, float *pack) {
     if (M < 1 || N < 1) return;
+    /* bf16 only where the CPU has it (elsewhere vdpbf16ps would not run) */
+    gw_conv_c cb = *c0;
+    cb.bf16 = cb.bf16 && gw_conv_bf16_ok();
+    const gw_conv_c *c = &cb;
     if (!gw_conv_sgemm_avx512_ok()) {
         gw_conv_gemm_ref(M, N, K, a, b, c);
         return;
@@ -1014,7 +1018,9 @@ void gw_conv_sgemm_avx512(int trans_a, int trans_b, int M, int N, int K, const f
 
 void gw_conv_gemm(int M, int N, int K, const gw_conv_a *a, const gw_conv_b *b, const gw_conv_c *c,
                   int threads, float *pack) {
-    gw_conv_gemm_ref(M, N, K, a, b, c);
+    gw_conv_c f32 = *c; /* no bf16 products without AVX-512 */
+    f32.bf16 = 0;
+    gw_conv_gemm_ref(M, N, K, a, b, &f32);
 }
 #endif
 
@@ -1090,7 +1096,8 @@ static double b_at(const gw_conv_b *b, int K, int k, int j) {
     return 0.0;
 }
 
-/* x as the bf16 products see it */
+/* x as the bf16 products see it (vdpbf16ps also reads a denormal as 0,
+ * this does not; training flushes denormals anyway, base/fpenv.c) */
 static double bf16_round(double x) {
     return gw_bf16_to_f32(gw_f32_to_bf16((float)x));
 }

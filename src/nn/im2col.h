@@ -120,7 +120,9 @@ typedef struct gw_conv_c {
     int hw, accumulate;    /* NCHW */
     const gw_im2col_geom *g; /* COL2IM */
     int bf16;                /* 1: A and B rounded to bfloat16, the products summed in
-                                f32 (mixed precision); only where gw_conv_bf16_ok() */
+                                f32 (mixed precision), where gw_conv_bf16_ok(); f32
+                                elsewhere (gw_conv_gemm_ref always rounds: it is the
+                                definition) */
 } gw_conv_c;
 
 enum { GW_CONV_THREADS_MAX = 4 };

@@ -61,6 +61,7 @@ static gw_status gan_validate(void *ctx, uint64_t step, double *fig, gw_error *e
     gw_status st;
     mkdir(r->s.samples, 0777);
     gw_ema_swap(m->ema); /* sample from the averaged generator */
+    m->G.bf16 = 0;       /* and in f32, as genwave sample and eval do */
     gw_specgan_generate(m, r->gen, r->grid_z, GRID_N);
     snprintf(path, sizeof path, "%s/step-%07llu.png", r->s.samples, (unsigned long long)step);
     st = gw_spec_write_grid(path, r->gen, GRID_N, c->n_mels, c->frames, 4, err);
@@ -75,6 +76,7 @@ static gw_status gan_validate(void *ctx, uint64_t step, double *fig, gw_error *e
         st = gan_fd(r, &fig[0], err);
     }
     gw_ema_swap(m->ema);
+    m->G.bf16 = !strcmp(r->s.precision, "bf16");
     if (st) return st;
     fig[1] = gw_spec_mean_pairwise(r->gen, DIV_N, r->s.img) / r->real_div;
     if (fig[1] < GW_GAN_COLLAPSE_RATIO && r->s.o->progress && step > 0)
@@ -147,6 +149,8 @@ gw_status gw_gan_trainer_run(const gw_spec_trainer_opts *o, gw_spec_trainer_resu
     if ((st = gw_specgan_create(&r.m, &c, c.batch, &init, err))) goto done;
     if ((st = gw_spec_run_open(&r.s, &gan_kind, o, r.m->feat, c.batch, err))) goto done;
     if ((st = gw_specgan_train_begin(r.m, err))) goto done;
+    /* the products' precision (docs/gan.md, "Mixed precision") */
+    r.m->G.bf16 = r.m->D.bf16 = gw_spec_run_precision(&r.s, o->bf16);
     if (gw_dist_size(o->dist) > 1) gw_specgan_set_share(r.m, r.s.off, r.s.B); /* dist.h */
     size_t Z = (size_t)c.z_dim, E = 2 * (size_t)c.feat.n_mels;
     r.grid_z = malloc(GRID_N * Z * sizeof(float));

@@ -190,11 +190,10 @@ static gw_status pcnn_config(gw_pixelcnn_config *c, const gw_spec_trainer_opts *
     return gw_pixelcnn_config_validate(c, preset, err);
 }
 
-/* the data's summary plus the classes, for the progress stream */
-/* the data's summary, the classes and the products' precision, printed
- * when training starts; asked: the --precision given (-1 auto) */
-static char *intro_of(const pcnn_run *r, int asked) {
-    char *s = NULL, list[1024], cpu[96];
+/* the data's summary, the products' precision and the classes, printed
+ * when training starts */
+static char *intro_with_classes(const pcnn_run *r) {
+    char *s = NULL, list[1024];
     size_t n = 0;
     FILE *fp = open_memstream(&s, &n);
     if (!fp) return NULL;
@@ -202,14 +201,6 @@ static char *intro_of(const pcnn_run *r, int asked) {
     if (r->m.classes)
         fprintf(fp, "conditioned on %d classes: %s\n", r->m.net->cfg.classes,
                 gw_pixelcnn_model_class_list(&r->m, list, sizeof list));
-    gw_cpu_model(cpu, sizeof cpu);
-    if (!strcmp(r->s.precision, "bf16"))
-        fprintf(fp, "precision: bf16 products, f32 sums (%s has AVX512_BF16%s)\n", cpu,
-                asked < 0 ? "; --precision f32 for f32" : "");
-    else if (asked > 0)
-        fprintf(fp, "precision: f32: %s has no AVX512_BF16 for --precision bf16\n", cpu);
-    else
-        fprintf(fp, "precision: f32\n");
     fclose(fp);
     return s;
 }
@@ -306,8 +297,8 @@ gw_status gw_pixelcnn_trainer_run(const gw_spec_trainer_opts *o, gw_spec_trainer
         goto done;
     /* the products' precision: bf16 where the CPU has it unless f32 is
      * asked for (docs/pixelcnn.md, "Mixed precision") */
-    r.s.precision = o->bf16 != 0 && gw_pixelcnn_train_set_bf16(r.t, 1) ? "bf16" : "f32";
-    if (!(intro = intro_of(&r, o->bf16))) {
+    gw_pixelcnn_train_set_bf16(r.t, gw_spec_run_precision(&r.s, o->bf16));
+    if (!(intro = intro_with_classes(&r))) {
         st = gw_fail(err, GW_ERR_NOMEM, "train pixelcnn: out of memory");
         goto done;
     }

@@ -6,6 +6,7 @@
 #include "train/spec_trainer.h"
 
 #include "train/trainer.h"
+#include "nn/im2col.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,28 @@ gw_status gw_spec_run_open(gw_spec_run *r, const gw_spec_kind *kind, const gw_sp
     if (!r->batch || !r->idx || !r->wav)
         return gw_fail(err, GW_ERR_NOMEM, "%s: out of memory", kind->what);
     return GW_OK;
+}
+
+int gw_spec_run_precision(gw_spec_run *r, int asked) {
+    const int bf16 = asked != 0 && gw_conv_bf16_ok();
+    r->precision = bf16 ? "bf16" : "f32";
+    char *s = NULL, cpu[96];
+    size_t n = 0;
+    FILE *fp = open_memstream(&s, &n);
+    if (!fp) return bf16;
+    fputs(r->intro ? r->intro : "", fp);
+    gw_cpu_model(cpu, sizeof cpu);
+    if (bf16)
+        fprintf(fp, "precision: bf16 products, f32 sums (%s has AVX512_BF16%s)\n", cpu,
+                asked < 0 ? "; --precision f32 for f32" : "");
+    else if (asked > 0)
+        fprintf(fp, "precision: f32: %s has no AVX512_BF16 for --precision bf16\n", cpu);
+    else
+        fprintf(fp, "precision: f32\n");
+    fclose(fp);
+    free(r->intro);
+    r->intro = s, r->intro_n = n;
+    return bf16;
 }
 
 void gw_spec_run_close(gw_spec_run *r) {

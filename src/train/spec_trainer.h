@@ -98,9 +98,9 @@ typedef struct gw_spec_trainer_opts {
     const char *loss;
     int d_steps;
     int spectral_norm;
-    /* PixelCNN: the products' precision (--precision): -1 auto (the default:
-     * bf16 where the CPU has AVX512_BF16, else f32), 0 f32, 1 bf16 (mixed
-     * precision; gw_pixelcnn_train_set_bf16) */
+    /* the convolutions' products (--precision): -1 auto (the default: bf16
+     * where the CPU has AVX512_BF16, else f32), 0 f32, 1 bf16 (mixed
+     * precision; gw_spec_run_precision) */
     int bf16;
     /* VAE overrides (< 0 = preset's) */
     float beta;
@@ -197,6 +197,12 @@ typedef struct gw_spec_run {
     const char *precision; /* "f32" or "bf16": the products' (meta train.precision);
                               NULL: not recorded */
 } gw_spec_run;
+
+/* the products' precision of the run: bf16 where asked for (1) or by
+ * default (-1) and the CPU has AVX512_BF16, else f32; sets r->precision,
+ * adds a line to the intro, returns 1 for bf16. The trainers' validation
+ * runs f32 either way, so a figure a model records is genwave eval's. */
+int gw_spec_run_precision(gw_spec_run *r, int asked);
 
 /* loads o->data_dir through feat (fitting its band statistics; the split
  * seeded by o->seed), makes the batch order and the buffers for batches of

@@ -59,13 +59,12 @@ static gw_status vae_recon_grid(vae_run *r, const char *png, const char *wav, gw
     return st;
 }
 
-static gw_status vae_validate(void *ctx, uint64_t step, double *fig, gw_error *err) {
-    vae_run *r = ctx;
-    gw_specvae_eval ev;
-    gw_status st = gw_specvae_evaluate(r->m, &ev, r->kl_dim, r->s.data->val, r->n_val, 12345, err);
-    if (st) return st;
-    fig[0] = ev.elbo, fig[1] = ev.elbo_per_dim, fig[2] = ev.kl, fig[3] = ev.active,
-    fig[4] = ev.lsd_db;
+/* the figures of ev, the reconstruction grid and the KL per dim */
+static gw_status vae_validate_rest(vae_run *r, uint64_t step, double *fig,
+                                   const gw_specvae_eval *ev, gw_error *err) {
+    gw_status st;
+    fig[0] = ev->elbo, fig[1] = ev->elbo_per_dim, fig[2] = ev->kl, fig[3] = ev->active,
+    fig[4] = ev->lsd_db;
     mkdir(r->s.samples, 0777);
     char png[4400], wav[4400], csv[4400];
     snprintf(png, sizeof png, "%s/recon-%07llu.png", r->s.samples, (unsigned long long)step);
@@ -93,6 +92,17 @@ static gw_status vae_validate(void *ctx, uint64_t step, double *fig, gw_error *e
         fprintf(r->s.o->progress, "\n");
     }
     return GW_OK;
+}
+
+static gw_status vae_validate(void *ctx, uint64_t step, double *fig, gw_error *err) {
+    vae_run *r = ctx;
+    gw_specvae_eval ev;
+    /* in f32, as genwave eval measures the model */
+    r->m->enc.bf16 = r->m->dec.bf16 = 0;
+    gw_status st = gw_specvae_evaluate(r->m, &ev, r->kl_dim, r->s.data->val, r->n_val, 12345, err);
+    if (!st) st = vae_validate_rest(r, step, fig, &ev, err);
+    r->m->enc.bf16 = r->m->dec.bf16 = !strcmp(r->s.precision, "bf16");
+    return st;
 }
 
 static gw_status vae_config(gw_specvae_config *c, const gw_spec_trainer_opts *o, gw_error *err) {
@@ -148,6 +158,8 @@ gw_status gw_vae_trainer_run(const gw_spec_trainer_opts *o, gw_spec_trainer_resu
     if ((st = gw_specvae_create(&r.m, &c, c.batch, &init, err))) goto done;
     if ((st = gw_spec_run_open(&r.s, &vae_kind, o, r.m->feat, c.batch, err))) goto done;
     if ((st = gw_specvae_train_begin(r.m, err))) goto done;
+    /* the products' precision (docs/vae.md, "Mixed precision") */
+    r.m->enc.bf16 = r.m->dec.bf16 = gw_spec_run_precision(&r.s, o->bf16);
     if (gw_dist_size(o->dist) > 1) gw_specvae_set_share(r.m, r.s.off, r.s.B); /* dist.h */
     /* a fixed held-out subset keeps validation time bounded */
     r.n_val = r.s.data->n_val < VAL_MAX ? r.s.data->n_val : VAL_MAX;

@@ -21,6 +21,21 @@ grep -q "Frechet distance" "$T/out" || fail "train gan summary: $(cat "$T/out")"
     --sample-every 2 --batch 4 >"$T/out" 2>"$T/err" || fail "train vae: $(tail -3 "$T/err")"
 [ -f "$T/vae/samples/recon-0000002.png" ] || fail "train vae wrote no reconstruction grid"
 [ -f "$T/vae/samples/kl_per_dim.csv" ] || fail "train vae wrote no KL per dim"
+# precision: the model records it; auto is bf16 where the CPU has
+# AVX512_BF16 and differs from --precision f32 (to the last digit logged)
+for kind in gan vae; do
+    "$GW" info "$T/$kind/model.gwm" | grep -q -E "^ +(train\.)?precision +(bf16|f32)" ||
+        fail "the $kind model records no precision"
+    "$GW" train $kind --data "$T/data" --preset spec$kind-tiny --out "$T/${kind}32" --steps 3 \
+        --sample-every 2 --batch 4 --precision f32 >/dev/null 2>"$T/err" ||
+        fail "train $kind --precision f32: $(tail -3 "$T/err")"
+    "$GW" info "$T/${kind}32/model.gwm" | grep -q -E "^ +(train\.)?precision +f32" ||
+        fail "--precision f32 recorded: $("$GW" info "$T/${kind}32/model.gwm" | grep precision)"
+    if "$GW" info "$T/$kind/model.gwm" | grep -q -E "^ +(train\.)?precision +bf16"; then
+        [ "$(cut -d, -f3 "$T/$kind/log.csv")" != "$(cut -d, -f3 "$T/${kind}32/log.csv")" ] ||
+            fail "$kind: auto (bf16) trained the f32 run"
+    fi
+done
 # the same run directory again without --resume is refused
 "$GW" train vae --data "$T/data" --preset specvae-tiny --out "$T/vae" --steps 3 >/dev/null 2>"$T/err" &&
     fail "train into a run with a checkpoint without --resume succeeded"

@@ -46,7 +46,8 @@ grep -q "^precision: f32" "$T/err3" || fail "--precision f32 said: $(cat "$T/err
 "$GW" info "$T/u3/model.gwm" | grep -q "  precision *f32" ||
     fail "the f32 model does not record its precision: $("$GW" info "$T/u3/model.gwm")"
 if "$GW" info "$T/u/model.gwm" | grep -q "  precision *bf16"; then
-    [ "$(losses "$T/u/log.csv")" != "$(losses "$T/u3/log.csv")" ] ||
+    # (to the last digit written: bf16 moves a short run's losses ~1e-5)
+    [ "$(cut -d, -f3 "$T/u/log.csv")" != "$(cut -d, -f3 "$T/u3/log.csv")" ] ||
         fail "auto (bf16) trained the f32 run"
     awk -F, 'NR > 1 && $3 != "" { print $3 }' "$T/u/log.csv" >"$T/l1"
     awk -F, 'NR > 1 && $3 != "" { print $3 }' "$T/u3/log.csv" >"$T/l3"
