@@ -281,12 +281,13 @@ static void val_set_free(wn_val_set *s) {
 }
 
 /* s: batches x B windows of W from the n_pool clips of pool, of the bands
- * where the model has them (bands not NULL), else of ds; melfx (a vocoder's,
- * or NULL) gives each window its mel rows; scratch (B, W) */
+ * where the model has them (bands not NULL), else of ds, drawn with rng;
+ * melfx (a vocoder's, or NULL) gives each window its mel rows; scratch
+ * (B, W) */
 static gw_status val_set_draw(wn_val_set *s, const gw_wavenet_config *c, const gw_dataset *ds,
                               const gw_wavenet_band_data *bands, gw_wavenet_mel *melfx,
                               const size_t *pool, size_t n_pool, int batches, int B, int W,
-                              uint64_t seed, float *scratch, const char *who, gw_error *err) {
+                              gw_rng *rng, float *scratch, const char *who, gw_error *err) {
     memset(s, 0, sizeof *s);
     s->batches = batches, s->B = B, s->W = W;
     const size_t bw = (size_t)B * W, cg = c->cond_dim > 0 ? (size_t)c->cond_dim : 0;
@@ -302,17 +303,15 @@ static gw_status val_set_draw(wn_val_set *s, const gw_wavenet_config *c, const g
         return gw_fail(err, GW_ERR_NOMEM, "%s: out of memory for %d held-out windows of %d", who,
                        batches * B, W);
     }
-    gw_rng rng;
-    gw_rng_seed(&rng, seed);
     for (int v = 0; v < batches; v++) {
         float *vc = cg ? s->cond + (size_t)v * B * cg : NULL;
         if (bands) {
             gw_wavenet_draw_windows_bands(s->bwindow + (size_t)v * bw * c->bands, vc, bands->ptr,
-                                          pool, n_pool, c, B, W, NULL, &rng, scratch);
+                                          pool, n_pool, c, B, W, NULL, rng, scratch);
             continue;
         }
         gw_wavenet_draw_windows(s->window + (size_t)v * bw, vc, ds, pool, n_pool, c, B, W, NULL,
-                                &rng, scratch);
+                                rng, scratch);
         for (int b = 0; M && b < B; b++)
             gw_wavenet_mel_rows(melfx, s->mel + ((size_t)v * B + b) * T_in * M,
                                 scratch + (size_t)b * W, T_in);
@@ -667,8 +666,10 @@ static gw_status load_val_data(wn_run *r, const gw_wavenet_config *cfg,
         return gw_fail(err, GW_ERR_NOMEM, "train wavenet: out of memory for the --val-data clips");
     for (size_t i = 0; i < n; i++)
         all[i] = i;
+    gw_rng rng;
+    gw_rng_seed(&rng, val_data_seed(o->seed));
     st = val_set_draw(&r->val2, cfg, r->ds2, r->bands2, NULL, all, n, r->n_val_batches, r->B, r->W,
-                      val_data_seed(o->seed), r->scratch, "train wavenet: --val-data", err);
+                      &rng, r->scratch, "train wavenet: --val-data", err);
     free(all);
     return st;
 }
@@ -822,9 +823,10 @@ gw_status gw_wavenet_trainer_run(const gw_wavenet_trainer_opts *o, gw_wavenet_tr
         }
     }
     /* the held-out windows are drawn once, from their own seed */
+    gw_rng vrng;
+    gw_rng_seed(&vrng, val_seed(o->seed));
     if ((st = val_set_draw(&r.val, &cfg, r.ds, r.bands, r.melfx, r.val_pool, r.n_val,
-                           r.n_val_batches, r.B, r.W, val_seed(o->seed), r.scratch, "train wavenet",
-                           err)))
+                           r.n_val_batches, r.B, r.W, &vrng, r.scratch, "train wavenet", err)))
         goto done;
     if (o->val_data_dir && (st = load_val_data(&r, &cfg, o, err))) goto done;
 
@@ -992,14 +994,21 @@ gw_status gw_wavenet_eval(gw_wavenet *m, const gw_wavenet_eval_opts *o, gw_waven
         st = gw_fail(err, GW_ERR_NOMEM, "eval: out of memory for %d windows of %d", B, W);
         goto done;
     }
-    /* the trainer's held-out or --val-data windows: the same seeds */
-    const uint64_t seed = o->held_out ? val_seed(o->seed) : val_data_seed(o->seed);
-    if ((st = val_set_draw(&set, c, ds, bands, NULL, pool, n_pool, batches, B, W, seed, scratch,
-                           "eval", err)))
-        goto done;
-    double bits;
-    if ((st = val_set_bits(arena, c, &set, B, &bits, err))) goto done;
-    res->bits = bits;
+    /* the trainer's held-out or --val-data windows: the same seeds and
+     * draws, one batch at a time (memory for one, whatever -n asks) */
+    gw_rng rng;
+    gw_rng_seed(&rng, o->held_out ? val_seed(o->seed) : val_data_seed(o->seed));
+    double sum = 0;
+    for (int v = 0; v < batches; v++) {
+        double bits;
+        if ((st = val_set_draw(&set, c, ds, bands, NULL, pool, n_pool, 1, B, W, &rng, scratch,
+                               "eval", err)) ||
+            (st = val_set_bits(arena, c, &set, B, &bits, err)))
+            goto done;
+        val_set_free(&set);
+        sum += bits;
+    }
+    res->bits = sum / batches;
     res->clips = n_pool;
     res->windows = B * batches;
     res->window_targets = N;
