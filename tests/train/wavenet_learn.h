@@ -84,11 +84,4 @@ static inline void gw_test_wavenet_train_for(gw_wavenet_trainer_result *r, const
     if (gw_wavenet_trainer_run(&o, r, &err)) fail_msg("train %s: %s", preset, err.msg);
 }
 
-/* the same for `minutes`: the time limit, not a step count, ends the run */
-static inline void gw_test_wavenet_train(gw_wavenet_trainer_result *r, const char *preset,
-                                         const char *data, const char *run,
-                                         const char *command_line, double minutes, int val_every) {
-    gw_test_wavenet_train_for(r, preset, data, run, command_line, 100000, minutes, val_every);
-}
-
 #endif
