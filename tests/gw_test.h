@@ -9,6 +9,8 @@
 #ifndef GW_TEST_H
 #define GW_TEST_H
 
+#include "base/gw_base.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +55,13 @@ static inline double gw_test_dot(const float *a, const float *b, size_t n) {
     double s = 0;
     for (size_t i = 0; i < n; i++) s += (double)a[i] * b[i];
     return s;
+}
+
+/* x rounded in place as the bf16 products round their operands: the
+ * reference side of their tests (base/bf16.c) */
+static inline void gw_test_round_bf16(float *x, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        x[i] = gw_bf16_to_f32(gw_f32_to_bf16(x[i]));
 }
 
 static inline float gw_test_max_abs_diff(const float *a, const float *b, size_t n) {

@@ -175,7 +175,7 @@ void gw_conv2d_forward(float *out, const float *inp, const float *weight, const 
         float *pack = t + gw_align64((size_t)d->C_out * N * sizeof(float)) / sizeof(float);
         gw_im2col(col, inp + b0 * in_sz, nb, &g);
         // t (C_out, N) = weight (C_out, K) col (K, N)
-        gw_conv_sgemm_d(d, 0, 0, d->C_out, N, K, weight, K, col, N, 0.0f, t, N, pack);
+        gw_conv_sgemm_p(gw_conv_bf16(d), 0, 0, d->C_out, N, K, weight, K, col, N, 0.0f, t, N, pack);
         gw_cnhw_to_nchw(out + b0 * out_sz, t, bias, 0, nb, d->C_out, hwo);
     }
 }
@@ -227,11 +227,13 @@ void gw_conv2d_backward(float *dinp, float *dweight, float *dbias, const float *
         if (dweight) {
             gw_im2col(col, inp + b0 * in_sz, nb, &g);
             // dweight (C_out, K) += t (C_out, N) col^T (N, K)
-            gw_conv_sgemm_d(d, 0, 1, d->C_out, K, N, t, N, col, N, 1.0f, dweight, K, pack);
+            gw_conv_sgemm_p(gw_conv_bf16(d), 0, 1, d->C_out, K, N, t, N, col, N, 1.0f, dweight, K,
+                            pack);
         }
         if (dinp) {
             // dcol (K, N) = weight^T (K, C_out) t (C_out, N), folded back onto the input
-            gw_conv_sgemm_d(d, 1, 0, K, N, d->C_out, weight, K, t, N, 0.0f, col, N, pack);
+            gw_conv_sgemm_p(gw_conv_bf16(d), 1, 0, K, N, d->C_out, weight, K, t, N, 0.0f, col, N,
+                            pack);
             gw_col2im(dinp + b0 * in_sz, col, nb, &g);
         }
     }

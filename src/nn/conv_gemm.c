@@ -1004,13 +1004,6 @@ int gw_conv_bf16_ok(void) {
     return 0;
 }
 
-static void sgemm_packed_bf16(int trans_a, int trans_b, int M, int N, int K, const float *A,
-                              int lda, const float *B, int ldb, float beta, float *C, int ldc,
-                              float *pack) {
-    (void)pack;
-    sgemm_blas(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc);
-}
-
 void gw_conv_sgemm_avx512(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
                           const float *B, int ldb, float beta, float *C, int ldc, float *pack) {
     sgemm_blas(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc);
@@ -1037,10 +1030,9 @@ int gw_conv_bf16(const gw_conv2d_dims *d) {
     return d->bf16 && gw_conv_bf16_ok();
 }
 
-void gw_conv_sgemm_d(const gw_conv2d_dims *d, int trans_a, int trans_b, int M, int N, int K,
-                     const float *A, int lda, const float *B, int ldb, float beta, float *C,
-                     int ldc, float *pack) {
-    if (gw_conv_bf16(d))
+void gw_conv_sgemm_p(int bf16, int trans_a, int trans_b, int M, int N, int K, const float *A,
+                     int lda, const float *B, int ldb, float beta, float *C, int ldc, float *pack) {
+    if (bf16)
         gw_conv_sgemm_bf16(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc, pack);
     else
         gw_conv_sgemm(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc, pack);
@@ -1048,10 +1040,12 @@ void gw_conv_sgemm_d(const gw_conv2d_dims *d, int trans_a, int trans_b, int M, i
 
 void gw_conv_sgemm_bf16(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
                         const float *B, int ldb, float beta, float *C, int ldc, float *pack) {
+#ifdef HAVE_AVX512_PATH
     if (pack && gw_conv_bf16_ok()) {
         sgemm_packed_bf16(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc, pack);
         return;
     }
+#endif
     gw_conv_sgemm(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc, pack);
 }
 

@@ -42,7 +42,7 @@ void gw_conv_transpose2d_forward(float *out, const float *inp, const float *weig
         float *pack = t + gw_align64((size_t)d->C_in * N * sizeof(float)) / sizeof(float);
         gw_nchw_to_cnhw(t, inp + b0 * in_sz, nb, d->C_in, hwi);
         // col (K, N) = weight^T (K, C_in) t (C_in, N)
-        gw_conv_sgemm_d(d, 1, 0, K, N, d->C_in, weight, K, t, N, 0.0f, col, N, pack);
+        gw_conv_sgemm_p(gw_conv_bf16(d), 1, 0, K, N, d->C_in, weight, K, t, N, 0.0f, col, N, pack);
         gw_col2im(out + b0 * out_sz, col, nb, &g);
     }
 }
@@ -91,11 +91,13 @@ void gw_conv_transpose2d_backward(float *dinp, float *dweight, float *dbias, con
         if (dweight) {
             gw_nchw_to_cnhw(t, inp + b0 * in_sz, nb, d->C_in, hwi);
             // dweight (C_in, K) += t (C_in, N) col^T (N, K)
-            gw_conv_sgemm_d(d, 0, 1, d->C_in, K, N, t, N, col, N, 1.0f, dweight, K, pack);
+            gw_conv_sgemm_p(gw_conv_bf16(d), 0, 1, d->C_in, K, N, t, N, col, N, 1.0f, dweight, K,
+                            pack);
         }
         if (dinp) {
             // t (C_in, N) = weight (C_in, K) col (K, N), added back in NCHW order
-            gw_conv_sgemm_d(d, 0, 0, d->C_in, N, K, weight, K, col, N, 0.0f, t, N, pack);
+            gw_conv_sgemm_p(gw_conv_bf16(d), 0, 0, d->C_in, N, K, weight, K, col, N, 0.0f, t, N,
+                            pack);
             gw_cnhw_to_nchw(dinp + b0 * in_sz, t, NULL, 1, nb, d->C_in, hwi);
         }
     }

@@ -9,15 +9,6 @@
 
 #include <cblas.h>
 
-/* the packed product, in bf16 where asked for (and the CPU has it) */
-static void product(int bf16, int trans_a, int trans_b, int M, int N, int K, const float *A,
-                    int lda, const float *B, int ldb, float beta, float *C, int ldc, float *pack) {
-    if (bf16)
-        gw_conv_sgemm_bf16(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc, pack);
-    else
-        gw_conv_sgemm(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc, pack);
-}
-
 void gw_dense_forward_packed(float *out, const float *inp, const float *w, const float *b, int N,
                              int C, int OC, int bf16, float *pack) {
     if (N <= 0 || OC <= 0) return;
@@ -35,7 +26,7 @@ void gw_dense_forward_packed(float *out, const float *inp, const float *w, const
     if (N == 1 && !(bf16 && pack && gw_conv_bf16_ok())) /* bf16 takes the packed kernel */
         cblas_sgemv(CblasRowMajor, CblasNoTrans, OC, C, 1.0f, w, C, inp, 1, beta, out, 1);
     else
-        product(bf16, 0, 1, N, OC, C, inp, C, w, C, beta, out, OC, pack);
+        gw_conv_sgemm_p(bf16, 0, 1, N, OC, C, inp, C, w, C, beta, out, OC, pack);
 }
 
 void gw_dense_forward(float *out, const float *inp, const float *w, const float *b, int N, int C,
@@ -52,9 +43,9 @@ void gw_dense_backward_packed(float *dinp, float *dw, float *db, const float *do
             for (int oc = 0; oc < OC; oc++) db[oc] += dout[(size_t)n * OC + oc];
     if (C <= 0) return;
     // dinp (N, C) += dout (N, OC) @ w (OC, C)
-    if (dinp) product(bf16, 0, 0, N, C, OC, dout, OC, w, C, 1.0f, dinp, C, pack);
+    if (dinp) gw_conv_sgemm_p(bf16, 0, 0, N, C, OC, dout, OC, w, C, 1.0f, dinp, C, pack);
     // dw (OC, C) += dout^T (OC, N) @ inp (N, C)
-    if (dw) product(bf16, 1, 0, OC, C, N, dout, OC, inp, C, 1.0f, dw, C, pack);
+    if (dw) gw_conv_sgemm_p(bf16, 1, 0, OC, C, N, dout, OC, inp, C, 1.0f, dw, C, pack);
 }
 
 /* shapes as in layers.h */

@@ -142,10 +142,10 @@ int gw_conv_fused_ok(const struct gw_conv2d_dims *d);
 /* whether d's products run in bf16: asked for (d->bf16) and run here
  * (gw_conv_bf16_ok) */
 int gw_conv_bf16(const struct gw_conv2d_dims *d);
-/* gw_conv_sgemm, in bf16 where gw_conv_bf16(d): the lowered path's product */
-void gw_conv_sgemm_d(const struct gw_conv2d_dims *d, int trans_a, int trans_b, int M, int N, int K,
-                     const float *A, int lda, const float *B, int ldb, float beta, float *C,
-                     int ldc, float *pack);
+/* gw_conv_sgemm_bf16 where bf16, gw_conv_sgemm otherwise: the lowered
+ * convolutions' and the dense layers' product */
+void gw_conv_sgemm_p(int bf16, int trans_a, int trans_b, int M, int N, int K, const float *A,
+                     int lda, const float *B, int ldb, float beta, float *C, int ldc, float *pack);
 /* the same by the definitions: A and B read element by element, the product
  * in double, C written through its definition; for tests */
 void gw_conv_gemm_ref(int M, int N, int K, const gw_conv_a *a, const gw_conv_b *b,

@@ -50,15 +50,11 @@ static void layer_free(layer *L) {
     free(L->inp), free(L->out), free(L->dout), free(L->w), free(L->bias), free(L->ws);
 }
 
-static void round_bf16(float *x, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        x[i] = gw_bf16_to_f32(gw_f32_to_bf16(x[i]));
-}
-
 /* L's multiplied operands (input, weights, output gradient) as a bf16
  * product sees them: the reference of d.bf16 */
 static void layer_round_bf16(layer *L) {
-    round_bf16(L->inp, L->n_in), round_bf16(L->w, L->n_w), round_bf16(L->dout, L->n_out);
+    gw_test_round_bf16(L->inp, L->n_in), gw_test_round_bf16(L->w, L->n_w),
+        gw_test_round_bf16(L->dout, L->n_out);
 }
 
 static void fwd(layer *L, float *out, int fast) {

@@ -31,12 +31,6 @@ static void expect_close(const float *c1, const float *c2, int M, int ldc, int K
 typedef void (*packed_fn)(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
                           const float *B, int ldb, float beta, float *C, int ldc, float *pack);
 
-/* x rounded as the bf16 products round their operands */
-static void round_bf16(float *x, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        x[i] = gw_bf16_to_f32(gw_f32_to_bf16(x[i]));
-}
-
 /* packed: every transpose case, edges in M, N and K (K crosses the
  * 256-deep blocking, N the 2048-wide B block, M ends in 8- and 4-row
  * tiles, odd K leaves a bf16 pair half empty), beta 0, 1, 0.5, leading
@@ -62,7 +56,7 @@ static void check_packed_fn(packed_fn packed, const char *name, int bf16) {
                 gw_rng_fill_normal(&r, B, nb, 0, 1);
                 float *Ar = malloc(sizeof(float) * na), *Br = malloc(sizeof(float) * nb);
                 memcpy(Ar, A, sizeof(float) * na), memcpy(Br, B, sizeof(float) * nb);
-                if (bf16) round_bf16(Ar, na), round_bf16(Br, nb);
+                if (bf16) gw_test_round_bf16(Ar, na), gw_test_round_bf16(Br, nb);
                 for (int bi = 0; bi < 3; bi++) {
                     gw_rng_fill_normal(&r, C1, nc, 0, 1);
                     memcpy(C2, C1, sizeof(float) * nc);

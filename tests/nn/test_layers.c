@@ -55,11 +55,6 @@ static double gc_loss(void *ctx) {
 /* ---- dense ---- */
 static void dense_fwd(gc *c) { gw_dense_forward(c->out, c->inp, c->w, c->b, c->N, c->I, c->O); }
 
-static void round_bf16(float *x, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        x[i] = gw_bf16_to_f32(gw_f32_to_bf16(x[i]));
-}
-
 /* gw_dense_* (OpenBLAS) and gw_dense_*_packed (the packed AVX-512 kernel
  * on one BLAS thread where the CPU has it; and its bf16 products, where
  * the CPU has them, against the loops on operands rounded to bf16) against
@@ -88,8 +83,9 @@ static void test_dense_blas_matches_naive(void **state) {
                 float *gr = zeros((size_t)N * O);
                 memcpy(xr, x, sizeof(float) * N * I), memcpy(wr, w, sizeof(float) * O * I);
                 memcpy(gr, g, sizeof(float) * N * O);
-                if (bf16) round_bf16(xr, (size_t)N * I), round_bf16(wr, (size_t)O * I);
-                if (bf16) round_bf16(gr, (size_t)N * O);
+                if (bf16)
+                    gw_test_round_bf16(xr, (size_t)N * I), gw_test_round_bf16(wr, (size_t)O * I);
+                if (bf16) gw_test_round_bf16(gr, (size_t)N * O);
                 float *y1 = zeros((size_t)N * O), *y2 = zeros((size_t)N * O);
                 if (packed)
                     gw_dense_forward_packed(y1, x, w, b, N, I, O, bf16, pk);
