@@ -43,6 +43,7 @@ typedef struct quality_opts {
     double seconds;
     int rate;
     double highpass; /* the engine's key-tracked low cut, x the fundamental (0 = off) */
+    int weights;     /* a gw_wavenet_weight_type, or -1: the model's default, as render */
 } quality_opts;
 
 /* one measured note; ref indexes the reference recordings, -1 without */
@@ -59,7 +60,7 @@ static void usage(FILE *f) {
     fprintf(f,
             "usage: genwave quality MODEL.gwm [--reference DIR] [--notes LO-HI] [--velocity V]...\n"
             "                       [--seeds S,S,...] [--seconds S] [--rate HZ] [--csv OUT.csv]\n"
-            "                       [--png OUT.png] [--highpass R]\n"
+            "                       [--png OUT.png] [--highpass R] [--precision P]\n"
             "       genwave quality --audio FILE --note N [--rate HZ] [--csv OUT.csv]\n"
             "Renders every note as `genwave render` does and measures pitch (cents), noise\n"
             "floor, harmonics-to-noise ratio, 99%% bandwidth and the 1/6-octave long-term\n"
@@ -79,6 +80,8 @@ static void usage(FILE *f) {
             "                   the note at the median distance\n"
             "  --highpass R     render through the engine's key-tracked low cut at R x each\n"
             "                   note's fundamental, 0..1 (default 0: off), as render does\n"
+            "  --precision P    the generation weights, as render's: f32, f16, bf16 or i8\n"
+            "                   (default: render's, bf16 from 65536 MAC per sample on)\n"
             "  --audio FILE     measure one recording instead, played at --note N\n",
             GW_QUALITY_START_S, GW_QUALITY_END_S);
 }
@@ -132,7 +135,9 @@ static int parse_args(quality_opts *o, int argc, char **argv) {
             o->note = d;
         else if (!strcmp(a, "--highpass") && gw_cli_double(v, 0, 1, &d))
             o->highpass = d;
-        else if (!strcmp(a, "--reference"))
+        else if (!strcmp(a, "--precision")) {
+            if (!gw_cli_precision(&o->weights, "quality", v)) return 2;
+        } else if (!strcmp(a, "--reference"))
             o->reference = v;
         else if (!strcmp(a, "--audio"))
             o->audio = v;
@@ -180,7 +185,8 @@ static int parse_args(quality_opts *o, int argc, char **argv) {
  * release 60 ms, the model's default weights) and render's --highpass,
  * peak-fitted as render does */
 static gw_status render_note(float **audio, size_t *n, const gw_wavenet *m, int note, int velocity,
-                             long seed, double seconds, int rate, double highpass, gw_error *err) {
+                             long seed, double seconds, int rate, double highpass, int weights,
+                             gw_error *err) {
     gw_midi_event ev[2] = {
         {.seconds = 0.0, .msg = {0x90, (uint8_t)note, (uint8_t)velocity}, .len = 3},
         {.seconds = seconds, .msg = {0x80, (uint8_t)note, 0}, .len = 3},
@@ -196,7 +202,8 @@ static gw_status render_note(float **audio, size_t *n, const gw_wavenet *m, int 
     cfg.release_ms = 60.0f;
     cfg.highpass = (float)highpass;
     cfg.seed = (uint64_t)seed;
-    cfg.weights = gw_wavenet_default_weights(&m->cfg);
+    cfg.weights =
+        weights >= 0 ? (gw_wavenet_weight_type)weights : gw_wavenet_default_weights(&m->cfg);
     gw_cli_isa_cap(cfg.plan_isa, sizeof cfg.plan_isa);
     gw_status st = gw_engine_render_song(audio, n, m, &cfg, &song, err);
     if (!st) gw_fit_peak(*audio, *n, 0.99f);
@@ -516,7 +523,7 @@ static int run_model(quality_opts *o) {
         r->ref = o->reference ? k : -1;
         size_t len = 0;
         if (render_note(&audio, &len, m, r->note, r->velocity, r->seed, o->seconds, o->rate,
-                        o->highpass, &err))
+                        o->highpass, o->weights, &err))
             goto fail;
         if (gw_quality_measure(&r->q, audio, len, o->rate, (float)r->note, &err)) {
             char why[GW_ERROR_MSG_MAX];
@@ -547,7 +554,8 @@ fail:
 }
 
 int gw_cmd_quality(int argc, char **argv) {
-    quality_opts o = {.note_lo = -1, .note_hi = -1, .note = -1, .seconds = 1.2, .rate = 48000};
+    quality_opts o = {
+        .note_lo = -1, .note_hi = -1, .note = -1, .seconds = 1.2, .rate = 48000, .weights = -1};
     const int rc = parse_args(&o, argc, argv);
     if (rc >= 0) return rc;
     return o.audio ? run_audio(&o) : run_model(&o);

@@ -88,6 +88,74 @@ void gw_wn_pack_bf16(uint16_t *dst, const float *W, int M, int N) {
     pack_with(dst, W, M, N, N + (N & 1), packed_index_bf16, put_bf16);
 }
 
+/* the int8 quad layout: block[k / 4][i][k % 4] over N4 = N rounded up to 4 */
+static size_t packed_index_i8(int N, int Mp, int r, int k) {
+    int r0 = r / GW_WN_BLOCK * GW_WN_BLOCK;
+    int bw = Mp - r0 < GW_WN_BLOCK ? Mp - r0 : GW_WN_BLOCK;
+    return (size_t)r0 * ((N + 3) & ~3) + (size_t)(k / 4) * 4 * bw + 4 * (size_t)(r - r0) + (k & 3);
+}
+
+void gw_wn_pack_i8(int8_t *dst, const float *W, int M, int N) {
+    const int Mp = gw_wn_pad16(M), N4 = (N + 3) & ~3;
+    float *scale = (float *)(void *)(dst + (size_t)Mp * N4);
+    int32_t *comp = (int32_t *)(void *)(scale + Mp);
+    for (int r = 0; r < Mp; r++) {
+        float m = 0.0f;
+        for (int k = 0; r < M && k < N; k++) {
+            const float a = fabsf(W[(size_t)r * N + k]);
+            m = a > m ? a : m;
+        }
+        const float inv = m > 0.0f ? 127.0f / m : 0.0f;
+        int32_t sum = 0;
+        for (int k = 0; k < N4; k++) {
+            long q = r < M && k < N ? lrintf(W[(size_t)r * N + k] * inv) : 0;
+            q = q < -127 ? -127 : q > 127 ? 127 : q;
+            dst[packed_index_i8(N, Mp, r, k)] = (int8_t)q;
+            sum += (int32_t)q;
+        }
+        scale[r] = m / 127.0f;
+        comp[r] = 128 * sum;
+    }
+}
+
+float gw_wn_i8_range(const float *x, int N, float *inv) {
+    float m = 0.0f;
+    int bad = 0;
+    for (int k = 0; k < N; k++) {
+        const float a = fabsf(x[k]);
+        bad |= !(a < INFINITY);
+        m = a > m ? a : m;
+    }
+    *inv = m > 0.0f && !bad ? 127.0f / m : 0.0f;
+    return bad ? NAN : m / 127.0f;
+}
+
+/* the naive twin of the int8 products: the same bytes, an exact integer sum
+ * over k, then the same float steps as the SIMD kernels */
+static void matvec_i8_scalar(float *y, int y_stride, const int8_t *W, const float *x, int x_stride,
+                             const float *bias, int bias_stride, const float *add, int add_stride,
+                             int Mp, int N, int B, int relu) {
+    const int N4 = (N + 3) & ~3;
+    const float *scale = (const float *)(const void *)(W + (size_t)Mp * N4);
+    const int32_t *comp = (const int32_t *)(const void *)(scale + Mp);
+    for (int v = 0; v < B; v++) {
+        const float *xv = x + (size_t)v * x_stride;
+        float inv;
+        const float sx = gw_wn_i8_range(xv, N, &inv);
+        for (int r = 0; r < Mp; r++) {
+            int32_t acc = 0;
+            for (int k = 0; k < N4; k++)
+                acc += (int32_t)W[packed_index_i8(N, Mp, r, k)] *
+                       gw_wn_i8_byte(k < N ? xv[k] : 0.0f, inv);
+            float s = (float)(acc - comp[r]) * (scale[r] * sx);
+            if (bias) s += bias[(size_t)v * bias_stride + r];
+            if (add) s += add[(size_t)v * add_stride + r];
+            if (relu && s < 0.0f) s = 0.0f;
+            y[(size_t)v * y_stride + r] = s;
+        }
+    }
+}
+
 /* y = W x + bias + add, relu; W[r][k] = weight(W, index(N, Mp, r, k)) */
 #define MATVEC_SCALAR(weight, index)                                                           \
     for (int v = 0; v < B; v++)                                                                \
@@ -167,6 +235,8 @@ const gw_wn_kernels gw_wn_kernels_scalar = {
     .matvec_pf = matvec_scalar,
     .matvec_f16_pf = matvec_f16_scalar,
     .matvec_bf16_pf = matvec_bf16_scalar,
+    .matvec_i8 = matvec_i8_scalar,
+    .matvec_i8_pf = matvec_i8_scalar,
     .gate = gate_scalar,
     .softmax_exp = softmax_exp_scalar,
 };
@@ -177,7 +247,7 @@ const gw_wn_kernels gw_wn_kernels_scalar = {
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <cpuid.h>
 
-extern const gw_wn_kernels avx2_kernels, avx512_kernels, avx512bf16_kernels;
+extern const gw_wn_kernels avx2_kernels, avx512_kernels, avx512bf16_kernels, avx512vnni_kernels;
 
 /* CPUID leaf 1, ECX bit 29 (clang's __builtin_cpu_supports has no "f16c") */
 static int has_f16c(void) {
@@ -204,7 +274,18 @@ const gw_wn_kernels *gw_wn_kernels_avx512bf16(void) {
     if (gw_wn_kernels_avx512() && __builtin_cpu_supports("avx512bf16")) return &avx512bf16_kernels;
     return NULL;
 }
+const gw_wn_kernels *gw_wn_kernels_avx512vnni(void) {
+    __builtin_cpu_init();
+    if (gw_wn_kernels_avx512() && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vnni"))
+        return &avx512vnni_kernels;
+    return NULL;
+}
 #else
+const gw_wn_kernels *gw_wn_kernels_avx512vnni(void) {
+    return NULL;
+}
+
 const gw_wn_kernels *gw_wn_kernels_avx2(void) {
     return NULL;
 }
@@ -235,5 +316,6 @@ const gw_wn_kernels *gw_wn_kernels_named(const char *name) {
     if (!strcmp(name, "avx2")) return gw_wn_kernels_avx2();
     if (!strcmp(name, "avx512")) return gw_wn_kernels_avx512();
     if (!strcmp(name, "avx512bf16")) return gw_wn_kernels_avx512bf16();
+    if (!strcmp(name, "avx512vnni")) return gw_wn_kernels_avx512vnni();
     return NULL;
 }

@@ -320,15 +320,20 @@ typedef struct gw_wavenet_stream gw_wavenet_stream;
 /* how the stream stores the per-sample weights (products and sums are
  * always float) */
 typedef enum gw_wavenet_weight_type {
-    GW_WAVENET_WEIGHTS_F32 = 0, /* exact: logits equal the reference to ~1e-6 */
-    GW_WAVENET_WEIGHTS_F16 = 1, /* IEEE half: half the bytes streamed per step, so
-                                   about 2x faster once the weights outgrow the L2
-                                   cache; logits are those of the model with
-                                   weights rounded to half (relative change ~1e-3) */
+    GW_WAVENET_WEIGHTS_F32 = 0,  /* exact: logits equal the reference to ~1e-6 */
+    GW_WAVENET_WEIGHTS_F16 = 1,  /* IEEE half: half the bytes streamed per step, so
+                                    about 2x faster once the weights outgrow the L2
+                                    cache; logits are those of the model with
+                                    weights rounded to half (relative change ~1e-3) */
     GW_WAVENET_WEIGHTS_BF16 = 2, /* bfloat16 (float's exponent, 8-bit significand): the
                                     bytes of f16 but widened with integer shifts, not
                                     vcvtph2ps, so faster still; logits are those of the
                                     model with weights rounded to bf16 */
+    GW_WAVENET_WEIGHTS_I8 = 3,   /* int8 with a scale per row, and each product's inputs
+                                    rounded to bytes too (wavenet_kernels.h): a quarter of
+                                    f32's bytes, on AVX512_VNNI; logits within ~1% for
+                                    trained weights; offered by the planner to 8-bit
+                                    mu-law models only (docs/performance.md) */
 } gw_wavenet_weight_type;
 
 enum { GW_WAVENET_BF16_FROM_MACS = 64 * 1024 };
@@ -341,7 +346,7 @@ enum { GW_WAVENET_BF16_FROM_MACS = 64 * 1024 };
  * string_model.h scales its output layer by 555) keeps them. */
 gw_wavenet_weight_type gw_wavenet_default_weights(const gw_wavenet_config *cfg);
 
-/* "f32", "f16" or "bf16" ("?" for another value) */
+/* "f32", "f16", "bf16" or "i8" ("?" for another value) */
 const char *gw_wavenet_weight_type_name(gw_wavenet_weight_type type);
 /* the type of one of those names; an error names the value and the choices */
 gw_status gw_wavenet_weight_type_parse(gw_wavenet_weight_type *out, const char *name,
@@ -355,8 +360,9 @@ gw_status gw_wavenet_weight_type_parse(gw_wavenet_weight_type *out, const char *
  * `prefetch` changes nothing but the speed. */
 typedef struct gw_wavenet_plan {
     gw_wavenet_weight_type type;
-    char isa[16]; /* "avx512bf16", "avx512", "avx2", "scalar"; "" = the best this CPU runs
-                     (never avx512bf16, which rounds the inputs too: wavenet_kernels.h) */
+    char isa[16]; /* "avx512bf16", "avx512vnni", "avx512", "avx2", "scalar"; "" = the best
+                     this CPU runs (never avx512bf16, which rounds the inputs too:
+                     wavenet_kernels.h; for i8 weights, avx512vnni, else scalar) */
     int prefetch; /* 1: prefetch the weight stream (non-temporal, 4 KB ahead), 0: not,
                      -1: the type's default (bf16 on, f32 and f16 off) */
 } gw_wavenet_plan;
@@ -374,7 +380,7 @@ typedef struct gw_wavenet_plan {
  * instead, and a new one is
  * added to it (atomically); a corrupt or foreign file is ignored and
  * rewritten, with a one-line notice in the report. */
-enum { GW_WAVENET_PLAN_MAX = 16 };
+enum { GW_WAVENET_PLAN_MAX = 20 };
 
 typedef struct gw_wavenet_plan_timing {
     gw_wavenet_plan plan;

@@ -21,6 +21,22 @@
  *   466 KB of weights it streams 51 GMAC/s here against 74 for bf16).
  *   Block b starts at uint16 offset b * GW_WN_BLOCK * N2.
  *
+ *   packed int8 W (M, N): the same blocks over k quads: block[k / 4][i][k % 4]
+ *   (N4 = N rounded up to a multiple of 4, zero columns pad), one signed
+ *   byte q[i][k] per weight with W[i][k] ~ scale[i] q[i][k], q in
+ *   [-127, 127], scale[i] = max_k |W[i][k]| / 127 (symmetric, one scale a
+ *   row). After the Mp * N4 bytes come Mp floats scale[i] and Mp int32s
+ *   comp[i] = 128 sum_k q[i][k]. A product rounds each voice's x to bytes
+ *   as well, xq[k] = 128 + round(x[k] 127 / max|x|) in [1, 255], and
+ *   AVX512_VNNI's vpdpbusd adds four byte products into an int32 lane, so
+ *   the sum over k is exact: y[i] = (sum_k q[i][k] xq[k] - comp[i]) scale[i]
+ *   max|x| / 127 (Jacob et al. 2018, "Quantization and training of neural
+ *   networks for efficient integer-arithmetic-only inference"; LPCNet's
+ *   8-bit products, Valin and Skoglund 2019). A quarter of f32's bytes and
+ *   64 multiply-adds per instruction, for logits within about 1% (the
+ *   planner offers it only to 8-bit mu-law models: wavenet_plan.c).
+ *   Block b starts at byte offset b * GW_WN_BLOCK * N4.
+ *
  * Every kernel has a scalar reference (kernels_scalar.c) that the SIMD ones
  * (kernels_avx2.c, kernels_avx512.c) are tested against.
  */
@@ -76,6 +92,15 @@ typedef struct gw_wn_kernels {
     void (*matvec_bf16_pf)(float *y, int y_stride, const uint16_t *W, const float *x,
                            int x_stride, const float *bias, int bias_stride, const float *add,
                            int add_stride, int Mp, int N, int B, int relu);
+    /* the same with int8 weights (packed by gw_wn_pack_i8) and x rounded to
+     * bytes per voice (the layout note above). NULL in
+     * the sets without byte products (all but "avx512vnni" and "scalar") */
+    void (*matvec_i8)(float *y, int y_stride, const int8_t *W, const float *x, int x_stride,
+                      const float *bias, int bias_stride, const float *add, int add_stride, int Mp,
+                      int N, int B, int relu);
+    void (*matvec_i8_pf)(float *y, int y_stride, const int8_t *W, const float *x, int x_stride,
+                         const float *bias, int bias_stride, const float *add, int add_stride,
+                         int Mp, int N, int B, int relu);
     /* 1: matvec_bf16 rounds x to bf16 as well (the "avx512bf16" set's
      * vdpbf16ps; its twin is gw_wn_matvec_bf16dp_ref), 0: x stays float */
     int bf16_inputs;
@@ -97,6 +122,10 @@ const gw_wn_kernels *gw_wn_kernels_avx512(void);
  * and later, Intel Cooper Lake and Sapphire Rapids and later), which rounds
  * the inputs to bf16 too: a planner candidate, never "best" */
 const gw_wn_kernels *gw_wn_kernels_avx512bf16(void);
+/* the AVX-512 set with the int8 products on AVX512_VNNI's vpdpbusd (Intel
+ * Ice Lake and later, AMD Zen 4 and later); its other products are the
+ * "avx512" set's */
+const gw_wn_kernels *gw_wn_kernels_avx512vnni(void);
 /* the fastest this CPU runs */
 const gw_wn_kernels *gw_wn_kernels_best(void);
 /* the fastest this CPU runs at or below cap ("scalar" < "avx2" < "avx512";
@@ -105,7 +134,8 @@ const gw_wn_kernels *gw_wn_kernels_best(void);
  * name in a plan (cli/args.h gw_cli_isa_cap); the library reads no
  * environment */
 const gw_wn_kernels *gw_wn_kernels_capped(const char *cap);
-/* the kernels of that name ("avx512bf16", "avx512", "avx2", "scalar") if
+/* the kernels of that name ("avx512bf16", "avx512vnni", "avx512", "avx2",
+ * "scalar") if
  * this CPU runs them, else NULL */
 const gw_wn_kernels *gw_wn_kernels_named(const char *name);
 
@@ -118,6 +148,19 @@ void gw_wn_matvec_bf16dp_ref(float *y, int y_stride, const uint16_t *W, const fl
                              int x_stride, const float *bias, int bias_stride, const float *add,
                              int add_stride, int Mp, int N, int B, int relu);
 
+/* how the int8 products round a voice's x (N) to bytes: m = max |x[k]|,
+ * *inv = 127 / m (0 when m is 0 or x holds a NaN or an infinity), and the
+ * result m / 127 (NaN for such an x, so the product is NaN as in float);
+ * byte k is gw_wn_i8_byte(x[k], *inv). The SIMD kernels compute the same. */
+float gw_wn_i8_range(const float *x, int N, float *inv);
+static inline uint8_t gw_wn_i8_byte(float x, float inv) {
+    const float t = x * inv; /* |t| <= 127 up to rounding */
+    const int q = 128 + (int)__builtin_rintf(t);
+    return (uint8_t)(q < 1 ? 1 : q > 255 ? 255 : q);
+}
+/* the int8 layout (gw_wn_packed_bytes_i8(M, N) bytes: weights, scales,
+ * offsets) */
+void gw_wn_pack_i8(int8_t *dst, const float *W, int M, int N);
 /* packs W (M, N) row-major into dst (Mp * N floats, zero padded rows) */
 void gw_wn_pack(float *dst, const float *W, int M, int N);
 /* the same layout in IEEE binary16, rounded to nearest even */
@@ -133,6 +176,12 @@ static inline size_t gw_wn_packed_size(int M, int N) {
 /* uint16 values of a bf16-packed (M, N) matrix */
 static inline size_t gw_wn_packed_size_bf16(int M, int N) {
     return (size_t)gw_wn_pad16(M) * (size_t)(N + (N & 1));
+}
+
+/* bytes of an int8-packed (M, N) matrix: Mp * N4 weights, then Mp floats
+ * and Mp int32s */
+static inline size_t gw_wn_packed_bytes_i8(int M, int N) {
+    return (size_t)gw_wn_pad16(M) * (size_t)((N + 3) & ~3) + (size_t)gw_wn_pad16(M) * 8;
 }
 
 #endif

@@ -21,14 +21,14 @@
 #define WISDOM_HEADER "genwave wisdom 1"
 enum { WISDOM_MAX_BYTES = 1 << 20, TIMED_BATCH_MAX = 16 };
 
-static const char *type_names[] = {"f32", "f16", "bf16"};
+static const char *type_names[] = {"f32", "f16", "bf16", "i8"};
 
 void gw_wavenet_plan_options_default(gw_wavenet_plan_options *o) {
     *o = (gw_wavenet_plan_options){.batch = 1, .budget_ms = 50.0, .force_type = -1};
 }
 
 void gw_wavenet_plan_name(const gw_wavenet_plan *p, char *buf, size_t cap) {
-    snprintf(buf, cap, "%s/%s/%s", (unsigned)p->type <= 2 ? type_names[p->type] : "?",
+    snprintf(buf, cap, "%s/%s/%s", (unsigned)p->type <= 3 ? type_names[p->type] : "?",
              p->isa[0] ? p->isa : "best",
              p->prefetch > 0    ? "prefetch"
              : p->prefetch == 0 ? "noprefetch"
@@ -43,10 +43,11 @@ gw_status gw_wavenet_plan_parse(gw_wavenet_plan *out, const char *s, gw_error *e
     gw_wavenet_plan p = {.prefetch = -1};
     gw_status st = gw_wavenet_weight_type_parse(&p.type, t, err);
     if (st) return st;
-    if (strcmp(isa, "avx512bf16") && strcmp(isa, "avx512") && strcmp(isa, "avx2") &&
-        strcmp(isa, "scalar") && strcmp(isa, "best"))
+    if (strcmp(isa, "avx512bf16") && strcmp(isa, "avx512vnni") && strcmp(isa, "avx512") &&
+        strcmp(isa, "avx2") && strcmp(isa, "scalar") && strcmp(isa, "best"))
         return gw_fail(err, GW_ERR_ARG,
-                       "plan '%s': ISA '%s' is not one of avx512bf16, avx512, avx2, scalar, best",
+                       "plan '%s': ISA '%s' is not one of avx512bf16, avx512vnni, avx512, avx2, "
+                       "scalar, best",
                        s, isa);
     snprintf(p.isa, sizeof p.isa, "%s", strcmp(isa, "best") ? isa : "");
     if (!strcmp(pf, "prefetch"))
@@ -145,14 +146,15 @@ static void wisdom_read(wisdom *w, const char *path, char *notice, size_t cap) {
 static void wisdom_prefix(char *buf, size_t cap, const char *cpu, const char *key, int batch,
                           int force_type, const char *isas) {
     snprintf(buf, cap, "%s\t%s\t%d\t%s@%s\t", cpu, key, batch,
-             force_type >= 0 && force_type <= 2 ? type_names[force_type] : "any", isas);
+             force_type >= 0 && force_type <= 3 ? type_names[force_type] : "any", isas);
 }
 
 /* the kernel sets the planner can choose from here, best first ("scalar"
  * where none runs) */
-static int plan_isas(const char *isas[3]) {
+static int plan_isas(const char *isas[5]) {
     int n = 0;
     if (gw_wn_kernels_named("avx512bf16")) isas[n++] = "avx512bf16";
+    if (gw_wn_kernels_named("avx512vnni")) isas[n++] = "avx512vnni";
     if (gw_wn_kernels_named("avx512")) isas[n++] = "avx512";
     if (gw_wn_kernels_named("avx2")) isas[n++] = "avx2";
     if (!n) isas[n++] = "scalar";
@@ -278,10 +280,10 @@ gw_status gw_wavenet_plan_choose(gw_wavenet_plan *out, const gw_wavenet *m,
     const int batch = o->batch < 1 ? 1 : o->batch > TIMED_BATCH_MAX ? TIMED_BATCH_MAX : o->batch;
     gw_cpu_model(rep->cpu, sizeof rep->cpu);
     shape_key(&m->cfg, rep->key, sizeof rep->key);
-    if (o->force_type > 2)
+    if (o->force_type > GW_WAVENET_WEIGHTS_I8)
         return gw_fail(err, GW_ERR_ARG, "planner: unknown weight type %d", o->force_type);
 
-    const char *isas[3];
+    const char *isas[5];
     const int ni = plan_isas(isas);
     char prefix[320], isa_list[64] = "";
     for (int i = 0; i < ni; i++)
@@ -302,26 +304,42 @@ gw_status gw_wavenet_plan_choose(gw_wavenet_plan *out, const gw_wavenet *m,
 
     /* the candidates: formats the model allows (f32 alone below
      * GW_WAVENET_BF16_FROM_MACS, where exact weights matter more than
-     * bytes: gw_wavenet_default_weights), each ISA this CPU runs (scalar
-     * only where none does), prefetch off and on */
-    int types[3], nt = 0;
+     * bytes: gw_wavenet_default_weights; int8 only for 8-bit mu-law
+     * outputs, whose 256 classes already bound the precision, and only
+     * where a set has byte products: a 16-bit logistic model's noise floor
+     * is what int8 inputs would raise, docs/performance.md), each ISA this
+     * CPU runs (scalar only where none does), prefetch off and on */
+    const int have_i8 = gw_wn_kernels_avx512vnni() != NULL;
+    int types[4], nt = 0;
     if (o->force_type >= 0)
         types[nt++] = o->force_type;
     else if (gw_wavenet_default_weights(&m->cfg) == GW_WAVENET_WEIGHTS_F32)
         types[nt++] = GW_WAVENET_WEIGHTS_F32;
-    else
+    else {
         types[nt++] = GW_WAVENET_WEIGHTS_F32, types[nt++] = GW_WAVENET_WEIGHTS_F16,
         types[nt++] = GW_WAVENET_WEIGHTS_BF16;
-    for (int t = 0; t < nt; t++)
-        for (int i = 0; i < ni; i++)
-            for (int pf = 0; pf <= (strcmp(isas[i], "scalar") ? 1 : 0); pf++) {
-                /* vdpbf16ps differs from "avx512" only in the bf16 products */
-                if (!strcmp(isas[i], "avx512bf16") && types[t] != GW_WAVENET_WEIGHTS_BF16) continue;
+        if (have_i8 && m->cfg.distribution != GW_WAVENET_DIST_LOGISTIC)
+            types[nt++] = GW_WAVENET_WEIGHTS_I8;
+    }
+    for (int t = 0; t < nt; t++) {
+        const int i8 = types[t] == GW_WAVENET_WEIGHTS_I8;
+        const char *scalar_only[1] = {"scalar"};
+        /* int8 without a byte-product set runs on the scalar twin (forced) */
+        const char **ts = i8 && !have_i8 ? scalar_only : isas;
+        const int tn = i8 && !have_i8 ? 1 : ni;
+        for (int i = 0; i < tn; i++)
+            for (int pf = 0; pf <= (strcmp(ts[i], "scalar") ? 1 : 0); pf++) {
+                /* vdpbf16ps differs from "avx512" only in the bf16 products,
+                 * vpdpbusd only in the int8 ones */
+                if (!strcmp(ts[i], "avx512bf16") && types[t] != GW_WAVENET_WEIGHTS_BF16) continue;
+                if ((!strcmp(ts[i], "avx512vnni")) != i8 && strcmp(ts[i], "scalar")) continue;
+                if (rep->n == GW_WAVENET_PLAN_MAX) break;
                 gw_wavenet_plan_timing *c = &rep->cand[rep->n++];
                 c->plan =
                     (gw_wavenet_plan){.type = (gw_wavenet_weight_type)types[t], .prefetch = pf};
-                snprintf(c->plan.isa, sizeof c->plan.isa, "%s", isas[i]);
+                snprintf(c->plan.isa, sizeof c->plan.isa, "%s", ts[i]);
             }
+    }
 
     gw_status st = GW_OK;
     if (o->timer) {

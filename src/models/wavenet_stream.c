@@ -32,6 +32,7 @@
 #include "dsp/gw_dsp.h"
 #include "nn/layers.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -110,6 +111,7 @@ static int gate_row(int o, int G, int G16) {
 /* floats a packed (M, N) matrix of the stream's type takes */
 static size_t packed_floats(const gw_wavenet_stream *s, int M, int N) {
     if (s->type == GW_WAVENET_WEIGHTS_BF16) return (gw_wn_packed_size_bf16(M, N) + 1) / 2;
+    if (s->type == GW_WAVENET_WEIGHTS_I8) return (gw_wn_packed_bytes_i8(M, N) + 3) / 4;
     size_t n = gw_wn_packed_size(M, N);
     return s->type == GW_WAVENET_WEIGHTS_F16 ? (n + 1) / 2 : n;
 }
@@ -122,21 +124,27 @@ static const void *pack_at(const gw_wavenet_stream *s, float *base, size_t *off,
         gw_wn_pack_f16((uint16_t *)(void *)dst, dense, M, N);
     else if (s->type == GW_WAVENET_WEIGHTS_BF16)
         gw_wn_pack_bf16((uint16_t *)(void *)dst, dense, M, N);
+    else if (s->type == GW_WAVENET_WEIGHTS_I8)
+        gw_wn_pack_i8((int8_t *)(void *)dst, dense, M, N);
     else
         gw_wn_pack(dst, dense, M, N);
     return dst;
 }
 
 /* half precision holds magnitudes up to 65504; a larger (or non-finite)
- * weight would become inf and every logit NaN */
+ * weight would become inf and every logit NaN. int8 rows are scaled by
+ * their largest weight, which must be finite. */
 static gw_status check_f16_range(const gw_wavenet_stream *s, const float *w, size_t n,
                                  const char *what, int layer, gw_error *err) {
+    const float limit = s->type == GW_WAVENET_WEIGHTS_I8 ? FLT_MAX : 65504.0f;
     for (size_t i = 0; i < n; i++)
-        if (!(fabsf(w[i]) <= 65504.0f))
+        if (!(fabsf(w[i]) <= limit))
             return gw_fail(err, GW_ERR_UNSUPPORTED,
-                           "%s: %s weight %g (layer %d, index %zu) does not fit half precision; "
+                           "%s: %s weight %g (layer %d, index %zu) does not fit %s; "
                            "use f32 stream weights",
-                           s->cfg.name, what, (double)w[i], layer, i);
+                           s->cfg.name, what, (double)w[i], layer, i,
+                           s->type == GW_WAVENET_WEIGHTS_I8 ? "int8 (not finite)"
+                                                            : "half precision");
     return GW_OK;
 }
 
@@ -149,7 +157,7 @@ static gw_status pack_weights(gw_wavenet_stream *s, const gw_wavenet *m, float *
     float *base = s->wmem;
     size_t off = 0;
     gw_status st;
-    if (s->type == GW_WAVENET_WEIGHTS_F16) {
+    if (s->type == GW_WAVENET_WEIGHTS_F16 || s->type == GW_WAVENET_WEIGHTS_I8) {
         for (int l = 0; l < L; l++)
             if ((st = check_f16_range(s, w->layer[l].dil_w, (size_t)2 * G * K * R, "dil", l, err)) ||
                 (st = check_f16_range(s, w->layer[l].res_w, (size_t)R * G, "res", l, err)) ||
@@ -286,20 +294,20 @@ static size_t state_layout(gw_wavenet_stream *s, float *mem) {
     return off;
 }
 
-static const char *const weight_names[] = {"f32", "f16", "bf16"};
+static const char *const weight_names[] = {"f32", "f16", "bf16", "i8"};
 
 const char *gw_wavenet_weight_type_name(gw_wavenet_weight_type type) {
-    return (unsigned)type < 3 ? weight_names[type] : "?";
+    return (unsigned)type < 4 ? weight_names[type] : "?";
 }
 
 gw_status gw_wavenet_weight_type_parse(gw_wavenet_weight_type *out, const char *name,
                                        gw_error *err) {
-    for (int t = 0; t < 3; t++)
+    for (int t = 0; t < 4; t++)
         if (!strcmp(name, weight_names[t])) {
             *out = (gw_wavenet_weight_type)t;
             return GW_OK;
         }
-    return gw_fail(err, GW_ERR_ARG, "weight precision '%s' is not one of f32, f16, bf16", name);
+    return gw_fail(err, GW_ERR_ARG, "weight precision '%s' is not one of f32, f16, bf16, i8", name);
 }
 
 gw_wavenet_weight_type gw_wavenet_default_weights(const gw_wavenet_config *cfg) {
@@ -328,7 +336,7 @@ gw_status gw_wavenet_stream_create_plan(gw_wavenet_stream **out, const gw_wavene
     if (max_voices < 1 || max_voices > MAX_VOICES)
         return gw_fail(err, GW_ERR_ARG, "%s: max_voices = %d is outside [1, %d]", c->name,
                        max_voices, MAX_VOICES);
-    if ((unsigned)type > GW_WAVENET_WEIGHTS_BF16)
+    if ((unsigned)type > GW_WAVENET_WEIGHTS_I8)
         return gw_fail(err, GW_ERR_ARG, "%s: unknown stream weight type %d", c->name, (int)type);
     gw_wavenet_stream *s = gw_alloc(sizeof *s);
     float *dense = NULL;
@@ -336,6 +344,16 @@ gw_status gw_wavenet_stream_create_plan(gw_wavenet_stream **out, const gw_wavene
     if (!s) return gw_fail(err, GW_ERR_NOMEM, "%s: out of memory creating a stream", c->name);
     s->cfg = *c;
     s->k = plan->isa[0] ? gw_wn_kernels_named(plan->isa) : gw_wn_kernels_best();
+    if (!plan->isa[0] && type == GW_WAVENET_WEIGHTS_I8) { /* the best set with byte products */
+        s->k = gw_wn_kernels_avx512vnni();
+        if (!s->k) s->k = &gw_wn_kernels_scalar;
+    }
+    if (s->k && type == GW_WAVENET_WEIGHTS_I8 && !s->k->matvec_i8) {
+        gw_free(s);
+        return gw_fail(err, GW_ERR_UNSUPPORTED,
+                       "%s: the '%s' kernels have no int8 products (avx512vnni or scalar do)",
+                       c->name, plan->isa);
+    }
     if (!s->k) {
         gw_free(s);
         return gw_fail(err, GW_ERR_UNSUPPORTED, "%s: this CPU (or build) cannot run '%s' kernels",
@@ -541,6 +559,9 @@ static inline void product(const gw_wavenet_stream *s, float *y, int ys, const v
     else if (s->type == GW_WAVENET_WEIGHTS_BF16)
         (s->prefetch ? k->matvec_bf16_pf : k->matvec_bf16)(y, ys, W, x, xs, bias, bs, add, as,
                                                             Mp, N, B, relu);
+    else if (s->type == GW_WAVENET_WEIGHTS_I8)
+        (s->prefetch ? k->matvec_i8_pf : k->matvec_i8)(y, ys, W, x, xs, bias, bs, add, as, Mp, N, B,
+                                                       relu);
     else
         (s->prefetch ? k->matvec_pf : k->matvec)(y, ys, W, x, xs, bias, bs, add, as, Mp, N, B,
                                                  relu);

@@ -67,6 +67,16 @@ awk -F, 'NR > 1 && !($15 > $9) { exit 1 }' "$T/a.csv" ||
 "$GW" quality "$M" --notes 60-62 --reference "$T/ref" --csv "$T/b.csv" >/dev/null || fail "rerun"
 cmp -s "$T/a.csv" "$T/b.csv" || fail "the same seed measured differently"
 
+# --precision renders with render's weights: i8 measures, an unknown one is
+# a one-line error and exit 2
+"$GW" quality "$M" --notes 61-61 --velocity 100 --precision i8 --csv "$T/i8.csv" >/dev/null \
+    2>"$T/err" || fail "quality --precision i8: $(cat "$T/err")"
+[ "$(($(wc -l <"$T/i8.csv") - 1))" -eq 1 ] || fail "i8 csv rows: $(cat "$T/i8.csv")"
+"$GW" quality "$M" --notes 61-61 --precision f64 >/dev/null 2>"$T/err"
+[ $? -eq 2 ] || fail "quality --precision f64: want exit 2"
+[ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "'f64' is not one of f32, f16, bf16, i8" "$T/err" ||
+    fail "quality --precision f64: $(cat "$T/err")"
+
 # without --reference: four figures, no distance column
 "$GW" quality "$M" --notes 61-61 --velocity 100 --seeds 1,2 --csv "$T/c.csv" >"$T/out" ||
     fail "quality without a reference"

@@ -130,9 +130,10 @@ done
 grep -q "'f64' is not one of f32, f16, bf16" "$T/err" || fail "bad precision: $(cat "$T/err")"
 nothing_written "$T/out/y.wav"
 
-# every weight precision renders, each the same for the same seed; the
-# default is bf16 from 65536 MAC per sample on, f32 below
-for p in f32 f16 bf16; do
+# every weight precision renders, each the same for the same seed (i8 on
+# the byte-product kernels where the CPU has AVX512_VNNI, else their
+# scalar twin); the default is bf16 from 65536 MAC per sample on, f32 below
+for p in f32 f16 bf16 i8; do
     for k in 1 2; do
         "$GW" render "$M" -o "$T/out/$p$k.wav" --note 60 --seconds 0.3 --seed 3 --precision $p \
             >/dev/null 2>"$T/err" || fail "render --precision $p: $(cat "$T/err")"

@@ -65,7 +65,7 @@ static void test_fake_timings_pick_the_fastest(void **state) {
     gw_error err = {0};
     assert_int_equal(gw_wavenet_plan_choose(&p, big, &o, &r, &err), GW_OK);
     /* 3 formats x the ISAs this CPU runs x prefetch off/on */
-    int isas = 0, formats[3] = {0};
+    int isas = 0, formats[4] = {0};
     for (int i = 0; i < r.n; i++) {
         formats[r.cand[i].plan.type]++;
         isas += r.cand[i].plan.type == GW_WAVENET_WEIGHTS_F32 && r.cand[i].plan.prefetch == 0;
@@ -78,6 +78,13 @@ static void test_fake_timings_pick_the_fastest(void **state) {
     for (int i = 0; i < r.n; i++)
         if (!strcmp(r.cand[i].plan.isa, "avx512bf16"))
             assert_int_equal(r.cand[i].plan.type, GW_WAVENET_WEIGHTS_BF16);
+    /* and int8 on vpdpbusd where the CPU has it, for this 8-bit mu-law
+     * model: the byte products on their own set, which offers nothing else */
+    const int vnni = gw_wn_kernels_avx512vnni() != NULL;
+    assert_int_equal(formats[3], 2 * vnni);
+    for (int i = 0; i < r.n; i++)
+        assert_true(!strcmp(r.cand[i].plan.isa, "avx512vnni") ==
+                    (r.cand[i].plan.type == GW_WAVENET_WEIGHTS_I8));
     char name[64];
     gw_wavenet_plan_name(&p, name, sizeof name);
     int has_avx2 = 0;
@@ -98,6 +105,29 @@ static void test_fake_timings_pick_the_fastest(void **state) {
     assert_int_equal(gw_wavenet_plan_choose(&p, small, &o, &r, &err), GW_OK);
     for (int i = 0; i < r.n; i++)
         assert_int_equal(r.cand[i].plan.type, GW_WAVENET_WEIGHTS_F32);
+    /* a logistic (16-bit, multi-band) model is never offered int8, whose
+     * rounded inputs would raise the noise floor it is built to lower */
+    big->cfg.distribution = GW_WAVENET_DIST_LOGISTIC;
+    assert_int_equal(gw_wavenet_plan_choose(&p, big, &o, &r, &err), GW_OK);
+    for (int i = 0; i < r.n; i++)
+        assert_int_not_equal(r.cand[i].plan.type, GW_WAVENET_WEIGHTS_I8);
+    big->cfg.distribution = GW_WAVENET_DIST_MULAW;
+    /* forced int8: the byte-product set, or the scalar twin without one */
+    o.force_type = GW_WAVENET_WEIGHTS_I8;
+    assert_int_equal(gw_wavenet_plan_choose(&p, big, &o, &r, &err), GW_OK);
+    assert_true(r.n >= 1);
+    for (int i = 0; i < r.n; i++) {
+        assert_int_equal(r.cand[i].plan.type, GW_WAVENET_WEIGHTS_I8);
+        assert_string_equal(r.cand[i].plan.isa, vnni ? "avx512vnni" : "scalar");
+    }
+    if (vnni) {
+        f.fastest =
+            (gw_wavenet_plan){.type = GW_WAVENET_WEIGHTS_I8, .isa = "avx512vnni", .prefetch = 1};
+        assert_int_equal(gw_wavenet_plan_choose(&p, big, &o, &r, &err), GW_OK);
+        gw_wavenet_plan_name(&p, name, sizeof name);
+        assert_string_equal(name, "i8/avx512vnni/prefetch");
+    }
+    o.force_type = -1;
     /* the vdpbf16ps candidate wins when it is the fastest */
     if (dp) {
         f.fastest = (gw_wavenet_plan){.type = GW_WAVENET_WEIGHTS_BF16, .isa = "avx512bf16"};

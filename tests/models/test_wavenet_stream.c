@@ -130,14 +130,17 @@ static void round_weights(gw_wavenet *m, gw_wavenet_weight_type type) {
 }
 
 static const char *type_name(gw_wavenet_weight_type type) {
-    return type == GW_WAVENET_WEIGHTS_BF16 ? "bf16" : type == GW_WAVENET_WEIGHTS_F16 ? "f16" : "f32";
+    return gw_wavenet_weight_type_name(type);
 }
 
 static float stream_vs_reference_plan(const test_cfg *t, int teacher, uint64_t seed,
                                       const gw_wavenet_plan *plan) {
     const gw_wavenet_weight_type type = plan->type;
     gw_wavenet *m = make_model(t, seed);
-    gw_wavenet *exact = type != GW_WAVENET_WEIGHTS_F32 ? make_model(t, seed) : NULL;
+    /* int8 rounds the inputs of each product too, which the reference cannot
+     * replay: it is compared with the exact model, relative to its logits */
+    const int i8 = type == GW_WAVENET_WEIGHTS_I8;
+    gw_wavenet *exact = type != GW_WAVENET_WEIGHTS_F32 && !i8 ? make_model(t, seed) : NULL;
     if (exact) round_weights(m, type);
     const gw_wavenet_config *c = &m->cfg;
     const int Q = GW_WAVENET_CLASSES, B = t->voices;
@@ -182,7 +185,7 @@ static float stream_vs_reference_plan(const test_cfg *t, int teacher, uint64_t s
         for (int v = 0; v < B && step + 1 < T; v++)
             if (!teacher) inputs[(size_t)v * T + step + 1] = cls[v];
     }
-    float worst = 0;
+    float worst = 0, ref_mag = 0;
     int distinct = 0, seen[256] = {0};
     for (int v = 0; v < B; v++) {
         assert_int_equal(gw_wavenet_forward_reference(m, ref, inputs + (size_t)v * T,
@@ -193,12 +196,17 @@ static float stream_vs_reference_plan(const test_cfg *t, int teacher, uint64_t s
         for (int step = 0; step < T; step++) {
             float d = gw_test_max_abs_diff(ref + (size_t)step * Q, logits + ((size_t)step * B + v) * Q, Q);
             if (!(d <= worst)) worst = d;
+            for (int i = 0; i < Q; i++)
+                ref_mag = fmaxf(ref_mag, fabsf(ref[(size_t)step * Q + i]));
             if (!seen[inputs[(size_t)v * T + step]]++) distinct++;
         }
     }
-    fprintf(stderr, "  %-34s %s %s voices %d steps %d (rf %d) distinct %3d: max |stream - ref| = %.3g\n",
-            t->what, type_name(type), teacher ? "teacher" : "sampled",
-            B, T, gw_wavenet_receptive_field(c), distinct, (double)worst);
+    if (i8) worst /= ref_mag;
+    fprintf(stderr,
+            "  %-34s %s %s voices %d steps %d (rf %d) distinct %3d: max |stream - ref| = %.3g%s\n",
+            t->what, type_name(type), teacher ? "teacher" : "sampled", B, T,
+            gw_wavenet_receptive_field(c), distinct, (double)worst,
+            i8 ? " of the largest logit" : "");
     assert_true(distinct > 8); /* the check means little on a constant sequence */
     if (exact) { /* and the stream really computes with rounded weights */
         assert_int_equal(gw_wavenet_forward_reference(exact, ref, inputs + (size_t)(B - 1) * T,
@@ -258,6 +266,34 @@ static void test_small_preset_shape(void **state) {
     assert_true(stream_vs_reference(&t, 0, 7) < 1e-4f);
     assert_true(stream_vs_reference_typed(&t, 0, 8, GW_WAVENET_WEIGHTS_F16) < 1e-4f);
     assert_true(stream_vs_reference_typed(&t, 0, 9, GW_WAVENET_WEIGHTS_BF16) < 1e-4f);
+}
+
+/* int8 weights and inputs (on vpdpbusd where the CPU has it, else the
+ * scalar twin): every shape of the stream tests, teacher-forced and
+ * sampled, the logits within 2% of the largest logit of the exact model's
+ * (8-bit rounding of weights and inputs: 1/254 of each row's and each
+ * input's range per factor); and the twin's stream gives the SIMD one's
+ * logits where both run */
+static void test_stream_i8(void **state) {
+    const gw_wavenet_plan best = {.type = GW_WAVENET_WEIGHTS_I8, .isa = "", .prefetch = -1};
+    const gw_wavenet_plan twin = {.type = GW_WAVENET_WEIGHTS_I8, .isa = "scalar", .prefetch = -1};
+    test_cfg small = {"wavenet-small shape", 32, 32, 128, 128, 2, 10, 2, {0}, 0, 0, 0, 0, 0, 1, 30};
+    for (size_t i = 0; i <= sizeof configs / sizeof configs[0]; i++) {
+        const test_cfg *t = i < sizeof configs / sizeof configs[0] ? &configs[i] : &small;
+        assert_true(stream_vs_reference_plan(t, 1, 600 + i, &best) < 2e-2f);
+        assert_true(stream_vs_reference_plan(t, 0, 700 + i, &best) < 2e-2f);
+        assert_true(stream_vs_reference_plan(t, 1, 600 + i, &twin) < 2e-2f);
+    }
+    /* a stream can be forced onto a set without byte products: refused */
+    gw_wavenet *m = make_model(&configs[0], 3);
+    gw_wavenet_stream *s = NULL;
+    gw_error err = {0};
+    const gw_wavenet_plan bad = {.type = GW_WAVENET_WEIGHTS_I8, .isa = "avx2", .prefetch = -1};
+    if (gw_wn_kernels_avx2()) {
+        assert_int_equal(gw_wavenet_stream_create_plan(&s, m, 1, &bad, &err), GW_ERR_UNSUPPORTED);
+        assert_non_null(strstr(err.msg, "int8"));
+    }
+    gw_wavenet_free(m);
 }
 
 /* reading a ring one slot off must be caught: compare against a model whose
@@ -559,6 +595,98 @@ static void test_bf16_conversions(void **state) {
     assert_int_equal(gw_f32_to_bf16(-INFINITY), 0xff80);
 }
 
+/* the int8 products (wavenet_kernels.h): the packer's bytes, scales and
+ * offsets; the kernel against its naive twin (the same bytes and integer
+ * sums: equal up to the float steps of the finish, ~1 ulp), the prefetching
+ * variant bit for bit, long rows over several chunks of 2048; the twin
+ * against the exact float product within the rounding's bound; NaN and
+ * zero inputs */
+static void check_i8(const gw_wn_kernels *k, gw_rng *r) {
+    const int Ms[] = {16, 48, 144, 272}, Ns[] = {1, 7, 64, 130, 2047, 2049, 4100};
+    const int Bs[] = {1, 3, 8, 9};
+    for (size_t mi = 0; mi < 4; mi++)
+        for (size_t ni = 0; ni < 7; ni++)
+            for (size_t bi = 0; bi < 4; bi++) {
+                const int M = Ms[mi], N = Ns[ni], B = Bs[bi], Mp = gw_wn_pad16(M),
+                          N4 = (N + 3) & ~3;
+                if (N > 200 && (mi > 1 || bi == 2)) continue; /* long rows: a few shapes */
+                const int xs = N + 5, ys = Mp + 16, bs = (bi & 1) ? 0 : Mp,
+                          relu = (int)(mi + ni) & 1;
+                float *W = malloc(sizeof(float) * M * N), *x = malloc(sizeof(float) * B * xs);
+                float *bias = malloc(sizeof(float) * B * Mp), *add = malloc(sizeof(float) * B * Mp);
+                float *y0 = calloc((size_t)B * ys, sizeof(float)),
+                      *y1 = calloc((size_t)B * ys, sizeof(float));
+                float *y2 = calloc((size_t)B * ys, sizeof(float));
+                int8_t *P = malloc(gw_wn_packed_bytes_i8(M, N));
+                fill(W, (size_t)M * N, r, 1.0f), fill(x, (size_t)B * xs, r, bi == 3 ? 30.0f : 1.0f);
+                fill(bias, (size_t)B * Mp, r, 1.0f), fill(add, (size_t)B * Mp, r, 1.0f);
+                for (int o = 0; o < M; o++)
+                    W[(size_t)o * N + (o % N)] *= 3.0f; /* uneven rows */
+                gw_wn_pack_i8(P, W, M, N);
+                const float *scale = (const float *)(const void *)(P + (size_t)Mp * N4);
+                const int32_t *comp = (const int32_t *)(const void *)(scale + Mp);
+                const float *ad = bi % 3 ? add : NULL, *bv = mi == 2 ? NULL : bias;
+                k->matvec_i8(y1, ys, P, x, xs, bv, bs, ad, Mp, Mp, N, B, relu);
+                k->matvec_i8_pf(y2, ys, P, x, xs, bv, bs, ad, Mp, Mp, N, B, relu);
+                assert_memory_equal(y1, y2, sizeof(float) * (size_t)B * ys);
+                gw_wn_kernels_scalar.matvec_i8(y0, ys, P, x, xs, bv, bs, ad, Mp, Mp, N, B, relu);
+                for (int v = 0; v < B; v++) {
+                    const float *xv = x + (size_t)v * xs;
+                    float inv;
+                    const float sx = gw_wn_i8_range(xv, N, &inv);
+                    double xabs = 0;
+                    for (int i = 0; i < N; i++)
+                        xabs += fabs(xv[i]);
+                    for (int o = 0; o < Mp; o++) {
+                        const float a = y0[(size_t)v * ys + o], b = y1[(size_t)v * ys + o];
+                        assert_true(fabsf(a - b) <= 1e-6f * (fabsf(a) + 1.0f));
+                        if (o >= M) continue;
+                        /* the packed row: bytes in [-127, 127], the largest at +-127, the offset */
+                        long sum = 0;
+                        int big = 0;
+                        double wabs = 0, s = (bv ? bv[(size_t)v * bs + o] : 0.0) +
+                                             (ad ? ad[(size_t)v * Mp + o] : 0.0);
+                        for (int i = 0; i < N; i++) {
+                            const int i0 = o / GW_WN_BLOCK * GW_WN_BLOCK;
+                            const int bw = Mp - i0 < GW_WN_BLOCK ? Mp - i0 : GW_WN_BLOCK;
+                            const int q = P[(size_t)i0 * N4 + (size_t)(i / 4) * 4 * bw +
+                                            4 * (size_t)(o - i0) + (i & 3)];
+                            assert_true(q >= -127 && q <= 127);
+                            big |= q == 127 || q == -127;
+                            sum += q;
+                            assert_true(fabsf(q * scale[o] - W[(size_t)o * N + i]) <=
+                                        0.5001f * scale[o]);
+                            wabs += fabs(W[(size_t)o * N + i]);
+                            s += (double)W[(size_t)o * N + i] * xv[i];
+                        }
+                        assert_true(big);
+                        assert_int_equal(comp[o], 128 * sum);
+                        if (relu && s < 0) s = 0;
+                        /* |w x - w~ x~| <= |w| |dx| + |x| |dw| + |dw| |dx|, each d at most half a
+                         * step */
+                        const double bound = 0.5 * sx * wabs + 0.5 * scale[o] * xabs +
+                                             0.25 * (double)N * scale[o] * sx +
+                                             1e-5 * (fabs(s) + 1);
+                        if (!(fabs(s - a) <= bound))
+                            fprintf(stderr, "%s i8 M %d N %d B %d row %d: %g vs %g (bound %g)\n",
+                                    k->name, M, N, B, o, a, s, bound);
+                        assert_true(fabs(s - a) <= bound);
+                    }
+                }
+                /* a NaN input makes its voice NaN, as in float; a zero input gives bias + add */
+                x[2 % N] = NAN;
+                for (int i = 0; i < N; i++)
+                    x[(size_t)(B - 1) * xs + i] = B > 1 ? 0.0f : x[i];
+                k->matvec_i8(y1, ys, P, x, xs, bias, bs, NULL, Mp, Mp, N, B, 0);
+                for (int o = 0; o < M; o++) {
+                    assert_true(isnan(y1[o]));
+                    if (B > 1)
+                        assert_true(y1[(size_t)(B - 1) * ys + o] == bias[(size_t)(B - 1) * bs + o]);
+                }
+                free(W), free(x), free(bias), free(add), free(y0), free(y1), free(y2), free(P);
+            }
+}
+
 /* the vdpbf16ps set's long products: x goes to bf16 in chunks of 1024, each
  * chunk's products adding onto the last's (kernels_matvec.inc, MV_DP) */
 static void check_bf16dp_chunks(const gw_wn_kernels *k, gw_rng *r) {
@@ -589,18 +717,20 @@ static void check_bf16dp_chunks(const gw_wn_kernels *k, gw_rng *r) {
 
 static void test_simd_kernels_equal_scalar(void **state) {
     const gw_wn_kernels *ks[] = {gw_wn_kernels_avx2(), gw_wn_kernels_avx512(),
-                                 gw_wn_kernels_avx512bf16()};
+                                 gw_wn_kernels_avx512bf16(), gw_wn_kernels_avx512vnni()};
     gw_rng r;
     gw_rng_seed(&r, 99);
     int ran = 0;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         if (!ks[i]) continue;
         ran++;
         check_matvec(ks[i], &r);
         check_gate_and_softmax(ks[i], &r);
         if (ks[i]->bf16_inputs) check_bf16dp_chunks(ks[i], &r);
+        if (ks[i]->matvec_i8) check_i8(ks[i], &r);
     }
     check_gate_and_softmax(&gw_wn_kernels_scalar, &r);
+    check_i8(&gw_wn_kernels_scalar, &r); /* the twin against the float product */
     fprintf(stderr, "  best kernels here: %s (%d SIMD sets tested)\n", gw_wn_kernels_best()->name, ran);
 }
 
@@ -828,6 +958,7 @@ int main(void) {
         cmocka_unit_test(test_step_allocates_nothing),
         cmocka_unit_test(test_f16_range_refused),
         cmocka_unit_test(test_small_preset_shape),
+        cmocka_unit_test(test_stream_i8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
