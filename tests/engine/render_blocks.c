@@ -1,4 +1,4 @@
-/* gw_render_blocks MODEL.gwm SONG.mid OUT.wav SEED RATE - a host's view of
+/* gw_render_blocks MODEL.gwm SONG.mid OUT.wav SEED RATE [PRECISION] - a host's view of
  * `genwave render --midi`: the song's messages go through the engine's MIDI
  * map, stamped to their frames (gw_engine_song_frame), all sent before the
  * first block, and the engine is driven in odd, changing block sizes (1, 37,
@@ -6,7 +6,8 @@
  * output, cut and scaled as render does, is written as 32-bit float WAV;
  * tests/engine/render_engine.sh compares it with render's, byte for byte.
  * The settings are render's defaults: 64 voices, attack 5 ms, release 60 ms,
- * temperature 1, bend range 2, the model's default precision. */
+ * temperature 1, bend range 2, the model's default precision (or PRECISION,
+ * as render --precision: f32, f16, bf16, i8). */
 #include "dsp/gw_dsp.h"
 #include "engine/gw_engine.h"
 #include "io/audio.h"
@@ -19,8 +20,9 @@
 #include <string.h>
 
 int main(int argc, char **argv) {
-    if (argc != 6) {
-        fprintf(stderr, "usage: gw_render_blocks MODEL.gwm SONG.mid OUT.wav SEED RATE\n");
+    if (argc != 6 && argc != 7) {
+        fprintf(stderr,
+                "usage: gw_render_blocks MODEL.gwm SONG.mid OUT.wav SEED RATE [PRECISION]\n");
         return 2;
     }
     gw_error err = {0};
@@ -39,6 +41,7 @@ int main(int argc, char **argv) {
     cfg.release_ms = 60.0f;
     cfg.seed = strtoull(argv[4], NULL, 10);
     cfg.weights = gw_wavenet_default_weights(&m->cfg);
+    if (argc == 7 && gw_wavenet_weight_type_parse(&cfg.weights, argv[6], &err)) goto done;
     cfg.events = 1 << 16;
     if (gw_engine_create(&e, m, &cfg, &err) || gw_engine_start(e, &err)) goto done;
     gw_midi_map map;

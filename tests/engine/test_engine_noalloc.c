@@ -210,7 +210,7 @@ static void test_thread_mode_allocates_nothing(void **state) {
 
 /* every plan the planner may pick runs allocation-free once started: each
  * format, AVX2 kernels with and without prefetch, bf16 on vdpbf16ps where
- * the CPU has it, and the planner's own choice (it measures in create,
+ * the CPU has it, int8, and the planner's own choice (it measures in create,
  * before start) */
 static void test_every_plan_allocates_nothing(void **state) {
     gw_engine_config p;
@@ -226,6 +226,15 @@ static void test_every_plan_allocates_nothing(void **state) {
     for (int pf = 0; pf < 2 && gw_wn_kernels_avx512bf16(); pf++) {
         p.weights = GW_WAVENET_WEIGHTS_BF16;
         snprintf(p.plan_isa, sizeof p.plan_isa, "%s", "avx512bf16");
+        p.plan_prefetch = pf;
+        run_session_plan(GW_ENGINE_CALLBACK, GW_ENGINE_RESAMPLE_SINC, &p);
+    }
+    /* int8: x goes to bytes in a stack buffer; on vpdpbusd where the CPU has
+     * it, and on the scalar twin everywhere */
+    for (int pf = 0; pf < 2; pf++) {
+        p.weights = GW_WAVENET_WEIGHTS_I8;
+        snprintf(p.plan_isa, sizeof p.plan_isa, "%s",
+                 gw_wn_kernels_avx512vnni() && pf ? "avx512vnni" : "scalar");
         p.plan_prefetch = pf;
         run_session_plan(GW_ENGINE_CALLBACK, GW_ENGINE_RESAMPLE_SINC, &p);
     }
