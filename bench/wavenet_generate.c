@@ -4,7 +4,7 @@
  * weights, sampling at temperature 1, batch 1 and 8 voices, one thread.
  *
  *   bench_wavenet_generate [--presets DIR] [--models small,medium]
- *                          [--batches 1,8] [--weights f32,f16,bf16] [--seconds 1]
+ *                          [--batches 1,8] [--weights f32,f16,bf16,i8] [--seconds 1]
  *                          [--runs 5] [--plans TYPE/ISA/PREFETCH,...|measure]
  *
  * --plans times the given plans (models/wavenet.h) instead of --weights'
@@ -80,8 +80,8 @@ static int bench_model(const char *presets, const char *model, const int *batche
             }
         }
     } else {
-        static const char *const tn[] = {"f32", "f16", "bf16"};
-        for (int t = 0; t < 3; t++)
+        static const char *const tn[] = {"f32", "f16", "bf16", "i8"};
+        for (int t = 0; t < 4; t++)
             if (in_list(weights, tn[t]))
                 plan[np++] = (gw_wavenet_plan){.type = (gw_wavenet_weight_type)t, .prefetch = -1};
     }

@@ -8,6 +8,7 @@
  * (gw_wn_kernels_avx512vnni); the naive twin is the scalar set's matvec_i8. */
 #include "models/wavenet_kernels.h"
 
+#include <float.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>

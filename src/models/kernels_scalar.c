@@ -4,6 +4,7 @@
 #include "base/gw_base.h"
 #include "models/wavenet_kernels.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,7 +106,8 @@ void gw_wn_pack_i8(int8_t *dst, const float *W, int M, int N) {
             const float a = fabsf(W[(size_t)r * N + k]);
             m = a > m ? a : m;
         }
-        const float inv = m > 0.0f ? 127.0f / m : 0.0f;
+        float inv = m > 0.0f ? 127.0f / m : 0.0f;
+        if (!(inv <= FLT_MAX)) inv = 0.0f; /* a row of denormals: all zero bytes */
         int32_t sum = 0;
         for (int k = 0; k < N4; k++) {
             long q = r < M && k < N ? lrintf(W[(size_t)r * N + k] * inv) : 0;
@@ -127,14 +129,15 @@ float gw_wn_i8_range(const float *x, int N, float *inv) {
         m = a > m ? a : m;
     }
     *inv = m > 0.0f && !bad ? 127.0f / m : 0.0f;
+    if (!(*inv <= FLT_MAX)) *inv = 0.0f; /* denormal x: all 128, a zero product */
     return bad ? NAN : m / 127.0f;
 }
 
 /* the naive twin of the int8 products: the same bytes, an exact integer sum
  * over k, then the same float steps as the SIMD kernels */
-static void matvec_i8_scalar(float *y, int y_stride, const int8_t *W, const float *x, int x_stride,
-                             const float *bias, int bias_stride, const float *add, int add_stride,
-                             int Mp, int N, int B, int relu) {
+void gw_wn_matvec_i8_ref(float *y, int y_stride, const int8_t *W, const float *x, int x_stride,
+                         const float *bias, int bias_stride, const float *add, int add_stride,
+                         int Mp, int N, int B, int relu) {
     const int N4 = (N + 3) & ~3;
     const float *scale = (const float *)(const void *)(W + (size_t)Mp * N4);
     const int32_t *comp = (const int32_t *)(const void *)(scale + Mp);
@@ -235,8 +238,8 @@ const gw_wn_kernels gw_wn_kernels_scalar = {
     .matvec_pf = matvec_scalar,
     .matvec_f16_pf = matvec_f16_scalar,
     .matvec_bf16_pf = matvec_bf16_scalar,
-    .matvec_i8 = matvec_i8_scalar,
-    .matvec_i8_pf = matvec_i8_scalar,
+    .matvec_i8 = gw_wn_matvec_i8_ref,
+    .matvec_i8_pf = gw_wn_matvec_i8_ref,
     .gate = gate_scalar,
     .softmax_exp = softmax_exp_scalar,
 };

@@ -362,9 +362,10 @@ typedef struct gw_wavenet_plan {
     gw_wavenet_weight_type type;
     char isa[16]; /* "avx512bf16", "avx512vnni", "avx512", "avx2", "scalar"; "" = the best
                      this CPU runs (never avx512bf16, which rounds the inputs too:
-                     wavenet_kernels.h; for i8 weights, avx512vnni, else scalar) */
+                     wavenet_kernels.h; for i8 weights, avx512vnni where the CPU has
+                     it: the other sets' i8 products are the naive loops) */
     int prefetch; /* 1: prefetch the weight stream (non-temporal, 4 KB ahead), 0: not,
-                     -1: the type's default (bf16 on, f32 and f16 off) */
+                     -1: the type's default (bf16 on; f32, f16 and i8 off) */
 } gw_wavenet_plan;
 
 /* ---- the planner (wavenet_plan.c) ----

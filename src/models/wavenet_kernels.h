@@ -49,6 +49,9 @@
 enum {
     GW_WN_PANEL = 16,  /* rows per panel: one AVX-512 register */
     GW_WN_BLOCK = 128, /* rows per block: 8 panels of accumulators */
+    /* inputs of an int8 product: its int32 sums of N products of at most
+     * 127 x 255 (and the rows' offsets, 128 x 127 N) stay exact below 2^31 */
+    GW_WN_I8_MAX_N = 65536,
 };
 
 static inline int gw_wn_pad16(int n) {
@@ -93,8 +96,9 @@ typedef struct gw_wn_kernels {
                            int x_stride, const float *bias, int bias_stride, const float *add,
                            int add_stride, int Mp, int N, int B, int relu);
     /* the same with int8 weights (packed by gw_wn_pack_i8) and x rounded to
-     * bytes per voice (the layout note above). NULL in
-     * the sets without byte products (all but "avx512vnni" and "scalar") */
+     * bytes per voice (the layout note above); N <= GW_WN_I8_MAX_N. Only
+     * "avx512vnni" has byte instructions: the other sets run the naive
+     * twin, gw_wn_matvec_i8_ref */
     void (*matvec_i8)(float *y, int y_stride, const int8_t *W, const float *x, int x_stride,
                       const float *bias, int bias_stride, const float *add, int add_stride, int Mp,
                       int N, int B, int relu);
@@ -149,18 +153,26 @@ void gw_wn_matvec_bf16dp_ref(float *y, int y_stride, const uint16_t *W, const fl
                              int add_stride, int Mp, int N, int B, int relu);
 
 /* how the int8 products round a voice's x (N) to bytes: m = max |x[k]|,
- * *inv = 127 / m (0 when m is 0 or x holds a NaN or an infinity), and the
+ * *inv = 127 / m (0 when m is 0, so small that 127 / m overflows, or x
+ * holds a NaN or an infinity), and the
  * result m / 127 (NaN for such an x, so the product is NaN as in float);
  * byte k is gw_wn_i8_byte(x[k], *inv). The SIMD kernels compute the same. */
 float gw_wn_i8_range(const float *x, int N, float *inv);
 static inline uint8_t gw_wn_i8_byte(float x, float inv) {
-    const float t = x * inv; /* |t| <= 127 up to rounding */
-    const int q = 128 + (int)__builtin_rintf(t);
-    return (uint8_t)(q < 1 ? 1 : q > 255 ? 255 : q);
+    const float t = x * inv; /* |t| <= 127 up to rounding; NaN only when inv is 0 */
+    if (!(t >= -127.0f)) return t < 0.0f ? 1 : 128; /* never converts a NaN to int */
+    if (t > 127.0f) return 255;
+    return (uint8_t)(128 + (int)__builtin_rintf(t));
 }
 /* the int8 layout (gw_wn_packed_bytes_i8(M, N) bytes: weights, scales,
- * offsets) */
+ * offsets); N <= GW_WN_I8_MAX_N */
 void gw_wn_pack_i8(int8_t *dst, const float *W, int M, int N);
+/* the naive twin of the int8 products (the scalar set's matvec_i8), also
+ * the int8 product of the sets without byte instructions ("avx512",
+ * "avx2", "avx512bf16"), so that any set runs an i8 plan */
+void gw_wn_matvec_i8_ref(float *y, int y_stride, const int8_t *W, const float *x, int x_stride,
+                         const float *bias, int bias_stride, const float *add, int add_stride,
+                         int Mp, int N, int B, int relu);
 /* packs W (M, N) row-major into dst (Mp * N floats, zero padded rows) */
 void gw_wn_pack(float *dst, const float *W, int M, int N);
 /* the same layout in IEEE binary16, rounded to nearest even */

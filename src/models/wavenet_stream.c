@@ -346,13 +346,15 @@ gw_status gw_wavenet_stream_create_plan(gw_wavenet_stream **out, const gw_wavene
     s->k = plan->isa[0] ? gw_wn_kernels_named(plan->isa) : gw_wn_kernels_best();
     if (!plan->isa[0] && type == GW_WAVENET_WEIGHTS_I8) { /* the best set with byte products */
         s->k = gw_wn_kernels_avx512vnni();
-        if (!s->k) s->k = &gw_wn_kernels_scalar;
+        if (!s->k) s->k = gw_wn_kernels_best(); /* its i8 products are the naive twin */
     }
-    if (s->k && type == GW_WAVENET_WEIGHTS_I8 && !s->k->matvec_i8) {
+    if (type == GW_WAVENET_WEIGHTS_I8 && (c->n_layers * gw_wn_pad16(c->gate) > GW_WN_I8_MAX_N ||
+                                          c->kernel * c->residual > GW_WN_I8_MAX_N)) {
         gw_free(s);
         return gw_fail(err, GW_ERR_UNSUPPORTED,
-                       "%s: the '%s' kernels have no int8 products (avx512vnni or scalar do)",
-                       c->name, plan->isa);
+                       "%s: a product of %d inputs is beyond int8's %d (its sums would overflow); "
+                       "use bf16",
+                       c->name, c->n_layers * gw_wn_pad16(c->gate), GW_WN_I8_MAX_N);
     }
     if (!s->k) {
         gw_free(s);

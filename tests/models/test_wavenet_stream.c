@@ -284,15 +284,41 @@ static void test_stream_i8(void **state) {
         assert_true(stream_vs_reference_plan(t, 0, 700 + i, &best) < 2e-2f);
         assert_true(stream_vs_reference_plan(t, 1, 600 + i, &twin) < 2e-2f);
     }
-    /* a stream can be forced onto a set without byte products: refused */
-    gw_wavenet *m = make_model(&configs[0], 3);
-    gw_wavenet_stream *s = NULL;
+    /* the byte-product stream and the twin's, teacher-forced on the same
+     * inputs: the same bytes and integer sums, so the same logits up to the
+     * finish's float rounding (the twin runs inside the "avx512" set, whose
+     * gates are the vnni set's: only the products differ) */
+    gw_wavenet_plan carrier = twin;
+    if (gw_wn_kernels_avx512()) snprintf(carrier.isa, sizeof carrier.isa, "avx512");
+    const test_cfg *k4 = &configs[4]; /* 9 voices: two register blocks */
+    gw_wavenet *m = make_model(k4, 3);
+    gw_wavenet_stream *a = NULL, *b = NULL;
     gw_error err = {0};
-    const gw_wavenet_plan bad = {.type = GW_WAVENET_WEIGHTS_I8, .isa = "avx2", .prefetch = -1};
-    if (gw_wn_kernels_avx2()) {
-        assert_int_equal(gw_wavenet_stream_create_plan(&s, m, 1, &bad, &err), GW_ERR_UNSUPPORTED);
-        assert_non_null(strstr(err.msg, "int8"));
+    assert_int_equal(gw_wavenet_stream_create_plan(&a, m, k4->voices, &best, &err), GW_OK);
+    assert_int_equal(gw_wavenet_stream_create_plan(&b, m, k4->voices, &carrier, &err), GW_OK);
+    const int Q = GW_WAVENET_CLASSES, B = k4->voices;
+    float *la = malloc(sizeof(float) * B * Q), *lb = malloc(sizeof(float) * B * Q), u[16] = {0};
+    gw_rng rng;
+    gw_rng_seed(&rng, 17);
+    float worst = 0, mag = 0;
+    for (int step = 0; step < 200; step++) {
+        for (int v = 0; v < B; v++) {
+            const int c = (int)gw_rng_below(&rng, Q);
+            gw_wavenet_stream_set_input(a, v, c);
+            gw_wavenet_stream_set_input(b, v, c);
+        }
+        gw_wavenet_stream_step(a, la, NULL, NULL, B, 1.0f, u);
+        gw_wavenet_stream_step(b, lb, NULL, NULL, B, 1.0f, u);
+        const float d = gw_test_max_abs_diff(la, lb, (size_t)B * Q);
+        worst = d > worst ? d : worst;
+        for (int i = 0; i < B * Q; i++)
+            mag = fmaxf(mag, fabsf(la[i]));
     }
+    fprintf(stderr, "  i8 %s vs the twin in %s: max |logit diff| %.3g (largest logit %.3g)\n",
+            gw_wavenet_stream_isa(a), gw_wavenet_stream_isa(b), (double)worst, (double)mag);
+    assert_true(mag > 0 && worst <= 1e-4f * mag);
+    free(la), free(lb);
+    gw_wavenet_stream_free(a), gw_wavenet_stream_free(b);
     gw_wavenet_free(m);
 }
 
@@ -661,6 +687,29 @@ static void check_i8(const gw_wn_kernels *k, gw_rng *r) {
                         }
                         assert_true(big);
                         assert_int_equal(comp[o], 128 * sum);
+                        /* the exact product of the bytes, x rounded here as the layout says */
+                        const double e0 = (bv ? bv[(size_t)v * bs + o] : 0.0) +
+                                          (ad ? ad[(size_t)v * Mp + o] : 0.0);
+                        double e = 0;
+                        for (int i = 0; i < N; i++) {
+                            const int i0 = o / GW_WN_BLOCK * GW_WN_BLOCK;
+                            const int bw = Mp - i0 < GW_WN_BLOCK ? Mp - i0 : GW_WN_BLOCK;
+                            const int q = P[(size_t)i0 * N4 + (size_t)(i / 4) * 4 * bw +
+                                            4 * (size_t)(o - i0) + (i & 3)];
+                            const long xq = lrintf(xv[i] * inv);
+                            e += (double)scale[o] * q * ((double)sx * (double)xq);
+                        }
+                        /* the finish's float steps: a few ulps of its largest term */
+                        const double tol =
+                            2e-6 * (fabs(e) + (bv ? fabs(bv[(size_t)v * bs + o]) : 0.0) +
+                                    (ad ? fabs(ad[(size_t)v * Mp + o]) : 0.0)) +
+                            1e-30;
+                        e += e0;
+                        if (relu && e < 0) e = 0;
+                        if (!(fabs(e - a) <= tol))
+                            fprintf(stderr, "%s i8 exact M %d N %d B %d row %d: %g vs %g\n",
+                                    k->name, M, N, B, o, a, e);
+                        assert_true(fabs(e - a) <= tol);
                         if (relu && s < 0) s = 0;
                         /* |w x - w~ x~| <= |w| |dx| + |x| |dw| + |dw| |dx|, each d at most half a
                          * step */
@@ -673,15 +722,20 @@ static void check_i8(const gw_wn_kernels *k, gw_rng *r) {
                         assert_true(fabs(s - a) <= bound);
                     }
                 }
-                /* a NaN input makes its voice NaN, as in float; a zero input gives bias + add */
+                /* a NaN input makes its voice NaN, as in float; a zero input gives
+                 * bias, and so does a denormal one (127 / max overflows: no bytes) */
                 x[2 % N] = NAN;
-                for (int i = 0; i < N; i++)
+                for (int i = 0; i < N; i++) {
                     x[(size_t)(B - 1) * xs + i] = B > 1 ? 0.0f : x[i];
+                    if (B > 2) x[(size_t)(B - 2) * xs + i] = (i & 1 ? -1e-39f : 2e-39f);
+                }
                 k->matvec_i8(y1, ys, P, x, xs, bias, bs, NULL, Mp, Mp, N, B, 0);
                 for (int o = 0; o < M; o++) {
                     assert_true(isnan(y1[o]));
                     if (B > 1)
                         assert_true(y1[(size_t)(B - 1) * ys + o] == bias[(size_t)(B - 1) * bs + o]);
+                    if (B > 2)
+                        assert_true(y1[(size_t)(B - 2) * ys + o] == bias[(size_t)(B - 2) * bs + o]);
                 }
                 free(W), free(x), free(bias), free(add), free(y0), free(y1), free(y2), free(P);
             }
