@@ -101,21 +101,16 @@ void gw_wn_pack_i8(int8_t *dst, const float *W, int M, int N) {
     float *scale = (float *)(void *)(dst + (size_t)Mp * N4);
     int32_t *comp = (int32_t *)(void *)(scale + Mp);
     for (int r = 0; r < Mp; r++) {
-        float m = 0.0f;
-        for (int k = 0; r < M && k < N; k++) {
-            const float a = fabsf(W[(size_t)r * N + k]);
-            m = a > m ? a : m;
-        }
-        float inv = m > 0.0f ? 127.0f / m : 0.0f;
-        if (!(inv <= FLT_MAX)) inv = 0.0f; /* a row of denormals: all zero bytes */
+        /* a row is rounded as a product's input is (gw_wn_i8_range and
+         * gw_wn_i8_byte), less the 128 offset: symmetric, in [-127, 127] */
+        float inv = 0.0f;
+        scale[r] = r < M ? gw_wn_i8_range(W + (size_t)r * N, N, &inv) : 0.0f;
         int32_t sum = 0;
         for (int k = 0; k < N4; k++) {
-            long q = r < M && k < N ? lrintf(W[(size_t)r * N + k] * inv) : 0;
-            q = q < -127 ? -127 : q > 127 ? 127 : q;
+            const int q = r < M && k < N ? gw_wn_i8_byte(W[(size_t)r * N + k], inv) - 128 : 0;
             dst[packed_index_i8(N, Mp, r, k)] = (int8_t)q;
-            sum += (int32_t)q;
+            sum += q;
         }
-        scale[r] = m / 127.0f;
         comp[r] = 128 * sum;
     }
 }

@@ -21,14 +21,12 @@
 #define WISDOM_HEADER "genwave wisdom 1"
 enum { WISDOM_MAX_BYTES = 1 << 20, TIMED_BATCH_MAX = 16 };
 
-static const char *type_names[] = {"f32", "f16", "bf16", "i8"};
-
 void gw_wavenet_plan_options_default(gw_wavenet_plan_options *o) {
     *o = (gw_wavenet_plan_options){.batch = 1, .budget_ms = 50.0, .force_type = -1};
 }
 
 void gw_wavenet_plan_name(const gw_wavenet_plan *p, char *buf, size_t cap) {
-    snprintf(buf, cap, "%s/%s/%s", (unsigned)p->type <= 3 ? type_names[p->type] : "?",
+    snprintf(buf, cap, "%s/%s/%s", gw_wavenet_weight_type_name(p->type),
              p->isa[0] ? p->isa : "best",
              p->prefetch > 0    ? "prefetch"
              : p->prefetch == 0 ? "noprefetch"
@@ -146,7 +144,9 @@ static void wisdom_read(wisdom *w, const char *path, char *notice, size_t cap) {
 static void wisdom_prefix(char *buf, size_t cap, const char *cpu, const char *key, int batch,
                           int force_type, const char *isas) {
     snprintf(buf, cap, "%s\t%s\t%d\t%s@%s\t", cpu, key, batch,
-             force_type >= 0 && force_type <= 3 ? type_names[force_type] : "any", isas);
+             force_type >= 0 ? gw_wavenet_weight_type_name((gw_wavenet_weight_type)force_type)
+                             : "any",
+             isas);
 }
 
 /* the kernel sets the planner can choose from here, best first ("scalar"

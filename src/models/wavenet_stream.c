@@ -134,8 +134,8 @@ static const void *pack_at(const gw_wavenet_stream *s, float *base, size_t *off,
 /* half precision holds magnitudes up to 65504; a larger (or non-finite)
  * weight would become inf and every logit NaN. int8 rows are scaled by
  * their largest weight, which must be finite. */
-static gw_status check_f16_range(const gw_wavenet_stream *s, const float *w, size_t n,
-                                 const char *what, int layer, gw_error *err) {
+static gw_status check_weight_range(const gw_wavenet_stream *s, const float *w, size_t n,
+                                    const char *what, int layer, gw_error *err) {
     const float limit = s->type == GW_WAVENET_WEIGHTS_I8 ? FLT_MAX : 65504.0f;
     for (size_t i = 0; i < n; i++)
         if (!(fabsf(w[i]) <= limit))
@@ -159,12 +159,13 @@ static gw_status pack_weights(gw_wavenet_stream *s, const gw_wavenet *m, float *
     gw_status st;
     if (s->type == GW_WAVENET_WEIGHTS_F16 || s->type == GW_WAVENET_WEIGHTS_I8) {
         for (int l = 0; l < L; l++)
-            if ((st = check_f16_range(s, w->layer[l].dil_w, (size_t)2 * G * K * R, "dil", l, err)) ||
-                (st = check_f16_range(s, w->layer[l].res_w, (size_t)R * G, "res", l, err)) ||
-                (st = check_f16_range(s, w->layer[l].skip_w, (size_t)S * G, "skip", l, err)))
+            if ((st = check_weight_range(s, w->layer[l].dil_w, (size_t)2 * G * K * R, "dil", l,
+                                         err)) ||
+                (st = check_weight_range(s, w->layer[l].res_w, (size_t)R * G, "res", l, err)) ||
+                (st = check_weight_range(s, w->layer[l].skip_w, (size_t)S * G, "skip", l, err)))
                 return st;
-        if ((st = check_f16_range(s, w->head1_w, (size_t)H * S, "head1", -1, err)) ||
-            (st = check_f16_range(s, w->out_w, (size_t)Q * H, "out", -1, err)))
+        if ((st = check_weight_range(s, w->head1_w, (size_t)H * S, "head1", -1, err)) ||
+            (st = check_weight_range(s, w->out_w, (size_t)Q * H, "out", -1, err)))
             return st;
     }
     /* layout: exactly the order of stream_create's size table */
@@ -295,14 +296,15 @@ static size_t state_layout(gw_wavenet_stream *s, float *mem) {
 }
 
 static const char *const weight_names[] = {"f32", "f16", "bf16", "i8"};
+enum { N_WEIGHT_TYPES = sizeof weight_names / sizeof weight_names[0] };
 
 const char *gw_wavenet_weight_type_name(gw_wavenet_weight_type type) {
-    return (unsigned)type < 4 ? weight_names[type] : "?";
+    return (unsigned)type < N_WEIGHT_TYPES ? weight_names[type] : "?";
 }
 
 gw_status gw_wavenet_weight_type_parse(gw_wavenet_weight_type *out, const char *name,
                                        gw_error *err) {
-    for (int t = 0; t < 4; t++)
+    for (int t = 0; t < N_WEIGHT_TYPES; t++)
         if (!strcmp(name, weight_names[t])) {
             *out = (gw_wavenet_weight_type)t;
             return GW_OK;

@@ -667,14 +667,17 @@ static void check_i8(const gw_wn_kernels *k, gw_rng *r) {
                         const float a = y0[(size_t)v * ys + o], b = y1[(size_t)v * ys + o];
                         assert_true(fabsf(a - b) <= 1e-6f * (fabsf(a) + 1.0f));
                         if (o >= M) continue;
-                        /* the packed row: bytes in [-127, 127], the largest at +-127, the offset */
+                        /* the packed row: bytes in [-127, 127], the largest at +-127, the
+                         * offset; and the exact product of the bytes, x rounded here as
+                         * the layout says */
                         long sum = 0;
                         int big = 0;
-                        double wabs = 0, s = (bv ? bv[(size_t)v * bs + o] : 0.0) +
-                                             (ad ? ad[(size_t)v * Mp + o] : 0.0);
+                        const double e0 = (bv ? bv[(size_t)v * bs + o] : 0.0) +
+                                          (ad ? ad[(size_t)v * Mp + o] : 0.0);
+                        double wabs = 0, s = e0, e = 0;
+                        const int i0 = o / GW_WN_BLOCK * GW_WN_BLOCK;
+                        const int bw = Mp - i0 < GW_WN_BLOCK ? Mp - i0 : GW_WN_BLOCK;
                         for (int i = 0; i < N; i++) {
-                            const int i0 = o / GW_WN_BLOCK * GW_WN_BLOCK;
-                            const int bw = Mp - i0 < GW_WN_BLOCK ? Mp - i0 : GW_WN_BLOCK;
                             const int q = P[(size_t)i0 * N4 + (size_t)(i / 4) * 4 * bw +
                                             4 * (size_t)(o - i0) + (i & 3)];
                             assert_true(q >= -127 && q <= 127);
@@ -684,21 +687,11 @@ static void check_i8(const gw_wn_kernels *k, gw_rng *r) {
                                         0.5001f * scale[o]);
                             wabs += fabs(W[(size_t)o * N + i]);
                             s += (double)W[(size_t)o * N + i] * xv[i];
-                        }
-                        assert_true(big);
-                        assert_int_equal(comp[o], 128 * sum);
-                        /* the exact product of the bytes, x rounded here as the layout says */
-                        const double e0 = (bv ? bv[(size_t)v * bs + o] : 0.0) +
-                                          (ad ? ad[(size_t)v * Mp + o] : 0.0);
-                        double e = 0;
-                        for (int i = 0; i < N; i++) {
-                            const int i0 = o / GW_WN_BLOCK * GW_WN_BLOCK;
-                            const int bw = Mp - i0 < GW_WN_BLOCK ? Mp - i0 : GW_WN_BLOCK;
-                            const int q = P[(size_t)i0 * N4 + (size_t)(i / 4) * 4 * bw +
-                                            4 * (size_t)(o - i0) + (i & 3)];
                             const long xq = lrintf(xv[i] * inv);
                             e += (double)scale[o] * q * ((double)sx * (double)xq);
                         }
+                        assert_true(big);
+                        assert_int_equal(comp[o], 128 * sum);
                         /* the finish's float steps: a few ulps of its largest term */
                         const double tol =
                             2e-6 * (fabs(e) + (bv ? fabs(bv[(size_t)v * bs + o]) : 0.0) +
